@@ -1,0 +1,304 @@
+//! The apply engine: turns each change of a plan into the write requests it needs and sends them
+//! through a [`Workspace`]. A failed change is recorded and the others go on; every successful
+//! write is reported to an [`Observer`] (which keeps the state file current) before the next
+//! one starts.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Email, Share, UserId};
+use crate::plan::{Change, Plan, Seat, ShareChange};
+use crate::workspace::{Workspace, WriteOp, WriteOutcome, WsError};
+
+/// Hears about the progress of an apply.
+pub(crate) trait Observer {
+    fn change_started(&mut self, index: usize, change: &Change);
+
+    /// A write succeeded. An error here (the state cannot be saved) stops the apply.
+    fn write_done(&mut self, op: &WriteOp, outcome: &WriteOutcome) -> Result<(), String>;
+
+    fn change_finished(&mut self, index: usize, change: &Change, result: &Result<(), Failure>);
+}
+
+/// Why a change failed: the write that failed and what ClickUp said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// The request, e.g. `POST /team/{id}/user`.
+    pub(crate) request: String,
+    pub(crate) error: WsError,
+}
+
+/// What happened to each change, by its index in the plan.
+#[derive(Debug, Default)]
+pub(crate) struct Report {
+    pub(crate) results: BTreeMap<usize, Result<(), Failure>>,
+    /// Set when the apply stopped early (the state could not be saved).
+    pub(crate) aborted: Option<String>,
+}
+
+impl Report {
+    pub(crate) fn failures(&self) -> impl Iterator<Item = (usize, &Failure)> {
+        self.results
+            .iter()
+            .filter_map(|(i, r)| r.as_ref().err().map(|f| (*i, f)))
+    }
+
+    pub(crate) fn succeeded(&self, index: usize) -> bool {
+        matches!(self.results.get(&index), Some(Ok(())))
+    }
+}
+
+/// Where people's ids come from: the live Workspace, then the invitations of this run.
+#[derive(Debug, Default)]
+pub(crate) struct Ids(BTreeMap<Email, UserId>);
+
+impl Ids {
+    pub(crate) fn new(people: impl IntoIterator<Item = (Email, UserId)>) -> Ids {
+        Ids(people.into_iter().collect())
+    }
+
+    fn get(&self, email: &Email, request: &str) -> Result<UserId, Failure> {
+        self.0.get(email).copied().ok_or_else(|| Failure {
+            request: request.to_owned(),
+            error: WsError::local(format!(
+                "{email} has no ClickUp user id yet (their invitation did not go through)"
+            )),
+        })
+    }
+}
+
+/// A short name of the request behind a write, for reports and logs.
+pub(crate) fn request_name(op: &WriteOp) -> String {
+    match op {
+        WriteOp::InviteMember { .. } => "POST /team/{id}/user".to_owned(),
+        WriteOp::EditMember { user_id, .. } => format!("PUT /team/{{id}}/user/{user_id}"),
+        WriteOp::RemoveMember { user_id } => format!("DELETE /team/{{id}}/user/{user_id}"),
+        WriteOp::InviteGuest { .. } => "POST /team/{id}/guest".to_owned(),
+        WriteOp::EditGuest { user_id, .. } => format!("PUT /team/{{id}}/guest/{user_id}"),
+        WriteOp::RemoveGuest { user_id } => format!("DELETE /team/{{id}}/guest/{user_id}"),
+        WriteOp::AddShare { guest_id, share } => format!(
+            "POST /{}/{}/guest/{guest_id}",
+            share.target.kind.key(),
+            share.target.id
+        ),
+        WriteOp::RemoveShare { guest_id, target } => {
+            format!(
+                "DELETE /{}/{}/guest/{guest_id}",
+                target.kind.key(),
+                target.id
+            )
+        }
+        WriteOp::CreateGroup { .. } => "POST /team/{id}/group".to_owned(),
+        WriteOp::UpdateGroup { group_id, .. } => format!("PUT /group/{group_id}"),
+        WriteOp::DeleteGroup { group_id } => format!("DELETE /group/{group_id}"),
+    }
+}
+
+/// Applies the plan's changes in order.
+pub(crate) async fn apply<W: Workspace>(
+    plan: &Plan,
+    workspace: &W,
+    ids: &mut Ids,
+    observer: &mut dyn Observer,
+) -> Report {
+    let mut report = Report::default();
+    for (index, change) in plan.changes.iter().enumerate() {
+        observer.change_started(index, change);
+        let mut run = Run {
+            workspace,
+            observer: &mut *observer,
+            aborted: None,
+        };
+        let result = run.change(change, ids).await;
+        let aborted = run.aborted.take();
+        observer.change_finished(index, change, &result);
+        report.results.insert(index, result);
+        if let Some(reason) = aborted {
+            report.aborted = Some(reason);
+            break;
+        }
+    }
+    report
+}
+
+struct Run<'a, W> {
+    workspace: &'a W,
+    observer: &'a mut dyn Observer,
+    aborted: Option<String>,
+}
+
+impl<W: Workspace> Run<'_, W> {
+    async fn write(&mut self, op: WriteOp) -> Result<WriteOutcome, Failure> {
+        let outcome = self.workspace.write(&op).await.map_err(|error| Failure {
+            request: request_name(&op),
+            error,
+        })?;
+        if let Err(reason) = self.observer.write_done(&op, &outcome) {
+            self.aborted = Some(reason);
+        }
+        Ok(outcome)
+    }
+
+    async fn change(&mut self, change: &Change, ids: &mut Ids) -> Result<(), Failure> {
+        match change {
+            Change::Invite(invite) => self.invite(&invite.email, &invite.seat, ids).await,
+            Change::Replace(replace) => {
+                let remove = match replace.from_kind {
+                    crate::plan::Kind::Guest => WriteOp::RemoveGuest {
+                        user_id: replace.user_id,
+                    },
+                    _ => WriteOp::RemoveMember {
+                        user_id: replace.user_id,
+                    },
+                };
+                self.write(remove).await?;
+                ids.0.remove(&replace.email);
+                self.stop_if_aborted(&remove_request(replace.user_id))?;
+                self.invite(&replace.email, &replace.seat, ids).await
+            }
+            Change::UpdateMember(update) => self
+                .write(WriteOp::EditMember {
+                    user_id: update.user_id,
+                    username: update.username.clone(),
+                    admin: update.to.admin(),
+                    custom_role_id: update.to.custom_role_id(),
+                })
+                .await
+                .map(drop),
+            Change::UpdateGuest(update) => {
+                if update.edits_guest() {
+                    self.write(WriteOp::EditGuest {
+                        user_id: update.user_id,
+                        permissions: update.new_permissions(),
+                        custom_role_id: update.custom_role.as_ref().map(|c| c.to.id),
+                    })
+                    .await?;
+                }
+                for share in &update.shares {
+                    let op = match share {
+                        ShareChange::Add(share) => WriteOp::AddShare {
+                            guest_id: update.user_id,
+                            share: share.clone(),
+                        },
+                        ShareChange::Change { target, to, .. } => WriteOp::AddShare {
+                            guest_id: update.user_id,
+                            share: Share {
+                                target: target.clone(),
+                                permission: *to,
+                            },
+                        },
+                        ShareChange::Remove(share) => WriteOp::RemoveShare {
+                            guest_id: update.user_id,
+                            target: share.target.clone(),
+                        },
+                    };
+                    self.stop_if_aborted(&request_name(&op))?;
+                    self.write(op).await?;
+                }
+                Ok(())
+            }
+            Change::Remove(remove) => {
+                let op = match remove.kind {
+                    crate::plan::Kind::Guest => WriteOp::RemoveGuest {
+                        user_id: remove.user_id,
+                    },
+                    _ => WriteOp::RemoveMember {
+                        user_id: remove.user_id,
+                    },
+                };
+                self.write(op).await?;
+                ids.0.remove(&remove.email);
+                Ok(())
+            }
+            Change::CreateGroup(create) => {
+                let request = "POST /team/{id}/group";
+                let member_ids = create
+                    .members
+                    .iter()
+                    .map(|e| ids.get(e, request))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.write(WriteOp::CreateGroup {
+                    name: create.name.clone(),
+                    handle: create.handle.clone(),
+                    member_ids,
+                })
+                .await
+                .map(drop)
+            }
+            Change::UpdateGroup(update) => {
+                let request = format!("PUT /group/{}", update.group_id);
+                let add = update
+                    .add
+                    .iter()
+                    .map(|e| ids.get(e, &request))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.write(WriteOp::UpdateGroup {
+                    group_id: update.group_id.clone(),
+                    handle: update.handle.as_ref().map(|(_, to)| to.clone()),
+                    add,
+                    remove: update.remove.iter().map(|(id, _)| *id).collect(),
+                })
+                .await
+                .map(drop)
+            }
+            Change::DeleteGroup(delete) => self
+                .write(WriteOp::DeleteGroup {
+                    group_id: delete.group_id.clone(),
+                })
+                .await
+                .map(drop),
+        }
+    }
+
+    async fn invite(&mut self, email: &Email, seat: &Seat, ids: &mut Ids) -> Result<(), Failure> {
+        let op = match seat {
+            Seat::Member { role } => WriteOp::InviteMember {
+                email: email.clone(),
+                admin: role.admin(),
+                custom_role_id: role.custom_role_id(),
+            },
+            Seat::Guest {
+                permissions,
+                custom_role,
+                ..
+            } => WriteOp::InviteGuest {
+                email: email.clone(),
+                permissions: *permissions,
+                custom_role_id: custom_role.as_ref().map(|r| r.id),
+            },
+        };
+        let outcome = self.write(op).await?;
+        let WriteOutcome::Invited { user_id } = outcome else {
+            return Err(Failure {
+                request: "POST /team/{id}/user".to_owned(),
+                error: WsError::local("the invitation did not return the new user's id"),
+            });
+        };
+        ids.0.insert(email.clone(), user_id);
+        if let Seat::Guest { shares, .. } = seat {
+            for share in shares {
+                let op = WriteOp::AddShare {
+                    guest_id: user_id,
+                    share: share.clone(),
+                };
+                self.stop_if_aborted(&request_name(&op))?;
+                self.write(op).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Once the apply is stopping, the remaining requests of a change are not sent.
+    fn stop_if_aborted(&self, request: &str) -> Result<(), Failure> {
+        match &self.aborted {
+            Some(reason) => Err(Failure {
+                request: request.to_owned(),
+                error: WsError::local(format!("not sent: {reason}")),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+fn remove_request(user_id: UserId) -> String {
+    format!("DELETE /team/{{id}}/user/{user_id}")
+}

@@ -1,0 +1,275 @@
+//! Command-line arguments in two stages: clap parses the raw flags into [`Cli`], then
+//! [`Cli::resolve`] makes every cross-check and default in one place and returns the
+//! [`Invocation`] to run.
+
+use std::path::{Path, PathBuf};
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Manage a ClickUp Workspace's members, guests and user groups as code.";
+
+const LONG_ABOUT: &str = "\
+Manage a ClickUp Workspace's members, guests and user groups as code.
+
+Keep the list of who belongs in the Workspace, and with which role, in a YAML file in git.
+`plan` compares it with the live Workspace and prints the difference; `apply` makes only the
+calls that difference needs and records what it did in a state file.";
+
+const EXAMPLES: &str = "\
+Examples:
+  Check a file:                 clickup-members validate -f members.yaml
+  Plan offline on a snapshot:   clickup-members plan -f members.yaml --snapshot workspace.snapshot.json
+  Save a plan for review:       clickup-members plan --out plan.json
+  Apply exactly that plan:      clickup-members apply plan.json
+  Apply in CI:                  clickup-members apply --auto-approve
+
+The token comes from CLICKUP_TOKEN (or the file named by CLICKUP_TOKEN_FILE).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "clickup-members",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// The desired-state file.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PATH",
+        default_value = "members.yaml",
+        global = true
+    )]
+    file: PathBuf,
+
+    /// The state file [default: beside the file, <file stem>.state.json].
+    #[arg(long, value_name = "PATH", global = true)]
+    state: Option<PathBuf>,
+
+    /// ClickUp's API base URL.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CLICKUP_API_URL",
+        default_value = "https://api.clickup.com/api/v2",
+        global = true
+    )]
+    api_url: String,
+
+    /// Work on a local snapshot file instead of the live API (apply writes into it).
+    #[arg(long, value_name = "PATH", global = true)]
+    snapshot: Option<PathBuf>,
+
+    #[command(flatten)]
+    color: colorchoice_clap::Color,
+
+    /// More logs on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    verbose: u8,
+
+    /// Print only errors and the plan itself.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the file: syntax, schema and the rules that need no network.
+    ///
+    /// Every problem is reported at once, each as FILE:LINE:COL: message. Exits 0 when the file
+    /// is valid, 1 when it is not.
+    Validate,
+
+    /// Compare the file with the live Workspace and print what would change.
+    ///
+    /// Reads the Workspace from ClickUp (or --snapshot, or with --refresh=false the snapshot
+    /// recorded in the state file). Exits 1 when the plan is refused: a guard is broken, a role
+    /// cannot be resolved, or the Workspace does not match the file.
+    Plan(PlanArgs),
+
+    /// Make the changes of a plan.
+    ///
+    /// Without PLAN: plans, shows the plan and asks for `yes` on a terminal (without a terminal
+    /// it refuses unless --auto-approve is given). With PLAN (a file written by `plan --out`):
+    /// re-reads the Workspace and applies that plan if it is still current.
+    Apply(ApplyArgs),
+
+    /// Print the JSON Schema of the file (for editors: yaml-language-server).
+    Schema,
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// Also save the plan (JSON) to this file, for `apply PLAN`.
+    #[arg(long, value_name = "PLAN")]
+    out: Option<PathBuf>,
+
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    detailed_exitcode: bool,
+
+    /// Read the live Workspace; --refresh=false plans against the state's snapshot instead.
+    #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", action = ArgAction::Set)]
+    refresh: bool,
+}
+
+#[derive(Debug, Args)]
+struct ApplyArgs {
+    /// A plan saved by `plan --out`; it is refused if the Workspace or the file changed since.
+    #[arg(value_name = "PLAN")]
+    plan: Option<PathBuf>,
+
+    /// Apply without asking for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    auto_approve: bool,
+
+    /// Allow changes that remove someone and invite them again (member <-> guest, or a
+    /// pending invitation whose role changes).
+    #[arg(long)]
+    allow_replace: bool,
+}
+
+/// How `plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// Options every command shares, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Common {
+    pub(crate) file: PathBuf,
+    pub(crate) state: PathBuf,
+    pub(crate) api_url: String,
+    pub(crate) snapshot: Option<PathBuf>,
+    pub(crate) verbose: u8,
+    pub(crate) quiet: bool,
+}
+
+/// A command ready to run.
+#[derive(Debug, Clone)]
+pub(crate) enum Invocation {
+    Validate,
+    Plan {
+        out: Option<PathBuf>,
+        format: Format,
+        detailed_exitcode: bool,
+        refresh: bool,
+    },
+    Apply {
+        plan: Option<PathBuf>,
+        auto_approve: bool,
+        allow_replace: bool,
+    },
+    Schema,
+}
+
+impl Cli {
+    /// Applies defaults and cross-checks. Also sets the colour choice for the process.
+    pub(crate) fn resolve(self) -> Result<(Common, Invocation), String> {
+        self.global.color.write_global();
+        let g = self.global;
+        let state = g.state.unwrap_or_else(|| default_state_path(&g.file));
+        let common = Common {
+            file: g.file,
+            state,
+            api_url: g.api_url,
+            snapshot: g.snapshot,
+            verbose: g.verbose,
+            quiet: g.quiet,
+        };
+        let invocation = match self.command {
+            Command::Validate => Invocation::Validate,
+            Command::Schema => Invocation::Schema,
+            Command::Plan(p) => {
+                if !p.refresh && common.snapshot.is_some() {
+                    return Err(
+                        "--refresh=false plans against the state's snapshot; it cannot be used with --snapshot"
+                            .to_owned(),
+                    );
+                }
+                Invocation::Plan {
+                    out: p.out,
+                    format: p.format,
+                    detailed_exitcode: p.detailed_exitcode,
+                    refresh: p.refresh,
+                }
+            }
+            Command::Apply(a) => Invocation::Apply {
+                plan: a.plan,
+                auto_approve: a.auto_approve,
+                allow_replace: a.allow_replace,
+            },
+        };
+        Ok((common, invocation))
+    }
+}
+
+/// `members.yaml` → `members.state.json`, in the same directory.
+fn default_state_path(file: &Path) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map_or_else(|| "members".into(), |s| s.to_string_lossy().into_owned());
+    file.with_file_name(format!("{stem}.state.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_state_file_sits_beside_the_members_file() {
+        assert_eq!(
+            default_state_path(Path::new("examples/acme/members.yaml")),
+            PathBuf::from("examples/acme/members.state.json")
+        );
+        assert_eq!(
+            default_state_path(Path::new("members.yaml")),
+            PathBuf::from("members.state.json")
+        );
+    }
+
+    #[test]
+    fn global_options_work_before_and_after_the_command() {
+        let before =
+            Cli::try_parse_from(["clickup-members", "-f", "x.yaml", "plan"]).expect("parse");
+        let after =
+            Cli::try_parse_from(["clickup-members", "plan", "-f", "x.yaml"]).expect("parse");
+        assert_eq!(before.global.file, after.global.file);
+    }
+
+    #[test]
+    fn refresh_takes_an_explicit_false() {
+        let cli =
+            Cli::try_parse_from(["clickup-members", "plan", "--refresh=false"]).expect("parse");
+        let (_, invocation) = cli.resolve().expect("resolve");
+        assert!(matches!(
+            invocation,
+            Invocation::Plan { refresh: false, .. }
+        ));
+    }
+}

@@ -1,0 +1,215 @@
+//! The commands: each reads what it needs at the edges, calls the pure core and prints. Shared
+//! here: how a file, a state and a Workspace are opened, and how problems are reported.
+
+mod apply;
+mod plan;
+mod prepare;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anstyle::{AnsiColor, Style};
+
+use crate::cli::{Cli, Common, Invocation};
+use crate::config::{self, LoadError};
+use crate::diag::{self, Diagnostic};
+
+/// How a run ended, as an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done, or no changes.
+    Success,
+    /// 1: an error, a refused plan, or a change that failed.
+    Failure,
+    /// 2: `plan --detailed-exitcode` found changes.
+    Changes,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        match exit {
+            Exit::Success => ExitCode::SUCCESS,
+            Exit::Failure => ExitCode::from(1),
+            Exit::Changes => ExitCode::from(2),
+        }
+    }
+}
+
+/// Why a command stopped early.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// The details were printed already.
+    Reported,
+    /// A sentence to print as the error.
+    Error(String),
+    /// Writing to stdout failed (a closed pipe is not an error).
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for Stop {
+    fn from(e: std::io::Error) -> Stop {
+        Stop::Io(e)
+    }
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Stop {
+        Stop::Error(message)
+    }
+}
+
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+
+/// Runs a parsed command line to its end.
+pub fn run(cli: Cli) -> Exit {
+    let (common, invocation) = match cli.resolve() {
+        Ok(resolved) => resolved,
+        Err(message) => return report(Stop::Error(message)),
+    };
+    init_tracing(&common);
+    let result = match invocation {
+        Invocation::Validate => validate(&common),
+        Invocation::Schema => schema(),
+        Invocation::Plan { .. } | Invocation::Apply { .. } => {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => return report(Stop::Error(format!("cannot start: {e}"))),
+            };
+            runtime.block_on(async {
+                match invocation {
+                    Invocation::Plan {
+                        out,
+                        format,
+                        detailed_exitcode,
+                        refresh,
+                    } => plan::run(&common, out, format, detailed_exitcode, refresh).await,
+                    Invocation::Apply {
+                        plan,
+                        auto_approve,
+                        allow_replace,
+                    } => apply::run(&common, plan, auto_approve, allow_replace).await,
+                    Invocation::Validate | Invocation::Schema => Ok(Exit::Success),
+                }
+            })
+        }
+    };
+    result.unwrap_or_else(report)
+}
+
+fn report(stop: Stop) -> Exit {
+    match stop {
+        Stop::Reported => Exit::Failure,
+        Stop::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Stop::Io(e) => {
+            error(&format!("cannot write the output: {e}"));
+            Exit::Failure
+        }
+        Stop::Error(message) => {
+            error(&message);
+            Exit::Failure
+        }
+    }
+}
+
+/// Prints `Error: message` on stderr.
+pub(crate) fn error(message: &str) {
+    let mut err = anstream::stderr().lock();
+    let _ = writeln!(err, "{ERROR}Error:{ERROR:#} {message}");
+}
+
+fn init_tracing(common: &Common) {
+    let level = match (common.quiet, common.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("clickup_members={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// The file's name as the user wrote it, for messages.
+pub(crate) fn display_path(path: &std::path::Path) -> String {
+    path.display().to_string()
+}
+
+/// Loads the desired-state file, printing every problem when it is invalid.
+pub(crate) fn load_config(common: &Common) -> Result<config::Loaded, Stop> {
+    match config::load(&common.file) {
+        Ok(loaded) => Ok(loaded),
+        Err(LoadError::Io { path, error }) => Err(Stop::Error(format!(
+            "cannot read {}: {error}",
+            display_path(&path)
+        ))),
+        Err(LoadError::TooLarge { path, bytes }) => Err(Stop::Error(format!(
+            "{} is {} MB; a members file is refused above {} MB",
+            display_path(&path),
+            bytes / (1024 * 1024),
+            crate::yaml::MAX_FILE_BYTES / (1024 * 1024)
+        ))),
+        Err(LoadError::Invalid {
+            path,
+            source,
+            diagnostics,
+        }) => {
+            let name = display_path(&path);
+            print_diagnostics(&name, &source, &diagnostics)?;
+            let n = diagnostics.len();
+            error(&format!(
+                "{name} is invalid: {n} {}",
+                if n == 1 { "problem" } else { "problems" }
+            ));
+            Err(Stop::Reported)
+        }
+    }
+}
+
+/// Prints diagnostics on stderr, with source snippets when stderr is a terminal.
+pub(crate) fn print_diagnostics(
+    file: &str,
+    source: &str,
+    diagnostics: &[Diagnostic],
+) -> Result<(), Stop> {
+    let snippets = std::io::stderr().is_terminal();
+    let mut err = anstream::stderr().lock();
+    diag::write_all(&mut err, file, source, diagnostics, snippets)?;
+    Ok(())
+}
+
+fn validate(common: &Common) -> Result<Exit, Stop> {
+    let loaded = load_config(common)?;
+    let file = &loaded.file;
+    if !common.quiet {
+        let groups = match &file.groups {
+            Some(g) => format!(", {} groups", g.len()),
+            None => String::new(),
+        };
+        let mut out = anstream::stdout().lock();
+        writeln!(
+            out,
+            "{} is valid: Workspace {}, {} members, {} guests{groups} (mode: {}).",
+            display_path(&loaded.path),
+            file.workspace.id.value,
+            file.members.len(),
+            file.guests.len(),
+            file.policy.mode.name()
+        )?;
+    }
+    Ok(Exit::Success)
+}
+
+fn schema() -> Result<Exit, Stop> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(config::json_schema().as_bytes())?;
+    Ok(Exit::Success)
+}

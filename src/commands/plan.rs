@@ -1,0 +1,65 @@
+//! `plan`: print the plan as text, JSON or markdown, and save it with `--out`. Never writes the
+//! state.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::cli::{Common, Format};
+use crate::commands::prepare::prepare;
+use crate::commands::{Exit, Stop, display_path};
+use crate::fsutil;
+use crate::render::{self, json};
+use crate::state::State;
+
+pub(crate) async fn run(
+    common: &Common,
+    out: Option<PathBuf>,
+    format: Format,
+    detailed_exitcode: bool,
+    refresh: bool,
+) -> Result<Exit, Stop> {
+    let prepared = prepare(common, refresh).await?;
+    let plan = &prepared.plan;
+    let ctx = &prepared.ctx;
+    let json_plan = json::to_json(plan, state_ref(prepared.state.as_ref()), ctx);
+    {
+        let mut stdout = anstream::stdout().lock();
+        match format {
+            Format::Text => render::text(&mut stdout, plan, ctx)?,
+            Format::Json => json::write(&mut stdout, &json_plan)?,
+            Format::Markdown => render::markdown(&mut stdout, plan, ctx)?,
+        }
+        stdout.flush()?;
+    }
+    if let Some(path) = out {
+        let mut bytes = Vec::new();
+        json::write(&mut bytes, &json_plan)?;
+        fsutil::write_atomic(&path, &bytes).map_err(|e| {
+            Stop::Error(format!(
+                "cannot save the plan to {}: {e}",
+                display_path(&path)
+            ))
+        })?;
+        if !common.quiet && format == Format::Text {
+            let mut stdout = anstream::stdout().lock();
+            writeln!(
+                stdout,
+                "\nSaved the plan to {}. Apply exactly this plan with:\n    clickup-members apply {}",
+                display_path(&path),
+                display_path(&path)
+            )?;
+        }
+    }
+    Ok(if detailed_exitcode && !plan.is_empty() {
+        Exit::Changes
+    } else {
+        Exit::Success
+    })
+}
+
+pub(crate) fn state_ref(state: Option<&State>) -> Option<json::JsonStateRef> {
+    state.map(|s| json::JsonStateRef {
+        lineage: s.lineage.clone(),
+        serial: s.serial,
+    })
+}

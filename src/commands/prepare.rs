@@ -1,0 +1,164 @@
+//! What `plan` and `apply` share: load the file and the state, read the Workspace, compute the
+//! plan and check its guards, reporting every problem found on the way.
+
+use crate::cli::Common;
+use crate::commands::{Stop, display_path, error, load_config, print_diagnostics};
+use crate::config::{Loaded, MembersFile};
+use crate::diag::Diagnostic;
+use crate::live::Live;
+use crate::plan::{self, Plan, guards};
+use crate::render;
+use crate::snapshot::SnapshotWorkspace;
+use crate::state::State;
+use crate::wire::SnapshotDoc;
+use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, WsError};
+
+/// Where the live Workspace comes from.
+#[derive(Debug)]
+pub(crate) enum Backend {
+    Snapshot(SnapshotWorkspace),
+}
+
+impl Workspace for Backend {
+    fn describe(&self) -> String {
+        match self {
+            Backend::Snapshot(s) => s.describe(),
+        }
+    }
+
+    async fn read(&self, needs: &ReadNeeds) -> Result<SnapshotDoc, WsError> {
+        match self {
+            Backend::Snapshot(s) => s.read(needs).await,
+        }
+    }
+
+    async fn write(&self, op: &WriteOp) -> Result<WriteOutcome, WsError> {
+        match self {
+            Backend::Snapshot(s) => s.write(op).await,
+        }
+    }
+}
+
+/// Everything a plan was made from.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub(crate) loaded: Loaded,
+    pub(crate) state: Option<State>,
+    /// `None` with `--refresh=false`.
+    pub(crate) backend: Option<Backend>,
+    pub(crate) doc: SnapshotDoc,
+    pub(crate) live: Live,
+    pub(crate) plan: Plan,
+    pub(crate) ctx: render::Context,
+}
+
+/// What the file needs read beyond members (SPEC §5).
+pub(crate) fn read_needs(file: &MembersFile) -> ReadNeeds {
+    ReadNeeds {
+        custom_roles: file.names_custom_roles(),
+        groups: file.groups.is_some(),
+        guest_shares: file
+            .guests_with_access()
+            .map(|g| g.email.value.clone())
+            .collect(),
+    }
+}
+
+pub(crate) fn open_backend(common: &Common) -> Result<Backend, Stop> {
+    match &common.snapshot {
+        Some(path) => SnapshotWorkspace::open(path)
+            .map(Backend::Snapshot)
+            .map_err(Stop::Error),
+        None => Err(Stop::Error(format!(
+            "no --snapshot given: reading the live ClickUp API ({}) is not available in this build; \
+             pass --snapshot FILE to work on a snapshot",
+            common.api_url
+        ))),
+    }
+}
+
+pub(crate) async fn prepare(common: &Common, refresh: bool) -> Result<Prepared, Stop> {
+    let loaded = load_config(common)?;
+    let workspace_id = loaded.file.workspace.id.value.clone();
+    let state =
+        State::load(&common.state, &workspace_id).map_err(|e| Stop::Error(e.to_string()))?;
+    let (backend, doc) = if refresh {
+        let backend = open_backend(common)?;
+        let doc = backend
+            .read(&read_needs(&loaded.file))
+            .await
+            .map_err(|e| Stop::Error(format!("cannot read {}: {e}", backend.describe())))?;
+        (Some(backend), doc)
+    } else {
+        let doc = state
+            .as_ref()
+            .and_then(|s| s.snapshot.clone())
+            .ok_or_else(|| {
+                Stop::Error(format!(
+                    "--refresh=false plans against the Workspace recorded in the state file, but {} {}; run apply once, or plan without --refresh=false",
+                    display_path(&common.state),
+                    if state.is_some() { "records no Workspace yet" } else { "does not exist" }
+                ))
+            })?;
+        (None, doc)
+    };
+    let live = doc.to_live();
+    let managed = state.as_ref().map(State::managed).unwrap_or_default();
+    let name = display_path(&loaded.path);
+    let plan = match plan::compute(&loaded.file, &live, &managed) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            let (located, general): (Vec<_>, Vec<_>) =
+                errors.into_iter().partition(|e| e.loc.is_some());
+            let diagnostics: Vec<Diagnostic> = located
+                .iter()
+                .filter_map(|e| e.loc.map(|loc| Diagnostic::new(loc, e.message.clone())))
+                .collect();
+            print_diagnostics(&name, &loaded.source, &diagnostics)?;
+            for e in &general {
+                error(&e.message);
+            }
+            error(&format!(
+                "no plan could be made for {name}: {} {}",
+                located.len() + general.len(),
+                if located.len() + general.len() == 1 {
+                    "problem"
+                } else {
+                    "problems"
+                }
+            ));
+            return Err(Stop::Reported);
+        }
+    };
+    let violations = guards::check(&plan, &loaded.file, &live);
+    if !violations.is_empty() {
+        let (located, general): (Vec<_>, Vec<_>) =
+            violations.into_iter().partition(|v| v.loc.is_some());
+        let diagnostics: Vec<Diagnostic> = located
+            .iter()
+            .filter_map(|v| {
+                v.loc
+                    .map(|loc| Diagnostic::new(loc, format!("refused: {}", v.message)))
+            })
+            .collect();
+        print_diagnostics(&name, &loaded.source, &diagnostics)?;
+        for v in &general {
+            error(&format!("refused: {}", v.message));
+        }
+        error("the plan is refused; nothing was applied");
+        return Err(Stop::Reported);
+    }
+    let file_name = loaded
+        .path
+        .file_name()
+        .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
+    Ok(Prepared {
+        loaded,
+        state,
+        backend,
+        doc,
+        live,
+        plan,
+        ctx: render::Context { file_name },
+    })
+}

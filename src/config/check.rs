@@ -1,0 +1,122 @@
+//! The rules of SPEC §1 that can be checked without the live Workspace: an email at most once
+//! across members and guests, group names unique, group members listed, one owner, one entry per
+//! shared item. Each problem points at the second occurrence and names the first. Pure.
+
+use std::collections::HashMap;
+
+use crate::config::{MembersFile, RoleName};
+use crate::diag::{Diagnostic, Loc};
+use crate::model::{Email, ShareTarget};
+
+pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+
+    let mut people: HashMap<&Email, (Loc, &'static str)> = HashMap::new();
+    let listed = file
+        .members
+        .iter()
+        .map(|m| (&m.email, "members"))
+        .chain(file.guests.iter().map(|g| (&g.email, "guests")));
+    for (email, section) in listed {
+        if let Some((first, first_section)) = people.get(&email.value) {
+            diags.push(
+                Diagnostic::new(
+                    email.loc,
+                    format!(
+                        "duplicate email \"{}\": already listed in {first_section} at line {}",
+                        email.value, first.line
+                    ),
+                )
+                .label("listed twice")
+                .help("emails are compared case-insensitively; keep one entry per person"),
+            );
+        } else {
+            people.insert(&email.value, (email.loc, section));
+        }
+    }
+
+    let mut owners = file
+        .members
+        .iter()
+        .filter(|m| m.role.value == RoleName::Owner);
+    if let Some(first) = owners.next() {
+        for other in owners {
+            diags.push(Diagnostic::new(
+                other.role.loc,
+                format!(
+                    "only one person can have role: owner; {} already has it at line {}",
+                    first.email.value, first.role.loc.line
+                ),
+            ));
+        }
+    }
+
+    for guest in &file.guests {
+        let mut seen: HashMap<&ShareTarget, Loc> = HashMap::new();
+        for access in guest.access.iter().flatten() {
+            if let Some(first) = seen.get(access.target()) {
+                diags.push(Diagnostic::new(
+                    access.loc,
+                    format!(
+                        "{} is shared with {} twice (first at line {}); keep one entry",
+                        access.target(),
+                        guest.email.value,
+                        first.line
+                    ),
+                ));
+            } else {
+                seen.insert(access.target(), access.loc);
+            }
+        }
+    }
+
+    let mut groups: HashMap<String, Loc> = HashMap::new();
+    for group in file.groups.iter().flatten() {
+        let key = group.name.value.to_lowercase();
+        if let Some(first) = groups.get(&key) {
+            diags.push(
+                Diagnostic::new(
+                    group.name.loc,
+                    format!(
+                        "duplicate group name \"{}\": already defined at line {}",
+                        group.name.value, first.line
+                    ),
+                )
+                .label("defined twice")
+                .help("group names are compared case-insensitively"),
+            );
+        } else {
+            groups.insert(key, group.name.loc);
+        }
+        let mut in_group: HashMap<&Email, Loc> = HashMap::new();
+        for member in &group.members {
+            if !people.contains_key(&member.value) {
+                diags.push(
+                    Diagnostic::new(
+                        member.loc,
+                        format!(
+                            "group \"{}\" lists {}, who is not in members or guests",
+                            group.name.value, member.value
+                        ),
+                    )
+                    .label("not listed")
+                    .help(
+                        "add the person to `members:` or `guests:`, or remove them from the group",
+                    ),
+                );
+            }
+            if let Some(first) = in_group.get(&member.value) {
+                diags.push(Diagnostic::new(
+                    member.loc,
+                    format!(
+                        "{} is listed twice in group \"{}\" (first at line {})",
+                        member.value, group.name.value, first.line
+                    ),
+                ));
+            } else {
+                in_group.insert(&member.value, member.loc);
+            }
+        }
+    }
+    diags
+}

@@ -1,0 +1,597 @@
+//! Turns the YAML tree into a [`MembersFile`], collecting every problem instead of stopping at
+//! the first: unknown keys (with a suggestion), missing keys, wrong types, bad emails, bad
+//! enumerations. Each problem points at the key or value it is about. Pure.
+
+use crate::config::{
+    Access, At, DEFAULT_MAX_REMOVALS, Group, Guest, Member, MembersFile, Mode, Policy, RoleName,
+    WorkspaceSection,
+};
+use crate::diag::{Diagnostic, Loc};
+use crate::model::{
+    Email, GuestFlag, GuestPermissions, Share, ShareKind, SharePermission, ShareTarget,
+};
+use crate::yaml::{Node, Value};
+
+pub(super) fn decode(root: &Node) -> (Option<MembersFile>, Vec<Diagnostic>) {
+    let mut d = Decoder::default();
+    let file = d.file(root);
+    (file, d.diags)
+}
+
+#[derive(Default)]
+struct Decoder {
+    diags: Vec<Diagnostic>,
+}
+
+/// The entries of a mapping whose keys were checked against the allowed ones.
+struct Fields<'a> {
+    loc: Loc,
+    entries: Vec<(&'a str, &'a Node, &'a Node)>,
+}
+
+impl<'a> Fields<'a> {
+    fn get(&self, key: &str) -> Option<&'a Node> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, _, v)| *v)
+    }
+}
+
+impl Decoder {
+    fn error(&mut self, loc: Loc, message: impl Into<String>) {
+        self.diags.push(Diagnostic::new(loc, message));
+    }
+
+    fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
+        self.diags.push(
+            Diagnostic::new(
+                node.loc,
+                format!("{what} must be {expected}, not {}", node.value.describe()),
+            )
+            .label(format!("expected {expected}")),
+        );
+    }
+
+    /// A mapping with only the given keys. Unknown keys are reported with the closest known
+    /// one; the known entries are returned even then, so their own problems are found too.
+    fn map<'a>(&mut self, node: &'a Node, what: &str, keys: &[&str]) -> Option<Fields<'a>> {
+        let Value::Map(entries) = &node.value else {
+            self.wrong_type(node, what, "a mapping");
+            return None;
+        };
+        let mut fields = Fields {
+            loc: node.loc,
+            entries: Vec::with_capacity(entries.len()),
+        };
+        for (key, value) in entries {
+            let Value::Str(name) = &key.value else {
+                self.error(
+                    key.loc,
+                    format!(
+                        "{what} has a key that is {}, not text",
+                        key.value.describe()
+                    ),
+                );
+                continue;
+            };
+            if keys.contains(&name.as_str()) {
+                fields.entries.push((name.as_str(), key, value));
+            } else {
+                let mut diag =
+                    Diagnostic::new(key.loc, format!("unknown key \"{name}\" in {what}"))
+                        .label("unknown key");
+                diag = match closest(name, keys) {
+                    Some(near) => diag.help(format!(
+                        "did you mean \"{near}\"? {what} takes: {}",
+                        keys.join(", ")
+                    )),
+                    None => diag.help(format!("{what} takes: {}", keys.join(", "))),
+                };
+                self.diags.push(diag);
+            }
+        }
+        Some(fields)
+    }
+
+    fn required<'a>(&mut self, fields: &Fields<'a>, key: &str, what: &str) -> Option<&'a Node> {
+        let found = fields.get(key);
+        if found.is_none() {
+            self.diags.push(
+                Diagnostic::new(fields.loc, format!("{what} is missing the key \"{key}\""))
+                    .label(format!("no \"{key}\" here")),
+            );
+        }
+        found
+    }
+
+    fn text(&mut self, node: &Node, what: &str) -> Option<At<String>> {
+        match &node.value {
+            Value::Str(s) if s.trim().is_empty() => {
+                self.error(node.loc, format!("{what} must not be empty"));
+                None
+            }
+            Value::Str(s) => Some(At::new(s.clone(), node.loc)),
+            _ => {
+                self.wrong_type(node, what, "text");
+                None
+            }
+        }
+    }
+
+    /// A list; an empty value (`members:` with nothing under it) is an empty list.
+    fn list<'a>(&mut self, node: &'a Node, what: &str) -> Option<&'a [Node]> {
+        match &node.value {
+            Value::Seq(items) => Some(items),
+            Value::Null => Some(&[]),
+            _ => {
+                self.wrong_type(node, what, "a list");
+                None
+            }
+        }
+    }
+
+    /// Keys whose presence means "manage and remove the rest" must not be left empty by
+    /// accident: `groups:` with nothing under it is an error, `groups: []` is explicit.
+    fn explicit_list<'a>(
+        &mut self,
+        node: &'a Node,
+        key: &str,
+        empty_means: &str,
+        absent_means: &str,
+    ) -> Option<&'a Node> {
+        if node.value == Value::Null {
+            self.diags.push(
+                Diagnostic::new(node.loc, format!("{key} is empty"))
+                    .label("empty")
+                    .help(format!(
+                        "write `{key}: []` to {empty_means}, or remove the key to {absent_means}"
+                    )),
+            );
+            return None;
+        }
+        Some(node)
+    }
+
+    fn email(&mut self, node: &Node, what: &str) -> Option<At<Email>> {
+        let Value::Str(text) = &node.value else {
+            self.wrong_type(node, what, "an email address");
+            return None;
+        };
+        match Email::parse(text) {
+            Ok(email) => Some(At::new(email, node.loc)),
+            Err(reason) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        node.loc,
+                        format!("\"{text}\" is not a valid email address: {reason}"),
+                    )
+                    .label("not an email address"),
+                );
+                None
+            }
+        }
+    }
+
+    fn bool(&mut self, node: &Node, what: &str) -> Option<bool> {
+        match node.value {
+            Value::Bool(b) => Some(b),
+            _ => {
+                self.wrong_type(node, what, "true or false");
+                None
+            }
+        }
+    }
+
+    fn id(&mut self, node: &Node, what: &str) -> Option<String> {
+        let id = match &node.value {
+            Value::Int(n) if *n >= 0 => n.to_string(),
+            Value::Str(s) => s.trim().to_owned(),
+            _ => {
+                self.wrong_type(node, what, "an id (text or a whole number)");
+                return None;
+            }
+        };
+        if id.is_empty() {
+            self.error(node.loc, format!("{what} must not be empty"));
+            return None;
+        }
+        Some(id)
+    }
+
+    fn file(&mut self, root: &Node) -> Option<MembersFile> {
+        match &root.value {
+            Value::Null => {
+                self.diags.push(
+                    Diagnostic::new(root.loc, "the file is empty")
+                        .help("a members file starts with `version: 1` and `workspace: {id: …}`"),
+                );
+                return None;
+            }
+            Value::Map(_) => {}
+            other => {
+                self.diags.push(
+                    Diagnostic::new(
+                        root.loc,
+                        format!(
+                            "the file must be a mapping (version:, workspace:, members: …), not {}",
+                            other.describe()
+                        ),
+                    )
+                    .label("expected a mapping"),
+                );
+                return None;
+            }
+        }
+        let fields = self.map(
+            root,
+            "the file",
+            &[
+                "version",
+                "workspace",
+                "policy",
+                "members",
+                "guests",
+                "groups",
+            ],
+        )?;
+        let version = self
+            .required(&fields, "version", "the file")
+            .and_then(|n| self.version(n));
+        let workspace = self
+            .required(&fields, "workspace", "the file")
+            .and_then(|n| self.workspace(n));
+        let policy = fields
+            .get("policy")
+            .map_or_else(|| Some(Policy::default()), |n| self.policy(n));
+        let members = fields.get("members").map_or_else(
+            || Some(Vec::new()),
+            |n| self.items(n, "members", Self::member),
+        );
+        let guests = fields.get("guests").map_or_else(
+            || Some(Vec::new()),
+            |n| self.items(n, "guests", Self::guest),
+        );
+        let groups = match fields.get("groups") {
+            None => Some(None),
+            Some(n) => self
+                .explicit_list(
+                    n,
+                    "groups",
+                    "manage groups and want none",
+                    "leave groups alone",
+                )
+                .and_then(|n| self.items(n, "groups", Self::group))
+                .map(Some),
+        };
+        Some(MembersFile {
+            version: version?,
+            workspace: workspace?,
+            policy: policy?,
+            members: members?,
+            guests: guests?,
+            groups: groups?,
+        })
+    }
+
+    fn version(&mut self, node: &Node) -> Option<u32> {
+        match node.value {
+            Value::Int(1) => Some(1),
+            Value::Int(n) => {
+                self.diags.push(
+                    Diagnostic::new(node.loc, format!("version must be 1, not {n}"))
+                        .label("unsupported version")
+                        .help("this clickup-members reads version 1 of the file format"),
+                );
+                None
+            }
+            _ => {
+                self.wrong_type(node, "version", "the number 1");
+                None
+            }
+        }
+    }
+
+    fn workspace(&mut self, node: &Node) -> Option<WorkspaceSection> {
+        let fields = self.map(node, "workspace", &["id", "name"])?;
+        let id = self.required(&fields, "id", "workspace").and_then(|n| {
+            let id = self.id(n, "workspace.id")?;
+            if id.chars().all(|c| c.is_ascii_digit()) {
+                Some(At::new(id, n.loc))
+            } else {
+                self.diags.push(
+                    Diagnostic::new(n.loc, format!("workspace.id must be digits, not \"{id}\""))
+                        .help("the Workspace id is the number in https://app.clickup.com/<id>/…"),
+                );
+                None
+            }
+        });
+        let name = match fields.get("name") {
+            None => Some(None),
+            Some(n) => match &n.value {
+                Value::Int(i) => Some(Some(At::new(i.to_string(), n.loc))),
+                _ => self.text(n, "workspace.name").map(Some),
+            },
+        };
+        Some(WorkspaceSection {
+            id: id?,
+            name: name?,
+        })
+    }
+
+    fn policy(&mut self, node: &Node) -> Option<Policy> {
+        let fields = self.map(node, "policy", &["mode", "max_removals", "protected"])?;
+        let mode = match fields.get("mode") {
+            None => Some(Mode::default()),
+            Some(n) => match &n.value {
+                Value::Str(s) if s == "additive" => Some(Mode::Additive),
+                Value::Str(s) if s == "authoritative" => Some(Mode::Authoritative),
+                _ => {
+                    let found = match &n.value {
+                        Value::Str(s) => format!("\"{s}\""),
+                        other => other.describe().to_owned(),
+                    };
+                    self.diags.push(
+                        Diagnostic::new(
+                            n.loc,
+                            format!("policy.mode must be additive or authoritative, not {found}"),
+                        )
+                        .label("unknown mode"),
+                    );
+                    None
+                }
+            },
+        };
+        let max_removals = match fields.get("max_removals") {
+            None => Some(DEFAULT_MAX_REMOVALS),
+            Some(n) => match n.value {
+                Value::Int(i) if (0..=i128::from(u32::MAX)).contains(&i) => u32::try_from(i).ok(),
+                Value::Int(i) => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            n.loc,
+                            format!("policy.max_removals must be 0 or more, not {i}"),
+                        )
+                        .help("0 allows no removal at all"),
+                    );
+                    None
+                }
+                _ => {
+                    self.wrong_type(n, "policy.max_removals", "a whole number (0 or more)");
+                    None
+                }
+            },
+        };
+        let protected = match fields.get("protected") {
+            None => Some(Vec::new()),
+            Some(n) => self.list(n, "policy.protected").map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| self.email(item, "an entry of policy.protected"))
+                    .collect::<Vec<_>>()
+            }),
+        };
+        Some(Policy {
+            mode: mode?,
+            max_removals: max_removals?,
+            protected: protected?,
+        })
+    }
+
+    /// A list whose items are decoded one by one; every item is checked even after a bad one.
+    fn items<T>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        item: fn(&mut Self, &Node) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let items = self.list(node, what)?;
+        let before = self.diags.len();
+        let decoded: Vec<T> = items.iter().filter_map(|n| item(self, n)).collect();
+        (self.diags.len() == before).then_some(decoded)
+    }
+
+    fn member(&mut self, node: &Node) -> Option<Member> {
+        let fields = self.map(node, "a member", &["email", "role"])?;
+        let email = self
+            .required(&fields, "email", "a member")
+            .and_then(|n| self.email(n, "email"));
+        let role = match fields.get("role") {
+            None => Some(At::new(RoleName::Member, node.loc)),
+            Some(n) => self
+                .text(n, "role")
+                .map(|t| At::new(RoleName::parse(t.value.trim()), t.loc)),
+        };
+        if let Some(At {
+            value: RoleName::Custom(name),
+            loc,
+        }) = &role
+            && name.eq_ignore_ascii_case("guest")
+        {
+            self.diags.push(
+                Diagnostic::new(*loc, "a member cannot have the role \"guest\"")
+                    .help("list guests under `guests:` instead"),
+            );
+            return None;
+        }
+        Some(Member {
+            email: email?,
+            role: role?,
+        })
+    }
+
+    fn guest(&mut self, node: &Node) -> Option<Guest> {
+        let fields = self.map(
+            node,
+            "a guest",
+            &["email", "permissions", "custom_role", "access"],
+        )?;
+        let email = self
+            .required(&fields, "email", "a guest")
+            .and_then(|n| self.email(n, "email"));
+        let permissions = match fields.get("permissions") {
+            None => Some(GuestPermissions::default()),
+            Some(n) => self.permissions(n),
+        };
+        let custom_role = match fields.get("custom_role") {
+            None => Some(None),
+            Some(n) => self
+                .text(n, "custom_role")
+                .map(|t| Some(At::new(t.value.trim().to_owned(), t.loc))),
+        };
+        let access = match fields.get("access") {
+            None => Some(None),
+            Some(n) => self
+                .explicit_list(
+                    n,
+                    "access",
+                    "remove every share of this guest",
+                    "leave the guest's shares alone",
+                )
+                .and_then(|n| self.items(n, "access", Self::access))
+                .map(Some),
+        };
+        Some(Guest {
+            email: email?,
+            permissions: permissions?,
+            custom_role: custom_role?,
+            access: access?,
+        })
+    }
+
+    fn permissions(&mut self, node: &Node) -> Option<GuestPermissions> {
+        let keys: Vec<&str> = GuestFlag::ALL.iter().map(|f| f.key()).collect();
+        let fields = self.map(node, "permissions", &keys)?;
+        let mut permissions = GuestPermissions::default();
+        let mut ok = true;
+        for (key, _, value) in &fields.entries {
+            let Some(flag) = GuestFlag::from_key(key) else {
+                continue;
+            };
+            match self.bool(value, &format!("permissions.{key}")) {
+                Some(b) => permissions.set(flag, Some(b)),
+                None => ok = false,
+            }
+        }
+        ok.then_some(permissions)
+    }
+
+    fn access(&mut self, node: &Node) -> Option<Access> {
+        let fields = self.map(
+            node,
+            "an access entry",
+            &["folder", "list", "task", "permission"],
+        )?;
+        let targets: Vec<(ShareKind, &Node)> = ShareKind::ALL
+            .into_iter()
+            .filter_map(|k| fields.get(k.key()).map(|n| (k, n)))
+            .collect();
+        let target = match targets.as_slice() {
+            [(kind, n)] => self
+                .id(n, kind.key())
+                .map(|id| ShareTarget { kind: *kind, id }),
+            [] => {
+                self.diags.push(
+                    Diagnostic::new(
+                        node.loc,
+                        "an access entry needs one of folder, list or task",
+                    )
+                    .help("for example `- list: \"901234567\"` with `permission: read`"),
+                );
+                None
+            }
+            [_, (_, second), ..] => {
+                self.error(
+                    second.loc,
+                    "an access entry names one folder, list or task; split it into several entries",
+                );
+                None
+            }
+        };
+        let permission = self
+            .required(&fields, "permission", "an access entry")
+            .and_then(|n| {
+                let found = match &n.value {
+                    Value::Str(s) => SharePermission::from_key(s).ok_or(format!("\"{s}\"")),
+                    other => Err(other.describe().to_owned()),
+                };
+                match found {
+                    Ok(p) => Some(p),
+                    Err(found) => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                n.loc,
+                                format!(
+                                    "permission must be one of read, comment, edit, create; not {found}"
+                                ),
+                            )
+                            .label("unknown permission level"),
+                        );
+                        None
+                    }
+                }
+            });
+        Some(Access {
+            share: Share {
+                target: target?,
+                permission: permission?,
+            },
+            loc: node.loc,
+        })
+    }
+
+    fn group(&mut self, node: &Node) -> Option<Group> {
+        let fields = self.map(node, "a group", &["name", "handle", "members"])?;
+        let name = self
+            .required(&fields, "name", "a group")
+            .and_then(|n| match &n.value {
+                Value::Int(i) => Some(At::new(i.to_string(), n.loc)),
+                _ => self.text(n, "name"),
+            })
+            .map(|t| At::new(t.value.trim().to_owned(), t.loc));
+        let handle = match fields.get("handle") {
+            None => Some(None),
+            Some(n) => self.text(n, "handle").map(Some),
+        };
+        let members = match fields.get("members") {
+            None => Some(Vec::new()),
+            Some(n) => self.list(n, "a group's members").and_then(|items| {
+                let before = self.diags.len();
+                let emails: Vec<At<Email>> = items
+                    .iter()
+                    .filter_map(|item| self.email(item, "a group member"))
+                    .collect();
+                (self.diags.len() == before).then_some(emails)
+            }),
+        };
+        Some(Group {
+            name: name?,
+            handle: handle?,
+            members: members?,
+        })
+    }
+}
+
+/// The allowed key nearest to a misspelt one, when it is near enough to be a typo.
+fn closest<'k>(word: &str, keys: &[&'k str]) -> Option<&'k str> {
+    keys.iter()
+        .map(|k| (levenshtein(word, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}

@@ -1,0 +1,448 @@
+//! The desired-state file (`members.yaml`): its types, which are also the source of the JSON
+//! Schema, its decoding from YAML with every problem reported at once, and the rules of SPEC §1
+//! that need no network.
+//!
+//! Reading the file is the only I/O here (`load`); decoding and checking are pure.
+
+mod check;
+mod decode;
+
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::diag::{Diagnostic, Loc};
+use crate::model::{Email, GuestPermissions, Share, ShareKind, SharePermission, ShareTarget};
+use crate::yaml;
+
+/// A value from the file together with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct At<T> {
+    pub(crate) value: T,
+    pub(crate) loc: Loc,
+}
+
+impl<T> At<T> {
+    pub(crate) fn new(value: T, loc: Loc) -> Self {
+        At { value, loc }
+    }
+}
+
+impl<T: Serialize> Serialize for At<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for At<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// The whole desired-state file.
+///
+/// Who belongs in a ClickUp Workspace, with which role; guests with their permissions and
+/// shares; user groups. Read by `clickup-members plan` and `apply`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(title = "clickup-members desired state", deny_unknown_fields)]
+pub(crate) struct MembersFile {
+    /// Format version of this file: always 1.
+    #[schemars(schema_with = "version_schema")]
+    pub(crate) version: u32,
+    /// The Workspace this file describes.
+    pub(crate) workspace: WorkspaceSection,
+    /// How far the tool may go.
+    #[serde(default)]
+    pub(crate) policy: Policy,
+    /// Members (owner, admins, members and custom roles), one entry per person.
+    #[serde(default)]
+    pub(crate) members: Vec<Member>,
+    /// Guests, with the switches and shares the tool manages for them.
+    #[serde(default)]
+    pub(crate) guests: Vec<Guest>,
+    /// User groups (the "Teams" of ClickUp's UI). Groups are managed only when this key is
+    /// present; `groups: []` manages them and wants none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<Group>")]
+    pub(crate) groups: Option<Vec<Group>>,
+}
+
+fn version_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "const": 1, "description": "Format version of this file: always 1." })
+}
+
+/// Which Workspace the file describes.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub(crate) struct WorkspaceSection {
+    /// The Workspace (team) id, as in `https://app.clickup.com/<id>/…`.
+    #[schemars(schema_with = "workspace_id_schema")]
+    pub(crate) id: At<String>,
+    /// When set, the plan fails if the live Workspace has another name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub(crate) name: Option<At<String>>,
+}
+
+fn workspace_id_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["string", "integer"],
+        "pattern": "^[0-9]+$",
+        "minimum": 0,
+        "description": "The Workspace (team) id, as in https://app.clickup.com/<id>/…"
+    })
+}
+
+/// How far the tool may go.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub(crate) struct Policy {
+    /// `additive` (default): manage the people the file lists or the tool invited.
+    /// `authoritative`: remove everyone the file does not list (except the owner, the token's
+    /// own user and `protected`).
+    #[serde(default)]
+    pub(crate) mode: Mode,
+    /// The plan is refused when it would remove, replace or delete more than this (0: none).
+    #[serde(default = "default_max_removals")]
+    pub(crate) max_removals: u32,
+    /// People never changed nor removed, whatever the file or the mode says.
+    #[serde(default)]
+    pub(crate) protected: Vec<At<Email>>,
+}
+
+pub(crate) const DEFAULT_MAX_REMOVALS: u32 = 5;
+
+fn default_max_removals() -> u32 {
+    DEFAULT_MAX_REMOVALS
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            mode: Mode::default(),
+            max_removals: DEFAULT_MAX_REMOVALS,
+            protected: Vec::new(),
+        }
+    }
+}
+
+/// Whether people the file does not list are removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Mode {
+    /// Manage the people the file lists or the tool invited; leave the others alone.
+    #[default]
+    Additive,
+    /// The file is the whole truth: remove everyone it does not list.
+    Authoritative,
+}
+
+impl Mode {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Mode::Additive => "additive",
+            Mode::Authoritative => "authoritative",
+        }
+    }
+}
+
+/// A member of the Workspace.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub(crate) struct Member {
+    pub(crate) email: At<Email>,
+    /// `admin`, `member` (default), `owner` (only the real owner), or the name of a custom role.
+    #[serde(default)]
+    pub(crate) role: At<RoleName>,
+}
+
+/// A role as written in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum RoleName {
+    Owner,
+    Admin,
+    #[default]
+    Member,
+    /// A custom role, by name (matched case-insensitively).
+    Custom(String),
+}
+
+impl RoleName {
+    pub(crate) fn parse(text: &str) -> RoleName {
+        match text.to_lowercase().as_str() {
+            "owner" => RoleName::Owner,
+            "admin" => RoleName::Admin,
+            "member" => RoleName::Member,
+            _ => RoleName::Custom(text.to_owned()),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            RoleName::Owner => "owner",
+            RoleName::Admin => "admin",
+            RoleName::Member => "member",
+            RoleName::Custom(name) => name,
+        }
+    }
+}
+
+impl Default for At<RoleName> {
+    fn default() -> Self {
+        At::new(RoleName::default(), Loc::default())
+    }
+}
+
+impl Serialize for RoleName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl JsonSchema for RoleName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Role".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "admin, member, owner (only the Workspace's real owner), or the name of a custom role of the Workspace (case-insensitive).",
+            "anyOf": [
+                { "enum": ["admin", "member", "owner"] },
+                { "type": "string", "minLength": 1, "description": "The name of a custom role." }
+            ],
+            "default": "member"
+        })
+    }
+}
+
+/// A guest of the Workspace.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub(crate) struct Guest {
+    pub(crate) email: At<Email>,
+    /// The guest's switches; a switch left out is not managed.
+    #[serde(default)]
+    pub(crate) permissions: GuestPermissions,
+    /// A custom role that inherits the guest role. Left out: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub(crate) custom_role: Option<At<String>>,
+    /// What the guest is shared on. Left out: not managed; listed: exactly these shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<Access>")]
+    pub(crate) access: Option<Vec<Access>>,
+}
+
+/// One folder, list or task shared with a guest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Access {
+    pub(crate) share: Share,
+    pub(crate) loc: Loc,
+}
+
+impl Serialize for Access {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry(self.share.target.kind.key(), &self.share.target.id)?;
+        map.serialize_entry("permission", &self.share.permission)?;
+        map.end()
+    }
+}
+
+impl JsonSchema for Access {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Access".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let permission = generator.subschema_for::<SharePermission>();
+        let one = |kind: ShareKind| {
+            schemars::json_schema!({
+                "type": "object",
+                "properties": {
+                    kind.key(): {
+                        "type": ["string", "integer"],
+                        "description": format!("The id of the {}.", kind.key())
+                    },
+                    "permission": permission.clone()
+                },
+                "required": [kind.key(), "permission"],
+                "additionalProperties": false
+            })
+        };
+        schemars::json_schema!({
+            "description": "A folder, list or task shared with the guest, and the permission level.",
+            "oneOf": [one(ShareKind::Folder), one(ShareKind::List), one(ShareKind::Task)]
+        })
+    }
+}
+
+/// A user group.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub(crate) struct Group {
+    /// The group's name, unique in the file (case-insensitive).
+    #[schemars(length(min = 1))]
+    pub(crate) name: At<String>,
+    /// The group's @handle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub(crate) handle: Option<At<String>>,
+    /// The group's members; each must be listed in `members` or `guests`.
+    #[serde(default)]
+    pub(crate) members: Vec<At<Email>>,
+}
+
+impl MembersFile {
+    /// Everyone the file lists, members first, with their line.
+    pub(crate) fn people(&self) -> impl Iterator<Item = &At<Email>> {
+        self.members
+            .iter()
+            .map(|m| &m.email)
+            .chain(self.guests.iter().map(|g| &g.email))
+    }
+
+    /// Whether a custom role is named anywhere, which is when the plan needs the Workspace's
+    /// custom roles.
+    pub(crate) fn names_custom_roles(&self) -> bool {
+        self.members
+            .iter()
+            .any(|m| matches!(m.role.value, RoleName::Custom(_)))
+            || self.guests.iter().any(|g| g.custom_role.is_some())
+    }
+
+    /// Guests whose shares the file manages.
+    pub(crate) fn guests_with_access(&self) -> impl Iterator<Item = &Guest> {
+        self.guests.iter().filter(|g| g.access.is_some())
+    }
+}
+
+impl Guest {
+    pub(crate) fn shares(&self) -> Option<Vec<Share>> {
+        self.access
+            .as_ref()
+            .map(|list| list.iter().map(|a| a.share.clone()).collect())
+    }
+}
+
+impl Access {
+    pub(crate) fn target(&self) -> &ShareTarget {
+        &self.share.target
+    }
+}
+
+/// A file that was read and decoded, or the problems that stop it.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) path: PathBuf,
+    pub(crate) source: String,
+    pub(crate) file: MembersFile,
+}
+
+/// Why a file could not be used: unreadable, or invalid with every problem found.
+#[derive(Debug)]
+pub(crate) enum LoadError {
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    TooLarge {
+        path: PathBuf,
+        bytes: u64,
+    },
+    Invalid {
+        path: PathBuf,
+        source: String,
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+/// Reads, parses, decodes and checks a desired-state file.
+pub(crate) fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let io = |error| LoadError::Io {
+        path: path.to_owned(),
+        error,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.len() > yaml::MAX_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.to_owned(),
+            bytes: meta.len(),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    let source = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let text = String::from_utf8_lossy(valid).into_owned();
+            let line = text.matches('\n').count() + 1;
+            let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let diag = Diagnostic::new(
+                Loc::new(line as u64, col as u64),
+                "the file is not UTF-8 text; save it as UTF-8",
+            );
+            return Err(LoadError::Invalid {
+                path: path.to_owned(),
+                source: text,
+                diagnostics: vec![diag],
+            });
+        }
+    };
+    match parse_str(&source) {
+        Ok(file) => Ok(Loaded {
+            path: path.to_owned(),
+            source,
+            file,
+        }),
+        Err(diagnostics) => Err(LoadError::Invalid {
+            path: path.to_owned(),
+            source,
+            diagnostics,
+        }),
+    }
+}
+
+/// Parses, decodes and checks the text of a desired-state file. Pure.
+pub(crate) fn parse_str(source: &str) -> Result<MembersFile, Vec<Diagnostic>> {
+    let root = yaml::parse(source).map_err(|e| vec![Diagnostic::new(e.loc, e.message)])?;
+    let (file, mut diagnostics) = decode::decode(&root);
+    if let Some(file) = &file {
+        diagnostics.extend(check::check(file));
+    }
+    match file {
+        Some(file) if diagnostics.is_empty() => Ok(file),
+        _ => {
+            diagnostics.sort_by_key(|d| d.loc);
+            Err(diagnostics)
+        }
+    }
+}
+
+/// The JSON Schema (draft-07, which yaml-language-server reads) of the file, pretty-printed.
+pub(crate) fn json_schema() -> String {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let schema = generator.into_root_schema_for::<MembersFile>();
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,159 @@
+//! Problems found in a user's file, with the line and column they point at, and their two
+//! renderings: `FILE:LINE:COL: message` (what scripts, editors and CI logs read) and, on a
+//! terminal, the same line followed by a source snippet drawn by miette.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+
+/// A position in a text file, 1-based, counted in characters like editors do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub(crate) struct Loc {
+    pub(crate) line: u32,
+    pub(crate) col: u32,
+}
+
+impl Loc {
+    pub(crate) fn new(line: u64, col: u64) -> Self {
+        Loc {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            col: u32::try_from(col).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// One problem in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Diagnostic {
+    pub(crate) loc: Loc,
+    pub(crate) message: String,
+    /// A short label drawn under the snippet ("unknown key").
+    pub(crate) label: Option<String>,
+    /// What to do about it.
+    pub(crate) help: Option<String>,
+}
+
+impl Diagnostic {
+    pub(crate) fn new(loc: Loc, message: impl Into<String>) -> Self {
+        Diagnostic {
+            loc,
+            message: message.into(),
+            label: None,
+            help: None,
+        }
+    }
+
+    pub(crate) fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Writes diagnostics of one file, sorted by position: always the `FILE:LINE:COL: message` line,
+/// and with `snippets` a miette drawing of the source around it.
+pub(crate) fn write_all(
+    out: &mut dyn Write,
+    file: &str,
+    src: &str,
+    diags: &[Diagnostic],
+    snippets: bool,
+) -> io::Result<()> {
+    let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
+    sorted.sort_by_key(|d| d.loc);
+    for d in sorted {
+        writeln!(out, "{file}:{}: {}", d.loc, d.message)?;
+        if snippets {
+            write!(out, "{}", snippet(file, src, d))?;
+        } else if let Some(help) = &d.help {
+            writeln!(out, "  help: {help}")?;
+        }
+    }
+    Ok(())
+}
+
+fn snippet(file: &str, src: &str, d: &Diagnostic) -> String {
+    let offset = byte_offset(src, d.loc);
+    let len = token_len(src, offset);
+    let mut diagnostic = MietteDiagnostic::new(d.message.clone())
+        .with_labels([LabeledSpan::new_with_span(d.label.clone(), (offset, len))]);
+    if let Some(help) = &d.help {
+        diagnostic = diagnostic.with_help(help.clone());
+    }
+    let report = miette::Report::new(diagnostic)
+        .with_source_code(NamedSource::new(file, src.to_owned()).with_language("yaml"));
+    let mut out = String::new();
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode());
+    if handler.render_report(&mut out, report.as_ref()).is_err() {
+        return String::new();
+    }
+    // The first line repeats the message already printed with its location.
+    match out.split_once('\n') {
+        Some((_, rest)) => rest.to_owned(),
+        None => String::new(),
+    }
+}
+
+/// The byte offset of a line and (character) column in `src`, clamped to the text.
+pub(crate) fn byte_offset(src: &str, loc: Loc) -> usize {
+    let mut line_start = 0usize;
+    for _ in 1..loc.line {
+        match src[line_start..].find('\n') {
+            Some(i) => line_start += i + 1,
+            None => return src.len(),
+        }
+    }
+    let line_end = src[line_start..]
+        .find('\n')
+        .map_or(src.len(), |i| line_start + i);
+    let line = &src[line_start..line_end];
+    let col = usize::try_from(loc.col.saturating_sub(1)).unwrap_or(0);
+    line_start + line.char_indices().nth(col).map_or(line.len(), |(i, _)| i)
+}
+
+/// The length of the word at `offset`, so the snippet underlines a key or value, not one letter.
+fn token_len(src: &str, offset: usize) -> usize {
+    let rest = &src[offset.min(src.len())..];
+    let end = rest
+        .find(['\n', ':', ',', ']', '}', '#'])
+        .unwrap_or(rest.len());
+    rest[..end].trim_end().len().max(1).min(rest.len().max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_offsets_count_characters_not_bytes() {
+        let src = "a: é\nbb: x\n";
+        assert_eq!(byte_offset(src, Loc { line: 1, col: 4 }), 3);
+        assert_eq!(byte_offset(src, Loc { line: 2, col: 5 }), 10);
+        assert_eq!(byte_offset(src, Loc { line: 9, col: 1 }), src.len());
+    }
+
+    #[test]
+    fn plain_output_is_file_line_col_message() {
+        let mut out = Vec::new();
+        let diags = [
+            Diagnostic::new(Loc { line: 3, col: 5 }, "second"),
+            Diagnostic::new(Loc { line: 1, col: 1 }, "first").help("fix it"),
+        ];
+        write_all(&mut out, "m.yaml", "a\nb\nc\n", &diags, false).expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "m.yaml:1:1: first\n  help: fix it\nm.yaml:3:5: second\n"
+        );
+    }
+}

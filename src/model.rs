@@ -1,0 +1,315 @@
+//! The vocabulary shared by the desired state, the live Workspace and the plan: emails, roles,
+//! guest permissions and shares. Plain data with no I/O; ClickUp's JSON shapes live in `wire`.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A ClickUp user id (also a guest's id in the guest endpoints).
+pub(crate) type UserId = i64;
+
+/// An email address, lower-cased: ClickUp and this tool compare emails case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Email(String);
+
+impl Email {
+    /// Checks and normalises an address written by a person: one `@`, a domain with a dot, no
+    /// display name, no IP literal. Returns the reason when it is not acceptable.
+    pub(crate) fn parse(text: &str) -> Result<Email, String> {
+        let options = email_address::Options::default()
+            .with_required_tld()
+            .without_domain_literal()
+            .without_display_text();
+        let trimmed = text.trim();
+        if trimmed != text {
+            return Err("it has spaces around it".to_owned());
+        }
+        email_address::EmailAddress::parse_with_options(text, options)
+            .map(|_| Email(text.to_lowercase()))
+            .map_err(|e| e.to_string())
+    }
+
+    /// An address as ClickUp reports it: trusted to be valid, only normalised.
+    pub(crate) fn from_live(text: &str) -> Email {
+        Email(text.trim().to_lowercase())
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl JsonSchema for Email {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Email".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "email",
+            "description": "An email address; compared case-insensitively."
+        })
+    }
+}
+
+/// The built-in roles of ClickUp, by their numeric codes (1 owner, 2 admin, 3 member, 4 guest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum BaseRole {
+    Owner,
+    Admin,
+    Member,
+    Guest,
+}
+
+impl BaseRole {
+    pub(crate) fn from_code(code: i64) -> Option<BaseRole> {
+        match code {
+            1 => Some(BaseRole::Owner),
+            2 => Some(BaseRole::Admin),
+            3 => Some(BaseRole::Member),
+            4 => Some(BaseRole::Guest),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn code(self) -> i64 {
+        match self {
+            BaseRole::Owner => 1,
+            BaseRole::Admin => 2,
+            BaseRole::Member => 3,
+            BaseRole::Guest => 4,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            BaseRole::Owner => "owner",
+            BaseRole::Admin => "admin",
+            BaseRole::Member => "member",
+            BaseRole::Guest => "guest",
+        }
+    }
+}
+
+impl fmt::Display for BaseRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The five switches ClickUp keeps per guest.
+// The names follow ClickUp's fields (`can_…`), which keeps the mapping obvious.
+#[allow(clippy::enum_variant_names)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum GuestFlag {
+    CanSeeTimeSpent,
+    CanSeeTimeEstimated,
+    CanEditTags,
+    CanCreateViews,
+    CanSeePointsEstimated,
+}
+
+impl GuestFlag {
+    pub(crate) const ALL: [GuestFlag; 5] = [
+        GuestFlag::CanSeeTimeSpent,
+        GuestFlag::CanSeeTimeEstimated,
+        GuestFlag::CanEditTags,
+        GuestFlag::CanCreateViews,
+        GuestFlag::CanSeePointsEstimated,
+    ];
+
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            GuestFlag::CanSeeTimeSpent => "can_see_time_spent",
+            GuestFlag::CanSeeTimeEstimated => "can_see_time_estimated",
+            GuestFlag::CanEditTags => "can_edit_tags",
+            GuestFlag::CanCreateViews => "can_create_views",
+            GuestFlag::CanSeePointsEstimated => "can_see_points_estimated",
+        }
+    }
+
+    pub(crate) fn from_key(key: &str) -> Option<GuestFlag> {
+        GuestFlag::ALL.into_iter().find(|f| f.key() == key)
+    }
+}
+
+/// A guest's switches. A switch left out is not managed (and, read from ClickUp, not reported).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub(crate) struct GuestPermissions {
+    /// Whether the guest sees time tracked on tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub(crate) can_see_time_spent: Option<bool>,
+    /// Whether the guest sees time estimates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub(crate) can_see_time_estimated: Option<bool>,
+    /// Whether the guest can create and edit tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub(crate) can_edit_tags: Option<bool>,
+    /// Whether the guest can create views.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub(crate) can_create_views: Option<bool>,
+    /// Whether the guest sees sprint points estimates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub(crate) can_see_points_estimated: Option<bool>,
+}
+
+impl GuestPermissions {
+    pub(crate) fn get(&self, flag: GuestFlag) -> Option<bool> {
+        match flag {
+            GuestFlag::CanSeeTimeSpent => self.can_see_time_spent,
+            GuestFlag::CanSeeTimeEstimated => self.can_see_time_estimated,
+            GuestFlag::CanEditTags => self.can_edit_tags,
+            GuestFlag::CanCreateViews => self.can_create_views,
+            GuestFlag::CanSeePointsEstimated => self.can_see_points_estimated,
+        }
+    }
+
+    pub(crate) fn set(&mut self, flag: GuestFlag, value: Option<bool>) {
+        let slot = match flag {
+            GuestFlag::CanSeeTimeSpent => &mut self.can_see_time_spent,
+            GuestFlag::CanSeeTimeEstimated => &mut self.can_see_time_estimated,
+            GuestFlag::CanEditTags => &mut self.can_edit_tags,
+            GuestFlag::CanCreateViews => &mut self.can_create_views,
+            GuestFlag::CanSeePointsEstimated => &mut self.can_see_points_estimated,
+        };
+        *slot = value;
+    }
+
+    /// The flags that are set, in a fixed order.
+    pub(crate) fn set_flags(&self) -> impl Iterator<Item = (GuestFlag, bool)> + '_ {
+        GuestFlag::ALL
+            .into_iter()
+            .filter_map(|f| self.get(f).map(|v| (f, v)))
+    }
+
+    /// `other` laid over `self`: every flag `other` sets wins.
+    pub(crate) fn merged(mut self, other: &GuestPermissions) -> GuestPermissions {
+        for (flag, value) in other.set_flags() {
+            self.set(flag, Some(value));
+        }
+        self
+    }
+}
+
+/// What a guest can be shared on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ShareKind {
+    Folder,
+    List,
+    Task,
+}
+
+impl ShareKind {
+    pub(crate) const ALL: [ShareKind; 3] = [ShareKind::Folder, ShareKind::List, ShareKind::Task];
+
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            ShareKind::Folder => "folder",
+            ShareKind::List => "list",
+            ShareKind::Task => "task",
+        }
+    }
+}
+
+/// The permission level of a share: read (view only), comment, edit or create (full access).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum SharePermission {
+    Read,
+    Comment,
+    Edit,
+    Create,
+}
+
+impl SharePermission {
+    pub(crate) const ALL: [SharePermission; 4] = [
+        SharePermission::Read,
+        SharePermission::Comment,
+        SharePermission::Edit,
+        SharePermission::Create,
+    ];
+
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            SharePermission::Read => "read",
+            SharePermission::Comment => "comment",
+            SharePermission::Edit => "edit",
+            SharePermission::Create => "create",
+        }
+    }
+
+    pub(crate) fn from_key(key: &str) -> Option<SharePermission> {
+        SharePermission::ALL.into_iter().find(|p| p.key() == key)
+    }
+}
+
+/// A folder, list or task, by its ClickUp id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub(crate) struct ShareTarget {
+    pub(crate) kind: ShareKind,
+    pub(crate) id: String,
+}
+
+impl fmt::Display for ShareTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind.key(), self.id)
+    }
+}
+
+/// One item shared with a guest, at a permission level.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub(crate) struct Share {
+    pub(crate) target: ShareTarget,
+    pub(crate) permission: SharePermission,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_lower_cased_and_checked() {
+        assert_eq!(
+            Email::parse("Ada@Acme.Example").map(|e| e.to_string()),
+            Ok("ada@acme.example".to_owned())
+        );
+        for bad in [
+            "ada",
+            "ada@",
+            "@acme.example",
+            "ada@localhost",
+            "Ada <ada@acme.example>",
+            " a@b.io",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn role_codes_round_trip() {
+        for code in 1..=4 {
+            assert_eq!(BaseRole::from_code(code).map(BaseRole::code), Some(code));
+        }
+        assert_eq!(BaseRole::from_code(5), None);
+    }
+}

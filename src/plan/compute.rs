@@ -1,0 +1,532 @@
+//! The diff itself: set arithmetic between the file and the live Workspace, every rule of
+//! SPEC §1–§2. Pure: no file, network, clock or environment.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sha2::{Digest, Sha256};
+
+use crate::config::{Guest, Member, MembersFile, Mode, RoleName};
+use crate::live::{Live, Person};
+use crate::model::{BaseRole, Email, Share, ShareTarget, UserId};
+use crate::plan::{
+    Census, Change, CreateGroup, CurrentRole, CustomRoleChange, DeleteGroup, FlagChange, Invite,
+    Kind, Managed, Plan, PlanError, Remove, RemoveReason, Replace, ReplaceReason, RoleRef, Seat,
+    ShareChange, TargetRole, UpdateGroup, UpdateGuest, UpdateMember,
+};
+
+/// Computes the plan that makes `live` match `file`, given what the state records as managed.
+pub(crate) fn compute(
+    file: &MembersFile,
+    live: &Live,
+    managed: &Managed,
+) -> Result<Plan, Vec<PlanError>> {
+    let mut errors = Vec::new();
+    check_workspace(file, live, &mut errors);
+
+    let mut changes = Vec::new();
+    for member in &file.members {
+        match member_change(member, live, &mut errors) {
+            Ok(Some(change)) => changes.push(change),
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    for guest in &file.guests {
+        match guest_change(guest, live) {
+            Ok(Some(change)) => changes.push(change),
+            Ok(None) => {}
+            Err(e) => errors.extend(e),
+        }
+    }
+
+    let listed: BTreeSet<&Email> = file.people().map(|e| &e.value).collect();
+    let protected: BTreeSet<&Email> = file.policy.protected.iter().map(|e| &e.value).collect();
+    let owner = live.owner().map(|p| &p.email);
+    let exempt = |email: &Email| {
+        Some(email) == owner || *email == live.me.email || protected.contains(email)
+    };
+    let mut unmanaged = Vec::new();
+    for person in &live.people {
+        if listed.contains(&person.email) {
+            continue;
+        }
+        let reason = match file.policy.mode {
+            _ if exempt(&person.email) => None,
+            Mode::Authoritative => Some(RemoveReason::NotListed),
+            Mode::Additive if managed.people.contains(&person.email) => {
+                Some(RemoveReason::NoLongerListed)
+            }
+            Mode::Additive => None,
+        };
+        match reason {
+            Some(reason) => changes.push(Change::Remove(Remove {
+                email: person.email.clone(),
+                user_id: person.id,
+                kind: if person.role == BaseRole::Guest {
+                    Kind::Guest
+                } else {
+                    Kind::Member
+                },
+                pending: person.pending,
+                reason,
+            })),
+            None if Some(&person.email) != owner && person.email != live.me.email => {
+                unmanaged.push(person.email.clone());
+            }
+            None => {}
+        }
+    }
+    for person in &live.unknown_roles {
+        if listed.contains(&person.email) {
+            errors.push(PlanError::general(format!(
+                "{} has a role this tool does not know (ClickUp role code {}); remove them from the file, the tool leaves them alone",
+                person.email, person.code
+            )));
+        } else if person.email != live.me.email {
+            unmanaged.push(person.email.clone());
+        }
+    }
+
+    if let Some(groups) = &file.groups {
+        match &live.groups {
+            Some(live_groups) => {
+                group_changes(file, groups, live_groups, managed, &changes)
+                    .into_iter()
+                    .for_each(|c| changes.push(c));
+            }
+            None => errors.push(PlanError::general(
+                "the file manages groups but the Workspace's groups were not read",
+            )),
+        }
+    }
+
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| a.loc.cmp(&b.loc).then(a.message.cmp(&b.message)));
+        errors.dedup();
+        return Err(errors);
+    }
+
+    changes.sort_by(|a, b| {
+        (a.rank(), a.kind(), a.subject().to_lowercase()).cmp(&(
+            b.rank(),
+            b.kind(),
+            b.subject().to_lowercase(),
+        ))
+    });
+    let leaving: BTreeSet<&Email> = changes
+        .iter()
+        .filter(|c| matches!(c, Change::Remove(_) | Change::Replace(_)))
+        .filter_map(Change::email)
+        .collect();
+    let pending = live
+        .people
+        .iter()
+        .filter(|p| p.pending && !leaving.contains(&p.email))
+        .map(|p| p.email.clone())
+        .collect();
+    unmanaged.sort();
+
+    Ok(Plan {
+        workspace_id: live.workspace_id.clone(),
+        workspace_name: live.workspace_name.clone(),
+        mode: file.policy.mode,
+        max_removals: file.policy.max_removals,
+        changes,
+        unmanaged,
+        pending,
+        census: census(live),
+        live_fingerprint: live_fingerprint(live),
+        config_digest: config_digest(file),
+    })
+}
+
+/// `sha256:<hex>` of the live Workspace as the plan saw it (only what plans depend on).
+pub(crate) fn live_fingerprint(live: &Live) -> String {
+    digest(&serde_json::to_vec(live).unwrap_or_default())
+}
+
+/// `sha256:<hex>` of the file's meaning: comments and layout do not count.
+pub(crate) fn config_digest(file: &MembersFile) -> String {
+    digest(&serde_json::to_vec(file).unwrap_or_default())
+}
+
+fn digest(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for byte in hash {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+fn census(live: &Live) -> Census {
+    let count = |role| live.people.iter().filter(|p| p.role == role).count();
+    Census {
+        people: live.people.len() + live.unknown_roles.len(),
+        owners: count(BaseRole::Owner),
+        admins: count(BaseRole::Admin),
+        members: count(BaseRole::Member),
+        guests: count(BaseRole::Guest),
+        pending: live.people.iter().filter(|p| p.pending).count(),
+        groups: live.groups.as_ref().map(Vec::len),
+    }
+}
+
+fn check_workspace(file: &MembersFile, live: &Live, errors: &mut Vec<PlanError>) {
+    let id = &file.workspace.id;
+    if id.value != live.workspace_id {
+        errors.push(PlanError::at(
+            id.loc,
+            format!(
+                "the file describes Workspace {}, but Workspace {} (\"{}\") was read",
+                id.value, live.workspace_id, live.workspace_name
+            ),
+        ));
+    }
+    if let Some(name) = &file.workspace.name
+        && name.value != live.workspace_name
+    {
+        errors.push(PlanError::at(
+            name.loc,
+            format!(
+                "workspace.name is \"{}\" but Workspace {} is called \"{}\"; fix the name or the id",
+                name.value, live.workspace_id, live.workspace_name
+            ),
+        ));
+    }
+}
+
+fn current_role(person: &Person, live: &Live) -> CurrentRole {
+    match (&person.custom_role, person.role) {
+        (Some(custom), BaseRole::Admin | BaseRole::Member | BaseRole::Guest) => {
+            CurrentRole::Custom {
+                id: custom.id,
+                name: live.custom_role_name(custom),
+            }
+        }
+        (_, role) => CurrentRole::Builtin(role),
+    }
+}
+
+/// A custom role named in the file, which must exist and extend one of `bases`.
+fn resolve_custom(
+    name: &str,
+    loc: crate::diag::Loc,
+    live: &Live,
+    bases: &[BaseRole],
+    who: &Email,
+) -> Result<RoleRef, PlanError> {
+    let Some(roles) = &live.custom_roles else {
+        return Err(PlanError::at(
+            loc,
+            format!(
+                "custom role \"{name}\" cannot be checked: the Workspace's custom roles were not read"
+            ),
+        ));
+    };
+    let Some(role) = live.custom_role_named(name) else {
+        let known: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+        let known = if known.is_empty() {
+            "the Workspace has no custom roles".to_owned()
+        } else {
+            format!("the Workspace has: {}", known.join(", "))
+        };
+        return Err(PlanError::at(
+            loc,
+            format!(
+                "{who}: unknown role \"{name}\"; roles are admin, member, owner or a custom role, and {known}"
+            ),
+        ));
+    };
+    match role.inherited {
+        Some(base) if bases.contains(&base) => Ok(RoleRef {
+            id: role.id,
+            name: role.name.clone(),
+            base,
+        }),
+        inherited => {
+            let wanted: Vec<&str> = bases.iter().map(|b| b.name()).collect();
+            let actual = inherited.map_or("an unknown role", |b| b.name());
+            Err(PlanError::at(
+                loc,
+                format!(
+                    "{who}: custom role \"{}\" extends {actual}, but here it must extend {}",
+                    role.name,
+                    wanted.join(" or ")
+                ),
+            ))
+        }
+    }
+}
+
+fn member_change(
+    member: &Member,
+    live: &Live,
+    errors: &mut Vec<PlanError>,
+) -> Result<Option<Change>, PlanError> {
+    let email = &member.email.value;
+    let person = live.person(email);
+    let target = match &member.role.value {
+        RoleName::Owner => {
+            return match person {
+                Some(p) if p.role == BaseRole::Owner => Ok(None),
+                _ => {
+                    let owner = live
+                        .owner()
+                        .map_or("nobody".to_owned(), |o| o.email.to_string());
+                    Err(PlanError::at(
+                        member.role.loc,
+                        format!(
+                            "{email} has role: owner, but the Workspace owner is {owner}; ownership cannot be given, taken or transferred through ClickUp's API"
+                        ),
+                    ))
+                }
+            };
+        }
+        RoleName::Admin => TargetRole::Admin,
+        RoleName::Member => TargetRole::Member,
+        RoleName::Custom(name) => {
+            match resolve_custom(
+                name,
+                member.role.loc,
+                live,
+                &[BaseRole::Admin, BaseRole::Member],
+                email,
+            ) {
+                Ok(role) => TargetRole::Custom(role),
+                Err(e) => {
+                    errors.push(e);
+                    return Ok(None);
+                }
+            }
+        }
+    };
+    let Some(person) = person else {
+        return Ok(Some(Change::Invite(Invite {
+            email: email.clone(),
+            seat: Seat::Member { role: target },
+        })));
+    };
+    let from = current_role(person, live);
+    if person.role == BaseRole::Guest {
+        return Ok(Some(Change::Replace(Replace {
+            email: email.clone(),
+            user_id: person.id,
+            from_kind: Kind::Guest,
+            from,
+            reason: ReplaceReason::KindChange,
+            seat: Seat::Member { role: target },
+        })));
+    }
+    let same = match (&target, &from) {
+        (TargetRole::Admin, CurrentRole::Builtin(BaseRole::Admin))
+        | (TargetRole::Member, CurrentRole::Builtin(BaseRole::Member)) => true,
+        (TargetRole::Custom(want), CurrentRole::Custom { id, .. }) => want.id == *id,
+        _ => false,
+    };
+    if same {
+        return Ok(None);
+    }
+    if person.pending && person.role != BaseRole::Owner {
+        return Ok(Some(Change::Replace(Replace {
+            email: email.clone(),
+            user_id: person.id,
+            from_kind: Kind::Member,
+            from,
+            reason: ReplaceReason::PendingRoleChange,
+            seat: Seat::Member { role: target },
+        })));
+    }
+    Ok(Some(Change::UpdateMember(UpdateMember {
+        email: email.clone(),
+        user_id: person.id,
+        username: person.username.clone(),
+        from,
+        to: target,
+    })))
+}
+
+fn guest_change(guest: &Guest, live: &Live) -> Result<Option<Change>, Vec<PlanError>> {
+    let email = &guest.email.value;
+    let custom_role = match &guest.custom_role {
+        None => None,
+        Some(name) => Some(
+            resolve_custom(&name.value, name.loc, live, &[BaseRole::Guest], email)
+                .map_err(|e| vec![e])?,
+        ),
+    };
+    let wanted_shares = guest.shares();
+    let Some(person) = live.person(email) else {
+        return Ok(Some(Change::Invite(Invite {
+            email: email.clone(),
+            seat: Seat::Guest {
+                permissions: guest.permissions,
+                custom_role,
+                shares: wanted_shares.map(sorted).unwrap_or_default(),
+            },
+        })));
+    };
+    if person.role != BaseRole::Guest {
+        return Ok(Some(Change::Replace(Replace {
+            email: email.clone(),
+            user_id: person.id,
+            from_kind: Kind::Member,
+            from: current_role(person, live),
+            reason: ReplaceReason::KindChange,
+            seat: Seat::Guest {
+                permissions: guest.permissions,
+                custom_role,
+                shares: wanted_shares.map(sorted).unwrap_or_default(),
+            },
+        })));
+    }
+    let permissions: Vec<FlagChange> = guest
+        .permissions
+        .set_flags()
+        .filter_map(|(flag, to)| {
+            let from = person.permissions.get(flag);
+            (from != Some(to)).then_some(FlagChange { flag, from, to })
+        })
+        .collect();
+    let custom_role = custom_role.and_then(|to| match &person.custom_role {
+        Some(current) if current.id == to.id => None,
+        current => Some(CustomRoleChange {
+            from: current.as_ref().map(|c| live.custom_role_name(c)),
+            to,
+        }),
+    });
+    let shares = match wanted_shares {
+        None => Vec::new(),
+        Some(wanted) => share_changes(
+            live.shares.get(&person.id).map_or(&[][..], Vec::as_slice),
+            &wanted,
+        ),
+    };
+    if permissions.is_empty() && custom_role.is_none() && shares.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Change::UpdateGuest(UpdateGuest {
+        email: email.clone(),
+        user_id: person.id,
+        permissions,
+        custom_role,
+        shares,
+    })))
+}
+
+fn sorted(mut shares: Vec<Share>) -> Vec<Share> {
+    shares.sort();
+    shares
+}
+
+fn share_changes(current: &[Share], wanted: &[Share]) -> Vec<ShareChange> {
+    let current: BTreeMap<&ShareTarget, &Share> = current.iter().map(|s| (&s.target, s)).collect();
+    let wanted: BTreeMap<&ShareTarget, &Share> = wanted.iter().map(|s| (&s.target, s)).collect();
+    let mut changes = Vec::new();
+    for (target, want) in &wanted {
+        match current.get(target) {
+            None => changes.push(ShareChange::Add((*want).clone())),
+            Some(have) if have.permission != want.permission => {
+                changes.push(ShareChange::Change {
+                    target: (*target).clone(),
+                    from: have.permission,
+                    to: want.permission,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for (target, have) in &current {
+        if !wanted.contains_key(target) {
+            changes.push(ShareChange::Remove((*have).clone()));
+        }
+    }
+    changes
+}
+
+fn group_changes(
+    file: &MembersFile,
+    groups: &[crate::config::Group],
+    live_groups: &[crate::live::LiveGroup],
+    managed: &Managed,
+    person_changes: &[Change],
+) -> Vec<Change> {
+    // People who leave the Workspace (or leave and come back with a new id) drop out of every
+    // group on their own; the replaced ones must be added back.
+    let leaving: BTreeSet<&Email> = person_changes
+        .iter()
+        .filter(|c| matches!(c, Change::Remove(_)))
+        .filter_map(Change::email)
+        .collect();
+    let replaced: BTreeSet<&Email> = person_changes
+        .iter()
+        .filter(|c| matches!(c, Change::Replace(_)))
+        .filter_map(Change::email)
+        .collect();
+    let by_name: BTreeMap<String, &crate::live::LiveGroup> = live_groups
+        .iter()
+        .map(|g| (g.name.to_lowercase(), g))
+        .collect();
+    let mut changes = Vec::new();
+    let mut wanted_names = BTreeSet::new();
+    for group in groups {
+        let key = group.name.value.to_lowercase();
+        wanted_names.insert(key.clone());
+        let mut members: Vec<Email> = group.members.iter().map(|m| m.value.clone()).collect();
+        members.sort();
+        let handle = group.handle.as_ref().map(|h| h.value.clone());
+        let Some(current) = by_name.get(&key) else {
+            changes.push(Change::CreateGroup(CreateGroup {
+                name: group.name.value.clone(),
+                handle,
+                members,
+            }));
+            continue;
+        };
+        let have: BTreeMap<&Email, UserId> =
+            current.members.iter().map(|(id, e)| (e, *id)).collect();
+        let want: BTreeSet<&Email> = members.iter().collect();
+        let add: Vec<Email> = members
+            .iter()
+            .filter(|e| !have.contains_key(e) || replaced.contains(e))
+            .cloned()
+            .collect();
+        let remove: Vec<(UserId, Email)> = current
+            .members
+            .iter()
+            .filter(|(_, e)| !want.contains(e) && !leaving.contains(e) && !replaced.contains(e))
+            .cloned()
+            .collect();
+        let handle = handle
+            .filter(|h| current.handle.as_ref() != Some(h))
+            .map(|h| (current.handle.clone(), h));
+        if !add.is_empty() || !remove.is_empty() || handle.is_some() {
+            changes.push(Change::UpdateGroup(UpdateGroup {
+                name: current.name.clone(),
+                group_id: current.id.clone(),
+                handle,
+                add,
+                remove,
+            }));
+        }
+    }
+    for group in live_groups {
+        let key = group.name.to_lowercase();
+        if wanted_names.contains(&key) {
+            continue;
+        }
+        let reason = match file.policy.mode {
+            Mode::Authoritative => RemoveReason::NotListed,
+            Mode::Additive if managed.groups.contains(&key) => RemoveReason::NoLongerListed,
+            Mode::Additive => continue,
+        };
+        changes.push(Change::DeleteGroup(DeleteGroup {
+            name: group.name.clone(),
+            group_id: group.id.clone(),
+            members: group.members.len(),
+            reason,
+        }));
+    }
+    changes
+}

@@ -1,0 +1,448 @@
+//! The plan: what must change for the live Workspace to match the file. [`compute`] makes it, a
+//! pure function of the file, the live Workspace and what the state records as managed;
+//! [`guards`] refuses dangerous plans. Renderers, the saved plan and the apply engine all work
+//! from the one [`Plan`] value. No I/O here.
+
+mod compute;
+pub(crate) mod guards;
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crate::config::Mode;
+use crate::diag::Loc;
+use crate::model::{
+    BaseRole, Email, GuestFlag, GuestPermissions, Share, SharePermission, ShareTarget, UserId,
+};
+
+pub(crate) use compute::compute;
+
+/// Who and what the tool manages beyond the file (from the state file), for additive mode.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Managed {
+    pub(crate) people: BTreeSet<Email>,
+    /// Lower-cased group names.
+    pub(crate) groups: BTreeSet<String>,
+}
+
+/// The changes that make the Workspace match the file, in the order they are applied.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Plan {
+    pub(crate) workspace_id: String,
+    pub(crate) workspace_name: String,
+    pub(crate) mode: Mode,
+    pub(crate) max_removals: u32,
+    pub(crate) changes: Vec<Change>,
+    /// Live people the tool leaves alone (additive mode), sorted.
+    pub(crate) unmanaged: Vec<Email>,
+    /// Live invitations not accepted yet that the plan keeps, sorted.
+    pub(crate) pending: Vec<Email>,
+    pub(crate) census: Census,
+    pub(crate) live_fingerprint: String,
+    pub(crate) config_digest: String,
+}
+
+/// Head counts of the live Workspace, for the plan's opening line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Census {
+    pub(crate) people: usize,
+    pub(crate) owners: usize,
+    pub(crate) admins: usize,
+    pub(crate) members: usize,
+    pub(crate) guests: usize,
+    pub(crate) pending: usize,
+    pub(crate) groups: Option<usize>,
+}
+
+/// One change, as reviewed and as applied.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Change {
+    Invite(Invite),
+    Replace(Replace),
+    UpdateMember(UpdateMember),
+    UpdateGuest(UpdateGuest),
+    CreateGroup(CreateGroup),
+    UpdateGroup(UpdateGroup),
+    Remove(Remove),
+    DeleteGroup(DeleteGroup),
+}
+
+/// The verbs of a plan (SPEC §3 `action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Action {
+    Invite,
+    Update,
+    Remove,
+    Replace,
+    Create,
+    Delete,
+}
+
+impl Action {
+    pub(crate) const ALL: [Action; 6] = [
+        Action::Invite,
+        Action::Update,
+        Action::Remove,
+        Action::Replace,
+        Action::Create,
+        Action::Delete,
+    ];
+
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Action::Invite => "invite",
+            Action::Update => "update",
+            Action::Remove => "remove",
+            Action::Replace => "replace",
+            Action::Create => "create",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// What a change is about (SPEC §3 `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Kind {
+    Member,
+    Guest,
+    Group,
+}
+
+impl Kind {
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Kind::Member => "member",
+            Kind::Guest => "guest",
+            Kind::Group => "group",
+        }
+    }
+}
+
+/// Someone to invite, as a member or as a guest.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Invite {
+    pub(crate) email: Email,
+    pub(crate) seat: Seat,
+}
+
+/// The place someone is invited to.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Seat {
+    Member {
+        role: TargetRole,
+    },
+    Guest {
+        permissions: GuestPermissions,
+        custom_role: Option<RoleRef>,
+        shares: Vec<Share>,
+    },
+}
+
+impl Seat {
+    pub(crate) fn kind(&self) -> Kind {
+        match self {
+            Seat::Member { .. } => Kind::Member,
+            Seat::Guest { .. } => Kind::Guest,
+        }
+    }
+}
+
+/// A member's role as the file wants it, resolved against the Workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TargetRole {
+    Admin,
+    Member,
+    Custom(RoleRef),
+}
+
+impl TargetRole {
+    /// ClickUp's `admin` flag for this role: a custom role carries the one it inherits.
+    pub(crate) fn admin(&self) -> bool {
+        match self {
+            TargetRole::Admin => true,
+            TargetRole::Member => false,
+            TargetRole::Custom(role) => role.base == BaseRole::Admin,
+        }
+    }
+
+    pub(crate) fn custom_role_id(&self) -> Option<i64> {
+        match self {
+            TargetRole::Custom(role) => Some(role.id),
+            TargetRole::Admin | TargetRole::Member => None,
+        }
+    }
+}
+
+impl fmt::Display for TargetRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetRole::Admin => f.write_str("admin"),
+            TargetRole::Member => f.write_str("member"),
+            TargetRole::Custom(role) => f.write_str(&role.name),
+        }
+    }
+}
+
+/// A custom role of the Workspace, resolved from its name in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RoleRef {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) base: BaseRole,
+}
+
+/// A person's role as it is today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CurrentRole {
+    Builtin(BaseRole),
+    Custom { id: i64, name: String },
+}
+
+impl fmt::Display for CurrentRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CurrentRole::Builtin(role) => f.write_str(role.name()),
+            CurrentRole::Custom { name, .. } => f.write_str(name),
+        }
+    }
+}
+
+/// A member whose role changes in place.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct UpdateMember {
+    pub(crate) email: Email,
+    pub(crate) user_id: UserId,
+    /// Sent back to ClickUp, which requires it with a role change.
+    pub(crate) username: Option<String>,
+    pub(crate) from: CurrentRole,
+    pub(crate) to: TargetRole,
+}
+
+/// A guest whose switches, custom role or shares change.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct UpdateGuest {
+    pub(crate) email: Email,
+    pub(crate) user_id: UserId,
+    pub(crate) permissions: Vec<FlagChange>,
+    pub(crate) custom_role: Option<CustomRoleChange>,
+    pub(crate) shares: Vec<ShareChange>,
+}
+
+impl UpdateGuest {
+    /// Whether the guest itself is edited (`PUT /team/{id}/guest/{id}`), beside share changes.
+    pub(crate) fn edits_guest(&self) -> bool {
+        !self.permissions.is_empty() || self.custom_role.is_some()
+    }
+
+    /// The switches to send: only those that change.
+    pub(crate) fn new_permissions(&self) -> GuestPermissions {
+        let mut permissions = GuestPermissions::default();
+        for change in &self.permissions {
+            permissions.set(change.flag, Some(change.to));
+        }
+        permissions
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FlagChange {
+    pub(crate) flag: GuestFlag,
+    pub(crate) from: Option<bool>,
+    pub(crate) to: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CustomRoleChange {
+    pub(crate) from: Option<String>,
+    pub(crate) to: RoleRef,
+}
+
+/// A change to what is shared with a guest: one request each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ShareChange {
+    Add(Share),
+    Change {
+        target: ShareTarget,
+        from: SharePermission,
+        to: SharePermission,
+    },
+    Remove(Share),
+}
+
+/// Someone to remove from the Workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Remove {
+    pub(crate) email: Email,
+    pub(crate) user_id: UserId,
+    pub(crate) kind: Kind,
+    pub(crate) pending: bool,
+    pub(crate) reason: RemoveReason,
+}
+
+/// Why someone or a group is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RemoveReason {
+    /// Authoritative mode: the file does not list them.
+    NotListed,
+    /// Additive mode: the state records them as managed and the file no longer lists them.
+    NoLongerListed,
+}
+
+/// Someone removed and invited again, because ClickUp cannot make the change in place.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Replace {
+    pub(crate) email: Email,
+    pub(crate) user_id: UserId,
+    pub(crate) from_kind: Kind,
+    pub(crate) from: CurrentRole,
+    pub(crate) reason: ReplaceReason,
+    pub(crate) seat: Seat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReplaceReason {
+    /// Member to guest or back: ClickUp has no call for it.
+    KindChange,
+    /// A pending invitation's role changes: ClickUp edits need a joined user.
+    PendingRoleChange,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CreateGroup {
+    pub(crate) name: String,
+    pub(crate) handle: Option<String>,
+    pub(crate) members: Vec<Email>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct UpdateGroup {
+    pub(crate) name: String,
+    pub(crate) group_id: String,
+    /// `(from, to)` when the handle changes.
+    pub(crate) handle: Option<(Option<String>, String)>,
+    pub(crate) add: Vec<Email>,
+    pub(crate) remove: Vec<(UserId, Email)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DeleteGroup {
+    pub(crate) name: String,
+    pub(crate) group_id: String,
+    pub(crate) members: usize,
+    pub(crate) reason: RemoveReason,
+}
+
+impl Change {
+    pub(crate) fn action(&self) -> Action {
+        match self {
+            Change::Invite(_) => Action::Invite,
+            Change::Replace(_) => Action::Replace,
+            Change::UpdateMember(_) | Change::UpdateGuest(_) | Change::UpdateGroup(_) => {
+                Action::Update
+            }
+            Change::CreateGroup(_) => Action::Create,
+            Change::Remove(_) => Action::Remove,
+            Change::DeleteGroup(_) => Action::Delete,
+        }
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        match self {
+            Change::Invite(i) => i.seat.kind(),
+            Change::Replace(r) => r.seat.kind(),
+            Change::UpdateMember(_) => Kind::Member,
+            Change::UpdateGuest(_) => Kind::Guest,
+            Change::Remove(r) => r.kind,
+            Change::CreateGroup(_) | Change::UpdateGroup(_) | Change::DeleteGroup(_) => Kind::Group,
+        }
+    }
+
+    /// The person a change is about; `None` for groups.
+    pub(crate) fn email(&self) -> Option<&Email> {
+        match self {
+            Change::Invite(c) => Some(&c.email),
+            Change::Replace(c) => Some(&c.email),
+            Change::UpdateMember(c) => Some(&c.email),
+            Change::UpdateGuest(c) => Some(&c.email),
+            Change::Remove(c) => Some(&c.email),
+            Change::CreateGroup(_) | Change::UpdateGroup(_) | Change::DeleteGroup(_) => None,
+        }
+    }
+
+    /// The email or group name the change is about.
+    pub(crate) fn subject(&self) -> &str {
+        match self {
+            Change::CreateGroup(c) => &c.name,
+            Change::UpdateGroup(c) => &c.name,
+            Change::DeleteGroup(c) => &c.name,
+            other => other.email().map_or("", Email::as_str),
+        }
+    }
+
+    /// Whether it takes someone or something away (what `max_removals` counts).
+    pub(crate) fn is_removal(&self) -> bool {
+        matches!(
+            self.action(),
+            Action::Remove | Action::Replace | Action::Delete
+        )
+    }
+
+    /// Apply order: invites, replaces, updates, group creates and updates, removals, group
+    /// deletes (a group can take someone invited earlier in the same run).
+    fn rank(&self) -> u8 {
+        match self {
+            Change::Invite(_) => 0,
+            Change::Replace(_) => 1,
+            Change::UpdateMember(_) | Change::UpdateGuest(_) => 2,
+            Change::CreateGroup(_) | Change::UpdateGroup(_) => 3,
+            Change::Remove(_) => 4,
+            Change::DeleteGroup(_) => 5,
+        }
+    }
+}
+
+impl Plan {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// How many changes of each action, all six always present.
+    pub(crate) fn summary(&self) -> [(Action, usize); 6] {
+        Action::ALL.map(|a| (a, self.changes.iter().filter(|c| c.action() == a).count()))
+    }
+
+    pub(crate) fn count(&self, action: Action) -> usize {
+        self.changes.iter().filter(|c| c.action() == action).count()
+    }
+
+    pub(crate) fn removals(&self) -> usize {
+        self.changes.iter().filter(|c| c.is_removal()).count()
+    }
+}
+
+/// Why no plan could be made: each names the person or key and, when it comes from the file,
+/// its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlanError {
+    pub(crate) loc: Option<Loc>,
+    pub(crate) message: String,
+}
+
+impl PlanError {
+    fn at(loc: Loc, message: impl Into<String>) -> PlanError {
+        PlanError {
+            loc: Some(loc),
+            message: message.into(),
+        }
+    }
+
+    fn general(message: impl Into<String>) -> PlanError {
+        PlanError {
+            loc: None,
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

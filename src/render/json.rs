@@ -1,0 +1,281 @@
+//! The JSON plan of SPEC §3: its own serde types, versioned by `format_version`, so that the
+//! core types can change without breaking CI scripts. Also the format of saved plans.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{GuestPermissions, Share};
+use crate::plan::{Change, CurrentRole, Plan, Seat, ShareChange};
+use crate::render::{Context, remove_reason, replace_reason};
+
+pub(crate) const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct JsonPlan {
+    pub(crate) format_version: u32,
+    pub(crate) tool_version: String,
+    pub(crate) workspace: JsonWorkspace,
+    pub(crate) mode: String,
+    pub(crate) live_fingerprint: String,
+    pub(crate) config_digest: String,
+    /// The state file the plan was made against (`null` when there was none).
+    #[serde(default)]
+    pub(crate) state: Option<JsonStateRef>,
+    pub(crate) changes: Vec<JsonChange>,
+    pub(crate) summary: BTreeMap<String, usize>,
+    pub(crate) unmanaged: Vec<String>,
+    pub(crate) pending: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct JsonWorkspace {
+    pub(crate) id: String,
+    pub(crate) name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct JsonStateRef {
+    pub(crate) lineage: String,
+    pub(crate) serial: u64,
+}
+
+/// One change; the fields present depend on `action` and `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct JsonChange {
+    pub(crate) action: String,
+    pub(crate) kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) user_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) permissions: Option<GuestPermissions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) custom_role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) access: Option<Vec<JsonShare>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) handle: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) members: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) add: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) remove: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) attributes: Option<BTreeMap<String, FromTo>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pending: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct FromTo {
+    pub(crate) from: Value,
+    pub(crate) to: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct JsonShare {
+    pub(crate) kind: String,
+    pub(crate) id: String,
+    pub(crate) permission: String,
+}
+
+impl From<&Share> for JsonShare {
+    fn from(share: &Share) -> Self {
+        JsonShare {
+            kind: share.target.kind.key().to_owned(),
+            id: share.target.id.clone(),
+            permission: share.permission.key().to_owned(),
+        }
+    }
+}
+
+impl JsonChange {
+    fn new(change: &Change) -> JsonChange {
+        JsonChange {
+            action: change.action().key().to_owned(),
+            kind: change.kind().key().to_owned(),
+            email: change.email().map(ToString::to_string),
+            name: None,
+            user_id: None,
+            group_id: None,
+            role: None,
+            permissions: None,
+            custom_role: None,
+            access: None,
+            handle: None,
+            members: None,
+            add: None,
+            remove: None,
+            attributes: None,
+            pending: None,
+            reason: None,
+        }
+    }
+
+    fn seat(mut self, seat: &Seat) -> JsonChange {
+        match seat {
+            Seat::Member { role } => self.role = Some(role.to_string()),
+            Seat::Guest {
+                permissions,
+                custom_role,
+                shares,
+            } => {
+                self.permissions = Some(*permissions);
+                self.custom_role = custom_role.as_ref().map(|r| r.name.clone());
+                self.access =
+                    (!shares.is_empty()).then(|| shares.iter().map(JsonShare::from).collect());
+            }
+        }
+        self
+    }
+}
+
+fn from_to(from: impl Into<Value>, to: impl Into<Value>) -> FromTo {
+    FromTo {
+        from: from.into(),
+        to: to.into(),
+    }
+}
+
+fn role_value(role: &CurrentRole) -> Value {
+    Value::String(role.to_string())
+}
+
+/// The JSON plan of a [`Plan`].
+pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -> JsonPlan {
+    let changes = plan.changes.iter().map(|c| change(c, ctx)).collect();
+    JsonPlan {
+        format_version: FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        workspace: JsonWorkspace {
+            id: plan.workspace_id.clone(),
+            name: plan.workspace_name.clone(),
+        },
+        mode: plan.mode.name().to_owned(),
+        live_fingerprint: plan.live_fingerprint.clone(),
+        config_digest: plan.config_digest.clone(),
+        state,
+        changes,
+        summary: plan
+            .summary()
+            .iter()
+            .map(|(a, n)| (a.key().to_owned(), *n))
+            .collect(),
+        unmanaged: plan.unmanaged.iter().map(ToString::to_string).collect(),
+        pending: plan.pending.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn change(change: &Change, ctx: &Context) -> JsonChange {
+    let base = JsonChange::new(change);
+    match change {
+        Change::Invite(invite) => base.seat(&invite.seat),
+        Change::Replace(replace) => {
+            let mut attributes = BTreeMap::new();
+            attributes.insert(
+                "kind".to_owned(),
+                from_to(replace.from_kind.key(), replace.seat.kind().key()),
+            );
+            if let Seat::Member { role } = &replace.seat {
+                attributes.insert(
+                    "role".to_owned(),
+                    from_to(role_value(&replace.from), role.to_string()),
+                );
+            }
+            JsonChange {
+                user_id: Some(replace.user_id),
+                attributes: Some(attributes),
+                reason: Some(replace_reason(replace.reason).to_owned()),
+                ..base
+            }
+            .seat(&replace.seat)
+        }
+        Change::UpdateMember(update) => {
+            let mut attributes = BTreeMap::new();
+            attributes.insert(
+                "role".to_owned(),
+                from_to(role_value(&update.from), update.to.to_string()),
+            );
+            JsonChange {
+                user_id: Some(update.user_id),
+                attributes: Some(attributes),
+                ..base
+            }
+        }
+        Change::UpdateGuest(update) => {
+            let mut attributes = BTreeMap::new();
+            for flag in &update.permissions {
+                attributes.insert(flag.flag.key().to_owned(), from_to(flag.from, flag.to));
+            }
+            if let Some(role) = &update.custom_role {
+                attributes.insert(
+                    "custom_role".to_owned(),
+                    from_to(role.from.clone(), role.to.name.clone()),
+                );
+            }
+            for share in &update.shares {
+                let (target, from, to) = match share {
+                    ShareChange::Add(s) => (&s.target, None, Some(s.permission)),
+                    ShareChange::Change { target, from, to } => (target, Some(*from), Some(*to)),
+                    ShareChange::Remove(s) => (&s.target, Some(s.permission), None),
+                };
+                attributes.insert(
+                    format!("access.{}.{}", target.kind.key(), target.id),
+                    from_to(from.map(|p| p.key()), to.map(|p| p.key())),
+                );
+            }
+            JsonChange {
+                user_id: Some(update.user_id),
+                attributes: Some(attributes),
+                ..base
+            }
+        }
+        Change::Remove(remove) => JsonChange {
+            user_id: Some(remove.user_id),
+            pending: remove.pending.then_some(true),
+            reason: Some(remove_reason(remove.reason, ctx)),
+            ..base
+        },
+        Change::CreateGroup(create) => JsonChange {
+            name: Some(create.name.clone()),
+            handle: create.handle.clone(),
+            members: Some(create.members.iter().map(ToString::to_string).collect()),
+            ..base
+        },
+        Change::UpdateGroup(update) => JsonChange {
+            name: Some(update.name.clone()),
+            group_id: Some(update.group_id.clone()),
+            add: Some(update.add.iter().map(ToString::to_string).collect()),
+            remove: Some(update.remove.iter().map(|(_, e)| e.to_string()).collect()),
+            attributes: update.handle.as_ref().map(|(from, to)| {
+                BTreeMap::from([("handle".to_owned(), from_to(from.clone(), to.clone()))])
+            }),
+            ..base
+        },
+        Change::DeleteGroup(delete) => JsonChange {
+            name: Some(delete.name.clone()),
+            group_id: Some(delete.group_id.clone()),
+            reason: Some(remove_reason(delete.reason, ctx)),
+            ..base
+        },
+    }
+}
+
+/// Writes the JSON plan, pretty-printed, with a final newline.
+pub(crate) fn write(out: &mut dyn Write, plan: &JsonPlan) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, plan)?;
+    writeln!(out)
+}

@@ -1,0 +1,386 @@
+//! A write applied to a snapshot the way ClickUp applies it: an invitee appears as a pending
+//! member (`date_joined: null`) with a new id, a removed person leaves every group, a guest's
+//! shares follow adds and removes. Used by the snapshot backend and to keep the state's copy
+//! of the Workspace current. Pure: the caller supplies new ids and the time.
+
+use std::fmt;
+
+use crate::model::{BaseRole, Email, UserId};
+use crate::wire::{
+    CustomRoleField, Group, GroupMember, GuestDetail, GuestUser, InvitedBy, SharedItem,
+    SnapshotDoc, TeamMember, User,
+};
+use crate::workspace::{WriteOp, WriteOutcome};
+
+/// A write that cannot apply to this snapshot (what ClickUp would answer with a 4xx).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EditError(pub(crate) String);
+
+impl fmt::Display for EditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl SnapshotDoc {
+    /// The id ClickUp would give the next invitee here: above every id in the snapshot.
+    pub(crate) fn next_user_id(&self) -> UserId {
+        self.team
+            .members
+            .iter()
+            .map(|m| m.user.id)
+            .chain(std::iter::once(self.me.id))
+            .max()
+            .unwrap_or(0)
+            + 1
+    }
+
+    /// Checks that `op` can apply here, without changing anything.
+    pub(crate) fn check(&self, op: &WriteOp) -> Result<(), EditError> {
+        let user_exists = |id: UserId| {
+            self.member_index(id)
+                .map(|_| ())
+                .ok_or_else(|| EditError(format!("there is no user {id} in the Workspace")))
+        };
+        match op {
+            WriteOp::InviteMember {
+                email,
+                custom_role_id,
+                ..
+            }
+            | WriteOp::InviteGuest {
+                email,
+                custom_role_id,
+                ..
+            } => {
+                if self.member_by_email(email).is_some() {
+                    return Err(EditError(format!("{email} is already in the Workspace")));
+                }
+                self.custom_role(*custom_role_id).map(|_| ())
+            }
+            WriteOp::EditMember {
+                user_id,
+                custom_role_id,
+                ..
+            }
+            | WriteOp::EditGuest {
+                user_id,
+                custom_role_id,
+                ..
+            } => {
+                user_exists(*user_id)?;
+                self.custom_role(*custom_role_id).map(|_| ())
+            }
+            WriteOp::RemoveMember { user_id }
+            | WriteOp::RemoveGuest { user_id }
+            | WriteOp::AddShare {
+                guest_id: user_id, ..
+            }
+            | WriteOp::RemoveShare {
+                guest_id: user_id, ..
+            } => user_exists(*user_id),
+            WriteOp::CreateGroup { member_ids, .. } => {
+                member_ids.iter().try_for_each(|id| user_exists(*id))
+            }
+            WriteOp::UpdateGroup { group_id, add, .. } => {
+                self.group_index(group_id)?;
+                add.iter().try_for_each(|id| user_exists(*id))
+            }
+            WriteOp::DeleteGroup { group_id } => self.group_index(group_id).map(|_| ()),
+        }
+    }
+
+    /// Applies a write that ClickUp accepted. `outcome` carries the ids ClickUp gave;
+    /// `now_ms` stamps invitations.
+    pub(crate) fn apply(
+        &mut self,
+        op: &WriteOp,
+        outcome: &WriteOutcome,
+        now_ms: u64,
+    ) -> Result<(), EditError> {
+        self.check(op)?;
+        match op {
+            WriteOp::InviteMember {
+                email,
+                admin,
+                custom_role_id,
+            } => {
+                let role = if *admin {
+                    BaseRole::Admin
+                } else {
+                    BaseRole::Member
+                };
+                let id = invited_id(outcome)?;
+                let member = self.new_member(id, email, role, *custom_role_id, now_ms)?;
+                self.team.members.push(member);
+            }
+            WriteOp::InviteGuest {
+                email,
+                permissions,
+                custom_role_id,
+            } => {
+                let id = invited_id(outcome)?;
+                let mut member =
+                    self.new_member(id, email, BaseRole::Guest, *custom_role_id, now_ms)?;
+                member.set_permissions(permissions);
+                self.team.members.push(member);
+            }
+            WriteOp::EditMember {
+                user_id,
+                admin,
+                custom_role_id,
+                ..
+            } => {
+                let custom = self.custom_role(*custom_role_id)?;
+                let member = self.member_mut(*user_id)?;
+                let role = if *admin {
+                    BaseRole::Admin
+                } else {
+                    BaseRole::Member
+                };
+                member.user.role = role.code();
+                member.user.role_key = Some(role.name().to_owned());
+                member.user.custom_role = custom;
+            }
+            WriteOp::EditGuest {
+                user_id,
+                permissions,
+                custom_role_id,
+            } => {
+                let custom = self.custom_role(*custom_role_id)?;
+                let member = self.member_mut(*user_id)?;
+                member.set_permissions(permissions);
+                if custom.is_some() {
+                    member.user.custom_role = custom;
+                }
+            }
+            WriteOp::RemoveMember { user_id } | WriteOp::RemoveGuest { user_id } => {
+                let index = self
+                    .member_index(*user_id)
+                    .ok_or_else(|| no_user(*user_id))?;
+                self.team.members.remove(index);
+                for group in self.groups.iter_mut().flatten() {
+                    group.members.retain(|m| m.id != *user_id);
+                }
+                self.guests.retain(|g| g.user.id != *user_id);
+            }
+            WriteOp::AddShare { guest_id, share } => {
+                let detail = self.guest_detail_mut(*guest_id)?;
+                let items = detail.shared.items_mut(share.target.kind);
+                items.retain(|i| i.id != share.target.id);
+                items.push(SharedItem {
+                    id: share.target.id.clone(),
+                    name: None,
+                    permission_level: Some(share.permission.key().to_owned()),
+                });
+            }
+            WriteOp::RemoveShare { guest_id, target } => {
+                let detail = self.guest_detail_mut(*guest_id)?;
+                detail
+                    .shared
+                    .items_mut(target.kind)
+                    .retain(|i| i.id != target.id);
+            }
+            WriteOp::CreateGroup {
+                name,
+                handle,
+                member_ids,
+            } => {
+                let WriteOutcome::GroupCreated { group_id } = outcome else {
+                    return Err(EditError("a created group needs its new id".to_owned()));
+                };
+                let members = member_ids
+                    .iter()
+                    .map(|id| self.group_member(*id))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.groups.get_or_insert_with(Vec::new).push(Group {
+                    id: group_id.clone(),
+                    team_id: Some(serde_json::Value::String(self.team.id.clone())),
+                    userid: Some(serde_json::Value::from(self.me.id)),
+                    name: name.clone(),
+                    handle: handle.clone(),
+                    date_created: Some(now_ms.to_string()),
+                    initials: Some(initials(name)),
+                    members,
+                    avatar: None,
+                });
+            }
+            WriteOp::UpdateGroup {
+                group_id,
+                handle,
+                add,
+                remove,
+            } => {
+                let added = add
+                    .iter()
+                    .map(|id| self.group_member(*id))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let index = self.group_index(group_id)?;
+                let groups = self.groups.get_or_insert_with(Vec::new);
+                let group = &mut groups[index];
+                if let Some(handle) = handle {
+                    group.handle = Some(handle.clone());
+                }
+                group.members.retain(|m| !remove.contains(&m.id));
+                for member in added {
+                    if !group.members.iter().any(|m| m.id == member.id) {
+                        group.members.push(member);
+                    }
+                }
+            }
+            WriteOp::DeleteGroup { group_id } => {
+                let index = self.group_index(group_id)?;
+                if let Some(groups) = &mut self.groups {
+                    groups.remove(index);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn member_index(&self, id: UserId) -> Option<usize> {
+        self.team.members.iter().position(|m| m.user.id == id)
+    }
+
+    pub(crate) fn member_by_email(&self, email: &Email) -> Option<&TeamMember> {
+        self.team
+            .members
+            .iter()
+            .find(|m| Email::from_live(&m.user.email) == *email)
+    }
+
+    fn member_mut(&mut self, id: UserId) -> Result<&mut TeamMember, EditError> {
+        let index = self.member_index(id).ok_or_else(|| no_user(id))?;
+        Ok(&mut self.team.members[index])
+    }
+
+    fn group_index(&self, group_id: &str) -> Result<usize, EditError> {
+        self.groups
+            .iter()
+            .flatten()
+            .position(|g| g.id == group_id)
+            .ok_or_else(|| EditError(format!("there is no user group {group_id}")))
+    }
+
+    fn custom_role(&self, id: Option<i64>) -> Result<Option<CustomRoleField>, EditError> {
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        let known = self.custom_roles.iter().flatten().find(|r| r.id == id);
+        match (known, &self.custom_roles) {
+            (Some(role), _) => Ok(Some(CustomRoleField {
+                id,
+                name: Some(role.name.clone()),
+            })),
+            // Roles that were not read are taken on trust.
+            (None, None) => Ok(Some(CustomRoleField { id, name: None })),
+            (None, Some(_)) => Err(EditError(format!("there is no custom role {id}"))),
+        }
+    }
+
+    fn new_member(
+        &self,
+        id: UserId,
+        email: &Email,
+        role: BaseRole,
+        custom_role_id: Option<i64>,
+        now_ms: u64,
+    ) -> Result<TeamMember, EditError> {
+        let custom_role = self.custom_role(custom_role_id)?;
+        let inviter = self
+            .member_index(self.me.id)
+            .map(|i| &self.team.members[i].user);
+        Ok(TeamMember {
+            user: User {
+                id,
+                username: None,
+                email: email.to_string(),
+                color: None,
+                profilePicture: None,
+                initials: Some(initials(email.as_str())),
+                role: role.code(),
+                role_subtype: Some(if role == BaseRole::Guest { 2 } else { 0 }),
+                role_key: Some(role.name().to_owned()),
+                custom_role,
+                last_active: None,
+                date_joined: None,
+                date_invited: Some(now_ms.to_string()),
+            },
+            invited_by: Some(InvitedBy {
+                id: Some(self.me.id),
+                username: inviter.and_then(|u| u.username.clone()),
+                email: Some(self.me.email.clone()),
+                color: inviter.and_then(|u| u.color.clone()),
+                initials: inviter.and_then(|u| u.initials.clone()),
+                profilePicture: None,
+                banned_date: None,
+                status: Some("invited".to_owned()),
+            }),
+            can_see_time_spent: None,
+            can_see_time_estimated: None,
+            can_edit_tags: None,
+            can_create_views: None,
+            can_see_points_estimated: None,
+        })
+    }
+
+    fn group_member(&self, id: UserId) -> Result<GroupMember, EditError> {
+        let member = self
+            .member_index(id)
+            .map(|i| &self.team.members[i].user)
+            .ok_or_else(|| no_user(id))?;
+        Ok(GroupMember {
+            id,
+            username: member.username.clone(),
+            email: member.email.clone(),
+            color: member.color.clone(),
+            initials: member.initials.clone(),
+            profilePicture: member.profilePicture.clone(),
+        })
+    }
+
+    fn guest_detail_mut(&mut self, id: UserId) -> Result<&mut GuestDetail, EditError> {
+        let index = self.member_index(id).ok_or_else(|| no_user(id))?;
+        if self.team.members[index].user.role != BaseRole::Guest.code() {
+            return Err(EditError(format!("user {id} is not a guest")));
+        }
+        let position = match self.guests.iter().position(|g| g.user.id == id) {
+            Some(position) => position,
+            None => {
+                let email = self.team.members[index].user.email.clone();
+                self.guests.push(GuestDetail {
+                    user: GuestUser {
+                        id,
+                        email: Some(email),
+                    },
+                    shared: Default::default(),
+                });
+                self.guests.len() - 1
+            }
+        };
+        Ok(&mut self.guests[position])
+    }
+}
+
+fn invited_id(outcome: &WriteOutcome) -> Result<UserId, EditError> {
+    match outcome {
+        WriteOutcome::Invited { user_id } => Ok(*user_id),
+        _ => Err(EditError(
+            "an invitation needs the new user's id".to_owned(),
+        )),
+    }
+}
+
+fn no_user(id: UserId) -> EditError {
+    EditError(format!("there is no user {id} in the Workspace"))
+}
+
+/// ClickUp's initials: the first letters of the first two words of the name, upper-case.
+fn initials(name: &str) -> String {
+    name.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .filter_map(|w| w.chars().next())
+        .flat_map(char::to_uppercase)
+        .collect()
+}

@@ -1,0 +1,646 @@
+//! ClickUp's own JSON shapes (API v2), parsed tolerantly, and the snapshot file built from them
+//! (SPEC §4). Only this module knows ClickUp's field names: unknown fields are ignored,
+//! `custom_role` may be null, an object or an integer, ids and timestamps may come as strings or
+//! numbers, `username` may be null. [`SnapshotDoc::to_live`] turns it into the core model.
+
+mod edit;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::live::{self, Live};
+use crate::model::{
+    BaseRole, Email, GuestPermissions, Share, ShareKind, SharePermission, ShareTarget,
+};
+
+/// A saved Workspace: what `GET /team`, `/customroles`, `/group` and `/user` answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SnapshotDoc {
+    pub(crate) team: Team,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) custom_roles: Option<Vec<CustomRole>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) groups: Option<Vec<Group>>,
+    pub(crate) me: Me,
+    /// `GET /team/{id}/guest/{id}` answers (the `guest` object) for guests whose shares are read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) guests: Vec<GuestDetail>,
+}
+
+/// A Workspace ("team" in API v2) with its members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Team {
+    #[serde(deserialize_with = "string_or_number")]
+    pub(crate) id: String,
+    #[serde(default)]
+    pub(crate) name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) color: Option<String>,
+    #[serde(default)]
+    pub(crate) avatar: Option<serde_json::Value>,
+    #[serde(default)]
+    pub(crate) members: Vec<TeamMember>,
+}
+
+/// An entry of `teams[].members[]`: the user, who invited them, and a guest's switches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct TeamMember {
+    pub(crate) user: User,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) invited_by: Option<InvitedBy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) can_see_time_spent: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) can_see_time_estimated: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) can_edit_tags: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) can_create_views: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) can_see_points_estimated: Option<bool>,
+}
+
+impl TeamMember {
+    pub(crate) fn permissions(&self) -> GuestPermissions {
+        GuestPermissions {
+            can_see_time_spent: self.can_see_time_spent,
+            can_see_time_estimated: self.can_see_time_estimated,
+            can_edit_tags: self.can_edit_tags,
+            can_create_views: self.can_create_views,
+            can_see_points_estimated: self.can_see_points_estimated,
+        }
+    }
+
+    /// Lays the set flags of `permissions` over this entry's.
+    pub(crate) fn set_permissions(&mut self, permissions: &GuestPermissions) {
+        let merged = self.permissions().merged(permissions);
+        self.can_see_time_spent = merged.can_see_time_spent;
+        self.can_see_time_estimated = merged.can_see_time_estimated;
+        self.can_edit_tags = merged.can_edit_tags;
+        self.can_create_views = merged.can_create_views;
+        self.can_see_points_estimated = merged.can_see_points_estimated;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case)]
+pub(crate) struct User {
+    #[serde(deserialize_with = "int_or_string")]
+    pub(crate) id: i64,
+    #[serde(default)]
+    pub(crate) username: Option<String>,
+    pub(crate) email: String,
+    #[serde(default)]
+    pub(crate) color: Option<String>,
+    #[serde(default)]
+    pub(crate) profilePicture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) initials: Option<String>,
+    #[serde(deserialize_with = "int_or_string")]
+    pub(crate) role: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) role_subtype: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) role_key: Option<String>,
+    #[serde(default, deserialize_with = "custom_role_field")]
+    pub(crate) custom_role: Option<CustomRoleField>,
+    #[serde(default, deserialize_with = "timestamp")]
+    pub(crate) last_active: Option<String>,
+    #[serde(default, deserialize_with = "timestamp")]
+    pub(crate) date_joined: Option<String>,
+    #[serde(default, deserialize_with = "timestamp")]
+    pub(crate) date_invited: Option<String>,
+}
+
+/// `custom_role` on a user: `{id, name}` in most answers, a bare id in some.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CustomRoleField {
+    pub(crate) id: i64,
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case)]
+pub(crate) struct InvitedBy {
+    #[serde(default, deserialize_with = "opt_int_or_string")]
+    pub(crate) id: Option<i64>,
+    #[serde(default)]
+    pub(crate) username: Option<String>,
+    #[serde(default)]
+    pub(crate) email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) initials: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) profilePicture: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) banned_date: Option<serde_json::Value>,
+    /// `"invited"` while the invitation is pending, `"active"` once accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) status: Option<String>,
+}
+
+/// An entry of `GET /team/{id}/customroles`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CustomRole {
+    #[serde(deserialize_with = "int_or_string")]
+    pub(crate) id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) team_id: Option<serde_json::Value>,
+    pub(crate) name: String,
+    #[serde(deserialize_with = "int_or_string")]
+    pub(crate) inherited_role: i64,
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(crate) date_created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) members: Option<Vec<serde_json::Value>>,
+}
+
+/// A user group (`GET /group?team_id=`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Group {
+    #[serde(deserialize_with = "string_or_number")]
+    pub(crate) id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) team_id: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) userid: Option<serde_json::Value>,
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) handle: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(crate) date_created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) initials: Option<String>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub(crate) members: Vec<GroupMember>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) avatar: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case)]
+pub(crate) struct GroupMember {
+    #[serde(deserialize_with = "int_or_string")]
+    pub(crate) id: i64,
+    #[serde(default)]
+    pub(crate) username: Option<String>,
+    #[serde(default)]
+    pub(crate) email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) initials: Option<String>,
+    #[serde(default)]
+    pub(crate) profilePicture: Option<String>,
+}
+
+/// The token's user (`GET /user`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Me {
+    #[serde(deserialize_with = "int_or_string")]
+    pub(crate) id: i64,
+    pub(crate) email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) username: Option<String>,
+}
+
+/// A guest with what is shared with them (`GET /team/{id}/guest/{id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct GuestDetail {
+    pub(crate) user: GuestUser,
+    #[serde(default)]
+    pub(crate) shared: Shared,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct GuestUser {
+    #[serde(deserialize_with = "int_or_string")]
+    pub(crate) id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub(crate) struct Shared {
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub(crate) tasks: Vec<SharedItem>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub(crate) lists: Vec<SharedItem>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub(crate) folders: Vec<SharedItem>,
+}
+
+/// A shared folder, list or task: an object with `id` and `permission_level`, or a bare id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct SharedItem {
+    pub(crate) id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) permission_level: Option<String>,
+}
+
+impl Shared {
+    pub(crate) fn items_mut(&mut self, kind: ShareKind) -> &mut Vec<SharedItem> {
+        match kind {
+            ShareKind::Folder => &mut self.folders,
+            ShareKind::List => &mut self.lists,
+            ShareKind::Task => &mut self.tasks,
+        }
+    }
+
+    fn items(&self, kind: ShareKind) -> &[SharedItem] {
+        match kind {
+            ShareKind::Folder => &self.folders,
+            ShareKind::List => &self.lists,
+            ShareKind::Task => &self.tasks,
+        }
+    }
+
+    /// The shares, sorted. An item without a known permission level reads as `read`.
+    pub(crate) fn shares(&self) -> Vec<Share> {
+        let mut shares: Vec<Share> = ShareKind::ALL
+            .into_iter()
+            .flat_map(|kind| {
+                self.items(kind).iter().map(move |item| Share {
+                    target: ShareTarget {
+                        kind,
+                        id: item.id.clone(),
+                    },
+                    permission: item
+                        .permission_level
+                        .as_deref()
+                        .and_then(SharePermission::from_key)
+                        .unwrap_or(SharePermission::Read),
+                })
+            })
+            .collect();
+        shares.sort();
+        shares
+    }
+}
+
+/// Why a snapshot or an answer could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WireError(pub(crate) String);
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl SnapshotDoc {
+    /// Reads a snapshot file's JSON.
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<SnapshotDoc, WireError> {
+        serde_json::from_slice(bytes).map_err(|e| {
+            WireError(format!(
+                "not a snapshot of a ClickUp Workspace (line {}, column {}): {}",
+                e.line(),
+                e.column(),
+                strip_position(&e.to_string())
+            ))
+        })
+    }
+
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+
+    /// The core model of this Workspace.
+    pub(crate) fn to_live(&self) -> Live {
+        let mut people = Vec::with_capacity(self.team.members.len());
+        let mut unknown_roles = Vec::new();
+        for member in &self.team.members {
+            let user = &member.user;
+            let email = Email::from_live(&user.email);
+            let Some(role) = BaseRole::from_code(user.role) else {
+                unknown_roles.push(live::UnknownRole {
+                    id: user.id,
+                    email,
+                    code: user.role,
+                });
+                continue;
+            };
+            let status = member.invited_by.as_ref().and_then(|i| i.status.as_deref());
+            people.push(live::Person {
+                id: user.id,
+                email,
+                username: user.username.clone(),
+                role,
+                custom_role: user.custom_role.as_ref().map(|c| live::CustomRoleRef {
+                    id: c.id,
+                    name: c.name.clone(),
+                }),
+                pending: user.date_joined.is_none() && status != Some("active"),
+                permissions: if role == BaseRole::Guest {
+                    member.permissions()
+                } else {
+                    GuestPermissions::default()
+                },
+            });
+        }
+        people.sort_by(|a, b| a.email.cmp(&b.email).then(a.id.cmp(&b.id)));
+        people.dedup_by(|b, a| a.email == b.email);
+        unknown_roles.sort_by(|a, b| a.email.cmp(&b.email));
+
+        let custom_roles = self.custom_roles.as_ref().map(|roles| {
+            let mut roles: Vec<live::CustomRole> = roles
+                .iter()
+                .map(|r| live::CustomRole {
+                    id: r.id,
+                    name: r.name.clone(),
+                    inherited: BaseRole::from_code(r.inherited_role),
+                })
+                .collect();
+            roles.sort_by_key(|r| r.id);
+            roles
+        });
+        let groups = self.groups.as_ref().map(|groups| {
+            let mut groups: Vec<live::LiveGroup> = groups
+                .iter()
+                .map(|g| {
+                    let mut members: Vec<_> = g
+                        .members
+                        .iter()
+                        .map(|m| (m.id, Email::from_live(&m.email)))
+                        .collect();
+                    members.sort_by(|a, b| a.1.cmp(&b.1));
+                    live::LiveGroup {
+                        id: g.id.clone(),
+                        name: g.name.clone(),
+                        handle: g.handle.clone().filter(|h| !h.is_empty()),
+                        members,
+                    }
+                })
+                .collect();
+            groups.sort_by_key(|g| g.name.to_lowercase());
+            groups
+        });
+        let shares: BTreeMap<_, _> = self
+            .guests
+            .iter()
+            .map(|g| (g.user.id, g.shared.shares()))
+            .collect();
+        Live {
+            workspace_id: self.team.id.clone(),
+            workspace_name: self.team.name.clone(),
+            me: live::Me {
+                id: self.me.id,
+                email: Email::from_live(&self.me.email),
+            },
+            people,
+            unknown_roles,
+            custom_roles,
+            groups,
+            shares,
+        }
+    }
+}
+
+/// serde_json appends " at line X column Y"; the caller says it already.
+fn strip_position(message: &str) -> &str {
+    message.rsplit_once(" at line ").map_or(message, |(m, _)| m)
+}
+
+// ---- tolerant field parsers -------------------------------------------------------------
+
+fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    d.deserialize_any(IntVisitor)
+}
+
+fn opt_int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    d.deserialize_any(OptVisitor(IntVisitor))
+}
+
+struct IntVisitor;
+
+impl Visitor<'_> for IntVisitor {
+    type Value = i64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an integer id")
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| E::custom("id out of range"))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+        if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            #[allow(clippy::cast_possible_truncation)]
+            Ok(v as i64)
+        } else {
+            Err(E::custom("id is not a whole number"))
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<i64, E> {
+        v.trim()
+            .parse()
+            .map_err(|_| E::custom(format!("\"{v}\" is not a numeric id")))
+    }
+}
+
+/// Accepts `null` (and absence, with `#[serde(default)]`) around another visitor.
+struct OptVisitor<V>(V);
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for OptVisitor<V> {
+    type Value = Option<V::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)?;
+        f.write_str(" or null")
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self.0).map(Some)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.0.visit_i64(v).map(Some)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.0.visit_u64(v).map(Some)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        self.0.visit_f64(v).map(Some)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        self.0.visit_str(v).map(Some)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_map(map).map(Some)
+    }
+}
+
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    d.deserialize_any(TextVisitor)
+}
+
+/// Timestamps are strings of milliseconds in ClickUp's answers; numbers are accepted too.
+fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    d.deserialize_any(OptVisitor(TextVisitor))
+}
+
+struct TextVisitor;
+
+impl Visitor<'_> for TextVisitor {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or a number")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
+fn custom_role_field<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CustomRoleField>, D::Error> {
+    d.deserialize_any(OptVisitor(CustomRoleVisitor))
+}
+
+struct CustomRoleVisitor;
+
+impl<'de> Visitor<'de> for CustomRoleVisitor {
+    type Value = CustomRoleField;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a custom role: {id, name} or an id")
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<CustomRoleField, E> {
+        Ok(CustomRoleField { id: v, name: None })
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<CustomRoleField, E> {
+        IntVisitor
+            .visit_u64(v)
+            .map(|id| CustomRoleField { id, name: None })
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<CustomRoleField, E> {
+        IntVisitor
+            .visit_str(v)
+            .map(|id| CustomRoleField { id, name: None })
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<CustomRoleField, A::Error> {
+        #[derive(Deserialize)]
+        struct Obj {
+            #[serde(deserialize_with = "int_or_string")]
+            id: i64,
+            #[serde(default)]
+            name: Option<String>,
+        }
+        let obj = Obj::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(CustomRoleField {
+            id: obj.id,
+            name: obj.name,
+        })
+    }
+}
+
+fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+impl<'de> Deserialize<'de> for SharedItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ItemVisitor;
+        impl<'de> Visitor<'de> for ItemVisitor {
+            type Value = SharedItem;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a shared item: {id, permission_level} or an id")
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<SharedItem, E> {
+                Ok(SharedItem {
+                    id: v.to_owned(),
+                    name: None,
+                    permission_level: None,
+                })
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<SharedItem, E> {
+                self.visit_str(&v.to_string())
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<SharedItem, E> {
+                self.visit_str(&v.to_string())
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<SharedItem, A::Error> {
+                #[derive(Deserialize)]
+                struct Obj {
+                    #[serde(deserialize_with = "string_or_number")]
+                    id: String,
+                    #[serde(default)]
+                    name: Option<String>,
+                    #[serde(default)]
+                    permission_level: Option<String>,
+                }
+                let obj = Obj::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(SharedItem {
+                    id: obj.id,
+                    name: obj.name,
+                    permission_level: obj.permission_level,
+                })
+            }
+        }
+        d.deserialize_any(ItemVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,121 @@
+//! The narrow interface to a ClickUp Workspace: read it, and make one write. The snapshot file
+//! and the HTTP client implement it; the apply engine and the tests only see this trait.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::future::Future;
+
+use crate::model::{Email, GuestPermissions, Share, ShareTarget, UserId};
+use crate::wire::SnapshotDoc;
+
+/// What a read must include beyond `GET /user` and `GET /team` (SPEC §5).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ReadNeeds {
+    pub(crate) custom_roles: bool,
+    pub(crate) groups: bool,
+    /// Guests whose shares are read (one `GET /team/{id}/guest/{id}` each).
+    pub(crate) guest_shares: BTreeSet<Email>,
+}
+
+/// One write request to ClickUp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WriteOp {
+    InviteMember {
+        email: Email,
+        admin: bool,
+        custom_role_id: Option<i64>,
+    },
+    EditMember {
+        user_id: UserId,
+        username: Option<String>,
+        admin: bool,
+        custom_role_id: Option<i64>,
+    },
+    RemoveMember {
+        user_id: UserId,
+    },
+    InviteGuest {
+        email: Email,
+        permissions: GuestPermissions,
+        custom_role_id: Option<i64>,
+    },
+    EditGuest {
+        user_id: UserId,
+        permissions: GuestPermissions,
+        custom_role_id: Option<i64>,
+    },
+    RemoveGuest {
+        user_id: UserId,
+    },
+    AddShare {
+        guest_id: UserId,
+        share: Share,
+    },
+    RemoveShare {
+        guest_id: UserId,
+        target: ShareTarget,
+    },
+    CreateGroup {
+        name: String,
+        handle: Option<String>,
+        member_ids: Vec<UserId>,
+    },
+    UpdateGroup {
+        group_id: String,
+        handle: Option<String>,
+        add: Vec<UserId>,
+        remove: Vec<UserId>,
+    },
+    DeleteGroup {
+        group_id: String,
+    },
+}
+
+/// What a successful write created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WriteOutcome {
+    Done,
+    Invited { user_id: UserId },
+    GroupCreated { group_id: String },
+}
+
+/// A failed read or write, with what ClickUp said when it said something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WsError {
+    /// A sentence a person can act on.
+    pub(crate) message: String,
+    pub(crate) status: Option<u16>,
+    pub(crate) ecode: Option<String>,
+    pub(crate) err: Option<String>,
+}
+
+impl WsError {
+    pub(crate) fn local(message: impl Into<String>) -> WsError {
+        WsError {
+            message: message.into(),
+            status: None,
+            ecode: None,
+            err: None,
+        }
+    }
+}
+
+impl fmt::Display for WsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for WsError {}
+
+/// A ClickUp Workspace that can be read and written.
+pub(crate) trait Workspace: Sync {
+    /// Where the Workspace is read from, for messages ("snapshot x.json", "ClickUp").
+    fn describe(&self) -> String;
+
+    /// Reads the Workspace as ClickUp shapes it.
+    fn read(&self, needs: &ReadNeeds) -> impl Future<Output = Result<SnapshotDoc, WsError>> + Send;
+
+    /// Makes one write.
+    fn write(&self, op: &WriteOp) -> impl Future<Output = Result<WriteOutcome, WsError>> + Send;
+}
