@@ -28,7 +28,14 @@ impl Email {
         }
         email_address::EmailAddress::parse_with_options(text, options)
             .map(|_| Email(text.to_lowercase()))
-            .map_err(|e| e.to_string())
+            .map_err(|e| {
+                let reason = e.to_string();
+                let reason = reason.trim_end_matches('.');
+                let mut chars = reason.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_lowercase().chain(chars).collect()
+                })
+            })
     }
 
     /// An address as ClickUp reports it: trusted to be valid, only normalised.

@@ -65,6 +65,7 @@ pub(crate) fn parse(src: &str) -> Result<Node, SyntaxError> {
         strict_booleans: true,
         budget: serde_saphyr::budget! {
             max_depth: 24,
+            flow_nesting_limit: 24,
             max_aliases: 1_000,
             max_anchors: 1_000,
             max_recorded_anchor_events: 100_000,
@@ -105,7 +106,11 @@ fn syntax_error(err: &serde_saphyr::Error) -> SyntaxError {
         serde_saphyr::Error::Budget { breach, .. } => budget_message(breach),
         other => {
             let text = serde_saphyr::UserMessageFormatter.format_message(other);
-            format!("invalid YAML: {text}")
+            if text.contains("recursion limit") || text.contains("nesting limit") {
+                too_deep(None)
+            } else {
+                format!("invalid YAML: {text}")
+            }
         }
     };
     SyntaxError { loc, message }
@@ -114,9 +119,7 @@ fn syntax_error(err: &serde_saphyr::Error) -> SyntaxError {
 fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
     use serde_saphyr::budget::BudgetBreach as B;
     match breach {
-        B::Depth { depth } => format!(
-            "the file nests {depth} levels deep; a members file never needs more than 6, so it is refused"
-        ),
+        B::Depth { depth } => too_deep(Some(*depth)),
         B::Aliases { .. }
         | B::Anchors { .. }
         | B::AliasAnchorRatio { .. }
@@ -130,6 +133,13 @@ fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
         }
         other => format!("the file is too large or too complex to be a members file ({other:?})"),
     }
+}
+
+fn too_deep(depth: Option<usize>) -> String {
+    let depth = depth.map_or("too many".to_owned(), |d| d.to_string());
+    format!(
+        "the file nests {depth} levels deep; a members file never needs more than 6, so it is refused"
+    )
 }
 
 impl<'de> Deserialize<'de> for Value {

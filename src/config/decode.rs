@@ -36,6 +36,13 @@ impl<'a> Fields<'a> {
             .find(|(k, _, _)| *k == key)
             .map(|(_, _, v)| *v)
     }
+
+    fn key_loc(&self, key: &str) -> Loc {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map_or(self.loc, |(_, k, _)| k.loc)
+    }
 }
 
 impl Decoder {
@@ -136,13 +143,14 @@ impl Decoder {
     fn explicit_list<'a>(
         &mut self,
         node: &'a Node,
+        key_loc: Loc,
         key: &str,
         empty_means: &str,
         absent_means: &str,
     ) -> Option<&'a Node> {
         if node.value == Value::Null {
             self.diags.push(
-                Diagnostic::new(node.loc, format!("{key} is empty"))
+                Diagnostic::new(key_loc, format!("{key} is empty"))
                     .label("empty")
                     .help(format!(
                         "write `{key}: []` to {empty_means}, or remove the key to {absent_means}"
@@ -203,7 +211,7 @@ impl Decoder {
         match &root.value {
             Value::Null => {
                 self.diags.push(
-                    Diagnostic::new(root.loc, "the file is empty")
+                    Diagnostic::new(Loc::new(1, 1), "the file is empty")
                         .help("a members file starts with `version: 1` and `workspace: {id: …}`"),
                 );
                 return None;
@@ -257,6 +265,7 @@ impl Decoder {
             Some(n) => self
                 .explicit_list(
                     n,
+                    fields.key_loc("groups"),
                     "groups",
                     "manage groups and want none",
                     "leave groups alone",
@@ -444,6 +453,7 @@ impl Decoder {
             Some(n) => self
                 .explicit_list(
                     n,
+                    fields.key_loc("access"),
                     "access",
                     "remove every share of this guest",
                     "leave the guest's shares alone",
@@ -482,12 +492,19 @@ impl Decoder {
             "an access entry",
             &["folder", "list", "task", "permission"],
         )?;
-        let targets: Vec<(ShareKind, &Node)> = ShareKind::ALL
+        let mut targets: Vec<(ShareKind, &Node, &Node)> = ShareKind::ALL
             .into_iter()
-            .filter_map(|k| fields.get(k.key()).map(|n| (k, n)))
+            .filter_map(|k| {
+                fields
+                    .entries
+                    .iter()
+                    .find(|(name, _, _)| *name == k.key())
+                    .map(|(_, key, value)| (k, *key, *value))
+            })
             .collect();
+        targets.sort_by_key(|(_, key, _)| key.loc);
         let target = match targets.as_slice() {
-            [(kind, n)] => self
+            [(kind, _, n)] => self
                 .id(n, kind.key())
                 .map(|id| ShareTarget { kind: *kind, id }),
             [] => {
@@ -500,7 +517,7 @@ impl Decoder {
                 );
                 None
             }
-            [_, (_, second), ..] => {
+            [_, (_, second, _), ..] => {
                 self.error(
                     second.loc,
                     "an access entry names one folder, list or task; split it into several entries",

@@ -1,1 +1,84 @@
+//! Decoding the desired-state file into its types.
 
+use crate::config::{DEFAULT_MAX_REMOVALS, Mode, RoleName, parse_str};
+use crate::model::{ShareKind, SharePermission};
+
+#[test]
+fn a_minimal_file_takes_the_defaults() {
+    let file = parse_str("version: 1\nworkspace:\n  id: 9006054115\n").expect("valid");
+    assert_eq!(
+        file.workspace.id.value, "9006054115",
+        "an integer id becomes text"
+    );
+    assert_eq!(file.policy.mode, Mode::Additive);
+    assert_eq!(file.policy.max_removals, DEFAULT_MAX_REMOVALS);
+    assert!(file.members.is_empty() && file.guests.is_empty());
+    assert!(
+        file.groups.is_none(),
+        "groups are not managed without the key"
+    );
+}
+
+#[test]
+fn roles_are_read_with_their_line() {
+    let file = parse_str(
+        "version: 1\nworkspace: {id: \"1\"}\nmembers:\n  - email: A@X.io\n  - email: b@x.io\n    role: Admin\n  - email: c@x.io\n    role: member custom\n",
+    )
+    .expect("valid");
+    assert_eq!(file.members[0].email.value.as_str(), "a@x.io");
+    assert_eq!(file.members[0].role.value, RoleName::Member);
+    assert_eq!(file.members[1].role.value, RoleName::Admin);
+    assert_eq!(
+        (file.members[1].role.loc.line, file.members[1].role.loc.col),
+        (6, 11)
+    );
+    assert_eq!(
+        file.members[2].role.value,
+        RoleName::Custom("member custom".into())
+    );
+}
+
+#[test]
+fn guests_with_permissions_and_access_are_read() {
+    let file = parse_str(
+        "version: 1\nworkspace: {id: \"1\"}\nguests:\n  - email: g@p.io\n    permissions:\n      can_edit_tags: false\n    custom_role: guest custom\n    access:\n      - task: abc\n        permission: edit\n      - folder: 12\n        permission: create\n",
+    )
+    .expect("valid");
+    let guest = &file.guests[0];
+    assert_eq!(guest.permissions.can_edit_tags, Some(false));
+    assert_eq!(guest.permissions.can_see_time_spent, None);
+    assert_eq!(
+        guest.custom_role.as_ref().map(|r| r.value.as_str()),
+        Some("guest custom")
+    );
+    let shares = guest.shares().expect("managed");
+    assert_eq!(shares[0].target.kind, ShareKind::Task);
+    assert_eq!(shares[1].target.id, "12");
+    assert_eq!(shares[1].permission, SharePermission::Create);
+}
+
+#[test]
+fn an_empty_members_key_is_an_empty_list() {
+    let file = parse_str("version: 1\nworkspace: {id: \"1\"}\nmembers:\nguests:\n").expect("valid");
+    assert!(file.members.is_empty() && file.guests.is_empty());
+}
+
+#[test]
+fn groups_with_an_explicit_empty_list_are_managed() {
+    let file = parse_str("version: 1\nworkspace: {id: \"1\"}\ngroups: []\n").expect("valid");
+    assert_eq!(file.groups.map(|g| g.len()), Some(0));
+}
+
+#[test]
+fn a_misspelt_key_gets_a_suggestion() {
+    let diags = parse_str("version: 1\nworkspace: {id: \"1\"}\npolicy:\n  max_removal: 3\n")
+        .expect_err("unknown key");
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].message, "unknown key \"max_removal\" in policy");
+    assert!(
+        diags[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.starts_with("did you mean \"max_removals\"?"))
+    );
+}

@@ -226,7 +226,8 @@ fn resolve_custom(
         ));
     };
     let Some(role) = live.custom_role_named(name) else {
-        let known: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+        let mut known: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+        known.sort_by_key(|n| n.to_lowercase());
         let known = if known.is_empty() {
             "the Workspace has no custom roles".to_owned()
         } else {

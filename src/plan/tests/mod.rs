@@ -580,7 +580,7 @@ fn an_unknown_custom_role_is_an_error_pointing_at_its_line() {
         "{errors:?}"
     );
     assert!(
-        errors[0].contains("Project Lead, Ops Admin, Client Viewer"),
+        errors[0].contains("has: Client Viewer, Ops Admin, Project Lead"),
         "{errors:?}"
     );
 }

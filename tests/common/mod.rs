@@ -1,0 +1,117 @@
+//! Helpers shared by the command-line tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The binary under test, with a clean environment: no colour, no token, no API override.
+pub fn cli() -> Command {
+    let mut cmd = Command::cargo_bin("clickup-members").expect("binary built");
+    cmd.env_remove("CLICKUP_TOKEN")
+        .env_remove("CLICKUP_TOKEN_FILE")
+        .env_remove("CLICKUP_API_URL")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary copy of `examples/acme`.
+pub struct Acme {
+    pub dir: tempfile::TempDir,
+}
+
+impl Acme {
+    pub fn new() -> Acme {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for name in ["members.yaml", "workspace.snapshot.json"] {
+            std::fs::copy(
+                repo().join("examples/acme").join(name),
+                dir.path().join(name),
+            )
+            .expect("copy example");
+        }
+        Acme { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn members(&self) -> PathBuf {
+        self.path("members.yaml")
+    }
+
+    pub fn snapshot(&self) -> PathBuf {
+        self.path("workspace.snapshot.json")
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.path("members.state.json")
+    }
+
+    /// `clickup-members <args> -f members.yaml --snapshot workspace.snapshot.json`.
+    pub fn run(&self, args: &[&str]) -> Command {
+        let mut cmd = cli();
+        cmd.current_dir(self.dir.path()).args(args).args([
+            "-f",
+            "members.yaml",
+            "--snapshot",
+            "workspace.snapshot.json",
+        ]);
+        cmd
+    }
+
+    pub fn edit_members(&self, from: &str, to: &str) {
+        edit(&self.members(), from, to);
+    }
+}
+
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("read");
+    assert!(
+        text.contains(from),
+        "{} does not contain {from:?}",
+        path.display()
+    );
+    std::fs::write(path, text.replacen(from, to, 1)).expect("write");
+}
+
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Compares `actual` with `tests/golden/<name>`; `UPDATE_GOLDEN=1` rewrites the file instead.
+pub fn assert_golden(name: &str, actual: &str) {
+    let path = repo().join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(&expected, actual)
+            .unified_diff()
+            .header("golden", "actual")
+            .to_string();
+        panic!(
+            "{} differs from the output (UPDATE_GOLDEN=1 to accept):\n{diff}",
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,384 @@
+//! The offline loop on the shipped example: plan, save, apply on a snapshot, plan again; golden
+//! renderings; stale saved plans; the guards; confirmation.
+
+mod common;
+
+use common::{Acme, assert_golden, cli, repo, stderr, stdout};
+
+fn acme_plan(format: &str) -> String {
+    let state = tempfile::tempdir().expect("dir");
+    let output = cli()
+        .current_dir(repo())
+        .args([
+            "plan",
+            "-f",
+            "examples/acme/members.yaml",
+            "--snapshot",
+            "examples/acme/workspace.snapshot.json",
+            "--format",
+            format,
+        ])
+        .arg("--state")
+        .arg(state.path().join("none.state.json"))
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    stdout(&output)
+}
+
+#[test]
+fn the_acme_text_plan_matches_its_golden_file() {
+    assert_golden("acme.plan.txt", &acme_plan("text"));
+}
+
+#[test]
+fn the_acme_json_plan_matches_its_golden_file() {
+    let text = acme_plan("json");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["tool_version"], env!("CARGO_PKG_VERSION"));
+    for key in ["invite", "update", "remove", "replace", "create", "delete"] {
+        assert!(json["summary"][key].is_u64(), "summary.{key} missing");
+    }
+    assert_golden("acme.plan.json", &text);
+}
+
+#[test]
+fn the_acme_markdown_plan_matches_its_golden_file() {
+    assert_golden("acme.plan.md", &acme_plan("markdown"));
+}
+
+#[test]
+fn the_acme_plan_shows_every_kind_of_change() {
+    let json: serde_json::Value = serde_json::from_str(&acme_plan("json")).expect("json");
+    let kinds: std::collections::BTreeSet<String> = json["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["action"].as_str().unwrap_or(""),
+                c["kind"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    for want in [
+        "invite member",
+        "invite guest",
+        "update member",
+        "update guest",
+        "remove member",
+        "remove guest",
+        "replace member",
+        "replace guest",
+        "create group",
+        "update group",
+        "delete group",
+    ] {
+        assert!(kinds.contains(want), "no {want} in {kinds:?}");
+    }
+}
+
+#[test]
+fn plan_apply_plan_again_converges() {
+    let acme = Acme::new();
+    acme.run(&["plan", "--detailed-exitcode"]).assert().code(2);
+
+    let output = acme
+        .run(&["apply", "--auto-approve", "--allow-replace"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains("Apply complete! 3 invited, 5 changed, 2 removed, 2 replaced, 1 group created, 1 group deleted."),
+        "{out}"
+    );
+
+    let output = acme
+        .run(&["plan", "--detailed-exitcode"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stdout(&output).ends_with("No changes. The workspace matches members.yaml.\n"),
+        "{}",
+        stdout(&output)
+    );
+
+    // The snapshot now holds the invitees as pending members, as ClickUp would.
+    let snapshot: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(acme.snapshot()).expect("read")).expect("json");
+    let nina = snapshot["team"]["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["user"]["email"] == "nina@acme.example")
+        .expect("nina invited");
+    assert!(nina["user"]["date_joined"].is_null());
+    assert_eq!(nina["user"]["role"], 3);
+
+    // A second apply makes no change.
+    let output = acme
+        .run(&["apply", "--auto-approve"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        !stdout(&output).contains("Apply complete"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn the_state_records_what_is_managed_and_plans_without_refresh() {
+    let acme = Acme::new();
+    let output = cli()
+        .current_dir(acme.dir.path())
+        .args(["plan", "--refresh=false"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("does not exist"),
+        "{}",
+        stderr(&output)
+    );
+
+    acme.run(&["apply", "--auto-approve", "--allow-replace"])
+        .assert()
+        .code(0);
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(acme.state()).expect("state")).expect("json");
+    assert_eq!(state["format_version"], 1);
+    assert_eq!(state["workspace_id"], "9006054115");
+    assert!(state["lineage"].as_str().is_some_and(|l| l.len() == 36));
+    assert!(
+        state["serial"].as_u64().is_some_and(|s| s >= 14),
+        "{}",
+        state["serial"]
+    );
+    assert_eq!(state["members"]["nina@acme.example"]["status"], "pending");
+    assert_eq!(state["guests"]["tom@acme.example"]["status"], "pending");
+    assert!(state["members"].get("victor.leroy@acme.example").is_none());
+    assert!(state["last_apply"].is_string());
+
+    let output = cli()
+        .current_dir(acme.dir.path())
+        .args(["plan", "--refresh=false", "--detailed-exitcode"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn a_saved_plan_applies_when_nothing_changed() {
+    let acme = Acme::new();
+    acme.run(&["plan", "--out", "plan.json"]).assert().code(0);
+    let output = acme
+        .run(&["apply", "plan.json", "--allow-replace"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("Apply complete!"));
+}
+
+#[test]
+fn a_saved_plan_is_refused_when_the_file_changed() {
+    let acme = Acme::new();
+    acme.run(&["plan", "--out", "plan.json"]).assert().code(0);
+    acme.edit_members(
+        "  - email: yusuf@acme.example\n",
+        "  - email: yusuf@acme.example\n  - email: late@acme.example\n",
+    );
+    let before = std::fs::read(acme.snapshot()).expect("read");
+    let output = acme
+        .run(&["apply", "plan.json", "--allow-replace"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "Error: the saved plan is stale: re-run plan (members.yaml changed since plan.json was made)\n"
+    );
+    assert_eq!(
+        std::fs::read(acme.snapshot()).expect("read"),
+        before,
+        "nothing applied"
+    );
+}
+
+#[test]
+fn a_saved_plan_is_refused_when_the_workspace_changed() {
+    let acme = Acme::new();
+    acme.run(&["plan", "--out", "plan.json"]).assert().code(0);
+    // Someone changed an email in ClickUp since the plan was made.
+    common::edit(
+        &acme.snapshot(),
+        "\"gita@acme.example\"",
+        "\"gita.rao@acme.example\"",
+    );
+    let output = acme
+        .run(&["apply", "plan.json", "--allow-replace"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(
+            "the saved plan is stale: re-run plan (the Workspace changed since plan.json was made)"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn apply_without_a_terminal_and_without_auto_approve_refuses_and_changes_nothing() {
+    let acme = Acme::new();
+    acme.edit_members(
+        "    role: Project Lead       # a custom role, matched by name\n",
+        "    role: Project Lead\n",
+    );
+    let before = std::fs::read(acme.snapshot()).expect("read");
+    let output = acme
+        .run(&["apply", "--allow-replace"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("refusing to apply without confirmation: stdin is not a terminal"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read(acme.snapshot()).expect("read"), before);
+    assert!(!acme.state().exists());
+}
+
+#[test]
+fn replaces_need_allow_replace() {
+    let acme = Acme::new();
+    let before = std::fs::read(acme.snapshot()).expect("read");
+    let output = acme
+        .run(&["apply", "--auto-approve"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output)
+            .contains("the plan replaces 2 people (priya@acme.example, tom@acme.example)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("--allow-replace"));
+    assert_eq!(std::fs::read(acme.snapshot()).expect("read"), before);
+}
+
+/// Runs `plan` on the example after an edit and returns (exit code, stderr).
+fn plan_after(from: &str, to: &str) -> (Option<i32>, String) {
+    let acme = Acme::new();
+    acme.edit_members(from, to);
+    let output = acme.run(&["plan"]).output().expect("run");
+    (output.status.code(), stderr(&output))
+}
+
+#[test]
+fn the_removal_cap_refuses_with_the_people_named() {
+    let (code, err) = plan_after("  max_removals: 6\n", "  max_removals: 2\n");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("Error: refused: the plan would remove, replace or delete 5, more than policy.max_removals (2): replace priya@acme.example, replace tom@acme.example, remove victor.leroy@acme.example, remove walt@oldclient.example, delete Launch 2024"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("Error: the plan is refused; nothing was applied\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_owner_guard_refuses_with_the_person_and_the_rule() {
+    let (code, err) = plan_after(
+        "  - email: olivia@acme.example\n    role: owner\n",
+        "  - email: olivia@acme.example\n    role: admin\n",
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("members.yaml:18:11: refused: olivia@acme.example is the Workspace owner, whom clickup-members never changes nor removes, but the plan would change their role from owner to admin (line 18 asks for it)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_self_guard_refuses_with_the_person_and_the_rule() {
+    let (code, err) = plan_after(
+        "  - email: ops-bot@acme.example\n    role: admin",
+        "  - email: ops-bot@acme.example\n    role: member",
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with(
+            "members.yaml:20:11: refused: ops-bot@acme.example is the token's own user"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_protected_guard_refuses_with_the_person_and_the_rule() {
+    let (code, err) = plan_after(
+        "  - email: bruno@acme.example\n    role: admin\n",
+        "  - email: bruno@acme.example\n    role: member\n",
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("members.yaml:24:11: refused: bruno@acme.example is protected (policy.protected, line 14)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn role_owner_for_someone_else_is_refused_at_its_line() {
+    let (code, err) = plan_after(
+        "  - email: ada@acme.example\n    role: admin\n",
+        "  - email: ada@acme.example\n    role: owner\n",
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("two-owners") || err.contains("only one person can have role: owner"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_custom_role_is_an_error_at_its_line() {
+    let (code, err) = plan_after("    role: Ops Admin\n", "    role: Ops Wizard\n");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("members.yaml:51:11: yusuf@acme.example: unknown role \"Ops Wizard\"; roles are admin, member, owner or a custom role, and the Workspace has: Client Viewer, Ops Admin, Project Lead"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_wrong_workspace_name_is_an_error_at_its_line() {
+    let (code, err) = plan_after("  name: Acme Workspace\n", "  name: Acme Corp\n");
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("members.yaml:8:9: workspace.name is \"Acme Corp\" but Workspace 9006054115 is called \"Acme Workspace\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_plan_can_be_saved_and_prints_the_same_json() {
+    let acme = Acme::new();
+    let output = acme
+        .run(&["plan", "--format", "json", "--out", "saved.json"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0));
+    let saved = std::fs::read_to_string(acme.path("saved.json")).expect("saved");
+    assert_eq!(saved, stdout(&output));
+}
