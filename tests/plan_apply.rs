@@ -340,14 +340,38 @@ fn the_protected_guard_refuses_with_the_person_and_the_rule() {
 
 #[test]
 fn role_owner_for_someone_else_is_refused_at_its_line() {
-    let (code, err) = plan_after(
+    let acme = Acme::new();
+    acme.edit_members("  - email: olivia@acme.example\n    role: owner\n", "");
+    acme.edit_members(
         "  - email: ada@acme.example\n    role: admin\n",
         "  - email: ada@acme.example\n    role: owner\n",
     );
-    assert_eq!(code, Some(1));
+    let output = acme.run(&["plan"]).output().expect("run");
+    assert_eq!(output.status.code(), Some(1));
     assert!(
-        err.contains("two-owners") || err.contains("only one person can have role: owner"),
-        "{err}"
+        stderr(&output).starts_with("members.yaml:20:11: ada@acme.example has role: owner, but the Workspace owner is olivia@acme.example; ownership cannot be given, taken or transferred through ClickUp's API"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn colour_follows_the_color_flag() {
+    let acme = Acme::new();
+    let plain = acme.run(&["plan"]).output().expect("run");
+    assert!(
+        !stdout(&plain).contains('\x1b'),
+        "NO_COLOR output has escape codes"
+    );
+    let coloured = acme
+        .run(&["plan", "--color", "always"])
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run");
+    assert!(
+        stdout(&coloured).contains("\x1b[32m+ invite member"),
+        "{}",
+        stdout(&coloured)
     );
 }
 
