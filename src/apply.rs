@@ -4,9 +4,12 @@
 //! one starts.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use futures_util::stream::{self, StreamExt};
 
 use crate::model::{Email, Share, UserId};
-use crate::plan::{Change, Plan, Seat, ShareChange};
+use crate::plan::{Change, Kind, Plan, Seat, ShareChange};
 use crate::workspace::{Workspace, WriteOp, WriteOutcome, WsError};
 
 /// Hears about the progress of an apply.
@@ -93,57 +96,115 @@ pub(crate) fn request_name(op: &WriteOp) -> String {
     }
 }
 
-/// Applies the plan's changes in order.
+/// Applies the plan's changes, phase by phase in plan order (invites, replaces, updates, group
+/// changes, removals, group deletes), with up to `parallelism` changes of a phase in flight.
 pub(crate) async fn apply<W: Workspace>(
     plan: &Plan,
     workspace: &W,
     ids: &mut Ids,
     observer: &mut dyn Observer,
+    parallelism: usize,
 ) -> Report {
+    let shared = Shared {
+        workspace,
+        observer: Mutex::new(observer),
+        ids: Mutex::new(std::mem::take(ids)),
+        aborted: Mutex::new(None),
+    };
     let mut report = Report::default();
-    for (index, change) in plan.changes.iter().enumerate() {
-        observer.change_started(index, change);
-        let mut run = Run {
-            workspace,
-            observer: &mut *observer,
-            aborted: None,
-        };
-        let result = run.change(change, ids).await;
-        let aborted = run.aborted.take();
-        observer.change_finished(index, change, &result);
-        report.results.insert(index, result);
-        if let Some(reason) = aborted {
-            report.aborted = Some(reason);
+    let mut start = 0;
+    while start < plan.changes.len() {
+        let rank = plan.changes[start].rank();
+        let end = plan.changes[start..]
+            .iter()
+            .position(|c| c.rank() != rank)
+            .map_or(plan.changes.len(), |n| start + n);
+        if shared.aborted().is_some() {
             break;
         }
+        let results: Vec<(usize, Result<(), Failure>)> = stream::iter(start..end)
+            .map(|index| {
+                let shared = &shared;
+                async move {
+                    let change = &plan.changes[index];
+                    shared.lock_observer().change_started(index, change);
+                    let result = match shared.aborted() {
+                        Some(reason) => Err(Failure {
+                            request: "-".to_owned(),
+                            error: WsError::local(format!("not started: {reason}")),
+                        }),
+                        None => shared.change(change).await,
+                    };
+                    shared
+                        .lock_observer()
+                        .change_finished(index, change, &result);
+                    (index, result)
+                }
+            })
+            .buffer_unordered(parallelism.max(1))
+            .collect()
+            .await;
+        report.results.extend(results);
+        start = end;
     }
+    report.aborted = shared.aborted();
+    *ids = shared
+        .ids
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
     report
 }
 
-struct Run<'a, W> {
+/// What the changes in flight share.
+struct Shared<'a, W> {
     workspace: &'a W,
-    observer: &'a mut dyn Observer,
-    aborted: Option<String>,
+    observer: Mutex<&'a mut dyn Observer>,
+    ids: Mutex<Ids>,
+    /// Set when the apply must stop: no new request is sent after it.
+    aborted: Mutex<Option<String>>,
 }
 
-impl<W: Workspace> Run<'_, W> {
-    async fn write(&mut self, op: WriteOp) -> Result<WriteOutcome, Failure> {
+impl<'a, W: Workspace> Shared<'a, W> {
+    fn lock_observer(&self) -> MutexGuard<'_, &'a mut dyn Observer> {
+        self.observer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_ids(&self) -> MutexGuard<'_, Ids> {
+        self.ids.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn aborted(&self) -> Option<String> {
+        self.aborted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    async fn write(&self, op: WriteOp) -> Result<WriteOutcome, Failure> {
+        if let Some(reason) = self.aborted() {
+            return Err(Failure {
+                request: request_name(&op),
+                error: WsError::local(format!("not sent: {reason}")),
+            });
+        }
         let outcome = self.workspace.write(&op).await.map_err(|error| Failure {
             request: request_name(&op),
             error,
         })?;
-        if let Err(reason) = self.observer.write_done(&op, &outcome) {
-            self.aborted = Some(reason);
+        let recorded = self.lock_observer().write_done(&op, &outcome);
+        if let Err(reason) = recorded {
+            let mut aborted = self.aborted.lock().unwrap_or_else(PoisonError::into_inner);
+            aborted.get_or_insert(reason);
         }
         Ok(outcome)
     }
 
-    async fn change(&mut self, change: &Change, ids: &mut Ids) -> Result<(), Failure> {
+    async fn change(&self, change: &Change) -> Result<(), Failure> {
         match change {
-            Change::Invite(invite) => self.invite(&invite.email, &invite.seat, ids).await,
+            Change::Invite(invite) => self.invite(&invite.email, &invite.seat).await,
             Change::Replace(replace) => {
                 let remove = match replace.from_kind {
-                    crate::plan::Kind::Guest => WriteOp::RemoveGuest {
+                    Kind::Guest => WriteOp::RemoveGuest {
                         user_id: replace.user_id,
                     },
                     _ => WriteOp::RemoveMember {
@@ -151,9 +212,8 @@ impl<W: Workspace> Run<'_, W> {
                     },
                 };
                 self.write(remove).await?;
-                ids.0.remove(&replace.email);
-                self.stop_if_aborted(&remove_request(replace.user_id))?;
-                self.invite(&replace.email, &replace.seat, ids).await
+                self.lock_ids().0.remove(&replace.email);
+                self.invite(&replace.email, &replace.seat).await
             }
             Change::UpdateMember(update) => self
                 .write(WriteOp::EditMember {
@@ -191,14 +251,13 @@ impl<W: Workspace> Run<'_, W> {
                             target: share.target.clone(),
                         },
                     };
-                    self.stop_if_aborted(&request_name(&op))?;
                     self.write(op).await?;
                 }
                 Ok(())
             }
             Change::Remove(remove) => {
                 let op = match remove.kind {
-                    crate::plan::Kind::Guest => WriteOp::RemoveGuest {
+                    Kind::Guest => WriteOp::RemoveGuest {
                         user_id: remove.user_id,
                     },
                     _ => WriteOp::RemoveMember {
@@ -206,16 +265,19 @@ impl<W: Workspace> Run<'_, W> {
                     },
                 };
                 self.write(op).await?;
-                ids.0.remove(&remove.email);
+                self.lock_ids().0.remove(&remove.email);
                 Ok(())
             }
             Change::CreateGroup(create) => {
                 let request = "POST /team/{id}/group";
-                let member_ids = create
-                    .members
-                    .iter()
-                    .map(|e| ids.get(e, request))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let member_ids = {
+                    let ids = self.lock_ids();
+                    create
+                        .members
+                        .iter()
+                        .map(|e| ids.get(e, request))
+                        .collect::<Result<Vec<_>, _>>()?
+                };
                 self.write(WriteOp::CreateGroup {
                     name: create.name.clone(),
                     handle: create.handle.clone(),
@@ -226,11 +288,14 @@ impl<W: Workspace> Run<'_, W> {
             }
             Change::UpdateGroup(update) => {
                 let request = format!("PUT /group/{}", update.group_id);
-                let add = update
-                    .add
-                    .iter()
-                    .map(|e| ids.get(e, &request))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let add = {
+                    let ids = self.lock_ids();
+                    update
+                        .add
+                        .iter()
+                        .map(|e| ids.get(e, &request))
+                        .collect::<Result<Vec<_>, _>>()?
+                };
                 self.write(WriteOp::UpdateGroup {
                     group_id: update.group_id.clone(),
                     handle: update.handle.as_ref().map(|(_, to)| to.clone()),
@@ -249,7 +314,7 @@ impl<W: Workspace> Run<'_, W> {
         }
     }
 
-    async fn invite(&mut self, email: &Email, seat: &Seat, ids: &mut Ids) -> Result<(), Failure> {
+    async fn invite(&self, email: &Email, seat: &Seat) -> Result<(), Failure> {
         let op = match seat {
             Seat::Member { role } => WriteOp::InviteMember {
                 email: email.clone(),
@@ -266,39 +331,24 @@ impl<W: Workspace> Run<'_, W> {
                 custom_role_id: custom_role.as_ref().map(|r| r.id),
             },
         };
+        let request = request_name(&op);
         let outcome = self.write(op).await?;
         let WriteOutcome::Invited { user_id } = outcome else {
             return Err(Failure {
-                request: "POST /team/{id}/user".to_owned(),
+                request,
                 error: WsError::local("the invitation did not return the new user's id"),
             });
         };
-        ids.0.insert(email.clone(), user_id);
+        self.lock_ids().0.insert(email.clone(), user_id);
         if let Seat::Guest { shares, .. } = seat {
             for share in shares {
-                let op = WriteOp::AddShare {
+                self.write(WriteOp::AddShare {
                     guest_id: user_id,
                     share: share.clone(),
-                };
-                self.stop_if_aborted(&request_name(&op))?;
-                self.write(op).await?;
+                })
+                .await?;
             }
         }
         Ok(())
     }
-
-    /// Once the apply is stopping, the remaining requests of a change are not sent.
-    fn stop_if_aborted(&self, request: &str) -> Result<(), Failure> {
-        match &self.aborted {
-            Some(reason) => Err(Failure {
-                request: request.to_owned(),
-                error: WsError::local(format!("not sent: {reason}")),
-            }),
-            None => Ok(()),
-        }
-    }
-}
-
-fn remove_request(user_id: UserId) -> String {
-    format!("DELETE /team/{{id}}/user/{user_id}")
 }

@@ -71,6 +71,10 @@ struct Global {
     #[arg(long, value_name = "PATH", global = true)]
     snapshot: Option<PathBuf>,
 
+    /// Give up on one HTTP request after this many seconds (it is then retried).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0, global = true)]
+    timeout: f64,
+
     #[command(flatten)]
     color: colorchoice_clap::Color,
 
@@ -105,8 +109,31 @@ enum Command {
     /// re-reads the Workspace and applies that plan if it is still current.
     Apply(ApplyArgs),
 
+    /// Save the live Workspace as a snapshot file, to plan against offline.
+    ///
+    /// The snapshot holds the members, guests and pending invitations, the custom roles, the
+    /// user groups and the token's own user, in ClickUp's own shapes. With
+    /// --with-guest-shares it also holds what is shared with each guest (one request per
+    /// guest; Enterprise plan only).
+    Snapshot(SnapshotArgs),
+
     /// Print the JSON Schema of the file (for editors: yaml-language-server).
     Schema,
+}
+
+#[derive(Debug, Args)]
+struct SnapshotArgs {
+    /// The Workspace (team) id.
+    #[arg(long, value_name = "ID")]
+    workspace: String,
+
+    /// Where to write the snapshot.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+
+    /// Also read what is shared with each guest.
+    #[arg(long)]
+    with_guest_shares: bool,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +170,11 @@ struct ApplyArgs {
     /// pending invitation whose role changes).
     #[arg(long)]
     allow_replace: bool,
+
+    /// How many changes to send at once (always within the rate limit, and in order: invites,
+    /// updates, group changes, removals, group deletes).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallelism: u16,
 }
 
 /// How `plan` prints.
@@ -160,6 +192,7 @@ pub(crate) struct Common {
     pub(crate) state: PathBuf,
     pub(crate) api_url: String,
     pub(crate) snapshot: Option<PathBuf>,
+    pub(crate) timeout: std::time::Duration,
     pub(crate) verbose: u8,
     pub(crate) quiet: bool,
 }
@@ -178,6 +211,12 @@ pub(crate) enum Invocation {
         plan: Option<PathBuf>,
         auto_approve: bool,
         allow_replace: bool,
+        parallelism: usize,
+    },
+    Snapshot {
+        workspace: String,
+        out: PathBuf,
+        with_guest_shares: bool,
     },
     Schema,
 }
@@ -188,11 +227,18 @@ impl Cli {
         self.global.color.write_global();
         let g = self.global;
         let state = g.state.unwrap_or_else(|| default_state_path(&g.file));
+        if !(g.timeout.is_finite() && g.timeout > 0.0 && g.timeout <= 3600.0) {
+            return Err(format!(
+                "--timeout must be a number of seconds between 0 and 3600, not {}",
+                g.timeout
+            ));
+        }
         let common = Common {
             file: g.file,
             state,
             api_url: g.api_url,
             snapshot: g.snapshot,
+            timeout: std::time::Duration::from_secs_f64(g.timeout),
             verbose: g.verbose,
             quiet: g.quiet,
         };
@@ -217,7 +263,21 @@ impl Cli {
                 plan: a.plan,
                 auto_approve: a.auto_approve,
                 allow_replace: a.allow_replace,
+                parallelism: usize::from(a.parallelism),
             },
+            Command::Snapshot(s) => {
+                if common.snapshot.is_some() {
+                    return Err(
+                        "snapshot reads the live Workspace; it cannot be used with --snapshot"
+                            .to_owned(),
+                    );
+                }
+                Invocation::Snapshot {
+                    workspace: s.workspace,
+                    out: s.out,
+                    with_guest_shares: s.with_guest_shares,
+                }
+            }
         };
         Ok((common, invocation))
     }

@@ -15,6 +15,7 @@ mod commands;
 mod config;
 mod diag;
 mod fsutil;
+mod http;
 mod live;
 mod model;
 mod plan;

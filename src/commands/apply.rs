@@ -22,6 +22,7 @@ pub(crate) async fn run(
     saved: Option<PathBuf>,
     auto_approve: bool,
     allow_replace: bool,
+    parallelism: usize,
 ) -> Result<Exit, Stop> {
     let prepared = prepare(common, true).await?;
     if let Some(path) = &saved {
@@ -77,7 +78,7 @@ pub(crate) async fn run(
         done: 0,
         quiet: common.quiet,
     };
-    let report = apply::apply(&plan, &backend, &mut ids, &mut recorder).await;
+    let report = apply::apply(&plan, &backend, &mut ids, &mut recorder, parallelism).await;
     let mut state = recorder.state;
     state.last_apply = Some(clock::now_rfc3339());
     state

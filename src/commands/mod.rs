@@ -4,6 +4,7 @@
 mod apply;
 mod plan;
 mod prepare;
+mod snapshot;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -70,7 +71,7 @@ pub fn run(cli: Cli) -> Exit {
     let result = match invocation {
         Invocation::Validate => validate(&common),
         Invocation::Schema => schema(),
-        Invocation::Plan { .. } | Invocation::Apply { .. } => {
+        Invocation::Plan { .. } | Invocation::Apply { .. } | Invocation::Snapshot { .. } => {
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -90,7 +91,13 @@ pub fn run(cli: Cli) -> Exit {
                         plan,
                         auto_approve,
                         allow_replace,
-                    } => apply::run(&common, plan, auto_approve, allow_replace).await,
+                        parallelism,
+                    } => apply::run(&common, plan, auto_approve, allow_replace, parallelism).await,
+                    Invocation::Snapshot {
+                        workspace,
+                        out,
+                        with_guest_shares,
+                    } => snapshot::run(&common, &workspace, &out, with_guest_shares).await,
                     Invocation::Validate | Invocation::Schema => Ok(Exit::Success),
                 }
             })

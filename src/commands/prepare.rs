@@ -5,6 +5,7 @@ use crate::cli::Common;
 use crate::commands::{Stop, display_path, error, load_config, print_diagnostics};
 use crate::config::{Loaded, MembersFile};
 use crate::diag::Diagnostic;
+use crate::http::{self, HttpWorkspace, Token};
 use crate::live::Live;
 use crate::plan::{self, Plan, guards};
 use crate::render;
@@ -17,24 +18,28 @@ use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, WsError};
 #[derive(Debug)]
 pub(crate) enum Backend {
     Snapshot(SnapshotWorkspace),
+    Http(HttpWorkspace),
 }
 
 impl Workspace for Backend {
     fn describe(&self) -> String {
         match self {
             Backend::Snapshot(s) => s.describe(),
+            Backend::Http(h) => h.describe(),
         }
     }
 
     async fn read(&self, needs: &ReadNeeds) -> Result<SnapshotDoc, WsError> {
         match self {
             Backend::Snapshot(s) => s.read(needs).await,
+            Backend::Http(h) => h.read(needs).await,
         }
     }
 
     async fn write(&self, op: &WriteOp) -> Result<WriteOutcome, WsError> {
         match self {
             Backend::Snapshot(s) => s.write(op).await,
+            Backend::Http(h) => h.write(op).await,
         }
     }
 }
@@ -64,17 +69,23 @@ pub(crate) fn read_needs(file: &MembersFile) -> ReadNeeds {
     }
 }
 
-pub(crate) fn open_backend(common: &Common) -> Result<Backend, Stop> {
+/// The snapshot file when `--snapshot` is given, else ClickUp itself.
+pub(crate) fn open_backend(common: &Common, workspace_id: &str) -> Result<Backend, Stop> {
     match &common.snapshot {
         Some(path) => SnapshotWorkspace::open(path)
             .map(Backend::Snapshot)
             .map_err(Stop::Error),
-        None => Err(Stop::Error(format!(
-            "no --snapshot given: reading the live ClickUp API ({}) is not available in this build; \
-             pass --snapshot FILE to work on a snapshot",
-            common.api_url
-        ))),
+        None => open_http(common, workspace_id).map(Backend::Http),
     }
+}
+
+pub(crate) fn open_http(common: &Common, workspace_id: &str) -> Result<HttpWorkspace, Stop> {
+    let token = Token::from_env().map_err(Stop::Error)?;
+    let options = http::Options {
+        api_url: common.api_url.clone(),
+        timeout: common.timeout,
+    };
+    HttpWorkspace::new(&options, token, workspace_id).map_err(Stop::Error)
 }
 
 pub(crate) async fn prepare(common: &Common, refresh: bool) -> Result<Prepared, Stop> {
@@ -83,11 +94,13 @@ pub(crate) async fn prepare(common: &Common, refresh: bool) -> Result<Prepared, 
     let state =
         State::load(&common.state, &workspace_id).map_err(|e| Stop::Error(e.to_string()))?;
     let (backend, doc) = if refresh {
-        let backend = open_backend(common)?;
-        let doc = backend
-            .read(&read_needs(&loaded.file))
-            .await
-            .map_err(|e| Stop::Error(format!("cannot read {}: {e}", backend.describe())))?;
+        let backend = open_backend(common, &workspace_id)?;
+        let doc = backend.read(&read_needs(&loaded.file)).await.map_err(|e| {
+            Stop::Error(format!(
+                "cannot read the Workspace from {}: {e}",
+                backend.describe()
+            ))
+        })?;
         (Some(backend), doc)
     } else {
         let doc = state

@@ -389,7 +389,7 @@ impl Change {
 
     /// Apply order: invites, replaces, updates, group creates and updates, removals, group
     /// deletes (a group can take someone invited earlier in the same run).
-    fn rank(&self) -> u8 {
+    pub(crate) fn rank(&self) -> u8 {
         match self {
             Change::Invite(_) => 0,
             Change::Replace(_) => 1,

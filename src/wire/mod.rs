@@ -3,6 +3,7 @@
 //! `custom_role` may be null, an object or an integer, ids and timestamps may come as strings or
 //! numbers, `username` may be null. [`SnapshotDoc::to_live`] turns it into the core model.
 
+pub(crate) mod api;
 mod edit;
 
 use std::collections::BTreeMap;

@@ -365,7 +365,7 @@ proptest! {
         let mut ids = Ids::new(live.people.iter().map(|p| (p.email.clone(), p.id)));
         let mut log = Log::default();
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-        let report = runtime.block_on(apply::apply(&plan, &workspace, &mut ids, &mut log));
+        let report = runtime.block_on(apply::apply(&plan, &workspace, &mut ids, &mut log, 3));
         prop_assert!(log.failures.is_empty(), "{:?}\n{src}", log.failures);
         prop_assert!(report.aborted.is_none());
 

@@ -1,0 +1,513 @@
+//! The live Workspace over ClickUp's REST API v2: the second implementation of [`Workspace`].
+//!
+//! Reading costs a fixed number of requests (SPEC §5). Every request is paced by the
+//! rate-limit headers; a 429 (or `APP_002`) waits for the window to end; 5xx, timeouts and
+//! broken connections are retried with exponential backoff and jitter (`backon`). A POST whose
+//! outcome is unknown is not sent again blindly: the Workspace is read first, and the write
+//! counts as done when its effect is there. Only this module knows ClickUp's URLs.
+
+mod errors;
+mod pace;
+pub(crate) mod token;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::model::{BaseRole, Email};
+use crate::wire::api::{self, ErrorBody};
+use crate::wire::{GuestDetail, SnapshotDoc, Team};
+use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, WsError};
+
+use pace::{Pacer, Window};
+pub(crate) use token::Token;
+
+/// How a failed attempt is handled.
+#[derive(Debug)]
+enum Fail {
+    /// 429 or `APP_002`: wait for the window to end, then try again.
+    RateLimited { window: Window, error: WsError },
+    /// 5xx, a timeout, a broken connection or an unreadable answer: try again after a backoff.
+    /// `sent` is false only when the request surely never reached ClickUp.
+    Transient { sent: bool, error: WsError },
+    /// Anything else: give up.
+    Fatal(WsError),
+}
+
+impl Fail {
+    fn error(&self) -> &WsError {
+        match self {
+            Fail::RateLimited { error, .. }
+            | Fail::Transient { error, .. }
+            | Fail::Fatal(error) => error,
+        }
+    }
+
+    fn retryable(&self) -> bool {
+        !matches!(self, Fail::Fatal(_))
+    }
+}
+
+/// How to tell whether a write whose answer was lost took effect.
+#[derive(Debug, Clone)]
+enum Effect {
+    /// Someone with this email is in the Workspace.
+    Invited(Email),
+    /// A group of this name exists.
+    GroupCreated(String),
+}
+
+/// Options of the HTTP client.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) api_url: String,
+    pub(crate) timeout: Duration,
+}
+
+/// A ClickUp Workspace reached over HTTPS.
+#[derive(Debug)]
+pub(crate) struct HttpWorkspace {
+    client: reqwest::Client,
+    base: url::Url,
+    token: Token,
+    team_id: String,
+    pacer: Pacer,
+    backoff: ExponentialBuilder,
+}
+
+impl HttpWorkspace {
+    pub(crate) fn new(options: &Options, token: Token, team_id: &str) -> Result<Self, String> {
+        let mut base = url::Url::parse(&options.api_url)
+            .map_err(|e| format!("--api-url {} is not a URL: {e}", options.api_url))?;
+        match base.scheme() {
+            "https" => {}
+            "http" if is_loopback(&base) => {}
+            "http" => {
+                return Err(format!(
+                    "refusing to send the token over plain http:// to {}; use https:// (plain http is allowed only to a loopback address)",
+                    base.host_str().unwrap_or("?")
+                ));
+            }
+            other => return Err(format!("--api-url must be https://, not {other}://")),
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("clickup-members/", env!("CARGO_PKG_VERSION")))
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
+        Ok(HttpWorkspace {
+            client,
+            base,
+            token,
+            team_id: team_id.to_owned(),
+            pacer: Pacer::default(),
+            backoff: ExponentialBuilder::default()
+                .with_jitter()
+                .with_min_delay(Duration::from_millis(200))
+                .with_max_delay(Duration::from_secs(10))
+                .with_max_times(6),
+        })
+    }
+
+    fn url(&self, path: &str) -> Result<url::Url, WsError> {
+        self.base
+            .join(path)
+            .map_err(|e| WsError::local(format!("bad request path {path}: {e}")))
+    }
+
+    /// One attempt of one request.
+    async fn attempt(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Vec<u8>, Fail> {
+        let mut url = self.url(path).map_err(Fail::Fatal)?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let header = self
+            .token
+            .header()
+            .map_err(|_| Fail::Fatal(WsError::local("the token cannot be sent")))?;
+        let mut request = self
+            .client
+            .request(method.clone(), url)
+            .header(reqwest::header::AUTHORIZATION, header);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let permit = self.pacer.acquire().await;
+        tracing::debug!("{method} /{path}");
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => {
+                drop(permit);
+                return Err(transport_error(&e));
+            }
+        };
+        let status = response.status();
+        let window = Window::from_headers(response.headers());
+        self.pacer.observe(window);
+        let bytes = match response.bytes().await {
+            Ok(bytes) => bytes.to_vec(),
+            Err(e) => {
+                drop(permit);
+                return Err(transport_error(&e));
+            }
+        };
+        drop(permit);
+        tracing::debug!("{method} /{path} -> {}", status.as_u16());
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        let error_body = ErrorBody::parse(&bytes);
+        let error = errors::api_error(status.as_u16(), &error_body, &self.team_id);
+        if status == StatusCode::TOO_MANY_REQUESTS || error_body.ecode.as_deref() == Some("APP_002")
+        {
+            self.pacer.exhausted(window);
+            return Err(Fail::RateLimited { window, error });
+        }
+        if status.is_server_error() {
+            return Err(Fail::Transient { sent: true, error });
+        }
+        Err(Fail::Fatal(error))
+    }
+
+    /// A request with retries. For a POST whose outcome is unknown, `effect` tells how to see
+    /// whether it took effect before sending it again.
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+        effect: Option<&Effect>,
+    ) -> Result<Answer, WsError> {
+        let uncertain = AtomicBool::new(false);
+        let attempt = || async {
+            if uncertain.load(Ordering::SeqCst)
+                && let Some(effect) = effect
+                && let Some(found) = self.find_effect(effect).await?
+            {
+                tracing::info!("{method} /{path} had taken effect; not sending it again");
+                return Ok(Answer::AlreadyDone(found));
+            }
+            match self.attempt(&method, path, query, body).await {
+                Ok(bytes) => Ok(Answer::Body(bytes)),
+                Err(Fail::Transient { sent: true, error }) if method == Method::POST => {
+                    uncertain.store(true, Ordering::SeqCst);
+                    Err(Fail::Transient { sent: true, error })
+                }
+                Err(fail) => Err(fail),
+            }
+        };
+        self.retrying(&format!("{method} /{path}"), attempt).await
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retries are spent: 429s wait
+    /// for the window to end, transient failures back off exponentially with jitter.
+    async fn retrying<T, F, Fut>(&self, what: &str, attempt: F) -> Result<T, WsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Fail>>,
+    {
+        attempt
+            .retry(self.backoff)
+            .sleep(tokio::time::sleep)
+            .when(Fail::retryable)
+            .adjust(|fail, delay| match fail {
+                Fail::RateLimited { window, .. } => delay.map(|_| window.wait()),
+                _ => delay,
+            })
+            .notify(|fail, delay| {
+                tracing::warn!(
+                    "{what}: {}; trying again in {delay:.1?}",
+                    fail.error().message
+                );
+            })
+            .await
+            .map_err(|fail| match fail {
+                Fail::Transient { mut error, .. } | Fail::RateLimited { mut error, .. } => {
+                    error.message = format!(
+                        "{what}: {}; it kept failing after retries, run again later",
+                        error.message
+                    );
+                    error
+                }
+                Fail::Fatal(error) => error,
+            })
+    }
+
+    /// Looks for the effect of a write whose answer was lost.
+    async fn find_effect(&self, effect: &Effect) -> Result<Option<Found>, Fail> {
+        match effect {
+            Effect::Invited(email) => {
+                let bytes = self.attempt(&Method::GET, "team", &[], None).await?;
+                let teams = api::parse_teams(&bytes).map_err(|e| Fail::Transient {
+                    sent: false,
+                    error: WsError::local(e.0),
+                })?;
+                Ok(teams
+                    .iter()
+                    .find(|t| t.id == self.team_id)
+                    .and_then(|t| {
+                        t.members
+                            .iter()
+                            .find(|m| Email::from_live(&m.user.email) == *email)
+                    })
+                    .map(|m| Found::User(m.user.id)))
+            }
+            Effect::GroupCreated(name) => {
+                let bytes = self
+                    .attempt(&Method::GET, "group", &[("team_id", &self.team_id)], None)
+                    .await?;
+                let groups = api::parse_groups(&bytes).map_err(|e| Fail::Transient {
+                    sent: false,
+                    error: WsError::local(e.0),
+                })?;
+                Ok(groups
+                    .into_iter()
+                    .find(|g| g.name.eq_ignore_ascii_case(name))
+                    .map(|g| Found::Group(g.id)))
+            }
+        }
+    }
+
+    /// A read whose answer must parse; an unreadable answer is tried again like a 5xx.
+    async fn get<T>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        parse: fn(&[u8]) -> Result<T, crate::wire::WireError>,
+    ) -> Result<T, WsError> {
+        let attempt = || async {
+            let bytes = self.attempt(&Method::GET, path, query, None).await?;
+            parse(&bytes).map_err(|e| Fail::Transient {
+                sent: false,
+                error: WsError::local(e.0),
+            })
+        };
+        self.retrying(&format!("GET /{path}"), attempt).await
+    }
+
+    /// `GET /team`, and this Workspace in it.
+    async fn team(&self) -> Result<Team, WsError> {
+        let teams = self.get("team", &[], api::parse_teams).await?;
+        let names: Vec<String> = teams
+            .iter()
+            .map(|t| format!("{} \"{}\"", t.id, t.name))
+            .collect();
+        teams
+            .into_iter()
+            .find(|t| t.id == self.team_id)
+            .ok_or_else(|| {
+                let seen = if names.is_empty() {
+                    "it sees no Workspace".to_owned()
+                } else {
+                    format!("it sees {}", names.join(", "))
+                };
+                WsError::local(format!(
+                    "Workspace {} is not visible to this token ({seen}); check workspace.id, or use a token of a member of that Workspace",
+                    self.team_id
+                ))
+            })
+    }
+}
+
+/// What a request came back with.
+#[derive(Debug)]
+enum Answer {
+    Body(Vec<u8>),
+    AlreadyDone(Found),
+}
+
+#[derive(Debug)]
+enum Found {
+    User(i64),
+    Group(String),
+}
+
+fn transport_error(e: &reqwest::Error) -> Fail {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "lost the connection"
+    };
+    // The innermost cause says what happened ("connection closed before message completed").
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    Fail::Transient {
+        sent: !e.is_connect(),
+        error: WsError::local(format!("{what} ({cause})")),
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+impl Workspace for HttpWorkspace {
+    fn describe(&self) -> String {
+        format!("ClickUp ({})", self.base.as_str().trim_end_matches('/'))
+    }
+
+    async fn read(&self, needs: &ReadNeeds) -> Result<SnapshotDoc, WsError> {
+        let me = self.get("user", &[], api::parse_user).await?;
+        let team = self.team().await?;
+        let custom_roles = if needs.custom_roles {
+            let path = format!("team/{}/customroles", self.team_id);
+            Some(
+                self.get(
+                    &path,
+                    &[("include_members", "false")],
+                    api::parse_custom_roles,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        let groups = if needs.groups {
+            Some(
+                self.get("group", &[("team_id", &self.team_id)], api::parse_groups)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let mut guests: Vec<GuestDetail> = Vec::new();
+        for member in &team.members {
+            let email = Email::from_live(&member.user.email);
+            if member.user.role != BaseRole::Guest.code() || !needs.guest_shares.contains(&email) {
+                continue;
+            }
+            let path = format!("team/{}/guest/{}", self.team_id, member.user.id);
+            let mut detail = self
+                .get(&path, &[("include_shared", "true")], api::parse_guest)
+                .await?;
+            detail.user.id = member.user.id;
+            guests.push(detail);
+        }
+        Ok(SnapshotDoc {
+            team,
+            custom_roles,
+            groups,
+            me,
+            guests,
+        })
+    }
+
+    async fn write(&self, op: &WriteOp) -> Result<WriteOutcome, WsError> {
+        let (method, path, body) = api::request(op, &self.team_id);
+        let effect = match op {
+            WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } => {
+                Some(Effect::Invited(email.clone()))
+            }
+            WriteOp::CreateGroup { name, .. } => Some(Effect::GroupCreated(name.clone())),
+            _ => None,
+        };
+        let is_delete = method == Method::DELETE;
+        let answer = match self
+            .request(method, &path, &[], body.as_ref(), effect.as_ref())
+            .await
+        {
+            Ok(answer) => answer,
+            // Gone already: what a DELETE wants.
+            Err(e) if is_delete && e.status == Some(404) => {
+                tracing::info!("DELETE /{path}: already gone");
+                return Ok(WriteOutcome::Done);
+            }
+            Err(e) => return Err(e),
+        };
+        // An answer that does not say the new id (unreadable, or shaped otherwise) is resolved
+        // by looking at the Workspace.
+        let found = match answer {
+            Answer::AlreadyDone(found) => Some(found),
+            Answer::Body(bytes) => match op {
+                WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } => {
+                    api::invited_user_id(&bytes, email).map(Found::User)
+                }
+                WriteOp::CreateGroup { .. } => api::created_group_id(&bytes).map(Found::Group),
+                _ => return Ok(WriteOutcome::Done),
+            },
+        };
+        let found = match (found, &effect) {
+            (Some(found), _) => Some(found),
+            (None, Some(effect)) => self.find_effect(effect).await.ok().flatten(),
+            (None, None) => None,
+        };
+        match (op, found) {
+            (_, Some(Found::User(user_id))) => Ok(WriteOutcome::Invited { user_id }),
+            (_, Some(Found::Group(group_id))) => Ok(WriteOutcome::GroupCreated { group_id }),
+            (WriteOp::CreateGroup { name, .. }, None) => Err(WsError::local(format!(
+                "ClickUp accepted group \"{name}\" but it cannot be found; run again to pick it up"
+            ))),
+            (WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. }, None) => {
+                Err(WsError::local(format!(
+                    "ClickUp accepted the invitation of {email} but they cannot be found; run again to pick them up"
+                )))
+            }
+            (_, None) => Ok(WriteOutcome::Done),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(url: &str) -> Options {
+        Options {
+            api_url: url.to_owned(),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn token() -> Token {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("token");
+        std::fs::write(&path, "pk_test").expect("write");
+        token::Token::from_file_for_tests(&path)
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_to_loopback() {
+        let err = HttpWorkspace::new(&options("http://api.clickup.com/api/v2"), token(), "1")
+            .expect_err("refused");
+        assert!(
+            err.starts_with("refusing to send the token over plain http://"),
+            "{err}"
+        );
+        for ok in [
+            "http://127.0.0.1:9/api/v2",
+            "http://localhost:9/api/v2",
+            "http://[::1]:9/",
+            "https://api.clickup.com/api/v2",
+        ] {
+            assert!(
+                HttpWorkspace::new(&options(ok), token(), "1").is_ok(),
+                "{ok}"
+            );
+        }
+    }
+}

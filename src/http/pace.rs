@@ -1,0 +1,226 @@
+//! Pacing by ClickUp's rate-limit headers: every answer says how many requests are left in the
+//! window (`X-RateLimit-Remaining`) and when it ends (`X-RateLimit-Reset`, seconds since the
+//! epoch; a value over 10^12 is milliseconds). Requests are started only while the window has
+//! room for them, counting those in flight, so a run never goes over the limit while the headers
+//! are present.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// After the reset time, wait this much more: the window may close a little after it.
+const MARGIN: Duration = Duration::from_millis(50);
+/// Never wait longer than this for one window, whatever the header says.
+const MAX_WAIT: Duration = Duration::from_secs(120);
+/// How often a request waiting for a free slot looks again.
+const POLL: Duration = Duration::from_millis(5);
+
+#[derive(Debug, Default)]
+struct State {
+    /// Requests that may still start in this window; `None` when unknown (before the first
+    /// answer, and after a reset), when only one request at a time is let through.
+    available: Option<u64>,
+    reset_at: Option<SystemTime>,
+    in_flight: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Pacer {
+    state: Mutex<State>,
+}
+
+/// A started request; dropping it ends it.
+#[derive(Debug)]
+pub(crate) struct Permit<'a> {
+    pacer: &'a Pacer,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut state = self.pacer.lock();
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
+}
+
+/// The rate-limit headers of an answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub(crate) remaining: Option<u64>,
+    pub(crate) reset_at: Option<SystemTime>,
+}
+
+impl Window {
+    pub(crate) fn from_headers(headers: &reqwest::header::HeaderMap) -> Window {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v >= 0.0)
+        };
+        Window {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            remaining: number("x-ratelimit-remaining").map(|v| v as u64),
+            reset_at: number("x-ratelimit-reset").map(reset_time),
+        }
+    }
+
+    /// How long to wait for this window to end (for a 429): until the reset, or a minute when
+    /// ClickUp did not say.
+    pub(crate) fn wait(&self) -> Duration {
+        match self.reset_at {
+            Some(reset) => until(reset),
+            None => Duration::from_secs(60),
+        }
+    }
+}
+
+/// `X-RateLimit-Reset` in seconds, or milliseconds when it is over 10^12.
+fn reset_time(value: f64) -> SystemTime {
+    let seconds = if value > 1e12 { value / 1000.0 } else { value };
+    UNIX_EPOCH + Duration::from_secs_f64(seconds)
+}
+
+fn until(reset: SystemTime) -> Duration {
+    (reset.duration_since(SystemTime::now()).unwrap_or_default() + MARGIN).min(MAX_WAIT)
+}
+
+impl Pacer {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits until the window has room, then counts the request as started.
+    pub(crate) async fn acquire(&self) -> Permit<'_> {
+        loop {
+            let wait = {
+                let mut state = self.lock();
+                if state
+                    .reset_at
+                    .is_some_and(|r| SystemTime::now() >= r + MARGIN)
+                {
+                    state.available = None;
+                    state.reset_at = None;
+                }
+                match state.available {
+                    None if state.in_flight == 0 => {
+                        state.in_flight += 1;
+                        return Permit { pacer: self };
+                    }
+                    Some(n) if n > 0 => {
+                        state.available = Some(n - 1);
+                        state.in_flight += 1;
+                        return Permit { pacer: self };
+                    }
+                    None => POLL,
+                    Some(_) => match state.reset_at {
+                        Some(reset) => until(reset),
+                        // Out of requests with no reset known: learn it from the next answer.
+                        None => {
+                            state.available = None;
+                            POLL
+                        }
+                    },
+                }
+            };
+            tracing::trace!(?wait, "waiting for the rate-limit window");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Takes in the headers of an answer to a request that is still counted in flight.
+    pub(crate) fn observe(&self, window: Window) {
+        let Some(remaining) = window.remaining else {
+            return;
+        };
+        let mut state = self.lock();
+        // The others in flight may not be counted by ClickUp yet: assume they will be.
+        let others = state.in_flight.saturating_sub(1);
+        let room = remaining.saturating_sub(others);
+        let new_window = match (window.reset_at, state.reset_at) {
+            (Some(new), Some(old)) => new > old,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        state.available = match state.available {
+            Some(current) if !new_window => Some(current.min(room)),
+            _ => Some(room),
+        };
+        if window.reset_at.is_some() {
+            state.reset_at = window.reset_at;
+        }
+    }
+
+    /// After a 429: nothing more starts before the window ends.
+    pub(crate) fn exhausted(&self, window: Window) {
+        let mut state = self.lock();
+        state.available = Some(0);
+        state.reset_at = Some(
+            window
+                .reset_at
+                .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60)),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(remaining: u64, reset_in: u64) -> Window {
+        Window {
+            remaining: Some(remaining),
+            reset_at: Some(SystemTime::now() + Duration::from_secs(reset_in)),
+        }
+    }
+
+    #[test]
+    fn reset_is_read_in_seconds_or_milliseconds() {
+        let s = reset_time(1_700_000_000.0);
+        let ms = reset_time(1_700_000_000_000.0);
+        assert_eq!(s, ms);
+    }
+
+    #[tokio::test]
+    async fn only_one_request_goes_out_while_the_window_is_unknown() {
+        let pacer = Pacer::default();
+        let first = pacer.acquire().await;
+        let second = tokio::time::timeout(Duration::from_millis(30), pacer.acquire()).await;
+        assert!(second.is_err(), "a second request started blind");
+        drop(first);
+    }
+
+    #[tokio::test]
+    async fn requests_in_flight_count_against_the_window() {
+        let pacer = Pacer::default();
+        let probe = pacer.acquire().await;
+        pacer.observe(window(3, 60));
+        drop(probe);
+        let a = pacer.acquire().await;
+        let b = pacer.acquire().await;
+        let c = pacer.acquire().await;
+        let fourth = tokio::time::timeout(Duration::from_millis(30), pacer.acquire()).await;
+        assert!(fourth.is_err(), "went over the window");
+        // An answer that counts only itself still leaves no room for the other two in flight.
+        pacer.observe(window(2, 60));
+        drop(a);
+        let fourth = tokio::time::timeout(Duration::from_millis(30), pacer.acquire()).await;
+        assert!(fourth.is_err(), "went over the window");
+        drop((b, c));
+    }
+
+    #[tokio::test]
+    async fn a_new_window_opens_after_the_reset() {
+        let pacer = Pacer::default();
+        let probe = pacer.acquire().await;
+        pacer.observe(Window {
+            remaining: Some(0),
+            reset_at: Some(SystemTime::now() + Duration::from_millis(100)),
+        });
+        drop(probe);
+        let started = std::time::Instant::now();
+        let _next = pacer.acquire().await;
+        assert!(started.elapsed() >= Duration::from_millis(100));
+    }
+}

@@ -1,0 +1,239 @@
+//! The bodies ClickUp's API v2 takes and the answers it gives, for the HTTP client: request
+//! bodies built from a [`WriteOp`], answers parsed tolerantly into the snapshot types, and
+//! ClickUp's error body (`{"err": …, "ECODE": …}`).
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::model::{Email, GuestFlag, GuestPermissions, ShareKind};
+use crate::wire::{CustomRole, Group, GuestDetail, Me, Team, WireError};
+use crate::workspace::WriteOp;
+
+/// ClickUp's error body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub(crate) struct ErrorBody {
+    #[serde(default)]
+    pub(crate) err: Option<String>,
+    #[serde(default, rename = "ECODE")]
+    pub(crate) ecode: Option<String>,
+}
+
+impl ErrorBody {
+    pub(crate) fn parse(bytes: &[u8]) -> ErrorBody {
+        serde_json::from_slice(bytes).unwrap_or_default()
+    }
+}
+
+fn parse<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T, WireError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| WireError(format!("ClickUp's answer to {what} could not be read: {e}")))
+}
+
+/// `GET /user`.
+pub(crate) fn parse_user(bytes: &[u8]) -> Result<Me, WireError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        user: Me,
+    }
+    parse::<Answer>(bytes, "GET /user").map(|a| a.user)
+}
+
+/// `GET /team`: every Workspace the token can see.
+pub(crate) fn parse_teams(bytes: &[u8]) -> Result<Vec<Team>, WireError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        teams: Vec<Team>,
+    }
+    parse::<Answer>(bytes, "GET /team").map(|a| a.teams)
+}
+
+/// `GET /team/{id}/customroles`.
+pub(crate) fn parse_custom_roles(bytes: &[u8]) -> Result<Vec<CustomRole>, WireError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        #[serde(default)]
+        custom_roles: Vec<CustomRole>,
+    }
+    parse::<Answer>(bytes, "GET /team/{id}/customroles").map(|a| a.custom_roles)
+}
+
+/// `GET /group?team_id=`.
+pub(crate) fn parse_groups(bytes: &[u8]) -> Result<Vec<Group>, WireError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        #[serde(default)]
+        groups: Vec<Group>,
+    }
+    parse::<Answer>(bytes, "GET /group").map(|a| a.groups)
+}
+
+/// `GET /team/{id}/guest/{id}`: `{"guest": {…}}` (the bare object is accepted too).
+pub(crate) fn parse_guest(bytes: &[u8]) -> Result<GuestDetail, WireError> {
+    let value: Value = parse(bytes, "GET /team/{id}/guest/{id}")?;
+    let inner = match value {
+        Value::Object(mut map) => match map.remove("guest").or_else(|| map.remove("member")) {
+            Some(inner) => inner,
+            None => Value::Object(map),
+        },
+        other => other,
+    };
+    serde_json::from_value(inner).map_err(|e| {
+        WireError(format!(
+            "ClickUp's answer to GET /team/{{id}}/guest/{{id}} could not be read: {e}"
+        ))
+    })
+}
+
+/// The new user's id in the answer to an invitation (`team.members[]`, found by email).
+pub(crate) fn invited_user_id(bytes: &[u8], email: &Email) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Answer {
+        team: Team,
+    }
+    let answer: Answer = serde_json::from_slice(bytes).ok()?;
+    answer
+        .team
+        .members
+        .iter()
+        .find(|m| Email::from_live(&m.user.email) == *email)
+        .map(|m| m.user.id)
+}
+
+/// The new group's id in the answer to `POST /team/{id}/group` (the group object, unwrapped).
+pub(crate) fn created_group_id(bytes: &[u8]) -> Option<String> {
+    let group: Group = serde_json::from_slice(bytes).ok()?;
+    Some(group.id)
+}
+
+fn permissions_into(permissions: &GuestPermissions, body: &mut Map<String, Value>) {
+    for flag in GuestFlag::ALL {
+        if let Some(value) = permissions.get(flag) {
+            body.insert(flag.key().to_owned(), Value::Bool(value));
+        }
+    }
+}
+
+/// Method, path (under the API base) and body of a write.
+pub(crate) fn request(op: &WriteOp, team_id: &str) -> (reqwest::Method, String, Option<Value>) {
+    use reqwest::Method;
+    match op {
+        WriteOp::InviteMember {
+            email,
+            admin,
+            custom_role_id,
+        } => {
+            let mut body = json!({ "email": email.as_str(), "admin": admin });
+            if let Some(id) = custom_role_id {
+                body["custom_role_id"] = json!(id);
+            }
+            (Method::POST, format!("team/{team_id}/user"), Some(body))
+        }
+        WriteOp::EditMember {
+            user_id,
+            username,
+            admin,
+            custom_role_id,
+        } => {
+            // ClickUp requires the current username back, and `custom_role_id` (null clears it).
+            let mut body = json!({ "admin": admin, "custom_role_id": custom_role_id });
+            if let Some(name) = username {
+                body["username"] = json!(name);
+            }
+            (
+                Method::PUT,
+                format!("team/{team_id}/user/{user_id}"),
+                Some(body),
+            )
+        }
+        WriteOp::RemoveMember { user_id } => (
+            Method::DELETE,
+            format!("team/{team_id}/user/{user_id}"),
+            None,
+        ),
+        WriteOp::InviteGuest {
+            email,
+            permissions,
+            custom_role_id,
+        } => {
+            let mut body = Map::new();
+            body.insert("email".into(), json!(email.as_str()));
+            permissions_into(permissions, &mut body);
+            if let Some(id) = custom_role_id {
+                body.insert("custom_role_id".into(), json!(id));
+            }
+            (
+                Method::POST,
+                format!("team/{team_id}/guest"),
+                Some(Value::Object(body)),
+            )
+        }
+        WriteOp::EditGuest {
+            user_id,
+            permissions,
+            custom_role_id,
+        } => {
+            let mut body = Map::new();
+            permissions_into(permissions, &mut body);
+            if let Some(id) = custom_role_id {
+                body.insert("custom_role_id".into(), json!(id));
+            }
+            (
+                Method::PUT,
+                format!("team/{team_id}/guest/{user_id}"),
+                Some(Value::Object(body)),
+            )
+        }
+        WriteOp::RemoveGuest { user_id } => (
+            Method::DELETE,
+            format!("team/{team_id}/guest/{user_id}"),
+            None,
+        ),
+        WriteOp::AddShare { guest_id, share } => (
+            Method::POST,
+            format!(
+                "{}/{}/guest/{guest_id}",
+                share_path(share.target.kind),
+                share.target.id
+            ),
+            Some(json!({ "permission_level": share.permission.key() })),
+        ),
+        WriteOp::RemoveShare { guest_id, target } => (
+            Method::DELETE,
+            format!("{}/{}/guest/{guest_id}", share_path(target.kind), target.id),
+            None,
+        ),
+        WriteOp::CreateGroup {
+            name,
+            handle,
+            member_ids,
+        } => {
+            let mut body = json!({ "name": name, "members": member_ids });
+            if let Some(handle) = handle {
+                body["handle"] = json!(handle);
+            }
+            (Method::POST, format!("team/{team_id}/group"), Some(body))
+        }
+        WriteOp::UpdateGroup {
+            group_id,
+            handle,
+            add,
+            remove,
+        } => {
+            // Both lists are required whenever `members` is sent.
+            let mut body = json!({ "members": { "add": add, "rem": remove } });
+            if let Some(handle) = handle {
+                body["handle"] = json!(handle);
+            }
+            (Method::PUT, format!("group/{group_id}"), Some(body))
+        }
+        WriteOp::DeleteGroup { group_id } => (Method::DELETE, format!("group/{group_id}"), None),
+    }
+}
+
+fn share_path(kind: ShareKind) -> &'static str {
+    match kind {
+        ShareKind::Folder => "folder",
+        ShareKind::List => "list",
+        ShareKind::Task => "task",
+    }
+}

@@ -1,0 +1,508 @@
+//! plan, apply and snapshot against a stateful fake of ClickUp: the requests they make, rate
+//! limits, injected faults, ClickUp's errors, and the token never leaking.
+
+mod common;
+mod fake;
+
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use common::{Acme, cli, repo, stderr, stdout};
+use fake::{Fake, Fault};
+
+const TOKEN: &str = "pk_4753994_SECRETSECRETSECRETSECRET0123";
+const TEAM: &str = "9006054115";
+
+fn acme_snapshot() -> Value {
+    let text = std::fs::read_to_string(repo().join("examples/acme/workspace.snapshot.json"))
+        .expect("snapshot");
+    serde_json::from_str(&text).expect("json")
+}
+
+/// Runs the CLI against the fake, with the token in the environment.
+async fn run(dir: &std::path::Path, fake: &Fake, args: &[&str]) -> Output {
+    let mut cmd = cli();
+    cmd.current_dir(dir)
+        .env("CLICKUP_TOKEN", TOKEN)
+        .args(args)
+        .args(["--api-url", &fake.api_url()]);
+    tokio::task::spawn_blocking(move || cmd.output().expect("run"))
+        .await
+        .expect("join")
+}
+
+fn lines(fake: &Fake) -> Vec<String> {
+    fake.log().iter().map(fake::Logged::line).collect()
+}
+
+fn writes(fake: &Fake) -> Vec<String> {
+    fake.log()
+        .iter()
+        .filter(|l| l.is_write())
+        .map(fake::Logged::line)
+        .collect()
+}
+
+/// A Workspace with only the owner (the token's user).
+fn small_snapshot() -> Value {
+    json!({
+        "team": {"id": TEAM, "name": "Acme Workspace", "color": "#40BC86", "avatar": null, "members": [
+            {"user": {"id": 4484242, "username": "Olivia Owner", "email": "olivia@acme.example",
+                      "color": "#ff897f", "profilePicture": null, "initials": "OO", "role": 1,
+                      "role_subtype": 0, "role_key": "owner", "custom_role": null,
+                      "last_active": "1750794096125", "date_joined": "1679495777070",
+                      "date_invited": "1679495777070"}}
+        ]},
+        "custom_roles": [],
+        "groups": [],
+        "me": {"id": 4484242, "email": "olivia@acme.example", "username": "Olivia Owner"}
+    })
+}
+
+/// A members file with the owner and `n` newcomers, in a fresh directory.
+fn newcomers_file(n: usize, groups: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut text = format!(
+        "version: 1\nworkspace:\n  id: \"{TEAM}\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n"
+    );
+    for i in 0..n {
+        text.push_str(&format!("  - email: new{i:02}@acme.example\n"));
+    }
+    text.push_str(groups);
+    std::fs::write(dir.path().join("members.yaml"), text).expect("write");
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_costs_a_fixed_set_of_reads() {
+    let fake = Fake::start(&acme_snapshot(), TOKEN).await;
+    let acme = Acme::new();
+    let output = run(acme.dir.path(), &fake, &["plan"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        lines(&fake),
+        vec![
+            "GET user".to_owned(),
+            "GET team".to_owned(),
+            format!("GET team/{TEAM}/customroles?include_members=false"),
+            format!("GET group?team_id={TEAM}"),
+            format!("GET team/{TEAM}/guest/11111112?include_shared=true"),
+        ],
+        "only lena has access managed and is already a guest"
+    );
+    assert!(
+        fake.log().iter().all(|l| l.user_agent.as_deref()
+            == Some(concat!("clickup-members/", env!("CARGO_PKG_VERSION"))))
+    );
+    assert!(
+        fake.log()
+            .iter()
+            .all(|l| l.authorization.as_deref() == Some(TOKEN))
+    );
+
+    // Without custom roles, groups or access, a plan is two requests.
+    fake.clear_log();
+    let dir = newcomers_file(3, "");
+    let output = run(dir.path(), &fake, &["plan"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(lines(&fake), vec!["GET user", "GET team"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_apply_plan_converges_with_one_write_per_change() {
+    let fake = Fake::start(&acme_snapshot(), TOKEN).await;
+    let acme = Acme::new();
+    let output = run(acme.dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    fake.clear_log();
+
+    let output = run(
+        acme.dir.path(),
+        &fake,
+        &["apply", "--auto-approve", "--allow-replace"],
+    )
+    .await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(stdout(&output).contains("Apply complete! 3 invited, 5 changed, 2 removed, 2 replaced, 1 group created, 1 group deleted."));
+    let mut w = writes(&fake);
+    w.sort();
+    // 14 changes: one request each, two for each replace, one per share added, changed or
+    // removed (zoe's one share; lena's three share changes and no edit of lena herself).
+    let mut expected = vec![
+        format!("POST team/{TEAM}/user"),                // nina
+        format!("POST team/{TEAM}/user"),                // yusuf
+        format!("POST team/{TEAM}/guest"),               // zoe
+        "POST list/901234567/guest/57207542".to_owned(), // zoe's share
+        format!("DELETE team/{TEAM}/user/57207539"),     // priya, replaced
+        format!("POST team/{TEAM}/user"),
+        format!("DELETE team/{TEAM}/user/5100019"), // tom, replaced by a guest
+        format!("POST team/{TEAM}/guest"),
+        format!("PUT team/{TEAM}/user/5100004"),       // dan
+        format!("PUT team/{TEAM}/user/4269250"),       // max
+        format!("PUT team/{TEAM}/guest/11111111"),     // gus
+        "POST folder/90110/guest/11111112".to_owned(), // lena
+        "POST list/901234567/guest/11111112".to_owned(),
+        "DELETE task/86a0x1q/guest/11111112".to_owned(),
+        format!("POST team/{TEAM}/group"), // Design
+        "PUT group/4bfdfcec-6f4f-40a7-b0d6-22660d51870d".to_owned(),
+        format!("DELETE team/{TEAM}/user/5100021"), // victor
+        format!("DELETE team/{TEAM}/guest/11111113"), // walt
+        "DELETE group/7c1e2a90-3b5d-4c8e-9f01-2a3b4c5d6e7f".to_owned(),
+    ];
+    expected.sort();
+    // Invitation ids depend on the order the parallel invites reached the fake.
+    let strip_ids = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .map(|l| {
+                if l.starts_with("POST list/901234567/guest/5720754") {
+                    "POST list/901234567/guest/<zoe>".to_owned()
+                } else {
+                    l.clone()
+                }
+            })
+            .collect()
+    };
+    assert_eq!(strip_ids(&w), strip_ids(&expected));
+    assert!(
+        fake.log()
+            .iter()
+            .filter(|l| l.is_write())
+            .all(|l| l.status == 200)
+    );
+
+    let output = run(acme.dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).ends_with("No changes. The workspace matches members.yaml.\n"));
+
+    fake.clear_log();
+    let output = run(acme.dir.path(), &fake, &["apply", "--auto-approve"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        writes(&fake).is_empty(),
+        "a second apply wrote: {:?}",
+        writes(&fake)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_stays_under_the_rate_limit_while_headers_are_honoured() {
+    let fake = Fake::start(&small_snapshot(), TOKEN).await;
+    fake.rate_limit(10, Duration::from_secs(2));
+    let dir = newcomers_file(40, "");
+    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        fake.too_many(),
+        0,
+        "429 answers while pacing by the headers"
+    );
+    assert_eq!(writes(&fake).len(), 40);
+    for i in 0..40 {
+        assert_eq!(fake.count(&format!("new{i:02}@acme.example")), 1);
+    }
+    let output = run(dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_converges_through_injected_429s() {
+    let fake = Fake::start(&small_snapshot(), TOKEN).await;
+    fake.rate_limit(10, Duration::from_secs(1));
+    fake.inject("POST", &format!("team/{TEAM}/user"), Fault::RateLimited, 3);
+    let dir = newcomers_file(12, "");
+    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(fake.too_many(), 3);
+    for i in 0..12 {
+        assert_eq!(fake.count(&format!("new{i:02}@acme.example")), 1);
+    }
+}
+
+/// Injects `fault` on the first invitation and the group creation, applies, and checks the
+/// run converges without duplicates.
+async fn survives(fault: Fault) {
+    let fake = Fake::start(&small_snapshot(), TOKEN).await;
+    fake.rate_limit(100, Duration::from_secs(1));
+    fake.timeout_delay(Duration::from_secs(3));
+    fake.inject("POST", &format!("team/{TEAM}/user"), fault, 1);
+    fake.inject("POST", &format!("team/{TEAM}/group"), fault, 1);
+    fake.inject("GET", "team", fault, 1);
+    let dir = newcomers_file(
+        3,
+        "groups:\n  - name: Everyone\n    members: [new00@acme.example, new01@acme.example]\n",
+    );
+    let output = run(
+        dir.path(),
+        &fake,
+        &["apply", "--auto-approve", "--timeout", "1"],
+    )
+    .await;
+    let err = stderr(&output);
+    assert!(!err.contains("panicked"), "{fault:?}: {err}");
+    assert!(
+        err.contains("trying again in"),
+        "{fault:?}: the retry is not reported: {err}"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{fault:?}: {}\n{err}",
+        stdout(&output)
+    );
+    for i in 0..3 {
+        assert_eq!(
+            fake.count(&format!("new{i:02}@acme.example")),
+            1,
+            "{fault:?}: duplicate invitation"
+        );
+    }
+    let groups = fake.snapshot()["groups"].as_array().map_or(0, Vec::len);
+    assert_eq!(groups, 1, "{fault:?}: duplicate group");
+    let output = run(dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{fault:?}: {}",
+        stdout(&output)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_faults_are_retried_without_duplicates() {
+    for fault in [
+        Fault::Status(500),
+        Fault::Status(502),
+        Fault::Status(503),
+        Fault::RateLimited,
+        Fault::Timeout,
+        Fault::Drop,
+        Fault::Malformed,
+        Fault::AppliedThen500,
+    ] {
+        survives(fault).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_reported_with_their_sentence_and_a_rerun_converges() {
+    for (fault, sentence) in [
+        (
+            Fault::Team110,
+            "ClickUp refused: Workspace 9006054115 is not on the Enterprise plan, which member, guest and sharing changes need (TEAM_110: Team must be on enterprise plan)",
+        ),
+        (
+            Fault::Oauth025,
+            "the token is invalid or was revoked (OAUTH_025: Token invalid)",
+        ),
+        (
+            Fault::Oauth192,
+            "the token cannot reach Workspace 9006054115 (OAUTH_192: Workspace not authorized)",
+        ),
+    ] {
+        let fake = Fake::start(&small_snapshot(), TOKEN).await;
+        fake.inject("POST", &format!("team/{TEAM}/user"), fault, 1);
+        let dir = newcomers_file(3, "");
+        let output = run(
+            dir.path(),
+            &fake,
+            &["apply", "--auto-approve", "--parallelism", "1"],
+        )
+        .await;
+        assert_eq!(output.status.code(), Some(1), "{fault:?}");
+        let err = stderr(&output);
+        assert!(err.contains(sentence), "{fault:?}: {err}");
+        assert!(
+            stdout(&output).contains("Apply incomplete: 2 of 3 changes applied"),
+            "{}",
+            stdout(&output)
+        );
+        let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{fault:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stdout(&output).contains("Apply complete! 1 invited"),
+            "{}",
+            stdout(&output)
+        );
+        for i in 0..3 {
+            assert_eq!(fake.count(&format!("new{i:02}@acme.example")), 1);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_token_is_one_sentence_and_exit_1() {
+    let fake = Fake::start(&small_snapshot(), "pk_the_right_one").await;
+    let dir = newcomers_file(1, "");
+    let output = run(dir.path(), &fake, &["plan"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "Error: cannot read the Workspace from ClickUp ({}): the token is invalid or was revoked (OAUTH_025: Token invalid); set CLICKUP_TOKEN to a valid personal token (pk_…) or OAuth token\n",
+            fake.api_url()
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_workspace_lists_the_ones_the_token_sees() {
+    let fake = Fake::start(&small_snapshot(), TOKEN).await;
+    let dir = newcomers_file(1, "");
+    common::edit(&dir.path().join("members.yaml"), TEAM, "42");
+    let output = run(dir.path(), &fake, &["plan"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("Workspace 42 is not visible to this token (it sees 9006054115 \"Acme Workspace\", 1234567 \"Side Project\"); check workspace.id"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workspace_off_the_enterprise_plan_fails_writes_with_team_110() {
+    let fake = Fake::start(&small_snapshot(), TOKEN).await;
+    fake.set_enterprise(false);
+    let dir = newcomers_file(2, "");
+    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("Failed changes:"), "{err}");
+    assert!(
+        err.contains(
+            "new00@acme.example  invite member  403   TEAM_110  Team must be on enterprise plan"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("not on the Enterprise plan"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_never_appears_in_output_logs_plans_or_state() {
+    let fake = Fake::start(&acme_snapshot(), TOKEN).await;
+    let acme = Acme::new();
+    let mut seen = String::new();
+    for args in [
+        vec!["plan", "-vv", "--out", "plan.json"],
+        vec!["plan", "-vv", "--format", "json"],
+        vec!["apply", "plan.json", "-vv", "--allow-replace"],
+        vec!["snapshot", "-vv", "--workspace", TEAM, "--out", "snap.json"],
+    ] {
+        let output = run(acme.dir.path(), &fake, &args).await;
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        seen.push_str(&stdout(&output));
+        seen.push_str(&stderr(&output));
+    }
+    // Trace logs of every crate, too.
+    let mut cmd = cli();
+    cmd.current_dir(acme.dir.path())
+        .env("CLICKUP_TOKEN", TOKEN)
+        .env("RUST_LOG", "trace")
+        .args(["plan", "--api-url", &fake.api_url()]);
+    let output = tokio::task::spawn_blocking(move || cmd.output().expect("run"))
+        .await
+        .expect("join");
+    seen.push_str(&stderr(&output));
+    assert!(stderr(&output).contains("GET"), "trace logs were written");
+    for file in ["plan.json", "members.state.json", "snap.json"] {
+        seen.push_str(&std::fs::read_to_string(acme.path(file)).expect(file));
+    }
+    assert!(seen.contains("GET /team"), "-vv logs the requests");
+    let secret = TOKEN.trim_start_matches("pk_");
+    assert!(!seen.contains(secret), "the token leaked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_comes_from_a_file_too() {
+    let fake = Fake::start(&small_snapshot(), TOKEN).await;
+    let dir = newcomers_file(1, "");
+    std::fs::write(dir.path().join("token"), format!("{TOKEN}\n")).expect("write");
+    let mut cmd = cli();
+    cmd.current_dir(dir.path())
+        .env("CLICKUP_TOKEN_FILE", dir.path().join("token"))
+        .args(["plan", "--api-url", &fake.api_url()]);
+    let output = tokio::task::spawn_blocking(move || cmd.output().expect("run"))
+        .await
+        .expect("join");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn no_token_is_a_clear_error() {
+    let dir = newcomers_file(1, "");
+    let output = cli()
+        .current_dir(dir.path())
+        .arg("plan")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).starts_with("Error: no ClickUp token: set CLICKUP_TOKEN"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_token_is_never_sent_over_plain_http_to_another_host() {
+    let dir = newcomers_file(1, "");
+    let output = cli()
+        .current_dir(dir.path())
+        .env("CLICKUP_TOKEN", TOKEN)
+        .args(["plan", "--api-url", "http://api.clickup.example/api/v2"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "Error: refusing to send the token over plain http:// to api.clickup.example; use https:// (plain http is allowed only to a loopback address)\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_of_the_live_workspace_plans_the_same() {
+    let fake = Fake::start(&acme_snapshot(), TOKEN).await;
+    let acme = Acme::new();
+    let output = run(
+        acme.dir.path(),
+        &fake,
+        &[
+            "snapshot",
+            "--workspace",
+            TEAM,
+            "--out",
+            "saved.json",
+            "--with-guest-shares",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("Saved Workspace \"Acme Workspace\" (9006054115) to saved.json: 29 people, 2 groups, 3 custom roles."));
+    let live = run(acme.dir.path(), &fake, &["plan", "--format", "json"]).await;
+    let offline = run(
+        acme.dir.path(),
+        &fake,
+        &["plan", "--format", "json", "--snapshot", "saved.json"],
+    )
+    .await;
+    let changes =
+        |o: &Output| serde_json::from_slice::<Value>(&o.stdout).expect("json")["changes"].clone();
+    assert_eq!(changes(&live), changes(&offline));
+}
