@@ -485,9 +485,17 @@ impl State {
                 if self.members()[index]["user"]["role"] == 4 {
                     return error(400, "TEAM_092", "Use the guest endpoints for guests");
                 }
+                // ClickUp's Edit User wants username, admin and custom_role_id (reference §7.2).
                 let Some(admin) = body["admin"].as_bool() else {
                     return error(400, "INPUT_002", "admin required");
                 };
+                if body.get("custom_role_id").is_none() {
+                    return error(400, "INPUT_002", "custom_role_id required");
+                }
+                let current = &self.members()[index]["user"]["username"];
+                if !current.is_null() && body["username"] != *current {
+                    return error(400, "INPUT_002", "username required");
+                }
                 let custom = match self.custom_role(&body["custom_role_id"]) {
                     Ok(c) => c,
                     Err(e) => return e,
