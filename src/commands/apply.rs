@@ -40,8 +40,9 @@ pub(crate) async fn run(
     let Some(backend) = backend else {
         return Err(Stop::Error("apply always reads the Workspace".to_owned()));
     };
+    let json_plan = json::to_json(&plan, state_ref(state.as_ref()), &ctx);
     let mut stdout = anstream::stdout().lock();
-    render::text(&mut stdout, &plan, &ctx)?;
+    render::text(&mut stdout, &json_plan, &ctx)?;
     stdout.flush()?;
     drop(stdout);
 

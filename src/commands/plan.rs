@@ -25,9 +25,9 @@ pub(crate) async fn run(
     {
         let mut stdout = anstream::stdout().lock();
         match format {
-            Format::Text => render::text(&mut stdout, plan, ctx)?,
+            Format::Text => render::text(&mut stdout, &json_plan, ctx)?,
             Format::Json => json::write(&mut stdout, &json_plan)?,
-            Format::Markdown => render::markdown(&mut stdout, plan, ctx)?,
+            Format::Markdown => render::markdown(&mut stdout, &json_plan, ctx)?,
         }
         stdout.flush()?;
     }

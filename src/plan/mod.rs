@@ -411,10 +411,6 @@ impl Plan {
         Action::ALL.map(|a| (a, self.changes.iter().filter(|c| c.action() == a).count()))
     }
 
-    pub(crate) fn count(&self, action: Action) -> usize {
-        self.changes.iter().filter(|c| c.action() == action).count()
-    }
-
     pub(crate) fn removals(&self) -> usize {
         self.changes.iter().filter(|c| c.is_removal()).count()
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::{GuestPermissions, Share};
-use crate::plan::{Change, CurrentRole, Plan, Seat, ShareChange};
+use crate::plan::{Action, Change, CurrentRole, Plan, Seat, ShareChange};
 use crate::render::{Context, remove_reason, replace_reason};
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -19,6 +19,10 @@ pub(crate) struct JsonPlan {
     pub(crate) tool_version: String,
     pub(crate) workspace: JsonWorkspace,
     pub(crate) mode: String,
+    /// `policy.max_removals` of the file.
+    pub(crate) max_removals: u32,
+    /// Head counts of the Workspace the plan was made from.
+    pub(crate) counts: JsonCounts,
     pub(crate) live_fingerprint: String,
     pub(crate) config_digest: String,
     /// The state file the plan was made against (`null` when there was none).
@@ -34,6 +38,18 @@ pub(crate) struct JsonPlan {
 pub(crate) struct JsonWorkspace {
     pub(crate) id: String,
     pub(crate) name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct JsonCounts {
+    pub(crate) people: usize,
+    pub(crate) owners: usize,
+    pub(crate) admins: usize,
+    pub(crate) members: usize,
+    pub(crate) guests: usize,
+    pub(crate) pending: usize,
+    /// `null` when the groups were not read.
+    pub(crate) groups: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +181,16 @@ pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -
             name: plan.workspace_name.clone(),
         },
         mode: plan.mode.name().to_owned(),
+        max_removals: plan.max_removals,
+        counts: JsonCounts {
+            people: plan.census.people,
+            owners: plan.census.owners,
+            admins: plan.census.admins,
+            members: plan.census.members,
+            guests: plan.census.guests,
+            pending: plan.census.pending,
+            groups: plan.census.groups,
+        },
         live_fingerprint: plan.live_fingerprint.clone(),
         config_digest: plan.config_digest.clone(),
         state,
@@ -189,12 +215,11 @@ fn change(change: &Change, ctx: &Context) -> JsonChange {
                 "kind".to_owned(),
                 from_to(replace.from_kind.key(), replace.seat.kind().key()),
             );
-            if let Seat::Member { role } = &replace.seat {
-                attributes.insert(
-                    "role".to_owned(),
-                    from_to(role_value(&replace.from), role.to_string()),
-                );
-            }
+            let to = match &replace.seat {
+                Seat::Member { role } => role.to_string(),
+                Seat::Guest { .. } => "guest".to_owned(),
+            };
+            attributes.insert("role".to_owned(), from_to(role_value(&replace.from), to));
             JsonChange {
                 user_id: Some(replace.user_id),
                 attributes: Some(attributes),
@@ -268,9 +293,47 @@ fn change(change: &Change, ctx: &Context) -> JsonChange {
         Change::DeleteGroup(delete) => JsonChange {
             name: Some(delete.name.clone()),
             group_id: Some(delete.group_id.clone()),
-            reason: Some(remove_reason(delete.reason, ctx)),
+            reason: Some(format!(
+                "{}; it has {}",
+                remove_reason(delete.reason, ctx),
+                match delete.members {
+                    1 => "1 member".to_owned(),
+                    n => format!("{n} members"),
+                }
+            )),
             ..base
         },
+    }
+}
+
+impl JsonPlan {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub(crate) fn count(&self, action: Action) -> usize {
+        self.summary.get(action.key()).copied().unwrap_or(0)
+    }
+}
+
+impl JsonChange {
+    pub(crate) fn action(&self) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.key() == self.action)
+    }
+
+    /// The email or group name the change is about.
+    pub(crate) fn subject(&self) -> &str {
+        self.email
+            .as_deref()
+            .or(self.name.as_deref())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn is_removal(&self) -> bool {
+        matches!(
+            self.action(),
+            Some(Action::Remove | Action::Replace | Action::Delete)
+        )
     }
 }
 

@@ -4,18 +4,19 @@
 
 use std::io::{self, Write};
 
-use crate::plan::{Action, Plan};
+use crate::plan::Action;
+use crate::render::json::JsonPlan;
 use crate::render::{Context, no_changes_line, plan_line, text};
 
 /// GitHub refuses comments over 65,536 characters; stay well under.
 pub(crate) const MAX_BYTES: usize = 60 * 1024;
 
-pub(crate) fn markdown(out: &mut dyn Write, plan: &Plan, ctx: &Context) -> io::Result<()> {
+pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> io::Result<()> {
     let mut doc = String::new();
     doc.push_str(&format!(
         "### clickup-members plan for \"{}\" ({})\n\n",
-        escape(&plan.workspace_name),
-        plan.workspace_id
+        escape(&plan.workspace.name),
+        plan.workspace.id
     ));
     if plan.is_empty() {
         doc.push_str(&format!("**{}**\n", no_changes_line(ctx)));
@@ -23,7 +24,8 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &Plan, ctx: &Context) -> io::R
     }
     doc.push_str(&format!("**{}**\n\n", plan_line(plan)));
     doc.push_str("| action | count |\n| --- | ---: |\n");
-    for (action, n) in plan.summary() {
+    for action in Action::ALL {
+        let n = plan.count(action);
         if n > 0 {
             doc.push_str(&format!("| {} | {n} |\n", action.key()));
         }
@@ -36,8 +38,8 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &Plan, ctx: &Context) -> io::R
         .filter(|c| c.is_removal())
         .map(|c| {
             let verb = match c.action() {
-                Action::Replace => "replace",
-                Action::Delete => "delete group",
+                Some(Action::Replace) => "replace",
+                Some(Action::Delete) => "delete group",
                 _ => "remove",
             };
             format!("- :warning: **{verb}** `{}`\n", escape(c.subject()))

@@ -6,7 +6,8 @@ pub(crate) mod json;
 mod markdown;
 mod text;
 
-use crate::plan::{Action, Plan, RemoveReason, ReplaceReason};
+use crate::plan::{Action, RemoveReason, ReplaceReason};
+use crate::render::json::JsonPlan;
 
 pub(crate) use markdown::markdown;
 pub(crate) use text::text;
@@ -20,7 +21,7 @@ pub(crate) struct Context {
 
 /// `Plan: 2 to invite, 1 to change, 1 to remove.` (replaces and group creates and deletes are
 /// added when there are some).
-pub(crate) fn plan_line(plan: &Plan) -> String {
+pub(crate) fn plan_line(plan: &JsonPlan) -> String {
     let mut line = format!(
         "Plan: {} to invite, {} to change, {} to remove",
         plan.count(Action::Invite),

@@ -3,6 +3,7 @@
 use crate::config::Mode;
 use crate::model::Email;
 use crate::plan::{Census, Change, Invite, Kind, Plan, Remove, RemoveReason, Seat, TargetRole};
+use crate::render::json::to_json;
 use crate::render::{Context, markdown, plan_line};
 
 fn plan(changes: Vec<Change>) -> Plan {
@@ -31,8 +32,12 @@ fn invite(i: usize) -> Change {
 
 #[test]
 fn the_plan_line_counts_the_three_main_actions_always() {
+    let ctx = Context {
+        file_name: "members.yaml".into(),
+    };
+    let line = |p: Plan| plan_line(&to_json(&p, None, &ctx));
     assert_eq!(
-        plan_line(&plan(vec![])),
+        line(plan(vec![])),
         "Plan: 0 to invite, 0 to change, 0 to remove."
     );
     let remove = Change::Remove(Remove {
@@ -43,7 +48,7 @@ fn the_plan_line_counts_the_three_main_actions_always() {
         reason: RemoveReason::NotListed,
     });
     assert_eq!(
-        plan_line(&plan(vec![invite(1), invite(2), remove])),
+        line(plan(vec![invite(1), invite(2), remove])),
         "Plan: 2 to invite, 0 to change, 1 to remove."
     );
 }
@@ -52,14 +57,10 @@ fn the_plan_line_counts_the_three_main_actions_always() {
 fn a_long_markdown_plan_is_cut_under_60_kb_and_says_so() {
     let big = plan((0..5000).map(invite).collect());
     let mut out = Vec::new();
-    markdown(
-        &mut out,
-        &big,
-        &Context {
-            file_name: "members.yaml".into(),
-        },
-    )
-    .expect("render");
+    let ctx = Context {
+        file_name: "members.yaml".into(),
+    };
+    markdown(&mut out, &to_json(&big, None, &ctx), &ctx).expect("render");
     let text = String::from_utf8(out).expect("utf8");
     assert!(text.len() < 60 * 1024, "{} bytes", text.len());
     assert!(text.contains("The details were cut"), "no note");

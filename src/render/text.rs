@@ -1,14 +1,16 @@
 //! The plan as text, in terraform's vocabulary: `+` invite or create, `~` update, `-` remove or
-//! delete, `-/+` replace. Styles are always written; the caller's stream strips them when colour
-//! is off (`anstream`).
+//! delete, `-/+` replace. It is drawn from the JSON plan, so that a saved plan prints exactly as
+//! it did when it was made. Styles are always written; the caller's stream strips them when
+//! colour is off (`anstream`).
 
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
+use serde_json::Value;
 
-use crate::model::GuestPermissions;
-use crate::plan::{Change, Plan, Seat, ShareChange};
-use crate::render::{Context, no_changes_line, plan_line, remove_reason, replace_reason};
+use crate::plan::Action;
+use crate::render::json::{JsonChange, JsonPlan};
+use crate::render::{Context, no_changes_line, plan_line};
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
@@ -17,13 +19,13 @@ const CHANGE: Style = AnsiColor::Yellow.on_default();
 const REMOVE: Style = AnsiColor::Red.on_default();
 const REPLACE: Style = AnsiColor::Magenta.on_default();
 
-pub(crate) fn text(out: &mut dyn Write, plan: &Plan, ctx: &Context) -> io::Result<()> {
+pub(crate) fn text(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> io::Result<()> {
     header(out, plan)?;
     if !plan.is_empty() {
         writeln!(out, "clickup-members will make these changes:")?;
         for change in &plan.changes {
             writeln!(out)?;
-            write_change(out, change, ctx)?;
+            write_change(out, change)?;
         }
         writeln!(out)?;
     }
@@ -35,8 +37,8 @@ pub(crate) fn text(out: &mut dyn Write, plan: &Plan, ctx: &Context) -> io::Resul
     }
 }
 
-fn header(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
-    let c = &plan.census;
+fn header(out: &mut dyn Write, plan: &JsonPlan) -> io::Result<()> {
+    let c = &plan.counts;
     let groups = match c.groups {
         Some(1) => ", 1 group".to_owned(),
         Some(n) => format!(", {n} groups"),
@@ -45,8 +47,8 @@ fn header(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     writeln!(
         out,
         "{BOLD}Workspace \"{}\" ({}){BOLD:#}: {} people ({} owner, {} admins, {} members, {} guests; {} pending){groups}.",
-        plan.workspace_name,
-        plan.workspace_id,
+        plan.workspace.name,
+        plan.workspace.id,
         c.people,
         c.owners,
         c.admins,
@@ -57,20 +59,19 @@ fn header(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     writeln!(
         out,
         "Mode: {}, max_removals: {}.",
-        plan.mode.name(),
-        plan.max_removals
+        plan.mode, plan.max_removals
     )?;
     writeln!(out)
 }
 
-fn notes(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
+fn notes(out: &mut dyn Write, plan: &JsonPlan) -> io::Result<()> {
     let mut wrote = false;
     if !plan.unmanaged.is_empty() {
         writeln!(
             out,
             "{DIM}Unmanaged, left alone ({}): {}{DIM:#}",
             plan.unmanaged.len(),
-            join(&plan.unmanaged)
+            plan.unmanaged.join(", ")
         )?;
         wrote = true;
     }
@@ -79,7 +80,7 @@ fn notes(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
             out,
             "{DIM}Pending invitations ({}): {}{DIM:#}",
             plan.pending.len(),
-            join(&plan.pending)
+            plan.pending.join(", ")
         )?;
         wrote = true;
     }
@@ -89,209 +90,144 @@ fn notes(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     Ok(())
 }
 
-fn join<T: std::fmt::Display>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn write_change(out: &mut dyn Write, change: &Change, ctx: &Context) -> io::Result<()> {
-    match change {
-        Change::Invite(invite) => {
-            let kind = invite.seat.kind().key();
-            writeln!(
-                out,
-                "  {ADD}+ invite {kind}{ADD:#} {BOLD}{}{BOLD:#}",
-                invite.email
-            )?;
-            seat(out, &invite.seat)
-        }
-        Change::Replace(replace) => {
-            writeln!(
-                out,
-                "{REPLACE}-/+ replace{REPLACE:#} {BOLD}{}{BOLD:#} ({})",
-                replace.email, replace.user_id
-            )?;
-            comment(out, replace_reason(replace.reason))?;
-            match &replace.seat {
-                Seat::Member { role } => attr(
-                    out,
-                    "role",
-                    &format!("\"{}\"", replace.from),
-                    &format!("\"{role}\""),
-                ),
-                Seat::Guest { .. } => {
-                    attr(out, "role", &format!("\"{}\"", replace.from), "guest")?;
-                    seat(out, &replace.seat)
-                }
-            }
-        }
-        Change::UpdateMember(update) => {
-            writeln!(
-                out,
-                "  {CHANGE}~ update member{CHANGE:#} {BOLD}{}{BOLD:#} ({})",
-                update.email, update.user_id
-            )?;
-            attr(
-                out,
-                "role",
-                &format!("\"{}\"", update.from),
-                &format!("\"{}\"", update.to),
-            )
-        }
-        Change::UpdateGuest(update) => {
-            writeln!(
-                out,
-                "  {CHANGE}~ update guest{CHANGE:#} {BOLD}{}{BOLD:#} ({})",
-                update.email, update.user_id
-            )?;
-            for flag in &update.permissions {
-                let from = flag.from.map_or("(unset)".to_owned(), |b| b.to_string());
-                attr(out, flag.flag.key(), &from, &flag.to.to_string())?;
-            }
-            if let Some(role) = &update.custom_role {
-                let from = role
-                    .from
-                    .as_ref()
-                    .map_or("(none)".to_owned(), |r| format!("\"{r}\""));
-                attr(out, "custom_role", &from, &format!("\"{}\"", role.to.name))?;
-            }
-            for share in &update.shares {
-                match share {
-                    ShareChange::Add(s) => writeln!(
-                        out,
-                        "      access: {ADD}+{ADD:#} {} \"{}\"",
-                        s.target,
-                        s.permission.key()
-                    )?,
-                    ShareChange::Change { target, from, to } => writeln!(
-                        out,
-                        "      access: {CHANGE}~{CHANGE:#} {target} \"{}\" -> \"{}\"",
-                        from.key(),
-                        to.key()
-                    )?,
-                    ShareChange::Remove(s) => writeln!(
-                        out,
-                        "      access: {REMOVE}-{REMOVE:#} {} \"{}\"",
-                        s.target,
-                        s.permission.key()
-                    )?,
-                }
-            }
-            Ok(())
-        }
-        Change::Remove(remove) => {
-            let pending = if remove.pending {
-                ", pending invitation"
-            } else {
-                ""
-            };
-            writeln!(
-                out,
-                "  {REMOVE}- remove {}{REMOVE:#} {BOLD}{}{BOLD:#} ({}{pending})",
-                remove.kind.key(),
-                remove.email,
-                remove.user_id
-            )?;
-            comment(out, &remove_reason(remove.reason, ctx))
-        }
-        Change::CreateGroup(create) => {
-            writeln!(
-                out,
-                "  {ADD}+ create group{ADD:#} {BOLD}{}{BOLD:#}",
-                create.name
-            )?;
-            if let Some(handle) = &create.handle {
-                writeln!(out, "      handle: \"{handle}\"")?;
-            }
-            writeln!(out, "      members: {}", join_or_none(&create.members))
-        }
-        Change::UpdateGroup(update) => {
-            writeln!(
-                out,
-                "  {CHANGE}~ update group{CHANGE:#} {BOLD}{}{BOLD:#} ({})",
-                update.name, update.group_id
-            )?;
-            if let Some((from, to)) = &update.handle {
-                let from = from
-                    .as_ref()
-                    .map_or("(none)".to_owned(), |h| format!("\"{h}\""));
-                attr(out, "handle", &from, &format!("\"{to}\""))?;
-            }
-            for email in &update.add {
-                writeln!(out, "      {ADD}+{ADD:#} {email}")?;
-            }
-            for (_, email) in &update.remove {
-                writeln!(out, "      {REMOVE}-{REMOVE:#} {email}")?;
-            }
-            Ok(())
-        }
-        Change::DeleteGroup(delete) => {
-            writeln!(
-                out,
-                "  {REMOVE}- delete group{REMOVE:#} {BOLD}{}{BOLD:#} ({})",
-                delete.name, delete.group_id
-            )?;
-            let members = match delete.members {
-                1 => "1 member".to_owned(),
-                n => format!("{n} members"),
-            };
-            comment(
-                out,
-                &format!("{}; it has {members}", remove_reason(delete.reason, ctx)),
-            )
-        }
+/// A value of an attribute as the plan shows it: text quoted, null as `(none)`.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Null => "(none)".to_owned(),
+        Value::String(s) => format!("\"{s}\""),
+        other => other.to_string(),
     }
 }
 
-fn seat(out: &mut dyn Write, seat: &Seat) -> io::Result<()> {
-    match seat {
-        Seat::Member { role } => {
-            writeln!(out, "      role: \"{role}\"")
-        }
-        Seat::Guest {
-            permissions,
-            custom_role,
-            shares,
-        } => {
-            guest_permissions(out, permissions)?;
-            if let Some(role) = custom_role {
-                writeln!(out, "      custom_role: \"{}\"", role.name)?;
-            }
-            for share in shares {
-                writeln!(
-                    out,
-                    "      access: {ADD}+{ADD:#} {} \"{}\"",
-                    share.target,
-                    share.permission.key()
-                )?;
-            }
-            Ok(())
-        }
+fn id_suffix(change: &JsonChange) -> String {
+    let pending = if change.pending == Some(true) {
+        ", pending invitation"
+    } else {
+        ""
+    };
+    match (&change.user_id, &change.group_id) {
+        (Some(id), _) => format!(" ({id}{pending})"),
+        (None, Some(id)) => format!(" ({id})"),
+        (None, None) => String::new(),
     }
 }
 
-fn guest_permissions(out: &mut dyn Write, permissions: &GuestPermissions) -> io::Result<()> {
-    for (flag, value) in permissions.set_flags() {
-        writeln!(out, "      {}: {value}", flag.key())?;
+fn write_change(out: &mut dyn Write, change: &JsonChange) -> io::Result<()> {
+    let replace = change.action() == Some(Action::Replace);
+    let (style, sign, verb) = match change.action() {
+        Some(Action::Invite) => (ADD, "+", "invite"),
+        Some(Action::Create) => (ADD, "+", "create"),
+        Some(Action::Update) => (CHANGE, "~", "update"),
+        Some(Action::Remove) => (REMOVE, "-", "remove"),
+        Some(Action::Delete) => (REMOVE, "-", "delete"),
+        Some(Action::Replace) => (REPLACE, "-/+", "replace"),
+        None => (BOLD, "?", change.action.as_str()),
+    };
+    let (indent, kind) = if replace {
+        ("", String::new())
+    } else {
+        ("  ", format!(" {}", change.kind))
+    };
+    writeln!(
+        out,
+        "{indent}{style}{sign} {verb}{kind}{style:#} {BOLD}{}{BOLD:#}{}",
+        change.subject(),
+        id_suffix(change)
+    )?;
+    if let Some(reason) = &change.reason {
+        writeln!(out, "      {DIM}# {reason}{DIM:#}")?;
+    }
+    if replace {
+        // What changes first; the new seat's role is already in it.
+        attributes(out, change)?;
+    } else if let Some(role) = &change.role {
+        writeln!(out, "      role: \"{role}\"")?;
+    }
+    if let Some(permissions) = &change.permissions {
+        for (flag, value) in permissions.set_flags() {
+            writeln!(out, "      {}: {value}", flag.key())?;
+        }
+    }
+    if let Some(role) = &change.custom_role {
+        writeln!(out, "      custom_role: \"{role}\"")?;
+    }
+    for share in change.access.iter().flatten() {
+        writeln!(
+            out,
+            "      access: {ADD}+{ADD:#} {} {} \"{}\"",
+            share.kind, share.id, share.permission
+        )?;
+    }
+    if let Some(handle) = &change.handle {
+        writeln!(out, "      handle: \"{handle}\"")?;
+    }
+    if let Some(members) = &change.members {
+        let members = if members.is_empty() {
+            "(none)".to_owned()
+        } else {
+            members.join(", ")
+        };
+        writeln!(out, "      members: {members}")?;
+    }
+    if !replace {
+        attributes(out, change)?;
+    }
+    for email in change.add.iter().flatten() {
+        writeln!(out, "      {ADD}+{ADD:#} {email}")?;
+    }
+    for email in change.remove.iter().flatten() {
+        writeln!(out, "      {REMOVE}-{REMOVE:#} {email}")?;
     }
     Ok(())
 }
 
-fn attr(out: &mut dyn Write, name: &str, from: &str, to: &str) -> io::Result<()> {
-    writeln!(out, "      {name}: {from} {CHANGE}->{CHANGE:#} {to}")
-}
-
-fn comment(out: &mut dyn Write, text: &str) -> io::Result<()> {
-    writeln!(out, "      {DIM}# {text}{DIM:#}")
-}
-
-fn join_or_none<T: std::fmt::Display>(items: &[T]) -> String {
-    if items.is_empty() {
-        "(none)".to_owned()
-    } else {
-        join(items)
+/// Changed attributes: the role and switches first, then the custom role, then the shares.
+fn attributes(out: &mut dyn Write, change: &JsonChange) -> io::Result<()> {
+    let Some(attributes) = &change.attributes else {
+        return Ok(());
+    };
+    let order = |key: &str| match key {
+        "kind" => 0,
+        "role" => 1,
+        k if k.starts_with("can_") => 2,
+        "custom_role" | "handle" => 3,
+        _ => 4,
+    };
+    let mut keys: Vec<&String> = attributes.keys().filter(|k| k.as_str() != "kind").collect();
+    keys.sort_by_key(|k| (order(k), *k));
+    for key in keys {
+        let FromTo { from, to } = &attributes[key];
+        if let Some(target) = key.strip_prefix("access.") {
+            let target = target.replacen('.', " ", 1);
+            match (from, to) {
+                (Value::Null, to) => {
+                    writeln!(out, "      access: {ADD}+{ADD:#} {target} {}", shown(to))?
+                }
+                (from, Value::Null) => writeln!(
+                    out,
+                    "      access: {REMOVE}-{REMOVE:#} {target} {}",
+                    shown(from)
+                )?,
+                (from, to) => writeln!(
+                    out,
+                    "      access: {CHANGE}~{CHANGE:#} {target} {} -> {}",
+                    shown(from),
+                    shown(to)
+                )?,
+            }
+        } else {
+            let from = match (key.starts_with("can_"), from) {
+                (true, Value::Null) => "(unset)".to_owned(),
+                _ => shown(from),
+            };
+            writeln!(
+                out,
+                "      {key}: {from} {CHANGE}->{CHANGE:#} {}",
+                shown(to)
+            )?;
+        }
     }
+    Ok(())
 }
+
+use crate::render::json::FromTo;
