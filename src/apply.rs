@@ -5,19 +5,31 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
 
 use crate::model::{Email, Share, UserId};
 use crate::plan::{Change, Kind, Plan, Seat, ShareChange};
-use crate::workspace::{Workspace, WriteOp, WriteOutcome, WsError};
+use crate::stop::{StopReason, StopSignal};
+use crate::workspace::{Workspace, WriteOp, WriteOutcome, Written, WsError};
 
 /// Hears about the progress of an apply.
 pub(crate) trait Observer {
     fn change_started(&mut self, index: usize, change: &Change);
 
-    /// A write succeeded. An error here (the state cannot be saved) stops the apply.
-    fn write_done(&mut self, op: &WriteOp, outcome: &WriteOutcome) -> Result<(), String>;
+    /// A write of `change` succeeded. An error here (the state cannot be saved) stops the
+    /// apply.
+    fn write_done(
+        &mut self,
+        change: &Change,
+        op: &WriteOp,
+        written: &Written,
+        elapsed: Duration,
+    ) -> Result<(), String>;
+
+    /// A write of `change` failed.
+    fn write_failed(&mut self, change: &Change, op: &WriteOp, error: &WsError, elapsed: Duration);
 
     fn change_finished(&mut self, index: usize, change: &Change, result: &Result<(), Failure>);
 }
@@ -34,8 +46,8 @@ pub(crate) struct Failure {
 #[derive(Debug, Default)]
 pub(crate) struct Report {
     pub(crate) results: BTreeMap<usize, Result<(), Failure>>,
-    /// Set when the apply stopped early (the state could not be saved).
-    pub(crate) aborted: Option<String>,
+    /// Set when the apply stopped early (a signal, or the state could not be saved).
+    pub(crate) stopped: Option<StopReason>,
 }
 
 impl Report {
@@ -98,18 +110,20 @@ pub(crate) fn request_name(op: &WriteOp) -> String {
 
 /// Applies the plan's changes, phase by phase in plan order (invites, replaces, updates, group
 /// changes, removals, group deletes), with up to `parallelism` changes of a phase in flight.
+/// Once `stop` is set, no new write is sent; those in flight finish.
 pub(crate) async fn apply<W: Workspace>(
     plan: &Plan,
     workspace: &W,
     ids: &mut Ids,
     observer: &mut dyn Observer,
     parallelism: usize,
+    stop: &StopSignal,
 ) -> Report {
     let shared = Shared {
         workspace,
         observer: Mutex::new(observer),
         ids: Mutex::new(std::mem::take(ids)),
-        aborted: Mutex::new(None),
+        stop,
     };
     let mut report = Report::default();
     let mut start = 0;
@@ -119,7 +133,7 @@ pub(crate) async fn apply<W: Workspace>(
             .iter()
             .position(|c| c.rank() != rank)
             .map_or(plan.changes.len(), |n| start + n);
-        if shared.aborted().is_some() {
+        if stop.is_set() {
             break;
         }
         let results: Vec<(usize, Result<(), Failure>)> = stream::iter(start..end)
@@ -128,10 +142,10 @@ pub(crate) async fn apply<W: Workspace>(
                 async move {
                     let change = &plan.changes[index];
                     shared.lock_observer().change_started(index, change);
-                    let result = match shared.aborted() {
+                    let result = match stop.reason() {
                         Some(reason) => Err(Failure {
                             request: "-".to_owned(),
-                            error: WsError::local(format!("not started: {reason}")),
+                            error: WsError::local(format!("not started: {}", reason.message)),
                         }),
                         None => shared.change(change).await,
                     };
@@ -147,7 +161,7 @@ pub(crate) async fn apply<W: Workspace>(
         report.results.extend(results);
         start = end;
     }
-    report.aborted = shared.aborted();
+    report.stopped = stop.reason();
     *ids = shared
         .ids
         .into_inner()
@@ -160,8 +174,8 @@ struct Shared<'a, W> {
     workspace: &'a W,
     observer: Mutex<&'a mut dyn Observer>,
     ids: Mutex<Ids>,
-    /// Set when the apply must stop: no new request is sent after it.
-    aborted: Mutex<Option<String>>,
+    /// Once set, no new request is sent.
+    stop: &'a StopSignal,
 }
 
 impl<'a, W: Workspace> Shared<'a, W> {
@@ -173,35 +187,42 @@ impl<'a, W: Workspace> Shared<'a, W> {
         self.ids.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn aborted(&self) -> Option<String> {
-        self.aborted
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    async fn write(&self, op: WriteOp) -> Result<WriteOutcome, Failure> {
-        if let Some(reason) = self.aborted() {
+    async fn write(&self, change: &Change, op: WriteOp) -> Result<WriteOutcome, Failure> {
+        if let Some(reason) = self.stop.reason() {
             return Err(Failure {
                 request: request_name(&op),
-                error: WsError::local(format!("not sent: {reason}")),
+                error: WsError::local(format!("not sent: {}", reason.message)),
             });
         }
-        let outcome = self.workspace.write(&op).await.map_err(|error| Failure {
-            request: request_name(&op),
-            error,
-        })?;
-        let recorded = self.lock_observer().write_done(&op, &outcome);
-        if let Err(reason) = recorded {
-            let mut aborted = self.aborted.lock().unwrap_or_else(PoisonError::into_inner);
-            aborted.get_or_insert(reason);
+        let started = Instant::now();
+        let result = self.workspace.write(&op).await;
+        let elapsed = started.elapsed();
+        let written = match result {
+            Ok(written) => written,
+            Err(error) => {
+                self.lock_observer()
+                    .write_failed(change, &op, &error, elapsed);
+                return Err(Failure {
+                    request: request_name(&op),
+                    error,
+                });
+            }
+        };
+        let recorded = self
+            .lock_observer()
+            .write_done(change, &op, &written, elapsed);
+        if let Err(message) = recorded {
+            self.stop.request(StopReason {
+                message,
+                exit_code: None,
+            });
         }
-        Ok(outcome)
+        Ok(written.outcome)
     }
 
     async fn change(&self, change: &Change) -> Result<(), Failure> {
         match change {
-            Change::Invite(invite) => self.invite(&invite.email, &invite.seat).await,
+            Change::Invite(invite) => self.invite(change, &invite.email, &invite.seat).await,
             Change::Replace(replace) => {
                 let remove = match replace.from_kind {
                     Kind::Guest => WriteOp::RemoveGuest {
@@ -211,26 +232,32 @@ impl<'a, W: Workspace> Shared<'a, W> {
                         user_id: replace.user_id,
                     },
                 };
-                self.write(remove).await?;
+                self.write(change, remove).await?;
                 self.lock_ids().0.remove(&replace.email);
-                self.invite(&replace.email, &replace.seat).await
+                self.invite(change, &replace.email, &replace.seat).await
             }
             Change::UpdateMember(update) => self
-                .write(WriteOp::EditMember {
-                    user_id: update.user_id,
-                    username: update.username.clone(),
-                    admin: update.to.admin(),
-                    custom_role_id: update.to.custom_role_id(),
-                })
+                .write(
+                    change,
+                    WriteOp::EditMember {
+                        user_id: update.user_id,
+                        username: update.username.clone(),
+                        admin: update.to.admin(),
+                        custom_role_id: update.to.custom_role_id(),
+                    },
+                )
                 .await
                 .map(drop),
             Change::UpdateGuest(update) => {
                 if update.edits_guest() {
-                    self.write(WriteOp::EditGuest {
-                        user_id: update.user_id,
-                        permissions: update.new_permissions(),
-                        custom_role_id: update.custom_role.as_ref().map(|c| c.to.id),
-                    })
+                    self.write(
+                        change,
+                        WriteOp::EditGuest {
+                            user_id: update.user_id,
+                            permissions: update.new_permissions(),
+                            custom_role_id: update.custom_role.as_ref().map(|c| c.to.id),
+                        },
+                    )
                     .await?;
                 }
                 for share in &update.shares {
@@ -251,7 +278,7 @@ impl<'a, W: Workspace> Shared<'a, W> {
                             target: share.target.clone(),
                         },
                     };
-                    self.write(op).await?;
+                    self.write(change, op).await?;
                 }
                 Ok(())
             }
@@ -264,7 +291,7 @@ impl<'a, W: Workspace> Shared<'a, W> {
                         user_id: remove.user_id,
                     },
                 };
-                self.write(op).await?;
+                self.write(change, op).await?;
                 self.lock_ids().0.remove(&remove.email);
                 Ok(())
             }
@@ -278,11 +305,14 @@ impl<'a, W: Workspace> Shared<'a, W> {
                         .map(|e| ids.get(e, request))
                         .collect::<Result<Vec<_>, _>>()?
                 };
-                self.write(WriteOp::CreateGroup {
-                    name: create.name.clone(),
-                    handle: create.handle.clone(),
-                    member_ids,
-                })
+                self.write(
+                    change,
+                    WriteOp::CreateGroup {
+                        name: create.name.clone(),
+                        handle: create.handle.clone(),
+                        member_ids,
+                    },
+                )
                 .await
                 .map(drop)
             }
@@ -296,25 +326,31 @@ impl<'a, W: Workspace> Shared<'a, W> {
                         .map(|e| ids.get(e, &request))
                         .collect::<Result<Vec<_>, _>>()?
                 };
-                self.write(WriteOp::UpdateGroup {
-                    group_id: update.group_id.clone(),
-                    handle: update.handle.as_ref().map(|(_, to)| to.clone()),
-                    add,
-                    remove: update.remove.iter().map(|(id, _)| *id).collect(),
-                })
+                self.write(
+                    change,
+                    WriteOp::UpdateGroup {
+                        group_id: update.group_id.clone(),
+                        handle: update.handle.as_ref().map(|(_, to)| to.clone()),
+                        add,
+                        remove: update.remove.iter().map(|(id, _)| *id).collect(),
+                    },
+                )
                 .await
                 .map(drop)
             }
             Change::DeleteGroup(delete) => self
-                .write(WriteOp::DeleteGroup {
-                    group_id: delete.group_id.clone(),
-                })
+                .write(
+                    change,
+                    WriteOp::DeleteGroup {
+                        group_id: delete.group_id.clone(),
+                    },
+                )
                 .await
                 .map(drop),
         }
     }
 
-    async fn invite(&self, email: &Email, seat: &Seat) -> Result<(), Failure> {
+    async fn invite(&self, change: &Change, email: &Email, seat: &Seat) -> Result<(), Failure> {
         let op = match seat {
             Seat::Member { role } => WriteOp::InviteMember {
                 email: email.clone(),
@@ -332,7 +368,7 @@ impl<'a, W: Workspace> Shared<'a, W> {
             },
         };
         let request = request_name(&op);
-        let outcome = self.write(op).await?;
+        let outcome = self.write(change, op).await?;
         let WriteOutcome::Invited { user_id } = outcome else {
             return Err(Failure {
                 request,
@@ -342,10 +378,13 @@ impl<'a, W: Workspace> Shared<'a, W> {
         self.lock_ids().0.insert(email.clone(), user_id);
         if let Seat::Guest { shares, .. } = seat {
             for share in shares {
-                self.write(WriteOp::AddShare {
-                    guest_id: user_id,
-                    share: share.clone(),
-                })
+                self.write(
+                    change,
+                    WriteOp::AddShare {
+                        guest_id: user_id,
+                        share: share.clone(),
+                    },
+                )
                 .await?;
             }
         }

@@ -117,8 +117,35 @@ enum Command {
     /// guest; Enterprise plan only).
     Snapshot(SnapshotArgs),
 
+    /// Print a saved plan as `plan` printed it, or without PLAN the state file's summary.
+    Show(ShowArgs),
+
+    /// Remove the lock of a run that died holding it (see the lock id in apply's error).
+    ///
+    /// Make sure that run is really gone: two applies at once on one state can each record
+    /// what the other did not see.
+    ForceUnlock(ForceUnlockArgs),
+
     /// Print the JSON Schema of the file (for editors: yaml-language-server).
     Schema,
+}
+
+#[derive(Debug, Args)]
+struct ShowArgs {
+    /// A plan saved by `plan --out`.
+    #[arg(value_name = "PLAN")]
+    plan: Option<PathBuf>,
+
+    /// How to print a saved plan.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct ForceUnlockArgs {
+    /// The lock id, as the error of the blocked apply shows it.
+    #[arg(value_name = "LOCK_ID")]
+    lock_id: String,
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +202,11 @@ struct ApplyArgs {
     /// updates, group changes, removals, group deletes).
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
+
+    /// Append one JSON line per request sent to ClickUp to this file (time, change, method and
+    /// path, status, ECODE, duration, plan fingerprint).
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
 }
 
 /// How `plan` prints.
@@ -207,16 +239,18 @@ pub(crate) enum Invocation {
         detailed_exitcode: bool,
         refresh: bool,
     },
-    Apply {
-        plan: Option<PathBuf>,
-        auto_approve: bool,
-        allow_replace: bool,
-        parallelism: usize,
-    },
+    Apply(crate::commands::apply::Options),
     Snapshot {
         workspace: String,
         out: PathBuf,
         with_guest_shares: bool,
+    },
+    Show {
+        plan: Option<PathBuf>,
+        format: Format,
+    },
+    ForceUnlock {
+        lock_id: String,
     },
     Schema,
 }
@@ -259,12 +293,18 @@ impl Cli {
                     refresh: p.refresh,
                 }
             }
-            Command::Apply(a) => Invocation::Apply {
-                plan: a.plan,
+            Command::Apply(a) => Invocation::Apply(crate::commands::apply::Options {
+                saved: a.plan,
                 auto_approve: a.auto_approve,
                 allow_replace: a.allow_replace,
                 parallelism: usize::from(a.parallelism),
+                audit_log: a.audit_log,
+            }),
+            Command::Show(s) => Invocation::Show {
+                plan: s.plan,
+                format: s.format,
             },
+            Command::ForceUnlock(f) => Invocation::ForceUnlock { lock_id: f.lock_id },
             Command::Snapshot(s) => {
                 if common.snapshot.is_some() {
                     return Err(

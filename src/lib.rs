@@ -9,6 +9,7 @@
 //! a `workspace::Workspace`, and `state` remembers.
 
 mod apply;
+mod audit;
 mod cli;
 mod clock;
 mod commands;
@@ -17,11 +18,13 @@ mod diag;
 mod fsutil;
 mod http;
 mod live;
+mod lock;
 mod model;
 mod plan;
 mod render;
 mod snapshot;
 mod state;
+mod stop;
 mod wire;
 mod workspace;
 mod yaml;

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use crate::fsutil;
 use crate::wire::SnapshotDoc;
-use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, WsError};
+use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
 
 #[derive(Debug)]
 pub(crate) struct SnapshotWorkspace {
@@ -61,7 +61,7 @@ impl Workspace for SnapshotWorkspace {
         Ok(self.doc())
     }
 
-    async fn write(&self, op: &WriteOp) -> Result<WriteOutcome, WsError> {
+    async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {
         let mut doc = self.lock();
         doc.check(op).map_err(|e| WsError::local(e.0))?;
         let outcome = match op {
@@ -83,6 +83,9 @@ impl Workspace for SnapshotWorkspace {
             })?;
         }
         *doc = edited;
-        Ok(outcome)
+        Ok(Written {
+            outcome,
+            status: None,
+        })
     }
 }

@@ -131,8 +131,22 @@ impl State {
         }
     }
 
-    /// Reads the state at `path`; `None` when there is no file yet.
+    /// Reads the state at `path` for the Workspace `workspace_id`; `None` when there is no
+    /// file yet.
     pub(crate) fn load(path: &Path, workspace_id: &str) -> Result<Option<State>, StateError> {
+        let state = State::read(path)?;
+        match state {
+            Some(state) if state.workspace_id != workspace_id => Err(StateError::OtherWorkspace {
+                path: path.to_owned(),
+                found: state.workspace_id,
+                wanted: workspace_id.to_owned(),
+            }),
+            other => Ok(other),
+        }
+    }
+
+    /// Reads the state at `path`, whatever its Workspace; `None` when there is no file yet.
+    pub(crate) fn read(path: &Path) -> Result<Option<State>, StateError> {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -159,13 +173,6 @@ impl State {
             });
         }
         let state: State = serde_json::from_slice(&bytes).map_err(corrupt)?;
-        if state.workspace_id != workspace_id {
-            return Err(StateError::OtherWorkspace {
-                path: path.to_owned(),
-                found: state.workspace_id,
-                wanted: workspace_id.to_owned(),
-            });
-        }
         Ok(Some(state))
     }
 

@@ -71,6 +71,13 @@ pub(crate) enum WriteOp {
     },
 }
 
+/// A successful write: what it created, and ClickUp's HTTP status when there was one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Written {
+    pub(crate) outcome: WriteOutcome,
+    pub(crate) status: Option<u16>,
+}
+
 /// What a successful write created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum WriteOutcome {
@@ -117,5 +124,5 @@ pub(crate) trait Workspace: Sync {
     fn read(&self, needs: &ReadNeeds) -> impl Future<Output = Result<SnapshotDoc, WsError>> + Send;
 
     /// Makes one write.
-    fn write(&self, op: &WriteOp) -> impl Future<Output = Result<WriteOutcome, WsError>> + Send;
+    fn write(&self, op: &WriteOp) -> impl Future<Output = Result<Written, WsError>> + Send;
 }

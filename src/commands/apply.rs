@@ -1,31 +1,54 @@
-//! `apply`: plan (or re-check a saved plan), confirm, make the changes and keep the state file
-//! current after every write.
+//! `apply`: lock the state, plan (or re-check a saved plan), confirm, make the changes with
+//! progress, and keep the state file (and the audit log) current after every write. Ctrl-C or
+//! SIGTERM stops it cleanly: no new request, the ones in flight finish, the state is saved.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::apply::{self, Failure, Ids, Observer};
+use crate::audit::{self, AuditLog};
 use crate::cli::Common;
 use crate::clock;
 use crate::commands::plan::state_ref;
 use crate::commands::prepare::{Prepared, prepare};
-use crate::commands::{Exit, Stop, display_path, error};
+use crate::commands::{Exit, Stop, display_path, error, warning};
 use crate::config::MembersFile;
+use crate::lock::StateLock;
 use crate::plan::{Action, Change, Plan};
 use crate::render::{self, json};
 use crate::state::State;
+use crate::stop::{StopReason, StopSignal};
 use crate::wire::SnapshotDoc;
-use crate::workspace::{WriteOp, WriteOutcome};
+use crate::wire::api;
+use crate::workspace::{WriteOp, Written, WsError};
 
-pub(crate) async fn run(
-    common: &Common,
-    saved: Option<PathBuf>,
-    auto_approve: bool,
-    allow_replace: bool,
-    parallelism: usize,
-) -> Result<Exit, Stop> {
-    let prepared = prepare(common, true).await?;
-    if let Some(path) = &saved {
+/// How `apply` was asked to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) saved: Option<PathBuf>,
+    pub(crate) auto_approve: bool,
+    pub(crate) allow_replace: bool,
+    pub(crate) parallelism: usize,
+    pub(crate) audit_log: Option<PathBuf>,
+}
+
+pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop> {
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let lock = StateLock::acquire(&common.state, &command).map_err(Stop::Error)?;
+    tracing::debug!("holding the state lock {}", lock.info.id);
+    if let Some(previous) = &lock.taken_over {
+        warning(&format!(
+            "took over the lock left by a run that ended without releasing it: {}",
+            previous.describe()
+        ));
+    }
+    let stop = StopSignal::default();
+    let prepared = prepare(common, true, &stop).await?;
+    if let Some(path) = &options.saved {
         check_saved_plan(path, &prepared)?;
     }
     let Prepared {
@@ -58,17 +81,27 @@ pub(crate) async fn run(
         .filter(|c| c.action() == Action::Replace)
         .map(Change::subject)
         .collect();
-    if !replaces.is_empty() && !allow_replace {
+    if !replaces.is_empty() && !options.allow_replace {
         return Err(Stop::Error(format!(
             "the plan replaces {} ({}): they are removed and invited again, which loses their history and shares; re-run with --allow-replace to accept",
             plural(replaces.len(), "person", "people"),
             replaces.join(", ")
         )));
     }
-    if saved.is_none() && !auto_approve {
+    if options.saved.is_none() && !options.auto_approve {
         confirm()?;
     }
+    let audit = match &options.audit_log {
+        Some(path) => Some(AuditLog::open(path).map_err(|e| {
+            Stop::Error(format!(
+                "cannot open the audit log {}: {e}",
+                display_path(path)
+            ))
+        })?),
+        None => None,
+    };
 
+    listen_for_signals(&stop);
     let mut ids = Ids::new(live.people.iter().map(|p| (p.email.clone(), p.id)));
     state.snapshot = Some(doc);
     let mut recorder = Recorder {
@@ -78,17 +111,35 @@ pub(crate) async fn run(
         total: plan.changes.len(),
         done: 0,
         quiet: common.quiet,
+        audit,
+        fingerprint: plan.live_fingerprint.clone(),
+        team_id: plan.workspace_id.clone(),
+        progress: progress_bar(plan.changes.len(), common.quiet),
+        in_hand: BTreeMap::new(),
     };
-    let report = apply::apply(&plan, &backend, &mut ids, &mut recorder, parallelism).await;
+    let report = apply::apply(
+        &plan,
+        &backend,
+        &mut ids,
+        &mut recorder,
+        options.parallelism,
+        &stop,
+    )
+    .await;
+    if let Some(progress) = &recorder.progress {
+        progress.finish_and_clear();
+    }
     let mut state = recorder.state;
     state.last_apply = Some(clock::now_rfc3339());
     state
         .save(&common.state)
         .map_err(|e| Stop::Error(state_write_error(&common.state, &e)))?;
+    drop(lock);
 
     let failures: Vec<(usize, &Failure)> = report.failures().collect();
+    let not_started = plan.changes.len() - report.results.len();
     let mut stdout = anstream::stdout().lock();
-    if failures.is_empty() && report.aborted.is_none() {
+    if failures.is_empty() && not_started == 0 && report.stopped.is_none() {
         writeln!(
             stdout,
             "\nApply complete! {}",
@@ -99,20 +150,84 @@ pub(crate) async fn run(
     let applied = report.results.values().filter(|r| r.is_ok()).count();
     writeln!(
         stdout,
-        "\nApply incomplete: {applied} of {} changes applied ({}), {} failed.",
+        "\nApply incomplete: {applied} of {} changes applied ({}), {} failed, {not_started} not started.",
         plan.changes.len(),
         applied_line(&plan, |i| report.succeeded(i)).trim_end_matches('.'),
-        failures.len() + (plan.changes.len() - report.results.len())
+        failures.len()
     )?;
     drop(stdout);
     failure_table(&plan, &failures)?;
-    if let Some(reason) = &report.aborted {
-        error(&format!("the apply stopped early: {reason}"));
+    match &report.stopped {
+        Some(reason) => error(&format!(
+            "the apply stopped early: {}; what was applied is recorded in the state, and running apply again does only what is left",
+            reason.message
+        )),
+        None => error(
+            "some changes failed; what succeeded is recorded in the state, and running apply again does only what is left",
+        ),
     }
-    error(
-        "some changes failed; what succeeded is recorded in the state, and running apply again does only what is left",
-    );
-    Ok(Exit::Failure)
+    Ok(match report.stopped.and_then(|r| r.exit_code) {
+        Some(code) => Exit::Signal(code),
+        None => Exit::Failure,
+    })
+}
+
+/// On the first SIGINT or SIGTERM, asks the apply to stop; on the second, quits at once.
+fn listen_for_signals(stop: &StopSignal) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            warning("cannot listen for Ctrl-C; an interrupted apply loses the call in flight");
+            return;
+        };
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let (name, code) = tokio::select! {
+                _ = interrupt.recv() => ("SIGINT", 130),
+                _ = terminate.recv() => ("SIGTERM", 143),
+            };
+            warning(&format!(
+                "{name} received: no new change is started; the calls in flight finish and the state is saved (send it again to quit now)"
+            ));
+            stop.request(StopReason {
+                message: format!("interrupted by {name}"),
+                exit_code: Some(code),
+            });
+            let code = tokio::select! {
+                _ = interrupt.recv() => 130,
+                _ = terminate.recv() => 143,
+            };
+            std::process::exit(code);
+        });
+    }
+    #[cfg(not(unix))]
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.request(StopReason {
+                    message: "interrupted by Ctrl-C".to_owned(),
+                    exit_code: Some(130),
+                });
+            }
+        });
+    }
+}
+
+fn progress_bar(total: usize, quiet: bool) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_bar} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
 }
 
 /// The first apply, or one with nothing to do, still records who is managed.
@@ -181,6 +296,9 @@ fn plural_word<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
 }
 
 fn failure_table(plan: &Plan, failures: &[(usize, &Failure)]) -> Result<(), Stop> {
+    if failures.is_empty() {
+        return Ok(());
+    }
     let rows: Vec<[String; 6]> = failures
         .iter()
         .map(|(i, f)| {
@@ -281,17 +399,26 @@ fn check_saved_plan(path: &Path, prepared: &Prepared) -> Result<(), Stop> {
     if saved.live_fingerprint != plan.live_fingerprint {
         return Err(stale("the Workspace changed"));
     }
-    if saved.state != state_ref(prepared.state.as_ref()) {
+    let current = state_ref(prepared.state.as_ref());
+    if let (Some(then), Some(now)) = (&saved.state, &current)
+        && then.lineage != now.lineage
+    {
+        return Err(stale(&format!(
+            "the state file was replaced by another history (lineage {}, not {})",
+            now.lineage, then.lineage
+        )));
+    }
+    if saved.state != current {
         return Err(stale("the state file changed"));
     }
-    let now = json::to_json(plan, state_ref(prepared.state.as_ref()), &prepared.ctx);
+    let now = json::to_json(plan, current, &prepared.ctx);
     if saved.changes != now.changes {
         return Err(stale("the changes differ"));
     }
     Ok(())
 }
 
-/// Prints each change as it ends and writes the state after every successful write.
+/// Shows progress, writes the state after every successful write, and the audit log.
 struct Recorder<'a> {
     state: State,
     path: PathBuf,
@@ -299,22 +426,81 @@ struct Recorder<'a> {
     total: usize,
     done: usize,
     quiet: bool,
+    audit: Option<AuditLog>,
+    fingerprint: String,
+    team_id: String,
+    progress: Option<ProgressBar>,
+    /// The changes in flight, by index, for the progress line.
+    in_hand: BTreeMap<usize, String>,
+}
+
+impl Recorder<'_> {
+    fn show_in_hand(&self) {
+        if let Some(progress) = &self.progress {
+            let names: Vec<&str> = self.in_hand.values().map(String::as_str).collect();
+            progress.set_message(names.join(", "));
+        }
+    }
+
+    fn audit(
+        &mut self,
+        change: &Change,
+        op: &WriteOp,
+        outcome: Result<Option<u16>, &WsError>,
+        elapsed: Duration,
+    ) {
+        let Some(log) = &mut self.audit else {
+            return;
+        };
+        let (method, path, _) = api::request(op, &self.team_id);
+        let path = format!("/{path}");
+        let (ok, status, ecode, err) = match outcome {
+            Ok(status) => (true, status, None, None),
+            Err(e) => (false, e.status, e.ecode.as_deref(), e.err.as_deref()),
+        };
+        let entry = audit::Entry {
+            time: clock::now_rfc3339(),
+            action: change.action().key(),
+            kind: change.kind().key(),
+            subject: change.subject(),
+            method: method.as_str(),
+            path: &path,
+            ok,
+            status,
+            ecode,
+            err,
+            duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            plan: &self.fingerprint,
+        };
+        if let Err(e) = log.record(&entry) {
+            warning(&format!("cannot write the audit log: {e}"));
+        }
+    }
 }
 
 impl Observer for Recorder<'_> {
-    fn change_started(&mut self, _index: usize, change: &Change) {
+    fn change_started(&mut self, index: usize, change: &Change) {
         tracing::info!(
             "{} {} {}",
             change.action().key(),
             change.kind().key(),
             change.subject()
         );
+        self.in_hand.insert(index, change.subject().to_owned());
+        self.show_in_hand();
     }
 
-    fn write_done(&mut self, op: &WriteOp, outcome: &WriteOutcome) -> Result<(), String> {
+    fn write_done(
+        &mut self,
+        change: &Change,
+        op: &WriteOp,
+        written: &Written,
+        elapsed: Duration,
+    ) -> Result<(), String> {
+        self.audit(change, op, Ok(written.status), elapsed);
         let now = clock::now_rfc3339();
         if let Some(doc) = &mut self.state.snapshot {
-            if let Err(e) = doc.apply(op, outcome, clock::now_ms()) {
+            if let Err(e) = doc.apply(op, &written.outcome, clock::now_ms()) {
                 tracing::warn!("the state's copy of the Workspace could not follow a write: {e}");
             }
             let live = doc.to_live();
@@ -325,8 +511,17 @@ impl Observer for Recorder<'_> {
             .map_err(|e| state_write_error(&self.path, &e))
     }
 
-    fn change_finished(&mut self, _index: usize, change: &Change, result: &Result<(), Failure>) {
+    fn write_failed(&mut self, change: &Change, op: &WriteOp, error: &WsError, elapsed: Duration) {
+        self.audit(change, op, Err(error), elapsed);
+    }
+
+    fn change_finished(&mut self, index: usize, change: &Change, result: &Result<(), Failure>) {
         self.done += 1;
+        self.in_hand.remove(&index);
+        if let Some(progress) = &self.progress {
+            progress.inc(1);
+        }
+        self.show_in_hand();
         if self.quiet && result.is_ok() {
             return;
         }
@@ -339,18 +534,15 @@ impl Observer for Recorder<'_> {
             (Action::Delete, true) => "deleted",
             (_, false) => "FAILED",
         };
-        let mut out = anstream::stdout().lock();
-        let _ = match result {
-            Ok(()) => writeln!(
-                out,
+        let line = match result {
+            Ok(()) => format!(
                 "[{}/{}] {} {}: {verb}",
                 self.done,
                 self.total,
                 change.kind().key(),
                 change.subject()
             ),
-            Err(f) => writeln!(
-                out,
+            Err(f) => format!(
                 "[{}/{}] {} {}: {verb} ({}: {})",
                 self.done,
                 self.total,
@@ -360,5 +552,13 @@ impl Observer for Recorder<'_> {
                 f.error
             ),
         };
+        let print = || {
+            let mut out = anstream::stdout().lock();
+            let _ = writeln!(out, "{line}");
+        };
+        match &self.progress {
+            Some(progress) => progress.suspend(print),
+            None => print(),
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! The commands: each reads what it needs at the edges, calls the pure core and prints. Shared
 //! here: how a file, a state and a Workspace are opened, and how problems are reported.
 
-mod apply;
+pub(crate) mod apply;
 mod plan;
 mod prepare;
+mod show;
 mod snapshot;
 
 use std::io::{IsTerminal, Write};
@@ -24,6 +25,8 @@ pub enum Exit {
     Failure,
     /// 2: `plan --detailed-exitcode` found changes.
     Changes,
+    /// 130 or 143: `apply` was stopped by SIGINT or SIGTERM (what was applied is recorded).
+    Signal(u8),
 }
 
 impl From<Exit> for ExitCode {
@@ -32,6 +35,7 @@ impl From<Exit> for ExitCode {
             Exit::Success => ExitCode::SUCCESS,
             Exit::Failure => ExitCode::from(1),
             Exit::Changes => ExitCode::from(2),
+            Exit::Signal(code) => ExitCode::from(code),
         }
     }
 }
@@ -60,6 +64,7 @@ impl From<String> for Stop {
 }
 
 const ERROR: Style = AnsiColor::Red.on_default().bold();
+const WARNING: Style = AnsiColor::Yellow.on_default().bold();
 
 /// Runs a parsed command line to its end.
 pub fn run(cli: Cli) -> Exit {
@@ -71,6 +76,8 @@ pub fn run(cli: Cli) -> Exit {
     let result = match invocation {
         Invocation::Validate => validate(&common),
         Invocation::Schema => schema(),
+        Invocation::Show { plan, format } => show::run(&common, plan.as_deref(), format),
+        Invocation::ForceUnlock { lock_id } => force_unlock(&common, &lock_id),
         Invocation::Plan { .. } | Invocation::Apply { .. } | Invocation::Snapshot { .. } => {
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -87,18 +94,16 @@ pub fn run(cli: Cli) -> Exit {
                         detailed_exitcode,
                         refresh,
                     } => plan::run(&common, out, format, detailed_exitcode, refresh).await,
-                    Invocation::Apply {
-                        plan,
-                        auto_approve,
-                        allow_replace,
-                        parallelism,
-                    } => apply::run(&common, plan, auto_approve, allow_replace, parallelism).await,
+                    Invocation::Apply(options) => apply::run(&common, options).await,
                     Invocation::Snapshot {
                         workspace,
                         out,
                         with_guest_shares,
                     } => snapshot::run(&common, &workspace, &out, with_guest_shares).await,
-                    Invocation::Validate | Invocation::Schema => Ok(Exit::Success),
+                    Invocation::Validate
+                    | Invocation::Schema
+                    | Invocation::Show { .. }
+                    | Invocation::ForceUnlock { .. } => Ok(Exit::Success),
                 }
             })
         }
@@ -119,6 +124,12 @@ fn report(stop: Stop) -> Exit {
             Exit::Failure
         }
     }
+}
+
+/// Prints `Warning: message` on stderr.
+pub(crate) fn warning(message: &str) {
+    let mut err = anstream::stderr().lock();
+    let _ = writeln!(err, "{WARNING}Warning:{WARNING:#} {message}");
 }
 
 /// Prints `Error: message` on stderr.
@@ -212,6 +223,17 @@ fn validate(common: &Common) -> Result<Exit, Stop> {
             file.policy.mode.name()
         )?;
     }
+    Ok(Exit::Success)
+}
+
+fn force_unlock(common: &Common, lock_id: &str) -> Result<Exit, Stop> {
+    let holder = crate::lock::force_unlock(&common.state, lock_id).map_err(Stop::Error)?;
+    let mut out = anstream::stdout().lock();
+    writeln!(
+        out,
+        "Removed the lock held by {}. The state can be applied again.",
+        holder.describe()
+    )?;
     Ok(Exit::Success)
 }
 

@@ -10,6 +10,7 @@ use crate::commands::{Exit, Stop, display_path};
 use crate::fsutil;
 use crate::render::{self, json};
 use crate::state::State;
+use crate::stop::StopSignal;
 
 pub(crate) async fn run(
     common: &Common,
@@ -18,7 +19,7 @@ pub(crate) async fn run(
     detailed_exitcode: bool,
     refresh: bool,
 ) -> Result<Exit, Stop> {
-    let prepared = prepare(common, refresh).await?;
+    let prepared = prepare(common, refresh, &StopSignal::default()).await?;
     let plan = &prepared.plan;
     let ctx = &prepared.ctx;
     let json_plan = json::to_json(plan, state_ref(prepared.state.as_ref()), ctx);

@@ -11,8 +11,9 @@ use crate::plan::{self, Plan, guards};
 use crate::render;
 use crate::snapshot::SnapshotWorkspace;
 use crate::state::State;
+use crate::stop::StopSignal;
 use crate::wire::SnapshotDoc;
-use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, WsError};
+use crate::workspace::{ReadNeeds, Workspace, WriteOp, Written, WsError};
 
 /// Where the live Workspace comes from.
 #[derive(Debug)]
@@ -36,7 +37,7 @@ impl Workspace for Backend {
         }
     }
 
-    async fn write(&self, op: &WriteOp) -> Result<WriteOutcome, WsError> {
+    async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {
         match self {
             Backend::Snapshot(s) => s.write(op).await,
             Backend::Http(h) => h.write(op).await,
@@ -70,31 +71,44 @@ pub(crate) fn read_needs(file: &MembersFile) -> ReadNeeds {
 }
 
 /// The snapshot file when `--snapshot` is given, else ClickUp itself.
-pub(crate) fn open_backend(common: &Common, workspace_id: &str) -> Result<Backend, Stop> {
+pub(crate) fn open_backend(
+    common: &Common,
+    workspace_id: &str,
+    stop: &StopSignal,
+) -> Result<Backend, Stop> {
     match &common.snapshot {
         Some(path) => SnapshotWorkspace::open(path)
             .map(Backend::Snapshot)
             .map_err(Stop::Error),
-        None => open_http(common, workspace_id).map(Backend::Http),
+        None => open_http(common, workspace_id, stop).map(Backend::Http),
     }
 }
 
-pub(crate) fn open_http(common: &Common, workspace_id: &str) -> Result<HttpWorkspace, Stop> {
+pub(crate) fn open_http(
+    common: &Common,
+    workspace_id: &str,
+    stop: &StopSignal,
+) -> Result<HttpWorkspace, Stop> {
     let token = Token::from_env().map_err(Stop::Error)?;
     let options = http::Options {
         api_url: common.api_url.clone(),
         timeout: common.timeout,
+        stop: stop.clone(),
     };
     HttpWorkspace::new(&options, token, workspace_id).map_err(Stop::Error)
 }
 
-pub(crate) async fn prepare(common: &Common, refresh: bool) -> Result<Prepared, Stop> {
+pub(crate) async fn prepare(
+    common: &Common,
+    refresh: bool,
+    stop: &StopSignal,
+) -> Result<Prepared, Stop> {
     let loaded = load_config(common)?;
     let workspace_id = loaded.file.workspace.id.value.clone();
     let state =
         State::load(&common.state, &workspace_id).map_err(|e| Stop::Error(e.to_string()))?;
     let (backend, doc) = if refresh {
-        let backend = open_backend(common, &workspace_id)?;
+        let backend = open_backend(common, &workspace_id, stop)?;
         let doc = backend.read(&read_needs(&loaded.file)).await.map_err(|e| {
             Stop::Error(format!(
                 "cannot read the Workspace from {}: {e}",

@@ -8,6 +8,7 @@ use crate::commands::prepare::open_http;
 use crate::commands::{Exit, Stop, display_path};
 use crate::fsutil;
 use crate::model::{BaseRole, Email};
+use crate::stop::StopSignal;
 use crate::workspace::{ReadNeeds, Workspace};
 
 pub(crate) async fn run(
@@ -21,7 +22,7 @@ pub(crate) async fn run(
             "--workspace must be the Workspace's numeric id, not \"{workspace_id}\""
         )));
     }
-    let workspace = open_http(common, workspace_id)?;
+    let workspace = open_http(common, workspace_id, &StopSignal::default())?;
     let mut needs = ReadNeeds {
         custom_roles: true,
         groups: true,

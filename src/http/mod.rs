@@ -19,9 +19,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::model::{BaseRole, Email};
+use crate::stop::StopSignal;
 use crate::wire::api::{self, ErrorBody};
 use crate::wire::{GuestDetail, SnapshotDoc, Team};
-use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, WsError};
+use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
 
 use pace::{Pacer, Window};
 pub(crate) use token::Token;
@@ -66,6 +67,8 @@ enum Effect {
 pub(crate) struct Options {
     pub(crate) api_url: String,
     pub(crate) timeout: Duration,
+    /// Once set, no request is sent and waits end early.
+    pub(crate) stop: StopSignal,
 }
 
 /// A ClickUp Workspace reached over HTTPS.
@@ -77,6 +80,7 @@ pub(crate) struct HttpWorkspace {
     team_id: String,
     pacer: Pacer,
     backoff: ExponentialBuilder,
+    stop: StopSignal,
 }
 
 impl HttpWorkspace {
@@ -115,6 +119,7 @@ impl HttpWorkspace {
                 .with_min_delay(Duration::from_millis(200))
                 .with_max_delay(Duration::from_secs(10))
                 .with_max_times(6),
+            stop: options.stop.clone(),
         })
     }
 
@@ -131,7 +136,7 @@ impl HttpWorkspace {
         path: &str,
         query: &[(&str, &str)],
         body: Option<&Value>,
-    ) -> Result<Vec<u8>, Fail> {
+    ) -> Result<(u16, Vec<u8>), Fail> {
         let mut url = self.url(path).map_err(Fail::Fatal)?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -147,7 +152,13 @@ impl HttpWorkspace {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let permit = self.pacer.acquire().await;
+        let permit = self.pacer.acquire(&self.stop).await;
+        if let Some(reason) = self.stop.reason() {
+            return Err(Fail::Fatal(WsError::local(format!(
+                "not sent: {}",
+                reason.message
+            ))));
+        }
         tracing::debug!("{method} /{path}");
         let response = match request.send().await {
             Ok(response) => response,
@@ -169,7 +180,7 @@ impl HttpWorkspace {
         drop(permit);
         tracing::debug!("{method} /{path} -> {}", status.as_u16());
         if status.is_success() {
-            return Ok(bytes);
+            return Ok((status.as_u16(), bytes));
         }
         let error_body = ErrorBody::parse(&bytes);
         let error = errors::api_error(status.as_u16(), &error_body, &self.team_id);
@@ -204,7 +215,7 @@ impl HttpWorkspace {
                 return Ok(Answer::AlreadyDone(found));
             }
             match self.attempt(&method, path, query, body).await {
-                Ok(bytes) => Ok(Answer::Body(bytes)),
+                Ok((status, bytes)) => Ok(Answer::Body(status, bytes)),
                 Err(Fail::Transient { sent: true, error }) if method == Method::POST => {
                     uncertain.store(true, Ordering::SeqCst);
                     Err(Fail::Transient { sent: true, error })
@@ -222,9 +233,13 @@ impl HttpWorkspace {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Fail>>,
     {
+        let stop = self.stop.clone();
         attempt
             .retry(self.backoff)
-            .sleep(tokio::time::sleep)
+            .sleep(move |delay| {
+                let stop = stop.clone();
+                async move { stop.sleep(delay).await }
+            })
             .when(Fail::retryable)
             .adjust(|fail, delay| match fail {
                 Fail::RateLimited { window, .. } => delay.map(|_| window.wait()),
@@ -253,7 +268,7 @@ impl HttpWorkspace {
     async fn find_effect(&self, effect: &Effect) -> Result<Option<Found>, Fail> {
         match effect {
             Effect::Invited(email) => {
-                let bytes = self.attempt(&Method::GET, "team", &[], None).await?;
+                let (_, bytes) = self.attempt(&Method::GET, "team", &[], None).await?;
                 let teams = api::parse_teams(&bytes).map_err(|e| Fail::Transient {
                     sent: false,
                     error: WsError::local(e.0),
@@ -269,7 +284,7 @@ impl HttpWorkspace {
                     .map(|m| Found::User(m.user.id)))
             }
             Effect::GroupCreated(name) => {
-                let bytes = self
+                let (_, bytes) = self
                     .attempt(&Method::GET, "group", &[("team_id", &self.team_id)], None)
                     .await?;
                 let groups = api::parse_groups(&bytes).map_err(|e| Fail::Transient {
@@ -292,7 +307,7 @@ impl HttpWorkspace {
         parse: fn(&[u8]) -> Result<T, crate::wire::WireError>,
     ) -> Result<T, WsError> {
         let attempt = || async {
-            let bytes = self.attempt(&Method::GET, path, query, None).await?;
+            let (_, bytes) = self.attempt(&Method::GET, path, query, None).await?;
             parse(&bytes).map_err(|e| Fail::Transient {
                 sent: false,
                 error: WsError::local(e.0),
@@ -328,7 +343,7 @@ impl HttpWorkspace {
 /// What a request came back with.
 #[derive(Debug)]
 enum Answer {
-    Body(Vec<u8>),
+    Body(u16, Vec<u8>),
     AlreadyDone(Found),
 }
 
@@ -417,7 +432,7 @@ impl Workspace for HttpWorkspace {
         })
     }
 
-    async fn write(&self, op: &WriteOp) -> Result<WriteOutcome, WsError> {
+    async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {
         let (method, path, body) = api::request(op, &self.team_id);
         let effect = match op {
             WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } => {
@@ -435,30 +450,42 @@ impl Workspace for HttpWorkspace {
             // Gone already: what a DELETE wants.
             Err(e) if is_delete && e.status == Some(404) => {
                 tracing::info!("DELETE /{path}: already gone");
-                return Ok(WriteOutcome::Done);
+                return Ok(Written {
+                    outcome: WriteOutcome::Done,
+                    status: Some(404),
+                });
             }
             Err(e) => return Err(e),
         };
         // An answer that does not say the new id (unreadable, or shaped otherwise) is resolved
         // by looking at the Workspace.
-        let found = match answer {
-            Answer::AlreadyDone(found) => Some(found),
-            Answer::Body(bytes) => match op {
-                WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } => {
-                    api::invited_user_id(&bytes, email).map(Found::User)
-                }
-                WriteOp::CreateGroup { .. } => api::created_group_id(&bytes).map(Found::Group),
-                _ => return Ok(WriteOutcome::Done),
-            },
+        let (status, found) = match answer {
+            Answer::AlreadyDone(found) => (None, Some(found)),
+            Answer::Body(status, bytes) => {
+                let found = match op {
+                    WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } => {
+                        api::invited_user_id(&bytes, email).map(Found::User)
+                    }
+                    WriteOp::CreateGroup { .. } => api::created_group_id(&bytes).map(Found::Group),
+                    _ => {
+                        return Ok(Written {
+                            outcome: WriteOutcome::Done,
+                            status: Some(status),
+                        });
+                    }
+                };
+                (Some(status), found)
+            }
         };
         let found = match (found, &effect) {
             (Some(found), _) => Some(found),
             (None, Some(effect)) => self.find_effect(effect).await.ok().flatten(),
             (None, None) => None,
         };
+        let written = |outcome| Ok(Written { outcome, status });
         match (op, found) {
-            (_, Some(Found::User(user_id))) => Ok(WriteOutcome::Invited { user_id }),
-            (_, Some(Found::Group(group_id))) => Ok(WriteOutcome::GroupCreated { group_id }),
+            (_, Some(Found::User(user_id))) => written(WriteOutcome::Invited { user_id }),
+            (_, Some(Found::Group(group_id))) => written(WriteOutcome::GroupCreated { group_id }),
             (WriteOp::CreateGroup { name, .. }, None) => Err(WsError::local(format!(
                 "ClickUp accepted group \"{name}\" but it cannot be found; run again to pick it up"
             ))),
@@ -467,7 +494,7 @@ impl Workspace for HttpWorkspace {
                     "ClickUp accepted the invitation of {email} but they cannot be found; run again to pick them up"
                 )))
             }
-            (_, None) => Ok(WriteOutcome::Done),
+            (_, None) => written(WriteOutcome::Done),
         }
     }
 }
@@ -480,6 +507,7 @@ mod tests {
         Options {
             api_url: url.to_owned(),
             timeout: Duration::from_secs(5),
+            stop: StopSignal::default(),
         }
     }
 

@@ -7,6 +7,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::stop::StopSignal;
+
 /// After the reset time, wait this much more: the window may close a little after it.
 const MARGIN: Duration = Duration::from_millis(50);
 /// Never wait longer than this for one window, whatever the header says.
@@ -91,8 +93,9 @@ impl Pacer {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Waits until the window has room, then counts the request as started.
-    pub(crate) async fn acquire(&self) -> Permit<'_> {
+    /// Waits until the window has room (or a stop is requested), then counts the request as
+    /// started.
+    pub(crate) async fn acquire(&self, stop: &StopSignal) -> Permit<'_> {
         loop {
             let wait = {
                 let mut state = self.lock();
@@ -124,8 +127,13 @@ impl Pacer {
                     },
                 }
             };
+            if stop.is_set() {
+                let mut state = self.lock();
+                state.in_flight += 1;
+                return Permit { pacer: self };
+            }
             tracing::trace!(?wait, "waiting for the rate-limit window");
-            tokio::time::sleep(wait).await;
+            stop.sleep(wait).await;
         }
     }
 
@@ -185,8 +193,12 @@ mod tests {
     #[tokio::test]
     async fn only_one_request_goes_out_while_the_window_is_unknown() {
         let pacer = Pacer::default();
-        let first = pacer.acquire().await;
-        let second = tokio::time::timeout(Duration::from_millis(30), pacer.acquire()).await;
+        let first = pacer.acquire(&StopSignal::default()).await;
+        let second = tokio::time::timeout(
+            Duration::from_millis(30),
+            pacer.acquire(&StopSignal::default()),
+        )
+        .await;
         assert!(second.is_err(), "a second request started blind");
         drop(first);
     }
@@ -194,18 +206,26 @@ mod tests {
     #[tokio::test]
     async fn requests_in_flight_count_against_the_window() {
         let pacer = Pacer::default();
-        let probe = pacer.acquire().await;
+        let probe = pacer.acquire(&StopSignal::default()).await;
         pacer.observe(window(3, 60));
         drop(probe);
-        let a = pacer.acquire().await;
-        let b = pacer.acquire().await;
-        let c = pacer.acquire().await;
-        let fourth = tokio::time::timeout(Duration::from_millis(30), pacer.acquire()).await;
+        let a = pacer.acquire(&StopSignal::default()).await;
+        let b = pacer.acquire(&StopSignal::default()).await;
+        let c = pacer.acquire(&StopSignal::default()).await;
+        let fourth = tokio::time::timeout(
+            Duration::from_millis(30),
+            pacer.acquire(&StopSignal::default()),
+        )
+        .await;
         assert!(fourth.is_err(), "went over the window");
         // An answer that counts only itself still leaves no room for the other two in flight.
         pacer.observe(window(2, 60));
         drop(a);
-        let fourth = tokio::time::timeout(Duration::from_millis(30), pacer.acquire()).await;
+        let fourth = tokio::time::timeout(
+            Duration::from_millis(30),
+            pacer.acquire(&StopSignal::default()),
+        )
+        .await;
         assert!(fourth.is_err(), "went over the window");
         drop((b, c));
     }
@@ -213,14 +233,14 @@ mod tests {
     #[tokio::test]
     async fn a_new_window_opens_after_the_reset() {
         let pacer = Pacer::default();
-        let probe = pacer.acquire().await;
+        let probe = pacer.acquire(&StopSignal::default()).await;
         pacer.observe(Window {
             remaining: Some(0),
             reset_at: Some(SystemTime::now() + Duration::from_millis(100)),
         });
         drop(probe);
         let started = std::time::Instant::now();
-        let _next = pacer.acquire().await;
+        let _next = pacer.acquire(&StopSignal::default()).await;
         assert!(started.elapsed() >= Duration::from_millis(100));
     }
 }

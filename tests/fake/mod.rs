@@ -36,6 +36,8 @@ pub enum Fault {
     Oauth192,
     /// Apply the request, then answer 500.
     AppliedThen500,
+    /// Refuse with this status, `ECODE` and `err`, without applying the request.
+    Refuse(u16, &'static str, &'static str),
 }
 
 /// One request as the fake saw it.
@@ -63,6 +65,8 @@ impl Logged {
 struct Rule {
     method: String,
     path_prefix: String,
+    /// Only requests whose body has this `email`.
+    email: Option<String>,
     fault: Fault,
     remaining: usize,
 }
@@ -202,6 +206,25 @@ impl Fake {
         self.lock().rules.push(Rule {
             method: method.to_owned(),
             path_prefix: path_prefix.trim_start_matches('/').to_owned(),
+            email: None,
+            fault,
+            remaining: times,
+        });
+    }
+
+    /// Like [`Fake::inject`], for requests whose body names `email` only.
+    pub fn inject_for(
+        &self,
+        method: &str,
+        path_prefix: &str,
+        email: &str,
+        fault: Fault,
+        times: usize,
+    ) {
+        self.lock().rules.push(Rule {
+            method: method.to_owned(),
+            path_prefix: path_prefix.trim_start_matches('/').to_owned(),
+            email: Some(email.to_owned()),
             fault,
             remaining: times,
         });
@@ -765,7 +788,14 @@ fn decide(s: &mut State, request: &Request) -> Decision {
     let fault = s
         .rules
         .iter_mut()
-        .find(|r| r.remaining > 0 && r.method == method && path.starts_with(&r.path_prefix))
+        .find(|r| {
+            r.remaining > 0
+                && r.method == method
+                && path.starts_with(&r.path_prefix)
+                && r.email
+                    .as_ref()
+                    .is_none_or(|e| body["email"].as_str() == Some(e.as_str()))
+        })
         .map(|r| {
             r.remaining -= 1;
             r.fault
@@ -799,6 +829,7 @@ fn decide(s: &mut State, request: &Request) -> Decision {
         Some(Fault::Team110) => return fail(s, 403, "TEAM_110", "Team must be on enterprise plan"),
         Some(Fault::Oauth025) => return fail(s, 401, "OAUTH_025", "Token invalid"),
         Some(Fault::Oauth192) => return fail(s, 401, "OAUTH_192", "Workspace not authorized"),
+        Some(Fault::Refuse(status, code, err)) => return fail(s, status, code, err),
         Some(Fault::Drop) => {
             log(s, 0);
             return Decision::Drop;

@@ -12,8 +12,9 @@ use crate::config;
 use crate::model::Email;
 use crate::plan::{Change, Managed, compute, guards};
 use crate::snapshot::SnapshotWorkspace;
+use crate::stop::StopSignal;
 use crate::wire::SnapshotDoc;
-use crate::workspace::{WriteOp, WriteOutcome};
+use crate::workspace::{WriteOp, Written, WsError};
 
 const PEOPLE: usize = 8;
 const TARGETS: [(&str, &str); 4] = [("list", "1"), ("list", "2"), ("folder", "3"), ("task", "4")];
@@ -323,10 +324,18 @@ struct Log {
 impl Observer for Log {
     fn change_started(&mut self, _: usize, _: &Change) {}
 
-    fn write_done(&mut self, op: &WriteOp, _: &WriteOutcome) -> Result<(), String> {
+    fn write_done(
+        &mut self,
+        _: &Change,
+        op: &WriteOp,
+        _: &Written,
+        _: std::time::Duration,
+    ) -> Result<(), String> {
         self.writes.push(op.clone());
         Ok(())
     }
+
+    fn write_failed(&mut self, _: &Change, _: &WriteOp, _: &WsError, _: std::time::Duration) {}
 
     fn change_finished(&mut self, _: usize, change: &Change, result: &Result<(), Failure>) {
         if let Err(f) = result {
@@ -365,9 +374,9 @@ proptest! {
         let mut ids = Ids::new(live.people.iter().map(|p| (p.email.clone(), p.id)));
         let mut log = Log::default();
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-        let report = runtime.block_on(apply::apply(&plan, &workspace, &mut ids, &mut log, 3));
+        let report = runtime.block_on(apply::apply(&plan, &workspace, &mut ids, &mut log, 3, &StopSignal::default()));
         prop_assert!(log.failures.is_empty(), "{:?}\n{src}", log.failures);
-        prop_assert!(report.aborted.is_none());
+        prop_assert!(report.stopped.is_none());
 
         let mut invited: BTreeMap<&Email, usize> = BTreeMap::new();
         for op in &log.writes {

@@ -1,0 +1,212 @@
+//! The lock beside the state file (`<state>.lock`): only one `apply` at a time works on a state.
+//! The lock is an OS file lock (`File::try_lock`), released by the OS if the process dies; the
+//! file records who holds it (host, pid, start time, command, a random lock id) so that a
+//! second `apply` can say so. A lock that a dead run left held (an inherited descriptor, a
+//! network file system) is removed with `force-unlock LOCK_ID`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Who holds a lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct LockInfo {
+    pub(crate) id: String,
+    pub(crate) host: String,
+    pub(crate) pid: u32,
+    /// RFC 3339.
+    pub(crate) started: String,
+    pub(crate) command: String,
+}
+
+impl LockInfo {
+    pub(crate) fn describe(&self) -> String {
+        format!(
+            "`{}` on {} (pid {}) since {}, lock id {}",
+            self.command, self.host, self.pid, self.started, self.id
+        )
+    }
+}
+
+/// A held lock; dropping it removes the lock file and releases the lock.
+#[derive(Debug)]
+pub(crate) struct StateLock {
+    file: File,
+    path: PathBuf,
+    pub(crate) info: LockInfo,
+    /// What a previous run that died left in the lock file, if anything.
+    pub(crate) taken_over: Option<LockInfo>,
+}
+
+pub(crate) fn lock_path(state: &Path) -> PathBuf {
+    let mut name = state.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    state.with_file_name(name)
+}
+
+fn open(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+fn read_info(file: &mut File) -> Option<LockInfo> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.read_to_string(&mut text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Whether `file` is still the file at `path` (a run that finished may have removed it
+/// between our open and our lock).
+fn still_there(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .unwrap_or_else(|| "unknown host".to_owned())
+}
+
+impl StateLock {
+    /// Takes the lock of `state`, or says who holds it.
+    pub(crate) fn acquire(state: &Path, command: &str) -> Result<StateLock, String> {
+        let path = lock_path(state);
+        let shown = path.display();
+        for _ in 0..5 {
+            let mut file = open(&path).map_err(|e| format!("cannot open the lock {shown}: {e}"))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let holder = read_info(&mut file)
+                        .map_or_else(|| "another process".to_owned(), |info| info.describe());
+                    return Err(format!(
+                        "the state is locked by {holder}; wait for that run to end, or if it died, run `clickup-members force-unlock LOCK_ID` (lock file {shown})"
+                    ));
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(format!("cannot lock {shown}: {e}"));
+                }
+            }
+            if !still_there(&file, &path) {
+                continue;
+            }
+            let taken_over = read_info(&mut file);
+            let info = LockInfo {
+                id: uuid::Uuid::new_v4().to_string(),
+                host: host_name(),
+                pid: std::process::id(),
+                started: crate::clock::now_rfc3339(),
+                command: command.to_owned(),
+            };
+            let mut bytes = serde_json::to_vec_pretty(&info).map_err(|e| e.to_string())?;
+            bytes.push(b'\n');
+            let written = file
+                .set_len(0)
+                .and_then(|()| file.seek(SeekFrom::Start(0)))
+                .and_then(|_| file.write_all(&bytes))
+                .and_then(|()| file.sync_all());
+            written.map_err(|e| format!("cannot write the lock {shown}: {e}"))?;
+            return Ok(StateLock {
+                file,
+                path,
+                info,
+                taken_over,
+            });
+        }
+        Err(format!(
+            "cannot take the lock {shown}: it keeps being replaced by other runs"
+        ))
+    }
+}
+
+impl Drop for StateLock {
+    fn drop(&mut self) {
+        if still_there(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        let _ = self.file.unlock();
+    }
+}
+
+/// Removes the lock of `state` if its id is `id`, whoever holds it; returns the holder.
+pub(crate) fn force_unlock(state: &Path, id: &str) -> Result<LockInfo, String> {
+    let path = lock_path(state);
+    let shown = path.display();
+    let mut file = match File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("there is no lock: {shown} does not exist"));
+        }
+        Err(e) => return Err(format!("cannot read the lock {shown}: {e}")),
+    };
+    let info = read_info(&mut file).ok_or_else(|| {
+        format!("{shown} does not say who holds it; remove it by hand if no apply is running")
+    })?;
+    if info.id != id {
+        return Err(format!(
+            "the lock is {}, not {id}; nothing was removed",
+            info.describe()
+        ));
+    }
+    std::fs::remove_file(&path).map_err(|e| format!("cannot remove {shown}: {e}"))?;
+    Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_names_the_holder_and_the_lock_goes_away_after_use() {
+        let dir = tempfile::tempdir().expect("dir");
+        let state = dir.path().join("members.state.json");
+        let first = StateLock::acquire(&state, "apply").expect("first");
+        let err = StateLock::acquire(&state, "apply").expect_err("second");
+        assert!(err.contains(&first.info.id), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
+        drop(first);
+        assert!(!lock_path(&state).exists());
+        let again = StateLock::acquire(&state, "apply").expect("free again");
+        assert!(again.taken_over.is_none());
+    }
+
+    #[test]
+    fn force_unlock_checks_the_id() {
+        let dir = tempfile::tempdir().expect("dir");
+        let state = dir.path().join("s.json");
+        let lock = StateLock::acquire(&state, "apply").expect("lock");
+        let id = lock.info.id.clone();
+        std::mem::forget(lock);
+        assert!(force_unlock(&state, "wrong").is_err());
+        assert_eq!(force_unlock(&state, &id).map(|i| i.id), Ok(id));
+        assert!(!lock_path(&state).exists());
+    }
+}
