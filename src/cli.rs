@@ -117,6 +117,20 @@ enum Command {
     /// guest; Enterprise plan only).
     Snapshot(SnapshotArgs),
 
+    /// Write a members file that matches the live Workspace today (to adopt an existing one).
+    ///
+    /// Everyone is listed with their role, guests with their switches, groups with their
+    /// members, and `mode: authoritative`: the first plan shows no changes. Review the file,
+    /// commit it, and from then on change the Workspace through it.
+    Import(ImportArgs),
+
+    /// Rewrite the file in canonical form, keeping its comments.
+    ///
+    /// Members and guests sorted by email, groups by name, emails lower-case, ids quoted,
+    /// two-space indentation. A file that cannot be rewritten without losing a comment or
+    /// changing its meaning is reported and left as it is.
+    Fmt(FmtArgs),
+
     /// Print a saved plan as `plan` printed it, or without PLAN the state file's summary.
     Show(ShowArgs),
 
@@ -128,6 +142,57 @@ enum Command {
 
     /// Print the JSON Schema of the file (for editors: yaml-language-server).
     Schema,
+
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff), e.g. `clickup-members man > clickup-members.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The Workspace (team) id.
+    #[arg(long, value_name = "ID")]
+    workspace: String,
+
+    /// Write the file here instead of printing it.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    force: bool,
+
+    /// Also read and list what is shared with each guest (one request per guest).
+    #[arg(long)]
+    with_guest_shares: bool,
+
+    /// The JSON Schema named on the file's first line, for editors.
+    #[arg(
+        long,
+        value_name = "PATH_OR_URL",
+        default_value = "members.schema.json"
+    )]
+    schema: String,
+}
+
+#[derive(Debug, Args)]
+struct FmtArgs {
+    /// Change nothing; exit 1 if the file is not in canonical form.
+    #[arg(long)]
+    check: bool,
+
+    /// Print what would change, as a unified diff.
+    #[arg(long)]
+    diff: bool,
+}
+
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -252,7 +317,20 @@ pub(crate) enum Invocation {
     ForceUnlock {
         lock_id: String,
     },
+    Import {
+        workspace: String,
+        out: Option<PathBuf>,
+        force: bool,
+        with_guest_shares: bool,
+        schema: String,
+    },
+    Fmt {
+        check: bool,
+        diff: bool,
+    },
     Schema,
+    Completions(clap_complete::Shell),
+    Man,
 }
 
 impl Cli {
@@ -305,6 +383,19 @@ impl Cli {
                 format: s.format,
             },
             Command::ForceUnlock(f) => Invocation::ForceUnlock { lock_id: f.lock_id },
+            Command::Import(i) => Invocation::Import {
+                workspace: i.workspace,
+                out: i.out,
+                force: i.force,
+                with_guest_shares: i.with_guest_shares,
+                schema: i.schema,
+            },
+            Command::Fmt(f) => Invocation::Fmt {
+                check: f.check,
+                diff: f.diff,
+            },
+            Command::Completions(c) => Invocation::Completions(c.shell),
+            Command::Man => Invocation::Man,
             Command::Snapshot(s) => {
                 if common.snapshot.is_some() {
                     return Err(

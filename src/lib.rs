@@ -15,6 +15,7 @@ mod clock;
 mod commands;
 mod config;
 mod diag;
+mod format;
 mod fsutil;
 mod http;
 mod live;

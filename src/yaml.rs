@@ -21,6 +21,8 @@ pub(crate) const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 pub(crate) struct Node {
     pub(crate) loc: Loc,
     pub(crate) value: Value,
+    /// The value was written once elsewhere (`&anchor`) and repeated here (`*alias`).
+    pub(crate) alias: bool,
 }
 
 /// The YAML data model after the core schema has resolved plain scalars.
@@ -81,10 +83,22 @@ pub(crate) fn parse(src: &str) -> Result<Node, SyntaxError> {
     }
 }
 
+/// A string as a YAML scalar that reads back as the same string: plain when that is safe,
+/// double-quoted otherwise (numbers, booleans, `#`, `: `, leading spaces…), never multi-line.
+pub(crate) fn scalar(text: &str) -> String {
+    match serde_saphyr::to_string(&text) {
+        Ok(out) if !out.trim_end_matches('\n').contains('\n') => {
+            out.trim_end_matches('\n').to_owned()
+        }
+        _ => serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned()),
+    }
+}
+
 fn node(spanned: Spanned<Value>) -> Node {
     Node {
         loc: loc(&spanned.referenced),
         value: spanned.value,
+        alias: spanned.referenced != spanned.defined,
     }
 }
 
@@ -246,6 +260,35 @@ mod tests {
         };
         assert_eq!(at(&member[1].0), (4, 5));
         assert_eq!(member[1].1.value, Value::Str("admin".into()));
+    }
+
+    #[test]
+    fn scalars_read_back_as_the_same_text() {
+        for text in [
+            "ada@acme.example",
+            "Project Lead",
+            "9006054115",
+            "yes",
+            "null",
+            "",
+            " x",
+            "a: b",
+            "a #b",
+            "#x",
+            "line\nbreak",
+            "~",
+            "@eng",
+            "It's \"quoted\"",
+        ] {
+            let yaml = format!("k: {}\n", scalar(text));
+            let root = parse(&yaml).expect("parses");
+            let Value::Map(entries) = root.value else {
+                panic!("mapping")
+            };
+            assert_eq!(entries[0].1.value, Value::Str(text.to_owned()), "{yaml}");
+        }
+        assert_eq!(scalar("ada@acme.example"), "ada@acme.example");
+        assert_eq!(scalar("9006054115"), "\"9006054115\"");
     }
 
     #[test]

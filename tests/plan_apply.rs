@@ -238,7 +238,7 @@ fn a_saved_plan_is_refused_when_the_workspace_changed() {
 fn apply_without_a_terminal_and_without_auto_approve_refuses_and_changes_nothing() {
     let acme = Acme::new();
     acme.edit_members(
-        "    role: Project Lead       # a custom role, matched by name\n",
+        "    role: Project Lead  # a custom role, matched by name\n",
         "    role: Project Lead\n",
     );
     let before = std::fs::read(acme.snapshot()).expect("read");
@@ -305,7 +305,7 @@ fn the_owner_guard_refuses_with_the_person_and_the_rule() {
     );
     assert_eq!(code, Some(1));
     assert!(
-        err.starts_with("members.yaml:18:11: refused: olivia@acme.example is the Workspace owner, whom clickup-members never changes nor removes, but the plan would change their role from owner to admin (line 18 asks for it)"),
+        err.starts_with("members.yaml:39:11: refused: olivia@acme.example is the Workspace owner, whom clickup-members never changes nor removes, but the plan would change their role from owner to admin (line 39 asks for it)"),
         "{err}"
     );
 }
@@ -319,7 +319,7 @@ fn the_self_guard_refuses_with_the_person_and_the_rule() {
     assert_eq!(code, Some(1));
     assert!(
         err.starts_with(
-            "members.yaml:20:11: refused: ops-bot@acme.example is the token's own user"
+            "members.yaml:42:11: refused: ops-bot@acme.example is the token's own user"
         ),
         "{err}"
     );
@@ -333,7 +333,7 @@ fn the_protected_guard_refuses_with_the_person_and_the_rule() {
     );
     assert_eq!(code, Some(1));
     assert!(
-        err.starts_with("members.yaml:24:11: refused: bruno@acme.example is protected (policy.protected, line 14)"),
+        err.starts_with("members.yaml:20:11: refused: bruno@acme.example is protected (policy.protected, line 14)"),
         "{err}"
     );
 }
@@ -349,7 +349,7 @@ fn role_owner_for_someone_else_is_refused_at_its_line() {
     let output = acme.run(&["plan"]).output().expect("run");
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).starts_with("members.yaml:20:11: ada@acme.example has role: owner, but the Workspace owner is olivia@acme.example; ownership cannot be given, taken or transferred through ClickUp's API"),
+        stderr(&output).starts_with("members.yaml:18:11: ada@acme.example has role: owner, but the Workspace owner is olivia@acme.example; ownership cannot be given, taken or transferred through ClickUp's API"),
         "{}",
         stderr(&output)
     );
@@ -405,4 +405,61 @@ fn the_plan_can_be_saved_and_prints_the_same_json() {
     assert_eq!(output.status.code(), Some(0));
     let saved = std::fs::read_to_string(acme.path("saved.json")).expect("saved");
     assert_eq!(saved, stdout(&output));
+}
+
+#[test]
+fn changes_made_in_clickup_since_the_last_apply_are_marked_as_drift() {
+    let acme = Acme::new();
+    acme.run(&["apply", "--auto-approve", "--allow-replace"])
+        .assert()
+        .code(0);
+    // Behind the tool's back: max is demoted in ClickUp; and the file gains a newcomer.
+    let mut snapshot: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(acme.snapshot()).expect("read")).expect("json");
+    for member in snapshot["team"]["members"].as_array_mut().expect("members") {
+        if member["user"]["email"] == "max@acme.example" {
+            member["user"]["role"] = serde_json::json!(3);
+        }
+    }
+    std::fs::write(acme.snapshot(), snapshot.to_string()).expect("write");
+    acme.edit_members(
+        "  - email: nina@acme.example  # new hire, starts Monday\n",
+        "  - email: nina@acme.example  # new hire, starts Monday\n  - email: late@acme.example\n",
+    );
+
+    let output = acme.run(&["plan"]).output().expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("  ~ update member max@acme.example (4269250)\n      # (changed in ClickUp since the last apply)\n      role: \"member\" -> \"admin\"\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  + invite member late@acme.example\n      role: \"member\"\n"),
+        "{text}"
+    );
+
+    let output = acme
+        .run(&["plan", "--format", "json"])
+        .output()
+        .expect("run");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let drift: Vec<&str> = json["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["drift"] == true)
+        .map(|c| c["email"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(drift, vec!["max@acme.example"]);
+
+    let output = acme
+        .run(&["plan", "--format", "markdown"])
+        .output()
+        .expect("run");
+    assert!(
+        stdout(&output).contains("**Changed in ClickUp since the last apply (1):** these changes undo edits made outside members.yaml.\n\n- update member `max@acme.example`\n"),
+        "{}",
+        stdout(&output)
+    );
 }

@@ -2,6 +2,8 @@
 //! here: how a file, a state and a Workspace are opened, and how problems are reported.
 
 pub(crate) mod apply;
+mod fmt;
+mod import;
 mod plan;
 mod prepare;
 mod show;
@@ -73,42 +75,70 @@ pub fn run(cli: Cli) -> Exit {
         Err(message) => return report(Stop::Error(message)),
     };
     init_tracing(&common);
-    let result = match invocation {
-        Invocation::Validate => validate(&common),
-        Invocation::Schema => schema(),
-        Invocation::Show { plan, format } => show::run(&common, plan.as_deref(), format),
-        Invocation::ForceUnlock { lock_id } => force_unlock(&common, &lock_id),
-        Invocation::Plan { .. } | Invocation::Apply { .. } | Invocation::Snapshot { .. } => {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => runtime,
-                Err(e) => return report(Stop::Error(format!("cannot start: {e}"))),
-            };
-            runtime.block_on(async {
-                match invocation {
-                    Invocation::Plan {
-                        out,
-                        format,
-                        detailed_exitcode,
-                        refresh,
-                    } => plan::run(&common, out, format, detailed_exitcode, refresh).await,
-                    Invocation::Apply(options) => apply::run(&common, options).await,
-                    Invocation::Snapshot {
-                        workspace,
-                        out,
-                        with_guest_shares,
-                    } => snapshot::run(&common, &workspace, &out, with_guest_shares).await,
-                    Invocation::Validate
-                    | Invocation::Schema
-                    | Invocation::Show { .. }
-                    | Invocation::ForceUnlock { .. } => Ok(Exit::Success),
-                }
-            })
-        }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return report(Stop::Error(format!("cannot start: {e}"))),
     };
+    let result = runtime.block_on(dispatch(&common, invocation));
     result.unwrap_or_else(report)
+}
+
+async fn dispatch(common: &Common, invocation: Invocation) -> Result<Exit, Stop> {
+    match invocation {
+        Invocation::Validate => validate(common),
+        Invocation::Schema => schema(),
+        Invocation::Show { plan, format } => show::run(common, plan.as_deref(), format),
+        Invocation::ForceUnlock { lock_id } => force_unlock(common, &lock_id),
+        Invocation::Fmt { check, diff } => fmt::run(common, check, diff),
+        Invocation::Completions(shell) => completions(shell),
+        Invocation::Man => man(),
+        Invocation::Plan {
+            out,
+            format,
+            detailed_exitcode,
+            refresh,
+        } => plan::run(common, out, format, detailed_exitcode, refresh).await,
+        Invocation::Apply(options) => apply::run(common, options).await,
+        Invocation::Snapshot {
+            workspace,
+            out,
+            with_guest_shares,
+        } => snapshot::run(common, &workspace, &out, with_guest_shares).await,
+        Invocation::Import {
+            workspace,
+            out,
+            force,
+            with_guest_shares,
+            schema,
+        } => {
+            let options = import::Options {
+                workspace,
+                out,
+                force,
+                with_guest_shares,
+                schema,
+            };
+            import::run(common, &options).await
+        }
+    }
+}
+
+fn completions(shell: clap_complete::Shell) -> Result<Exit, Stop> {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut command, "clickup-members", &mut out);
+    Ok(Exit::Success)
+}
+
+fn man() -> Result<Exit, Stop> {
+    use clap::CommandFactory;
+    let mut out = std::io::stdout().lock();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    Ok(Exit::Success)
 }
 
 fn report(stop: Stop) -> Exit {

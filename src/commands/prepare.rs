@@ -132,7 +132,7 @@ pub(crate) async fn prepare(
     let live = doc.to_live();
     let managed = state.as_ref().map(State::managed).unwrap_or_default();
     let name = display_path(&loaded.path);
-    let plan = match plan::compute(&loaded.file, &live, &managed) {
+    let mut plan = match plan::compute(&loaded.file, &live, &managed) {
         Ok(plan) => plan,
         Err(errors) => {
             let (located, general): (Vec<_>, Vec<_>) =
@@ -157,6 +157,14 @@ pub(crate) async fn prepare(
             return Err(Stop::Reported);
         }
     };
+    // What the same file would change in the Workspace as the last apply left it: the rest
+    // was changed in ClickUp since.
+    if refresh
+        && let Some(recorded) = state.as_ref().and_then(|s| s.snapshot.as_ref())
+        && let Ok(baseline) = plan::compute(&loaded.file, &recorded.to_live(), &managed)
+    {
+        plan::mark_drift(&mut plan, &baseline);
+    }
     let violations = guards::check(&plan, &loaded.file, &live);
     if !violations.is_empty() {
         let (located, general): (Vec<_>, Vec<_>) =

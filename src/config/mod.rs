@@ -310,6 +310,33 @@ pub(crate) struct Group {
 }
 
 impl MembersFile {
+    /// What the file says, free of order and layout: lists sorted, comments and formatting
+    /// gone. Two files with the same meaning plan the same, and `fmt` must keep it.
+    pub(crate) fn meaning(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        let sort_by = |list: Option<&mut Vec<serde_json::Value>>, key: &str| {
+            if let Some(list) = list {
+                list.sort_by_cached_key(|v| {
+                    v.get(key)
+                        .unwrap_or(v)
+                        .as_str()
+                        .map(str::to_lowercase)
+                        .unwrap_or_default()
+                });
+            }
+        };
+        sort_by(value["members"].as_array_mut(), "email");
+        sort_by(value["guests"].as_array_mut(), "email");
+        sort_by(value["groups"].as_array_mut(), "name");
+        sort_by(value["policy"]["protected"].as_array_mut(), "");
+        if let Some(groups) = value["groups"].as_array_mut() {
+            for group in groups {
+                sort_by(group["members"].as_array_mut(), "");
+            }
+        }
+        value
+    }
+
     /// Everyone the file lists, members first, with their line.
     pub(crate) fn people(&self) -> impl Iterator<Item = &At<Email>> {
         self.members

@@ -137,6 +137,7 @@ pub(crate) fn compute(
         census: census(live),
         live_fingerprint: live_fingerprint(live),
         config_digest: config_digest(file),
+        drift: BTreeSet::new(),
     })
 }
 
@@ -145,9 +146,9 @@ pub(crate) fn live_fingerprint(live: &Live) -> String {
     digest(&serde_json::to_vec(live).unwrap_or_default())
 }
 
-/// `sha256:<hex>` of the file's meaning: comments and layout do not count.
+/// `sha256:<hex>` of the file's meaning: comments, layout and order do not count.
 pub(crate) fn config_digest(file: &MembersFile) -> String {
-    digest(&serde_json::to_vec(file).unwrap_or_default())
+    digest(&serde_json::to_vec(&file.meaning()).unwrap_or_default())
 }
 
 fn digest(bytes: &[u8]) -> String {

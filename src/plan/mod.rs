@@ -6,7 +6,7 @@
 mod compute;
 pub(crate) mod guards;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::config::Mode;
@@ -40,6 +40,41 @@ pub(crate) struct Plan {
     pub(crate) census: Census,
     pub(crate) live_fingerprint: String,
     pub(crate) config_digest: String,
+    /// Indexes of the changes due to the Workspace having been changed outside the tool since
+    /// the last apply (see [`mark_drift`]).
+    pub(crate) drift: BTreeSet<usize>,
+}
+
+/// Marks the changes of `plan` that come from the live Workspace having changed since the last
+/// apply rather than from the file: those that the same file, planned against the Workspace
+/// as the last apply left it (`baseline`), would not have made, or would have made otherwise.
+pub(crate) fn mark_drift(plan: &mut Plan, baseline: &Plan) {
+    // A display name edited in ClickUp is not a reason to call a role change drift.
+    let essence = |change: &Change| {
+        let mut change = change.clone();
+        if let Change::UpdateMember(update) = &mut change {
+            update.username = None;
+        }
+        change
+    };
+    let mut expected: BTreeMap<(u8, &str), Vec<Change>> = BTreeMap::new();
+    for change in &baseline.changes {
+        expected
+            .entry((change.rank(), change.subject()))
+            .or_default()
+            .push(essence(change));
+    }
+    plan.drift = plan
+        .changes
+        .iter()
+        .enumerate()
+        .filter(|(_, change)| {
+            expected
+                .get(&(change.rank(), change.subject()))
+                .is_none_or(|same| !same.contains(&essence(change)))
+        })
+        .map(|(i, _)| i)
+        .collect();
 }
 
 /// Head counts of the live Workspace, for the plan's opening line.

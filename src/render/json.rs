@@ -93,6 +93,10 @@ pub(crate) struct JsonChange {
     pub(crate) pending: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) reason: Option<String>,
+    /// True when the change is due to the Workspace having been changed outside the tool
+    /// since the last apply, not to the file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) drift: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,6 +142,7 @@ impl JsonChange {
             attributes: None,
             pending: None,
             reason: None,
+            drift: false,
         }
     }
 
@@ -172,7 +177,15 @@ fn role_value(role: &CurrentRole) -> Value {
 
 /// The JSON plan of a [`Plan`].
 pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -> JsonPlan {
-    let changes = plan.changes.iter().map(|c| change(c, ctx)).collect();
+    let changes = plan
+        .changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| JsonChange {
+            drift: plan.drift.contains(&i),
+            ..change(c, ctx)
+        })
+        .collect();
     JsonPlan {
         format_version: FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),

@@ -57,6 +57,24 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> i
         doc.push('\n');
     }
 
+    let drift: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.drift)
+        .map(|c| format!("- {} {} `{}`\n", c.action, c.kind, escape(c.subject())))
+        .collect();
+    if !drift.is_empty() {
+        doc.push_str(&format!(
+            "**Changed in ClickUp since the last apply ({}):** these changes undo edits made outside {}.\n\n",
+            drift.len(),
+            ctx.file_name
+        ));
+        for line in &drift {
+            doc.push_str(line);
+        }
+        doc.push('\n');
+    }
+
     let mut details = Vec::new();
     text::text(&mut anstream::StripStream::new(&mut details), plan, ctx)?;
     let details = String::from_utf8_lossy(&details).replace("```", "'''");

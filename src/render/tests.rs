@@ -18,6 +18,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         census: Census::default(),
         live_fingerprint: String::new(),
         config_digest: String::new(),
+        drift: Default::default(),
     }
 }
 

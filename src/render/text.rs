@@ -18,6 +18,7 @@ const ADD: Style = AnsiColor::Green.on_default();
 const CHANGE: Style = AnsiColor::Yellow.on_default();
 const REMOVE: Style = AnsiColor::Red.on_default();
 const REPLACE: Style = AnsiColor::Magenta.on_default();
+const DRIFT: Style = AnsiColor::Cyan.on_default();
 
 pub(crate) fn text(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> io::Result<()> {
     header(out, plan)?;
@@ -136,6 +137,12 @@ fn write_change(out: &mut dyn Write, change: &JsonChange) -> io::Result<()> {
     )?;
     if let Some(reason) = &change.reason {
         writeln!(out, "      {DIM}# {reason}{DIM:#}")?;
+    }
+    if change.drift {
+        writeln!(
+            out,
+            "      {DRIFT}# (changed in ClickUp since the last apply){DRIFT:#}"
+        )?;
     }
     if replace {
         // What changes first; the new seat's role is already in it.

@@ -669,9 +669,16 @@ fn the_config_digest_ignores_comments_but_not_content() {
     let a = file("members: []\n");
     let b = file("# a comment\nmembers: [] # another\n");
     let c = file("members:\n  - email: a@acme.example\n");
+    let d = file("members:\n  - email: b@acme.example\n  - email: a@acme.example\n");
+    let e = file("members:\n  - email: A@acme.example\n  - email: b@acme.example\n");
     use crate::plan::compute::config_digest;
     assert_eq!(config_digest(&a), config_digest(&b));
     assert_ne!(config_digest(&a), config_digest(&c));
+    assert_eq!(
+        config_digest(&d),
+        config_digest(&e),
+        "order and case do not count"
+    );
 }
 
 // ---- guards ------------------------------------------------------------------------------

@@ -1,0 +1,108 @@
+//! `import`: write a members file from the live Workspace (or a snapshot).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::cli::Common;
+use crate::clock;
+use crate::commands::prepare::open_backend;
+use crate::commands::{Exit, Stop, display_path};
+use crate::format::{self, Header};
+use crate::fsutil;
+use crate::model::{BaseRole, Email};
+use crate::stop::StopSignal;
+use crate::workspace::{ReadNeeds, Workspace};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) workspace: String,
+    pub(crate) out: Option<PathBuf>,
+    pub(crate) force: bool,
+    pub(crate) with_guest_shares: bool,
+    pub(crate) schema: String,
+}
+
+pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop> {
+    let id = &options.workspace;
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Stop::Error(format!(
+            "--workspace must be the Workspace's numeric id, not \"{id}\""
+        )));
+    }
+    if let Some(out) = &options.out
+        && out.exists()
+        && !options.force
+    {
+        return Err(Stop::Error(format!(
+            "{} exists; import does not overwrite it without --force",
+            display_path(out)
+        )));
+    }
+    let backend = open_backend(common, id, &StopSignal::default())?;
+    let mut needs = ReadNeeds {
+        custom_roles: true,
+        groups: true,
+        ..ReadNeeds::default()
+    };
+    let read_error = |e| {
+        Stop::Error(format!(
+            "cannot read Workspace {id} from {}: {e}",
+            backend.describe()
+        ))
+    };
+    if options.with_guest_shares {
+        let first = backend
+            .read(&ReadNeeds::default())
+            .await
+            .map_err(read_error)?;
+        needs.guest_shares = first
+            .team
+            .members
+            .iter()
+            .filter(|m| m.user.role == BaseRole::Guest.code())
+            .map(|m| Email::from_live(&m.user.email))
+            .collect();
+    }
+    let doc = backend.read(&needs).await.map_err(read_error)?;
+    if doc.team.id != *id {
+        return Err(Stop::Error(format!(
+            "{} holds Workspace {}, not {id}",
+            backend.describe(),
+            doc.team.id
+        )));
+    }
+    let live = doc.to_live();
+    let header = Header {
+        schema: options.schema.clone(),
+        date: clock::now_rfc3339().chars().take(10).collect(),
+    };
+    let text = format::import(&live, &header);
+    match &options.out {
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+        }
+        Some(path) => {
+            fsutil::write_atomic(path, text.as_bytes())
+                .map_err(|e| Stop::Error(format!("cannot write {}: {e}", display_path(path))))?;
+            if !common.quiet {
+                let guests = live
+                    .people
+                    .iter()
+                    .filter(|p| p.role == BaseRole::Guest)
+                    .count();
+                let mut out = anstream::stdout().lock();
+                writeln!(
+                    out,
+                    "Wrote {}: {} members, {guests} guests, {} groups of Workspace \"{}\".\nCheck it with `clickup-members plan -f {}`: it shows no changes.",
+                    display_path(path),
+                    live.people.len() - guests,
+                    live.groups.as_ref().map_or(0, Vec::len),
+                    live.workspace_name,
+                    display_path(path)
+                )?;
+            }
+        }
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,253 @@
+//! `fmt` (golden before/after files, --check, --diff, refusals) and `import` (its first plan
+//! shows no changes).
+
+mod common;
+mod fake;
+
+use common::{Acme, assert_golden, cli, repo, stderr, stdout};
+use fake::Fake;
+
+fn fixtures() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(repo().join("tests/fixtures/fmt"))
+        .expect("fixtures")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Runs `clickup-members fmt <args>` on a copy of `source` named members.yaml.
+fn fmt(source: &str, args: &[&str]) -> (std::process::Output, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("members.yaml");
+    std::fs::write(&path, source).expect("write");
+    let output = cli()
+        .current_dir(dir.path())
+        .arg("fmt")
+        .args(args)
+        .output()
+        .expect("run");
+    let after = std::fs::read_to_string(&path).expect("read");
+    (output, after)
+}
+
+#[test]
+fn fmt_rewrites_each_fixture_into_its_golden_form_keeping_comments() {
+    for path in fixtures() {
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let source = std::fs::read_to_string(&path).expect("read");
+        if source.contains("# expect:") {
+            continue;
+        }
+        let (output, formatted) = fmt(&source, &[]);
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
+        assert_eq!(stdout(&output), "Formatted members.yaml.\n");
+        assert_golden(&format!("fmt/{name}"), &formatted);
+
+        // Every comment of the original is still there.
+        for line in source.lines() {
+            if let Some((_, comment)) = line.split_once("# ") {
+                assert!(
+                    formatted.contains(comment.trim()),
+                    "{name}: lost {comment:?}"
+                );
+            }
+        }
+        // Formatting a formatted file changes nothing.
+        let (output, again) = fmt(&formatted, &[]);
+        assert_eq!(stdout(&output), "members.yaml is already formatted.\n");
+        assert_eq!(again, formatted, "{name}: fmt is not idempotent");
+    }
+}
+
+#[test]
+fn fmt_check_fails_on_an_unsorted_file_and_passes_on_its_formatted_version() {
+    let source =
+        std::fs::read_to_string(repo().join("tests/fixtures/fmt/commented.yaml")).expect("read");
+    let (output, after) = fmt(&source, &["--check"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(after, source, "--check changed the file");
+    assert!(
+        stderr(&output).contains(
+            "members.yaml is not in canonical form; run `clickup-members fmt -f members.yaml`"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    let (_, formatted) = fmt(&source, &[]);
+    let (output, _) = fmt(&formatted, &["--check"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn fmt_diff_shows_a_unified_diff_and_changes_nothing() {
+    let source =
+        "version: 1\nworkspace: {id: \"1\"}\nmembers:\n  - email: b@x.io\n  - email: a@x.io\n";
+    let (output, after) = fmt(source, &["--diff"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(after, source);
+    let diff = stdout(&output);
+    assert!(
+        diff.starts_with("--- members.yaml\n+++ members.yaml (formatted)\n@@"),
+        "{diff}"
+    );
+    assert!(diff.contains("\n-  - email: b@x.io\n"), "{diff}");
+    assert!(diff.contains("\n+  - email: b@x.io\n"), "{diff}");
+}
+
+#[test]
+fn a_file_fmt_cannot_rewrite_is_reported_and_left_alone() {
+    let source =
+        std::fs::read_to_string(repo().join("tests/fixtures/fmt/refused.yaml")).expect("read");
+    let want = source
+        .lines()
+        .find_map(|l| l.strip_prefix("# expect: "))
+        .expect("expectation");
+    let (output, after) = fmt(&source, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(after, source, "the file was changed");
+    assert!(
+        stderr(&output).starts_with(&format!("members.yaml:{want}\n")),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).ends_with("Error: members.yaml was not changed\n"));
+}
+
+#[test]
+fn the_shipped_example_is_in_canonical_form() {
+    let output = cli()
+        .current_dir(repo())
+        .args(["fmt", "--check", "-f", "examples/acme/members.yaml"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn import_from_a_snapshot_then_plan_shows_no_changes() {
+    let acme = Acme::new();
+    let output = acme
+        .run(&[
+            "import",
+            "--workspace",
+            "9006054115",
+            "--out",
+            "imported.yaml",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with(
+        "Wrote imported.yaml: 26 members, 3 guests, 2 groups of Workspace \"Acme Workspace\"."
+    ));
+    let text = std::fs::read_to_string(acme.path("imported.yaml")).expect("read");
+    assert!(text.starts_with("# yaml-language-server: $schema=members.schema.json\n"));
+    assert!(text.contains("\npolicy:\n  mode: authoritative\n"));
+    assert!(text.contains("  - email: olivia@acme.example\n    role: owner\n"));
+    assert!(text.contains("  - email: cora@acme.example\n    role: Project Lead\n"));
+    assert!(text.contains("    custom_role: Client Viewer\n"));
+
+    let output = cli()
+        .current_dir(acme.dir.path())
+        .args([
+            "plan",
+            "--detailed-exitcode",
+            "-f",
+            "imported.yaml",
+            "--snapshot",
+            "workspace.snapshot.json",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).ends_with("No changes. The workspace matches imported.yaml.\n"));
+
+    let output = cli()
+        .current_dir(acme.dir.path())
+        .args(["fmt", "--check", "-f", "imported.yaml"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "an imported file is canonical: {}",
+        stderr(&output)
+    );
+
+    // import does not overwrite without --force.
+    let output = acme
+        .run(&[
+            "import",
+            "--workspace",
+            "9006054115",
+            "--out",
+            "imported.yaml",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output)
+            .contains("imported.yaml exists; import does not overwrite it without --force")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_from_clickup_with_guests_custom_roles_groups_and_shares_plans_no_changes() {
+    const TOKEN: &str = "pk_1_IMPORTIMPORTIMPORT";
+    let snapshot: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/acme/workspace.snapshot.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    let fake = Fake::start(&snapshot, TOKEN).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let api = fake.api_url();
+    let path = dir.path().to_owned();
+    let run = move |args: Vec<&'static str>| {
+        let mut cmd = cli();
+        cmd.current_dir(&path)
+            .env("CLICKUP_TOKEN", TOKEN)
+            .args(args)
+            .args(["--api-url", &api]);
+        cmd.output().expect("run")
+    };
+    let output = tokio::task::spawn_blocking({
+        let run = run.clone();
+        move || {
+            run(vec![
+                "import",
+                "--workspace",
+                "9006054115",
+                "--with-guest-shares",
+                "--out",
+                "members.yaml",
+            ])
+        }
+    })
+    .await
+    .expect("join");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = std::fs::read_to_string(dir.path().join("members.yaml")).expect("read");
+    assert!(
+        text.contains("    access:\n      - list: \"901234567\"\n        permission: read\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\ngroups:\n  - name: Engineering\n    handle: eng\n"),
+        "{text}"
+    );
+
+    fake.clear_log();
+    let output = tokio::task::spawn_blocking(move || run(vec!["plan", "--detailed-exitcode"]))
+        .await
+        .expect("join");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(fake.log().iter().all(|l| !l.is_write()));
+}
