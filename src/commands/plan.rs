@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::cli::{Common, Format};
 use crate::commands::prepare::prepare;
-use crate::commands::{Exit, Stop, display_path};
+use crate::commands::{Exit, Stop, display_path, warning};
 use crate::fsutil;
 use crate::render::{self, json};
 use crate::state::State;
@@ -31,6 +31,22 @@ pub(crate) async fn run(
             Format::Markdown => render::markdown(&mut stdout, &json_plan, ctx)?,
         }
         stdout.flush()?;
+    }
+    // In a GitHub Actions job, the plan also goes to the job's summary page.
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let mut text = Vec::new();
+        render::markdown(&mut text, &json_plan, ctx)?;
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .and_then(|mut file| file.write_all(&text));
+        if let Err(e) = appended {
+            warning(&format!(
+                "cannot append the plan to GITHUB_STEP_SUMMARY ({}): {e}",
+                std::path::Path::new(&summary).display()
+            ));
+        }
     }
     if let Some(path) = out {
         let mut bytes = Vec::new();
