@@ -43,6 +43,30 @@ impl Email {
         Email(text.trim().to_lowercase())
     }
 
+    /// Like [`Email::from_live`], reusing the string when it is already normalised.
+    pub(crate) fn from_live_owned(text: String) -> Email {
+        let normal = !text.starts_with(char::is_whitespace)
+            && !text.ends_with(char::is_whitespace)
+            && text
+                .chars()
+                .all(|c| c.to_lowercase().eq(std::iter::once(c)));
+        if normal {
+            Email(text)
+        } else {
+            Email::from_live(&text)
+        }
+    }
+
+    /// Whether an address as ClickUp reports it is this one, without allocating.
+    pub(crate) fn is(&self, live: &str) -> bool {
+        let live = live.trim();
+        if live.is_ascii() {
+            live.eq_ignore_ascii_case(&self.0)
+        } else {
+            live.to_lowercase() == self.0
+        }
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         &self.0
     }

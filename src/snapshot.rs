@@ -1,30 +1,57 @@
 //! The snapshot backend: a Workspace kept in a local JSON file (SPEC §4). Reads return the file;
-//! each write is applied the way ClickUp would apply it and the file is rewritten atomically.
-//! Used to try the tool offline, for rehearsals and for tests.
+//! each write is applied the way ClickUp would apply it. The file is rewritten atomically at
+//! most once a second during an apply and when it is flushed at the end, so that a large
+//! Workspace is not rewritten for every change. Used to try the tool offline, for rehearsals and
+//! for tests.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::fsutil;
+use crate::model::Email;
 use crate::wire::SnapshotDoc;
 use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
+
+/// How often, at least, the file is rewritten while writes come in; for a large Workspace, less
+/// often, so that saving never takes more than a tenth of the time.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
 pub(crate) struct SnapshotWorkspace {
     /// `None` keeps the Workspace in memory only.
     path: Option<PathBuf>,
-    doc: Mutex<SnapshotDoc>,
+    state: Mutex<Held>,
+}
+
+#[derive(Debug)]
+struct Held {
+    /// Loaded on the first write (reads parse the file afresh until then).
+    doc: Option<SnapshotDoc>,
+    /// Everyone's email, to refuse an invitation of someone already there as ClickUp does.
+    emails: HashSet<Email>,
+    /// Writes not in the file yet.
+    dirty: bool,
+    saved: Instant,
+    /// How long the last save took.
+    saving: Duration,
 }
 
 impl SnapshotWorkspace {
-    /// Opens a snapshot file.
+    /// A snapshot file; it is read when the Workspace is.
     pub(crate) fn open(path: &Path) -> Result<SnapshotWorkspace, String> {
-        let bytes = std::fs::read(path)
+        std::fs::metadata(path)
             .map_err(|e| format!("cannot read the snapshot {}: {e}", path.display()))?;
-        let doc = SnapshotDoc::from_json(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(SnapshotWorkspace {
             path: Some(path.to_owned()),
-            doc: Mutex::new(doc),
+            state: Mutex::new(Held {
+                doc: None,
+                emails: HashSet::new(),
+                dirty: false,
+                saved: Instant::now(),
+                saving: Duration::ZERO,
+            }),
         })
     }
 
@@ -33,20 +60,60 @@ impl SnapshotWorkspace {
     pub(crate) fn in_memory(doc: SnapshotDoc) -> SnapshotWorkspace {
         SnapshotWorkspace {
             path: None,
-            doc: Mutex::new(doc),
+            state: Mutex::new(Held {
+                emails: emails(&doc),
+                doc: Some(doc),
+                dirty: false,
+                saved: Instant::now(),
+                saving: Duration::ZERO,
+            }),
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn doc(&self) -> SnapshotDoc {
-        self.lock().clone()
+        self.lock()
+            .doc
+            .clone()
+            .unwrap_or_else(|| panic!("no document"))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, SnapshotDoc> {
-        // A panic elsewhere cannot leave the document half-edited: edits are checked first.
-        self.doc
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, Held> {
+        // Edits are checked before they change anything, so a panic cannot leave one half-done.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    fn load(&self) -> Result<SnapshotDoc, WsError> {
+        let Some(path) = &self.path else {
+            return Err(WsError::local("the in-memory snapshot has no document"));
+        };
+        let bytes = std::fs::read(path).map_err(|e| {
+            WsError::local(format!("cannot read the snapshot {}: {e}", path.display()))
+        })?;
+        SnapshotDoc::from_json(&bytes)
+            .map_err(|e| WsError::local(format!("{}: {e}", path.display())))
+    }
+
+    fn save(&self, held: &mut Held) -> Result<(), WsError> {
+        let started = Instant::now();
+        if let (Some(path), Some(doc)) = (&self.path, &held.doc) {
+            fsutil::write_atomic(path, &doc.to_json()).map_err(|e| {
+                WsError::local(format!("cannot write the snapshot {}: {e}", path.display()))
+            })?;
+        }
+        held.dirty = false;
+        held.saved = Instant::now();
+        held.saving = started.elapsed();
+        Ok(())
+    }
+}
+
+fn emails(doc: &SnapshotDoc) -> HashSet<Email> {
+    doc.team
+        .members
+        .iter()
+        .map(|m| Email::from_live(&m.user.email))
+        .collect()
 }
 
 impl Workspace for SnapshotWorkspace {
@@ -58,12 +125,41 @@ impl Workspace for SnapshotWorkspace {
     }
 
     async fn read(&self, _needs: &ReadNeeds) -> Result<SnapshotDoc, WsError> {
-        Ok(self.doc())
+        let held = self.lock();
+        match &held.doc {
+            Some(doc) => Ok(doc.clone()),
+            None => {
+                drop(held);
+                self.load()
+            }
+        }
     }
 
     async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {
-        let mut doc = self.lock();
+        let mut held = self.lock();
+        if held.doc.is_none() {
+            let doc = self.load()?;
+            held.emails = emails(&doc);
+            held.doc = Some(doc);
+        }
+        let Held { doc, emails, .. } = &mut *held;
+        let Some(doc) = doc.as_mut() else {
+            return Err(WsError::local("the snapshot could not be loaded"));
+        };
+        if let WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } = op
+            && emails.contains(email)
+        {
+            return Err(WsError::local(format!(
+                "{email} is already in the Workspace"
+            )));
+        }
         doc.check(op).map_err(|e| WsError::local(e.0))?;
+        let leaving = match op {
+            WriteOp::RemoveMember { user_id } | WriteOp::RemoveGuest { user_id } => {
+                doc.email_of(*user_id).map(Email::from_live)
+            }
+            _ => None,
+        };
         let outcome = match op {
             WriteOp::InviteMember { .. } | WriteOp::InviteGuest { .. } => WriteOutcome::Invited {
                 user_id: doc.next_user_id(),
@@ -73,19 +169,69 @@ impl Workspace for SnapshotWorkspace {
             },
             _ => WriteOutcome::Done,
         };
-        let mut edited = doc.clone();
-        edited
-            .apply(op, &outcome, crate::clock::now_ms())
+        doc.apply(op, &outcome, crate::clock::now_ms())
             .map_err(|e| WsError::local(e.0))?;
-        if let Some(path) = &self.path {
-            fsutil::write_atomic(path, &edited.to_json()).map_err(|e| {
-                WsError::local(format!("cannot write the snapshot {}: {e}", path.display()))
-            })?;
+        match op {
+            WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } => {
+                emails.insert(email.clone());
+            }
+            _ => {
+                if let Some(email) = &leaving {
+                    emails.remove(email);
+                }
+            }
         }
-        *doc = edited;
+        held.dirty = true;
+        if held.saved.elapsed() >= SAVE_EVERY.max(held.saving * 10) {
+            self.save(&mut held)?;
+        }
         Ok(Written {
             outcome,
             status: None,
         })
+    }
+
+    async fn flush(&self) -> Result<(), WsError> {
+        let mut held = self.lock();
+        if held.dirty {
+            self.save(&mut held)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Email;
+
+    fn doc() -> SnapshotDoc {
+        SnapshotDoc::from_json(
+            br#"{"team": {"id": "1", "name": "W", "members": [
+                {"user": {"id": 7, "email": "Ada@X.io", "role": 1, "date_joined": "1"}}]},
+                "me": {"id": 7, "email": "ada@x.io"}}"#,
+        )
+        .expect("doc")
+    }
+
+    #[tokio::test]
+    async fn inviting_someone_already_there_is_refused_as_clickup_would() {
+        let workspace = SnapshotWorkspace::in_memory(doc());
+        let invite = |email: &str| WriteOp::InviteMember {
+            email: Email::from_live(email),
+            admin: false,
+            custom_role_id: None,
+        };
+        assert!(workspace.write(&invite("ada@x.io")).await.is_err());
+        assert!(workspace.write(&invite("bob@x.io")).await.is_ok());
+        assert!(workspace.write(&invite("bob@x.io")).await.is_err());
+        workspace
+            .write(&WriteOp::RemoveMember { user_id: 8 })
+            .await
+            .expect("remove bob");
+        assert!(
+            workspace.write(&invite("bob@x.io")).await.is_ok(),
+            "bob can come back"
+        );
     }
 }

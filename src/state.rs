@@ -2,6 +2,12 @@
 //! apply. It is JSON, versioned, with a `lineage` made once and a `serial` that grows by one on
 //! every write, and it is written atomically. A state that cannot be read is an error, never an
 //! empty state.
+//!
+//! During an apply, each successful request is appended to a journal beside it
+//! (`<state>.journal`, one JSON line, synced to disk) instead of rewriting the whole file, whose
+//! size grows with the Workspace: a crash loses at most the request in flight, at the cost of a
+//! line per request. Reading the state replays the journal; the apply folds it into the state
+//! file when it starts and when it ends.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -15,6 +21,7 @@ use crate::live::Live;
 use crate::model::{BaseRole, Email, UserId};
 use crate::plan::Managed;
 use crate::wire::SnapshotDoc;
+use crate::workspace::{WriteOp, WriteOutcome};
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
@@ -61,6 +68,52 @@ pub(crate) enum PersonStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ManagedGroup {
     pub(crate) group_id: String,
+}
+
+/// One write in the journal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct JournalEntry {
+    serial: u64,
+    time_ms: u64,
+    op: WriteOp,
+    outcome: WriteOutcome,
+}
+
+/// `members.state.json` → `members.state.json.journal`.
+pub(crate) fn journal_path(state: &Path) -> PathBuf {
+    let mut name = state.file_name().unwrap_or_default().to_os_string();
+    name.push(".journal");
+    state.with_file_name(name)
+}
+
+/// The journal of an apply in progress: appended to and synced after every write.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    file: std::fs::File,
+}
+
+impl Journal {
+    /// Starts the journal of `state` (an empty one: the state file was just saved).
+    pub(crate) fn create(state: &Path) -> std::io::Result<Journal> {
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).write(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        Ok(Journal {
+            file: options.open(journal_path(state))?,
+        })
+    }
+
+    fn append(&mut self, entry: &JournalEntry) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.file.sync_data()
+    }
 }
 
 /// A state file that cannot be used.
@@ -131,22 +184,61 @@ impl State {
         }
     }
 
-    /// Reads the state at `path` for the Workspace `workspace_id`; `None` when there is no
-    /// file yet.
-    pub(crate) fn load(path: &Path, workspace_id: &str) -> Result<Option<State>, StateError> {
-        let state = State::read(path)?;
-        match state {
-            Some(state) if state.workspace_id != workspace_id => Err(StateError::OtherWorkspace {
+    /// Refuses a state recorded for another Workspace.
+    pub(crate) fn ensure_workspace(
+        &self,
+        path: &Path,
+        workspace_id: &str,
+    ) -> Result<(), StateError> {
+        if self.workspace_id == workspace_id {
+            Ok(())
+        } else {
+            Err(StateError::OtherWorkspace {
                 path: path.to_owned(),
-                found: state.workspace_id,
+                found: self.workspace_id.clone(),
                 wanted: workspace_id.to_owned(),
-            }),
-            other => Ok(other),
+            })
         }
     }
 
-    /// Reads the state at `path`, whatever its Workspace; `None` when there is no file yet.
+    /// Reads the state at `path`, whatever its Workspace, with the writes its journal holds;
+    /// `None` when there is no file yet.
     pub(crate) fn read(path: &Path) -> Result<Option<State>, StateError> {
+        let Some(mut state) = State::read_base(path)? else {
+            return Ok(None);
+        };
+        state.replay(path)?;
+        Ok(Some(state))
+    }
+
+    /// Applies the journal's writes that the state file does not hold yet. A last line cut short
+    /// by a crash is the request that was in flight: it is ignored.
+    fn replay(&mut self, path: &Path) -> Result<(), StateError> {
+        let journal = journal_path(path);
+        let text = match std::fs::read_to_string(&journal) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => {
+                return Err(StateError::Io {
+                    path: journal,
+                    error,
+                });
+            }
+        };
+        for line in text.lines() {
+            let Ok(entry) = serde_json::from_str::<JournalEntry>(line) else {
+                break;
+            };
+            if entry.serial <= self.serial {
+                continue;
+            }
+            self.apply_write(&entry.op, &entry.outcome, entry.time_ms);
+            self.serial = entry.serial;
+        }
+        Ok(())
+    }
+
+    fn read_base(path: &Path) -> Result<Option<State>, StateError> {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -176,12 +268,146 @@ impl State {
         Ok(Some(state))
     }
 
-    /// Writes the state atomically, one serial further.
+    /// Writes the state atomically, one serial further, and empties the journal it now holds.
     pub(crate) fn save(&mut self, path: &Path) -> std::io::Result<()> {
         self.serial += 1;
         let mut bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
-        fsutil::write_atomic(path, &bytes)
+        fsutil::write_atomic(path, &bytes)?;
+        match std::fs::remove_file(journal_path(path)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a successful write: folded into the state, one serial further, and appended to
+    /// the journal.
+    pub(crate) fn record(
+        &mut self,
+        journal: &mut Journal,
+        op: &WriteOp,
+        outcome: &WriteOutcome,
+    ) -> std::io::Result<()> {
+        let time_ms = crate::clock::now_ms();
+        self.apply_write(op, outcome, time_ms);
+        self.serial += 1;
+        journal.append(&JournalEntry {
+            serial: self.serial,
+            time_ms,
+            op: op.clone(),
+            outcome: outcome.clone(),
+        })
+    }
+
+    /// Folds a successful write into the recorded Workspace and the managed people and groups.
+    pub(crate) fn apply_write(&mut self, op: &WriteOp, outcome: &WriteOutcome, time_ms: u64) {
+        if let Some(doc) = &mut self.snapshot
+            && let Err(e) = doc.apply(op, outcome, time_ms)
+        {
+            tracing::warn!("the state's copy of the Workspace could not follow a write: {e}");
+        }
+        let role = |custom: Option<i64>, base: BaseRole| -> String {
+            let named = custom.and_then(|id| {
+                self.snapshot
+                    .as_ref()
+                    .and_then(|s| s.custom_roles.as_ref())
+                    .and_then(|roles| roles.iter().find(|r| r.id == id))
+                    .map(|r| r.name.clone())
+            });
+            named.unwrap_or_else(|| base.name().to_owned())
+        };
+        let invited = |user_id: UserId, role: String| ManagedPerson {
+            user_id,
+            role,
+            invited_at: Some(crate::clock::rfc3339(time_ms)),
+            status: PersonStatus::Pending,
+        };
+        match (op, outcome) {
+            (
+                WriteOp::InviteMember {
+                    email,
+                    admin,
+                    custom_role_id,
+                },
+                WriteOutcome::Invited { user_id },
+            ) => {
+                let base = if *admin {
+                    BaseRole::Admin
+                } else {
+                    BaseRole::Member
+                };
+                let entry = invited(*user_id, role(*custom_role_id, base));
+                self.guests.remove(email);
+                self.members.insert(email.clone(), entry);
+            }
+            (
+                WriteOp::InviteGuest {
+                    email,
+                    custom_role_id,
+                    ..
+                },
+                WriteOutcome::Invited { user_id },
+            ) => {
+                let entry = invited(*user_id, role(*custom_role_id, BaseRole::Guest));
+                self.members.remove(email);
+                self.guests.insert(email.clone(), entry);
+            }
+            (
+                WriteOp::EditMember {
+                    user_id,
+                    admin,
+                    custom_role_id,
+                    ..
+                },
+                _,
+            ) => {
+                let base = if *admin {
+                    BaseRole::Admin
+                } else {
+                    BaseRole::Member
+                };
+                let label = role(*custom_role_id, base);
+                if let Some(entry) = self.members.values_mut().find(|p| p.user_id == *user_id) {
+                    entry.role = label;
+                }
+            }
+            (
+                WriteOp::EditGuest {
+                    user_id,
+                    custom_role_id: Some(id),
+                    ..
+                },
+                _,
+            ) => {
+                let label = role(Some(*id), BaseRole::Guest);
+                if let Some(entry) = self.guests.values_mut().find(|p| p.user_id == *user_id) {
+                    entry.role = label;
+                }
+            }
+            (WriteOp::RemoveMember { user_id } | WriteOp::RemoveGuest { user_id }, _) => {
+                for map in [&mut self.members, &mut self.guests] {
+                    let found = map
+                        .iter()
+                        .find(|(_, p)| p.user_id == *user_id)
+                        .map(|(email, _)| email.clone());
+                    if let Some(email) = found {
+                        map.remove(&email);
+                    }
+                }
+            }
+            (WriteOp::CreateGroup { name, .. }, WriteOutcome::GroupCreated { group_id }) => {
+                self.groups.insert(
+                    name.clone(),
+                    ManagedGroup {
+                        group_id: group_id.clone(),
+                    },
+                );
+            }
+            (WriteOp::DeleteGroup { group_id }, _) => {
+                self.groups.retain(|_, g| g.group_id != *group_id);
+            }
+            _ => {}
+        }
     }
 
     pub(crate) fn managed(&self) -> Managed {
@@ -259,5 +485,95 @@ impl State {
                 })
                 .collect();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::WriteOp;
+
+    fn doc() -> SnapshotDoc {
+        SnapshotDoc::from_json(
+            br#"{"team": {"id": "1", "name": "W", "members": [
+                {"user": {"id": 7, "email": "ada@x.io", "role": 1, "date_joined": "1"}},
+                {"user": {"id": 8, "email": "bob@x.io", "role": 3, "date_joined": "1"}}]},
+                "me": {"id": 7, "email": "ada@x.io"}}"#,
+        )
+        .expect("doc")
+    }
+
+    fn invite(email: &str) -> WriteOp {
+        WriteOp::InviteMember {
+            email: Email::from_live(email),
+            admin: true,
+            custom_role_id: None,
+        }
+    }
+
+    #[test]
+    fn reading_the_state_replays_its_journal_and_ignores_a_torn_last_line() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("members.state.json");
+        let mut state = State::new("1");
+        state.snapshot = Some(doc());
+        state.save(&path).expect("save");
+        let mut journal = Journal::create(&path).expect("journal");
+        state
+            .record(
+                &mut journal,
+                &invite("cy@x.io"),
+                &WriteOutcome::Invited { user_id: 9 },
+            )
+            .expect("record");
+        state
+            .record(
+                &mut journal,
+                &WriteOp::RemoveMember { user_id: 8 },
+                &WriteOutcome::Done,
+            )
+            .expect("record");
+        // A crash in the middle of the next line.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(journal_path(&path))
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"serial\": 4, \"ti"))
+            .expect("torn line");
+
+        let read = State::read(&path).expect("read").expect("state");
+        assert_eq!(read.serial, 3);
+        assert_eq!(read.members[&Email::from_live("cy@x.io")].role, "admin");
+        assert_eq!(
+            read.members[&Email::from_live("cy@x.io")].status,
+            PersonStatus::Pending
+        );
+        let live = read.snapshot.as_ref().expect("snapshot").to_live();
+        assert!(
+            live.person(&Email::from_live("cy@x.io"))
+                .is_some_and(|p| p.pending)
+        );
+        assert!(live.person(&Email::from_live("bob@x.io")).is_none());
+
+        // Saving folds the journal in; lines it already holds are not applied twice.
+        let mut folded = read.clone();
+        folded.save(&path).expect("save");
+        assert!(!journal_path(&path).exists());
+        assert_eq!(State::read(&path).expect("read"), Some(folded));
+    }
+
+    #[test]
+    fn a_damaged_state_file_is_an_error() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, "{\"format_version\": 1").expect("write");
+        assert!(matches!(
+            State::read(&path),
+            Err(StateError::Corrupt { .. })
+        ));
+        std::fs::write(&path, "{\"format_version\": 7}").expect("write");
+        assert!(matches!(
+            State::read(&path),
+            Err(StateError::Version { found: 7, .. })
+        ));
     }
 }

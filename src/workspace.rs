@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::{Email, GuestPermissions, Share, ShareTarget, UserId};
 use crate::wire::SnapshotDoc;
 
@@ -18,7 +20,8 @@ pub(crate) struct ReadNeeds {
 }
 
 /// One write request to ClickUp.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub(crate) enum WriteOp {
     InviteMember {
         email: Email,
@@ -79,7 +82,8 @@ pub(crate) struct Written {
 }
 
 /// What a successful write created.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
 pub(crate) enum WriteOutcome {
     Done,
     Invited { user_id: UserId },
@@ -125,4 +129,9 @@ pub(crate) trait Workspace: Sync {
 
     /// Makes one write.
     fn write(&self, op: &WriteOp) -> impl Future<Output = Result<Written, WsError>> + Send;
+
+    /// Makes sure every write so far is kept (a local file is saved).
+    fn flush(&self) -> impl Future<Output = Result<(), WsError>> + Send {
+        async { Ok(()) }
+    }
 }

@@ -324,9 +324,13 @@ async fn three_failures_among_twenty_changes_are_tabled_and_a_rerun_does_only_th
         "{err}"
     );
 
-    // Seventeen writes recorded one by one, then the final save.
+    // The state saved as the apply starts, seventeen writes recorded one by one, the final save.
     let state = state(dir.path()).expect("state");
-    assert_eq!(state["serial"], 18);
+    assert_eq!(state["serial"], 19);
+    assert!(
+        !dir.path().join("members.state.json.journal").exists(),
+        "the journal is folded in"
+    );
     assert!(state["members"]["new04@acme.example"]["user_id"].is_i64());
     assert!(state["members"].get("new05@acme.example").is_none());
     assert_eq!(state["members"]["m00@acme.example"]["role"], "admin");

@@ -16,15 +16,13 @@ use crate::clock;
 use crate::commands::plan::state_ref;
 use crate::commands::prepare::{Prepared, prepare};
 use crate::commands::{Exit, Stop, display_path, error, warning};
-use crate::config::MembersFile;
 use crate::lock::StateLock;
 use crate::plan::{Action, Change, Plan};
 use crate::render::{self, json};
-use crate::state::State;
+use crate::state::{Journal, State, journal_path};
 use crate::stop::{StopReason, StopSignal};
-use crate::wire::SnapshotDoc;
 use crate::wire::api;
-use crate::workspace::{WriteOp, Written, WsError};
+use crate::workspace::{Workspace, WriteOp, Written, WsError};
 
 /// How `apply` was asked to run.
 #[derive(Debug, Clone)]
@@ -47,7 +45,7 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
         ));
     }
     let stop = StopSignal::default();
-    let prepared = prepare(common, true, &stop).await?;
+    let prepared = prepare(common, true, true, &stop).await?;
     if let Some(path) = &options.saved {
         check_saved_plan(path, &prepared)?;
     }
@@ -60,7 +58,7 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
         plan,
         ctx,
     } = prepared;
-    let Some(backend) = backend else {
+    let (Some(backend), Some(doc)) = (backend, doc) else {
         return Err(Stop::Error("apply always reads the Workspace".to_owned()));
     };
     let json_plan = json::to_json(&plan, state_ref(state.as_ref()), &ctx);
@@ -69,9 +67,19 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
     stdout.flush()?;
     drop(stdout);
 
+    let before = state.clone();
     let mut state = state.unwrap_or_else(|| State::new(&plan.workspace_id));
+    state.refresh_managed(&loaded.file, &live, &clock::now_rfc3339());
+    state.snapshot = Some(doc);
+    let journal_left = journal_path(&common.state).exists();
     if plan.is_empty() {
-        record_without_changes(&mut state, &common.state, &loaded.file, doc)?;
+        // The first apply, or one with nothing to do, still records who is managed.
+        if before.as_ref() != Some(&state) || journal_left {
+            state.last_apply = Some(clock::now_rfc3339());
+            state
+                .save(&common.state)
+                .map_err(|e| Stop::Error(state_write_error(&common.state, &e)))?;
+        }
         return Ok(Exit::Success);
     }
 
@@ -91,6 +99,12 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
     if options.saved.is_none() && !options.auto_approve {
         confirm()?;
     }
+    // The state as the apply starts, then one journal line per write.
+    state
+        .save(&common.state)
+        .map_err(|e| Stop::Error(state_write_error(&common.state, &e)))?;
+    let journal = Journal::create(&common.state)
+        .map_err(|e| Stop::Error(format!("cannot start the state's journal: {e}")))?;
     let audit = match &options.audit_log {
         Some(path) => Some(AuditLog::open(path).map_err(|e| {
             Stop::Error(format!(
@@ -103,11 +117,10 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
 
     listen_for_signals(&stop);
     let mut ids = Ids::new(live.people.iter().map(|p| (p.email.clone(), p.id)));
-    state.snapshot = Some(doc);
     let mut recorder = Recorder {
         state,
+        journal,
         path: common.state.clone(),
-        file: &loaded.file,
         total: plan.changes.len(),
         done: 0,
         quiet: common.quiet,
@@ -129,7 +142,14 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
     if let Some(progress) = &recorder.progress {
         progress.finish_and_clear();
     }
+    if let Err(e) = backend.flush().await {
+        error(&e.message);
+    }
     let mut state = recorder.state;
+    if let Some(doc) = &state.snapshot {
+        let live = doc.to_live();
+        state.refresh_managed(&loaded.file, &live, &clock::now_rfc3339());
+    }
     state.last_apply = Some(clock::now_rfc3339());
     state
         .save(&common.state)
@@ -228,26 +248,6 @@ fn progress_bar(total: usize, quiet: bool) -> Option<ProgressBar> {
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(120));
     Some(bar)
-}
-
-/// The first apply, or one with nothing to do, still records who is managed.
-fn record_without_changes(
-    state: &mut State,
-    path: &Path,
-    file: &MembersFile,
-    doc: SnapshotDoc,
-) -> Result<(), Stop> {
-    let before = state.clone();
-    let now = clock::now_rfc3339();
-    state.refresh_managed(file, &doc.to_live(), &now);
-    state.snapshot = Some(doc);
-    if *state != before {
-        state.last_apply = Some(now);
-        state
-            .save(path)
-            .map_err(|e| Stop::Error(state_write_error(path, &e)))?;
-    }
-    Ok(())
 }
 
 fn state_write_error(path: &Path, e: &std::io::Error) -> String {
@@ -419,10 +419,10 @@ fn check_saved_plan(path: &Path, prepared: &Prepared) -> Result<(), Stop> {
 }
 
 /// Shows progress, writes the state after every successful write, and the audit log.
-struct Recorder<'a> {
+struct Recorder {
     state: State,
+    journal: Journal,
     path: PathBuf,
-    file: &'a MembersFile,
     total: usize,
     done: usize,
     quiet: bool,
@@ -434,7 +434,7 @@ struct Recorder<'a> {
     in_hand: BTreeMap<usize, String>,
 }
 
-impl Recorder<'_> {
+impl Recorder {
     fn show_in_hand(&self) {
         if let Some(progress) = &self.progress {
             let names: Vec<&str> = self.in_hand.values().map(String::as_str).collect();
@@ -478,7 +478,7 @@ impl Recorder<'_> {
     }
 }
 
-impl Observer for Recorder<'_> {
+impl Observer for Recorder {
     fn change_started(&mut self, index: usize, change: &Change) {
         tracing::info!(
             "{} {} {}",
@@ -498,16 +498,8 @@ impl Observer for Recorder<'_> {
         elapsed: Duration,
     ) -> Result<(), String> {
         self.audit(change, op, Ok(written.status), elapsed);
-        let now = clock::now_rfc3339();
-        if let Some(doc) = &mut self.state.snapshot {
-            if let Err(e) = doc.apply(op, &written.outcome, clock::now_ms()) {
-                tracing::warn!("the state's copy of the Workspace could not follow a write: {e}");
-            }
-            let live = doc.to_live();
-            self.state.refresh_managed(self.file, &live, &now);
-        }
         self.state
-            .save(&self.path)
+            .record(&mut self.journal, op, &written.outcome)
             .map_err(|e| state_write_error(&self.path, &e))
     }
 

@@ -19,7 +19,7 @@ pub(crate) async fn run(
     detailed_exitcode: bool,
     refresh: bool,
 ) -> Result<Exit, Stop> {
-    let prepared = prepare(common, refresh, &StopSignal::default()).await?;
+    let prepared = prepare(common, refresh, false, &StopSignal::default()).await?;
     let plan = &prepared.plan;
     let ctx = &prepared.ctx;
     let json_plan = json::to_json(plan, state_ref(prepared.state.as_ref()), ctx);

@@ -43,6 +43,13 @@ impl Workspace for Backend {
             Backend::Http(h) => h.write(op).await,
         }
     }
+
+    async fn flush(&self) -> Result<(), WsError> {
+        match self {
+            Backend::Snapshot(s) => s.flush().await,
+            Backend::Http(h) => h.flush().await,
+        }
+    }
 }
 
 /// Everything a plan was made from.
@@ -52,10 +59,22 @@ pub(crate) struct Prepared {
     pub(crate) state: Option<State>,
     /// `None` with `--refresh=false`.
     pub(crate) backend: Option<Backend>,
-    pub(crate) doc: SnapshotDoc,
+    /// The Workspace as read, when the caller asked to keep it.
+    pub(crate) doc: Option<SnapshotDoc>,
     pub(crate) live: Live,
     pub(crate) plan: Plan,
     pub(crate) ctx: render::Context,
+}
+
+/// The model of a Workspace and its fingerprint; the document itself only when `keep_doc`.
+fn model(doc: SnapshotDoc, keep_doc: bool) -> (Option<SnapshotDoc>, Live, String) {
+    let (doc, live) = if keep_doc {
+        (Some(doc.clone()), doc.into_live())
+    } else {
+        (None, doc.into_live())
+    };
+    let fingerprint = plan::live_fingerprint(&live);
+    (doc, live, fingerprint)
 }
 
 /// What the file needs read beyond members (SPEC §5).
@@ -101,38 +120,88 @@ pub(crate) fn open_http(
 pub(crate) async fn prepare(
     common: &Common,
     refresh: bool,
+    keep_doc: bool,
     stop: &StopSignal,
 ) -> Result<Prepared, Stop> {
-    let loaded = load_config(common)?;
-    let workspace_id = loaded.file.workspace.id.value.clone();
-    let state =
-        State::load(&common.state, &workspace_id).map_err(|e| Stop::Error(e.to_string()))?;
-    let (backend, doc) = if refresh {
-        let backend = open_backend(common, &workspace_id, stop)?;
-        let doc = backend.read(&read_needs(&loaded.file)).await.map_err(|e| {
-            Stop::Error(format!(
-                "cannot read the Workspace from {}: {e}",
-                backend.describe()
-            ))
-        })?;
-        (Some(backend), doc)
-    } else {
-        let doc = state
-            .as_ref()
-            .and_then(|s| s.snapshot.clone())
-            .ok_or_else(|| {
-                Stop::Error(format!(
-                    "--refresh=false plans against the Workspace recorded in the state file, but {} {}; run apply once, or plan without --refresh=false",
-                    display_path(&common.state),
-                    if state.is_some() { "records no Workspace yet" } else { "does not exist" }
-                ))
-            })?;
-        (None, doc)
+    let started = std::time::Instant::now();
+    // The file is parsed on another thread while the state and a snapshot are read here.
+    let parsing = {
+        let common = common.clone();
+        tokio::task::spawn_blocking(move || load_config(&common))
     };
-    let live = doc.to_live();
+    let state = State::read(&common.state);
+    // A snapshot needs nothing from the file: it is read, modelled and fingerprinted now.
+    let early = match (&common.snapshot, refresh) {
+        (Some(path), true) => {
+            let backend = SnapshotWorkspace::open(path).map_err(Stop::Error);
+            let model = match &backend {
+                Ok(b) => Some(
+                    b.read(&ReadNeeds::default())
+                        .await
+                        .map(|doc| model(doc, keep_doc)),
+                ),
+                Err(_) => None,
+            };
+            Some((backend, model))
+        }
+        _ => None,
+    };
+    let loaded = parsing
+        .await
+        .map_err(|e| Stop::Error(format!("reading the file failed: {e}")))??;
+    tracing::debug!(
+        "read {} in {:.0?}",
+        display_path(&loaded.path),
+        started.elapsed()
+    );
+    let workspace_id = loaded.file.workspace.id.value.clone();
+    let state = state.map_err(|e| Stop::Error(e.to_string()))?;
+    if let Some(state) = &state {
+        state
+            .ensure_workspace(&common.state, &workspace_id)
+            .map_err(|e| Stop::Error(e.to_string()))?;
+    }
+    let read_error = |backend: &Backend, e: WsError| {
+        Stop::Error(format!(
+            "cannot read the Workspace from {}: {e}",
+            backend.describe()
+        ))
+    };
+    let (backend, (doc, live, fingerprint)) = match early {
+        Some((backend, model)) => {
+            let backend = Backend::Snapshot(backend?);
+            match model {
+                Some(Ok(model)) => (Some(backend), model),
+                Some(Err(e)) => return Err(read_error(&backend, e)),
+                None => return Err(Stop::Error("the snapshot could not be opened".to_owned())),
+            }
+        }
+        None if refresh => {
+            let backend = open_backend(common, &workspace_id, stop)?;
+            let doc = match backend.read(&read_needs(&loaded.file)).await {
+                Ok(doc) => doc,
+                Err(e) => return Err(read_error(&backend, e)),
+            };
+            (Some(backend), model(doc, keep_doc))
+        }
+        None => {
+            let doc = state
+                .as_ref()
+                .and_then(|s| s.snapshot.clone())
+                .ok_or_else(|| {
+                    Stop::Error(format!(
+                        "--refresh=false plans against the Workspace recorded in the state file, but {} {}; run apply once, or plan without --refresh=false",
+                        display_path(&common.state),
+                        if state.is_some() { "records no Workspace yet" } else { "does not exist" }
+                    ))
+                })?;
+            (None, model(doc, keep_doc))
+        }
+    };
+    tracing::debug!("read the Workspace at {:.0?}", started.elapsed());
     let managed = state.as_ref().map(State::managed).unwrap_or_default();
     let name = display_path(&loaded.path);
-    let mut plan = match plan::compute(&loaded.file, &live, &managed) {
+    let mut plan = match plan::compute_with(&loaded.file, &live, &managed, fingerprint) {
         Ok(plan) => plan,
         Err(errors) => {
             let (located, general): (Vec<_>, Vec<_>) =
@@ -165,6 +234,11 @@ pub(crate) async fn prepare(
     {
         plan::mark_drift(&mut plan, &baseline);
     }
+    tracing::debug!(
+        "planned {} changes at {:.0?}",
+        plan.changes.len(),
+        started.elapsed()
+    );
     let violations = guards::check(&plan, &loaded.file, &live);
     if !violations.is_empty() {
         let (located, general): (Vec<_>, Vec<_>) =

@@ -310,31 +310,69 @@ pub(crate) struct Group {
 }
 
 impl MembersFile {
-    /// What the file says, free of order and layout: lists sorted, comments and formatting
-    /// gone. Two files with the same meaning plan the same, and `fmt` must keep it.
-    pub(crate) fn meaning(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        let sort_by = |list: Option<&mut Vec<serde_json::Value>>, key: &str| {
-            if let Some(list) = list {
-                list.sort_by_cached_key(|v| {
-                    v.get(key)
-                        .unwrap_or(v)
-                        .as_str()
-                        .map(str::to_lowercase)
-                        .unwrap_or_default()
-                });
-            }
-        };
-        sort_by(value["members"].as_array_mut(), "email");
-        sort_by(value["guests"].as_array_mut(), "email");
-        sort_by(value["groups"].as_array_mut(), "name");
-        sort_by(value["policy"]["protected"].as_array_mut(), "");
-        if let Some(groups) = value["groups"].as_array_mut() {
-            for group in groups {
-                sort_by(group["members"].as_array_mut(), "");
-            }
+    /// What the file says, free of order and layout (lists sorted, comments and formatting
+    /// gone), as compact JSON written to `out`. Two files with the same meaning plan the same,
+    /// and `fmt` must keep it.
+    pub(crate) fn write_meaning(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        fn sorted<T>(items: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> {
+            let mut refs: Vec<&T> = items.iter().collect();
+            refs.sort_by(|a, b| key(a).cmp(key(b)));
+            refs
         }
-        value
+        #[derive(Serialize)]
+        struct GroupMeaning<'a> {
+            name: &'a At<String>,
+            handle: &'a Option<At<String>>,
+            members: Vec<&'a At<Email>>,
+        }
+        #[derive(Serialize)]
+        struct PolicyMeaning<'a> {
+            mode: Mode,
+            max_removals: u32,
+            protected: Vec<&'a At<Email>>,
+        }
+        #[derive(Serialize)]
+        struct Meaning<'a> {
+            version: u32,
+            workspace: &'a WorkspaceSection,
+            policy: PolicyMeaning<'a>,
+            members: Vec<&'a Member>,
+            guests: Vec<&'a Guest>,
+            groups: Option<Vec<GroupMeaning<'a>>>,
+        }
+        let mut groups: Option<Vec<GroupMeaning<'_>>> = self.groups.as_ref().map(|groups| {
+            groups
+                .iter()
+                .map(|g| GroupMeaning {
+                    name: &g.name,
+                    handle: &g.handle,
+                    members: sorted(&g.members, |m| m.value.as_str()),
+                })
+                .collect()
+        });
+        if let Some(groups) = &mut groups {
+            groups.sort_by_cached_key(|g| g.name.value.to_lowercase());
+        }
+        let meaning = Meaning {
+            version: self.version,
+            workspace: &self.workspace,
+            policy: PolicyMeaning {
+                mode: self.policy.mode,
+                max_removals: self.policy.max_removals,
+                protected: sorted(&self.policy.protected, |p| p.value.as_str()),
+            },
+            members: sorted(&self.members, |m| m.email.value.as_str()),
+            guests: sorted(&self.guests, |g| g.email.value.as_str()),
+            groups,
+        };
+        serde_json::to_writer(out, &meaning).map_err(std::io::Error::other)
+    }
+
+    /// [`MembersFile::write_meaning`] in memory, to compare two files.
+    pub(crate) fn meaning(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = self.write_meaning(&mut out);
+        out
     }
 
     /// Everyone the file lists, members first, with their line.

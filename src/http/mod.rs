@@ -276,11 +276,7 @@ impl HttpWorkspace {
                 Ok(teams
                     .iter()
                     .find(|t| t.id == self.team_id)
-                    .and_then(|t| {
-                        t.members
-                            .iter()
-                            .find(|m| Email::from_live(&m.user.email) == *email)
-                    })
+                    .and_then(|t| t.members.iter().find(|m| email.is(&m.user.email)))
                     .map(|m| Found::User(m.user.id)))
             }
             Effect::GroupCreated(name) => {

@@ -1,7 +1,9 @@
 //! The diff itself: set arithmetic between the file and the live Workspace, every rule of
 //! SPEC §1–§2. Pure: no file, network, clock or environment.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
@@ -19,6 +21,16 @@ pub(crate) fn compute(
     file: &MembersFile,
     live: &Live,
     managed: &Managed,
+) -> Result<Plan, Vec<PlanError>> {
+    compute_with(file, live, managed, live_fingerprint(live))
+}
+
+/// [`compute`], with the live Workspace's fingerprint already known.
+pub(crate) fn compute_with(
+    file: &MembersFile,
+    live: &Live,
+    managed: &Managed,
+    live_fingerprint: String,
 ) -> Result<Plan, Vec<PlanError>> {
     let mut errors = Vec::new();
     check_workspace(file, live, &mut errors);
@@ -39,8 +51,8 @@ pub(crate) fn compute(
         }
     }
 
-    let listed: BTreeSet<&Email> = file.people().map(|e| &e.value).collect();
-    let protected: BTreeSet<&Email> = file.policy.protected.iter().map(|e| &e.value).collect();
+    let listed: HashSet<&Email> = file.people().map(|e| &e.value).collect();
+    let protected: HashSet<&Email> = file.policy.protected.iter().map(|e| &e.value).collect();
     let owner = live.owner().map(|p| &p.email);
     let exempt = |email: &Email| {
         Some(email) == owner || *email == live.me.email || protected.contains(email)
@@ -135,7 +147,7 @@ pub(crate) fn compute(
         unmanaged,
         pending,
         census: census(live),
-        live_fingerprint: live_fingerprint(live),
+        live_fingerprint,
         config_digest: config_digest(file),
         drift: BTreeSet::new(),
     })
@@ -143,22 +155,45 @@ pub(crate) fn compute(
 
 /// `sha256:<hex>` of the live Workspace as the plan saw it (only what plans depend on).
 pub(crate) fn live_fingerprint(live: &Live) -> String {
-    digest(&serde_json::to_vec(live).unwrap_or_default())
+    let mut hasher = Hasher(Sha256::new());
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut hasher);
+    let _ = serde_json::to_writer(&mut buffered, live);
+    drop(buffered);
+    hasher.hex()
 }
 
 /// `sha256:<hex>` of the file's meaning: comments, layout and order do not count.
 pub(crate) fn config_digest(file: &MembersFile) -> String {
-    digest(&serde_json::to_vec(&file.meaning()).unwrap_or_default())
+    let mut hasher = Hasher(Sha256::new());
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut hasher);
+    let _ = file.write_meaning(&mut buffered);
+    drop(buffered);
+    hasher.hex()
 }
 
-fn digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for byte in hash {
-        out.push_str(&format!("{byte:02x}"));
+/// SHA-256 over what is written into it, so that nothing large is built first.
+struct Hasher(Sha256);
+
+impl std::io::Write for Hasher {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
     }
-    out
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Hasher {
+    fn hex(self) -> String {
+        let mut out = String::with_capacity(7 + 64);
+        out.push_str("sha256:");
+        for byte in self.0.finalize() {
+            let _ = write!(out, "{byte:02x}");
+        }
+        out
+    }
 }
 
 fn census(live: &Live) -> Census {

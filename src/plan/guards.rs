@@ -24,6 +24,13 @@ pub(crate) fn check(plan: &Plan, file: &MembersFile, live: &Live) -> Vec<Violati
         let Some(email) = change.email() else {
             continue;
         };
+        let untouchable = Some(email) == owner
+            || *email == live.me.email
+            || file.policy.protected.iter().any(|p| p.value == *email);
+        if !untouchable {
+            continue;
+        }
+        // Only for a refusal: finding the line is a scan of the file.
         let what = describe(change);
         let line = line_of(file, email);
         let asks = line.map_or(String::new(), |l| format!(" (line {} asks for it)", l.line));

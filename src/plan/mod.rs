@@ -15,7 +15,7 @@ use crate::model::{
     BaseRole, Email, GuestFlag, GuestPermissions, Share, SharePermission, ShareTarget, UserId,
 };
 
-pub(crate) use compute::compute;
+pub(crate) use compute::{compute, compute_with, live_fingerprint};
 
 /// Who and what the tool manages beyond the file (from the state file), for additive mode.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -95,7 +95,7 @@ pub(crate) fn invited_user_id(bytes: &[u8], email: &Email) -> Option<i64> {
         .team
         .members
         .iter()
-        .find(|m| Email::from_live(&m.user.email) == *email)
+        .find(|m| email.is(&m.user.email))
         .map(|m| m.user.id)
 }
 

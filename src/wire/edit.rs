@@ -35,7 +35,8 @@ impl SnapshotDoc {
             + 1
     }
 
-    /// Checks that `op` can apply here, without changing anything.
+    /// Checks that `op` can apply here, without changing anything. (That an invitee is not
+    /// in the Workspace yet is for the caller to know: it is a scan of every member.)
     pub(crate) fn check(&self, op: &WriteOp) -> Result<(), EditError> {
         let user_exists = |id: UserId| {
             self.member_index(id)
@@ -43,19 +44,8 @@ impl SnapshotDoc {
                 .ok_or_else(|| EditError(format!("there is no user {id} in the Workspace")))
         };
         match op {
-            WriteOp::InviteMember {
-                email,
-                custom_role_id,
-                ..
-            }
-            | WriteOp::InviteGuest {
-                email,
-                custom_role_id,
-                ..
-            } => {
-                if self.member_by_email(email).is_some() {
-                    return Err(EditError(format!("{email} is already in the Workspace")));
-                }
+            WriteOp::InviteMember { custom_role_id, .. }
+            | WriteOp::InviteGuest { custom_role_id, .. } => {
                 self.custom_role(*custom_role_id).map(|_| ())
             }
             WriteOp::EditMember {
@@ -112,7 +102,7 @@ impl SnapshotDoc {
                 };
                 let id = invited_id(outcome)?;
                 let member = self.new_member(id, email, role, *custom_role_id, now_ms)?;
-                self.team.members.push(member);
+                self.team.push(member);
             }
             WriteOp::InviteGuest {
                 email,
@@ -123,7 +113,7 @@ impl SnapshotDoc {
                 let mut member =
                     self.new_member(id, email, BaseRole::Guest, *custom_role_id, now_ms)?;
                 member.set_permissions(permissions);
-                self.team.members.push(member);
+                self.team.push(member);
             }
             WriteOp::EditMember {
                 user_id,
@@ -158,7 +148,7 @@ impl SnapshotDoc {
                 let index = self
                     .member_index(*user_id)
                     .ok_or_else(|| no_user(*user_id))?;
-                self.team.members.remove(index);
+                self.team.remove(index);
                 for group in self.groups.iter_mut().flatten() {
                     group.members.retain(|m| m.id != *user_id);
                 }
@@ -239,14 +229,13 @@ impl SnapshotDoc {
     }
 
     fn member_index(&self, id: UserId) -> Option<usize> {
-        self.team.members.iter().position(|m| m.user.id == id)
+        self.team.position(id)
     }
 
-    pub(crate) fn member_by_email(&self, email: &Email) -> Option<&TeamMember> {
-        self.team
-            .members
-            .iter()
-            .find(|m| Email::from_live(&m.user.email) == *email)
+    /// The email of a user, by id.
+    pub(crate) fn email_of(&self, id: UserId) -> Option<&str> {
+        self.member_index(id)
+            .map(|i| self.team.members[i].user.email.as_str())
     }
 
     fn member_mut(&mut self, id: UserId) -> Result<&mut TeamMember, EditError> {

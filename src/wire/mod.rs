@@ -6,7 +6,7 @@
 pub(crate) mod api;
 mod edit;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
@@ -44,6 +44,62 @@ pub(crate) struct Team {
     pub(crate) avatar: Option<serde_json::Value>,
     #[serde(default)]
     pub(crate) members: Vec<TeamMember>,
+    #[serde(skip)]
+    pub(crate) index: MemberIndex,
+}
+
+/// Where each member stands in `members`, by user id: built on first use, kept in step by the
+/// edits, rebuilt after a clone. It is not part of the data: two teams with the same members are
+/// equal whatever their indexes hold.
+#[derive(Debug, Default)]
+pub(crate) struct MemberIndex(std::sync::OnceLock<HashMap<i64, usize>>);
+
+impl Clone for MemberIndex {
+    fn clone(&self) -> Self {
+        MemberIndex::default()
+    }
+}
+
+impl PartialEq for MemberIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Team {
+    /// The position of user `id` in `members`.
+    pub(crate) fn position(&self, id: i64) -> Option<usize> {
+        self.index
+            .0
+            .get_or_init(|| {
+                self.members
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (m.user.id, i))
+                    .collect()
+            })
+            .get(&id)
+            .copied()
+    }
+
+    pub(crate) fn push(&mut self, member: TeamMember) {
+        let id = member.user.id;
+        self.members.push(member);
+        if let Some(index) = self.index.0.get_mut() {
+            index.insert(id, self.members.len() - 1);
+        }
+    }
+
+    /// Removes the member at `position`; the last member takes its place.
+    pub(crate) fn remove(&mut self, position: usize) {
+        let removed = self.members.swap_remove(position);
+        if let Some(index) = self.index.0.get_mut() {
+            index.remove(&removed.user.id);
+            if let Some(moved) = self.members.get(position) {
+                index.insert(moved.user.id, position);
+            }
+        }
+    }
 }
 
 /// An entry of `teams[].members[]`: the user, who invited them, and a guest's switches.
@@ -326,11 +382,25 @@ impl SnapshotDoc {
 
     /// The core model of this Workspace.
     pub(crate) fn to_live(&self) -> Live {
-        let mut people = Vec::with_capacity(self.team.members.len());
+        self.clone().into_live()
+    }
+
+    /// The core model of this Workspace, taking the snapshot apart (no copy of its text).
+    pub(crate) fn into_live(self) -> Live {
+        let SnapshotDoc {
+            team,
+            custom_roles,
+            groups,
+            me,
+            guests,
+        } = self;
+        let mut people = Vec::with_capacity(team.members.len());
         let mut unknown_roles = Vec::new();
-        for member in &self.team.members {
-            let user = &member.user;
-            let email = Email::from_live(&user.email);
+        for member in team.members {
+            let permissions = member.permissions();
+            let status = member.invited_by.as_ref().and_then(|i| i.status.clone());
+            let user = member.user;
+            let email = Email::from_live_owned(user.email);
             let Some(role) = BaseRole::from_code(user.role) else {
                 unknown_roles.push(live::UnknownRole {
                     id: user.id,
@@ -339,54 +409,53 @@ impl SnapshotDoc {
                 });
                 continue;
             };
-            let status = member.invited_by.as_ref().and_then(|i| i.status.as_deref());
             people.push(live::Person {
                 id: user.id,
                 email,
-                username: user.username.clone(),
+                username: user.username,
                 role,
-                custom_role: user.custom_role.as_ref().map(|c| live::CustomRoleRef {
+                custom_role: user.custom_role.map(|c| live::CustomRoleRef {
                     id: c.id,
-                    name: c.name.clone(),
+                    name: c.name,
                 }),
-                pending: user.date_joined.is_none() && status != Some("active"),
+                pending: user.date_joined.is_none() && status.as_deref() != Some("active"),
                 permissions: if role == BaseRole::Guest {
-                    member.permissions()
+                    permissions
                 } else {
                     GuestPermissions::default()
                 },
             });
         }
-        people.sort_by(|a, b| a.email.cmp(&b.email).then(a.id.cmp(&b.id)));
+        people.sort_unstable_by(|a, b| a.email.cmp(&b.email).then(a.id.cmp(&b.id)));
         people.dedup_by(|b, a| a.email == b.email);
         unknown_roles.sort_by(|a, b| a.email.cmp(&b.email));
 
-        let custom_roles = self.custom_roles.as_ref().map(|roles| {
+        let custom_roles = custom_roles.map(|roles| {
             let mut roles: Vec<live::CustomRole> = roles
-                .iter()
+                .into_iter()
                 .map(|r| live::CustomRole {
                     id: r.id,
-                    name: r.name.clone(),
                     inherited: BaseRole::from_code(r.inherited_role),
+                    name: r.name,
                 })
                 .collect();
             roles.sort_by_key(|r| r.id);
             roles
         });
-        let groups = self.groups.as_ref().map(|groups| {
+        let groups = groups.map(|groups| {
             let mut groups: Vec<live::LiveGroup> = groups
-                .iter()
+                .into_iter()
                 .map(|g| {
                     let mut members: Vec<_> = g
                         .members
-                        .iter()
-                        .map(|m| (m.id, Email::from_live(&m.email)))
+                        .into_iter()
+                        .map(|m| (m.id, Email::from_live_owned(m.email)))
                         .collect();
-                    members.sort_by(|a, b| a.1.cmp(&b.1));
+                    members.sort_unstable_by(|a, b| a.1.cmp(&b.1));
                     live::LiveGroup {
-                        id: g.id.clone(),
-                        name: g.name.clone(),
-                        handle: g.handle.clone().filter(|h| !h.is_empty()),
+                        id: g.id,
+                        name: g.name,
+                        handle: g.handle.filter(|h| !h.is_empty()),
                         members,
                     }
                 })
@@ -394,17 +463,16 @@ impl SnapshotDoc {
             groups.sort_by_key(|g| g.name.to_lowercase());
             groups
         });
-        let shares: BTreeMap<_, _> = self
-            .guests
+        let shares: BTreeMap<_, _> = guests
             .iter()
             .map(|g| (g.user.id, g.shared.shares()))
             .collect();
         Live {
-            workspace_id: self.team.id.clone(),
-            workspace_name: self.team.name.clone(),
+            workspace_id: team.id,
+            workspace_name: team.name,
             me: live::Me {
-                id: self.me.id,
-                email: Email::from_live(&self.me.email),
+                id: me.id,
+                email: Email::from_live_owned(me.email),
             },
             people,
             unknown_roles,
