@@ -14,17 +14,45 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-struct Options {
-    members: usize,
-    out: PathBuf,
-    invites: f64,
-    role_changes: f64,
-    removals: f64,
-    groups: usize,
-    group_size: usize,
-    seed: u64,
+/// What to generate.
+pub(crate) struct Options {
+    pub(crate) members: usize,
+    pub(crate) out: PathBuf,
+    /// Percent of the file's people to invite.
+    pub(crate) invites: f64,
+    /// Percent of members whose role changes.
+    pub(crate) role_changes: f64,
+    /// Percent of the Workspace to remove.
+    pub(crate) removals: f64,
+    pub(crate) groups: usize,
+    pub(crate) group_size: usize,
+    pub(crate) seed: u64,
 }
 
+impl Options {
+    /// The default mix for `members` people.
+    pub(crate) fn new(members: usize) -> Options {
+        Options {
+            members,
+            out: PathBuf::new(),
+            invites: 1.0,
+            role_changes: 1.0,
+            removals: 1.0,
+            groups: 3,
+            group_size: 2000,
+            seed: 42,
+        }
+    }
+}
+
+/// A generated Workspace and members file.
+pub(crate) struct Generated {
+    pub(crate) members_yaml: String,
+    pub(crate) snapshot_json: Vec<u8>,
+    pub(crate) summary: String,
+}
+
+#[allow(dead_code)]
 fn usage() -> ! {
     eprintln!(
         "usage: generate --members N --out DIR [--invites PCT] [--role-changes PCT] [--removals PCT] [--groups N] [--group-size N] [--seed N]"
@@ -32,17 +60,9 @@ fn usage() -> ! {
     std::process::exit(2)
 }
 
+#[allow(dead_code)]
 fn options() -> Options {
-    let mut o = Options {
-        members: 0,
-        out: PathBuf::new(),
-        invites: 1.0,
-        role_changes: 1.0,
-        removals: 1.0,
-        groups: 3,
-        group_size: 2000,
-        seed: 42,
-    };
+    let mut o = Options::new(0);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_else(|| usage());
@@ -101,8 +121,22 @@ fn user(id: u64, email: &str, role: u8, custom: Value, pending: bool) -> Value {
     })
 }
 
+#[allow(dead_code)]
 fn main() {
     let o = options();
+    let generated = generate(&o);
+    std::fs::create_dir_all(&o.out).unwrap_or_else(|e| panic!("{}: {e}", o.out.display()));
+    std::fs::write(
+        o.out.join("workspace.snapshot.json"),
+        &generated.snapshot_json,
+    )
+    .expect("write snapshot");
+    std::fs::write(o.out.join("members.yaml"), &generated.members_yaml).expect("write members");
+    eprintln!("wrote {}: {}", o.out.display(), generated.summary);
+}
+
+/// Builds the snapshot and the members file.
+pub(crate) fn generate(o: &Options) -> Generated {
     let mut rng = Rng(o.seed.max(1));
     let mut members = vec![json!({"user": user(1, "owner@corp.example", 1, Value::Null, false)})];
     let mut yaml = String::with_capacity(o.members * 48);
@@ -186,7 +220,11 @@ fn main() {
 
     // Groups of thousands: live with one membership, wanted with another.
     let mut groups = Vec::new();
-    yaml.push_str("\ngroups:\n");
+    yaml.push_str(if o.groups == 0 {
+        "\ngroups: []\n"
+    } else {
+        "\ngroups:\n"
+    });
     for g in 0..o.groups {
         let name = format!("Team {g}");
         let pick = |rng: &mut Rng| {
@@ -223,16 +261,17 @@ fn main() {
         "groups": groups,
         "me": {"id": 1, "email": "owner@corp.example", "username": "User 1"}
     });
-    std::fs::create_dir_all(&o.out).unwrap_or_else(|e| panic!("{}: {e}", o.out.display()));
-    let mut text = serde_json::to_vec_pretty(&snapshot).expect("json");
-    text.push(b'\n');
-    std::fs::write(o.out.join("workspace.snapshot.json"), text).expect("write snapshot");
-    std::fs::write(o.out.join("members.yaml"), yaml).expect("write members");
-    eprintln!(
-        "wrote {}: {} people in the Workspace; the file invites {invites}, changes {changes} roles, removes {removals}, {} groups of about {}",
-        o.out.display(),
-        members.len(),
+    let mut snapshot_json = serde_json::to_vec_pretty(&snapshot).expect("json");
+    snapshot_json.push(b'\n');
+    let summary = format!(
+        "{} people in the Workspace; the file invites {invites}, changes {changes} roles, removes {removals}, {} groups of about {}",
+        snapshot["team"]["members"].as_array().map_or(0, Vec::len),
         o.groups,
         o.group_size
     );
+    Generated {
+        members_yaml: yaml,
+        snapshot_json,
+        summary,
+    }
 }

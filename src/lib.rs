@@ -32,3 +32,76 @@ mod yaml;
 
 pub use cli::Cli;
 pub use commands::{Exit, run};
+
+/// Entry points for the benchmarks (`cargo bench`): the stages of a plan, one by one. Not a
+/// stable API.
+#[doc(hidden)]
+pub mod bench {
+    /// A parsed and checked members file.
+    #[derive(Debug)]
+    pub struct File(crate::config::MembersFile);
+
+    /// A Workspace read from a snapshot.
+    #[derive(Debug)]
+    pub struct Workspace(crate::live::Live);
+
+    /// A plan, as rendered.
+    #[derive(Debug)]
+    pub struct Plan(crate::render::json::JsonPlan);
+
+    fn context() -> crate::render::Context {
+        crate::render::Context {
+            file_name: "members.yaml".to_owned(),
+        }
+    }
+
+    /// Parses, decodes and checks a members file (what `validate` does).
+    pub fn load(text: &str) -> Result<File, String> {
+        crate::config::parse_str(text)
+            .map(File)
+            .map_err(|d| format!("{} problems", d.len()))
+    }
+
+    /// Reads a snapshot into the live model.
+    pub fn workspace(json: &[u8]) -> Result<Workspace, String> {
+        crate::wire::SnapshotDoc::from_json(json)
+            .map(|doc| Workspace(doc.into_live()))
+            .map_err(|e| e.0)
+    }
+
+    /// Computes and guards the plan, as its JSON form.
+    pub fn plan(file: &File, workspace: &Workspace) -> Result<Plan, String> {
+        let managed = crate::plan::Managed::default();
+        let plan = crate::plan::compute(&file.0, &workspace.0, &managed)
+            .map_err(|e| format!("{} problems", e.len()))?;
+        let violations = crate::plan::guards::check(&plan, &file.0, &workspace.0);
+        if !violations.is_empty() {
+            return Err(format!("{} guards broken", violations.len()));
+        }
+        Ok(Plan(crate::render::json::to_json(&plan, None, &context())))
+    }
+
+    impl Plan {
+        pub fn changes(&self) -> usize {
+            self.0.changes.len()
+        }
+
+        pub fn text(&self) -> Vec<u8> {
+            let mut out = Vec::new();
+            let _ = crate::render::text(&mut out, &self.0, &context());
+            out
+        }
+
+        pub fn json(&self) -> Vec<u8> {
+            let mut out = Vec::new();
+            let _ = crate::render::json::write(&mut out, &self.0);
+            out
+        }
+
+        pub fn markdown(&self) -> Vec<u8> {
+            let mut out = Vec::new();
+            let _ = crate::render::markdown(&mut out, &self.0, &context());
+            out
+        }
+    }
+}

@@ -50,6 +50,10 @@ pub struct Logged {
     pub body: Option<Value>,
     pub authorization: Option<String>,
     pub user_agent: Option<String>,
+    /// When the request arrived.
+    pub at: std::time::Instant,
+    /// The same, in milliseconds since the Unix epoch (the rate-limit windows are aligned on it).
+    pub epoch_ms: u64,
 }
 
 impl Logged {
@@ -759,6 +763,8 @@ fn decide(s: &mut State, request: &Request) -> Decision {
             body: (!request.body.is_empty()).then(|| body.clone()),
             authorization: authorization.clone(),
             user_agent: user_agent.clone(),
+            at: std::time::Instant::now(),
+            epoch_ms: now_ms(),
         });
     };
 
@@ -815,6 +821,8 @@ fn decide(s: &mut State, request: &Request) -> Decision {
             body: None,
             authorization: authorization.clone(),
             user_agent: user_agent.clone(),
+            at: std::time::Instant::now(),
+            epoch_ms: now_ms(),
         });
         Decision::Answer(headers(answer(status, &body), remaining))
     };
