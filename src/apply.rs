@@ -232,8 +232,10 @@ impl<'a, W: Workspace> Shared<'a, W> {
                         user_id: replace.user_id,
                     },
                 };
-                self.write(change, remove).await?;
+                // The old id must not serve the groups that wait for the new one, even if the
+                // removal fails.
                 self.lock_ids().0.remove(&replace.email);
+                self.write(change, remove).await?;
                 self.invite(change, &replace.email, &replace.seat).await
             }
             Change::UpdateMember(update) => self

@@ -30,6 +30,9 @@ mod wire;
 mod workspace;
 mod yaml;
 
+#[cfg(test)]
+mod hostile;
+
 pub use cli::Cli;
 pub use commands::{Exit, run};
 

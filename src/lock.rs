@@ -198,6 +198,20 @@ mod tests {
         assert!(again.taken_over.is_none());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn the_lock_file_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let state = dir.path().join("s.json");
+        let _lock = StateLock::acquire(&state, "apply").expect("lock");
+        let mode = std::fs::metadata(lock_path(&state))
+            .expect("lock file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
     #[test]
     fn force_unlock_checks_the_id() {
         let dir = tempfile::tempdir().expect("dir");

@@ -97,7 +97,7 @@ impl SnapshotWorkspace {
     fn save(&self, held: &mut Held) -> Result<(), WsError> {
         let started = Instant::now();
         if let (Some(path), Some(doc)) = (&self.path, &held.doc) {
-            fsutil::write_atomic(path, &doc.to_json()).map_err(|e| {
+            fsutil::write_private(path, &doc.to_json()).map_err(|e| {
                 WsError::local(format!("cannot write the snapshot {}: {e}", path.display()))
             })?;
         }

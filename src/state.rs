@@ -273,7 +273,7 @@ impl State {
         self.serial += 1;
         let mut bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
-        fsutil::write_atomic(path, &bytes)?;
+        fsutil::write_private(path, &bytes)?;
         match std::fs::remove_file(journal_path(path)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -554,6 +554,14 @@ mod tests {
         );
         assert!(live.person(&Email::from_live("bob@x.io")).is_none());
 
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for file in [path.clone(), journal_path(&path)] {
+                let mode = std::fs::metadata(&file).expect("file").permissions().mode();
+                assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+            }
+        }
         // Saving folds the journal in; lines it already holds are not applied twice.
         let mut folded = read.clone();
         folded.save(&path).expect("save");

@@ -264,6 +264,11 @@ async fn survives(fault: Fault) {
             "{fault:?}: duplicate invitation"
         );
     }
+    assert_eq!(
+        fake.duplicate_invitations(),
+        0,
+        "{fault:?}: an invitation was sent again"
+    );
     let groups = fake.snapshot()["groups"].as_array().map_or(0, Vec::len);
     assert_eq!(groups, 1, "{fault:?}: duplicate group");
     let output = run(dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;

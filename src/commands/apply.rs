@@ -14,7 +14,7 @@ use crate::audit::{self, AuditLog};
 use crate::cli::Common;
 use crate::clock;
 use crate::commands::plan::state_ref;
-use crate::commands::prepare::{Prepared, prepare};
+use crate::commands::prepare::{Prepared, prepare, read_needs};
 use crate::commands::{Exit, Stop, display_path, error, warning};
 use crate::lock::StateLock;
 use crate::plan::{Action, Change, Plan};
@@ -146,6 +146,17 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
         error(&e.message);
     }
     let mut state = recorder.state;
+    // A failed request may still have taken effect (an answer lost after ClickUp acted): after
+    // failures, the Workspace is read again so that the state records what is, not what was
+    // asked.
+    if report.failures().next().is_some() && report.stopped.is_none() {
+        match backend.read(&read_needs(&loaded.file)).await {
+            Ok(doc) => state.snapshot = Some(doc),
+            Err(e) => warning(&format!(
+                "cannot read the Workspace again after the failures ({e}); the state records what was applied as ClickUp answered it"
+            )),
+        }
+    }
     if let Some(doc) = &state.snapshot {
         let live = doc.to_live();
         state.refresh_managed(&loaded.file, &live, &clock::now_rfc3339());

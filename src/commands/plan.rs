@@ -51,7 +51,7 @@ pub(crate) async fn run(
     if let Some(path) = out {
         let mut bytes = Vec::new();
         json::write(&mut bytes, &json_plan)?;
-        fsutil::write_atomic(&path, &bytes).map_err(|e| {
+        fsutil::write_private(&path, &bytes).map_err(|e| {
             Stop::Error(format!(
                 "cannot save the plan to {}: {e}",
                 display_path(&path)

@@ -46,7 +46,7 @@ pub(crate) async fn run(
         .read(&needs)
         .await
         .map_err(|e| Stop::Error(format!("cannot read Workspace {workspace_id}: {e}")))?;
-    fsutil::write_atomic(out, &doc.to_json())
+    fsutil::write_private(out, &doc.to_json())
         .map_err(|e| Stop::Error(format!("cannot write {}: {e}", display_path(out))))?;
     if !common.quiet {
         let live = doc.to_live();

@@ -94,6 +94,8 @@ struct State {
     rules: Vec<Rule>,
     log: Vec<Logged>,
     too_many: usize,
+    /// Invitations of someone already in the Workspace, refused.
+    duplicates: usize,
     write_delay: Duration,
     timeout_delay: Duration,
 }
@@ -174,6 +176,7 @@ impl Fake {
             rules: Vec::new(),
             log: Vec::new(),
             too_many: 0,
+            duplicates: 0,
             write_delay: Duration::ZERO,
             timeout_delay: Duration::from_secs(5),
         };
@@ -256,6 +259,11 @@ impl Fake {
         self.lock().log.clear();
     }
 
+    /// How many invitations named someone already in the Workspace.
+    pub fn duplicate_invitations(&self) -> usize {
+        self.lock().duplicates
+    }
+
     /// How many 429 answers were sent.
     pub fn too_many(&self) -> usize {
         self.lock().too_many
@@ -318,6 +326,32 @@ impl Fake {
             .expect("member to change");
         member["user"]["role"] = json!(role);
         member["user"]["custom_role"] = Value::Null;
+    }
+
+    /// Someone is invited in ClickUp's UI, behind the tool's back; returns their new id.
+    pub fn invite_outside(&self, email: &str, role: i64) -> i64 {
+        let mut s = self.lock();
+        let user = s.new_user(email, role, Value::Null);
+        let id = user["id"].as_i64().unwrap_or_default();
+        let mut entry = json!({"user": user, "invited_by": s.invited_by()});
+        if role == 4 {
+            for flag in FLAGS {
+                entry[flag] = json!(false);
+            }
+        }
+        s.members_mut().push(entry);
+        id
+    }
+
+    /// Someone is removed in ClickUp's UI, behind the tool's back.
+    pub fn remove_outside(&self, email: &str) {
+        let mut s = self.lock();
+        if let Some(index) = s.by_email(email) {
+            let id = s.members()[index]["user"]["id"]
+                .as_i64()
+                .unwrap_or_default();
+            s.remove_person(id);
+        }
     }
 
     /// Someone joins (accepts their invitation).
@@ -478,6 +512,7 @@ impl State {
                     return error(400, "INPUT_001", "Email required");
                 };
                 if self.by_email(email).is_some() {
+                    self.duplicates += 1;
                     return error(400, "TEAM_014", "User already a member of the team");
                 }
                 let custom = match self.custom_role(&body["custom_role_id"]) {
