@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use crate::cli::Common;
 use crate::clock;
-use crate::commands::prepare::open_backend;
+use crate::commands::prepare::{check_workspace_id, open_backend, read_whole};
 use crate::commands::{Exit, Stop, display_path};
 use crate::format::{self, Header};
 use crate::fsutil;
-use crate::model::{BaseRole, Email};
+use crate::model::BaseRole;
 use crate::stop::StopSignal;
-use crate::workspace::{ReadNeeds, Workspace};
+use crate::workspace::Workspace;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
@@ -24,11 +24,7 @@ pub(crate) struct Options {
 
 pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop> {
     let id = &options.workspace;
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
-        return Err(Stop::Error(format!(
-            "--workspace must be the Workspace's numeric id, not \"{id}\""
-        )));
-    }
+    check_workspace_id(id)?;
     if let Some(out) = &options.out
         && out.exists()
         && !options.force
@@ -39,31 +35,14 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop
         )));
     }
     let backend = open_backend(common, id, &StopSignal::default())?;
-    let mut needs = ReadNeeds {
-        custom_roles: true,
-        groups: true,
-        ..ReadNeeds::default()
-    };
-    let read_error = |e| {
-        Stop::Error(format!(
-            "cannot read Workspace {id} from {}: {e}",
-            backend.describe()
-        ))
-    };
-    if options.with_guest_shares {
-        let first = backend
-            .read(&ReadNeeds::default())
-            .await
-            .map_err(read_error)?;
-        needs.guest_shares = first
-            .team
-            .members
-            .iter()
-            .filter(|m| m.user.role == BaseRole::Guest.code())
-            .map(|m| Email::from_live(&m.user.email))
-            .collect();
-    }
-    let doc = backend.read(&needs).await.map_err(read_error)?;
+    let doc = read_whole(&backend, options.with_guest_shares)
+        .await
+        .map_err(|e| {
+            Stop::Error(format!(
+                "cannot read Workspace {id} from {}: {e}",
+                backend.describe()
+            ))
+        })?;
     if doc.team.id != *id {
         return Err(Stop::Error(format!(
             "{} holds Workspace {}, not {id}",

@@ -7,6 +7,7 @@ use crate::config::{Loaded, MembersFile};
 use crate::diag::Diagnostic;
 use crate::http::{self, HttpWorkspace, Token};
 use crate::live::Live;
+use crate::model::{BaseRole, Email};
 use crate::plan::{self, Plan, guards};
 use crate::render;
 use crate::snapshot::SnapshotWorkspace;
@@ -75,6 +76,41 @@ fn model(doc: SnapshotDoc, keep_doc: bool) -> (Option<SnapshotDoc>, Live, String
     };
     let fingerprint = plan::live_fingerprint(&live);
     (doc, live, fingerprint)
+}
+
+/// Checks `--workspace ID` of `snapshot` and `import`.
+pub(crate) fn check_workspace_id(id: &str) -> Result<(), Stop> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Stop::Error(format!(
+            "--workspace must be the Workspace's numeric id, not \"{id}\""
+        )));
+    }
+    Ok(())
+}
+
+/// The whole Workspace, for `snapshot` and `import`: custom roles and groups, and with
+/// `guest_shares` what is shared with each guest (read once the guests are known).
+pub(crate) async fn read_whole<W: Workspace>(
+    workspace: &W,
+    guest_shares: bool,
+) -> Result<SnapshotDoc, WsError> {
+    let mut needs = ReadNeeds {
+        custom_roles: true,
+        groups: true,
+        ..ReadNeeds::default()
+    };
+    if guest_shares {
+        needs.guest_shares = workspace
+            .read(&ReadNeeds::default())
+            .await?
+            .team
+            .members
+            .iter()
+            .filter(|m| m.user.role == BaseRole::Guest.code())
+            .map(|m| Email::from_live(&m.user.email))
+            .collect();
+    }
+    workspace.read(&needs).await
 }
 
 /// What the file needs read beyond members (SPEC §5).
