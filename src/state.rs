@@ -3,10 +3,10 @@
 //! every write, and it is written atomically. A state that cannot be read is an error, never an
 //! empty state.
 //!
-//! During an apply, each successful request is appended to a journal beside it
-//! (`<state>.journal`, one JSON line, synced to disk) instead of rewriting the whole file, whose
-//! size grows with the Workspace: a crash loses at most the request in flight, at the cost of a
-//! line per request. Reading the state replays the journal; the apply folds it into the state
+//! During an apply, the state is rewritten after each successful request. For a large
+//! Workspace, whose state is megabytes, each request is instead appended to a journal beside it
+//! (`<state>.journal`, one JSON line, synced to disk): either way a crash loses at most the
+//! request in flight. Reading the state replays the journal; the apply folds it into the state
 //! file when it starts and when it ends.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -280,16 +280,20 @@ impl State {
         }
     }
 
-    /// Records a successful write: folded into the state, one serial further, and appended to
-    /// the journal.
+    /// Records a successful write, one serial further: folded into the state, then the state
+    /// file at `path` rewritten, or with a journal, one line appended to it.
     pub(crate) fn record(
         &mut self,
-        journal: &mut Journal,
+        path: &Path,
+        journal: Option<&mut Journal>,
         op: &WriteOp,
         outcome: &WriteOutcome,
     ) -> std::io::Result<()> {
         let time_ms = crate::clock::now_ms();
         self.apply_write(op, outcome, time_ms);
+        let Some(journal) = journal else {
+            return self.save(path);
+        };
         self.serial += 1;
         journal.append(&JournalEntry {
             serial: self.serial,
@@ -521,14 +525,16 @@ mod tests {
         let mut journal = Journal::create(&path).expect("journal");
         state
             .record(
-                &mut journal,
+                &path,
+                Some(&mut journal),
                 &invite("cy@x.io"),
                 &WriteOutcome::Invited { user_id: 9 },
             )
             .expect("record");
         state
             .record(
-                &mut journal,
+                &path,
+                Some(&mut journal),
                 &WriteOp::RemoveMember { user_id: 8 },
                 &WriteOutcome::Done,
             )
@@ -567,6 +573,27 @@ mod tests {
         folded.save(&path).expect("save");
         assert!(!journal_path(&path).exists());
         assert_eq!(State::read(&path).expect("read"), Some(folded));
+    }
+
+    #[test]
+    fn without_a_journal_every_write_rewrites_the_state_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("members.state.json");
+        let mut state = State::new("1");
+        state.snapshot = Some(doc());
+        state.save(&path).expect("save");
+        state
+            .record(
+                &path,
+                None,
+                &invite("cy@x.io"),
+                &WriteOutcome::Invited { user_id: 9 },
+            )
+            .expect("record");
+        assert!(!journal_path(&path).exists());
+        let read = State::read(&path).expect("read").expect("state");
+        assert_eq!(read.serial, 2);
+        assert_eq!(read, state);
     }
 
     #[test]

@@ -59,8 +59,17 @@ fn binary() -> std::path::PathBuf {
 }
 
 /// Starts `apply --auto-approve` in the background.
-fn spawn_apply(dir: &std::path::Path, fake: &Fake, extra: &[&str]) -> Child {
-    StdCommand::new(binary())
+fn spawn_apply(
+    dir: &std::path::Path,
+    fake: &Fake,
+    extra: &[&str],
+    journal_above: Option<&str>,
+) -> Child {
+    let mut command = StdCommand::new(binary());
+    if let Some(above) = journal_above {
+        command.env("CLICKUP_MEMBERS_JOURNAL_ABOVE", above);
+    }
+    command
         .current_dir(dir)
         .env("CLICKUP_TOKEN", TOKEN)
         .env("NO_COLOR", "1")
@@ -125,14 +134,26 @@ fn assert_nothing_twice(fake: &Fake) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_apply_leaves_a_valid_state_and_a_rerun_converges() {
+    killed_applies(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_apply_that_journals_its_writes_leaves_a_valid_state_and_a_rerun_converges() {
+    killed_applies(Some("0")).await;
+}
+
+/// Kills apply three times at different points; `journal_above` sets
+/// CLICKUP_MEMBERS_JOURNAL_ABOVE (the state is rewritten per write, or journaled).
+async fn killed_applies(journal_above: Option<&str>) {
     let (snapshot, file) = mixed();
     let fake = Fake::start(&snapshot, TOKEN).await;
     // Twenty writes of a quarter of a second each: none of the killed runs can finish.
     fake.slow_writes(Duration::from_millis(250));
     let dir = workdir(&file);
     let mut serials = Vec::new();
+    let mut journaled = false;
     for (run, kill_after) in [400, 900, 1400].into_iter().enumerate() {
-        let mut child = spawn_apply(dir.path(), &fake, &["--parallelism", "1"]);
+        let mut child = spawn_apply(dir.path(), &fake, &["--parallelism", "1"], journal_above);
         tokio::time::sleep(Duration::from_millis(kill_after)).await;
         child.kill().expect("SIGKILL");
         let output = wait(child).await;
@@ -146,7 +167,13 @@ async fn a_killed_apply_leaves_a_valid_state_and_a_rerun_converges() {
         if let Some(state) = state(dir.path()) {
             serials.push(state["serial"].as_u64().expect("serial"));
         }
+        journaled |= dir.path().join("members.state.json.journal").exists();
     }
+    assert_eq!(
+        journaled,
+        journal_above.is_some(),
+        "journal or not, as asked"
+    );
     assert!(
         serials.windows(2).all(|w| w[0] <= w[1]),
         "serials went back: {serials:?}"
@@ -182,7 +209,7 @@ async fn two_applies_at_once_one_runs_and_the_other_is_refused_naming_the_holder
     let fake = Fake::start(&snapshot, TOKEN).await;
     fake.slow_writes(Duration::from_millis(100));
     let dir = workdir(&file);
-    let first = spawn_apply(dir.path(), &fake, &["--parallelism", "1"]);
+    let first = spawn_apply(dir.path(), &fake, &["--parallelism", "1"], None);
     let pid = first.id();
     let lock = dir.path().join("members.state.json.lock");
     for _ in 0..100 {
@@ -412,7 +439,7 @@ async fn interrupt(signal: &str, code: i32) {
     let fake = Fake::start(&snapshot, TOKEN).await;
     fake.slow_writes(Duration::from_millis(250));
     let dir = workdir(&file);
-    let child = spawn_apply(dir.path(), &fake, &["--parallelism", "2"]);
+    let child = spawn_apply(dir.path(), &fake, &["--parallelism", "2"], None);
     tokio::time::sleep(Duration::from_millis(900)).await;
     let status = StdCommand::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])

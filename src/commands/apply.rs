@@ -103,8 +103,14 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
     state
         .save(&common.state)
         .map_err(|e| Stop::Error(state_write_error(&common.state, &e)))?;
-    let journal = Journal::create(&common.state)
-        .map_err(|e| Stop::Error(format!("cannot start the state's journal: {e}")))?;
+    let journal = if live.people.len() > journal_above() {
+        Some(
+            Journal::create(&common.state)
+                .map_err(|e| Stop::Error(format!("cannot start the state's journal: {e}")))?,
+        )
+    } else {
+        None
+    };
     let audit = match &options.audit_log {
         Some(path) => Some(AuditLog::open(path).map_err(|e| {
             Stop::Error(format!(
@@ -201,6 +207,18 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
         Some(code) => Exit::Signal(code),
         None => Exit::Failure,
     })
+}
+
+/// Above this many people, writes go to the state's journal: rewriting a state of megabytes
+/// for every request would make a large apply quadratic. `CLICKUP_MEMBERS_JOURNAL_ABOVE` sets
+/// another threshold (0: always journal).
+const JOURNAL_ABOVE: usize = 1_000;
+
+fn journal_above() -> usize {
+    std::env::var("CLICKUP_MEMBERS_JOURNAL_ABOVE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(JOURNAL_ABOVE)
 }
 
 /// On the first SIGINT or SIGTERM, asks the apply to stop; on the second, quits at once.
@@ -432,7 +450,8 @@ fn check_saved_plan(path: &Path, prepared: &Prepared) -> Result<(), Stop> {
 /// Shows progress, writes the state after every successful write, and the audit log.
 struct Recorder {
     state: State,
-    journal: Journal,
+    /// For a large Workspace: each write is a journal line rather than a state rewrite.
+    journal: Option<Journal>,
     path: PathBuf,
     total: usize,
     done: usize,
@@ -510,7 +529,7 @@ impl Observer for Recorder {
     ) -> Result<(), String> {
         self.audit(change, op, Ok(written.status), elapsed);
         self.state
-            .record(&mut self.journal, op, &written.outcome)
+            .record(&self.path, self.journal.as_mut(), op, &written.outcome)
             .map_err(|e| state_write_error(&self.path, &e))
     }
 
