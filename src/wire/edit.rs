@@ -285,7 +285,7 @@ impl SnapshotDoc {
                 username: None,
                 email: email.to_string(),
                 color: None,
-                profilePicture: None,
+                profile_picture: None,
                 initials: Some(initials(email.as_str())),
                 role: role.code(),
                 role_subtype: Some(if role == BaseRole::Guest { 2 } else { 0 }),
@@ -301,7 +301,7 @@ impl SnapshotDoc {
                 email: Some(self.me.email.clone()),
                 color: inviter.and_then(|u| u.color.clone()),
                 initials: inviter.and_then(|u| u.initials.clone()),
-                profilePicture: None,
+                profile_picture: None,
                 banned_date: None,
                 status: Some("invited".to_owned()),
             }),
@@ -324,7 +324,7 @@ impl SnapshotDoc {
             email: member.email.clone(),
             color: member.color.clone(),
             initials: member.initials.clone(),
-            profilePicture: member.profilePicture.clone(),
+            profile_picture: member.profile_picture.clone(),
         })
     }
 

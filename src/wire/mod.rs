@@ -143,7 +143,6 @@ impl TeamMember {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[allow(non_snake_case)]
 pub(crate) struct User {
     #[serde(deserialize_with = "int_or_string")]
     pub(crate) id: i64,
@@ -152,8 +151,8 @@ pub(crate) struct User {
     pub(crate) email: String,
     #[serde(default)]
     pub(crate) color: Option<String>,
-    #[serde(default)]
-    pub(crate) profilePicture: Option<String>,
+    #[serde(default, rename = "profilePicture")]
+    pub(crate) profile_picture: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) initials: Option<String>,
     #[serde(deserialize_with = "int_or_string")]
@@ -181,7 +180,6 @@ pub(crate) struct CustomRoleField {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[allow(non_snake_case)]
 pub(crate) struct InvitedBy {
     #[serde(default, deserialize_with = "opt_int_or_string")]
     pub(crate) id: Option<i64>,
@@ -193,8 +191,12 @@ pub(crate) struct InvitedBy {
     pub(crate) color: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) initials: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) profilePicture: Option<String>,
+    #[serde(
+        default,
+        rename = "profilePicture",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(crate) profile_picture: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) banned_date: Option<serde_json::Value>,
     /// `"invited"` while the invitation is pending, `"active"` once accepted.
@@ -249,7 +251,6 @@ pub(crate) struct Group {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[allow(non_snake_case)]
 pub(crate) struct GroupMember {
     #[serde(deserialize_with = "int_or_string")]
     pub(crate) id: i64,
@@ -261,8 +262,8 @@ pub(crate) struct GroupMember {
     pub(crate) color: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) initials: Option<String>,
-    #[serde(default)]
-    pub(crate) profilePicture: Option<String>,
+    #[serde(default, rename = "profilePicture")]
+    pub(crate) profile_picture: Option<String>,
 }
 
 /// The token's user (`GET /user`).
