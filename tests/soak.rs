@@ -159,6 +159,16 @@ fn plan_json(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
 }
 
+/// The requests of a round, for failure messages.
+fn requests(log: &[fake::Logged]) -> Vec<String> {
+    log.iter()
+        .map(|l| {
+            let body = l.body.as_ref().map_or(String::new(), Value::to_string);
+            format!("{} {} {body}", l.status, l.line())
+        })
+        .collect()
+}
+
 /// The people and groups named in the failure table of an apply.
 fn failed(output: &Output) -> BTreeSet<String> {
     stderr(output)
@@ -398,14 +408,7 @@ async fn chaos_soak_converges_loses_nothing_and_spares_the_untouchable() {
                     "{context}: the state records {email} as {entry}, ClickUp has {live:?}\napply said:\n{}\n{}\nrequests: {:#?}",
                     stdout(&output),
                     stderr(&output),
-                    log.iter()
-                        .map(|l| format!(
-                            "{} {} {}",
-                            l.status,
-                            l.line(),
-                            l.body.as_ref().map_or(String::new(), |b| b.to_string())
-                        ))
-                        .collect::<Vec<_>>()
+                    requests(&log)
                 );
             }
         }
@@ -442,14 +445,7 @@ async fn chaos_soak_converges_loses_nothing_and_spares_the_untouchable() {
                 "{context}: the plan after the apply still changes {subject} ({}), which did not fail; failed: {failed_now:?}\n{}\napply said:\n{apply_output}\nrequests: {:#?}",
                 change["action"],
                 stdout(&output),
-                log.iter()
-                    .map(|l| format!(
-                        "{} {} {}",
-                        l.status,
-                        l.line(),
-                        l.body.as_ref().map_or(String::new(), |b| b.to_string())
-                    ))
-                    .collect::<Vec<_>>()
+                requests(&log)
             );
         }
     }

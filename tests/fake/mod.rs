@@ -289,58 +289,28 @@ impl Fake {
     /// The member entry of `email`, if they are in the Workspace.
     pub fn member(&self, email: &str) -> Option<Value> {
         let s = self.lock();
-        s.members()
-            .iter()
-            .find(|m| {
-                m["user"]["email"]
-                    .as_str()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
-            })
-            .cloned()
+        s.by_email(email).map(|i| s.members()[i].clone())
     }
 
     /// How many entries have this email (more than one would be a duplicate invitation).
     pub fn count(&self, email: &str) -> usize {
         let s = self.lock();
-        s.members()
-            .iter()
-            .filter(|m| {
-                m["user"]["email"]
-                    .as_str()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
-            })
-            .count()
+        s.members().iter().filter(|m| has_email(m, email)).count()
     }
 
     /// Changes someone's role behind the tool's back, as an admin would in ClickUp's UI.
     pub fn set_role(&self, email: &str, role: i64) {
         let mut s = self.lock();
-        let member = s
-            .members_mut()
-            .iter_mut()
-            .find(|m| {
-                m["user"]["email"]
-                    .as_str()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
-            })
-            .expect("member to change");
+        let index = s.by_email(email).expect("member to change");
+        let member = &mut s.members_mut()[index];
         member["user"]["role"] = json!(role);
         member["user"]["custom_role"] = Value::Null;
     }
 
     /// Someone is invited in ClickUp's UI, behind the tool's back; returns their new id.
     pub fn invite_outside(&self, email: &str, role: i64) -> i64 {
-        let mut s = self.lock();
-        let user = s.new_user(email, role, Value::Null);
-        let id = user["id"].as_i64().unwrap_or_default();
-        let mut entry = json!({"user": user, "invited_by": s.invited_by()});
-        if role == 4 {
-            for flag in FLAGS {
-                entry[flag] = json!(false);
-            }
-        }
-        s.members_mut().push(entry);
-        id
+        let entry = self.lock().invite(email, role, Value::Null, &Value::Null);
+        entry["user"]["id"].as_i64().unwrap_or_default()
     }
 
     /// Someone is removed in ClickUp's UI, behind the tool's back.
@@ -357,15 +327,8 @@ impl Fake {
     /// Someone joins (accepts their invitation).
     pub fn accept(&self, email: &str) {
         let mut s = self.lock();
-        let member = s
-            .members_mut()
-            .iter_mut()
-            .find(|m| {
-                m["user"]["email"]
-                    .as_str()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
-            })
-            .expect("invitee");
+        let index = s.by_email(email).expect("invitee");
+        let member = &mut s.members_mut()[index];
         member["user"]["date_joined"] = json!(now_ms().to_string());
         member["user"]["username"] = json!(email.split('@').next().unwrap_or(email));
         if let Some(by) = member.get_mut("invited_by") {
@@ -400,11 +363,20 @@ impl State {
     }
 
     fn by_email(&self, email: &str) -> Option<usize> {
-        self.members().iter().position(|m| {
-            m["user"]["email"]
-                .as_str()
-                .is_some_and(|e| e.eq_ignore_ascii_case(email))
-        })
+        self.members().iter().position(|m| has_email(m, email))
+    }
+
+    /// Adds a pending invitee (a guest's switches from `flags`, off when not given).
+    fn invite(&mut self, email: &str, role: i64, custom_role: Value, flags: &Value) -> Value {
+        let user = self.new_user(email, role, custom_role);
+        let mut entry = json!({"user": user, "invited_by": self.invited_by()});
+        if role == 4 {
+            for flag in FLAGS {
+                entry[flag] = json!(flags[flag].as_bool().unwrap_or(false));
+            }
+        }
+        self.members_mut().push(entry.clone());
+        entry
     }
 
     fn custom_role(&self, id: &Value) -> Result<Value, (u16, Value)> {
@@ -528,14 +500,7 @@ impl State {
                         None => return error(400, "INPUT_002", "admin required"),
                     }
                 };
-                let user = self.new_user(email, role, custom);
-                let mut entry = json!({"user": user, "invited_by": self.invited_by()});
-                if role == 4 {
-                    for flag in FLAGS {
-                        entry[flag] = json!(body[flag].as_bool().unwrap_or(false));
-                    }
-                }
-                self.members_mut().push(entry.clone());
+                let entry = self.invite(email, role, custom, body);
                 let mut team = self.team_head();
                 team["members"] = json!([entry]);
                 (200, json!({"team": team}))
@@ -714,6 +679,12 @@ impl State {
             _ => error(404, "APP_001", "Route not found"),
         }
     }
+}
+
+fn has_email(entry: &Value, email: &str) -> bool {
+    entry["user"]["email"]
+        .as_str()
+        .is_some_and(|e| e.eq_ignore_ascii_case(email))
 }
 
 const FLAGS: [&str; 5] = [
