@@ -4,7 +4,7 @@
 
 use crate::config::{
     Access, At, DEFAULT_MAX_REMOVALS, Group, Guest, Member, MembersFile, Mode, Policy, RoleName,
-    WorkspaceSection,
+    WorkspaceSection, keys,
 };
 use crate::diag::{Diagnostic, Loc};
 use crate::model::{
@@ -231,18 +231,7 @@ impl Decoder {
                 return None;
             }
         }
-        let fields = self.map(
-            root,
-            "the file",
-            &[
-                "version",
-                "workspace",
-                "policy",
-                "members",
-                "guests",
-                "groups",
-            ],
-        )?;
+        let fields = self.map(root, "the file", keys::FILE)?;
         let version = self
             .required(&fields, "version", "the file")
             .and_then(|n| self.version(n));
@@ -302,7 +291,7 @@ impl Decoder {
     }
 
     fn workspace(&mut self, node: &Node) -> Option<WorkspaceSection> {
-        let fields = self.map(node, "workspace", &["id", "name"])?;
+        let fields = self.map(node, "workspace", keys::WORKSPACE)?;
         let id = self.required(&fields, "id", "workspace").and_then(|n| {
             let id = self.id(n, "workspace.id")?;
             if id.chars().all(|c| c.is_ascii_digit()) {
@@ -329,7 +318,7 @@ impl Decoder {
     }
 
     fn policy(&mut self, node: &Node) -> Option<Policy> {
-        let fields = self.map(node, "policy", &["mode", "max_removals", "protected"])?;
+        let fields = self.map(node, "policy", keys::POLICY)?;
         let mode = match fields.get("mode") {
             None => Some(Mode::default()),
             Some(n) => match &n.value {
@@ -401,7 +390,7 @@ impl Decoder {
     }
 
     fn member(&mut self, node: &Node) -> Option<Member> {
-        let fields = self.map(node, "a member", &["email", "role"])?;
+        let fields = self.map(node, "a member", keys::MEMBER)?;
         let email = self
             .required(&fields, "email", "a member")
             .and_then(|n| self.email(n, "email"));
@@ -430,11 +419,7 @@ impl Decoder {
     }
 
     fn guest(&mut self, node: &Node) -> Option<Guest> {
-        let fields = self.map(
-            node,
-            "a guest",
-            &["email", "permissions", "custom_role", "access"],
-        )?;
+        let fields = self.map(node, "a guest", keys::GUEST)?;
         let email = self
             .required(&fields, "email", "a guest")
             .and_then(|n| self.email(n, "email"));
@@ -487,11 +472,7 @@ impl Decoder {
     }
 
     fn access(&mut self, node: &Node) -> Option<Access> {
-        let fields = self.map(
-            node,
-            "an access entry",
-            &["folder", "list", "task", "permission"],
-        )?;
+        let fields = self.map(node, "an access entry", keys::ACCESS)?;
         let mut targets: Vec<(ShareKind, &Node, &Node)> = ShareKind::ALL
             .into_iter()
             .filter_map(|k| {
@@ -558,7 +539,7 @@ impl Decoder {
     }
 
     fn group(&mut self, node: &Node) -> Option<Group> {
-        let fields = self.map(node, "a group", &["name", "handle", "members"])?;
+        let fields = self.map(node, "a group", keys::GROUP)?;
         let name = self
             .required(&fields, "name", "a group")
             .and_then(|n| match &n.value {

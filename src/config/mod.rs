@@ -7,6 +7,24 @@
 mod check;
 mod decode;
 
+/// The keys each mapping of the file accepts, in the order `fmt` writes them.
+pub(crate) mod keys {
+    pub(crate) const FILE: &[&str] = &[
+        "version",
+        "workspace",
+        "policy",
+        "members",
+        "guests",
+        "groups",
+    ];
+    pub(crate) const WORKSPACE: &[&str] = &["id", "name"];
+    pub(crate) const POLICY: &[&str] = &["mode", "max_removals", "protected"];
+    pub(crate) const MEMBER: &[&str] = &["email", "role"];
+    pub(crate) const GUEST: &[&str] = &["email", "permissions", "custom_role", "access"];
+    pub(crate) const ACCESS: &[&str] = &["folder", "list", "task", "permission"];
+    pub(crate) const GROUP: &[&str] = &["name", "handle", "members"];
+}
+
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;

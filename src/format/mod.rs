@@ -11,7 +11,7 @@ mod import;
 
 use std::collections::BTreeMap;
 
-use crate::config;
+use crate::config::{self, keys};
 use crate::diag::{Diagnostic, Loc};
 use crate::model::GuestFlag;
 use crate::yaml::{self, Node, Value as Yaml};
@@ -19,16 +19,6 @@ use crate::yaml::{self, Node, Value as Yaml};
 pub(crate) use import::{Header, import};
 
 use doc::{Comments, Document, Entry, Item, Value};
-
-/// The top-level keys, in canonical order.
-const TOP: [&str; 6] = [
-    "version",
-    "workspace",
-    "policy",
-    "members",
-    "guests",
-    "groups",
-];
 
 /// A comment found in the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,51 +329,39 @@ fn by_text(n: &Node) -> String {
 
 fn build(root: &Node, attached: Attached) -> Document {
     let mut b = Builder { attached };
-    let Value::Map(entries) = b.map(root, &TOP, &mut |b, key, node| match key {
-        "workspace" => b.map(node, &["id", "name"], &mut |_, k, n| {
+    let Value::Map(entries) = b.map(root, keys::FILE, &mut |b, key, node| match key {
+        "workspace" => b.map(node, keys::WORKSPACE, &mut |_, k, n| {
             if k == "id" { id(n) } else { plain(n) }
         }),
-        "policy" => b.map(
-            node,
-            &["mode", "max_removals", "protected"],
-            &mut |b, k, n| {
-                if k == "protected" {
-                    b.seq(n, Some(&by_text), &mut |_, item| email(item))
-                } else {
-                    plain(n)
-                }
-            },
-        ),
+        "policy" => b.map(node, keys::POLICY, &mut |b, k, n| {
+            if k == "protected" {
+                b.seq(n, Some(&by_text), &mut |_, item| email(item))
+            } else {
+                plain(n)
+            }
+        }),
         "members" => b.seq(node, Some(&by_field("email")), &mut |b, item| {
-            b.map(item, &["email", "role"], &mut |_, k, n| {
+            b.map(item, keys::MEMBER, &mut |_, k, n| {
                 if k == "email" { email(n) } else { plain(n) }
             })
         }),
         "guests" => b.seq(node, Some(&by_field("email")), &mut |b, item| {
-            b.map(
-                item,
-                &["email", "permissions", "custom_role", "access"],
-                &mut |b, k, n| match k {
-                    "email" => email(n),
-                    "permissions" => {
-                        let flags: Vec<&str> = GuestFlag::ALL.iter().map(|f| f.key()).collect();
-                        b.map(n, &flags, &mut |_, _, v| plain(v))
-                    }
-                    "access" => b.seq(n, None, &mut |b, share| {
-                        b.map(
-                            share,
-                            &["folder", "list", "task", "permission"],
-                            &mut |_, k, v| {
-                                if k == "permission" { plain(v) } else { id(v) }
-                            },
-                        )
-                    }),
-                    _ => plain(n),
-                },
-            )
+            b.map(item, keys::GUEST, &mut |b, k, n| match k {
+                "email" => email(n),
+                "permissions" => {
+                    let flags: Vec<&str> = GuestFlag::ALL.iter().map(|f| f.key()).collect();
+                    b.map(n, &flags, &mut |_, _, v| plain(v))
+                }
+                "access" => b.seq(n, None, &mut |b, share| {
+                    b.map(share, keys::ACCESS, &mut |_, k, v| {
+                        if k == "permission" { plain(v) } else { id(v) }
+                    })
+                }),
+                _ => plain(n),
+            })
         }),
         "groups" => b.seq(node, Some(&by_field("name")), &mut |b, group| {
-            b.map(group, &["name", "handle", "members"], &mut |b, k, n| {
+            b.map(group, keys::GROUP, &mut |b, k, n| {
                 if k == "members" {
                     b.seq(n, Some(&by_text), &mut |_, item| email(item))
                 } else {
