@@ -179,7 +179,7 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
     if failures.is_empty() && not_started == 0 && report.stopped.is_none() {
         writeln!(
             stdout,
-            "\nApply complete! {}",
+            "\nApply complete! {}.",
             applied_line(&plan, |_| true)
         )?;
         return Ok(Exit::Success);
@@ -189,7 +189,7 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
         stdout,
         "\nApply incomplete: {applied} of {} changes applied ({}), {} failed, {not_started} not started.",
         plan.changes.len(),
-        applied_line(&plan, |i| report.succeeded(i)).trim_end_matches('.'),
+        applied_line(&plan, |i| report.succeeded(i)),
         failures.len()
     )?;
     drop(stdout);
@@ -283,45 +283,28 @@ fn state_write_error(path: &Path, e: &std::io::Error) -> String {
     format!("cannot write the state file {}: {e}", display_path(path))
 }
 
-/// `3 invited, 2 changed, 1 removed.` over the changes `counted` selects.
+/// `3 invited, 2 changed, 1 removed` over the changes `counted` selects.
 fn applied_line(plan: &Plan, counted: impl Fn(usize) -> bool) -> String {
-    let n = |action: Action| {
+    let count = |action| {
         plan.changes
             .iter()
             .enumerate()
             .filter(|(i, c)| c.action() == action && counted(*i))
             .count()
     };
-    let mut line = format!(
-        "{} invited, {} changed, {} removed",
-        n(Action::Invite),
-        n(Action::Update),
-        n(Action::Remove)
-    );
-    for (action, text) in [
-        (Action::Replace, "replaced"),
-        (Action::Create, "created"),
-        (Action::Delete, "deleted"),
-    ] {
-        let count = n(action);
-        if count > 0 {
-            let what = match action {
-                Action::Replace => String::new(),
-                _ => format!(" {}", plural_word(count, "group", "groups")),
-            };
-            line.push_str(&format!(", {count}{what} {text}"));
-        }
-    }
-    line.push('.');
-    line
+    let words = |action| match action {
+        Action::Invite => "invited",
+        Action::Update => "changed",
+        Action::Remove => "removed",
+        Action::Replace => "replaced",
+        Action::Create => "created",
+        Action::Delete => "deleted",
+    };
+    render::tally(count, words)
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", plural_word(n, one, many))
-}
-
-fn plural_word<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn failure_table(plan: &Plan, failures: &[(usize, &Failure)]) -> Result<(), Stop> {

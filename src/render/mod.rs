@@ -22,25 +22,39 @@ pub(crate) struct Context {
 /// `Plan: 2 to invite, 1 to change, 1 to remove.` (replaces and group creates and deletes are
 /// added when there are some).
 pub(crate) fn plan_line(plan: &JsonPlan) -> String {
-    let mut line = format!(
-        "Plan: {} to invite, {} to change, {} to remove",
-        plan.count(Action::Invite),
-        plan.count(Action::Update),
-        plan.count(Action::Remove)
-    );
-    let replace = plan.count(Action::Replace);
-    if replace > 0 {
-        line.push_str(&format!(", {replace} to replace"));
-    }
-    for (action, verb) in [(Action::Create, "create"), (Action::Delete, "delete")] {
-        let n = plan.count(action);
-        if n > 0 {
-            let noun = if n == 1 { "group" } else { "groups" };
-            line.push_str(&format!(", {n} {noun} to {verb}"));
-        }
-    }
-    line.push('.');
-    line
+    let words = |action| match action {
+        Action::Invite => "to invite",
+        Action::Update => "to change",
+        Action::Remove => "to remove",
+        Action::Replace => "to replace",
+        Action::Create => "to create",
+        Action::Delete => "to delete",
+    };
+    format!("Plan: {}.", tally(|action| plan.count(action), words))
+}
+
+/// `2 to invite, 1 to change, 0 to remove, 1 group to create`, with `words` after each count:
+/// invites, changes and removes always; replaces and group creates and deletes when there are
+/// some.
+pub(crate) fn tally(
+    count: impl Fn(Action) -> usize,
+    words: impl Fn(Action) -> &'static str,
+) -> String {
+    let parts: Vec<String> = Action::ALL
+        .into_iter()
+        .filter_map(|action| {
+            let n = count(action);
+            let noun = match action {
+                Action::Invite | Action::Update | Action::Remove => "",
+                _ if n == 0 => return None,
+                Action::Create | Action::Delete if n == 1 => " group",
+                Action::Create | Action::Delete => " groups",
+                Action::Replace => "",
+            };
+            Some(format!("{n}{noun} {}", words(action)))
+        })
+        .collect();
+    parts.join(", ")
 }
 
 pub(crate) fn no_changes_line(ctx: &Context) -> String {
