@@ -4,7 +4,7 @@
 mod common;
 mod fake;
 
-use common::{Acme, assert_golden, cli, repo, stderr, stdout};
+use common::{Acme, assert_golden, cli, failed, repo, stderr, stdout};
 use fake::Fake;
 
 fn fixtures() -> Vec<std::path::PathBuf> {
@@ -69,14 +69,13 @@ fn fmt_check_fails_on_an_unsorted_file_and_passes_on_its_formatted_version() {
     let source =
         std::fs::read_to_string(repo().join("tests/fixtures/fmt/commented.yaml")).expect("read");
     let (output, after) = fmt(&source, &["--check"]);
-    assert_eq!(output.status.code(), Some(1));
+    let err = failed(&output);
     assert_eq!(after, source, "--check changed the file");
     assert!(
-        stderr(&output).contains(
+        err.contains(
             "members.yaml is not in canonical form; run `clickup-members fmt -f members.yaml`"
         ),
-        "{}",
-        stderr(&output)
+        "{err}"
     );
     let (_, formatted) = fmt(&source, &[]);
     let (output, _) = fmt(&formatted, &["--check"]);
@@ -109,14 +108,10 @@ fn a_file_fmt_cannot_rewrite_is_reported_and_left_alone() {
         .find_map(|l| l.strip_prefix("# expect: "))
         .expect("expectation");
     let (output, after) = fmt(&source, &[]);
-    assert_eq!(output.status.code(), Some(1));
+    let err = failed(&output);
     assert_eq!(after, source, "the file was changed");
-    assert!(
-        stderr(&output).starts_with(&format!("members.yaml:{want}\n")),
-        "{}",
-        stderr(&output)
-    );
-    assert!(stderr(&output).ends_with("Error: members.yaml was not changed\n"));
+    assert!(err.starts_with(&format!("members.yaml:{want}\n")), "{err}");
+    assert!(err.ends_with("Error: members.yaml was not changed\n"));
 }
 
 #[test]
@@ -131,17 +126,15 @@ fn the_shipped_example_is_in_canonical_form() {
 
 #[test]
 fn import_from_a_snapshot_then_plan_shows_no_changes() {
+    const IMPORT: [&str; 5] = [
+        "import",
+        "--workspace",
+        "9006054115",
+        "--out",
+        "imported.yaml",
+    ];
     let acme = Acme::new();
-    let output = acme
-        .run(&[
-            "import",
-            "--workspace",
-            "9006054115",
-            "--out",
-            "imported.yaml",
-        ])
-        .output()
-        .expect("run");
+    let output = acme.run(&IMPORT).output().expect("run");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stdout(&output).starts_with(
         "Wrote imported.yaml: 26 members, 3 guests, 2 groups of Workspace \"Acme Workspace\"."
@@ -180,22 +173,10 @@ fn import_from_a_snapshot_then_plan_shows_no_changes() {
         stderr(&output)
     );
 
-    // import does not overwrite without --force.
-    let output = acme
-        .run(&[
-            "import",
-            "--workspace",
-            "9006054115",
-            "--out",
-            "imported.yaml",
-        ])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output)
-            .contains("imported.yaml exists; import does not overwrite it without --force")
-    );
+    // The same import again does not overwrite without --force.
+    let output = acme.run(&IMPORT).output().expect("run");
+    let err = failed(&output);
+    assert!(err.contains("imported.yaml exists; import does not overwrite it without --force"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

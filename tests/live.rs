@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::{Acme, cli, repo, stderr, stdout};
+use common::{Acme, cli, failed, repo, stderr, stdout};
 use fake::{Fake, Fault};
 
 const TOKEN: &str = "pk_4753994_SECRETSECRETSECRETSECRET0123";
@@ -352,9 +352,9 @@ async fn an_invalid_token_is_one_sentence_and_exit_1() {
     let fake = Fake::start(&small_snapshot(), "pk_the_right_one").await;
     let dir = newcomers_file(1, "");
     let output = run(dir.path(), &fake, &["plan"]).await;
-    assert_eq!(output.status.code(), Some(1));
+    let err = failed(&output);
     assert_eq!(
-        stderr(&output),
+        err,
         format!(
             "Error: cannot read the Workspace from ClickUp ({}): the token is invalid or was revoked (OAUTH_025: Token invalid); set CLICKUP_TOKEN to a valid personal token (pk_…) or OAuth token\n",
             fake.api_url()
@@ -368,12 +368,8 @@ async fn an_unknown_workspace_lists_the_ones_the_token_sees() {
     let dir = newcomers_file(1, "");
     common::edit(&dir.path().join("members.yaml"), TEAM, "42");
     let output = run(dir.path(), &fake, &["plan"]).await;
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("Workspace 42 is not visible to this token (it sees 9006054115 \"Acme Workspace\", 1234567 \"Side Project\"); check workspace.id"),
-        "{}",
-        stderr(&output)
-    );
+    let err = failed(&output);
+    assert!(err.contains("Workspace 42 is not visible to this token (it sees 9006054115 \"Acme Workspace\", 1234567 \"Side Project\"); check workspace.id"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -382,8 +378,7 @@ async fn a_workspace_off_the_enterprise_plan_fails_writes_with_team_110() {
     fake.set_enterprise(false);
     let dir = newcomers_file(2, "");
     let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    assert_eq!(output.status.code(), Some(1));
-    let err = stderr(&output);
+    let err = failed(&output);
     assert!(err.contains("Failed changes:"), "{err}");
     assert!(
         err.contains(
@@ -457,11 +452,10 @@ fn no_token_is_a_clear_error() {
         .arg("plan")
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    let err = failed(&output);
     assert!(
-        stderr(&output).starts_with("Error: no ClickUp token: set CLICKUP_TOKEN"),
-        "{}",
-        stderr(&output)
+        err.starts_with("Error: no ClickUp token: set CLICKUP_TOKEN"),
+        "{err}"
     );
 }
 
@@ -474,9 +468,9 @@ fn the_token_is_never_sent_over_plain_http_to_another_host() {
         .args(["plan", "--api-url", "http://api.clickup.example/api/v2"])
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    let err = failed(&output);
     assert_eq!(
-        stderr(&output),
+        err,
         "Error: refusing to send the token over plain http:// to api.clickup.example; use https:// (plain http is allowed only to a loopback address)\n"
     );
 }

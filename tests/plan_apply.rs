@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Acme, assert_golden, cli, repo, stderr, stdout};
+use common::{Acme, assert_golden, cli, failed, repo, stderr, stdout};
 
 fn acme_plan(format: &str) -> String {
     let state = tempfile::tempdir().expect("dir");
@@ -140,12 +140,8 @@ fn the_state_records_what_is_managed_and_plans_without_refresh() {
         .args(["plan", "--refresh=false"])
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("does not exist"),
-        "{}",
-        stderr(&output)
-    );
+    let err = failed(&output);
+    assert!(err.contains("does not exist"), "{err}");
 
     acme.run(&["apply", "--auto-approve", "--allow-replace"])
         .assert()
@@ -198,9 +194,9 @@ fn a_saved_plan_is_refused_when_the_file_changed() {
         .run(&["apply", "plan.json", "--allow-replace"])
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    let err = failed(&output);
     assert_eq!(
-        stderr(&output),
+        err,
         "Error: the saved plan is stale: re-run plan (members.yaml changed since plan.json was made)\n"
     );
     assert_eq!(
@@ -224,13 +220,12 @@ fn a_saved_plan_is_refused_when_the_workspace_changed() {
         .run(&["apply", "plan.json", "--allow-replace"])
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    let err = failed(&output);
     assert!(
-        stderr(&output).contains(
+        err.contains(
             "the saved plan is stale: re-run plan (the Workspace changed since plan.json was made)"
         ),
-        "{}",
-        stderr(&output)
+        "{err}"
     );
 }
 
@@ -246,11 +241,10 @@ fn apply_without_a_terminal_and_without_auto_approve_refuses_and_changes_nothing
         .run(&["apply", "--allow-replace"])
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    let err = failed(&output);
     assert!(
-        stderr(&output).contains("refusing to apply without confirmation: stdin is not a terminal"),
-        "{}",
-        stderr(&output)
+        err.contains("refusing to apply without confirmation: stdin is not a terminal"),
+        "{err}"
     );
     assert_eq!(std::fs::read(acme.snapshot()).expect("read"), before);
     assert!(!acme.state().exists());
@@ -264,14 +258,12 @@ fn replaces_need_allow_replace() {
         .run(&["apply", "--auto-approve"])
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    let err = failed(&output);
     assert!(
-        stderr(&output)
-            .contains("the plan replaces 2 people (priya@acme.example, tom@acme.example)"),
-        "{}",
-        stderr(&output)
+        err.contains("the plan replaces 2 people (priya@acme.example, tom@acme.example)"),
+        "{err}"
     );
-    assert!(stderr(&output).contains("--allow-replace"));
+    assert!(err.contains("--allow-replace"));
     assert_eq!(std::fs::read(acme.snapshot()).expect("read"), before);
 }
 
@@ -347,12 +339,8 @@ fn role_owner_for_someone_else_is_refused_at_its_line() {
         "  - email: ada@acme.example\n    role: owner\n",
     );
     let output = acme.run(&["plan"]).output().expect("run");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).starts_with("members.yaml:18:11: ada@acme.example has role: owner, but the Workspace owner is olivia@acme.example; ownership cannot be given, taken or transferred through ClickUp's API"),
-        "{}",
-        stderr(&output)
-    );
+    let err = failed(&output);
+    assert!(err.starts_with("members.yaml:18:11: ada@acme.example has role: owner, but the Workspace owner is olivia@acme.example; ownership cannot be given, taken or transferred through ClickUp's API"), "{err}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::{Acme, cli, stderr, stdout};
+use common::{Acme, cli, failed, stderr, stdout};
 use fake::{Fake, Fault};
 
 const TOKEN: &str = "pk_4753994_ROBUSTROBUSTROBUSTROBUST0001";
@@ -219,8 +219,7 @@ async fn two_applies_at_once_one_runs_and_the_other_is_refused_naming_the_holder
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let second = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    assert_eq!(second.status.code(), Some(1));
-    let err = stderr(&second);
+    let err = failed(&second);
     assert!(err.starts_with("Error: the state is locked by `"), "{err}");
     assert!(err.contains(&format!("(pid {pid}) since ")), "{err}");
     assert!(err.contains("lock id "), "{err}");
@@ -260,9 +259,9 @@ fn force_unlock_frees_a_stale_lock() {
         .run(&["apply", "--auto-approve", "--allow-replace"])
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    let err = failed(&output);
     assert_eq!(
-        stderr(&output),
+        err,
         format!(
             "Error: the state is locked by `clickup-members apply --auto-approve` on ci-runner-7 (pid 999999) since 2026-11-27T03:00:00Z, lock id 3f6c1d2e-dead-4bad-8f00-000000000001; wait for that run to end, or if it died, run `clickup-members force-unlock LOCK_ID` (lock file {})\n",
             std::path::Path::new("members.state.json.lock").display()
@@ -273,12 +272,8 @@ fn force_unlock_frees_a_stale_lock() {
         .run(&["force-unlock", "not-this-one"])
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("nothing was removed"),
-        "{}",
-        stderr(&output)
-    );
+    let err = failed(&output);
+    assert!(err.contains("nothing was removed"), "{err}");
 
     let output = acme
         .run(&["force-unlock", "3f6c1d2e-dead-4bad-8f00-000000000001"])
@@ -321,13 +316,12 @@ async fn three_failures_among_twenty_changes_are_tabled_and_a_rerun_does_only_th
         &["apply", "--auto-approve", "--audit-log", "audit.jsonl"],
     )
     .await;
-    assert_eq!(output.status.code(), Some(1));
+    let err = failed(&output);
     assert!(
         stdout(&output).contains("Apply incomplete: 17 of 20 changes applied (13 invited, 2 changed, 2 removed), 3 failed, 0 not started."),
         "{}",
         stdout(&output)
     );
-    let err = stderr(&output);
     let table: Vec<&str> = err
         .lines()
         .skip_while(|l| *l != "Failed changes:")
@@ -488,12 +482,8 @@ fn a_damaged_state_file_is_an_error_never_an_empty_state() {
     let acme = Acme::new();
     std::fs::write(acme.state(), "{\"format_version\": 1, \"lineage\": \"ab").expect("write");
     let output = acme.run(&["plan"]).output().expect("run");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).starts_with("Error: the state file members.state.json is damaged (EOF while parsing a string at line 1 column 36); restore it from git or a backup, it is never read as empty"),
-        "{}",
-        stderr(&output)
-    );
+    let err = failed(&output);
+    assert!(err.starts_with("Error: the state file members.state.json is damaged (EOF while parsing a string at line 1 column 36); restore it from git or a backup, it is never read as empty"), "{err}");
 }
 
 #[test]
@@ -508,13 +498,12 @@ fn a_state_file_of_another_workspace_is_refused() {
         "\"workspace_id\": \"42\"",
     );
     let output = acme.run(&["plan"]).output().expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    let err = failed(&output);
     assert!(
-        stderr(&output).starts_with(
+        err.starts_with(
             "Error: the state file members.state.json belongs to Workspace 42, not 9006054115"
         ),
-        "{}",
-        stderr(&output)
+        "{err}"
     );
 }
 
@@ -534,12 +523,8 @@ fn a_saved_plan_from_another_state_lineage_is_refused() {
         "00000000-0000-4000-8000-000000000000",
     );
     let output = acme.run(&["apply", "plan.json"]).output().expect("run");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("the state file was replaced by another history (lineage 00000000-0000-4000-8000-000000000000"),
-        "{}",
-        stderr(&output)
-    );
+    let err = failed(&output);
+    assert!(err.contains("the state file was replaced by another history (lineage 00000000-0000-4000-8000-000000000000"), "{err}");
 }
 
 #[test]
@@ -558,8 +543,7 @@ fn show_prints_a_saved_plan_as_plan_did_and_the_state_summary() {
     assert!(stdout(&shown).ends_with("1 group to delete.\n"));
 
     let output = acme.run(&["show"]).output().expect("run");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("there is no state file at members.state.json"));
+    assert!(failed(&output).contains("there is no state file at members.state.json"));
 
     acme.run(&["apply", "plan.json", "--allow-replace"])
         .assert()

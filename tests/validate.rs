@@ -5,8 +5,19 @@
 mod common;
 
 use std::io::Write;
+use std::path::Path;
 
-use common::{cli, repo, stderr, stdout};
+use common::{cli, failed, repo, stderr, stdout};
+
+/// Runs `validate` in `dir`, which must fail with exit 1; gives its standard error.
+fn validate_fails_in(dir: &Path) -> String {
+    let output = cli()
+        .current_dir(dir)
+        .arg("validate")
+        .output()
+        .expect("run");
+    failed(&output)
+}
 
 fn expectations(text: &str) -> Vec<String> {
     text.lines()
@@ -73,32 +84,20 @@ fn a_valid_file_gives_a_one_line_summary_and_exit_0() {
 fn a_zero_byte_file_is_empty() {
     let dir = tempfile::tempdir().expect("dir");
     std::fs::write(dir.path().join("members.yaml"), "").expect("write");
-    let output = cli()
-        .current_dir(dir.path())
-        .arg("validate")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    let err = validate_fails_in(dir.path());
     assert!(
-        stderr(&output).starts_with("members.yaml:1:1: the file is empty\n"),
-        "{}",
-        stderr(&output)
+        err.starts_with("members.yaml:1:1: the file is empty\n"),
+        "{err}"
     );
 }
 
 #[test]
 fn a_missing_file_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("dir");
-    let output = cli()
-        .current_dir(dir.path())
-        .arg("validate")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    let err = validate_fails_in(dir.path());
     assert!(
-        stderr(&output).starts_with("Error: cannot read members.yaml: No such file or directory"),
-        "{}",
-        stderr(&output)
+        err.starts_with("Error: cannot read members.yaml: No such file or directory"),
+        "{err}"
     );
 }
 
@@ -110,16 +109,10 @@ fn a_file_that_is_not_utf8_points_at_the_bad_byte() {
         b"version: 1\nworkspace: {id: \"9\xff\"}\n",
     )
     .expect("write");
-    let output = cli()
-        .current_dir(dir.path())
-        .arg("validate")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    let err = validate_fails_in(dir.path());
     assert!(
-        stderr(&output).starts_with("members.yaml:2:19: the file is not UTF-8 text"),
-        "{}",
-        stderr(&output)
+        err.starts_with("members.yaml:2:19: the file is not UTF-8 text"),
+        "{err}"
     );
 }
 
@@ -136,13 +129,7 @@ fn an_alias_bomb_fails_fast_with_a_clear_error() {
         ));
     }
     std::fs::write(dir.path().join("members.yaml"), src).expect("write");
-    let output = cli()
-        .current_dir(dir.path())
-        .arg("validate")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1));
-    let err = stderr(&output);
+    let err = validate_fails_in(dir.path());
     assert!(err.starts_with("members.yaml:"), "{err}");
     assert!(err.contains("too many YAML aliases"), "{err}");
 }
@@ -156,13 +143,7 @@ fn deeply_nested_input_fails_fast_with_a_clear_error() {
         "]".repeat(5000)
     );
     std::fs::write(dir.path().join("members.yaml"), src).expect("write");
-    let output = cli()
-        .current_dir(dir.path())
-        .arg("validate")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1));
-    let err = stderr(&output);
+    let err = validate_fails_in(dir.path());
     assert!(err.starts_with("members.yaml:2:"), "{err}");
     assert!(err.contains("levels deep"), "{err}");
 }
@@ -179,14 +160,9 @@ fn a_50_mb_file_is_refused_before_it_is_parsed() {
         file.write_all(line).expect("write");
     }
     drop(file);
-    let output = cli()
-        .current_dir(dir.path())
-        .arg("validate")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1));
+    let err = validate_fails_in(dir.path());
     assert_eq!(
-        stderr(&output),
+        err,
         "Error: members.yaml is 50 MB; a members file is refused above 32 MB\n"
     );
 }
