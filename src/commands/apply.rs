@@ -46,8 +46,13 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
     }
     let stop = StopSignal::default();
     let prepared = prepare(common, true, true, &stop).await?;
+    let json_plan = json::to_json(
+        &prepared.plan,
+        state_ref(prepared.state.as_ref()),
+        &prepared.ctx,
+    );
     if let Some(path) = &options.saved {
-        check_saved_plan(path, &prepared)?;
+        check_saved_plan(path, &prepared, &json_plan)?;
     }
     let Prepared {
         loaded,
@@ -61,7 +66,6 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
     let (Some(backend), Some(doc)) = (backend, doc) else {
         return Err(Stop::Error("apply always reads the Workspace".to_owned()));
     };
-    let json_plan = json::to_json(&plan, state_ref(state.as_ref()), &ctx);
     let mut stdout = anstream::stdout().lock();
     render::text(&mut stdout, &json_plan, &ctx)?;
     stdout.flush()?;
@@ -374,7 +378,8 @@ fn confirm() -> Result<(), Stop> {
     }
 }
 
-fn check_saved_plan(path: &Path, prepared: &Prepared) -> Result<(), Stop> {
+/// Refuses a saved plan that is not the plan made now (`now`).
+fn check_saved_plan(path: &Path, prepared: &Prepared, now: &json::JsonPlan) -> Result<(), Stop> {
     let name = display_path(path);
     let bytes = std::fs::read(path).map_err(|e| Stop::Error(format!("cannot read {name}: {e}")))?;
     let saved: json::JsonPlan = serde_json::from_slice(&bytes).map_err(|e| {
@@ -411,19 +416,17 @@ fn check_saved_plan(path: &Path, prepared: &Prepared) -> Result<(), Stop> {
     if saved.live_fingerprint != plan.live_fingerprint {
         return Err(stale("the Workspace changed"));
     }
-    let current = state_ref(prepared.state.as_ref());
-    if let (Some(then), Some(now)) = (&saved.state, &current)
-        && then.lineage != now.lineage
+    if let (Some(then), Some(current)) = (&saved.state, &now.state)
+        && then.lineage != current.lineage
     {
         return Err(stale(&format!(
             "the state file was replaced by another history (lineage {}, not {})",
-            now.lineage, then.lineage
+            current.lineage, then.lineage
         )));
     }
-    if saved.state != current {
+    if saved.state != now.state {
         return Err(stale("the state file changed"));
     }
-    let now = json::to_json(plan, current, &prepared.ctx);
     if saved.changes != now.changes {
         return Err(stale("the changes differ"));
     }
