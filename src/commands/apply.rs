@@ -15,7 +15,7 @@ use crate::cli::Common;
 use crate::clock;
 use crate::commands::plan::state_ref;
 use crate::commands::prepare::{Prepared, prepare, read_needs};
-use crate::commands::{Exit, Stop, display_path, error, warning};
+use crate::commands::{Exit, Stop, display_path, error, read_saved_plan, warning};
 use crate::lock::StateLock;
 use crate::plan::{Action, Change, Plan};
 use crate::render::{self, json};
@@ -381,12 +381,7 @@ fn confirm() -> Result<(), Stop> {
 /// Refuses a saved plan that is not the plan made now (`now`).
 fn check_saved_plan(path: &Path, prepared: &Prepared, now: &json::JsonPlan) -> Result<(), Stop> {
     let name = display_path(path);
-    let bytes = std::fs::read(path).map_err(|e| Stop::Error(format!("cannot read {name}: {e}")))?;
-    let saved: json::JsonPlan = serde_json::from_slice(&bytes).map_err(|e| {
-        Stop::Error(format!(
-            "{name} is not a plan written by `clickup-members plan --out` ({e})"
-        ))
-    })?;
+    let saved = read_saved_plan(path)?;
     if saved.format_version != json::FORMAT_VERSION {
         return Err(Stop::Error(format!(
             "{name} has plan format_version {}; this clickup-members reads version {}",

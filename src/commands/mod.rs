@@ -17,6 +17,7 @@ use anstyle::{AnsiColor, Style};
 use crate::cli::{Cli, Common, Invocation};
 use crate::config::{self, LoadError};
 use crate::diag::{self, Diagnostic};
+use crate::render::json::JsonPlan;
 
 /// How a run ended, as an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +194,17 @@ fn init_tracing(common: &Common) {
 /// The file's name as the user wrote it, for messages.
 pub(crate) fn display_path(path: &std::path::Path) -> String {
     path.display().to_string()
+}
+
+/// Reads a plan saved by `plan --out`.
+pub(crate) fn read_saved_plan(path: &std::path::Path) -> Result<JsonPlan, Stop> {
+    let name = display_path(path);
+    let bytes = std::fs::read(path).map_err(|e| Stop::Error(format!("cannot read {name}: {e}")))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Stop::Error(format!(
+            "{name} is not a plan written by `clickup-members plan --out` ({e})"
+        ))
+    })
 }
 
 /// Loads the desired-state file, printing every problem when it is invalid.

@@ -293,10 +293,7 @@ pub(crate) async fn prepare(
         error("the plan is refused; nothing was applied");
         return Err(Stop::Reported);
     }
-    let file_name = loaded
-        .path
-        .file_name()
-        .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
+    let ctx = render::Context::for_file(&loaded.path);
     Ok(Prepared {
         loaded,
         state,
@@ -304,6 +301,6 @@ pub(crate) async fn prepare(
         doc,
         live,
         plan,
-        ctx: render::Context { file_name },
+        ctx,
     })
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{Common, Format};
-use crate::commands::{Exit, Stop, display_path};
+use crate::commands::{Exit, Stop, display_path, read_saved_plan};
 use crate::render::{self, Context, json};
 use crate::state::{ManagedPerson, PersonStatus, State};
 
@@ -16,19 +16,8 @@ pub(crate) fn run(common: &Common, plan: Option<&Path>, format: Format) -> Resul
 }
 
 fn show_plan(common: &Common, path: &Path, format: Format) -> Result<Exit, Stop> {
-    let name = display_path(path);
-    let bytes = std::fs::read(path).map_err(|e| Stop::Error(format!("cannot read {name}: {e}")))?;
-    let plan: json::JsonPlan = serde_json::from_slice(&bytes).map_err(|e| {
-        Stop::Error(format!(
-            "{name} is not a plan written by `clickup-members plan --out` ({e})"
-        ))
-    })?;
-    let ctx = Context {
-        file_name: common.file.file_name().map_or_else(
-            || display_path(&common.file),
-            |n| n.to_string_lossy().into_owned(),
-        ),
-    };
+    let plan = read_saved_plan(path)?;
+    let ctx = Context::for_file(&common.file);
     let mut out = anstream::stdout().lock();
     match format {
         Format::Text => render::text(&mut out, &plan, &ctx)?,

@@ -6,6 +6,8 @@ pub(crate) mod json;
 mod markdown;
 mod text;
 
+use std::path::Path;
+
 use crate::plan::{Action, RemoveReason, ReplaceReason};
 use crate::render::json::JsonPlan;
 
@@ -17,6 +19,18 @@ pub(crate) use text::text;
 pub(crate) struct Context {
     /// The desired-state file's name as the user knows it ("members.yaml").
     pub(crate) file_name: String,
+}
+
+impl Context {
+    /// The context of plans made from the desired-state file at `path`.
+    pub(crate) fn for_file(path: &Path) -> Context {
+        Context {
+            file_name: path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+        }
+    }
 }
 
 /// `Plan: 2 to invite, 1 to change, 1 to remove.` (replaces and group creates and deletes are
