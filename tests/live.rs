@@ -23,14 +23,7 @@ fn acme_snapshot() -> Value {
 
 /// Runs the CLI against the fake, with the token in the environment.
 async fn run(dir: &std::path::Path, fake: &Fake, args: &[&str]) -> Output {
-    let mut cmd = cli();
-    cmd.current_dir(dir)
-        .env("CLICKUP_TOKEN", TOKEN)
-        .args(args)
-        .args(["--api-url", &fake.api_url()]);
-    tokio::task::spawn_blocking(move || cmd.output().expect("run"))
-        .await
-        .expect("join")
+    common::run_against(dir, &fake.api_url(), TOKEN, args).await
 }
 
 fn lines(fake: &Fake) -> Vec<String> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::{Acme, cli, failed, stderr, stdout};
+use common::{Acme, failed, stderr, stdout};
 use fake::{Fake, Fault};
 
 const TOKEN: &str = "pk_4753994_ROBUSTROBUSTROBUSTROBUST0001";
@@ -90,14 +90,7 @@ async fn wait(child: Child) -> Output {
 }
 
 async fn run(dir: &std::path::Path, fake: &Fake, args: &[&str]) -> Output {
-    let mut cmd = cli();
-    cmd.current_dir(dir)
-        .env("CLICKUP_TOKEN", TOKEN)
-        .args(args)
-        .args(["--api-url", &fake.api_url()]);
-    tokio::task::spawn_blocking(move || cmd.output().expect("run"))
-        .await
-        .expect("join")
+    common::run_against(dir, &fake.api_url(), TOKEN, args).await
 }
 
 fn state(dir: &std::path::Path) -> Option<Value> {

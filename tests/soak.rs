@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::{cli, stderr, stdout};
+use common::{stderr, stdout};
 use fake::{Fake, Fault};
 
 const TOKEN: &str = "pk_7_SOAKSOAKSOAKSOAKSOAK";
@@ -145,14 +145,7 @@ fn workspace() -> Value {
 }
 
 async fn run(dir: &std::path::Path, fake: &Fake, args: Vec<String>) -> Output {
-    let mut cmd = cli();
-    cmd.current_dir(dir)
-        .env("CLICKUP_TOKEN", TOKEN)
-        .args(&args)
-        .args(["--api-url", &fake.api_url()]);
-    tokio::task::spawn_blocking(move || cmd.output().expect("run"))
-        .await
-        .expect("join")
+    common::run_against(dir, &fake.api_url(), TOKEN, args).await
 }
 
 fn plan_json(output: &Output) -> Value {

@@ -2,6 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use assert_cmd::Command;
 
@@ -88,6 +89,23 @@ pub fn stdout(output: &std::process::Output) -> String {
 
 pub fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs the CLI in `dir` against the ClickUp API at `api_url` with `token` in the environment,
+/// off the async runtime (which serves the fake).
+pub async fn run_against<I, S>(dir: &Path, api_url: &str, token: &str, args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut cmd = cli();
+    cmd.current_dir(dir)
+        .env("CLICKUP_TOKEN", token)
+        .args(args)
+        .args(["--api-url", api_url]);
+    tokio::task::spawn_blocking(move || cmd.output().expect("run"))
+        .await
+        .expect("join")
 }
 
 /// Asserts that the command failed with exit 1, and gives its standard error.
