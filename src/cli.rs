@@ -146,8 +146,20 @@ enum Command {
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
 
-    /// Print the manual page (roff), e.g. `clickup-members man > clickup-members.1`.
-    Man,
+    /// Print the manual page (roff), or write one page per command with --out-dir.
+    ///
+    /// `clickup-members man > clickup-members.1` prints the main page;
+    /// `clickup-members man --out-dir /usr/local/share/man/man1` writes clickup-members.1 and
+    /// clickup-members-<command>.1 for every command (`man clickup-members-plan`).
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+struct ManArgs {
+    /// Write clickup-members.1 and one clickup-members-<command>.1 per command into this
+    /// folder (made if missing) instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -242,10 +254,16 @@ struct PlanArgs {
     #[arg(long)]
     detailed_exitcode: bool,
 
-    /// Read the live Workspace; --refresh=false plans against the state's snapshot instead.
+    /// Read the live Workspace; --refresh=false plans against the Workspace the last apply
+    /// recorded in the state file (for pull requests that get no token).
     #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1,
           default_missing_value = "true", action = ArgAction::Set)]
     refresh: bool,
+
+    /// The apply that follows will run with --allow-replace: do not warn that it refuses the
+    /// plan's replaces.
+    #[arg(long)]
+    allow_replace: bool,
 }
 
 #[derive(Debug, Args)]
@@ -298,12 +316,7 @@ pub(crate) struct Common {
 #[derive(Debug, Clone)]
 pub(crate) enum Invocation {
     Validate,
-    Plan {
-        out: Option<PathBuf>,
-        format: Format,
-        detailed_exitcode: bool,
-        refresh: bool,
-    },
+    Plan(crate::commands::plan::Options),
     Apply(crate::commands::apply::Options),
     Snapshot {
         workspace: String,
@@ -330,7 +343,9 @@ pub(crate) enum Invocation {
     },
     Schema,
     Completions(clap_complete::Shell),
-    Man,
+    Man {
+        out_dir: Option<PathBuf>,
+    },
 }
 
 impl Cli {
@@ -364,12 +379,13 @@ impl Cli {
                             .to_owned(),
                     );
                 }
-                Invocation::Plan {
+                Invocation::Plan(crate::commands::plan::Options {
                     out: p.out,
                     format: p.format,
                     detailed_exitcode: p.detailed_exitcode,
                     refresh: p.refresh,
-                }
+                    allow_replace: p.allow_replace,
+                })
             }
             Command::Apply(a) => Invocation::Apply(crate::commands::apply::Options {
                 saved: a.plan,
@@ -395,7 +411,7 @@ impl Cli {
                 diff: f.diff,
             },
             Command::Completions(c) => Invocation::Completions(c.shell),
-            Command::Man => Invocation::Man,
+            Command::Man(m) => Invocation::Man { out_dir: m.out_dir },
             Command::Snapshot(s) => {
                 if common.snapshot.is_some() {
                     return Err(
@@ -415,7 +431,7 @@ impl Cli {
 }
 
 /// `members.yaml` → `members.state.json`, in the same directory.
-fn default_state_path(file: &Path) -> PathBuf {
+pub(crate) fn default_state_path(file: &Path) -> PathBuf {
     let stem = file
         .file_stem()
         .map_or_else(|| "members".into(), |s| s.to_string_lossy().into_owned());
@@ -458,9 +474,6 @@ mod tests {
         let cli =
             Cli::try_parse_from(["clickup-members", "plan", "--refresh=false"]).expect("parse");
         let (_, invocation) = cli.resolve().expect("resolve");
-        assert!(matches!(
-            invocation,
-            Invocation::Plan { refresh: false, .. }
-        ));
+        assert!(matches!(invocation, Invocation::Plan(p) if !p.refresh));
     }
 }

@@ -14,6 +14,7 @@ mod cli;
 mod clock;
 mod commands;
 mod config;
+mod console;
 mod diag;
 mod format;
 mod fsutil;
@@ -55,6 +56,7 @@ pub mod bench {
     fn context() -> crate::render::Context {
         crate::render::Context {
             file_name: "members.yaml".to_owned(),
+            saved_plan: None,
         }
     }
 

@@ -84,9 +84,11 @@ impl JsonSchema for Email {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // The pattern catches what validators that skip `format` would let through.
         schemars::json_schema!({
             "type": "string",
             "format": "email",
+            "pattern": "^[^@\\s]+@[^@\\s]+$",
             "description": "An email address; compared case-insensitively."
         })
     }

@@ -1,10 +1,12 @@
-//! The CI recipes under examples/ci are valid YAML and every clickup-members command line in
-//! them parses (each is run with --help appended: clap checks every flag and value first).
-//! Also: completions and the man page come from the same command-line definition.
+//! The CI recipes under examples/ci and the project's own workflows: valid for their platforms'
+//! validators (actionlint, GitHub's and GitLab's schemas, hadolint, shellcheck), every command
+//! line in them parses, and the CI script they share does what it says against real git
+//! repositories and fake GitHub and GitLab APIs: install, state branch, plans with and without a
+//! token, comments edited in place, the drift issue.
 
 mod common;
 
-use common::{cli, repo, stderr, stdout};
+use common::{cli, failed, repo, stderr, stdout};
 
 fn recipes() -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
@@ -68,11 +70,46 @@ fn commands(script: &str) -> Vec<Vec<String>> {
     found
 }
 
+const CI_SCRIPT: &str = "examples/ci/clickup-members-ci.sh";
+
+/// The subcommands the CI script answers (its `case` of commands).
+fn script_subcommands() -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join(CI_SCRIPT)).expect("script");
+    let dispatch = &text[text.rfind("case \"$command\" in").expect("dispatch")..];
+    dispatch
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .split_once(") cmd_")
+                .map(|(name, _)| name.to_owned())
+        })
+        .collect()
+}
+
 #[test]
 fn every_recipe_parses_as_yaml_and_every_command_in_it_exists() {
     let files = recipes();
     assert!(files.len() >= 4, "recipes: {files:?}");
+    let subcommands = script_subcommands();
+    assert!(subcommands.len() >= 9, "{subcommands:?}");
     let mut checked = 0;
+    let mut parses = |args: &[String], place: &str| {
+        // `"$@"` passes the script's own arguments on: they are the caller's.
+        let args: Vec<&String> = args.iter().filter(|a| a.as_str() != "\"$@\"").collect();
+        let args = args.as_slice();
+        let output = cli().args(args).arg("--help").output().expect("run");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{place}: `clickup-members {}` does not parse:\n{}",
+            args.iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            stderr(&output)
+        );
+        checked += 1;
+    };
     for path in &files {
         let text = std::fs::read_to_string(path).expect("read");
         let value: serde_json::Value = serde_saphyr::from_str(&text)
@@ -81,38 +118,65 @@ fn every_recipe_parses_as_yaml_and_every_command_in_it_exists() {
         scripts(&value, false, &mut texts);
         for script in texts {
             for args in commands(script) {
-                let output = cli().args(&args).arg("--help").output().expect("run");
-                assert_eq!(
-                    output.status.code(),
-                    Some(0),
-                    "{}: `clickup-members {}` does not parse:\n{}",
-                    path.display(),
-                    args.join(" "),
-                    stderr(&output)
-                );
-                checked += 1;
+                parses(&args, &path.display().to_string());
+            }
+            for line in script.lines() {
+                if let Some(rest) = line.trim().strip_prefix("bash ci/clickup-members-ci.sh ") {
+                    let sub = rest.split_whitespace().next().unwrap_or_default();
+                    assert!(
+                        subcommands.iter().any(|s| s == sub),
+                        "{}: the CI script has no subcommand {sub}",
+                        path.display()
+                    );
+                }
             }
         }
     }
-    assert!(
-        checked >= 12,
-        "only {checked} command lines found in the recipes"
-    );
+    // The script's own command lines; those built from a variable are run by the tests below.
+    let script = std::fs::read_to_string(repo().join(CI_SCRIPT)).expect("script");
+    for args in commands(&script) {
+        if !args[0].starts_with('"') {
+            parses(&args, CI_SCRIPT);
+        }
+    }
+    // Command lines the script builds in an array: `local args=(plan -f "$file" …)`.
+    for line in script.lines() {
+        if let Some((_, rest)) = line.split_once("args=(")
+            && let Some((words, _)) = rest.split_once(')')
+        {
+            let args: Vec<String> = words.split_whitespace().map(str::to_owned).collect();
+            if args.first().is_some_and(|a| !a.starts_with('"')) {
+                parses(&args, CI_SCRIPT);
+            }
+        }
+    }
+    assert!(checked >= 5, "only {checked} command lines found");
 }
 
 #[test]
 fn the_github_recipes_cover_plan_apply_and_drift() {
     let dir = repo().join("examples/ci/github");
     let plan = std::fs::read_to_string(dir.join("clickup-members-plan.yml")).expect("plan");
-    assert!(
-        plan.contains("--refresh=false"),
-        "fork pull requests plan against the state"
-    );
+    assert!(plan.contains("ci/clickup-members-ci.sh plan"));
+    assert!(plan.contains("ci/clickup-members-ci.sh comment plan.md"));
     let apply = std::fs::read_to_string(dir.join("clickup-members-apply.yml")).expect("apply");
-    assert!(apply.contains("concurrency:") && apply.contains("--auto-approve"));
+    assert!(apply.contains("concurrency:") && apply.contains("ci/clickup-members-ci.sh apply"));
     assert!(apply.contains("github.event.repository.default_branch"));
+    assert!(apply.contains("allow_replace:"), "a way to allow a replace");
     let drift = std::fs::read_to_string(dir.join("clickup-members-drift.yml")).expect("drift");
-    assert!(drift.contains("--detailed-exitcode") && drift.contains("schedule:"));
+    assert!(drift.contains("ci/clickup-members-ci.sh drift") && drift.contains("schedule:"));
+    let gitlab = std::fs::read_to_string(repo().join("examples/ci/gitlab-ci.yml")).expect("gitlab");
+    assert!(gitlab.contains("resource_group:") && gitlab.contains("CLICKUP_MEMBERS_ALLOW_REPLACE"));
+    for recipe in [&plan, &apply, &drift, &gitlab] {
+        assert!(
+            recipe.contains("CLICKUP_MEMBERS_VERSION:")
+                && recipe.contains("CLICKUP_MEMBERS_SHA256:")
+        );
+        assert!(
+            !recipe.contains("cargo install"),
+            "recipes install the pinned release"
+        );
+    }
     assert!(repo().join("examples/ci/CODEOWNERS").exists());
 }
 
@@ -137,10 +201,12 @@ fn plan_appends_its_markdown_to_the_github_step_summary() {
         .expect("run");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = std::fs::read_to_string(&summary).expect("summary");
+    // The example replaces two people, which apply on merge refuses: that comes first.
     assert!(
-        text.starts_with("earlier step\n### clickup-members plan for \"Acme Workspace\""),
+        text.starts_with("earlier step\n> :no_entry: **Apply on merge will refuse this plan:**\n> - the plan replaces 2 people"),
         "{text}"
     );
+    assert!(text.contains("\n### clickup-members plan for \"Acme Workspace\""));
 }
 
 #[test]
@@ -172,4 +238,503 @@ fn commands_are_found_in_shell_scripts() {
             vec!["validate"],
         ]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The recipes against their platforms' own validators.
+
+fn workflow_files() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = recipes()
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/github/"))
+        .collect();
+    for entry in std::fs::read_dir(repo().join(".github/workflows")).expect("workflows") {
+        files.push(entry.expect("entry").path());
+    }
+    files.sort();
+    files
+}
+
+fn passes(tool: &std::path::Path, args: &[&str], files: &[std::path::PathBuf]) {
+    let output = std::process::Command::new(tool)
+        .args(args)
+        .args(files)
+        .output()
+        .expect("run the validator");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{} {args:?} refuses:\n{}{}",
+        tool.display(),
+        stdout(&output),
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_github_workflows_pass_actionlint_and_githubs_workflow_schema() {
+    let files = workflow_files();
+    assert!(files.len() >= 5, "{files:?}");
+    if let Some(actionlint) = common::tool("actionlint") {
+        passes(&actionlint, &[], &files);
+    }
+    if let Some(check) = common::tool("check-jsonschema") {
+        passes(
+            &check,
+            &["--builtin-schema", "vendor.github-workflows"],
+            &files,
+        );
+    }
+}
+
+#[test]
+fn the_gitlab_recipe_passes_gitlabs_ci_schema() {
+    if let Some(check) = common::tool("check-jsonschema") {
+        passes(
+            &check,
+            &["--builtin-schema", "vendor.gitlab-ci"],
+            &[repo().join("examples/ci/gitlab-ci.yml")],
+        );
+    }
+}
+
+#[test]
+fn the_validators_refuse_what_gitlab_and_github_would() {
+    // The recipes passing means something only if the validators fail bad ones.
+    let dir = tempfile::tempdir().expect("dir");
+    let gitlab = dir.path().join(".gitlab-ci.yml");
+    std::fs::write(
+        &gitlab,
+        "job:\n  script:\n    - git commit -m \"state: after apply\" || true\n",
+    )
+    .expect("write");
+    let github = dir.path().join("bad.yml");
+    std::fs::write(
+        &github,
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n",
+    )
+    .expect("write");
+    let refuses = |tool: &std::path::Path, args: &[&str], file: &std::path::Path| {
+        let output = std::process::Command::new(tool)
+            .args(args)
+            .arg(file)
+            .output()
+            .expect("run");
+        assert_ne!(
+            output.status.code(),
+            Some(0),
+            "{} accepts {}",
+            tool.display(),
+            file.display()
+        );
+    };
+    if let Some(check) = common::tool("check-jsonschema") {
+        refuses(&check, &["--builtin-schema", "vendor.gitlab-ci"], &gitlab);
+    }
+    if let Some(actionlint) = common::tool("actionlint") {
+        refuses(&actionlint, &[], &github);
+    }
+}
+
+#[test]
+fn the_dockerfile_passes_hadolint_and_runs_as_a_non_root_user_from_scratch() {
+    let dockerfile = repo().join("Dockerfile");
+    let text = std::fs::read_to_string(&dockerfile).expect("Dockerfile");
+    let stages: Vec<&str> = text.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(stages.len(), 2, "a build stage and a final one: {stages:?}");
+    assert_eq!(stages[1], "FROM scratch");
+    let user = text
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("USER "))
+        .expect("a USER line");
+    assert!(
+        !user.starts_with('0') && !user.starts_with("root"),
+        "{user}"
+    );
+    if let Some(hadolint) = common::tool("hadolint") {
+        passes(&hadolint, &[], &[dockerfile]);
+    }
+}
+
+#[test]
+fn the_ci_script_passes_shellcheck() {
+    if let Some(shellcheck) = common::tool("shellcheck") {
+        passes(
+            &shellcheck,
+            &[],
+            &[
+                repo().join("examples/ci/clickup-members-ci.sh"),
+                repo().join(".ci/run"),
+                repo().join(".ci/test"),
+                repo().join(".ci/tools"),
+            ],
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CI script against real git repositories.
+
+const STATE_BRANCH: &str = "clickup-members-state";
+const STATE: &str = "clickup/members.state.json";
+
+/// Refuses every update of `main` once it exists, as branch protection does.
+const PROTECT_MAIN: &str = "#!/bin/sh\nwhile read old new ref; do\n  if [ \"$ref\" = refs/heads/main ] && [ \"$old\" != 0000000000000000000000000000000000000000 ]; then\n    echo \"main is protected\" >&2\n    exit 1\n  fi\ndone\n";
+
+/// A team's repository: a bare remote whose `main` is protected, holding the acme example
+/// (`clickup/members.yaml`, a snapshot to apply to offline) and the CI script in `ci/`.
+struct Team {
+    dir: tempfile::TempDir,
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Team")
+        .env("GIT_AUTHOR_EMAIL", "team@acme.example")
+        .env("GIT_COMMITTER_NAME", "Team")
+        .env("GIT_COMMITTER_EMAIL", "team@acme.example")
+        .output()
+        .expect("git");
+    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+    stdout(&output).trim().to_owned()
+}
+
+impl Team {
+    fn new() -> Team {
+        let dir = tempfile::tempdir().expect("dir");
+        git(
+            dir.path(),
+            &["init", "--quiet", "--bare", "-b", "main", "origin.git"],
+        );
+        let hook = dir.path().join("origin.git/hooks/pre-receive");
+        std::fs::write(&hook, PROTECT_MAIN).expect("hook");
+        make_executable(&hook);
+        let seed = dir.path().join("seed");
+        git(dir.path(), &["clone", "--quiet", "origin.git", "seed"]);
+        std::fs::create_dir_all(seed.join("clickup")).expect("mkdir");
+        std::fs::create_dir_all(seed.join("ci")).expect("mkdir");
+        let acme = repo().join("examples/acme");
+        std::fs::copy(acme.join("members.yaml"), seed.join("clickup/members.yaml")).expect("copy");
+        std::fs::copy(
+            acme.join("workspace.snapshot.json"),
+            seed.join("workspace.snapshot.json"),
+        )
+        .expect("copy");
+        std::fs::copy(
+            repo().join(CI_SCRIPT),
+            seed.join("ci/clickup-members-ci.sh"),
+        )
+        .expect("copy");
+        git(&seed, &["add", "-A"]);
+        git(
+            &seed,
+            &["commit", "--quiet", "-m", "ClickUp members as code"],
+        );
+        git(&seed, &["push", "--quiet", "origin", "main"]);
+        Team { dir }
+    }
+
+    fn remote(&self) -> std::path::PathBuf {
+        self.dir.path().join("origin.git")
+    }
+
+    /// A fresh clone, as a CI job checks the repository out.
+    fn checkout(&self, name: &str) -> std::path::PathBuf {
+        git(self.dir.path(), &["clone", "--quiet", "origin.git", name]);
+        self.dir.path().join(name)
+    }
+
+    fn main(&self) -> String {
+        git(&self.remote(), &["rev-parse", "main"])
+    }
+
+    /// The state file of every commit on the state branch, newest first.
+    fn recorded_states(&self) -> Vec<String> {
+        let commits = git(&self.remote(), &["log", "--format=%H", STATE_BRANCH]);
+        commits
+            .lines()
+            .filter_map(|c| {
+                let output = std::process::Command::new("git")
+                    .current_dir(self.remote())
+                    .args(["show", &format!("{c}:{STATE}")])
+                    .output()
+                    .expect("git show");
+                output.status.success().then(|| stdout(&output))
+            })
+            .collect()
+    }
+
+    fn branch_files(&self) -> Vec<String> {
+        git(
+            &self.remote(),
+            &["ls-tree", "-r", "--name-only", STATE_BRANCH],
+        )
+        .lines()
+        .map(str::to_owned)
+        .collect()
+    }
+
+    /// Makes every push fail, as a remote that refuses the job's credentials does.
+    fn refuse_every_push(&self) {
+        let hook = self.remote().join("hooks/pre-receive");
+        std::fs::write(&hook, "#!/bin/sh\necho \"denied\" >&2\nexit 1\n").expect("hook");
+        make_executable(&hook);
+    }
+}
+
+fn make_executable(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// `bash ci/clickup-members-ci.sh ARGS` in a checkout, with the binary under test on `PATH`, no
+/// token and no CI job around it.
+fn ci_script(checkout: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new("bash");
+    cmd.current_dir(checkout)
+        .arg("ci/clickup-members-ci.sh")
+        .args(args);
+    for name in common::OUTSIDE_ENV {
+        cmd.env_remove(name);
+    }
+    let path = std::env::join_paths(std::iter::once(common::bin_dir()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .expect("PATH");
+    cmd.env("PATH", path)
+        .env("NO_COLOR", "1")
+        .env("CLICKUP_MEMBERS_BIN_DIR", checkout.join(".no-install"))
+        // Never ClickUp itself: a port nothing listens on.
+        .env("CLICKUP_API_URL", "http://127.0.0.1:9")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    cmd
+}
+
+fn run(mut cmd: std::process::Command) -> std::process::Output {
+    cmd.output().expect("run the CI script")
+}
+
+fn ok(output: &std::process::Output) -> String {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(0), "{err}{}", stdout(output));
+    err
+}
+
+#[test]
+fn an_apply_without_a_state_branch_fails_with_what_to_do_and_sends_nothing() {
+    let team = Team::new();
+    let job = team.checkout("job");
+    let before = std::fs::read(job.join("workspace.snapshot.json")).expect("snapshot");
+    let output = run(ci_script(
+        &job,
+        &["apply", "--snapshot", "workspace.snapshot.json"],
+    ));
+    let err = failed(&output);
+    assert!(
+        err.contains("the state branch 'clickup-members-state' does not exist")
+            && err.contains("init-state"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(job.join("workspace.snapshot.json")).expect("snapshot"),
+        before,
+        "nothing was applied"
+    );
+}
+
+#[test]
+fn an_apply_records_its_state_and_audit_log_on_the_state_branch_and_never_pushes_main() {
+    let team = Team::new();
+    let main = team.main();
+    let admin = team.checkout("admin");
+    ok(&run(ci_script(&admin, &["init-state"])));
+    let job = team.checkout("job");
+    let mut apply = ci_script(&job, &["apply", "--snapshot", "workspace.snapshot.json"]);
+    apply.env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true");
+    let err = ok(&run(apply));
+    assert!(err.contains("recorded clickup/members.state.json"), "{err}");
+    let files = team.branch_files();
+    assert!(files.contains(&STATE.to_owned()), "{files:?}");
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with("clickup/audit/") && f.ends_with(".jsonl")),
+        "{files:?}"
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&team.recorded_states()[0]).expect("state JSON");
+    assert_eq!(state["workspace_id"], "9006054115");
+    assert_eq!(team.main(), main, "main was not pushed");
+
+    // The next job starts from the recorded state: the same file plans no changes.
+    let next = team.checkout("next");
+    ok(&run(ci_script(&next, &["fetch-state", "required"])));
+    let output = cli()
+        .current_dir(&next)
+        .args([
+            "plan",
+            "-f",
+            "clickup/members.yaml",
+            "--snapshot",
+            "../job/workspace.snapshot.json",
+        ])
+        .output()
+        .expect("plan");
+    assert!(
+        stdout(&output).contains("No changes."),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn states_pushed_in_a_row_and_at_once_all_land_on_the_state_branch() {
+    let team = Team::new();
+    let main = team.main();
+    let admin = team.checkout("admin");
+    ok(&run(ci_script(&admin, &["init-state"])));
+
+    // Twice in a row from one job.
+    let first = team.checkout("first");
+    ok(&run(ci_script(&first, &["fetch-state", "required"])));
+    for serial in ["1", "2"] {
+        std::fs::write(first.join(STATE), format!("{{\"serial\": {serial}}}\n")).expect("write");
+        ok(&run(ci_script(&first, &["push-state"])));
+    }
+
+    // Twice at once, from two jobs that both started before either pushed.
+    let jobs: Vec<_> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            let job = team.checkout(name);
+            ok(&run(ci_script(&job, &["fetch-state", "required"])));
+            std::fs::write(job.join(STATE), format!("{{\"serial\": \"{name}\"}}\n"))
+                .expect("write");
+            job
+        })
+        .collect();
+    let outputs: Vec<_> = std::thread::scope(|scope| {
+        let running: Vec<_> = jobs
+            .iter()
+            .map(|job| scope.spawn(move || run(ci_script(job, &["push-state"]))))
+            .collect();
+        running
+            .into_iter()
+            .map(|r| r.join().expect("join"))
+            .collect()
+    });
+    for output in &outputs {
+        ok(output);
+    }
+
+    let states = team.recorded_states();
+    for serial in ["1", "2", "\"a\"", "\"b\""] {
+        let want = format!("{{\"serial\": {serial}}}\n");
+        assert!(
+            states.contains(&want),
+            "{want} not on the branch: {states:?}"
+        );
+    }
+    let one = states.iter().position(|s| s.contains(": 1}")).expect("1");
+    let two = states.iter().position(|s| s.contains(": 2}")).expect("2");
+    assert!(two < one, "the later state is on top: {states:?}");
+    assert_eq!(team.main(), main, "main was not pushed");
+}
+
+#[test]
+fn a_push_that_keeps_failing_fails_the_job_with_one_sentence() {
+    let team = Team::new();
+    let admin = team.checkout("admin");
+    ok(&run(ci_script(&admin, &["init-state"])));
+    team.refuse_every_push();
+    let job = team.checkout("job");
+    std::fs::write(job.join(STATE), "{}\n").expect("write");
+    let mut push = ci_script(&job, &["push-state"]);
+    push.env("CLICKUP_MEMBERS_PUSH_ATTEMPTS", "2");
+    let err = failed(&run(push));
+    assert!(
+        err.contains(
+            "could not push the state to the branch 'clickup-members-state' after 2 attempts"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_apply_without_a_token_fails_at_once() {
+    let team = Team::new();
+    let admin = team.checkout("admin");
+    ok(&run(ci_script(&admin, &["init-state"])));
+    let job = team.checkout("job");
+    let err = failed(&run(ci_script(&job, &["apply"])));
+    assert!(err.contains("apply needs the ClickUp token"), "{err}");
+    assert_eq!(team.branch_files(), vec!["README.md".to_owned()]);
+}
+
+#[test]
+fn a_pull_request_without_a_token_plans_against_the_recorded_workspace() {
+    let team = Team::new();
+    let pr = team.checkout("pr");
+    // No state branch yet: not a failure, and the comment says what to do.
+    let err = ok(&run(ci_script(&pr, &["plan"])));
+    assert!(err.contains("no ClickUp token"), "{err}");
+    let md = std::fs::read_to_string(pr.join("plan.md")).expect("plan.md");
+    assert!(md.starts_with("> **No plan yet:**"), "{md}");
+
+    let admin = team.checkout("admin");
+    ok(&run(ci_script(&admin, &["init-state"])));
+    let job = team.checkout("job");
+    let mut apply = ci_script(&job, &["apply", "--snapshot", "workspace.snapshot.json"]);
+    apply.env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true");
+    ok(&run(apply));
+
+    let pr = team.checkout("pr2");
+    common::edit(
+        &pr.join("clickup/members.yaml"),
+        "    role: admin  # promoted",
+        "    role: member  # not promoted after all",
+    );
+    ok(&run(ci_script(&pr, &["plan"])));
+    let md = std::fs::read_to_string(pr.join("plan.md")).expect("plan.md");
+    let first = md.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("> **Planned without reading ClickUp: against the Workspace as the last apply recorded it at 20"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Plan: 0 to invite, 1 to change, 0 to remove."),
+        "{md}"
+    );
+    assert!(
+        !pr.join("plan.json").exists(),
+        "no saved plan without the live Workspace"
+    );
+}
+
+#[test]
+fn a_plan_apply_would_refuse_still_writes_its_markdown_with_the_reason() {
+    let team = Team::new();
+    let pr = team.checkout("pr");
+    common::edit(
+        &pr.join("clickup/members.yaml"),
+        "max_removals: 6",
+        "max_removals: 0",
+    );
+    let mut plan = ci_script(&pr, &["plan", "--snapshot", "workspace.snapshot.json"]);
+    // With a token, the plan reads the Workspace (here a snapshot) as apply would.
+    plan.env("CLICKUP_TOKEN", "pk_1_TESTTESTTEST");
+    let output = run(plan);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let md = std::fs::read_to_string(pr.join("plan.md")).expect("plan.md");
+    assert!(
+        md.starts_with("> :no_entry: **Apply on merge will refuse this plan:**"),
+        "{md}"
+    );
+    assert!(md.contains("policy.max_removals"), "{md}");
 }

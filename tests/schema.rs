@@ -83,3 +83,404 @@ fn the_schema_refuses_shape_errors_that_validate_refuses() {
         assert!(!validator.is_valid(&instance), "{name} passes the schema");
     }
 }
+
+/// One value changed in a valid file, and whether the file is then valid. Both `validate` and
+/// the JSON Schema (what editors check as one types) must give that verdict.
+const AGREEMENT: &[(&str, &str, bool)] = &[
+    // (what, the YAML after `version: 1` (unless it has its own version), valid)
+    (
+        "a numeric Workspace id",
+        "workspace: {id: 9006054115}",
+        true,
+    ),
+    (
+        "a Workspace id in quotes",
+        "workspace: {id: \"9006054115\"}",
+        true,
+    ),
+    (
+        "a Workspace id with letters",
+        "workspace: {id: \"90x\"}",
+        false,
+    ),
+    ("an empty Workspace id", "workspace: {id: \"\"}", false),
+    ("a negative Workspace id", "workspace: {id: -1}", false),
+    ("a fractional Workspace id", "workspace: {id: 1.5}", false),
+    (
+        "a Workspace id with spaces",
+        "workspace: {id: \" 12 \"}",
+        false,
+    ),
+    (
+        "a Workspace name",
+        "workspace: {id: \"1\", name: Acme}",
+        true,
+    ),
+    (
+        "a numeric Workspace name",
+        "workspace: {id: \"1\", name: 42}",
+        true,
+    ),
+    (
+        "an empty Workspace name",
+        "workspace: {id: \"1\", name: \"\"}",
+        false,
+    ),
+    (
+        "a blank Workspace name",
+        "workspace: {id: \"1\", name: \"  \"}",
+        false,
+    ),
+    (
+        "a Workspace name that is true",
+        "workspace: {id: \"1\", name: true}",
+        false,
+    ),
+    (
+        "a Workspace name that is a list",
+        "workspace: {id: \"1\", name: [a]}",
+        false,
+    ),
+    ("version 1.0", "version: 1.0\nworkspace: {id: \"1\"}", true),
+    ("version 2", "version: 2\nworkspace: {id: \"1\"}", false),
+    (
+        "version as text",
+        "version: \"1\"\nworkspace: {id: \"1\"}",
+        false,
+    ),
+    (
+        "mode additive",
+        "workspace: {id: \"1\"}\npolicy: {mode: additive}",
+        true,
+    ),
+    (
+        "a misspelt mode",
+        "workspace: {id: \"1\"}\npolicy: {mode: authorative}",
+        false,
+    ),
+    (
+        "a numeric mode",
+        "workspace: {id: \"1\"}\npolicy: {mode: 1}",
+        false,
+    ),
+    (
+        "max_removals 0",
+        "workspace: {id: \"1\"}\npolicy: {max_removals: 0}",
+        true,
+    ),
+    (
+        "max_removals 2.0",
+        "workspace: {id: \"1\"}\npolicy: {max_removals: 2.0}",
+        true,
+    ),
+    (
+        "max_removals 2.5",
+        "workspace: {id: \"1\"}\npolicy: {max_removals: 2.5}",
+        false,
+    ),
+    (
+        "max_removals -1",
+        "workspace: {id: \"1\"}\npolicy: {max_removals: -1}",
+        false,
+    ),
+    (
+        "max_removals as text",
+        "workspace: {id: \"1\"}\npolicy: {max_removals: \"3\"}",
+        false,
+    ),
+    (
+        "max_removals above 2^32",
+        "workspace: {id: \"1\"}\npolicy: {max_removals: 4294967296}",
+        false,
+    ),
+    (
+        "protected as one email",
+        "workspace: {id: \"1\"}\npolicy: {protected: a@acme.example}",
+        false,
+    ),
+    (
+        "protected empty",
+        "workspace: {id: \"1\"}\npolicy:\n  protected:",
+        true,
+    ),
+    (
+        "protected with a bad email",
+        "workspace: {id: \"1\"}\npolicy: {protected: [not-an-email]}",
+        false,
+    ),
+    ("members empty", "workspace: {id: \"1\"}\nmembers:", true),
+    (
+        "members as a mapping",
+        "workspace: {id: \"1\"}\nmembers: {email: a@acme.example}",
+        false,
+    ),
+    (
+        "a member",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@acme.example}]",
+        true,
+    ),
+    (
+        "a member in capitals",
+        "workspace: {id: \"1\"}\nmembers: [{email: A@Acme.Example}]",
+        true,
+    ),
+    (
+        "a member without email",
+        "workspace: {id: \"1\"}\nmembers: [{role: admin}]",
+        false,
+    ),
+    (
+        "a member with a bad email",
+        "workspace: {id: \"1\"}\nmembers: [{email: not-an-email}]",
+        false,
+    ),
+    (
+        "a member with an empty email",
+        "workspace: {id: \"1\"}\nmembers: [{email: \"\"}]",
+        false,
+    ),
+    (
+        "a member with a numeric email",
+        "workspace: {id: \"1\"}\nmembers: [{email: 42}]",
+        false,
+    ),
+    (
+        "a member with two @",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@b@acme.example}]",
+        false,
+    ),
+    (
+        "a member with a space",
+        "workspace: {id: \"1\"}\nmembers: [{email: a b@acme.example}]",
+        false,
+    ),
+    (
+        "a member as a bare email",
+        "workspace: {id: \"1\"}\nmembers: [a@acme.example]",
+        false,
+    ),
+    (
+        "a custom role",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@acme.example, role: Project Lead}]",
+        true,
+    ),
+    (
+        "an empty role",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@acme.example, role: \"\"}]",
+        false,
+    ),
+    (
+        "a blank role",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@acme.example, role: \"  \"}]",
+        false,
+    ),
+    (
+        "a numeric role",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@acme.example, role: 5}]",
+        false,
+    ),
+    (
+        "a member with role guest",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@acme.example, role: Guest}]",
+        false,
+    ),
+    (
+        "a misspelt member key",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@acme.example, rol: admin}]",
+        false,
+    ),
+    (
+        "a guest",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example}]",
+        true,
+    ),
+    (
+        "a guest's switch",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, permissions: {can_edit_tags: true}}]",
+        true,
+    ),
+    (
+        "a guest's switch as text",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, permissions: {can_edit_tags: \"yes\"}}]",
+        false,
+    ),
+    (
+        "an unknown switch",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, permissions: {can_fly: true}}]",
+        false,
+    ),
+    (
+        "empty permissions",
+        "workspace: {id: \"1\"}\nguests:\n  - email: g@partner.example\n    permissions:",
+        false,
+    ),
+    (
+        "a guest's custom role",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, custom_role: Client}]",
+        true,
+    ),
+    (
+        "an empty guest custom role",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, custom_role: \"\"}]",
+        false,
+    ),
+    (
+        "a numeric guest custom role",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, custom_role: 5}]",
+        false,
+    ),
+    (
+        "a share",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: [{list: \"9\", permission: read}]}]",
+        true,
+    ),
+    (
+        "a share by numeric id",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: [{task: 9, permission: edit}]}]",
+        true,
+    ),
+    (
+        "a share with an empty id",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: [{list: \"\", permission: read}]}]",
+        false,
+    ),
+    (
+        "a share with a negative id",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: [{list: -9, permission: read}]}]",
+        false,
+    ),
+    (
+        "a share with a fractional id",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: [{list: 1.5, permission: read}]}]",
+        false,
+    ),
+    (
+        "a share of two targets",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: [{list: \"9\", task: \"8\", permission: read}]}]",
+        false,
+    ),
+    (
+        "a share without a target",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: [{permission: read}]}]",
+        false,
+    ),
+    (
+        "a share with a bad level",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: [{list: \"9\", permission: admin}]}]",
+        false,
+    ),
+    (
+        "an empty access",
+        "workspace: {id: \"1\"}\nguests:\n  - email: g@partner.example\n    access:",
+        false,
+    ),
+    (
+        "no access at all",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: []}]",
+        true,
+    ),
+    ("groups: []", "workspace: {id: \"1\"}\ngroups: []", true),
+    (
+        "an empty groups key",
+        "workspace: {id: \"1\"}\ngroups:",
+        false,
+    ),
+    (
+        "a group",
+        "workspace: {id: \"1\"}\ngroups: [{name: Eng}]",
+        true,
+    ),
+    (
+        "a numeric group name",
+        "workspace: {id: \"1\"}\ngroups: [{name: 42}]",
+        true,
+    ),
+    (
+        "an empty group name",
+        "workspace: {id: \"1\"}\ngroups: [{name: \"\"}]",
+        false,
+    ),
+    (
+        "a blank group name",
+        "workspace: {id: \"1\"}\ngroups: [{name: \"  \"}]",
+        false,
+    ),
+    (
+        "a group without name",
+        "workspace: {id: \"1\"}\ngroups: [{handle: eng}]",
+        false,
+    ),
+    (
+        "a handle",
+        "workspace: {id: \"1\"}\ngroups: [{name: Eng, handle: eng}]",
+        true,
+    ),
+    (
+        "an empty handle",
+        "workspace: {id: \"1\"}\ngroups: [{name: Eng, handle: \"\"}]",
+        false,
+    ),
+    (
+        "a numeric handle",
+        "workspace: {id: \"1\"}\ngroups: [{name: Eng, handle: 42}]",
+        false,
+    ),
+    (
+        "a group's empty member list",
+        "workspace: {id: \"1\"}\ngroups:\n  - name: Eng\n    members:",
+        true,
+    ),
+    (
+        "a group member with a bad email",
+        "workspace: {id: \"1\"}\ngroups: [{name: Eng, members: [nope]}]",
+        false,
+    ),
+];
+
+#[test]
+fn validate_and_the_schema_agree_on_every_value() {
+    let validator = jsonschema::draft7::options()
+        .should_validate_formats(true)
+        .build(&schema())
+        .expect("valid schema");
+    let dir = tempfile::tempdir().expect("dir");
+    let mut disagreements = Vec::new();
+    for (what, yaml, valid) in AGREEMENT {
+        let text = if yaml.starts_with("version:") {
+            format!("{yaml}\n")
+        } else {
+            format!("version: 1\n{yaml}\n")
+        };
+        let path = dir.path().join("members.yaml");
+        std::fs::write(&path, &text).expect("write");
+        let output = cli()
+            .arg("validate")
+            .arg("-f")
+            .arg(&path)
+            .output()
+            .expect("run");
+        let by_validate = output.status.code() == Some(0);
+        let instance: serde_json::Value = serde_saphyr::from_str(&text).expect("YAML");
+        let by_schema = validator.is_valid(&instance);
+        if by_validate != *valid || by_schema != *valid {
+            disagreements.push(format!(
+                "{what}: expected {}, validate says {}, the schema says {}\n{}",
+                verdict(*valid),
+                verdict(by_validate),
+                verdict(by_schema),
+                common::stderr(&output)
+            ));
+        }
+    }
+    assert!(
+        disagreements.is_empty(),
+        "{} of {} cases:\n{}",
+        disagreements.len(),
+        AGREEMENT.len(),
+        disagreements.join("\n")
+    );
+}
+
+fn verdict(valid: bool) -> &'static str {
+    if valid { "valid" } else { "invalid" }
+}

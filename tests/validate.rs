@@ -166,3 +166,19 @@ fn a_50_mb_file_is_refused_before_it_is_parsed() {
         "Error: members.yaml is 50 MB; a members file is refused above 32 MB\n"
     );
 }
+
+#[test]
+fn a_misspelt_value_gets_a_did_you_mean() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("members.yaml"),
+        "version: 1\nworkspace: {id: \"1\"}\npolicy: {mode: authorative}\nguests:\n  - email: g@partner.example\n    access: [{list: \"9\", permission: coment}]\n",
+    )
+    .expect("write");
+    let err = validate_fails_in(dir.path());
+    assert!(
+        err.contains("help: did you mean \"authoritative\"?"),
+        "{err}"
+    );
+    assert!(err.contains("help: did you mean \"comment\"?"), "{err}");
+}

@@ -13,8 +13,7 @@ use crate::apply::{self, Failure, Ids, Observer};
 use crate::audit::{self, AuditLog};
 use crate::cli::Common;
 use crate::clock;
-use crate::commands::plan::state_ref;
-use crate::commands::prepare::{Prepared, prepare, read_needs};
+use crate::commands::prepare::{Prepared, prepare, read_needs, replace_refusal};
 use crate::commands::{Exit, Stop, display_path, error, read_saved_plan, warning};
 use crate::lock::StateLock;
 use crate::plan::{Action, Change, Plan};
@@ -35,6 +34,9 @@ pub(crate) struct Options {
 }
 
 pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop> {
+    // Its lines are the record of what it did: when standard output closes, they go on to
+    // standard error and the apply goes on.
+    crate::console::divert_to_stderr_when_closed();
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let lock = StateLock::acquire(&common.state, &command).map_err(Stop::Error)?;
     tracing::debug!("holding the state lock {}", lock.info.id);
@@ -46,11 +48,10 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
     }
     let stop = StopSignal::default();
     let prepared = prepare(common, true, true, &stop).await?;
-    let json_plan = json::to_json(
-        &prepared.plan,
-        state_ref(prepared.state.as_ref()),
-        &prepared.ctx,
-    );
+    if !prepared.violations.is_empty() {
+        return Err(prepared.refuse()?);
+    }
+    let json_plan = prepared.json(options.allow_replace);
     if let Some(path) = &options.saved {
         check_saved_plan(path, &prepared, &json_plan)?;
     }
@@ -62,11 +63,12 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
         live,
         plan,
         ctx,
+        violations: _,
     } = prepared;
     let (Some(backend), Some(doc)) = (backend, doc) else {
         return Err(Stop::Error("apply always reads the Workspace".to_owned()));
     };
-    let mut stdout = anstream::stdout().lock();
+    let mut stdout = crate::console::stdout();
     render::text(&mut stdout, &json_plan, &ctx)?;
     stdout.flush()?;
     drop(stdout);
@@ -87,17 +89,11 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
         return Ok(Exit::Success);
     }
 
-    let replaces: Vec<&str> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action() == Action::Replace)
-        .map(Change::subject)
-        .collect();
-    if !replaces.is_empty() && !options.allow_replace {
+    if let Some(refusal) = replace_refusal(&plan)
+        && !options.allow_replace
+    {
         return Err(Stop::Error(format!(
-            "the plan replaces {} ({}): they are removed and invited again, which loses their history and shares; re-run with --allow-replace to accept",
-            plural(replaces.len(), "person", "people"),
-            replaces.join(", ")
+            "{refusal}: re-run with --allow-replace to accept"
         )));
     }
     if options.saved.is_none() && !options.auto_approve {
@@ -179,7 +175,7 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
 
     let failures: Vec<(usize, &Failure)> = report.failures().collect();
     let not_started = plan.changes.len() - report.results.len();
-    let mut stdout = anstream::stdout().lock();
+    let mut stdout = crate::console::stdout();
     if failures.is_empty() && not_started == 0 && report.stopped.is_none() {
         writeln!(
             stdout,
@@ -305,10 +301,6 @@ fn applied_line(plan: &Plan, counted: impl Fn(usize) -> bool) -> String {
         Action::Delete => "deleted",
     };
     render::tally(count, words)
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn failure_table(plan: &Plan, failures: &[(usize, &Failure)]) -> Result<(), Stop> {
@@ -556,7 +548,7 @@ impl Observer for Recorder {
             ),
         };
         let print = || {
-            let mut out = anstream::stdout().lock();
+            let mut out = crate::console::stdout();
             let _ = writeln!(out, "{line}");
         };
         match &self.progress {

@@ -5,7 +5,7 @@ use std::io::Write;
 use anstyle::{AnsiColor, Style};
 
 use crate::cli::Common;
-use crate::commands::{Exit, Stop, display_path, error, print_diagnostics};
+use crate::commands::{Exit, Stop, display_path, error, report_problems};
 use crate::format;
 use crate::fsutil;
 
@@ -20,20 +20,19 @@ pub(crate) fn run(common: &Common, check: bool, diff: bool) -> Result<Exit, Stop
     let formatted = match format::format(&source) {
         Ok(text) => text,
         Err(diagnostics) => {
-            print_diagnostics(&name, &source, &diagnostics)?;
-            error(&format!("{name} was not changed"));
-            return Err(Stop::Reported);
+            let summary = format!("{name} was not changed");
+            return Err(report_problems(&name, &source, &diagnostics, &[], summary)?);
         }
     };
     if formatted == source {
         if !common.quiet && !check {
-            let mut out = anstream::stdout().lock();
+            let mut out = crate::console::stdout();
             writeln!(out, "{name} is already formatted.")?;
         }
         return Ok(Exit::Success);
     }
     if diff {
-        let mut out = anstream::stdout().lock();
+        let mut out = crate::console::stdout();
         let text = similar::TextDiff::from_lines(&source, &formatted)
             .unified_diff()
             .context_radius(3)
@@ -61,7 +60,7 @@ pub(crate) fn run(common: &Common, check: bool, diff: bool) -> Result<Exit, Stop
     fsutil::write_atomic(&common.file, formatted.as_bytes())
         .map_err(|e| Stop::Error(format!("cannot write {name}: {e}")))?;
     if !common.quiet {
-        let mut out = anstream::stdout().lock();
+        let mut out = crate::console::stdout();
         writeln!(out, "Formatted {name}.")?;
     }
     Ok(Exit::Success)

@@ -58,11 +58,15 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop
     let text = format::import(&live, &header);
     match &options.out {
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = crate::console::stdout();
             out.write_all(text.as_bytes())?;
         }
         Some(path) => {
-            fsutil::write_atomic(path, text.as_bytes())
+            // `--out clickup/members.yaml` in a new repository: the folder is made too.
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            parent
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| fsutil::write_atomic(path, text.as_bytes()))
                 .map_err(|e| Stop::Error(format!("cannot write {}: {e}", display_path(path))))?;
             if !common.quiet {
                 let guests = live
@@ -70,7 +74,7 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop
                     .iter()
                     .filter(|p| p.role == BaseRole::Guest)
                     .count();
-                let mut out = anstream::stdout().lock();
+                let mut out = crate::console::stdout();
                 writeln!(
                     out,
                     "Wrote {}: {} members, {guests} guests, {} groups of Workspace \"{}\".\nCheck it with `clickup-members plan -f {}`: it shows no changes.",

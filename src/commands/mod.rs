@@ -4,7 +4,7 @@
 pub(crate) mod apply;
 mod fmt;
 mod import;
-mod plan;
+pub(crate) mod plan;
 mod prepare;
 mod show;
 mod snapshot;
@@ -46,11 +46,15 @@ impl From<Exit> for ExitCode {
 /// Why a command stopped early.
 #[derive(Debug)]
 pub(crate) enum Stop {
-    /// The details were printed already.
-    Reported,
+    /// The details were printed already; they are kept as text for the markdown of a pull
+    /// request.
+    Reported(Problems),
     /// A sentence to print as the error.
     Error(String),
-    /// Writing to stdout failed (a closed pipe is not an error).
+    /// `--refresh=false` found no Workspace recorded by an apply: there is nothing to plan
+    /// against yet, which a pull request without a token is told, not failed for.
+    NothingRecorded(String),
+    /// Writing the output failed (a closed standard output is not an error: see `console`).
     Io(std::io::Error),
 }
 
@@ -66,8 +70,35 @@ impl From<String> for Stop {
     }
 }
 
+/// Problems already printed on standard error, as plain text.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Problems {
+    /// The one sentence that sums them up (`members.yaml is invalid: 2 problems`).
+    pub(crate) summary: String,
+    /// Each problem, `FILE:LINE:COL: message` when it has a place.
+    pub(crate) lines: Vec<String>,
+}
+
+impl Stop {
+    /// What stopped the command, as a summary and its details.
+    pub(crate) fn problems(&self) -> Problems {
+        match self {
+            Stop::Reported(problems) => problems.clone(),
+            Stop::Error(message) | Stop::NothingRecorded(message) => Problems {
+                summary: message.clone(),
+                lines: Vec::new(),
+            },
+            Stop::Io(e) => Problems {
+                summary: format!("cannot write the output: {e}"),
+                lines: Vec::new(),
+            },
+        }
+    }
+}
+
 const ERROR: Style = AnsiColor::Red.on_default().bold();
 const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+const NOTE: Style = AnsiColor::Cyan.on_default().bold();
 
 /// Runs a parsed command line to its end.
 pub fn run(cli: Cli) -> Exit {
@@ -95,13 +126,8 @@ async fn dispatch(common: &Common, invocation: Invocation) -> Result<Exit, Stop>
         Invocation::ForceUnlock { lock_id } => force_unlock(common, &lock_id),
         Invocation::Fmt { check, diff } => fmt::run(common, check, diff),
         Invocation::Completions(shell) => completions(shell),
-        Invocation::Man => man(),
-        Invocation::Plan {
-            out,
-            format,
-            detailed_exitcode,
-            refresh,
-        } => plan::run(common, out, format, detailed_exitcode, refresh).await,
+        Invocation::Man { out_dir } => man(out_dir.as_deref()),
+        Invocation::Plan(options) => plan::run(common, &options).await,
         Invocation::Apply(options) => apply::run(common, options).await,
         Invocation::Snapshot {
             workspace,
@@ -128,29 +154,59 @@ async fn dispatch(common: &Common, invocation: Invocation) -> Result<Exit, Stop>
 }
 
 fn completions(shell: clap_complete::Shell) -> Result<Exit, Stop> {
-    use clap::CommandFactory;
-    let mut command = Cli::command();
-    let mut out = std::io::stdout().lock();
-    clap_complete::generate(shell, &mut command, "clickup-members", &mut out);
+    let mut out = crate::console::stdout();
+    out.write_all(&completion_script(shell))?;
     Ok(Exit::Success)
 }
 
-fn man() -> Result<Exit, Stop> {
+/// The completion script for `shell`.
+pub(crate) fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
     use clap::CommandFactory;
-    let mut out = std::io::stdout().lock();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, BIN, &mut script);
+    if shell == clap_complete::Shell::Bash {
+        // clap_complete names the functions of subcommands from the binary's name with its
+        // hyphen turned into a subcommand separator (`clickup__subcmd__members__subcmd__plan`),
+        // while the dispatch names them `clickup__members__subcmd__plan`: without this, bash
+        // completes the subcommands but none of their flags.
+        let text = String::from_utf8_lossy(&script)
+            .replace(&BIN.replace('-', "__subcmd__"), &BIN.replace('-', "__"));
+        script = text.into_bytes();
+    }
+    script
+}
+
+const BIN: &str = "clickup-members";
+
+/// The manual page on standard output, or with `out_dir` one page per command
+/// (`clickup-members.1`, `clickup-members-plan.1`, …) written there.
+fn man(out_dir: Option<&std::path::Path>) -> Result<Exit, Stop> {
+    use clap::CommandFactory;
+    let Some(dir) = out_dir else {
+        let mut out = crate::console::stdout();
+        clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+        return Ok(Exit::Success);
+    };
+    let written =
+        std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(Cli::command(), dir));
+    written.map_err(|e| {
+        Stop::Error(format!(
+            "cannot write the manual pages to {}: {e}",
+            display_path(dir)
+        ))
+    })?;
     Ok(Exit::Success)
 }
 
 fn report(stop: Stop) -> Exit {
     match stop {
-        Stop::Reported => Exit::Failure,
-        Stop::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success,
+        Stop::Reported(_) => Exit::Failure,
         Stop::Io(e) => {
             error(&format!("cannot write the output: {e}"));
             Exit::Failure
         }
-        Stop::Error(message) => {
+        Stop::Error(message) | Stop::NothingRecorded(message) => {
             error(&message);
             Exit::Failure
         }
@@ -161,6 +217,12 @@ fn report(stop: Stop) -> Exit {
 pub(crate) fn warning(message: &str) {
     let mut err = anstream::stderr().lock();
     let _ = writeln!(err, "{WARNING}Warning:{WARNING:#} {message}");
+}
+
+/// Prints `Note: message` on stderr.
+pub(crate) fn note(message: &str) {
+    let mut err = anstream::stderr().lock();
+    let _ = writeln!(err, "{NOTE}Note:{NOTE:#} {message}");
 }
 
 /// Prints `Error: message` on stderr.
@@ -227,15 +289,39 @@ pub(crate) fn load_config(common: &Common) -> Result<config::Loaded, Stop> {
             diagnostics,
         }) => {
             let name = display_path(&path);
-            print_diagnostics(&name, &source, &diagnostics)?;
             let n = diagnostics.len();
-            error(&format!(
+            let summary = format!(
                 "{name} is invalid: {n} {}",
                 if n == 1 { "problem" } else { "problems" }
-            ));
-            Err(Stop::Reported)
+            );
+            Err(report_problems(&name, &source, &diagnostics, &[], summary)?)
         }
     }
+}
+
+/// Prints located problems (with source snippets on a terminal), then the others, then the
+/// summary, on standard error; returns them as the [`Stop`] that ends the command.
+pub(crate) fn report_problems(
+    file: &str,
+    source: &str,
+    diagnostics: &[Diagnostic],
+    general: &[String],
+    summary: String,
+) -> Result<Stop, Stop> {
+    print_diagnostics(file, source, diagnostics)?;
+    for message in general {
+        error(message);
+    }
+    error(&summary);
+    let mut plain = Vec::new();
+    diag::write_all(&mut plain, file, source, diagnostics, false)?;
+    let lines = String::from_utf8_lossy(&plain)
+        .lines()
+        .filter(|l| !l.starts_with("  help: "))
+        .map(str::to_owned)
+        .chain(general.iter().cloned())
+        .collect();
+    Ok(Stop::Reported(Problems { summary, lines }))
 }
 
 /// Prints diagnostics on stderr, with source snippets when stderr is a terminal.
@@ -258,7 +344,7 @@ fn validate(common: &Common) -> Result<Exit, Stop> {
             Some(g) => format!(", {} groups", g.len()),
             None => String::new(),
         };
-        let mut out = anstream::stdout().lock();
+        let mut out = crate::console::stdout();
         writeln!(
             out,
             "{} is valid: Workspace {}, {} members, {} guests{groups} (mode: {}).",
@@ -274,7 +360,7 @@ fn validate(common: &Common) -> Result<Exit, Stop> {
 
 fn force_unlock(common: &Common, lock_id: &str) -> Result<Exit, Stop> {
     let holder = crate::lock::force_unlock(&common.state, lock_id).map_err(Stop::Error)?;
-    let mut out = anstream::stdout().lock();
+    let mut out = crate::console::stdout();
     writeln!(
         out,
         "Removed the lock held by {}. The state can be applied again.",
@@ -284,7 +370,7 @@ fn force_unlock(common: &Common, lock_id: &str) -> Result<Exit, Stop> {
 }
 
 fn schema() -> Result<Exit, Stop> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::console::stdout();
     out.write_all(config::json_schema().as_bytes())?;
     Ok(Exit::Success)
 }

@@ -1,82 +1,180 @@
 //! `plan`: print the plan as text, JSON or markdown, and save it with `--out`. Never writes the
 //! state.
+//!
+//! A pull request must always show something: a plan that apply would refuse is printed with
+//! the reasons at its top, and when no plan can be made at all the markdown (and the GitHub
+//! step summary) still says why.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Common, Format};
+use crate::cli::{Common, Format, default_state_path};
 use crate::commands::prepare::prepare;
 use crate::commands::{Exit, Stop, display_path, warning};
 use crate::fsutil;
-use crate::render::{self, json};
-use crate::state::State;
+use crate::render::{self, Context, json};
 use crate::stop::StopSignal;
 
-pub(crate) async fn run(
-    common: &Common,
-    out: Option<PathBuf>,
-    format: Format,
-    detailed_exitcode: bool,
-    refresh: bool,
-) -> Result<Exit, Stop> {
-    let prepared = prepare(common, refresh, false, &StopSignal::default()).await?;
-    let plan = &prepared.plan;
-    let ctx = &prepared.ctx;
-    let json_plan = json::to_json(plan, state_ref(prepared.state.as_ref()), ctx);
+/// How `plan` was asked to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) out: Option<PathBuf>,
+    pub(crate) format: Format,
+    pub(crate) detailed_exitcode: bool,
+    pub(crate) refresh: bool,
+    /// The apply that follows will accept replaces: the plan does not warn that it refuses them.
+    pub(crate) allow_replace: bool,
+}
+
+pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop> {
+    let saved_plan = options.out.as_deref().map(display_path);
+    let prepared = match prepare(common, options.refresh, false, &StopSignal::default()).await {
+        Ok(prepared) => prepared,
+        Err(stop) => return without_plan(common, options, saved_plan, stop),
+    };
+    let ctx = Context {
+        saved_plan,
+        ..prepared.ctx.clone()
+    };
+    let json_plan = prepared.json(options.allow_replace);
     {
-        let mut stdout = anstream::stdout().lock();
-        match format {
-            Format::Text => render::text(&mut stdout, &json_plan, ctx)?,
+        let mut stdout = crate::console::stdout();
+        match options.format {
+            Format::Text => render::text(&mut stdout, &json_plan, &ctx)?,
             Format::Json => json::write(&mut stdout, &json_plan)?,
-            Format::Markdown => render::markdown(&mut stdout, &json_plan, ctx)?,
+            Format::Markdown => render::markdown(&mut stdout, &json_plan, &ctx)?,
         }
         stdout.flush()?;
     }
-    // In a GitHub Actions job, the plan also goes to the job's summary page.
-    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        let mut text = Vec::new();
-        render::markdown(&mut text, &json_plan, ctx)?;
-        let appended = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&summary)
-            .and_then(|mut file| file.write_all(&text));
-        if let Err(e) = appended {
+    step_summary(|out| render::markdown(out, &json_plan, &ctx));
+    if !prepared.violations.is_empty() {
+        if let Some(path) = &options.out {
             warning(&format!(
-                "cannot append the plan to GITHUB_STEP_SUMMARY ({}): {e}",
-                std::path::Path::new(&summary).display()
+                "the plan was not saved to {}: apply refuses it",
+                display_path(path)
             ));
         }
+        return Err(prepared.refuse()?);
     }
-    if let Some(path) = out {
+    if let Some(path) = &options.out {
         let mut bytes = Vec::new();
         json::write(&mut bytes, &json_plan)?;
-        fsutil::write_private(&path, &bytes).map_err(|e| {
+        fsutil::write_private(path, &bytes).map_err(|e| {
             Stop::Error(format!(
                 "cannot save the plan to {}: {e}",
-                display_path(&path)
+                display_path(path)
             ))
         })?;
-        if !common.quiet && format == Format::Text {
-            let mut stdout = anstream::stdout().lock();
+        if !common.quiet && options.format == Format::Text {
+            let mut stdout = crate::console::stdout();
             writeln!(
                 stdout,
-                "\nSaved the plan to {}. Apply exactly this plan with:\n    clickup-members apply {}",
-                display_path(&path),
-                display_path(&path)
+                "\nSaved the plan to {}. Apply exactly this plan with:\n    {}",
+                display_path(path),
+                apply_command(common, path)
             )?;
         }
     }
-    Ok(if detailed_exitcode && !plan.is_empty() {
+    Ok(if options.detailed_exitcode && !json_plan.is_empty() {
         Exit::Changes
     } else {
         Exit::Success
     })
 }
 
-pub(crate) fn state_ref(state: Option<&State>) -> Option<json::JsonStateRef> {
-    state.map(|s| json::JsonStateRef {
-        lineage: s.lineage.clone(),
-        serial: s.serial,
-    })
+/// No plan could be made: the markdown of a pull request says why. With `--refresh=false`
+/// and no Workspace recorded yet, that is not a failure.
+fn without_plan(
+    common: &Common,
+    options: &Options,
+    saved_plan: Option<String>,
+    stop: Stop,
+) -> Result<Exit, Stop> {
+    let ctx = Context {
+        saved_plan,
+        ..Context::for_file(&common.file)
+    };
+    let problems = stop.problems();
+    let nothing_recorded = matches!(stop, Stop::NothingRecorded(_));
+    let render =
+        |out: &mut dyn Write| render::markdown_without_plan(out, &ctx, &problems, nothing_recorded);
+    if options.format == Format::Markdown {
+        let mut stdout = crate::console::stdout();
+        render(&mut stdout)?;
+        stdout.flush()?;
+    }
+    step_summary(render);
+    if nothing_recorded {
+        crate::commands::note(&problems.summary);
+        return Ok(Exit::Success);
+    }
+    Err(stop)
+}
+
+/// In a GitHub Actions job, the markdown also goes to the job's summary page.
+fn step_summary(render: impl Fn(&mut dyn Write) -> std::io::Result<()>) {
+    let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let mut text = Vec::new();
+    let appended = render(&mut text).and_then(|()| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .and_then(|mut file| file.write_all(&text))
+    });
+    if let Err(e) = appended {
+        warning(&format!(
+            "cannot append the plan to GITHUB_STEP_SUMMARY ({}): {e}",
+            Path::new(&summary).display()
+        ));
+    }
+}
+
+/// `clickup-members apply PLAN` with the options that find the same file, state and
+/// Workspace, ready to paste.
+fn apply_command(common: &Common, plan: &Path) -> String {
+    let mut words = vec![
+        "clickup-members".to_owned(),
+        "apply".to_owned(),
+        shell_word(&display_path(plan)),
+        "-f".to_owned(),
+        shell_word(&display_path(&common.file)),
+    ];
+    if common.state != default_state_path(&common.file) {
+        words.push("--state".to_owned());
+        words.push(shell_word(&display_path(&common.state)));
+    }
+    if let Some(snapshot) = &common.snapshot {
+        words.push("--snapshot".to_owned());
+        words.push(shell_word(&display_path(snapshot)));
+    }
+    words.join(" ")
+}
+
+/// A word as a POSIX shell reads it back: quoted when it holds anything but plain characters.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn paths_are_quoted_for_the_shell_only_when_needed() {
+        assert_eq!(shell_word("clickup/members.yaml"), "clickup/members.yaml");
+        assert_eq!(shell_word("my plan.json"), "'my plan.json'");
+        assert_eq!(shell_word("it's.json"), r"'it'\''s.json'");
+        assert_eq!(shell_word(""), "''");
+    }
 }

@@ -2,7 +2,7 @@
 //! plan and check its guards, reporting every problem found on the way.
 
 use crate::cli::Common;
-use crate::commands::{Stop, display_path, error, load_config, print_diagnostics};
+use crate::commands::{Stop, display_path, load_config, report_problems};
 use crate::config::{Loaded, MembersFile};
 use crate::diag::Diagnostic;
 use crate::http::{self, HttpWorkspace, Token};
@@ -65,6 +65,86 @@ pub(crate) struct Prepared {
     pub(crate) live: Live,
     pub(crate) plan: Plan,
     pub(crate) ctx: render::Context,
+    /// The guards the plan breaks: it may be shown, never applied.
+    pub(crate) violations: Vec<guards::Violation>,
+}
+
+impl Prepared {
+    /// Where the Workspace the plan compares with was read.
+    pub(crate) fn source(&self) -> render::json::LiveSource {
+        match &self.backend {
+            Some(Backend::Http(_)) => render::json::LiveSource::Clickup,
+            Some(Backend::Snapshot(_)) => render::json::LiveSource::Snapshot,
+            None => render::json::LiveSource::State,
+        }
+    }
+
+    /// The JSON plan (SPEC §3) of what was prepared: what every renderer and the saved plan
+    /// are made from. `allow_replace`: whether the apply that follows will accept replaces.
+    pub(crate) fn json(&self, allow_replace: bool) -> render::json::JsonPlan {
+        let state = self.state.as_ref().map(|s| render::json::JsonStateRef {
+            lineage: s.lineage.clone(),
+            serial: s.serial,
+        });
+        let mut json = render::json::to_json(&self.plan, state, &self.ctx);
+        json.live_source = self.source();
+        if json.live_source == render::json::LiveSource::State {
+            json.recorded_at = self.state.as_ref().and_then(|s| s.last_apply.clone());
+        }
+        json.refused = self.refusals();
+        if !allow_replace {
+            json.refused.extend(replace_refusal(&self.plan));
+        }
+        json
+    }
+
+    /// The broken guards, as the sentences the plan is refused with.
+    pub(crate) fn refusals(&self) -> Vec<String> {
+        self.violations.iter().map(|v| v.message.clone()).collect()
+    }
+
+    /// Prints why the plan is refused and returns the [`Stop`] that ends the command.
+    pub(crate) fn refuse(&self) -> Result<Stop, Stop> {
+        let (located, general): (Vec<_>, Vec<_>) =
+            self.violations.iter().partition(|v| v.loc.is_some());
+        let diagnostics: Vec<Diagnostic> = located
+            .iter()
+            .filter_map(|v| {
+                v.loc
+                    .map(|loc| Diagnostic::new(loc, format!("refused: {}", v.message)))
+            })
+            .collect();
+        let general: Vec<String> = general
+            .iter()
+            .map(|v| format!("refused: {}", v.message))
+            .collect();
+        report_problems(
+            &display_path(&self.loaded.path),
+            &self.loaded.source,
+            &diagnostics,
+            &general,
+            "the plan is refused; nothing was applied".to_owned(),
+        )
+    }
+}
+
+/// Why apply refuses a plan with replaces unless `--allow-replace` is given; `None` without
+/// replaces.
+pub(crate) fn replace_refusal(plan: &Plan) -> Option<String> {
+    let replaces: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action() == crate::plan::Action::Replace)
+        .map(crate::plan::Change::subject)
+        .collect();
+    let n = replaces.len();
+    (n > 0).then(|| {
+        format!(
+            "the plan replaces {n} {} ({}): they are removed and invited again, which loses their history and shares; apply makes replaces only with --allow-replace",
+            if n == 1 { "person" } else { "people" },
+            replaces.join(", ")
+        )
+    })
 }
 
 /// The model of a Workspace and its fingerprint; the document itself only when `keep_doc`.
@@ -221,16 +301,18 @@ pub(crate) async fn prepare(
             (Some(backend), model(doc, keep_doc))
         }
         None => {
-            let doc = state
-                .as_ref()
-                .and_then(|s| s.snapshot.clone())
-                .ok_or_else(|| {
-                    Stop::Error(format!(
-                        "--refresh=false plans against the Workspace recorded in the state file, but {} {}; run apply once, or plan without --refresh=false",
-                        display_path(&common.state),
-                        if state.is_some() { "records no Workspace yet" } else { "does not exist" }
-                    ))
-                })?;
+            let Some(doc) = state.as_ref().and_then(|s| s.snapshot.clone()) else {
+                return Err(Stop::NothingRecorded(format!(
+                    "--refresh=false plans against the Workspace recorded by the last apply, but {} {}: there is nothing to compare {} with yet. Once apply has run (in CI, on merge), plans without a token show the changes; with a token, plan without --refresh=false",
+                    display_path(&common.state),
+                    if state.is_some() {
+                        "records no Workspace yet"
+                    } else {
+                        "does not exist"
+                    },
+                    display_path(&loaded.path)
+                )));
+            };
             (None, model(doc, keep_doc))
         }
     };
@@ -246,20 +328,19 @@ pub(crate) async fn prepare(
                 .iter()
                 .filter_map(|e| e.loc.map(|loc| Diagnostic::new(loc, e.message.clone())))
                 .collect();
-            print_diagnostics(&name, &loaded.source, &diagnostics)?;
-            for e in &general {
-                error(&e.message);
-            }
-            error(&format!(
-                "no plan could be made for {name}: {} {}",
-                located.len() + general.len(),
-                if located.len() + general.len() == 1 {
-                    "problem"
-                } else {
-                    "problems"
-                }
-            ));
-            return Err(Stop::Reported);
+            let general: Vec<String> = general.into_iter().map(|e| e.message).collect();
+            let n = diagnostics.len() + general.len();
+            let summary = format!(
+                "no plan could be made for {name}: {n} {}",
+                if n == 1 { "problem" } else { "problems" }
+            );
+            return Err(report_problems(
+                &name,
+                &loaded.source,
+                &diagnostics,
+                &general,
+                summary,
+            )?);
         }
     };
     // What the same file would change in the Workspace as the last apply left it: the rest
@@ -276,23 +357,6 @@ pub(crate) async fn prepare(
         started.elapsed()
     );
     let violations = guards::check(&plan, &loaded.file, &live);
-    if !violations.is_empty() {
-        let (located, general): (Vec<_>, Vec<_>) =
-            violations.into_iter().partition(|v| v.loc.is_some());
-        let diagnostics: Vec<Diagnostic> = located
-            .iter()
-            .filter_map(|v| {
-                v.loc
-                    .map(|loc| Diagnostic::new(loc, format!("refused: {}", v.message)))
-            })
-            .collect();
-        print_diagnostics(&name, &loaded.source, &diagnostics)?;
-        for v in &general {
-            error(&format!("refused: {}", v.message));
-        }
-        error("the plan is refused; nothing was applied");
-        return Err(Stop::Reported);
-    }
     let ctx = render::Context::for_file(&loaded.path);
     Ok(Prepared {
         loaded,
@@ -302,5 +366,6 @@ pub(crate) async fn prepare(
         live,
         plan,
         ctx,
+        violations,
     })
 }

@@ -18,7 +18,7 @@ pub(crate) fn run(common: &Common, plan: Option<&Path>, format: Format) -> Resul
 fn show_plan(common: &Common, path: &Path, format: Format) -> Result<Exit, Stop> {
     let plan = read_saved_plan(path)?;
     let ctx = Context::for_file(&common.file);
-    let mut out = anstream::stdout().lock();
+    let mut out = crate::console::stdout();
     match format {
         Format::Text => render::text(&mut out, &plan, &ctx)?,
         Format::Json => json::write(&mut out, &plan)?,
@@ -35,7 +35,7 @@ fn show_state(common: &Common) -> Result<Exit, Stop> {
             display_path(path)
         )));
     };
-    let mut out = anstream::stdout().lock();
+    let mut out = crate::console::stdout();
     writeln!(
         out,
         "State {} (lineage {}, serial {})",

@@ -24,7 +24,7 @@ pub(crate) async fn run(
         .map_err(|e| Stop::Error(format!("cannot write {}: {e}", display_path(out))))?;
     if !common.quiet {
         let live = doc.to_live();
-        let mut stdout = anstream::stdout().lock();
+        let mut stdout = crate::console::stdout();
         writeln!(
             stdout,
             "Saved Workspace \"{}\" ({}) to {}: {} people, {} groups, {} custom roles.",

@@ -1,6 +1,10 @@
 //! Turns the YAML tree into a [`MembersFile`], collecting every problem instead of stopping at
 //! the first: unknown keys (with a suggestion), missing keys, wrong types, bad emails, bad
 //! enumerations. Each problem points at the key or value it is about. Pure.
+//!
+//! A file with problems still decodes into what could be read (a bad value replaced by its
+//! default, an entry without a readable email or name left out), so that the rules checked on
+//! the whole file (duplicates, group members) are reported in the same run.
 
 use crate::config::{
     Access, At, DEFAULT_MAX_REMOVALS, Group, Guest, Member, MembersFile, Mode, Policy, RoleName,
@@ -193,7 +197,9 @@ impl Decoder {
 
     fn id(&mut self, node: &Node, what: &str) -> Option<String> {
         let id = match &node.value {
-            Value::Int(n) if *n >= 0 => n.to_string(),
+            _ if whole(&node.value).is_some_and(|n| n >= 0) => {
+                whole(&node.value).unwrap_or_default().to_string()
+            }
             Value::Str(s) => s.trim().to_owned(),
             _ => {
                 self.wrong_type(node, what, "an id (text or a whole number)");
@@ -263,19 +269,22 @@ impl Decoder {
                 .map(Some),
         };
         Some(MembersFile {
-            version: version?,
-            workspace: workspace?,
-            policy: policy?,
-            members: members?,
-            guests: guests?,
-            groups: groups?,
+            version: version.unwrap_or(1),
+            workspace: workspace.unwrap_or_else(|| WorkspaceSection {
+                id: At::new(String::new(), root.loc),
+                name: None,
+            }),
+            policy: policy.unwrap_or_default(),
+            members: members.unwrap_or_default(),
+            guests: guests.unwrap_or_default(),
+            groups: groups.unwrap_or(None),
         })
     }
 
     fn version(&mut self, node: &Node) -> Option<u32> {
-        match node.value {
-            Value::Int(1) => Some(1),
-            Value::Int(n) => {
+        match whole(&node.value) {
+            Some(1) => Some(1),
+            Some(n) => {
                 self.diags.push(
                     Diagnostic::new(node.loc, format!("version must be 1, not {n}"))
                         .label("unsupported version")
@@ -293,7 +302,11 @@ impl Decoder {
     fn workspace(&mut self, node: &Node) -> Option<WorkspaceSection> {
         let fields = self.map(node, "workspace", keys::WORKSPACE)?;
         let id = self.required(&fields, "id", "workspace").and_then(|n| {
-            let id = self.id(n, "workspace.id")?;
+            let id = match &n.value {
+                // Not trimmed: the id goes into URLs as written.
+                Value::Str(s) if !s.is_empty() => s.clone(),
+                _ => self.id(n, "workspace.id")?,
+            };
             if id.chars().all(|c| c.is_ascii_digit()) {
                 Some(At::new(id, n.loc))
             } else {
@@ -313,7 +326,7 @@ impl Decoder {
         };
         Some(WorkspaceSection {
             id: id?,
-            name: name?,
+            name: name.unwrap_or(None),
         })
     }
 
@@ -329,29 +342,34 @@ impl Decoder {
                         Value::Str(s) => format!("\"{s}\""),
                         other => other.describe().to_owned(),
                     };
-                    self.diags.push(
-                        Diagnostic::new(
-                            n.loc,
-                            format!("policy.mode must be additive or authoritative, not {found}"),
-                        )
-                        .label("unknown mode"),
-                    );
+                    let mut diag = Diagnostic::new(
+                        n.loc,
+                        format!("policy.mode must be additive or authoritative, not {found}"),
+                    )
+                    .label("unknown mode");
+                    if let Value::Str(s) = &n.value
+                        && let Some(near) =
+                            closest(s, &[Mode::Additive.name(), Mode::Authoritative.name()])
+                    {
+                        diag = diag.help(format!("did you mean \"{near}\"?"));
+                    }
+                    self.diags.push(diag);
                     None
                 }
             },
         };
         let max_removals = match fields.get("max_removals") {
             None => Some(DEFAULT_MAX_REMOVALS),
-            Some(n) => match n.value {
-                Value::Int(i) if (0..=i128::from(u32::MAX)).contains(&i) => u32::try_from(i).ok(),
-                Value::Int(i) => {
-                    self.diags.push(
-                        Diagnostic::new(
-                            n.loc,
-                            format!("policy.max_removals must be 0 or more, not {i}"),
-                        )
-                        .help("0 allows no removal at all"),
-                    );
+            Some(n) => match whole(&n.value) {
+                Some(i) if (0..=i128::from(u32::MAX)).contains(&i) => u32::try_from(i).ok(),
+                Some(i) => {
+                    let message = if i < 0 {
+                        format!("policy.max_removals must be 0 or more, not {i}")
+                    } else {
+                        format!("policy.max_removals must be at most {}, not {i}", u32::MAX)
+                    };
+                    self.diags
+                        .push(Diagnostic::new(n.loc, message).help("0 allows no removal at all"));
                     None
                 }
                 _ => {
@@ -370,13 +388,14 @@ impl Decoder {
             }),
         };
         Some(Policy {
-            mode: mode?,
-            max_removals: max_removals?,
-            protected: protected?,
+            mode: mode.unwrap_or_default(),
+            max_removals: max_removals.unwrap_or(DEFAULT_MAX_REMOVALS),
+            protected: protected.unwrap_or_default(),
         })
     }
 
-    /// A list whose items are decoded one by one; every item is checked even after a bad one.
+    /// A list whose items are decoded one by one; every item is checked even after a bad one,
+    /// and the items that could be read are kept.
     fn items<T>(
         &mut self,
         node: &Node,
@@ -384,9 +403,7 @@ impl Decoder {
         item: fn(&mut Self, &Node) -> Option<T>,
     ) -> Option<Vec<T>> {
         let items = self.list(node, what)?;
-        let before = self.diags.len();
-        let decoded: Vec<T> = items.iter().filter_map(|n| item(self, n)).collect();
-        (self.diags.len() == before).then_some(decoded)
+        Some(items.iter().filter_map(|n| item(self, n)).collect())
     }
 
     fn member(&mut self, node: &Node) -> Option<Member> {
@@ -400,21 +417,22 @@ impl Decoder {
                 .text(n, "role")
                 .map(|t| At::new(RoleName::parse(t.value.trim()), t.loc)),
         };
-        if let Some(At {
-            value: RoleName::Custom(name),
-            loc,
-        }) = &role
-            && name.eq_ignore_ascii_case("guest")
-        {
-            self.diags.push(
-                Diagnostic::new(*loc, "a member cannot have the role \"guest\"")
-                    .help("list guests under `guests:` instead"),
-            );
-            return None;
-        }
+        let role = match role {
+            Some(At {
+                value: RoleName::Custom(name),
+                loc,
+            }) if name.eq_ignore_ascii_case("guest") => {
+                self.diags.push(
+                    Diagnostic::new(loc, "a member cannot have the role \"guest\"")
+                        .help("list guests under `guests:` instead"),
+                );
+                None
+            }
+            role => role,
+        };
         Some(Member {
             email: email?,
-            role: role?,
+            role: role.unwrap_or_else(|| At::new(RoleName::Member, node.loc)),
         })
     }
 
@@ -448,9 +466,9 @@ impl Decoder {
         };
         Some(Guest {
             email: email?,
-            permissions: permissions?,
-            custom_role: custom_role?,
-            access: access?,
+            permissions: permissions.unwrap_or_default(),
+            custom_role: custom_role.unwrap_or(None),
+            access: access.unwrap_or(None),
         })
     }
 
@@ -516,15 +534,20 @@ impl Decoder {
                 match found {
                     Ok(p) => Some(p),
                     Err(found) => {
-                        self.diags.push(
-                            Diagnostic::new(
-                                n.loc,
-                                format!(
-                                    "permission must be one of read, comment, edit, create; not {found}"
-                                ),
-                            )
-                            .label("unknown permission level"),
-                        );
+                        let mut diag = Diagnostic::new(
+                            n.loc,
+                            format!(
+                                "permission must be one of read, comment, edit, create; not {found}"
+                            ),
+                        )
+                        .label("unknown permission level");
+                        let levels = SharePermission::ALL.map(SharePermission::key);
+                        if let Value::Str(s) = &n.value
+                            && let Some(near) = closest(s, &levels)
+                        {
+                            diag = diag.help(format!("did you mean \"{near}\"?"));
+                        }
+                        self.diags.push(diag);
                         None
                     }
                 }
@@ -553,20 +576,31 @@ impl Decoder {
         };
         let members = match fields.get("members") {
             None => Some(Vec::new()),
-            Some(n) => self.list(n, "a group's members").and_then(|items| {
-                let before = self.diags.len();
-                let emails: Vec<At<Email>> = items
+            Some(n) => self.list(n, "a group's members").map(|items| {
+                items
                     .iter()
                     .filter_map(|item| self.email(item, "a group member"))
-                    .collect();
-                (self.diags.len() == before).then_some(emails)
+                    .collect()
             }),
         };
         Some(Group {
             name: name?,
-            handle: handle?,
-            members: members?,
+            handle: handle.unwrap_or(None),
+            members: members.unwrap_or_default(),
         })
+    }
+}
+
+/// A whole number, written as one (`3`) or with a zero fraction (`3.0`), as JSON Schema's
+/// `integer` counts it.
+fn whole(value: &Value) -> Option<i128> {
+    match value {
+        Value::Int(n) => Some(*n),
+        // Exact: within ±2^53 every whole f64 is the integer it shows.
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+            Some(*f as i128)
+        }
+        _ => None,
     }
 }
 

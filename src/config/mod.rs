@@ -88,9 +88,11 @@ pub(crate) struct MembersFile {
     pub(crate) policy: Policy,
     /// Members (owner, admins, members and custom roles), one entry per person.
     #[serde(default)]
+    #[schemars(schema_with = "list_or_nothing::<Member>")]
     pub(crate) members: Vec<Member>,
     /// Guests, with the switches and shares the tool manages for them.
     #[serde(default)]
+    #[schemars(schema_with = "list_or_nothing::<Guest>")]
     pub(crate) guests: Vec<Guest>,
     /// User groups (the "Teams" of ClickUp's UI). Groups are managed only when this key is
     /// present; `groups: []` manages them and wants none.
@@ -112,7 +114,7 @@ pub(crate) struct WorkspaceSection {
     pub(crate) id: At<String>,
     /// When set, the plan fails if the live Workspace has another name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String")]
+    #[schemars(schema_with = "name_schema")]
     pub(crate) name: Option<At<String>>,
 }
 
@@ -125,6 +127,25 @@ fn workspace_id_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     })
 }
 
+/// A name: text that is not blank, or a number (`name: 42`).
+fn name_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": ["string", "integer"], "minLength": 1, "pattern": NOT_BLANK })
+}
+
+/// Text that is not blank.
+fn text_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "minLength": 1, "pattern": NOT_BLANK })
+}
+
+/// A list that may also be left empty (`members:` with nothing under it).
+fn list_or_nothing<T: JsonSchema>(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let items = generator.subschema_for::<T>();
+    schemars::json_schema!({ "type": ["array", "null"], "items": items, "default": [] })
+}
+
+/// JSON Schema's pattern for text with something else than spaces in it.
+const NOT_BLANK: &str = "\\S";
+
 /// How far the tool may go.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
@@ -136,9 +157,11 @@ pub(crate) struct Policy {
     pub(crate) mode: Mode,
     /// The plan is refused when it would remove, replace or delete more than this (0: none).
     #[serde(default = "default_max_removals")]
+    #[schemars(range(max = 4_294_967_295_u32))]
     pub(crate) max_removals: u32,
     /// People never changed nor removed, whatever the file or the mode says.
     #[serde(default)]
+    #[schemars(schema_with = "list_or_nothing::<Email>")]
     pub(crate) protected: Vec<At<Email>>,
 }
 
@@ -241,7 +264,13 @@ impl JsonSchema for RoleName {
             "description": "admin, member, owner (only the Workspace's real owner), or the name of a custom role of the Workspace (case-insensitive).",
             "anyOf": [
                 { "enum": ["admin", "member", "owner"] },
-                { "type": "string", "minLength": 1, "description": "The name of a custom role." }
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "pattern": NOT_BLANK,
+                    "not": { "pattern": "^\\s*[Gg][Uu][Ee][Ss][Tt]\\s*$" },
+                    "description": "The name of a custom role (a member cannot have the role guest: list guests under `guests`)."
+                }
             ],
             "default": "member"
         })
@@ -258,7 +287,7 @@ pub(crate) struct Guest {
     pub(crate) permissions: GuestPermissions,
     /// A custom role that inherits the guest role. Left out: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String")]
+    #[schemars(schema_with = "text_schema")]
     pub(crate) custom_role: Option<At<String>>,
     /// What the guest is shared on. Left out: not managed; listed: exactly these shares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -296,6 +325,9 @@ impl JsonSchema for Access {
                 "properties": {
                     kind.key(): {
                         "type": ["string", "integer"],
+                        "minimum": 0,
+                        "minLength": 1,
+                        "pattern": NOT_BLANK,
                         "description": format!("The id of the {}.", kind.key())
                     },
                     "permission": permission.clone()
@@ -316,14 +348,15 @@ impl JsonSchema for Access {
 #[schemars(deny_unknown_fields)]
 pub(crate) struct Group {
     /// The group's name, unique in the file (case-insensitive).
-    #[schemars(length(min = 1))]
+    #[schemars(schema_with = "name_schema")]
     pub(crate) name: At<String>,
     /// The group's @handle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String")]
+    #[schemars(schema_with = "text_schema")]
     pub(crate) handle: Option<At<String>>,
     /// The group's members; each must be listed in `members` or `guests`.
     #[serde(default)]
+    #[schemars(schema_with = "list_or_nothing::<Email>")]
     pub(crate) members: Vec<At<Email>>,
 }
 

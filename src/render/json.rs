@@ -32,6 +32,29 @@ pub(crate) struct JsonPlan {
     pub(crate) summary: BTreeMap<String, usize>,
     pub(crate) unmanaged: Vec<String>,
     pub(crate) pending: Vec<String>,
+    /// Where the Workspace the plan compares with was read.
+    #[serde(default)]
+    pub(crate) live_source: LiveSource,
+    /// With `live_source: state`: when the last apply recorded that Workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) recorded_at: Option<String>,
+    /// Why `apply` would refuse this plan (a broken guard, a replace without
+    /// `--allow-replace`); absent when it would apply it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) refused: Vec<String>,
+}
+
+/// Where the Workspace a plan compares with was read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LiveSource {
+    /// ClickUp's API.
+    #[default]
+    Clickup,
+    /// A snapshot file (`--snapshot`).
+    Snapshot,
+    /// The Workspace as the last apply recorded it in the state file (`--refresh=false`).
+    State,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,6 +238,9 @@ pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -
             .collect(),
         unmanaged: plan.unmanaged.iter().map(ToString::to_string).collect(),
         pending: plan.pending.iter().map(ToString::to_string).collect(),
+        live_source: LiveSource::default(),
+        recorded_at: None,
+        refused: Vec::new(),
     }
 }
 

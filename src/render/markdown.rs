@@ -1,36 +1,66 @@
-//! The plan as markdown for a pull-request comment: a one-line verdict, a table of counts,
-//! removals called out first, the details in `<details>`, cut to stay under GitHub's comment
-//! limit.
+//! The plan as markdown for a pull-request comment: what a reviewer must know first (apply
+//! would refuse it, it was planned without ClickUp), a one-line verdict, a table of counts,
+//! removals called out, the details in `<details>`; never longer than GitHub accepts.
 
 use std::io::{self, Write};
 
+use crate::commands::Problems;
 use crate::plan::Action;
 use crate::render::json::JsonPlan;
-use crate::render::{Context, no_changes_line, plan_line, text};
+use crate::render::{Context, no_changes_line, notices, plan_line, text};
 
-/// GitHub refuses comments over 65,536 characters; stay well under.
-pub(crate) const MAX_BYTES: usize = 60 * 1024;
+/// GitHub refuses comments over 65,536 characters. The recipes put a marker line before the
+/// plan (to find and edit their comment), so the plan stays under this.
+pub(crate) const MAX_CHARS: usize = 65_000;
+
+/// Room kept for the closing lines and the note that says what was cut.
+const FOOTER: usize = 1_000;
+
+/// At most this many reasons of a refusal are listed.
+const MAX_REASONS: usize = 20;
 
 pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> io::Result<()> {
-    let mut doc = String::new();
-    doc.push_str(&format!(
+    let mut head = String::new();
+    for notice in notices(plan, ctx) {
+        head.push_str(&format!("> **{}**\n\n", escape(&notice)));
+    }
+    if !plan.refused.is_empty() {
+        head.push_str("> :no_entry: **Apply on merge will refuse this plan:**\n");
+        for reason in plan.refused.iter().take(MAX_REASONS) {
+            head.push_str(&format!("> - {}\n", escape(reason)));
+        }
+        if plan.refused.len() > MAX_REASONS {
+            head.push_str(&format!(
+                "> - … and {} more\n",
+                plan.refused.len() - MAX_REASONS
+            ));
+        }
+        head.push('\n');
+    }
+    head.push_str(&format!(
         "### clickup-members plan for \"{}\" ({})\n\n",
         escape(&plan.workspace.name),
         plan.workspace.id
     ));
     if plan.is_empty() {
-        doc.push_str(&format!("**{}**\n", no_changes_line(ctx)));
-        return out.write_all(doc.as_bytes());
+        head.push_str(&format!("**{}**\n", no_changes_line(ctx)));
+        return out.write_all(head.as_bytes());
     }
-    doc.push_str(&format!("**{}**\n\n", plan_line(plan)));
-    doc.push_str("| action | count |\n| --- | ---: |\n");
+    head.push_str(&format!("**{}**\n\n", plan_line(plan)));
+    head.push_str("| action | count |\n| --- | ---: |\n");
     for action in Action::ALL {
         let n = plan.count(action);
         if n > 0 {
-            doc.push_str(&format!("| {} | {n} |\n", action.key()));
+            head.push_str(&format!("| {} | {n} |\n", action.key()));
         }
     }
-    doc.push('\n');
+    head.push('\n');
+
+    let room = MAX_CHARS.saturating_sub(chars(&head) + FOOTER);
+    let mut doc = Doc {
+        text: head,
+        left_out: 0,
+    };
 
     let removals: Vec<String> = plan
         .changes
@@ -46,15 +76,13 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> i
         })
         .collect();
     if !removals.is_empty() {
-        doc.push_str(&format!(
+        doc.text.push_str(&format!(
             "**Removals ({} of at most {}):**\n\n",
             removals.len(),
             plan.max_removals
         ));
-        for line in &removals {
-            doc.push_str(line);
-        }
-        doc.push('\n');
+        doc.list(&removals, room / 3);
+        doc.text.push('\n');
     }
 
     let drift: Vec<String> = plan
@@ -64,43 +92,118 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> i
         .map(|c| format!("- {} {} `{}`\n", c.action, c.kind, escape(c.subject())))
         .collect();
     if !drift.is_empty() {
-        doc.push_str(&format!(
+        doc.text.push_str(&format!(
             "**Changed in ClickUp since the last apply ({}):** these changes undo edits made outside {}.\n\n",
             drift.len(),
             ctx.file_name
         ));
-        for line in &drift {
-            doc.push_str(line);
-        }
-        doc.push('\n');
+        doc.list(&drift, room / 6);
+        doc.text.push('\n');
     }
 
     let mut details = Vec::new();
-    text::text(&mut anstream::StripStream::new(&mut details), plan, ctx)?;
+    text::changes(&mut anstream::StripStream::new(&mut details), plan)?;
     let details = String::from_utf8_lossy(&details).replace("```", "'''");
-    let closing = "```\n\n</details>\n";
-    let opening = "<details><summary>Details</summary>\n\n```diff\n";
-    let room = MAX_BYTES.saturating_sub(doc.len() + opening.len() + closing.len() + 200);
-    doc.push_str(opening);
-    if details.len() <= room {
-        doc.push_str(&details);
-    } else {
-        let mut cut = room;
-        while !details.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let cut = details[..cut].rfind('\n').map_or(0, |i| i + 1);
-        doc.push_str(&details[..cut]);
-        doc.push_str(closing);
-        doc.push_str(&format!(
-            "\n_The details were cut to keep this comment under {} KB; run `clickup-members plan` to see all {} changes._\n",
-            MAX_BYTES / 1024,
+    let details: Vec<String> = details.lines().map(|l| format!("{l}\n")).collect();
+    doc.text
+        .push_str("<details><summary>Details</summary>\n\n```diff\n");
+    let used = chars(&doc.text);
+    doc.list(&details, MAX_CHARS.saturating_sub(used + FOOTER));
+    doc.text.push_str("```\n\n</details>\n");
+    if doc.left_out > 0 {
+        let whole = match &ctx.saved_plan {
+            Some(path) => format!(
+                "in the saved plan `{path}` (the plan artifact in CI): `clickup-members show {path}` prints it"
+            ),
+            None => "printed by `clickup-members plan`".to_owned(),
+        };
+        doc.text.push_str(&format!(
+            "\n_This comment was cut to stay under GitHub's limit of 65,536 characters: {} {} left out. The whole plan of {} changes is {whole}._\n",
+            doc.left_out,
+            if doc.left_out == 1 { "line was" } else { "lines were" },
             plan.changes.len()
         ));
-        return out.write_all(doc.as_bytes());
     }
-    doc.push_str(closing);
+    out.write_all(doc.text.as_bytes())
+}
+
+/// What a pull request shows when no plan could be made: why, and each problem found.
+/// `nothing_recorded`: there is no recorded Workspace to plan against yet, which is not a
+/// failure.
+pub(crate) fn without_plan(
+    out: &mut dyn Write,
+    ctx: &Context,
+    problems: &Problems,
+    nothing_recorded: bool,
+) -> io::Result<()> {
+    let mut doc = String::new();
+    if nothing_recorded {
+        doc.push_str(&format!(
+            "> **No plan yet:** {}\n\n",
+            escape(&problems.summary)
+        ));
+    } else {
+        doc.push_str(&format!(
+            "> :no_entry: **Apply on merge will refuse this plan:** {}\n\n",
+            escape(&problems.summary)
+        ));
+    }
+    doc.push_str(&format!(
+        "### clickup-members plan for {}\n\n",
+        escape(&ctx.file_name)
+    ));
+    if !problems.lines.is_empty() {
+        doc.push_str("```text\n");
+        let room = MAX_CHARS.saturating_sub(chars(&doc) + FOOTER);
+        let mut used = 0;
+        let mut shown = 0;
+        for line in &problems.lines {
+            let line = format!("{}\n", line.replace("```", "'''"));
+            used += chars(&line);
+            if used > room {
+                break;
+            }
+            doc.push_str(&line);
+            shown += 1;
+        }
+        doc.push_str("```\n");
+        if shown < problems.lines.len() {
+            doc.push_str(&format!(
+                "\n_… and {} more; `clickup-members validate` lists them all._\n",
+                problems.lines.len() - shown
+            ));
+        }
+    }
     out.write_all(doc.as_bytes())
+}
+
+/// A comment being written, and how many of its lines did not fit.
+struct Doc {
+    text: String,
+    left_out: usize,
+}
+
+impl Doc {
+    /// Adds `lines` while they fit in `room` characters; counts the others as left out and
+    /// says how many at the end of the list.
+    fn list(&mut self, lines: &[String], room: usize) {
+        let mut used = 0;
+        for (i, line) in lines.iter().enumerate() {
+            used += chars(line);
+            if used > room {
+                let rest = lines.len() - i;
+                self.left_out += rest;
+                self.text
+                    .push_str(&format!("… and {rest} more (left out here)\n"));
+                return;
+            }
+            self.text.push_str(line);
+        }
+    }
+}
+
+fn chars(text: &str) -> usize {
+    text.chars().count()
 }
 
 fn escape(text: &str) -> String {

@@ -8,10 +8,11 @@ mod text;
 
 use std::path::Path;
 
+use crate::config::Mode;
 use crate::plan::{Action, RemoveReason, ReplaceReason};
-use crate::render::json::JsonPlan;
+use crate::render::json::{JsonPlan, LiveSource};
 
-pub(crate) use markdown::markdown;
+pub(crate) use markdown::{markdown, without_plan as markdown_without_plan};
 pub(crate) use text::text;
 
 /// What a renderer needs beside the plan.
@@ -19,6 +20,8 @@ pub(crate) use text::text;
 pub(crate) struct Context {
     /// The desired-state file's name as the user knows it ("members.yaml").
     pub(crate) file_name: String,
+    /// Where the plan is saved (`plan --out`), for a cut markdown plan to point at.
+    pub(crate) saved_plan: Option<String>,
 }
 
 impl Context {
@@ -29,8 +32,31 @@ impl Context {
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             ),
+            saved_plan: None,
         }
     }
+}
+
+/// What a reader must know before the plan itself, each as one sentence: that it was made
+/// without reading ClickUp, or without knowing whom the tool manages.
+pub(crate) fn notices(plan: &JsonPlan, ctx: &Context) -> Vec<String> {
+    let mut notices = Vec::new();
+    if plan.live_source == LiveSource::State {
+        let when = plan
+            .recorded_at
+            .as_deref()
+            .map_or(String::new(), |t| format!(" at {t}"));
+        notices.push(format!(
+            "Planned without reading ClickUp: against the Workspace as the last apply recorded it{when}. Changes made in ClickUp since then are not shown."
+        ));
+    }
+    if plan.state.is_none() && plan.mode == Mode::Additive.name() {
+        notices.push(format!(
+            "No state file: this additive plan cannot see whom clickup-members manages, so people it invited that {} no longer lists are left alone instead of removed.",
+            ctx.file_name
+        ));
+    }
+    notices
 }
 
 /// `Plan: 2 to invite, 1 to change, 1 to remove.` (replaces and group creates and deletes are

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::plan::Action;
 use crate::render::json::{JsonChange, JsonPlan};
-use crate::render::{Context, no_changes_line, plan_line};
+use crate::render::{Context, no_changes_line, notices, plan_line};
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
@@ -19,8 +19,34 @@ const CHANGE: Style = AnsiColor::Yellow.on_default();
 const REMOVE: Style = AnsiColor::Red.on_default();
 const REPLACE: Style = AnsiColor::Magenta.on_default();
 const DRIFT: Style = AnsiColor::Cyan.on_default();
+const NOTE: Style = AnsiColor::Yellow.on_default().bold();
+const REFUSED: Style = AnsiColor::Red.on_default().bold();
 
 pub(crate) fn text(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> io::Result<()> {
+    let notices = notices(plan, ctx);
+    for notice in &notices {
+        writeln!(out, "{NOTE}Note:{NOTE:#} {notice}")?;
+    }
+    for reason in &plan.refused {
+        writeln!(
+            out,
+            "{REFUSED}Apply will refuse this plan:{REFUSED:#} {reason}"
+        )?;
+    }
+    if !notices.is_empty() || !plan.refused.is_empty() {
+        writeln!(out)?;
+    }
+    changes(out, plan)?;
+    if plan.is_empty() {
+        writeln!(out, "{BOLD}{}{BOLD:#}", no_changes_line(ctx))
+    } else {
+        writeln!(out, "{BOLD}{}{BOLD:#}", plan_line(plan))
+    }
+}
+
+/// The Workspace's head counts, the changes and the notes on who is left alone: the body of
+/// the plan, which the markdown plan shows as its details.
+pub(crate) fn changes(out: &mut dyn Write, plan: &JsonPlan) -> io::Result<()> {
     header(out, plan)?;
     if !plan.is_empty() {
         writeln!(out, "clickup-members will make these changes:")?;
@@ -30,12 +56,7 @@ pub(crate) fn text(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> io::R
         }
         writeln!(out)?;
     }
-    notes(out, plan)?;
-    if plan.is_empty() {
-        writeln!(out, "{BOLD}{}{BOLD:#}", no_changes_line(ctx))
-    } else {
-        writeln!(out, "{BOLD}{}{BOLD:#}", plan_line(plan))
-    }
+    notes(out, plan)
 }
 
 fn header(out: &mut dyn Write, plan: &JsonPlan) -> io::Result<()> {

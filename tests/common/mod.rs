@@ -6,16 +6,64 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
-/// The binary under test, with a clean environment: no colour, no token, no API override.
+/// Variables of the machine the tests run on that would change what the tool or the CI
+/// script does: the token, the API, and those of a CI job (the tests may run in one).
+pub const OUTSIDE_ENV: &[&str] = &[
+    "CLICKUP_TOKEN",
+    "CLICKUP_TOKEN_FILE",
+    "CLICKUP_API_URL",
+    "RUST_LOG",
+    "GITHUB_ACTIONS",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_PATH",
+    "GITHUB_SHA",
+    "GITHUB_RUN_ID",
+    "GITHUB_TOKEN",
+    "GITHUB_REPOSITORY",
+    "GITHUB_API_URL",
+    "GITLAB_CI",
+    "GITLAB_API_TOKEN",
+    "CI_COMMIT_SHA",
+    "CI_PIPELINE_ID",
+];
+
+/// The binary under test, with a clean environment: no colour, no token, no API override, no
+/// CI job around it.
 pub fn cli() -> Command {
     let mut cmd = Command::cargo_bin("clickup-members").expect("binary built");
-    cmd.env_remove("CLICKUP_TOKEN")
-        .env_remove("CLICKUP_TOKEN_FILE")
-        .env_remove("CLICKUP_API_URL")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
+    for name in OUTSIDE_ENV {
+        cmd.env_remove(name);
+    }
+    cmd.env("NO_COLOR", "1")
         .timeout(std::time::Duration::from_secs(60));
     cmd
+}
+
+/// The folder of the binary under test, to put first on a script's `PATH`.
+pub fn bin_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_clickup-members"))
+        .parent()
+        .expect("bin dir")
+        .to_owned()
+}
+
+/// An outside tool the tests check the project against (installed by `.ci/tools`, which
+/// `.ci/test` runs), from `target/ci-tools/bin` or `PATH`. Missing, it fails the test when
+/// `CLICKUP_MEMBERS_REQUIRE_TOOLS` is set (as in CI); otherwise the check is skipped, saying so.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::iter::once(repo().join("target/ci-tools/bin"))
+        .chain(std::env::split_paths(&path))
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CLICKUP_MEMBERS_REQUIRE_TOOLS").is_none(),
+            "{name} is not installed: run .ci/tools (.ci/test does)"
+        );
+        eprintln!("SKIPPED: {name} is not installed; run .ci/tools (or .ci/test) for this check");
+    }
+    found
 }
 
 pub fn repo() -> PathBuf {
