@@ -44,32 +44,6 @@ fn scripts<'a>(value: &'a serde_json::Value, in_script: bool, out: &mut Vec<&'a 
     }
 }
 
-/// The `clickup-members …` commands of a shell script, without redirections and pipes.
-fn commands(script: &str) -> Vec<Vec<String>> {
-    let mut found = Vec::new();
-    for line in script.lines() {
-        let mut rest = line;
-        while let Some(at) = rest.find("clickup-members ") {
-            let before = rest[..at].trim_end();
-            let after = &rest[at + "clickup-members ".len()..];
-            rest = after;
-            let starts_command = before.is_empty()
-                || ["then", ";", "&&", "||", "(", "do"]
-                    .iter()
-                    .any(|s| before.ends_with(s));
-            if !starts_command {
-                continue;
-            }
-            let end = after.find(['>', '|', ';', '&', ')']).unwrap_or(after.len());
-            let args: Vec<String> = after[..end].split_whitespace().map(str::to_owned).collect();
-            if !args.is_empty() {
-                found.push(args);
-            }
-        }
-    }
-    found
-}
-
 const CI_SCRIPT: &str = "examples/ci/clickup-members-ci.sh";
 
 /// The subcommands the CI script answers (its `case` of commands).
@@ -117,7 +91,7 @@ fn every_recipe_parses_as_yaml_and_every_command_in_it_exists() {
         let mut texts = Vec::new();
         scripts(&value, false, &mut texts);
         for script in texts {
-            for args in commands(script) {
+            for args in common::commands(script) {
                 parses(&args, &path.display().to_string());
             }
             for line in script.lines() {
@@ -134,7 +108,7 @@ fn every_recipe_parses_as_yaml_and_every_command_in_it_exists() {
     }
     // The script's own command lines; those built from a variable are run by the tests below.
     let script = std::fs::read_to_string(repo().join(CI_SCRIPT)).expect("script");
-    for args in commands(&script) {
+    for args in common::commands(&script) {
         if !args[0].starts_with('"') {
             parses(&args, CI_SCRIPT);
         }
@@ -209,6 +183,75 @@ fn plan_appends_its_markdown_to_the_github_step_summary() {
     assert!(text.contains("\n### clickup-members plan for \"Acme Workspace\""));
 }
 
+/// `plan --format markdown` on a copy of the example with `edit` applied, with a step summary;
+/// gives the run, its markdown and the summary.
+fn plan_markdown(edit: (&str, &str), extra: &[&str]) -> (std::process::Output, String, String) {
+    let acme = common::Acme::new();
+    acme.edit_members(edit.0, edit.1);
+    let summary = acme.path("summary.md");
+    let output = acme
+        .run(&["plan", "--format", "markdown"])
+        .args(extra)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("run");
+    let markdown = stdout(&output);
+    let summary = std::fs::read_to_string(&summary).unwrap_or_default();
+    (output, markdown, summary)
+}
+
+#[test]
+fn a_refused_plan_still_writes_its_markdown_and_step_summary_with_the_reason() {
+    let (output, markdown, summary) = plan_markdown(("max_removals: 6", "max_removals: 1"), &[]);
+    let err = failed(&output);
+    assert!(err.contains("the plan is refused"), "{err}");
+    assert!(
+        markdown.starts_with(
+            "> :no_entry: **Apply on merge will refuse this plan:**\n> - the plan would remove"
+        ),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("more than policy.max_removals"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("### clickup-members plan for \"Acme Workspace\""));
+    assert_eq!(summary, markdown, "the step summary shows the same");
+}
+
+#[test]
+fn a_file_that_cannot_be_planned_still_tells_the_pull_request_why() {
+    let (output, markdown, summary) =
+        plan_markdown(("mode: authoritative", "mode: authorative"), &[]);
+    failed(&output);
+    assert!(
+        markdown.starts_with("> :no_entry: **Apply on merge will refuse this plan:** members.yaml is invalid: 1 problem"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(
+            "members.yaml:11:9: policy.mode must be additive or authoritative, not \"authorative\""
+        ),
+        "{markdown}"
+    );
+    assert_eq!(summary, markdown);
+}
+
+#[test]
+fn a_plan_for_an_apply_that_allows_replaces_does_not_warn_about_them() {
+    let (output, markdown, _) = plan_markdown(("max_removals: 6", "max_removals: 6"), &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        markdown.contains("Apply on merge will refuse this plan"),
+        "{markdown}"
+    );
+    let (output, markdown, _) =
+        plan_markdown(("max_removals: 6", "max_removals: 6"), &["--allow-replace"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!markdown.contains("refuse"), "{markdown}");
+    assert!(markdown.contains("2 to replace"), "{markdown}");
+}
+
 #[test]
 fn completions_and_the_man_page_come_from_the_command_line_definition() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
@@ -230,7 +273,7 @@ fn completions_and_the_man_page_come_from_the_command_line_definition() {
 #[test]
 fn commands_are_found_in_shell_scripts() {
     assert_eq!(
-        commands(
+        common::commands(
             "set +e\nclickup-members plan -f x.yaml --format markdown > out.md\ncargo install --locked clickup-members\nif x; then clickup-members validate; fi"
         ),
         vec![
@@ -492,13 +535,18 @@ fn make_executable(path: &std::path::Path) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
-/// `bash ci/clickup-members-ci.sh ARGS` in a checkout, with the binary under test on `PATH`, no
-/// token and no CI job around it.
+/// `bash ci/clickup-members-ci.sh ARGS` in a checkout (the project's own copy of the script in
+/// a folder without one), with the binary under test on `PATH`, no token and no CI job around
+/// it.
 fn ci_script(checkout: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let copy = checkout.join("ci/clickup-members-ci.sh");
+    let script = if copy.exists() {
+        copy
+    } else {
+        repo().join(CI_SCRIPT)
+    };
     let mut cmd = std::process::Command::new("bash");
-    cmd.current_dir(checkout)
-        .arg("ci/clickup-members-ci.sh")
-        .args(args);
+    cmd.current_dir(checkout).arg(script).args(args);
     for name in common::OUTSIDE_ENV {
         cmd.env_remove(name);
     }
@@ -737,4 +785,425 @@ fn a_plan_apply_would_refuse_still_writes_its_markdown_with_the_reason() {
         "{md}"
     );
     assert!(md.contains("policy.max_removals"), "{md}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Installing the pinned release.
+
+/// A release folder as the release workflow publishes it (`v<version>/<archive>` and
+/// `SHA256SUMS`); gives the archive's SHA-256. The archive's binary is a stand-in that answers
+/// `--version` as the real one does (the real one is 100 MB unoptimised, slow to pack).
+fn fake_release(dir: &std::path::Path) -> String {
+    use sha2::Digest;
+    let version = env!("CARGO_PKG_VERSION");
+    let target = match std::env::consts::ARCH {
+        "aarch64" => "aarch64-unknown-linux-musl",
+        _ => "x86_64-unknown-linux-musl",
+    };
+    let name = format!("clickup-members-{version}-{target}");
+    let stage = dir.join("stage").join(&name);
+    std::fs::create_dir_all(&stage).expect("mkdir");
+    let binary = stage.join("clickup-members");
+    std::fs::write(
+        &binary,
+        format!("#!/bin/sh\necho \"clickup-members {version}\"\n"),
+    )
+    .expect("write");
+    make_executable(&binary);
+    let release = dir.join(format!("v{version}"));
+    std::fs::create_dir_all(&release).expect("mkdir");
+    let archive = release.join(format!("{name}.tar.gz"));
+    let status = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(dir.join("stage"))
+        .arg(&name)
+        .status()
+        .expect("tar");
+    assert!(status.success());
+    let sha = format!(
+        "{:x}",
+        sha2::Sha256::digest(std::fs::read(&archive).expect("archive"))
+    );
+    std::fs::write(
+        release.join("SHA256SUMS"),
+        format!("{sha}  {name}.tar.gz\n"),
+    )
+    .expect("sums");
+    sha
+}
+
+fn install(dir: &std::path::Path, sha: Option<&str>) -> std::process::Output {
+    let bin = dir.join("bin");
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg(repo().join(CI_SCRIPT))
+        .arg("install")
+        .current_dir(dir)
+        .env("CLICKUP_MEMBERS_VERSION", env!("CARGO_PKG_VERSION"))
+        .env(
+            "CLICKUP_MEMBERS_RELEASES",
+            format!("file://{}", dir.display()),
+        )
+        .env("CLICKUP_MEMBERS_BIN_DIR", &bin)
+        .env("GITHUB_PATH", dir.join("github_path"));
+    for name in common::OUTSIDE_ENV.iter().filter(|n| **n != "GITHUB_PATH") {
+        cmd.env_remove(name);
+    }
+    match sha {
+        Some(sha) => cmd.env("CLICKUP_MEMBERS_SHA256", sha),
+        None => cmd.env_remove("CLICKUP_MEMBERS_SHA256"),
+    };
+    cmd.output().expect("run install")
+}
+
+#[test]
+fn install_takes_only_the_archive_whose_checksum_is_pinned() {
+    if std::env::consts::OS != "linux" {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let sha = fake_release(dir.path());
+    let installed = dir.path().join("bin/clickup-members");
+
+    let err = failed(&install(dir.path(), None));
+    assert!(
+        err.contains("CLICKUP_MEMBERS_SHA256 is not set") && err.contains("SHA256SUMS"),
+        "{err}"
+    );
+    assert!(!installed.exists());
+
+    let wrong = "0".repeat(64);
+    let err = failed(&install(dir.path(), Some(&wrong)));
+    assert!(
+        err.contains("does not have the pinned checksum") && err.contains("nothing was installed"),
+        "{err}"
+    );
+    assert!(!installed.exists());
+
+    let err = ok(&install(dir.path(), Some(&sha)));
+    assert!(err.contains(&format!("sha256 {sha}")), "{err}");
+    let version = std::process::Command::new(&installed)
+        .arg("--version")
+        .output()
+        .expect("run installed");
+    assert_eq!(
+        stdout(&version).trim(),
+        format!("clickup-members {}", env!("CARGO_PKG_VERSION"))
+    );
+    let path = std::fs::read_to_string(dir.path().join("github_path")).expect("GITHUB_PATH");
+    assert_eq!(path.trim(), dir.path().join("bin").display().to_string());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pull request's comment and the drift issue, against fake GitHub and GitLab APIs.
+
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+const MARKER: &str = "<!-- clickup-members plan -->\n";
+
+/// A request whose JSON `field` starts with the marker and then `text`.
+fn marked(field: &'static str, text: &'static str) -> impl Fn(&Request) -> bool {
+    move |request: &Request| {
+        serde_json::from_slice::<serde_json::Value>(&request.body)
+            .ok()
+            .and_then(|v| {
+                v[field]
+                    .as_str()
+                    .map(|s| s.starts_with(&format!("{MARKER}{text}")))
+            })
+            .unwrap_or(false)
+    }
+}
+
+fn github(cmd: &mut std::process::Command, server: &MockServer) {
+    cmd.env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_API_URL", server.uri())
+        .env("GITHUB_REPOSITORY", "acme/people")
+        .env("GITHUB_TOKEN", "ghs_TESTTOKEN")
+        .env("PR_NUMBER", "7");
+}
+
+fn gitlab(cmd: &mut std::process::Command, server: &MockServer) {
+    cmd.env("GITLAB_CI", "true")
+        .env("CI_API_V4_URL", format!("{}/api/v4", server.uri()))
+        .env("CI_PROJECT_ID", "12")
+        .env("CI_MERGE_REQUEST_IID", "3")
+        .env("GITLAB_API_TOKEN", "glpat-TESTTOKEN");
+}
+
+async fn run_async(cmd: std::process::Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || run(cmd))
+        .await
+        .expect("join")
+}
+
+fn json(status: u16, body: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+#[tokio::test]
+async fn the_plan_comment_is_posted_once_then_edited_in_place_on_github() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("plan.md"), "### the plan\n").expect("write");
+    let comments = "/repos/acme/people/issues/7/comments";
+
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .and(header("authorization", "Bearer ghs_TESTTOKEN"))
+        .respond_with(json(
+            200,
+            serde_json::json!([{"id": 1, "body": "Looks good"}]),
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(comments))
+        .and(marked("body", "### the plan"))
+        .respond_with(json(201, serde_json::json!({"id": 42})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut cmd = ci_script(dir.path(), &["comment", "plan.md"]);
+    github(&mut cmd, &server);
+    let err = ok(&run_async(cmd).await);
+    assert!(err.contains("posted the plan on pull request #7"), "{err}");
+
+    // The next push: the comment is there, and is edited.
+    std::fs::write(dir.path().join("plan.md"), "### the new plan\n").expect("write");
+    Mock::given(method("GET"))
+        .and(path(comments))
+        .respond_with(json(
+            200,
+            serde_json::json!([
+                {"id": 1, "body": "Looks good"},
+                {"id": 42, "body": format!("{MARKER}### the plan\n")}
+            ]),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/repos/acme/people/issues/comments/42"))
+        .and(marked("body", "### the new plan"))
+        .respond_with(json(200, serde_json::json!({"id": 42})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut cmd = ci_script(dir.path(), &["comment", "plan.md"]);
+    github(&mut cmd, &server);
+    let err = ok(&run_async(cmd).await);
+    assert!(
+        err.contains("updated the plan comment of pull request #7"),
+        "{err}"
+    );
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn the_plan_note_is_posted_once_then_edited_in_place_on_gitlab() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("plan.md"), "### the plan\n").expect("write");
+    let notes = "/api/v4/projects/12/merge_requests/3/notes";
+    Mock::given(method("GET"))
+        .and(path(notes))
+        .and(header("private-token", "glpat-TESTTOKEN"))
+        .respond_with(json(200, serde_json::json!([])))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(notes))
+        .and(marked("body", "### the plan"))
+        .respond_with(json(201, serde_json::json!({"id": 501})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut cmd = ci_script(dir.path(), &["comment", "plan.md"]);
+    gitlab(&mut cmd, &server);
+    ok(&run_async(cmd).await);
+
+    Mock::given(method("GET"))
+        .and(path(notes))
+        .respond_with(json(
+            200,
+            serde_json::json!([{"id": 501, "body": format!("{MARKER}### the plan\n")}]),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(format!("{notes}/501")))
+        .and(marked("body", "### the plan"))
+        .respond_with(json(200, serde_json::json!({"id": 501})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut cmd = ci_script(dir.path(), &["comment", "plan.md"]);
+    gitlab(&mut cmd, &server);
+    let err = ok(&run_async(cmd).await);
+    assert!(
+        err.contains("updated the plan note of merge request !3"),
+        "{err}"
+    );
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn the_drift_issue_is_opened_updated_and_closed_once_the_workspace_matches_on_github() {
+    let team = Team::new();
+    let job = team.checkout("nightly");
+    let server = MockServer::start().await;
+    let issues = "/repos/acme/people/issues";
+    let drift = |server: &MockServer| {
+        let mut cmd = ci_script(&job, &["drift", "--snapshot", "workspace.snapshot.json"]);
+        github(&mut cmd, server);
+        cmd
+    };
+    // The Workspace differs from the file and no issue is open: one is opened.
+    Mock::given(method("GET"))
+        .and(path(issues))
+        .and(query_param("state", "open"))
+        .and(query_param("labels", "clickup-drift"))
+        .respond_with(json(200, serde_json::json!([])))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(issues))
+        .and(marked("body", "> :no_entry: **Apply on merge will refuse"))
+        .and(|r: &Request| {
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            v["labels"] == serde_json::json!(["clickup-drift"])
+                && v["title"] == "ClickUp Workspace drifted from clickup/members.yaml"
+        })
+        .respond_with(json(201, serde_json::json!({"number": 5})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = ok(&run_async(drift(&server)).await);
+    assert!(err.contains("opened a drift issue"), "{err}");
+    let shown = std::fs::read_to_string(job.join("drift.md")).expect("drift.md");
+    assert!(shown.contains("Plan: 3 to invite"), "{shown}");
+
+    // Still drifted the next night: the open issue is updated.
+    server.reset().await;
+    let open = serde_json::json!([{"number": 5, "body": format!("{MARKER}old plan")}]);
+    Mock::given(method("GET"))
+        .and(path(issues))
+        .respond_with(json(200, open.clone()))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("{issues}/5")))
+        .and(marked("body", "> :no_entry:"))
+        .respond_with(json(200, serde_json::json!({"number": 5})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = ok(&run_async(drift(&server)).await);
+    assert!(err.contains("updated the drift issue 5"), "{err}");
+    server.verify().await;
+
+    // The Workspace is brought back to the file: the issue is closed.
+    let output = cli()
+        .current_dir(&job)
+        .args([
+            "apply",
+            "--auto-approve",
+            "--allow-replace",
+            "-f",
+            "clickup/members.yaml",
+        ])
+        .args(["--snapshot", "workspace.snapshot.json"])
+        .output()
+        .expect("apply");
+    ok(&output);
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path(issues))
+        .respond_with(json(200, open))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("{issues}/5")))
+        .and(wiremock::matchers::body_json(
+            serde_json::json!({"state": "closed", "state_reason": "completed"}),
+        ))
+        .respond_with(json(200, serde_json::json!({"number": 5})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = ok(&run_async(drift(&server)).await);
+    assert!(err.contains("closed the drift issue 5"), "{err}");
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn the_drift_issue_is_opened_and_closed_on_gitlab() {
+    let team = Team::new();
+    let job = team.checkout("nightly");
+    let server = MockServer::start().await;
+    let issues = "/api/v4/projects/12/issues";
+    let drift = |server: &MockServer| {
+        let mut cmd = ci_script(&job, &["drift", "--snapshot", "workspace.snapshot.json"]);
+        gitlab(&mut cmd, server);
+        cmd
+    };
+    Mock::given(method("GET"))
+        .and(path(issues))
+        .and(query_param("state", "opened"))
+        .and(query_param("labels", "clickup-drift"))
+        .respond_with(json(200, serde_json::json!([])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(issues))
+        .and(marked("description", "> :no_entry:"))
+        .and(|r: &Request| {
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            v["labels"] == "clickup-drift"
+        })
+        .respond_with(json(201, serde_json::json!({"iid": 9})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    ok(&run_async(drift(&server)).await);
+    server.verify().await;
+
+    ok(&cli()
+        .current_dir(&job)
+        .args([
+            "apply",
+            "--auto-approve",
+            "--allow-replace",
+            "-f",
+            "clickup/members.yaml",
+        ])
+        .args(["--snapshot", "workspace.snapshot.json"])
+        .output()
+        .expect("apply"));
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path(issues))
+        .respond_with(json(
+            200,
+            serde_json::json!([{"iid": 9, "description": format!("{MARKER}old")}]),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path(format!("{issues}/9")))
+        .and(wiremock::matchers::body_json(
+            serde_json::json!({"state_event": "close"}),
+        ))
+        .respond_with(json(200, serde_json::json!({"iid": 9})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = ok(&run_async(drift(&server)).await);
+    assert!(err.contains("closed the drift issue 9"), "{err}");
+    server.verify().await;
 }

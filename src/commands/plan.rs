@@ -73,6 +73,12 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop
                 display_path(path),
                 apply_command(common, path)
             )?;
+            if !json_plan.refused.is_empty() {
+                writeln!(
+                    stdout,
+                    "(add --allow-replace once you accept that it replaces people)"
+                )?;
+            }
         }
     }
     Ok(if options.detailed_exitcode && !json_plan.is_empty() {

@@ -188,3 +188,34 @@ pub fn assert_golden(name: &str, actual: &str) {
         );
     }
 }
+
+/// The `clickup-members …` commands of a shell script, without comments, redirections and pipes.
+pub fn commands(script: &str) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    for line in script.lines() {
+        // A comment starts at a `#` that begins a word.
+        let line = line.find(" #").map_or(line, |at| &line[..at]).trim_start();
+        if line.starts_with('#') {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("clickup-members ") {
+            let before = rest[..at].trim_end();
+            let after = &rest[at + "clickup-members ".len()..];
+            rest = after;
+            let starts_command = before.is_empty()
+                || ["then", ";", "&&", "||", "(", "do"]
+                    .iter()
+                    .any(|s| before.ends_with(s));
+            if !starts_command {
+                continue;
+            }
+            let end = after.find(['>', '|', ';', '&', ')']).unwrap_or(after.len());
+            let args: Vec<String> = after[..end].split_whitespace().map(str::to_owned).collect();
+            if !args.is_empty() {
+                found.push(args);
+            }
+        }
+    }
+    found
+}
