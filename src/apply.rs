@@ -40,6 +40,8 @@ pub(crate) struct Failure {
     /// The request, e.g. `POST /team/{id}/user`.
     pub(crate) request: String,
     pub(crate) error: WsError,
+    /// Not sent, because an earlier write was refused in a way every write would be.
+    pub(crate) not_attempted: bool,
 }
 
 /// What happened to each change, by its index in the plan.
@@ -77,6 +79,7 @@ impl Ids {
             error: WsError::local(format!(
                 "{email} has no ClickUp user id yet (their invitation did not go through)"
             )),
+            not_attempted: false,
         })
     }
 }
@@ -124,6 +127,7 @@ pub(crate) async fn apply<W: Workspace>(
         observer: Mutex::new(observer),
         ids: Mutex::new(std::mem::take(ids)),
         stop,
+        halted: Mutex::new(None),
     };
     let mut report = Report::default();
     let mut start = 0;
@@ -146,6 +150,7 @@ pub(crate) async fn apply<W: Workspace>(
                         Some(reason) => Err(Failure {
                             request: "-".to_owned(),
                             error: WsError::local(format!("not started: {}", reason.message)),
+                            not_attempted: false,
                         }),
                         None => shared.change(change).await,
                     };
@@ -176,6 +181,9 @@ struct Shared<'a, W> {
     ids: Mutex<Ids>,
     /// Once set, no new request is sent.
     stop: &'a StopSignal,
+    /// A write answered `TEAM_110` or `OAUTH_*`: every other write would fail the same way,
+    /// so none is sent (SPEC §5).
+    halted: Mutex<Option<WsError>>,
 }
 
 impl<'a, W: Workspace> Shared<'a, W> {
@@ -192,6 +200,22 @@ impl<'a, W: Workspace> Shared<'a, W> {
             return Err(Failure {
                 request: request_name(&op),
                 error: WsError::local(format!("not sent: {}", reason.message)),
+                not_attempted: false,
+            });
+        }
+        if let Some(cause) = self
+            .halted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            return Err(Failure {
+                request: request_name(&op),
+                error: WsError::local(format!(
+                    "not attempted: an earlier write was refused with {}, which every write would meet",
+                    cause.ecode.as_deref().unwrap_or("the same error")
+                )),
+                not_attempted: true,
             });
         }
         let started = Instant::now();
@@ -200,11 +224,18 @@ impl<'a, W: Workspace> Shared<'a, W> {
         let written = match result {
             Ok(written) => written,
             Err(error) => {
+                if error.stops_all_writes() {
+                    self.halted
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get_or_insert_with(|| error.clone());
+                }
                 self.lock_observer()
                     .write_failed(change, &op, &error, elapsed);
                 return Err(Failure {
                     request: request_name(&op),
                     error,
+                    not_attempted: false,
                 });
             }
         };
@@ -243,7 +274,14 @@ impl<'a, W: Workspace> Shared<'a, W> {
                     change,
                     WriteOp::EditMember {
                         user_id: update.user_id,
-                        username: update.username.clone(),
+                        // An invitee who has not joined has no username; ClickUp shows
+                        // them by their email, which is sent in its place.
+                        username: Some(
+                            update
+                                .username
+                                .clone()
+                                .unwrap_or_else(|| update.email.to_string()),
+                        ),
                         admin: update.to.admin(),
                         custom_role_id: update.to.custom_role_id(),
                     },
@@ -375,6 +413,7 @@ impl<'a, W: Workspace> Shared<'a, W> {
             return Err(Failure {
                 request,
                 error: WsError::local("the invitation did not return the new user's id"),
+                not_attempted: false,
             });
         };
         self.lock_ids().0.insert(email.clone(), user_id);

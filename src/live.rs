@@ -48,11 +48,24 @@ pub(crate) struct Person {
     pub(crate) permissions: GuestPermissions,
 }
 
+/// Someone ClickUp lists without an email or with a role this tool does not know: never
+/// changed, removed or invited, only reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct UnknownRole {
     pub(crate) id: UserId,
-    pub(crate) email: Email,
-    pub(crate) code: i64,
+    pub(crate) email: Option<Email>,
+    /// What ClickUp's answer lacked or said that is not known ("no email", "role code 7").
+    pub(crate) why: String,
+}
+
+impl UnknownRole {
+    /// `a@x.example (role code 7)`, or `user 123 (no email)`.
+    pub(crate) fn describe(&self) -> String {
+        match &self.email {
+            Some(email) => format!("{email} ({})", self.why),
+            None => format!("user {} ({})", self.id, self.why),
+        }
+    }
 }
 
 /// A custom role as a person carries it: ClickUp may send only its id.

@@ -112,7 +112,7 @@ fn emails(doc: &SnapshotDoc) -> HashSet<Email> {
     doc.team
         .members
         .iter()
-        .map(|m| Email::from_live(&m.user.email))
+        .filter_map(|m| m.user.email.as_deref().map(Email::from_live))
         .collect()
 }
 

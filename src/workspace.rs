@@ -109,6 +109,14 @@ impl WsError {
             err: None,
         }
     }
+
+    /// Whether every other write would fail the same way: the Workspace's plan (`TEAM_110`) or
+    /// the token (`OAUTH_*`) is refused, so the remaining writes are not sent (SPEC §5).
+    pub(crate) fn stops_all_writes(&self) -> bool {
+        self.ecode
+            .as_deref()
+            .is_some_and(|c| c == "TEAM_110" || c.starts_with("OAUTH_"))
+    }
 }
 
 impl fmt::Display for WsError {

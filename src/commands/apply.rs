@@ -185,12 +185,18 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
         return Ok(Exit::Success);
     }
     let applied = report.results.values().filter(|r| r.is_ok()).count();
+    let not_attempted = failures.iter().filter(|(_, f)| f.not_attempted).count();
+    let not_attempted_note = if not_attempted > 0 {
+        format!(", {not_attempted} not attempted")
+    } else {
+        String::new()
+    };
     writeln!(
         stdout,
-        "\nApply incomplete: {applied} of {} changes applied ({}), {} failed, {not_started} not started.",
+        "\nApply incomplete: {applied} of {} changes applied ({}), {} failed{not_attempted_note}, {not_started} not started.",
         plan.changes.len(),
         applied_line(&plan, |i| report.succeeded(i)),
-        failures.len()
+        failures.len() - not_attempted
     )?;
     drop(stdout);
     failure_table(&plan, &failures)?;
@@ -199,6 +205,9 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
             "the apply stopped early: {}; what was applied is recorded in the state, and running apply again does only what is left",
             reason.message
         )),
+        None if not_attempted > 0 => error(
+            "ClickUp refused a write in a way every write would meet (see above), so the others were not sent; what succeeded is recorded in the state, and running apply again once that is fixed does only what is left",
+        ),
         None => error(
             "some changes failed; what succeeded is recorded in the state, and running apply again does only what is left",
         ),

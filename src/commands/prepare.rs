@@ -7,7 +7,7 @@ use crate::config::{Loaded, MembersFile};
 use crate::diag::Diagnostic;
 use crate::http::{self, HttpWorkspace, Token};
 use crate::live::Live;
-use crate::model::{BaseRole, Email};
+use crate::model::Email;
 use crate::plan::{self, Plan, guards};
 use crate::render;
 use crate::snapshot::SnapshotWorkspace;
@@ -186,8 +186,8 @@ pub(crate) async fn read_whole<W: Workspace>(
             .team
             .members
             .iter()
-            .filter(|m| m.user.role == BaseRole::Guest.code())
-            .map(|m| Email::from_live(&m.user.email))
+            .filter(|m| m.user.is_guest())
+            .filter_map(|m| m.user.email.as_deref().map(Email::from_live))
             .collect();
     }
     workspace.read(&needs).await

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::format::doc::{Document, Entry, Item, Value};
-use crate::live::Live;
+use crate::live::{self, Live};
 use crate::model::{BaseRole, Email};
 use crate::yaml;
 
@@ -49,10 +49,10 @@ pub(crate) fn import(live: &Live, header: &Header) -> String {
         ..Document::default()
     };
     if !live.unknown_roles.is_empty() {
-        let names: Vec<&str> = live
+        let names: Vec<String> = live
             .unknown_roles
             .iter()
-            .map(|p| p.email.as_str())
+            .map(live::UnknownRole::describe)
             .collect();
         doc.header.push(format!(
             " Not listed: their role is one clickup-members does not manage: {}.",

@@ -106,6 +106,8 @@ impl HttpWorkspace {
             .user_agent(concat!("clickup-members/", env!("CARGO_PKG_VERSION")))
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            // A redirect is never followed: the token goes to the API URL and nowhere else.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
         Ok(HttpWorkspace {
@@ -170,20 +172,33 @@ impl HttpWorkspace {
         let status = response.status();
         let window = Window::from_headers(response.headers());
         self.pacer.observe(window);
-        let bytes = match response.bytes().await {
-            Ok(bytes) => bytes.to_vec(),
-            Err(e) => {
+        if status.is_redirection() {
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| url::Url::parse(l).ok())
+                .and_then(|l| l.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "elsewhere".to_owned());
+            return Err(Fail::Fatal(WsError::local(format!(
+                "{method} /{path}: ClickUp answered HTTP {} with a redirect to {to}; it is not followed, so the token is sent to the API URL only (check --api-url)",
+                status.as_u16()
+            ))));
+        }
+        let bytes = match read_body(response).await {
+            Ok(bytes) => bytes,
+            Err(fail) => {
                 drop(permit);
-                return Err(transport_error(&e));
+                return Err(fail.at(method, path));
             }
         };
         drop(permit);
         tracing::debug!("{method} /{path} -> {}", status.as_u16());
-        if status.is_success() {
+        let error_body = ErrorBody::parse(&bytes);
+        if status.is_success() && error_body.ecode.is_none() {
             return Ok((status.as_u16(), bytes));
         }
-        let error_body = ErrorBody::parse(&bytes);
-        let error = errors::api_error(status.as_u16(), &error_body, &self.team_id);
+        let error = errors::api_error(status.as_u16(), &error_body, &bytes, &self.team_id, path);
         if status == StatusCode::TOO_MANY_REQUESTS || error_body.ecode.as_deref() == Some("APP_002")
         {
             self.pacer.exhausted(window);
@@ -269,24 +284,20 @@ impl HttpWorkspace {
         match effect {
             Effect::Invited(email) => {
                 let (_, bytes) = self.attempt(&Method::GET, "team", &[], None).await?;
-                let teams = api::parse_teams(&bytes).map_err(|e| Fail::Transient {
-                    sent: false,
-                    error: WsError::local(e.0),
-                })?;
+                let teams =
+                    api::parse_teams(&bytes).map_err(|e| Fail::Fatal(WsError::local(e.0)))?;
                 Ok(teams
                     .iter()
                     .find(|t| t.id == self.team_id)
-                    .and_then(|t| t.members.iter().find(|m| email.is(&m.user.email)))
+                    .and_then(|t| t.members.iter().find(|m| m.user.has_email(email)))
                     .map(|m| Found::User(m.user.id)))
             }
             Effect::GroupCreated(name) => {
                 let (_, bytes) = self
                     .attempt(&Method::GET, "group", &[("team_id", &self.team_id)], None)
                     .await?;
-                let groups = api::parse_groups(&bytes).map_err(|e| Fail::Transient {
-                    sent: false,
-                    error: WsError::local(e.0),
-                })?;
+                let groups =
+                    api::parse_groups(&bytes).map_err(|e| Fail::Fatal(WsError::local(e.0)))?;
                 Ok(groups
                     .into_iter()
                     .find(|g| g.name.eq_ignore_ascii_case(name))
@@ -295,7 +306,8 @@ impl HttpWorkspace {
         }
     }
 
-    /// A read whose answer must parse; an unreadable answer is tried again like a 5xx.
+    /// A read whose answer must parse. An answer that cannot be decoded is not tried again:
+    /// ClickUp would send the same (SPEC §5).
     async fn get<T>(
         &self,
         path: &str,
@@ -304,10 +316,7 @@ impl HttpWorkspace {
     ) -> Result<T, WsError> {
         let attempt = || async {
             let (_, bytes) = self.attempt(&Method::GET, path, query, None).await?;
-            parse(&bytes).map_err(|e| Fail::Transient {
-                sent: false,
-                error: WsError::local(e.0),
-            })
+            parse(&bytes).map_err(|e| Fail::Fatal(WsError::local(e.0)))
         };
         self.retrying(&format!("GET /{path}"), attempt).await
     }
@@ -347,6 +356,92 @@ enum Answer {
 enum Found {
     User(i64),
     Group(String),
+}
+
+/// Whether ClickUp's answer to Edit User shows the role asked for (SPEC §5): a custom role it
+/// kept, or a role it did not change, is a failed change.
+fn edit_took_effect(
+    bytes: &[u8],
+    user_id: i64,
+    admin: bool,
+    custom_role_id: Option<i64>,
+) -> Result<(), WsError> {
+    let (role, custom_role) = api::edited_member(bytes).map_err(|e| {
+        WsError::local(format!(
+            "{e}; run `clickup-members plan` to see whether the role of user {user_id} changed"
+        ))
+    })?;
+    let wanted = if admin {
+        BaseRole::Admin
+    } else {
+        BaseRole::Member
+    };
+    match (custom_role, custom_role_id) {
+        (Some(kept), None) => {
+            let name = kept.name.map_or_else(
+                || format!("id {}", kept.id),
+                |n| format!("\"{n}\" (id {})", kept.id),
+            );
+            return Err(WsError::local(format!(
+                "ClickUp kept custom role {name} for user {user_id}, which the file no longer names: the API cannot clear a custom role; remove it in ClickUp (Settings → People) or name the role in the file, then run again"
+            )));
+        }
+        (got, Some(id)) if got.as_ref().map(|c| c.id) != Some(id) => {
+            return Err(WsError::local(format!(
+                "ClickUp answered the role change of user {user_id} without custom role {id}; run `clickup-members plan` to see the role it kept"
+            )));
+        }
+        _ => {}
+    }
+    if BaseRole::from_code(role) != Some(wanted) {
+        let now = BaseRole::from_code(role)
+            .map_or_else(|| format!("role {role}"), |r| r.name().to_owned());
+        return Err(WsError::local(format!(
+            "ClickUp answered the role change of user {user_id}, but they are still {now}, not {}; run again, or change the role in ClickUp",
+            wanted.name()
+        )));
+    }
+    Ok(())
+}
+
+/// The most an answer may hold: ten times the `GET /team` of a 100,000-people Workspace.
+const MAX_BODY: u64 = 512 * 1024 * 1024;
+
+/// Reads an answer's body, refusing one larger than [`MAX_BODY`] before it fills memory.
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, Fail> {
+    let too_large = |size: String| {
+        Fail::Fatal(WsError::local(format!(
+            "the answer is {size}, more than the {} MiB an answer may hold; not read",
+            MAX_BODY / (1024 * 1024)
+        )))
+    };
+    if let Some(length) = response.content_length()
+        && length > MAX_BODY
+    {
+        return Err(too_large(format!("{length} bytes")));
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e))? {
+        if (bytes.len() + chunk.len()) as u64 > MAX_BODY {
+            return Err(too_large("larger".to_owned()));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+impl Fail {
+    /// The same failure; a final one names the request (retried ones are named when the
+    /// retries are spent).
+    fn at(self, method: &Method, path: &str) -> Fail {
+        match self {
+            Fail::Fatal(mut error) => {
+                error.message = format!("{method} /{path}: {}", error.message);
+                Fail::Fatal(error)
+            }
+            other => other,
+        }
+    }
 }
 
 fn transport_error(e: &reqwest::Error) -> Fail {
@@ -408,14 +503,16 @@ impl Workspace for HttpWorkspace {
         };
         let mut guests: Vec<GuestDetail> = Vec::new();
         for member in &team.members {
-            let email = Email::from_live(&member.user.email);
-            if member.user.role != BaseRole::Guest.code() || !needs.guest_shares.contains(&email) {
+            if !member.user.is_guest()
+                || !needs
+                    .guest_shares
+                    .iter()
+                    .any(|email| member.user.has_email(email))
+            {
                 continue;
             }
             let path = format!("team/{}/guest/{}", self.team_id, member.user.id);
-            let mut detail = self
-                .get(&path, &[("include_shared", "true")], api::parse_guest)
-                .await?;
+            let mut detail = self.get(&path, &[], api::parse_guest).await?;
             detail.user.id = member.user.id;
             guests.push(detail);
         }
@@ -463,6 +560,18 @@ impl Workspace for HttpWorkspace {
                         api::invited_user_id(&bytes, email).map(Found::User)
                     }
                     WriteOp::CreateGroup { .. } => api::created_group_id(&bytes).map(Found::Group),
+                    WriteOp::EditMember {
+                        user_id,
+                        admin,
+                        custom_role_id,
+                        ..
+                    } => {
+                        edit_took_effect(&bytes, *user_id, *admin, *custom_role_id)?;
+                        return Ok(Written {
+                            outcome: WriteOutcome::Done,
+                            status: Some(status),
+                        });
+                    }
                     _ => {
                         return Ok(Written {
                             outcome: WriteOutcome::Done,

@@ -88,14 +88,14 @@ pub(crate) fn compute_with(
             None => {}
         }
     }
+    let mut unknown = Vec::new();
     for person in &live.unknown_roles {
-        if listed.contains(&person.email) {
-            errors.push(PlanError::general(format!(
-                "{} has a role this tool does not know (ClickUp role code {}); remove them from the file, the tool leaves them alone",
-                person.email, person.code
-            )));
-        } else if person.email != live.me.email {
-            unmanaged.push(person.email.clone());
+        match &person.email {
+            Some(email) if listed.contains(email) => errors.push(PlanError::general(format!(
+                "{email} is in the Workspace, but the tool cannot tell their role ({}); remove them from the file, the tool leaves them alone",
+                person.why
+            ))),
+            _ => unknown.push(person.describe()),
         }
     }
 
@@ -145,6 +145,7 @@ pub(crate) fn compute_with(
         max_removals: file.policy.max_removals,
         changes,
         unmanaged,
+        unknown,
         pending,
         census: census(live),
         live_fingerprint,

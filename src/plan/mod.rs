@@ -35,6 +35,8 @@ pub(crate) struct Plan {
     pub(crate) changes: Vec<Change>,
     /// Live people the tool leaves alone (additive mode), sorted.
     pub(crate) unmanaged: Vec<Email>,
+    /// People ClickUp lists without an email or with a role the tool does not know: left alone.
+    pub(crate) unknown: Vec<String>,
     /// Live invitations not accepted yet that the plan keeps, sorted.
     pub(crate) pending: Vec<Email>,
     pub(crate) census: Census,

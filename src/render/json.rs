@@ -31,6 +31,9 @@ pub(crate) struct JsonPlan {
     pub(crate) changes: Vec<JsonChange>,
     pub(crate) summary: BTreeMap<String, usize>,
     pub(crate) unmanaged: Vec<String>,
+    /// People ClickUp lists without an email or with a role the tool does not know: left alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) unknown: Vec<String>,
     pub(crate) pending: Vec<String>,
     /// Where the Workspace the plan compares with was read.
     #[serde(default)]
@@ -237,6 +240,7 @@ pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -
             .map(|(a, n)| (a.key().to_owned(), *n))
             .collect(),
         unmanaged: plan.unmanaged.iter().map(ToString::to_string).collect(),
+        unknown: plan.unknown.clone(),
         pending: plan.pending.iter().map(ToString::to_string).collect(),
         live_source: LiveSource::default(),
         recorded_at: None,

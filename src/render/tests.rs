@@ -14,6 +14,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         max_removals: 5,
         changes,
         unmanaged: Vec::new(),
+        unknown: Vec::new(),
         pending: Vec::new(),
         census: Census::default(),
         live_fingerprint: String::new(),

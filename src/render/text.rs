@@ -97,6 +97,15 @@ fn notes(out: &mut dyn Write, plan: &JsonPlan) -> io::Result<()> {
         )?;
         wrote = true;
     }
+    if !plan.unknown.is_empty() {
+        writeln!(
+            out,
+            "{DIM}Unknown to this tool, left alone ({}): {}{DIM:#}",
+            plan.unknown.len(),
+            plan.unknown.join(", ")
+        )?;
+        wrote = true;
+    }
     if !plan.pending.is_empty() {
         writeln!(
             out,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::model::{Email, GuestFlag, GuestPermissions, ShareKind};
-use crate::wire::{CustomRole, Group, GuestDetail, Me, Team, WireError};
+use crate::wire::{CustomRole, CustomRoleField, Group, GuestDetail, Me, Team, WireError};
 use crate::workspace::WriteOp;
 
 /// ClickUp's error body.
@@ -24,9 +24,54 @@ impl ErrorBody {
     }
 }
 
+/// Decodes an answer, or says which endpoint, which field and what was expected.
 fn parse<'a, T: Deserialize<'a>>(bytes: &'a [u8], what: &str) -> Result<T, WireError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| WireError(format!("ClickUp's answer to {what} could not be read: {e}")))
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if !matches!(first, Some(b'{' | b'[')) {
+        return Err(WireError(format!(
+            "ClickUp's answer to {what} is not JSON: {}",
+            preview(bytes)
+        )));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let at = if path == "." || path.is_empty() {
+            String::new()
+        } else {
+            format!(" at {path}")
+        };
+        let truncated = if inner.is_eof() {
+            " (the answer was cut short)"
+        } else {
+            ""
+        };
+        WireError(format!(
+            "ClickUp's answer to {what} could not be read{at}: {}{truncated}",
+            super::strip_position(&inner.to_string())
+        ))
+    })?;
+    deserializer.end().map_err(|_| {
+        WireError(format!(
+            "ClickUp's answer to {what} has text after its JSON"
+        ))
+    })?;
+    Ok(value)
+}
+
+/// What an answer that is not JSON starts with, escaped and short: an HTML error page, a
+/// proxy's message, nothing at all.
+pub(crate) fn preview(bytes: &[u8]) -> String {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return "it is empty".to_owned();
+    }
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]);
+    let mut shown: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if shown.chars().count() > 60 {
+        shown = shown.chars().take(60).collect::<String>() + "…";
+    }
+    format!("it starts with \"{}\"", shown.escape_debug())
 }
 
 /// `GET /user`.
@@ -95,8 +140,30 @@ pub(crate) fn invited_user_id(bytes: &[u8], email: &Email) -> Option<i64> {
         .team
         .members
         .iter()
-        .find(|m| email.is(&m.user.email))
+        .find(|m| m.user.has_email(email))
         .map(|m| m.user.id)
+}
+
+/// What ClickUp's answer to Edit User (`{"member": {"user": …}}`) says the member now is: the
+/// role code and the custom role.
+pub(crate) fn edited_member(bytes: &[u8]) -> Result<(i64, Option<CustomRoleField>), WireError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        member: Member,
+    }
+    #[derive(Deserialize)]
+    struct Member {
+        user: EditedUser,
+    }
+    #[derive(Deserialize)]
+    struct EditedUser {
+        #[serde(deserialize_with = "super::int_or_string")]
+        role: i64,
+        #[serde(default, deserialize_with = "super::custom_role_field")]
+        custom_role: Option<CustomRoleField>,
+    }
+    parse::<Answer>(bytes, "PUT /team/{id}/user/{id}")
+        .map(|a| (a.member.user.role, a.member.user.custom_role))
 }
 
 /// The new group's id in the answer to `POST /team/{id}/group` (the group object, unwrapped).
@@ -134,10 +201,15 @@ pub(crate) fn request(op: &WriteOp, team_id: &str) -> (reqwest::Method, String, 
             admin,
             custom_role_id,
         } => {
-            // ClickUp requires the current username back, and `custom_role_id` (null clears it).
-            let mut body = json!({ "admin": admin, "custom_role_id": custom_role_id });
+            // ClickUp requires the current username back. `custom_role_id` is an integer in
+            // the official schema, never null: it is sent only for a custom role (SPEC §5, the
+            // one deliberate deviation from the schema, which marks it required).
+            let mut body = json!({ "admin": admin });
             if let Some(name) = username {
                 body["username"] = json!(name);
+            }
+            if let Some(id) = custom_role_id {
+                body["custom_role_id"] = json!(id);
             }
             (
                 Method::PUT,

@@ -128,7 +128,7 @@ impl SnapshotDoc {
                 } else {
                     BaseRole::Member
                 };
-                member.user.role = role.code();
+                member.user.role = Some(role.code());
                 member.user.role_key = Some(role.name().to_owned());
                 member.user.custom_role = custom;
             }
@@ -235,7 +235,7 @@ impl SnapshotDoc {
     /// The email of a user, by id.
     pub(crate) fn email_of(&self, id: UserId) -> Option<&str> {
         self.member_index(id)
-            .map(|i| self.team.members[i].user.email.as_str())
+            .and_then(|i| self.team.members[i].user.email.as_deref())
     }
 
     fn member_mut(&mut self, id: UserId) -> Result<&mut TeamMember, EditError> {
@@ -283,11 +283,11 @@ impl SnapshotDoc {
             user: User {
                 id,
                 username: None,
-                email: email.to_string(),
+                email: Some(email.to_string()),
                 color: None,
                 profile_picture: None,
                 initials: Some(initials(email.as_str())),
-                role: role.code(),
+                role: Some(role.code()),
                 role_subtype: Some(if role == BaseRole::Guest { 2 } else { 0 }),
                 role_key: Some(role.name().to_owned()),
                 custom_role,
@@ -321,7 +321,7 @@ impl SnapshotDoc {
         Ok(GroupMember {
             id,
             username: member.username.clone(),
-            email: member.email.clone(),
+            email: member.email.clone().unwrap_or_default(),
             color: member.color.clone(),
             initials: member.initials.clone(),
             profile_picture: member.profile_picture.clone(),
@@ -330,7 +330,7 @@ impl SnapshotDoc {
 
     fn guest_detail_mut(&mut self, id: UserId) -> Result<&mut GuestDetail, EditError> {
         let index = self.member_index(id).ok_or_else(|| no_user(id))?;
-        if self.team.members[index].user.role != BaseRole::Guest.code() {
+        if !self.team.members[index].user.is_guest() {
             return Err(EditError(format!("user {id} is not a guest")));
         }
         let position = match self.guests.iter().position(|g| g.user.id == id) {
@@ -338,10 +338,7 @@ impl SnapshotDoc {
             None => {
                 let email = self.team.members[index].user.email.clone();
                 self.guests.push(GuestDetail {
-                    user: GuestUser {
-                        id,
-                        email: Some(email),
-                    },
+                    user: GuestUser { id, email },
                     shared: Default::default(),
                 });
                 self.guests.len() - 1

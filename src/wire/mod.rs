@@ -148,16 +148,27 @@ pub(crate) struct User {
     pub(crate) id: i64,
     #[serde(default)]
     pub(crate) username: Option<String>,
-    pub(crate) email: String,
+    /// Absent in some of ClickUp's own documented answers: such a member is left alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) email: Option<String>,
     #[serde(default)]
     pub(crate) color: Option<String>,
     #[serde(default, rename = "profilePicture")]
     pub(crate) profile_picture: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) initials: Option<String>,
-    #[serde(deserialize_with = "int_or_string")]
-    pub(crate) role: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Absent in some of ClickUp's own documented answers: such a member is left alone.
+    #[serde(
+        default,
+        deserialize_with = "opt_int_or_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(crate) role: Option<i64>,
+    #[serde(
+        default,
+        deserialize_with = "opt_int_or_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub(crate) role_subtype: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) role_key: Option<String>,
@@ -169,6 +180,17 @@ pub(crate) struct User {
     pub(crate) date_joined: Option<String>,
     #[serde(default, deserialize_with = "timestamp")]
     pub(crate) date_invited: Option<String>,
+}
+
+impl User {
+    /// Whether this user has `email` (case-insensitively).
+    pub(crate) fn has_email(&self, email: &Email) -> bool {
+        self.email.as_deref().is_some_and(|e| email.is(e))
+    }
+
+    pub(crate) fn is_guest(&self) -> bool {
+        self.role == Some(BaseRole::Guest.code())
+    }
 }
 
 /// `custom_role` on a user: `{id, name}` in most answers, a bare id in some.
@@ -401,14 +423,16 @@ impl SnapshotDoc {
             let permissions = member.permissions();
             let status = member.invited_by.as_ref().and_then(|i| i.status.clone());
             let user = member.user;
-            let email = Email::from_live_owned(user.email);
-            let Some(role) = BaseRole::from_code(user.role) else {
-                unknown_roles.push(live::UnknownRole {
-                    id: user.id,
-                    email,
-                    code: user.role,
-                });
-                continue;
+            let (role, email) = match known_role(&user) {
+                Ok(known) => known,
+                Err(why) => {
+                    unknown_roles.push(live::UnknownRole {
+                        id: user.id,
+                        email: user.email.map(Email::from_live_owned),
+                        why,
+                    });
+                    continue;
+                }
             };
             people.push(live::Person {
                 id: user.id,
@@ -429,7 +453,7 @@ impl SnapshotDoc {
         }
         people.sort_unstable_by(|a, b| a.email.cmp(&b.email).then(a.id.cmp(&b.id)));
         people.dedup_by(|b, a| a.email == b.email);
-        unknown_roles.sort_by(|a, b| a.email.cmp(&b.email));
+        unknown_roles.sort_by(|a, b| a.email.cmp(&b.email).then(a.id.cmp(&b.id)));
 
         let custom_roles = custom_roles.map(|roles| {
             let mut roles: Vec<live::CustomRole> = roles
@@ -482,6 +506,28 @@ impl SnapshotDoc {
             shares,
         }
     }
+}
+
+/// The role and email of a member, or why this tool cannot tell them: no email, no role, a
+/// role code it does not know, or a guest whose `role_subtype` is not the documented one (2).
+fn known_role(user: &User) -> Result<(BaseRole, Email), String> {
+    let Some(email) = user.email.as_deref().filter(|e| !e.trim().is_empty()) else {
+        return Err("no email in ClickUp's answer".to_owned());
+    };
+    let Some(code) = user.role else {
+        return Err("no role in ClickUp's answer".to_owned());
+    };
+    let Some(role) = BaseRole::from_code(code) else {
+        return Err(format!("role code {code}, which ClickUp does not document"));
+    };
+    if role == BaseRole::Guest
+        && let Some(subtype) = user.role_subtype.filter(|s| *s != 2)
+    {
+        return Err(format!(
+            "role 4 with role_subtype {subtype}: not the guest ClickUp documents (2), perhaps a limited member"
+        ));
+    }
+    Ok((role, Email::from_live(email)))
 }
 
 /// serde_json appends " at line X column Y"; the caller says it already.

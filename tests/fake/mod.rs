@@ -9,6 +9,8 @@
 //! `OAUTH_192`, and writes that are applied but answered with 500.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod contract;
+
 use std::sync::{Arc, Mutex, MutexGuard, Once};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -98,12 +100,41 @@ struct State {
     duplicates: usize,
     write_delay: Duration,
     timeout_delay: Duration,
+    /// Requests that broke ClickUp's official contract (answered 400, and a failed test).
+    violations: Vec<String>,
+    /// Requests that made the one documented deviation.
+    deviations: Vec<String>,
+    /// A test that sends broken requests on purpose says so.
+    expect_violations: bool,
+    /// Whether Edit User without `custom_role_id` keeps a member's custom role.
+    keeps_custom_role: bool,
+    /// `GET /team/{id}/plan`.
+    plan: Value,
+    /// `GET /team/{id}/seats`.
+    seats: Value,
 }
 
 /// The fake ClickUp.
 pub struct Fake {
     pub server: MockServer,
     state: Arc<Mutex<State>>,
+}
+
+/// A test whose traffic broke ClickUp's official contract fails, whatever it asserted.
+impl Drop for Fake {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let s = self.lock();
+        if !s.expect_violations && !s.violations.is_empty() {
+            panic!(
+                "{} request(s) broke ClickUp's official contract (tests/contract/clickup-openapi-membership.json):\n{}",
+                s.violations.len(),
+                s.violations.join("\n")
+            );
+        }
+    }
 }
 
 const DROP: &str = "fake ClickUp drops the connection";
@@ -179,6 +210,15 @@ impl Fake {
             duplicates: 0,
             write_delay: Duration::ZERO,
             timeout_delay: Duration::from_secs(5),
+            violations: Vec::new(),
+            deviations: Vec::new(),
+            expect_violations: false,
+            keeps_custom_role: false,
+            plan: snapshot
+                .get("plan")
+                .cloned()
+                .unwrap_or_else(|| json!({"plan_name": "Enterprise", "plan_id": 4})),
+            seats: snapshot.get("seats").cloned().unwrap_or(Value::Null),
         };
         let state = Arc::new(Mutex::new(state));
         let server = MockServer::start().await;
@@ -237,8 +277,37 @@ impl Fake {
         });
     }
 
+    /// Puts the Workspace on the Enterprise plan, or on Business (where every membership write
+    /// is answered `TEAM_110`).
     pub fn set_enterprise(&self, enterprise: bool) {
-        self.lock().enterprise = enterprise;
+        let mut s = self.lock();
+        s.enterprise = enterprise;
+        s.plan = if enterprise {
+            json!({"plan_name": "Enterprise", "plan_id": 4})
+        } else {
+            json!({"plan_name": "Business", "plan_id": 3})
+        };
+    }
+
+    /// Edit User without `custom_role_id` keeps (true) or clears (false, the default) the
+    /// member's custom role: ClickUp does not document which.
+    pub fn keep_custom_role_without_id(&self, keep: bool) {
+        self.lock().keeps_custom_role = keep;
+    }
+
+    /// This test sends requests outside ClickUp's contract on purpose.
+    pub fn expect_violations(&self) {
+        self.lock().expect_violations = true;
+    }
+
+    /// Requests that broke ClickUp's official contract so far.
+    pub fn violations(&self) -> Vec<String> {
+        self.lock().violations.clone()
+    }
+
+    /// Requests that made the documented deviation (Edit User without `custom_role_id`).
+    pub fn deviations(&self) -> Vec<String> {
+        self.lock().deviations.clone()
     }
 
     /// Every write is answered after this delay (it is applied first).
@@ -390,6 +459,23 @@ impl State {
             .ok_or_else(|| error(400, "INPUT_005", "Custom role not found"))
     }
 
+    /// The seats answer: the snapshot's when it has one, else counted from the members.
+    fn seats(&self) -> Value {
+        if !self.seats.is_null() {
+            return self.seats.clone();
+        }
+        let guests = self
+            .members()
+            .iter()
+            .filter(|m| m["user"]["role"] == 4)
+            .count();
+        let members = self.members().len() - guests;
+        json!({
+            "members": {"filled_members_seats": members, "total_member_seats": members + 5, "empty_member_seats": 5},
+            "guests": {"filled_guest_seats": guests, "total_guest_seats": guests + 10, "empty_guest_seats": 10}
+        })
+    }
+
     fn team_head(&self) -> Value {
         json!({"id": self.team["id"], "name": self.team["name"], "color": self.team["color"], "avatar": self.team["avatar"]})
     }
@@ -470,6 +556,8 @@ impl State {
             (_, ["team", id, ..]) if *id != team_id => {
                 error(401, "OAUTH_192", "Workspace not authorized")
             }
+            ("GET", ["team", _, "plan"]) => (200, self.plan.clone()),
+            ("GET", ["team", _, "seats"]) => (200, self.seats()),
             ("GET", ["team", _, "customroles"]) => {
                 (200, json!({"custom_roles": self.custom_roles}))
             }
@@ -512,20 +600,22 @@ impl State {
                 if self.members()[index]["user"]["role"] == 4 {
                     return error(400, "TEAM_092", "Use the guest endpoints for guests");
                 }
-                // ClickUp's Edit User wants username, admin and custom_role_id (reference §7.2).
-                let Some(admin) = body["admin"].as_bool() else {
-                    return error(400, "INPUT_002", "admin required");
-                };
-                if body.get("custom_role_id").is_none() {
-                    return error(400, "INPUT_002", "custom_role_id required");
-                }
+                // The contract check has made sure of the body's shape (reference §7.2); the
+                // username sent back must be the member's own, or anything for an invitee.
+                let admin = body["admin"].as_bool().unwrap_or(false);
                 let current = &self.members()[index]["user"]["username"];
                 if !current.is_null() && body["username"] != *current {
                     return error(400, "INPUT_002", "username required");
                 }
-                let custom = match self.custom_role(&body["custom_role_id"]) {
-                    Ok(c) => c,
-                    Err(e) => return e,
+                let custom = match body.get("custom_role_id") {
+                    Some(id) => match self.custom_role(id) {
+                        Ok(c) => c,
+                        Err(e) => return e,
+                    },
+                    None if self.keeps_custom_role => {
+                        self.members()[index]["user"]["custom_role"].clone()
+                    }
+                    None => Value::Null,
                 };
                 let entry = &mut self.members_mut()[index];
                 entry["user"]["role"] = json!(if admin { 2 } else { 3 });
@@ -740,6 +830,17 @@ fn decide(s: &mut State, request: &Request) -> Decision {
     };
     let authorization = header("authorization");
     let user_agent = header("user-agent");
+    let verdict = contract::check(
+        &method,
+        full,
+        query,
+        header("content-type").as_deref(),
+        authorization.as_deref(),
+        &request.body,
+    );
+    if let Some(deviation) = verdict.deviation {
+        s.deviations.push(format!("{method} {shown}: {deviation}"));
+    }
 
     // The window of the rate limit.
     let now = now_ms();
@@ -781,6 +882,18 @@ fn decide(s: &mut State, request: &Request) -> Decision {
         log(s, 429);
         let (status, body) = error(429, "APP_002", "Rate limit reached");
         return Decision::Answer(headers(answer(status, &body), 0));
+    }
+
+    if !verdict.violations.is_empty() {
+        s.violations.extend(
+            verdict
+                .violations
+                .iter()
+                .map(|v| format!("{method} {shown}: {v}")),
+        );
+        log(s, 400);
+        let (status, body) = error(400, "INPUT_000", &verdict.violations.join("; "));
+        return Decision::Answer(headers(answer(status, &body), remaining));
     }
 
     match authorization.as_deref() {
