@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::fsutil;
 use crate::model::Email;
-use crate::wire::SnapshotDoc;
+use crate::wire::{Seats, SnapshotDoc, WorkspacePlan};
 use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
 
 /// How often, at least, the file is rewritten while writes come in; for a large Workspace, less
@@ -133,6 +133,11 @@ impl Workspace for SnapshotWorkspace {
                 self.load()
             }
         }
+    }
+
+    async fn subscription(&self) -> Result<(Option<WorkspacePlan>, Option<Seats>), WsError> {
+        let doc = self.read(&ReadNeeds::default()).await?;
+        Ok((doc.plan, doc.seats))
     }
 
     async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {

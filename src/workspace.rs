@@ -8,7 +8,7 @@ use std::future::Future;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Email, GuestPermissions, Share, ShareTarget, UserId};
-use crate::wire::SnapshotDoc;
+use crate::wire::{Seats, SnapshotDoc, WorkspacePlan};
 
 /// What a read must include beyond `GET /user` and `GET /team` (SPEC §5).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -137,6 +137,14 @@ pub(crate) trait Workspace: Sync {
 
     /// Makes one write.
     fn write(&self, op: &WriteOp) -> impl Future<Output = Result<Written, WsError>> + Send;
+
+    /// The Workspace's subscription and seats (`GET /team/{id}/plan` and `/seats`), read only
+    /// when a plan has writes (SPEC §5). `None` for what the source does not hold.
+    fn subscription(
+        &self,
+    ) -> impl Future<Output = Result<(Option<WorkspacePlan>, Option<Seats>), WsError>> + Send {
+        async { Ok((None, None)) }
+    }
 
     /// Makes sure every write so far is kept (a local file is saved).
     fn flush(&self) -> impl Future<Output = Result<(), WsError>> + Send {

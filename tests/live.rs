@@ -82,8 +82,17 @@ async fn a_plan_costs_a_fixed_set_of_reads() {
             format!("GET team/{TEAM}/customroles?include_members=false"),
             format!("GET group?team_id={TEAM}"),
             format!("GET team/{TEAM}/guest/11111112"),
+            format!("GET team/{TEAM}/plan"),
+            format!("GET team/{TEAM}/seats"),
         ],
-        "only lena has access managed and is already a guest"
+        "only lena has access managed and is already a guest; the plan has writes, so the Workspace's plan and seats are read"
+    );
+    assert!(
+        stdout(&output).contains(
+            "Seats: Enterprise plan; 26 of 31 member seats used, 3 of 13 guest seats used."
+        ),
+        "{}",
+        stdout(&output)
     );
     assert!(
         fake.log().iter().all(|l| l.user_agent.as_deref()
@@ -95,12 +104,24 @@ async fn a_plan_costs_a_fixed_set_of_reads() {
             .all(|l| l.authorization.as_deref() == Some(TOKEN))
     );
 
-    // Without custom roles, groups or access, a plan is two requests.
+    // Without custom roles, groups or access, a plan is two requests, and two more for the
+    // subscription and seats when it has writes.
     fake.clear_log();
     let dir = newcomers_file(3, "");
     let output = run(dir.path(), &fake, &["plan"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(lines(&fake), vec!["GET user", "GET team"]);
+    let plan = format!("GET team/{TEAM}/plan");
+    let seats = format!("GET team/{TEAM}/seats");
+    assert_eq!(lines(&fake), vec!["GET user", "GET team", &plan, &seats]);
+    fake.clear_log();
+    let dir = newcomers_file(0, "");
+    let output = run(dir.path(), &fake, &["plan"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        lines(&fake),
+        vec!["GET user", "GET team"],
+        "no writes: no subscription read"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -399,6 +420,24 @@ async fn a_workspace_off_the_enterprise_plan_fails_writes_with_team_110() {
     let fake = Fake::start(&small_snapshot(), TOKEN).await;
     fake.set_enterprise(false);
     let dir = newcomers_file(2, "");
+
+    // The plan reads the Workspace's subscription and says so before anything is sent.
+    let output = run(dir.path(), &fake, &["plan"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let refusal = "Apply will refuse this plan: Workspace 9006054115 is on the Business plan: ClickUp makes member, guest and sharing changes only on the Enterprise plan, so every write would be refused with TEAM_110";
+    assert!(stdout(&output).contains(refusal), "{}", stdout(&output));
+    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
+    let err = failed(&output);
+    assert!(
+        err.contains("refused: Workspace 9006054115 is on the Business plan"),
+        "{err}"
+    );
+    assert!(fake.log().iter().all(|l| !l.is_write()), "nothing was sent");
+
+    // A Workspace that says Enterprise but answers TEAM_110 still gets a sentence, and the
+    // other writes are not sent.
+    fake.set_enterprise(true);
+    fake.inject("POST", &format!("team/{TEAM}/user"), Fault::Team110, 1);
     let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
     let err = failed(&output);
     assert!(err.contains("Failed changes:"), "{err}");

@@ -64,6 +64,8 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
         plan,
         ctx,
         violations: _,
+        workspace_plan: _,
+        seats: _,
     } = prepared;
     let (Some(backend), Some(doc)) = (backend, doc) else {
         return Err(Stop::Error("apply always reads the Workspace".to_owned()));

@@ -13,7 +13,7 @@ use crate::render;
 use crate::snapshot::SnapshotWorkspace;
 use crate::state::State;
 use crate::stop::StopSignal;
-use crate::wire::SnapshotDoc;
+use crate::wire::{Seats, SnapshotDoc, WorkspacePlan};
 use crate::workspace::{ReadNeeds, Workspace, WriteOp, Written, WsError};
 
 /// Where the live Workspace comes from.
@@ -45,6 +45,13 @@ impl Workspace for Backend {
         }
     }
 
+    async fn subscription(&self) -> Result<(Option<WorkspacePlan>, Option<Seats>), WsError> {
+        match self {
+            Backend::Snapshot(s) => s.subscription().await,
+            Backend::Http(h) => h.subscription().await,
+        }
+    }
+
     async fn flush(&self) -> Result<(), WsError> {
         match self {
             Backend::Snapshot(s) => s.flush().await,
@@ -67,6 +74,9 @@ pub(crate) struct Prepared {
     pub(crate) ctx: render::Context,
     /// The guards the plan breaks: it may be shown, never applied.
     pub(crate) violations: Vec<guards::Violation>,
+    /// The Workspace's subscription and seats, read when the plan has writes.
+    pub(crate) workspace_plan: Option<WorkspacePlan>,
+    pub(crate) seats: Option<Seats>,
 }
 
 impl Prepared {
@@ -91,6 +101,8 @@ impl Prepared {
         if json.live_source == render::json::LiveSource::State {
             json.recorded_at = self.state.as_ref().and_then(|s| s.last_apply.clone());
         }
+        json.workspace_plan = self.workspace_plan.clone();
+        json.seats = self.seats.clone();
         json.refused = self.refusals();
         if !allow_replace {
             json.refused.extend(replace_refusal(&self.plan));
@@ -356,9 +368,34 @@ pub(crate) async fn prepare(
         plan.changes.len(),
         started.elapsed()
     );
-    let violations = guards::check(&plan, &loaded.file, &live);
+    let mut violations = guards::check(&plan, &loaded.file, &live);
     let ctx = render::Context::for_file(&loaded.path);
+    // Writes need the Enterprise plan: say so before anything is sent (SPEC §5).
+    let (workspace_plan, seats) = match &backend {
+        Some(backend) if !plan.changes.is_empty() => {
+            backend.subscription().await.unwrap_or_else(|e| {
+                crate::commands::warning(&format!(
+                    "cannot read the Workspace's plan and seats from {}: {e}",
+                    backend.describe()
+                ));
+                (None, None)
+            })
+        }
+        _ => (None, None),
+    };
+    if let Some(subscription) = workspace_plan.as_ref().filter(|p| !p.is_enterprise()) {
+        violations.push(guards::Violation {
+            loc: None,
+            message: format!(
+                "Workspace {} is on the {} plan: ClickUp makes member, guest and sharing changes only on the Enterprise plan, so every write would be refused with TEAM_110",
+                plan.workspace_id,
+                subscription.plan_name.as_deref().unwrap_or("(unnamed)")
+            ),
+        });
+    }
     Ok(Prepared {
+        workspace_plan,
+        seats,
         loaded,
         state,
         backend,

@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::model::{BaseRole, Email};
 use crate::stop::StopSignal;
 use crate::wire::api::{self, ErrorBody};
-use crate::wire::{GuestDetail, SnapshotDoc, Team};
+use crate::wire::{GuestDetail, Seats, SnapshotDoc, Team, WorkspacePlan};
 use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
 
 use pace::{Pacer, Window};
@@ -404,8 +404,8 @@ fn edit_took_effect(
     Ok(())
 }
 
-/// The most an answer may hold: ten times the `GET /team` of a 100,000-people Workspace.
-const MAX_BODY: u64 = 512 * 1024 * 1024;
+/// The most an answer may hold: several times the `GET /team` of a 100,000-people Workspace.
+const MAX_BODY: u64 = 256 * 1024 * 1024;
 
 /// Reads an answer's body, refusing one larger than [`MAX_BODY`] before it fills memory.
 async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, Fail> {
@@ -522,7 +522,23 @@ impl Workspace for HttpWorkspace {
             groups,
             me,
             guests,
+            plan: None,
+            seats: None,
         })
+    }
+
+    async fn subscription(&self) -> Result<(Option<WorkspacePlan>, Option<Seats>), WsError> {
+        let plan = self
+            .get(&format!("team/{}/plan", self.team_id), &[], api::parse_plan)
+            .await?;
+        let seats = self
+            .get(
+                &format!("team/{}/seats", self.team_id),
+                &[],
+                api::parse_seats,
+            )
+            .await?;
+        Ok((Some(plan), Some(seats)))
     }
 
     async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {

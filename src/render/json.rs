@@ -38,6 +38,12 @@ pub(crate) struct JsonPlan {
     /// Where the Workspace the plan compares with was read.
     #[serde(default)]
     pub(crate) live_source: LiveSource,
+    /// `GET /team/{id}/plan`, read when the plan has writes (SPEC §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) workspace_plan: Option<crate::wire::WorkspacePlan>,
+    /// `GET /team/{id}/seats`, read when the plan has writes (SPEC §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) seats: Option<crate::wire::Seats>,
     /// With `live_source: state`: when the last apply recorded that Workspace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) recorded_at: Option<String>,
@@ -243,6 +249,8 @@ pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -
         unknown: plan.unknown.clone(),
         pending: plan.pending.iter().map(ToString::to_string).collect(),
         live_source: LiveSource::default(),
+        workspace_plan: None,
+        seats: None,
         recorded_at: None,
         refused: Vec::new(),
     }

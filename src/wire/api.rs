@@ -6,7 +6,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::model::{Email, GuestFlag, GuestPermissions, ShareKind};
-use crate::wire::{CustomRole, CustomRoleField, Group, GuestDetail, Me, Team, WireError};
+use crate::wire::{
+    CustomRole, CustomRoleField, Group, GuestDetail, Me, Seats, Team, WireError, WorkspacePlan,
+};
 use crate::workspace::WriteOp;
 
 /// ClickUp's error body.
@@ -90,6 +92,16 @@ pub(crate) fn parse_teams(bytes: &[u8]) -> Result<Vec<Team>, WireError> {
         teams: Vec<Team>,
     }
     parse::<Answer>(bytes, "GET /team").map(|a| a.teams)
+}
+
+/// `GET /team/{id}/plan`.
+pub(crate) fn parse_plan(bytes: &[u8]) -> Result<WorkspacePlan, WireError> {
+    parse(bytes, "GET /team/{id}/plan")
+}
+
+/// `GET /team/{id}/seats`.
+pub(crate) fn parse_seats(bytes: &[u8]) -> Result<Seats, WireError> {
+    parse(bytes, "GET /team/{id}/seats")
 }
 
 /// `GET /team/{id}/customroles`.

@@ -29,6 +29,12 @@ pub(crate) struct SnapshotDoc {
     /// `GET /team/{id}/guest/{id}` answers (the `guest` object) for guests whose shares are read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) guests: Vec<GuestDetail>,
+    /// `GET /team/{id}/plan`, when it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) plan: Option<WorkspacePlan>,
+    /// `GET /team/{id}/seats`, when it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) seats: Option<Seats>,
 }
 
 /// A Workspace ("team" in API v2) with its members.
@@ -288,6 +294,55 @@ pub(crate) struct GroupMember {
     pub(crate) profile_picture: Option<String>,
 }
 
+/// `GET /team/{id}/plan`: the Workspace's subscription, e.g. `{"plan_name": "Enterprise",
+/// "plan_id": 4}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WorkspacePlan {
+    #[serde(default)]
+    pub(crate) plan_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_int_or_string")]
+    pub(crate) plan_id: Option<i64>,
+}
+
+impl WorkspacePlan {
+    /// ClickUp's membership endpoints answer `TEAM_110` on every plan but Enterprise
+    /// (reference §11: branch on the name; the id mapping is not documented). A name that
+    /// says Enterprise in any form counts, so that a renamed tier never blocks a Workspace
+    /// that can take the writes; `TEAM_110` is still handled when one cannot.
+    pub(crate) fn is_enterprise(&self) -> bool {
+        self.plan_name
+            .as_deref()
+            .is_some_and(|n| n.to_ascii_lowercase().contains("enterprise"))
+    }
+}
+
+/// `GET /team/{id}/seats`, with ClickUp's uneven key names kept as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Seats {
+    pub(crate) members: MemberSeats,
+    pub(crate) guests: GuestSeats,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct MemberSeats {
+    #[serde(deserialize_with = "int_or_string")]
+    pub(crate) filled_members_seats: i64,
+    #[serde(deserialize_with = "int_or_string")]
+    pub(crate) total_member_seats: i64,
+    #[serde(default, deserialize_with = "opt_int_or_string")]
+    pub(crate) empty_member_seats: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct GuestSeats {
+    #[serde(deserialize_with = "int_or_string")]
+    pub(crate) filled_guest_seats: i64,
+    #[serde(deserialize_with = "int_or_string")]
+    pub(crate) total_guest_seats: i64,
+    #[serde(default, deserialize_with = "opt_int_or_string")]
+    pub(crate) empty_guest_seats: Option<i64>,
+}
+
 /// The token's user (`GET /user`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Me {
@@ -416,6 +471,8 @@ impl SnapshotDoc {
             groups,
             me,
             guests,
+            plan: _,
+            seats: _,
         } = self;
         let mut people = Vec::with_capacity(team.members.len());
         let mut unknown_roles = Vec::new();

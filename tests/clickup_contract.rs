@@ -1,0 +1,513 @@
+//! ClickUp's official contract, from both sides: the fake refuses every request the official
+//! OpenAPI rejects (and every test's traffic is checked when its fake is dropped); the tool
+//! reads ClickUp's own documented example answers, served as they are; an Edit User whose
+//! answer shows the role was not taken is a failed change; a hostile or broken server gets a
+//! clear error naming the endpoint, in bounded time and memory, and never the token.
+
+mod common;
+mod fake;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use common::{failed, stderr, stdout};
+use fake::Fake;
+use fake::contract::{self, EDIT_USER_WITHOUT_CUSTOM_ROLE};
+
+const TOKEN: &str = "pk_4753994_SECRETSECRETSECRETSECRET0123";
+const TEAM: &str = "9006054115";
+
+fn check(method: &str, path: &str, query: &str, body: &str) -> contract::Verdict {
+    let content_type = (!body.is_empty()).then_some("application/json");
+    contract::check(
+        method,
+        path,
+        query,
+        content_type,
+        Some(TOKEN),
+        body.as_bytes(),
+    )
+}
+
+#[test]
+fn the_contract_accepts_what_the_official_schema_accepts() {
+    for (method, path, query, body) in [
+        ("GET", "/api/v2/team", "", ""),
+        (
+            "GET",
+            "/api/v2/team/9006054115/customroles",
+            "include_members=false",
+            "",
+        ),
+        ("GET", "/api/v2/group", "team_id=9006054115", ""),
+        (
+            "POST",
+            "/api/v2/team/9006054115/user",
+            "",
+            r#"{"email":"a@b.example","admin":false}"#,
+        ),
+        (
+            "PUT",
+            "/api/v2/team/9006054115/user/184",
+            "",
+            r#"{"username":"A","admin":true,"custom_role_id":112233}"#,
+        ),
+        (
+            "POST",
+            "/api/v2/task/abc-123/guest/184",
+            "",
+            r#"{"permission_level":"read"}"#,
+        ),
+        (
+            "PUT",
+            "/api/v2/group/4bfdfcec-6f4f-40a7-b0d6-22660d51870d",
+            "",
+            r#"{"members":{"add":[1],"rem":[]}}"#,
+        ),
+        ("DELETE", "/api/v2/group/4bfdfcec", "", ""),
+    ] {
+        let verdict = check(method, path, query, body);
+        assert_eq!(verdict.violations, Vec::<String>::new(), "{method} {path}");
+        assert_eq!(verdict.deviation, None, "{method} {path}");
+    }
+}
+
+#[test]
+fn the_contract_refuses_what_the_official_schema_refuses() {
+    let cases = [
+        (
+            "PUT",
+            "/api/v2/team/9006054115/user/184",
+            "",
+            r#"{"username":"A","admin":false,"custom_role_id":null}"#,
+            "body/custom_role_id null is not of type \"integer\"",
+        ),
+        (
+            "PUT",
+            "/api/v2/team/9006054115/user/184",
+            "",
+            r#"{"admin":false}"#,
+            "\"username\" is a required property",
+        ),
+        (
+            "POST",
+            "/api/v2/team/9006054115/user",
+            "",
+            r#"{"email":"a@b.example"}"#,
+            "\"admin\" is a required property",
+        ),
+        (
+            "POST",
+            "/api/v2/team/9006054115/user",
+            "",
+            r#"{"email":"a@b.example","admin":false,"custom_role":5}"#,
+            "Additional properties are not allowed ('custom_role' was unexpected)",
+        ),
+        (
+            "PUT",
+            "/api/v2/group/x",
+            "",
+            r#"{"members":{"add":[1]}}"#,
+            "\"rem\" is a required property",
+        ),
+        (
+            "GET",
+            "/api/v2/team/9006054115/guest/184",
+            "include_shared=true",
+            "",
+            "unknown query parameter include_shared",
+        ),
+        (
+            "GET",
+            "/api/v2/group",
+            "",
+            "",
+            "required query parameter team_id missing",
+        ),
+        (
+            "DELETE",
+            "/api/v2/team/9006054115/user/abc",
+            "",
+            "",
+            "path parameter user_id is \"abc\", not a number",
+        ),
+        (
+            "DELETE",
+            "/api/v2/team/9006054115/user/184",
+            "",
+            "{}",
+            "a body was sent, but the operation takes none",
+        ),
+        (
+            "GET",
+            "/api/v2/team/9006054115/group",
+            "",
+            "",
+            "is not an operation of the official API",
+        ),
+    ];
+    for (method, path, query, body, expected) in cases {
+        let verdict = check(method, path, query, body);
+        assert!(
+            verdict.violations.iter().any(|v| v.contains(expected)),
+            "{method} {path} {body}: expected {expected:?}, got {:?}",
+            verdict.violations
+        );
+    }
+    let no_token = contract::check("GET", "/api/v2/team", "", None, None, b"");
+    assert!(no_token.violations[0].contains("no Authorization header"));
+}
+
+#[test]
+fn edit_user_without_custom_role_id_is_the_one_named_deviation() {
+    let verdict = check(
+        "PUT",
+        "/api/v2/team/9006054115/user/184",
+        "",
+        r#"{"username":"A","admin":false}"#,
+    );
+    assert!(verdict.violations.is_empty(), "{:?}", verdict.violations);
+    assert_eq!(verdict.deviation, Some(EDIT_USER_WITHOUT_CUSTOM_ROLE));
+}
+
+/// The fake answers a request outside the contract with 400 and fails the test that sent it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_refuses_a_request_outside_the_contract_and_fails_its_test() {
+    let fake = Fake::start(&owner_only(), TOKEN).await;
+    let client = reqwest::Client::new();
+    let answer = client
+        .put(format!("{}/team/{TEAM}/user/4484242", fake.api_url()))
+        .header("Authorization", TOKEN)
+        .json(&json!({"username": "Olivia Owner", "admin": false, "custom_role_id": null}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(answer.status().as_u16(), 400);
+    let violations = fake.violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(fake)));
+    let message = dropped
+        .expect_err("the test fails")
+        .downcast::<String>()
+        .expect("text");
+    assert!(
+        message.contains("broke ClickUp's official contract"),
+        "{message}"
+    );
+}
+
+fn owner_only() -> Value {
+    json!({
+        "team": {"id": TEAM, "name": "Acme Workspace", "color": "#40BC86", "avatar": null, "members": [
+            {"user": {"id": 4484242, "username": "Olivia Owner", "email": "olivia@acme.example",
+                      "color": "#ff897f", "profilePicture": null, "initials": "OO", "role": 1,
+                      "role_subtype": 0, "role_key": "owner", "custom_role": null,
+                      "last_active": "1750794096125", "date_joined": "1679495777070",
+                      "date_invited": "1679495777070"}},
+            {"user": {"id": 5100002, "username": "Cora Custom", "email": "cora@acme.example",
+                      "color": "#0388d1", "profilePicture": null, "initials": "CC", "role": 3,
+                      "role_subtype": 0, "role_key": "member",
+                      "custom_role": {"id": 998877, "name": "member custom"},
+                      "last_active": "1750600000000", "date_joined": "1690000000000",
+                      "date_invited": "1689999990000"}}
+        ]},
+        "custom_roles": [
+            {"id": 998877, "team_id": TEAM, "name": "member custom", "inherited_role": 3,
+             "date_created": "1651189901020", "members": [5100002]}
+        ],
+        "me": {"id": 4484242, "email": "olivia@acme.example", "username": "Olivia Owner"}
+    })
+}
+
+fn workdir(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("members.yaml"), text).expect("write");
+    dir
+}
+
+const CORA_PLAIN: &str = "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: cora@acme.example\n    role: admin\n";
+
+/// ClickUp does not say whether Edit User without `custom_role_id` clears a custom role. When
+/// its answer shows the role kept, the change is a failure that says what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_role_clickup_kept_is_a_failed_change_with_what_to_do() {
+    let fake = Fake::start(&owner_only(), TOKEN).await;
+    fake.keep_custom_role_without_id(true);
+    let dir = workdir(CORA_PLAIN);
+    let output = common::run_against(
+        dir.path(),
+        &fake.api_url(),
+        TOKEN,
+        ["apply", "--auto-approve"],
+    )
+    .await;
+    let err = failed(&output);
+    assert!(
+        err.contains("ClickUp kept custom role \"member custom\" (id 998877) for user 5100002, which the file no longer names: the API cannot clear a custom role; remove it in ClickUp (Settings → People) or name the role in the file, then run again"),
+        "{err}"
+    );
+    let sent = fake
+        .log()
+        .into_iter()
+        .find(|l| l.is_write())
+        .expect("a write");
+    assert_eq!(
+        sent.body,
+        Some(json!({"username": "Cora Custom", "admin": true}))
+    );
+    assert_eq!(
+        fake.deviations(),
+        vec![format!(
+            "PUT team/{TEAM}/user/5100002: {EDIT_USER_WITHOUT_CUSTOM_ROLE}"
+        )]
+    );
+
+    // Where ClickUp clears it, the same change converges.
+    let fake = Fake::start(&owner_only(), TOKEN).await;
+    let output = common::run_against(
+        dir.path(),
+        &fake.api_url(),
+        TOKEN,
+        ["apply", "--auto-approve"],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let cora = fake.member("cora@acme.example").expect("cora");
+    assert_eq!(
+        (
+            cora["user"]["role"].clone(),
+            cora["user"]["custom_role"].clone()
+        ),
+        (json!(2), Value::Null)
+    );
+}
+
+/// ClickUp's own documented example answers (the official OpenAPI's), served as they are:
+/// `GET /team` lists a member with neither email nor role. The plan is made at once, that
+/// member listed as unknown and left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_example_answers_give_a_plan_in_seconds() {
+    let openapi: Value =
+        serde_json::from_str(include_str!("contract/clickup-openapi-membership.json"))
+            .expect("json");
+    let example = |route: &str| {
+        openapi["paths"][route]["get"]["responses"]["200"]["content"]["application/json"]["example"]
+            .clone()
+    };
+    let server = MockServer::start().await;
+    for (route, at) in [
+        ("/v2/user", "/api/v2/user".to_owned()),
+        ("/v2/team", "/api/v2/team".to_owned()),
+        (
+            "/v2/team/{team_id}/plan",
+            "/api/v2/team/1234/plan".to_owned(),
+        ),
+        (
+            "/v2/team/{team_id}/seats",
+            "/api/v2/team/1234/seats".to_owned(),
+        ),
+        ("/v2/group", "/api/v2/group".to_owned()),
+    ] {
+        let body = example(route);
+        assert!(!body.is_null(), "{route} has an example");
+        Mock::given(method("GET"))
+            .and(path(at))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .mount(&server)
+            .await;
+    }
+    let dir = workdir(
+        "version: 1\nworkspace:\n  id: \"1234\"\npolicy:\n  mode: additive\nmembers:\n  - email: new.person@company.example\n",
+    );
+    let started = Instant::now();
+    let output = common::run_against(
+        dir.path(),
+        &format!("{}/api/v2", server.uri()),
+        TOKEN,
+        ["plan", "--format", "json"],
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let plan: Value = serde_json::from_slice(&output.stdout).expect("json plan");
+    assert_eq!(
+        plan["unknown"],
+        json!(["user 123 (no email in ClickUp's answer)"])
+    );
+    assert_eq!(plan["summary"]["invite"], 1);
+    assert_eq!(
+        plan["workspace_plan"],
+        json!({"plan_name": "Enterprise", "plan_id": 4})
+    );
+    assert_eq!(plan["seats"]["members"]["total_member_seats"], 9);
+    let requests = server.received_requests().await.expect("recorded");
+    assert_eq!(
+        requests.len(),
+        4,
+        "user, team, plan, seats: nothing retried"
+    );
+}
+
+/// A member listed without an email and a guest of a `role_subtype` ClickUp does not document
+/// are left alone, never removed, even in authoritative mode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_the_tool_cannot_tell_are_left_alone() {
+    let mut snapshot = owner_only();
+    let members = snapshot["team"]["members"].as_array_mut().expect("members");
+    members.push(json!({"user": {"id": 77, "username": "Ghost", "role": 3}}));
+    members.push(json!({"user": {"id": 78, "email": "limited@acme.example", "role": "4", "role_subtype": 5}}));
+    members.push(json!({"user": {"id": "79", "email": "numeric@acme.example", "role": 3, "role_subtype": 0}}));
+    let fake = Fake::start(&snapshot, TOKEN).await;
+    let dir = workdir(
+        "version: 1\nworkspace:\n  id: \"9006054115\"\npolicy:\n  mode: authoritative\n  max_removals: 5\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: cora@acme.example\n    role: member custom\n",
+    );
+    let output = common::run_against(dir.path(), &fake.api_url(), TOKEN, ["plan"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains("- remove member numeric@acme.example (79, pending invitation)")
+            && out.contains("Plan: 0 to invite, 0 to change, 1 to remove."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Unknown to this tool, left alone (2): user 77 (no email in ClickUp's answer), limited@acme.example (role 4 with role_subtype 5: not the guest ClickUp documents (2), perhaps a limited member)"),
+        "{out}"
+    );
+    assert!(!out.contains("remove member limited"), "{out}");
+}
+
+// ---- a hostile or broken server ---------------------------------------------------------
+
+async fn plan_against(api_url: &str) -> (std::process::Output, tempfile::TempDir) {
+    let dir = workdir(
+        "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n",
+    );
+    let output = common::run_against(dir.path(), api_url, TOKEN, ["plan", "--timeout", "5"]).await;
+    (output, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_html_error_page_is_named_for_what_it_is() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(403).set_body_raw(
+            b"<!DOCTYPE html><html><body>Forbidden by proxy</body></html>".to_vec(),
+            "text/html",
+        ))
+        .mount(&server)
+        .await;
+    let (output, _dir) = plan_against(&format!("{}/api/v2", server.uri())).await;
+    let err = failed(&output);
+    assert!(
+        err.contains("the token's user may not do this in Workspace 9006054115 (HTTP 403, not ClickUp's error shape: it starts with \"<!DOCTYPE html><html><body>Forbidden by proxy</body></html>\")"),
+        "{err}"
+    );
+    assert!(!err.contains(TOKEN));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_200_carrying_an_error_is_an_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"err": "Token invalid", "ECODE": "OAUTH_025"})),
+        )
+        .mount(&server)
+        .await;
+    let (output, _dir) = plan_against(&format!("{}/api/v2", server.uri())).await;
+    let err = failed(&output);
+    assert!(
+        err.contains("the token is invalid or was revoked (OAUTH_025: Token invalid)"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_is_not_followed_and_the_token_stays_home() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"user": {"id": 1, "email": "x@y.example"}})),
+        )
+        .mount(&elsewhere)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "Location",
+            format!("http://localhost:{}/steal", elsewhere.address().port()).as_str(),
+        ))
+        .mount(&server)
+        .await;
+    let (output, _dir) = plan_against(&format!("{}/api/v2", server.uri())).await;
+    let err = failed(&output);
+    assert!(
+        err.contains("GET /user: ClickUp answered HTTP 302 with a redirect to localhost; it is not followed, so the token is sent to the API URL only (check --api-url)"),
+        "{err}"
+    );
+    assert!(
+        elsewhere
+            .received_requests()
+            .await
+            .expect("recorded")
+            .is_empty()
+    );
+}
+
+/// A server that announces a gigabyte, and one that streams without end: neither is read into
+/// memory, and both end in a sentence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gigabyte_answer_is_refused_before_it_fills_memory() {
+    for announced in [true, false] {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let serving = std::thread::spawn(move || {
+            let Ok((mut socket, _)) = listener.accept() else {
+                return;
+            };
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request);
+            let head = if announced {
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n"
+            } else {
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            };
+            let _ = socket.write_all(head.as_bytes());
+            let chunk = vec![b' '; 1 << 20];
+            for _ in 0..1024 {
+                let sent = if announced {
+                    socket.write_all(&chunk)
+                } else {
+                    socket
+                        .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                        .and_then(|()| socket.write_all(&chunk))
+                        .and_then(|()| socket.write_all(b"\r\n"))
+                };
+                if sent.is_err() {
+                    return;
+                }
+            }
+        });
+        let started = Instant::now();
+        let (output, _dir) = plan_against(&format!("http://127.0.0.1:{port}/api/v2")).await;
+        let err = failed(&output);
+        assert!(
+            err.contains("GET /user: the answer is")
+                && err.contains("more than the 256 MiB an answer may hold; not read"),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(30));
+        let _ = serving.join();
+    }
+}
