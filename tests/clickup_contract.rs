@@ -16,8 +16,8 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use common::{failed, stderr, stdout};
-use fake::Fake;
 use fake::contract::{self, EDIT_USER_WITHOUT_CUSTOM_ROLE};
+use fake::{Fake, Fault};
 
 const TOKEN: &str = "pk_4753994_SECRETSECRETSECRETSECRET0123";
 const TEAM: &str = "9006054115";
@@ -510,4 +510,75 @@ async fn a_gigabyte_answer_is_refused_before_it_fills_memory() {
         assert!(started.elapsed() < Duration::from_secs(30));
         let _ = serving.join();
     }
+}
+
+/// A refused invitation may name someone already there, and a failed removal may have been
+/// made: both are checked against the Workspace before they are called failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_invitations_and_failed_removals_are_read_back() {
+    let fake = Fake::start(&owner_only(), TOKEN).await;
+    fake.inject(
+        "POST",
+        &format!("team/{TEAM}/user"),
+        Fault::AppliedThenRefused(400, "TEAM_014", "User already a member of the team"),
+        1,
+    );
+    fake.inject(
+        "DELETE",
+        &format!("team/{TEAM}/user/5100002"),
+        Fault::AppliedThenRefused(403, "ACCESS_083", "No access"),
+        1,
+    );
+    let dir = workdir(
+        "version: 1\nworkspace:\n  id: \"9006054115\"\npolicy:\n  mode: authoritative\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: new@acme.example\n",
+    );
+    let output = common::run_against(
+        dir.path(),
+        &fake.api_url(),
+        TOKEN,
+        ["apply", "--auto-approve"],
+    )
+    .await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("Apply complete! 1 invited, 0 changed, 1 removed."),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(fake.count("new@acme.example"), 1);
+    assert!(fake.member("cora@acme.example").is_none());
+    let writes: Vec<String> = fake
+        .log()
+        .iter()
+        .filter(|l| l.is_write())
+        .map(fake::Logged::line)
+        .collect();
+    assert_eq!(writes.len(), 2, "nothing sent twice: {writes:?}");
+
+    // A refusal that left nothing behind is still a failure.
+    let fake = Fake::start(&owner_only(), TOKEN).await;
+    fake.inject(
+        "POST",
+        &format!("team/{TEAM}/user"),
+        Fault::Refuse(400, "INPUT_005", "Invalid email"),
+        1,
+    );
+    let output = common::run_against(
+        dir.path(),
+        &fake.api_url(),
+        TOKEN,
+        ["apply", "--auto-approve"],
+    )
+    .await;
+    let err = failed(&output);
+    assert!(
+        err.contains("ClickUp refused the request with INPUT_005: Invalid email"),
+        "{err}"
+    );
 }

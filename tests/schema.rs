@@ -340,6 +340,21 @@ const AGREEMENT: &[(&str, &str, bool)] = &[
         true,
     ),
     (
+        "a list shared by a non-numeric id",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: [{list: \"abc\", permission: read}]}]",
+        false,
+    ),
+    (
+        "a folder shared by a non-numeric id",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: [{folder: \"9/../1\", permission: read}]}]",
+        false,
+    ),
+    (
+        "a task shared by a custom id",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: [{task: \"DEV-42\", permission: read}]}]",
+        true,
+    ),
+    (
         "a share with an empty id",
         "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, access: [{list: \"\", permission: read}]}]",
         false,

@@ -16,8 +16,9 @@ use crate::stop::StopSignal;
 use crate::wire::{Seats, SnapshotDoc, WorkspacePlan};
 use crate::workspace::{ReadNeeds, Workspace, WriteOp, Written, WsError};
 
-/// Where the live Workspace comes from.
+/// Where the live Workspace comes from. One lives per command, so its size does not matter.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Backend {
     Snapshot(SnapshotWorkspace),
     Http(HttpWorkspace),

@@ -503,9 +503,20 @@ impl Decoder {
             .collect();
         targets.sort_by_key(|(_, key, _)| key.loc);
         let target = match targets.as_slice() {
-            [(kind, _, n)] => self
-                .id(n, kind.key())
-                .map(|id| ShareTarget { kind: *kind, id }),
+            [(kind, _, n)] => self.id(n, kind.key()).and_then(|id| {
+                // ClickUp's folder and list ids are numbers (they go into a request's path).
+                if *kind != ShareKind::Task && !id.chars().all(|c| c.is_ascii_digit()) {
+                    self.error(
+                        n.loc,
+                        format!(
+                            "a {} id is a number (the digits in its ClickUp link), not \"{id}\"",
+                            kind.key()
+                        ),
+                    );
+                    return None;
+                }
+                Some(ShareTarget { kind: *kind, id })
+            }),
             [] => {
                 self.diags.push(
                     Diagnostic::new(

@@ -320,6 +320,11 @@ impl JsonSchema for Access {
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         let permission = generator.subschema_for::<SharePermission>();
         let one = |kind: ShareKind| {
+            // ClickUp's folder and list ids are numbers; task ids may be custom ("DEV-42").
+            let pattern = match kind {
+                ShareKind::Task => NOT_BLANK,
+                ShareKind::Folder | ShareKind::List => "^\\s*[0-9]+\\s*$",
+            };
             schemars::json_schema!({
                 "type": "object",
                 "properties": {
@@ -327,7 +332,7 @@ impl JsonSchema for Access {
                         "type": ["string", "integer"],
                         "minimum": 0,
                         "minLength": 1,
-                        "pattern": NOT_BLANK,
+                        "pattern": pattern,
                         "description": format!("The id of the {}.", kind.key())
                     },
                     "permission": permission.clone()

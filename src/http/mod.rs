@@ -85,6 +85,12 @@ pub(crate) struct HttpWorkspace {
 
 impl HttpWorkspace {
     pub(crate) fn new(options: &Options, token: Token, team_id: &str) -> Result<Self, String> {
+        if team_id.is_empty() || !team_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "the Workspace id must be digits, not \"{}\"",
+                team_id.escape_debug()
+            ));
+        }
         let mut base = url::Url::parse(&options.api_url)
             .map_err(|e| format!("--api-url {} is not a URL: {e}", options.api_url))?;
         match base.scheme() {
@@ -321,6 +327,57 @@ impl HttpWorkspace {
         self.retrying(&format!("GET /{path}"), attempt).await
     }
 
+    /// A write ClickUp refused, or whose retries were spent, is checked against the Workspace
+    /// before it is called failed (SPEC §5): an invitation refused with a 4xx may name someone
+    /// already there, and a removal that failed may have been made. Refusals every write would
+    /// meet (`TEAM_110`, `OAUTH_*`) are not checked: the read would be refused too.
+    async fn settle(
+        &self,
+        op: &WriteOp,
+        effect: Option<&Effect>,
+        error: WsError,
+    ) -> Result<Written, WsError> {
+        if error.stops_all_writes() {
+            return Err(error);
+        }
+        let client_error = error.status.is_some_and(|s| (400..500).contains(&s));
+        match op {
+            WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. }
+                if client_error =>
+            {
+                if let Some(effect) = effect
+                    && let Ok(Some(Found::User(user_id))) = self.find_effect(effect).await
+                {
+                    tracing::info!(
+                        "the invitation of {email} was refused, but they are in the Workspace ({})",
+                        error.message
+                    );
+                    return Ok(Written {
+                        outcome: WriteOutcome::Invited { user_id },
+                        status: error.status,
+                    });
+                }
+            }
+            WriteOp::RemoveMember { user_id } | WriteOp::RemoveGuest { user_id } => {
+                if let Ok(teams) = self.get("team", &[], api::parse_teams).await
+                    && let Some(team) = teams.iter().find(|t| t.id == self.team_id)
+                    && team.position(*user_id).is_none()
+                {
+                    tracing::info!(
+                        "the removal of user {user_id} failed, but they are gone from the Workspace ({})",
+                        error.message
+                    );
+                    return Ok(Written {
+                        outcome: WriteOutcome::Done,
+                        status: error.status,
+                    });
+                }
+            }
+            _ => {}
+        }
+        Err(error)
+    }
+
     /// `GET /team`, and this Workspace in it.
     async fn team(&self) -> Result<Team, WsError> {
         let teams = self.get("team", &[], api::parse_teams).await?;
@@ -542,6 +599,7 @@ impl Workspace for HttpWorkspace {
     }
 
     async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {
+        api::check_ids(op).map_err(|e| WsError::local(format!("not sent: {e}")))?;
         let (method, path, body) = api::request(op, &self.team_id);
         let effect = match op {
             WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } => {
@@ -564,7 +622,7 @@ impl Workspace for HttpWorkspace {
                     status: Some(404),
                 });
             }
-            Err(e) => return Err(e),
+            Err(e) => return self.settle(op, effect.as_ref(), e).await,
         };
         // An answer that does not say the new id (unreadable, or shaped otherwise) is resolved
         // by looking at the Workspace.

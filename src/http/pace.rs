@@ -11,6 +11,8 @@ use crate::stop::StopSignal;
 
 /// After the reset time, wait this much more: the window may close a little after it.
 const MARGIN: Duration = Duration::from_millis(50);
+/// A 429 always waits at least this long, whatever the reset header says (SPEC §5).
+const MIN_WAIT_AFTER_429: Duration = Duration::from_secs(1);
 /// Never wait longer than this for one window, whatever the header says.
 const MAX_WAIT: Duration = Duration::from_secs(120);
 /// How often a request waiting for a free slot looks again.
@@ -66,11 +68,12 @@ impl Window {
         }
     }
 
-    /// How long to wait for this window to end (for a 429): until the reset, or a minute when
-    /// ClickUp did not say.
+    /// How long to wait for this window to end (for a 429): until the reset, at least a second
+    /// (a reset already past means the clocks disagree, not that the window is open), or a
+    /// minute when ClickUp did not say.
     pub(crate) fn wait(&self) -> Duration {
         match self.reset_at {
-            Some(reset) => until(reset),
+            Some(reset) => until(reset).max(MIN_WAIT_AFTER_429),
             None => Duration::from_secs(60),
         }
     }
@@ -181,6 +184,17 @@ mod tests {
             remaining: Some(remaining),
             reset_at: Some(SystemTime::now() + Duration::from_secs(reset_in)),
         }
+    }
+
+    #[test]
+    fn a_429_whose_reset_is_past_waits_a_second() {
+        let past = Window {
+            remaining: Some(0),
+            reset_at: Some(SystemTime::now() - Duration::from_secs(30)),
+        };
+        assert_eq!(past.wait(), Duration::from_secs(1));
+        assert!(window(0, 5).wait() > Duration::from_secs(4));
+        assert_eq!(Window::default().wait(), Duration::from_secs(60));
     }
 
     #[test]

@@ -277,13 +277,17 @@ pub(crate) fn request(op: &WriteOp, team_id: &str) -> (reqwest::Method, String, 
             format!(
                 "{}/{}/guest/{guest_id}",
                 share_path(share.target.kind),
-                share.target.id
+                segment(&share.target.id)
             ),
             Some(json!({ "permission_level": share.permission.key() })),
         ),
         WriteOp::RemoveShare { guest_id, target } => (
             Method::DELETE,
-            format!("{}/{}/guest/{guest_id}", share_path(target.kind), target.id),
+            format!(
+                "{}/{}/guest/{guest_id}",
+                share_path(target.kind),
+                segment(&target.id)
+            ),
             None,
         ),
         WriteOp::CreateGroup {
@@ -308,9 +312,95 @@ pub(crate) fn request(op: &WriteOp, team_id: &str) -> (reqwest::Method, String, 
             if let Some(handle) = handle {
                 body["handle"] = json!(handle);
             }
-            (Method::PUT, format!("group/{group_id}"), Some(body))
+            (
+                Method::PUT,
+                format!("group/{}", segment(group_id)),
+                Some(body),
+            )
         }
-        WriteOp::DeleteGroup { group_id } => (Method::DELETE, format!("group/{group_id}"), None),
+        WriteOp::DeleteGroup { group_id } => {
+            (Method::DELETE, format!("group/{}", segment(group_id)), None)
+        }
+    }
+}
+
+/// An id as one path segment: everything but RFC 3986's unreserved characters is
+/// percent-encoded, so no id can add a segment (`/`), a query (`?`) or climb (`..`).
+pub(crate) fn segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Whether the ids a write puts into its path are what ClickUp's contract says they are:
+/// user ids are numbers, folder and list ids are digits, task and group ids are not empty.
+pub(crate) fn check_ids(op: &WriteOp) -> Result<(), WireError> {
+    let user = |id: i64| {
+        if id >= 0 {
+            Ok(())
+        } else {
+            Err(WireError(format!("user id {id} is not a ClickUp user id")))
+        }
+    };
+    let target = |kind: ShareKind, id: &str| {
+        let ok = match kind {
+            ShareKind::Task => !id.is_empty(),
+            ShareKind::Folder | ShareKind::List => {
+                !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(WireError(format!(
+                "{} id \"{}\" is not a ClickUp {} id",
+                kind.key(),
+                id.escape_debug(),
+                kind.key()
+            )))
+        }
+    };
+    let group = |id: &str| {
+        if id.is_empty() {
+            Err(WireError("an empty user group id".to_owned()))
+        } else {
+            Ok(())
+        }
+    };
+    match op {
+        WriteOp::InviteMember { .. } | WriteOp::InviteGuest { .. } => Ok(()),
+        WriteOp::EditMember { user_id, .. }
+        | WriteOp::RemoveMember { user_id }
+        | WriteOp::EditGuest { user_id, .. }
+        | WriteOp::RemoveGuest { user_id } => user(*user_id),
+        WriteOp::AddShare { guest_id, share } => {
+            user(*guest_id)?;
+            target(share.target.kind, &share.target.id)
+        }
+        WriteOp::RemoveShare {
+            guest_id,
+            target: t,
+        } => {
+            user(*guest_id)?;
+            target(t.kind, &t.id)
+        }
+        WriteOp::CreateGroup { member_ids, .. } => member_ids.iter().try_for_each(|id| user(*id)),
+        WriteOp::UpdateGroup {
+            group_id,
+            add,
+            remove,
+            ..
+        } => {
+            group(group_id)?;
+            add.iter().chain(remove).try_for_each(|id| user(*id))
+        }
+        WriteOp::DeleteGroup { group_id } => group(group_id),
     }
 }
 

@@ -288,3 +288,36 @@ fn a_snapshot_round_trips_through_its_json() {
     assert_eq!(doc, again);
     assert_eq!(doc.to_live(), again.to_live());
 }
+
+#[test]
+fn ids_in_paths_are_checked_and_encoded() {
+    use crate::wire::api::{check_ids, request, segment};
+    assert_eq!(segment("DEV-42"), "DEV-42");
+    assert_eq!(segment("a/../b?x=1 #"), "a%2F%2E%2E%2Fb%3Fx%3D1%20%23");
+    assert_eq!(
+        segment("9.1"),
+        "9%2E1",
+        "no dot survives, so no segment is `..`"
+    );
+    let share = |kind, id: &str| WriteOp::AddShare {
+        guest_id: 7,
+        share: Share {
+            target: ShareTarget {
+                kind,
+                id: id.to_owned(),
+            },
+            permission: SharePermission::Read,
+        },
+    };
+    assert!(check_ids(&share(ShareKind::List, "901")).is_ok());
+    assert_eq!(
+        check_ids(&share(ShareKind::Folder, "9/../1"))
+            .expect_err("not digits")
+            .0,
+        "folder id \"9/../1\" is not a ClickUp folder id"
+    );
+    assert!(check_ids(&share(ShareKind::Task, "DEV-42")).is_ok());
+    assert!(check_ids(&WriteOp::RemoveMember { user_id: -1 }).is_err());
+    let (_, path, _) = request(&share(ShareKind::Task, "a b/c"), "9006054115");
+    assert_eq!(path, "task/a%20b%2Fc/guest/7");
+}

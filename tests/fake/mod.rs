@@ -40,6 +40,8 @@ pub enum Fault {
     AppliedThen500,
     /// Refuse with this status, `ECODE` and `err`, without applying the request.
     Refuse(u16, &'static str, &'static str),
+    /// Apply the request, then answer with this status, `ECODE` and `err`.
+    AppliedThenRefused(u16, &'static str, &'static str),
 }
 
 /// One request as the fake saw it.
@@ -971,6 +973,10 @@ fn decide(s: &mut State, request: &Request) -> Decision {
             ResponseTemplate::new(200)
                 .set_body_raw(b"{\"team\": {\"members\": [".to_vec(), "application/json"),
         ),
+        Some(Fault::AppliedThenRefused(status, code, err)) => {
+            let (status, body) = error(status, code, err);
+            (status, answer(status, &body))
+        }
         Some(Fault::AppliedThen500) => {
             let (_, body) = error(500, "GEN_500", "Internal Server Error");
             (500, answer(500, &body))
