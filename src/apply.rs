@@ -119,10 +119,15 @@ pub(crate) async fn apply<W: Workspace>(
     workspace: &W,
     ids: &mut Ids,
     observer: &mut dyn Observer,
-    parallelism: usize,
+    options: Options,
     stop: &StopSignal,
 ) -> Report {
+    let Options {
+        parallelism,
+        allow_replace,
+    } = options;
     let shared = Shared {
+        allow_replace,
         workspace,
         observer: Mutex::new(observer),
         ids: Mutex::new(std::mem::take(ids)),
@@ -174,8 +179,18 @@ pub(crate) async fn apply<W: Workspace>(
     report
 }
 
+/// How an apply runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options {
+    /// Up to this many changes of a phase in flight.
+    pub(crate) parallelism: usize,
+    /// Whether a pending invitation whose edit ClickUp refuses may be invited again.
+    pub(crate) allow_replace: bool,
+}
+
 /// What the changes in flight share.
 struct Shared<'a, W> {
+    allow_replace: bool,
     workspace: &'a W,
     observer: Mutex<&'a mut dyn Observer>,
     ids: Mutex<Ids>,
@@ -269,25 +284,64 @@ impl<'a, W: Workspace> Shared<'a, W> {
                 self.write(change, remove).await?;
                 self.invite(change, &replace.email, &replace.seat).await
             }
-            Change::UpdateMember(update) => self
-                .write(
-                    change,
-                    WriteOp::EditMember {
-                        user_id: update.user_id,
-                        // An invitee who has not joined has no username; ClickUp shows
-                        // them by their email, which is sent in its place.
-                        username: Some(
-                            update
-                                .username
-                                .clone()
-                                .unwrap_or_else(|| update.email.to_string()),
-                        ),
-                        admin: update.to.admin(),
-                        custom_role_id: update.to.custom_role_id(),
-                    },
-                )
-                .await
-                .map(drop),
+            Change::UpdateMember(update) => {
+                let edited = self
+                    .write(
+                        change,
+                        WriteOp::EditMember {
+                            user_id: update.user_id,
+                            // An invitee who has not joined has no username; ClickUp shows
+                            // them by their email, which is sent in its place.
+                            username: Some(
+                                update
+                                    .username
+                                    .clone()
+                                    .unwrap_or_else(|| update.email.to_string()),
+                            ),
+                            admin: update.to.admin(),
+                            custom_role_id: update.to.custom_role_id(),
+                        },
+                    )
+                    .await;
+                match edited {
+                    Ok(_) => Ok(()),
+                    Err(failure)
+                        if !update.pending
+                            || failure.not_attempted
+                            || failure.error.stops_all_writes() =>
+                    {
+                        Err(failure)
+                    }
+                    // ClickUp would not edit the pending invitation: send it again with the
+                    // new role, when the run allows replaces.
+                    Err(failure) if self.allow_replace => {
+                        tracing::info!(
+                            "{}: {}; inviting them again with the new role",
+                            update.email,
+                            failure.error.message
+                        );
+                        self.lock_ids().0.remove(&update.email);
+                        self.write(
+                            change,
+                            WriteOp::RemoveMember {
+                                user_id: update.user_id,
+                            },
+                        )
+                        .await?;
+                        let seat = Seat::Member {
+                            role: update.to.clone(),
+                        };
+                        self.invite(change, &update.email, &seat).await
+                    }
+                    Err(mut failure) => {
+                        failure.error.message = format!(
+                            "{}; ClickUp did not edit this pending invitation: run apply with --allow-replace to cancel it and invite {} again with the new role",
+                            failure.error.message, update.email
+                        );
+                        Err(failure)
+                    }
+                }
+            }
             Change::UpdateGuest(update) => {
                 if update.edits_guest() {
                     self.write(

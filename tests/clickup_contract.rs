@@ -582,3 +582,87 @@ async fn refused_invitations_and_failed_removals_are_read_back() {
         "{err}"
     );
 }
+
+/// A pending invitation's role change is an Edit User (with the invitee's email as the
+/// username ClickUp requires); only when ClickUp refuses it, and the run allows replaces, is
+/// the invitation cancelled and sent again with the new role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_role_change_is_edited_first_and_replaced_only_when_allowed() {
+    let mut snapshot = owner_only();
+    snapshot["team"]["members"]
+        .as_array_mut()
+        .expect("members")
+        .push(json!({"user": {"id": 57207539, "username": null, "email": "pending.person@acme.example",
+            "color": null, "profilePicture": null, "initials": "P", "role": 3, "role_subtype": 0,
+            "role_key": "member", "custom_role": null, "last_active": null, "date_joined": null,
+            "date_invited": "1679495814173"},
+            "invited_by": {"id": 4484242, "username": "Olivia Owner", "color": "#ff897f",
+            "email": "olivia@acme.example", "initials": "OO", "profilePicture": null,
+            "banned_date": null, "status": "invited"}}));
+    let dir = workdir(
+        "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: pending.person@acme.example\n    role: admin\n",
+    );
+    let apply = |fake: &Fake, extra: &'static [&'static str]| {
+        let url = fake.api_url();
+        let dir = dir.path().to_owned();
+        async move {
+            let mut args = vec!["apply", "--auto-approve"];
+            args.extend(extra);
+            common::run_against(&dir, &url, TOKEN, args).await
+        }
+    };
+
+    // ClickUp edits it: one request, no replace needed.
+    let fake = Fake::start(&snapshot, TOKEN).await;
+    let output = apply(&fake, &[]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let writes: Vec<(String, Option<Value>)> = fake
+        .log()
+        .into_iter()
+        .filter(|l| l.is_write())
+        .map(|l| (l.line(), l.body))
+        .collect();
+    assert_eq!(
+        writes,
+        vec![(
+            format!("PUT team/{TEAM}/user/57207539"),
+            Some(json!({"username": "pending.person@acme.example", "admin": true}))
+        )]
+    );
+
+    // ClickUp refuses: without --allow-replace the change fails and says what to do.
+    let refused = Fault::Refuse(400, "TEAM_092", "Cannot edit a pending invitation");
+    let fake = Fake::start(&snapshot, TOKEN).await;
+    fake.inject("PUT", &format!("team/{TEAM}/user/57207539"), refused, 1);
+    let output = apply(&fake, &[]).await;
+    let err = failed(&output);
+    assert!(
+        err.contains("ClickUp did not edit this pending invitation: run apply with --allow-replace to cancel it and invite pending.person@acme.example again with the new role"),
+        "{err}"
+    );
+    assert_eq!(fake.count("pending.person@acme.example"), 1);
+
+    // With --allow-replace it is cancelled and sent again as an admin.
+    let fake = Fake::start(&snapshot, TOKEN).await;
+    fake.inject("PUT", &format!("team/{TEAM}/user/57207539"), refused, 1);
+    let output = apply(&fake, &["--allow-replace"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let lines: Vec<String> = fake
+        .log()
+        .iter()
+        .filter(|l| l.is_write())
+        .map(fake::Logged::line)
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            format!("PUT team/{TEAM}/user/57207539"),
+            format!("DELETE team/{TEAM}/user/57207539"),
+            format!("POST team/{TEAM}/user"),
+        ]
+    );
+    let invitee = fake
+        .member("pending.person@acme.example")
+        .expect("invited again");
+    assert_eq!(invitee["user"]["role"], 2);
+}

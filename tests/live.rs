@@ -145,19 +145,18 @@ async fn plan_apply_plan_converges_with_one_write_per_change() {
         stdout(&output),
         stderr(&output)
     );
-    assert!(stdout(&output).contains("Apply complete! 3 invited, 5 changed, 2 removed, 2 replaced, 1 group created, 1 group deleted."));
+    assert!(stdout(&output).contains("Apply complete! 3 invited, 6 changed, 2 removed, 1 replaced, 1 group created, 1 group deleted."));
     let mut w = writes(&fake);
     w.sort();
-    // 14 changes: one request each, two for each replace, one per share added, changed or
+    // 14 changes: one request each, two for the replace, one per share added, changed or
     // removed (zoe's one share; lena's three share changes and no edit of lena herself).
     let mut expected = vec![
         format!("POST team/{TEAM}/user"),                // nina
         format!("POST team/{TEAM}/user"),                // yusuf
         format!("POST team/{TEAM}/guest"),               // zoe
         "POST list/901234567/guest/57207542".to_owned(), // zoe's share
-        format!("DELETE team/{TEAM}/user/57207539"),     // priya, replaced
-        format!("POST team/{TEAM}/user"),
-        format!("DELETE team/{TEAM}/user/5100019"), // tom, replaced by a guest
+        format!("PUT team/{TEAM}/user/57207539"),        // priya, a pending invitation edited
+        format!("DELETE team/{TEAM}/user/5100019"),      // tom, replaced by a guest
         format!("POST team/{TEAM}/guest"),
         format!("PUT team/{TEAM}/user/5100004"),       // dan
         format!("PUT team/{TEAM}/user/4269250"),       // max

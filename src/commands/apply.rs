@@ -143,7 +143,10 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
         &backend,
         &mut ids,
         &mut recorder,
-        options.parallelism,
+        apply::Options {
+            parallelism: options.parallelism,
+            allow_replace: options.allow_replace,
+        },
         &stop,
     )
     .await;

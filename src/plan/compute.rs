@@ -366,20 +366,13 @@ fn member_change(
     if same {
         return Ok(None);
     }
-    if person.pending && person.role != BaseRole::Owner {
-        return Ok(Some(Change::Replace(Replace {
-            email: email.clone(),
-            user_id: person.id,
-            from_kind: Kind::Member,
-            from,
-            reason: ReplaceReason::PendingRoleChange,
-            seat: Seat::Member { role: target },
-        })));
-    }
+    // A pending invitation is edited like a member: apply falls back to inviting again only
+    // when ClickUp refuses the edit and `--allow-replace` is given.
     Ok(Some(Change::UpdateMember(UpdateMember {
         email: email.clone(),
         user_id: person.id,
         username: person.username.clone(),
+        pending: person.pending,
         from,
         to: target,
     })))

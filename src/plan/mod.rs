@@ -251,6 +251,9 @@ pub(crate) struct UpdateMember {
     pub(crate) user_id: UserId,
     /// Sent back to ClickUp, which requires it with a role change.
     pub(crate) username: Option<String>,
+    /// A pending invitation: if ClickUp refuses the edit, apply with `--allow-replace` sends
+    /// the invitation again with the new role.
+    pub(crate) pending: bool,
     pub(crate) from: CurrentRole,
     pub(crate) to: TargetRole,
 }
@@ -340,8 +343,6 @@ pub(crate) struct Replace {
 pub(crate) enum ReplaceReason {
     /// Member to guest or back: ClickUp has no call for it.
     KindChange,
-    /// A pending invitation's role changes: ClickUp edits need a joined user.
-    PendingRoleChange,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -256,6 +256,9 @@ pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -
     }
 }
 
+/// Why a pending invitation's role change may become a replace.
+pub(crate) const PENDING_EDIT: &str = "a pending invitation: ClickUp is asked to edit it; if it refuses, apply --allow-replace cancels it and invites again with the new role";
+
 fn change(change: &Change, ctx: &Context) -> JsonChange {
     let base = JsonChange::new(change);
     match change {
@@ -288,6 +291,8 @@ fn change(change: &Change, ctx: &Context) -> JsonChange {
             JsonChange {
                 user_id: Some(update.user_id),
                 attributes: Some(attributes),
+                pending: update.pending.then_some(true),
+                reason: update.pending.then(|| PENDING_EDIT.to_owned()),
                 ..base
             }
         }

@@ -116,9 +116,6 @@ pub(crate) fn replace_reason(reason: ReplaceReason) -> &'static str {
         ReplaceReason::KindChange => {
             "ClickUp cannot turn a member into a guest or back: removed, then invited again (history and shares are lost)"
         }
-        ReplaceReason::PendingRoleChange => {
-            "a pending invitation cannot be edited: it is cancelled and sent again with the new role"
-        }
     }
 }
 

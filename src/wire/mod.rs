@@ -759,6 +759,29 @@ impl<'de> Visitor<'de> for CustomRoleVisitor {
     }
 }
 
+/// A share's `permission_level`: `"read"`, `"comment"`, `"edit"`, `"create"`, or the number
+/// ClickUp's v3 access API uses for each (1, 3, 4, 5). Another number is an error that names it.
+fn permission_level<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let Some(level) = d.deserialize_any(OptVisitor(TextVisitor))? else {
+        return Ok(None);
+    };
+    if !level.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Some(level));
+    }
+    let key = match level.as_str() {
+        "1" => "read",
+        "3" => "comment",
+        "4" => "edit",
+        "5" => "create",
+        other => {
+            return Err(de::Error::custom(format!(
+                "permission_level {other} is none of 1 (read), 3 (comment), 4 (edit), 5 (create)"
+            )));
+        }
+    };
+    Ok(Some(key.to_owned()))
+}
+
 fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
@@ -800,7 +823,7 @@ impl<'de> Deserialize<'de> for SharedItem {
                     id: String,
                     #[serde(default)]
                     name: Option<String>,
-                    #[serde(default)]
+                    #[serde(default, deserialize_with = "permission_level")]
                     permission_level: Option<String>,
                 }
                 let obj = Obj::deserialize(de::value::MapAccessDeserializer::new(map))?;

@@ -321,3 +321,27 @@ fn ids_in_paths_are_checked_and_encoded() {
     let (_, path, _) = request(&share(ShareKind::Task, "a b/c"), "9006054115");
     assert_eq!(path, "task/a%20b%2Fc/guest/7");
 }
+
+#[test]
+fn a_numeric_permission_level_is_read_as_its_name() {
+    let answer = br#"{"guest": {"user": {"id": 5}, "shared": {"tasks": [], "lists": [{"id": 9, "permission_level": 4}], "folders": [{"id": "8", "permission_level": "comment"}]}}}"#;
+    let detail = crate::wire::api::parse_guest(answer).expect("decodes");
+    let levels: Vec<SharePermission> = detail
+        .shared
+        .shares()
+        .iter()
+        .map(|s| s.permission)
+        .collect();
+    assert_eq!(
+        levels,
+        vec![SharePermission::Comment, SharePermission::Edit]
+    );
+    let unknown = br#"{"guest": {"user": {"id": 5}, "shared": {"lists": [{"id": 9, "permission_level": 2}]}}}"#;
+    let err = crate::wire::api::parse_guest(unknown).expect_err("2 is no level");
+    assert!(
+        err.0
+            .contains("permission_level 2 is none of 1 (read), 3 (comment), 4 (edit), 5 (create)"),
+        "{}",
+        err.0
+    );
+}

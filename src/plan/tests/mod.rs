@@ -289,13 +289,13 @@ fn plan_rules_table() {
             want: vec![],
         },
         Case {
-            name: "a pending invitee whose role changes is replaced",
+            name: "a pending invitee whose role changes is edited, like a member",
             body: m("  - email: p@acme.example\n    role: admin\n"),
             live: W::new()
                 .with("p@acme.example", 13, BaseRole::Member)
                 .pending("p@acme.example"),
             managed: none(),
-            want: vec!["replace p@acme.example as member"],
+            want: vec!["update p@acme.example: member -> admin"],
         },
         Case {
             name: "a member listed as a guest is replaced",
