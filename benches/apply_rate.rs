@@ -22,6 +22,32 @@ fn workdir(generated: &generate::Generated) -> tempfile::TempDir {
     dir
 }
 
+/// A Workspace with only its owner, the token's user.
+fn owner_only() -> serde_json::Value {
+    serde_json::json!({
+        "team": {"id": "9006054115", "name": "Bench", "color": "#000000", "avatar": null, "members": [
+            {"user": {"id": 1, "username": "Owner", "email": "owner@bench.example", "color": null,
+                      "profilePicture": null, "initials": "O", "role": 1, "role_subtype": 0,
+                      "role_key": "owner", "custom_role": null, "last_active": "1",
+                      "date_joined": "1", "date_invited": "1"}}
+        ]},
+        "me": {"id": 1, "email": "owner@bench.example", "username": "Owner"}
+    })
+}
+
+/// A file that invites `n` people into [`owner_only`].
+fn newcomers_file(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut text = String::from(
+        "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: owner@bench.example\n    role: owner\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!("  - email: new{i:05}@bench.example\n"));
+    }
+    std::fs::write(dir.path().join("members.yaml"), text).expect("write");
+    dir
+}
+
 fn run(dir: &std::path::Path, api: &str, args: &[&str]) {
     let output = Command::new(env!("CARGO_BIN_EXE_clickup-members"))
         .current_dir(dir)
@@ -89,6 +115,64 @@ fn main() {
                 (last.at - first.at).as_secs_f64(),
                 full.len(),
                 mean
+            );
+        }
+
+        // ClickUp's shape: a window opens at the first request, and its reset is told in whole
+        // seconds, rounded up. A client that waits for the reset loses on average half a
+        // second (plus its margin) per window: the bound is window / (window + 0.5 s).
+        println!();
+        println!(
+            "| window | windows | limit | requests | 429 answers | time | windows used | share of the allowed rate | bound left by whole-second resets |"
+        );
+        println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        let windows: Vec<u64> = std::env::var("PACING_WINDOWS")
+            .ok()
+            .map(|v| v.split(',').filter_map(|w| w.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![2, 5, 10, 60]);
+        let layouts = [
+            ("fixed, ending 0.5 s into a second", fake::Windows::Fixed { offset: Duration::from_millis(500) }),
+            ("opening at the first request", fake::Windows::FromFirstRequest),
+        ];
+        for (window, (layout, windows)) in windows
+            .iter()
+            .flat_map(|w| layouts.iter().map(move |l| (*w, *l)))
+        {
+            let limit = 100u32;
+            let full_windows = 3usize;
+            let newcomers = full_windows * limit as usize;
+            let fake = fake::Fake::start(&owner_only(), TOKEN).await;
+            fake.rate_limit_whole_seconds(limit, Duration::from_secs(window), windows);
+            let dir = newcomers_file(newcomers);
+            let api = fake.api_url();
+            let path = dir.path().to_owned();
+            let args = vec!["apply", "--auto-approve", "-q"];
+            tokio::task::spawn_blocking(move || run(&path, &api, &args))
+                .await
+                .expect("join");
+            let log = fake.log();
+            // From the second window's opening to the last one's: the first is partly
+            // before the run and the last partly after it.
+            let opens: Vec<usize> = (0..log.len()).filter(|i| log[*i].opens_window).collect();
+            let (from, to) = (opens[1], opens[opens.len() - 1]);
+            let elapsed = (log[to].at - log[from].at).as_secs_f64();
+            let allowed = f64::from(limit) * elapsed / window as f64;
+            let share = (to - from) as f64 / allowed;
+            // A client that never sends before the announced (rounded-up) reset: fixed
+            // windows lose nothing; a window that opens at the first request starts a whole
+            // second late every time.
+            let bound = match windows {
+                fake::Windows::Fixed { .. } => 1.0,
+                fake::Windows::FromFirstRequest => window as f64 / (window as f64 + 1.0),
+            };
+            println!(
+                "| {window} s | {layout} | {limit} | {} | {} | {:.1} s | {} | {:.1} % | {:.1} % |",
+                log.len(),
+                fake.too_many(),
+                (log[log.len() - 1].at - log[0].at).as_secs_f64(),
+                opens.len(),
+                share * 100.0,
+                bound * 100.0
             );
         }
 

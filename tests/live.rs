@@ -561,7 +561,9 @@ async fn a_snapshot_of_the_live_workspace_plans_the_same() {
         &["plan", "--format", "json", "--snapshot", "saved.json"],
     )
     .await;
-    let changes =
-        |o: &Output| serde_json::from_slice::<Value>(&o.stdout).expect("json")["changes"].clone();
-    assert_eq!(changes(&live), changes(&offline));
+    let json = |o: &Output| serde_json::from_slice::<Value>(&o.stdout).expect("json");
+    for key in ["changes", "workspace_plan", "seats"] {
+        assert!(!json(&live)[key].is_null(), "{key}");
+        assert_eq!(json(&live)[key], json(&offline)[key], "{key}");
+    }
 }

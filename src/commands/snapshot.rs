@@ -8,6 +8,7 @@ use crate::commands::prepare::{check_workspace_id, open_http, read_whole};
 use crate::commands::{Exit, Stop, display_path};
 use crate::fsutil;
 use crate::stop::StopSignal;
+use crate::workspace::Workspace;
 
 pub(crate) async fn run(
     common: &Common,
@@ -17,9 +18,16 @@ pub(crate) async fn run(
 ) -> Result<Exit, Stop> {
     check_workspace_id(workspace_id)?;
     let workspace = open_http(common, workspace_id, &StopSignal::default())?;
-    let doc = read_whole(&workspace, with_guest_shares)
+    let mut doc = read_whole(&workspace, with_guest_shares)
         .await
         .map_err(|e| Stop::Error(format!("cannot read Workspace {workspace_id}: {e}")))?;
+    // The subscription and seats, so that a rehearsal on the snapshot plans as ClickUp would.
+    match workspace.subscription().await {
+        Ok((plan, seats)) => (doc.plan, doc.seats) = (plan, seats),
+        Err(e) => crate::commands::warning(&format!(
+            "the snapshot has no plan and seats: cannot read them ({e})"
+        )),
+    }
     fsutil::write_private(out, &doc.to_json())
         .map_err(|e| Stop::Error(format!("cannot write {}: {e}", display_path(out))))?;
     if !common.quiet {

@@ -44,6 +44,15 @@ pub enum Fault {
     AppliedThenRefused(u16, &'static str, &'static str),
 }
 
+/// Where rate-limit windows begin, when the reset is told in whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Windows {
+    /// Back to back, `offset` past a round time: the end falls that far into a second.
+    Fixed { offset: Duration },
+    /// A window opens at the first request after the last one closed.
+    FromFirstRequest,
+}
+
 /// One request as the fake saw it.
 #[derive(Debug, Clone)]
 pub struct Logged {
@@ -58,6 +67,8 @@ pub struct Logged {
     pub at: std::time::Instant,
     /// The same, in milliseconds since the Unix epoch (the rate-limit windows are aligned on it).
     pub epoch_ms: u64,
+    /// This request opened a new rate-limit window.
+    pub opens_window: bool,
 }
 
 impl Logged {
@@ -95,6 +106,10 @@ struct State {
     window_ms: u64,
     window_index: u64,
     used: u32,
+    /// How windows are laid out when the reset is told in whole seconds; `None`: windows on
+    /// round times, the reset exact.
+    whole_seconds: Option<Windows>,
+    window_start_ms: Option<u64>,
     rules: Vec<Rule>,
     log: Vec<Logged>,
     too_many: usize,
@@ -206,6 +221,8 @@ impl Fake {
             window_ms: 60_000,
             window_index: 0,
             used: 0,
+            whole_seconds: None,
+            window_start_ms: None,
             rules: Vec::new(),
             log: Vec::new(),
             too_many: 0,
@@ -247,6 +264,17 @@ impl Fake {
         s.limit = limit;
         s.window_ms = window.as_millis() as u64;
         s.used = 0;
+    }
+
+    /// At most `limit` requests per window of `window`, laid out as `windows` says, with
+    /// `X-RateLimit-Reset` in whole seconds rounded up, as ClickUp sends it.
+    pub fn rate_limit_whole_seconds(&self, limit: u32, window: Duration, windows: Windows) {
+        let mut s = self.lock();
+        s.limit = limit;
+        s.window_ms = window.as_millis() as u64;
+        s.used = 0;
+        s.whole_seconds = Some(windows);
+        s.window_start_ms = None;
     }
 
     /// The next `times` requests of `method` whose path starts with `path_prefix` (below
@@ -846,12 +874,31 @@ fn decide(s: &mut State, request: &Request) -> Decision {
 
     // The window of the rate limit.
     let now = now_ms();
-    let index = now / s.window_ms;
-    if index != s.window_index {
-        s.window_index = index;
-        s.used = 0;
-    }
-    let reset_seconds = ((index + 1) * s.window_ms) as f64 / 1000.0;
+    let mut opens_window = false;
+    let reset_seconds = if let Some(windows) = s.whole_seconds {
+        let start = match (windows, s.window_start_ms) {
+            (_, Some(start)) if now < start + s.window_ms => start,
+            (Windows::FromFirstRequest, _) => now,
+            (Windows::Fixed { offset }, _) => {
+                let offset = offset.as_millis() as u64 % s.window_ms;
+                now - (now + s.window_ms - offset) % s.window_ms
+            }
+        };
+        if s.window_start_ms != Some(start) {
+            s.used = 0;
+            s.window_start_ms = Some(start);
+            opens_window = true;
+        }
+        (start + s.window_ms).div_ceil(1000) as f64
+    } else {
+        let index = now / s.window_ms;
+        if index != s.window_index {
+            s.window_index = index;
+            s.used = 0;
+            opens_window = true;
+        }
+        ((index + 1) * s.window_ms) as f64 / 1000.0
+    };
     let limited = s.used >= s.limit;
     if !limited {
         s.used += 1;
@@ -874,6 +921,7 @@ fn decide(s: &mut State, request: &Request) -> Decision {
             user_agent: user_agent.clone(),
             at: std::time::Instant::now(),
             epoch_ms: now_ms(),
+            opens_window,
         });
     };
 
@@ -944,6 +992,7 @@ fn decide(s: &mut State, request: &Request) -> Decision {
             user_agent: user_agent.clone(),
             at: std::time::Instant::now(),
             epoch_ms: now_ms(),
+            opens_window,
         });
         Decision::Answer(headers(answer(status, &body), remaining))
     };
