@@ -64,13 +64,30 @@ impl Report {
     }
 }
 
-/// Where people's ids come from: the live Workspace, then the invitations of this run.
+/// Where people's ids come from: the live Workspace, then the invitations of this run; and
+/// the user groups each person is in, for a pending invitation that has to be sent again.
 #[derive(Debug, Default)]
-pub(crate) struct Ids(BTreeMap<Email, UserId>);
+pub(crate) struct Ids(BTreeMap<Email, UserId>, BTreeMap<Email, Vec<String>>);
 
 impl Ids {
     pub(crate) fn new(people: impl IntoIterator<Item = (Email, UserId)>) -> Ids {
-        Ids(people.into_iter().collect())
+        Ids(people.into_iter().collect(), BTreeMap::new())
+    }
+
+    /// The groups each person is in (`(group id, member emails)`).
+    pub(crate) fn with_groups<'a>(
+        mut self,
+        groups: impl IntoIterator<Item = (&'a str, Vec<&'a Email>)>,
+    ) -> Ids {
+        for (group_id, members) in groups {
+            for email in members {
+                self.1
+                    .entry(email.clone())
+                    .or_default()
+                    .push(group_id.to_owned());
+            }
+        }
+        self
     }
 
     fn get(&self, email: &Email, request: &str) -> Result<UserId, Failure> {
@@ -126,6 +143,32 @@ pub(crate) async fn apply<W: Workspace>(
         parallelism,
         allow_replace,
     } = options;
+    // The groups a re-sent invitation must join again: those it is in, less those the plan
+    // takes it out of or deletes.
+    let leaving: Vec<(&str, &Email)> = plan
+        .changes
+        .iter()
+        .flat_map(|c| match c {
+            Change::UpdateGroup(u) => u
+                .remove
+                .iter()
+                .map(|(_, e)| (u.group_id.as_str(), e))
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let deleted: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DeleteGroup(d) => Some(d.group_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    for (email, groups) in &mut ids.1 {
+        groups
+            .retain(|g| !deleted.contains(&g.as_str()) && !leaving.contains(&(g.as_str(), email)));
+    }
     let shared = Shared {
         allow_replace,
         workspace,
@@ -331,7 +374,30 @@ impl<'a, W: Workspace> Shared<'a, W> {
                         let seat = Seat::Member {
                             role: update.to.clone(),
                         };
-                        self.invite(change, &update.email, &seat).await
+                        self.invite(change, &update.email, &seat).await?;
+                        // The removal took them out of their groups: back in, with the new id.
+                        let (user_id, groups) = {
+                            let ids = self.lock_ids();
+                            (
+                                ids.0.get(&update.email).copied(),
+                                ids.1.get(&update.email).cloned().unwrap_or_default(),
+                            )
+                        };
+                        if let Some(user_id) = user_id {
+                            for group_id in groups {
+                                self.write(
+                                    change,
+                                    WriteOp::UpdateGroup {
+                                        group_id,
+                                        handle: None,
+                                        add: vec![user_id],
+                                        remove: Vec::new(),
+                                    },
+                                )
+                                .await?;
+                            }
+                        }
+                        Ok(())
                     }
                     Err(mut failure) => {
                         failure.error.message = format!(

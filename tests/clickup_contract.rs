@@ -599,8 +599,13 @@ async fn a_pending_role_change_is_edited_first_and_replaced_only_when_allowed() 
             "invited_by": {"id": 4484242, "username": "Olivia Owner", "color": "#ff897f",
             "email": "olivia@acme.example", "initials": "OO", "profilePicture": null,
             "banned_date": null, "status": "invited"}}));
+    snapshot["groups"] = json!([{"id": "4bfdfcec-6f4f-40a7-b0d6-22660d51870d", "team_id": TEAM,
+        "userid": 4484242, "name": "Ops", "handle": "ops", "date_created": "1640122639829",
+        "initials": "O", "members": [{"id": 57207539, "username": null,
+        "email": "pending.person@acme.example", "color": null, "initials": "P",
+        "profilePicture": null}], "avatar": null}]);
     let dir = workdir(
-        "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: pending.person@acme.example\n    role: admin\n",
+        "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: pending.person@acme.example\n    role: admin\ngroups:\n  - name: Ops\n    handle: ops\n    members: [pending.person@acme.example]\n",
     );
     let apply = |fake: &Fake, extra: &'static [&'static str]| {
         let url = fake.api_url();
@@ -642,7 +647,8 @@ async fn a_pending_role_change_is_edited_first_and_replaced_only_when_allowed() 
     );
     assert_eq!(fake.count("pending.person@acme.example"), 1);
 
-    // With --allow-replace it is cancelled and sent again as an admin.
+    // With --allow-replace it is cancelled and sent again as an admin, and put back into the
+    // groups the cancelled invitation was in.
     let fake = Fake::start(&snapshot, TOKEN).await;
     fake.inject("PUT", &format!("team/{TEAM}/user/57207539"), refused, 1);
     let output = apply(&fake, &["--allow-replace"]).await;
@@ -659,10 +665,19 @@ async fn a_pending_role_change_is_edited_first_and_replaced_only_when_allowed() 
             format!("PUT team/{TEAM}/user/57207539"),
             format!("DELETE team/{TEAM}/user/57207539"),
             format!("POST team/{TEAM}/user"),
+            "PUT group/4bfdfcec-6f4f-40a7-b0d6-22660d51870d".to_owned(),
         ]
     );
     let invitee = fake
         .member("pending.person@acme.example")
         .expect("invited again");
     assert_eq!(invitee["user"]["role"], 2);
+    let output = common::run_against(
+        dir.path(),
+        &fake.api_url(),
+        TOKEN,
+        ["plan", "--detailed-exitcode"],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
 }

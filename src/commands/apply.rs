@@ -124,7 +124,12 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Stop>
     };
 
     listen_for_signals(&stop);
-    let mut ids = Ids::new(live.people.iter().map(|p| (p.email.clone(), p.id)));
+    let mut ids = Ids::new(live.people.iter().map(|p| (p.email.clone(), p.id))).with_groups(
+        live.groups
+            .iter()
+            .flatten()
+            .map(|g| (g.id.as_str(), g.members.iter().map(|(_, e)| e).collect())),
+    );
     let mut recorder = Recorder {
         state,
         journal,

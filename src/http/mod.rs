@@ -329,7 +329,7 @@ impl HttpWorkspace {
 
     /// A write ClickUp refused, or whose retries were spent, is checked against the Workspace
     /// before it is called failed (SPEC §5): an invitation refused with a 4xx may name someone
-    /// already there, and a removal that failed may have been made. Refusals every write would
+    /// already there, and a removal or a role change that failed may have been made. Refusals every write would
     /// meet (`TEAM_110`, `OAUTH_*`) are not checked: the read would be refused too.
     async fn settle(
         &self,
@@ -354,6 +354,37 @@ impl HttpWorkspace {
                     );
                     return Ok(Written {
                         outcome: WriteOutcome::Invited { user_id },
+                        status: error.status,
+                    });
+                }
+            }
+            // An edit whose answer was lost may have been made (a pending invitation would
+            // otherwise be sent again for nothing).
+            WriteOp::EditMember {
+                user_id,
+                admin,
+                custom_role_id,
+                ..
+            } => {
+                let wanted = if *admin {
+                    BaseRole::Admin
+                } else {
+                    BaseRole::Member
+                };
+                if let Ok(teams) = self.get("team", &[], api::parse_teams).await
+                    && let Some(team) = teams.iter().find(|t| t.id == self.team_id)
+                    && let Some(position) = team.position(*user_id)
+                    && let user = &team.members[position].user
+                    && user.role == Some(wanted.code())
+                    && user.custom_role.as_ref().map(|c| c.id) == *custom_role_id
+                {
+                    tracing::info!(
+                        "the role change of user {user_id} failed, but the role is already {} ({})",
+                        wanted.name(),
+                        error.message
+                    );
+                    return Ok(Written {
+                        outcome: WriteOutcome::Done,
                         status: error.status,
                     });
                 }
