@@ -200,7 +200,13 @@ impl HttpWorkspace {
         };
         drop(permit);
         tracing::debug!("{method} /{path} -> {}", status.as_u16());
-        let error_body = ErrorBody::parse(&bytes);
+        // A 200 may carry ClickUp's error shape; such a body is small, and a large answer
+        // (a Workspace's members) is not read twice to find out.
+        let error_body = if status.is_success() && bytes.len() > 4096 {
+            ErrorBody::default()
+        } else {
+            ErrorBody::parse(&bytes)
+        };
         if status.is_success() && error_body.ecode.is_none() {
             return Ok((status.as_u16(), bytes));
         }
