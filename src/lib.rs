@@ -16,6 +16,7 @@ mod commands;
 mod config;
 mod console;
 mod diag;
+mod escape;
 mod format;
 mod fsutil;
 mod http;

@@ -212,7 +212,7 @@ fn a_refused_plan_still_writes_its_markdown_and_step_summary_with_the_reason() {
         "{markdown}"
     );
     assert!(
-        markdown.contains("more than policy.max_removals"),
+        markdown.contains("more than policy.max\\_removals"),
         "{markdown}"
     );
     assert!(markdown.contains("### clickup-members plan for \"Acme Workspace\""));
@@ -784,7 +784,7 @@ fn a_plan_apply_would_refuse_still_writes_its_markdown_with_the_reason() {
         md.starts_with("> :no_entry: **Apply on merge will refuse this plan:**"),
         "{md}"
     );
-    assert!(md.contains("policy.max_removals"), "{md}");
+    assert!(md.contains("policy.max\\_removals"), "{md}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -452,7 +452,7 @@ fn changes_made_in_clickup_since_the_last_apply_are_marked_as_drift() {
         .output()
         .expect("run");
     assert!(
-        stdout(&output).contains("**Changed in ClickUp since the last apply (1):** these changes undo edits made outside members.yaml.\n\n- update member `max@acme.example`\n"),
+        stdout(&output).contains("**Changed in ClickUp since the last apply (1):** these changes undo edits made outside members.yaml.\n\n- update member max@acme.example\n"),
         "{}",
         stdout(&output)
     );

@@ -330,13 +330,17 @@ fn failure_table(plan: &Plan, failures: &[(usize, &Failure)]) -> Result<(), Stop
         .iter()
         .map(|(i, f)| {
             let change = &plan.changes[*i];
+            let shown = |text: &str| crate::escape::visible(text).into_owned();
             [
-                change.subject().to_owned(),
+                shown(change.subject()),
                 format!("{} {}", change.action().key(), change.kind().key()),
                 f.error.status.map_or("-".to_owned(), |s| s.to_string()),
-                f.error.ecode.clone().unwrap_or_else(|| "-".to_owned()),
-                f.error.err.clone().unwrap_or_else(|| "-".to_owned()),
-                f.error.message.clone(),
+                f.error
+                    .ecode
+                    .as_deref()
+                    .map_or_else(|| "-".to_owned(), shown),
+                f.error.err.as_deref().map_or_else(|| "-".to_owned(), shown),
+                shown(&f.error.message),
             ]
         })
         .collect();
@@ -566,6 +570,7 @@ impl Observer for Recorder {
                 f.error
             ),
         };
+        let line = crate::escape::visible(&line);
         let print = || {
             let mut out = crate::console::stdout();
             let _ = writeln!(out, "{line}");

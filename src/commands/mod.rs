@@ -216,18 +216,21 @@ fn report(stop: Stop) -> Exit {
 /// Prints `Warning: message` on stderr.
 pub(crate) fn warning(message: &str) {
     let mut err = anstream::stderr().lock();
+    let message = crate::escape::visible_lines(message);
     let _ = writeln!(err, "{WARNING}Warning:{WARNING:#} {message}");
 }
 
 /// Prints `Note: message` on stderr.
 pub(crate) fn note(message: &str) {
     let mut err = anstream::stderr().lock();
+    let message = crate::escape::visible_lines(message);
     let _ = writeln!(err, "{NOTE}Note:{NOTE:#} {message}");
 }
 
 /// Prints `Error: message` on stderr.
 pub(crate) fn error(message: &str) {
     let mut err = anstream::stderr().lock();
+    let message = crate::escape::visible_lines(message);
     let _ = writeln!(err, "{ERROR}Error:{ERROR:#} {message}");
 }
 

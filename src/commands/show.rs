@@ -35,7 +35,9 @@ fn show_state(common: &Common) -> Result<Exit, Stop> {
             display_path(path)
         )));
     };
-    let mut out = crate::console::stdout();
+    // Names in the state come from ClickUp: written here, then shown with their control
+    // characters escaped.
+    let mut out: Vec<u8> = Vec::new();
     writeln!(
         out,
         "State {} (lineage {}, serial {})",
@@ -99,5 +101,7 @@ fn show_state(common: &Common) -> Result<Exit, Stop> {
             writeln!(out, "  {name}  ({})", group.group_id)?;
         }
     }
+    let text = String::from_utf8_lossy(&out);
+    crate::console::stdout().write_all(crate::escape::visible_lines(&text).as_bytes())?;
     Ok(Exit::Success)
 }

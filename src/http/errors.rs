@@ -102,10 +102,12 @@ pub(crate) fn api_error(
     team_id: &str,
     path: &str,
 ) -> WsError {
-    let code = body.ecode.as_deref();
+    let ecode = body.ecode.as_deref().map(crate::escape::visible);
+    let err = body.err.as_deref().map(crate::escape::visible);
+    let code = ecode.as_deref();
     // What ClickUp said, as it said it: `CODE: err`, or what the answer holds when it is not
     // ClickUp's error shape.
-    let said = match (code, body.err.as_deref()) {
+    let said = match (code, err.as_deref()) {
         (Some(code), Some(err)) => format!("{code}: {err}"),
         (Some(code), None) => code.to_owned(),
         (None, Some(err)) => format!("HTTP {status}: {err}"),

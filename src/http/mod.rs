@@ -420,7 +420,13 @@ impl HttpWorkspace {
         let teams = self.get("team", &[], api::parse_teams).await?;
         let names: Vec<String> = teams
             .iter()
-            .map(|t| format!("{} \"{}\"", t.id, t.name))
+            .map(|t| {
+                format!(
+                    "{} \"{}\"",
+                    crate::escape::visible(&t.id),
+                    crate::escape::visible(&t.name)
+                )
+            })
             .collect();
         teams
             .into_iter()

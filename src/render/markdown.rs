@@ -20,6 +20,7 @@ const FOOTER: usize = 1_000;
 const MAX_REASONS: usize = 20;
 
 pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> io::Result<()> {
+    let plan = &crate::render::for_humans(plan);
     let mut head = String::new();
     for notice in notices(plan, ctx) {
         head.push_str(&format!("> **{}**\n\n", escape(&notice)));
@@ -72,7 +73,7 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> i
                 Some(Action::Delete) => "delete group",
                 _ => "remove",
             };
-            format!("- :warning: **{verb}** `{}`\n", escape(c.subject()))
+            format!("- :warning: **{verb}** {}\n", escape(c.subject()))
         })
         .collect();
     if !removals.is_empty() {
@@ -89,7 +90,7 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> i
         .changes
         .iter()
         .filter(|c| c.drift)
-        .map(|c| format!("- {} {} `{}`\n", c.action, c.kind, escape(c.subject())))
+        .map(|c| format!("- {} {} {}\n", c.action, c.kind, escape(c.subject())))
         .collect();
     if !drift.is_empty() {
         doc.text.push_str(&format!(
@@ -158,7 +159,7 @@ pub(crate) fn without_plan(
         let mut used = 0;
         let mut shown = 0;
         for line in &problems.lines {
-            let line = format!("{}\n", line.replace("```", "'''"));
+            let line = format!("{}\n", crate::escape::visible(line).replace("```", "'''"));
             used += chars(&line);
             if used > room {
                 break;
@@ -207,5 +208,5 @@ fn chars(text: &str) -> usize {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('`', "'")
+    crate::escape::markdown(text)
 }

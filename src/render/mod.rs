@@ -15,6 +15,16 @@ use crate::render::json::{JsonPlan, LiveSource};
 pub(crate) use markdown::{markdown, without_plan as markdown_without_plan};
 pub(crate) use text::text;
 
+/// The plan as a person sees it: every string from outside (names, emails, ClickUp's text)
+/// with its control characters escaped (see [`crate::escape`]). The text and markdown
+/// renderers start from it; the JSON keeps the data as it is.
+pub(crate) fn for_humans(plan: &JsonPlan) -> JsonPlan {
+    serde_json::to_value(plan)
+        .map(crate::escape::visible_json)
+        .and_then(serde_json::from_value)
+        .unwrap_or_else(|_| plan.clone())
+}
+
 /// What a renderer needs beside the plan.
 #[derive(Debug, Clone)]
 pub(crate) struct Context {

@@ -23,6 +23,7 @@ const NOTE: Style = AnsiColor::Yellow.on_default().bold();
 const REFUSED: Style = AnsiColor::Red.on_default().bold();
 
 pub(crate) fn text(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> io::Result<()> {
+    let plan = &crate::render::for_humans(plan);
     let notices = notices(plan, ctx);
     for notice in &notices {
         writeln!(out, "{NOTE}Note:{NOTE:#} {notice}")?;
