@@ -136,8 +136,9 @@ enum Command {
 
     /// Remove the lock of a run that died holding it (see the lock id in apply's error).
     ///
-    /// Make sure that run is really gone: two applies at once on one state can each record
-    /// what the other did not see.
+    /// Refused while the lock is held by a live process (the operating system's lock, or a
+    /// holder on this host whose process still runs): two applies at once on one state can
+    /// each send what the other already sent. `--force` removes it anyway.
     ForceUnlock(ForceUnlockArgs),
 
     /// Print the JSON Schema of the file (for editors: yaml-language-server).
@@ -223,6 +224,11 @@ struct ForceUnlockArgs {
     /// The lock id, as the error of the blocked apply shows it.
     #[arg(value_name = "LOCK_ID")]
     lock_id: String,
+
+    /// Remove the lock even though its holder looks alive (a stuck process on a network file
+    /// system, a holder on another host you know is gone).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -329,6 +335,7 @@ pub(crate) enum Invocation {
     },
     ForceUnlock {
         lock_id: String,
+        force: bool,
     },
     Import {
         workspace: String,
@@ -398,7 +405,10 @@ impl Cli {
                 plan: s.plan,
                 format: s.format,
             },
-            Command::ForceUnlock(f) => Invocation::ForceUnlock { lock_id: f.lock_id },
+            Command::ForceUnlock(f) => Invocation::ForceUnlock {
+                lock_id: f.lock_id,
+                force: f.force,
+            },
             Command::Import(i) => Invocation::Import {
                 workspace: i.workspace,
                 out: i.out,

@@ -7,8 +7,9 @@ use std::path::Path;
 use atomic_write_file::OpenOptions;
 
 /// Replaces `path` with `bytes` atomically, keeping the permissions of the file it replaces.
+/// A symbolic link at `path` is written through: its target is replaced.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = OpenOptions::new().open(path)?;
+    let mut file = OpenOptions::new().open(write_target(path)?)?;
     file.write_all(bytes)?;
     file.commit()
 }
@@ -23,7 +24,59 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.preserve_mode(false).mode(0o600);
     }
-    let mut file = options.open(path)?;
+    let mut file = options.open(write_target(path)?)?;
     file.write_all(bytes)?;
     file.commit()
+}
+
+/// `open(2)`'s flag that refuses a symbolic link in the last component of a path.
+#[cfg(unix)]
+pub(crate) const O_NOFOLLOW: i32 = libc::O_NOFOLLOW;
+
+/// Reads `path`, which must be a regular file (a link to one is followed): a FIFO, a device or
+/// a directory in its place would hang or mislead the read, and is refused.
+pub(crate) fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, a device or a directory is in its place)",
+        ));
+    }
+    std::fs::read(path)
+}
+
+/// The file a write to `path` replaces: `path`, or the target of the symbolic link at `path`
+/// (so that the link keeps pointing at the current file). A link that points nowhere is an
+/// error.
+pub(crate) fn write_target(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "{} is a symbolic link whose target cannot be reached: {e}",
+                    path.display()
+                ),
+            )
+        }),
+        _ => Ok(path.to_owned()),
+    }
+}
+
+/// `path` with its directories and any link resolved, so that two spellings of one file (an
+/// alias through a symbolic link, `./x` and `x`) name one lock. A file that does not exist
+/// yet is resolved through its directory.
+pub(crate) fn canonical(path: &Path) -> std::path::PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match (std::fs::canonicalize(parent), path.file_name()) {
+        (Ok(dir), Some(name)) => dir.join(name),
+        _ => path.to_owned(),
+    }
 }

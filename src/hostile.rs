@@ -102,7 +102,13 @@ fn mutate(text: &str, mutations: &[Mutation]) -> String {
 /// Every diagnostic points at a line of the text (or just past its end) and says something.
 fn points_inside(text: &str, diagnostics: &[crate::diag::Diagnostic]) -> Result<(), TestCaseError> {
     prop_assert!(!diagnostics.is_empty(), "an error without a diagnostic");
-    let lines = text.split('\n').count() as u32 + 1;
+    // YAML breaks lines at LF, CR and CRLF alike.
+    let lines = text
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .split('\n')
+        .count() as u32
+        + 1;
     for d in diagnostics {
         prop_assert!(
             d.loc.line >= 1 && d.loc.line <= lines,

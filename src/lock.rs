@@ -40,19 +40,35 @@ pub(crate) struct StateLock {
     pub(crate) taken_over: Option<LockInfo>,
 }
 
+/// The lock of `state`, beside the file it really is: two spellings of one state (a link, a
+/// relative path) share one lock.
 pub(crate) fn lock_path(state: &Path) -> PathBuf {
+    let state = crate::fsutil::canonical(state);
     let mut name = state.file_name().unwrap_or_default().to_os_string();
     name.push(".lock");
     state.with_file_name(name)
 }
 
+/// Opens (or creates) the lock file; a symbolic link in its place is refused, so that a
+/// planted link cannot make the lock truncate another file.
 fn open(path: &Path) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        options.mode(0o600).custom_flags(crate::fsutil::O_NOFOLLOW);
+    }
+    options.open(path)
+}
+
+fn open_existing(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(crate::fsutil::O_NOFOLLOW);
     }
     options.open(path)
 }
@@ -153,11 +169,27 @@ impl Drop for StateLock {
     }
 }
 
-/// Removes the lock of `state` if its id is `id`, whoever holds it; returns the holder.
-pub(crate) fn force_unlock(state: &Path, id: &str) -> Result<LockInfo, String> {
+/// Whether the process `pid` runs on this machine (`None` where that cannot be told).
+fn process_alive(pid: u32) -> Option<bool> {
+    if cfg!(target_os = "linux") {
+        Some(Path::new(&format!("/proc/{pid}")).exists())
+    } else {
+        None
+    }
+}
+
+/// Removes the lock of `state` if its id is `id`; returns the holder. Refused while the holder
+/// is alive (it holds the operating system's lock, or it is a process on this host that still
+/// runs) unless `force`, which `warn`s what it does.
+pub(crate) fn force_unlock(
+    state: &Path,
+    id: &str,
+    force: bool,
+    warn: fn(&str),
+) -> Result<LockInfo, String> {
     let path = lock_path(state);
     let shown = path.display();
-    let mut file = match File::open(&path) {
+    let mut file = match open_existing(&path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(format!("there is no lock: {shown} does not exist"));
@@ -173,7 +205,26 @@ pub(crate) fn force_unlock(state: &Path, id: &str) -> Result<LockInfo, String> {
             info.describe()
         ));
     }
+    let held = matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock));
+    let running_here = info.host == host_name() && process_alive(info.pid) == Some(true);
+    if held || running_here {
+        let why = if held {
+            "a live process holds it"
+        } else {
+            "its process still runs on this host"
+        };
+        if !force {
+            return Err(format!(
+                "the lock is {}, and {why}: removing it would let a second apply run beside the first. Wait for it to end, or stop it; if you are sure it is stuck, run force-unlock {id} --force",
+                info.describe()
+            ));
+        }
+        warn(&format!(
+            "--force: removing the lock although {why}; if that run goes on, two applies work on one state"
+        ));
+    }
     std::fs::remove_file(&path).map_err(|e| format!("cannot remove {shown}: {e}"))?;
+    let _ = file.unlock();
     Ok(info)
 }
 
@@ -219,8 +270,15 @@ mod tests {
         let lock = StateLock::acquire(&state, "apply").expect("lock");
         let id = lock.info.id.clone();
         std::mem::forget(lock);
-        assert!(force_unlock(&state, "wrong").is_err());
-        assert_eq!(force_unlock(&state, &id).map(|i| i.id), Ok(id));
+        assert!(force_unlock(&state, "wrong", false, |_| {}).is_err());
+        // Held (the forgotten lock keeps the operating system's lock in this process): refused.
+        let err = force_unlock(&state, &id, false, |_| {}).expect_err("held");
+        assert!(err.contains("a live process holds it"), "{err}");
+        assert!(lock_path(&state).exists());
+        assert_eq!(
+            force_unlock(&state, &id, true, |_| {}).map(|i| i.id),
+            Ok(id)
+        );
         assert!(!lock_path(&state).exists());
     }
 }

@@ -87,7 +87,7 @@ impl SnapshotWorkspace {
         let Some(path) = &self.path else {
             return Err(WsError::local("the in-memory snapshot has no document"));
         };
-        let bytes = std::fs::read(path).map_err(|e| {
+        let bytes = crate::fsutil::read_regular(path).map_err(|e| {
             WsError::local(format!("cannot read the snapshot {}: {e}", path.display()))
         })?;
         SnapshotDoc::from_json(&bytes)

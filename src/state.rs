@@ -81,6 +81,7 @@ struct JournalEntry {
 
 /// `members.state.json` → `members.state.json.journal`.
 pub(crate) fn journal_path(state: &Path) -> PathBuf {
+    let state = crate::fsutil::canonical(state);
     let mut name = state.file_name().unwrap_or_default().to_os_string();
     name.push(".journal");
     state.with_file_name(name)
@@ -100,7 +101,8 @@ impl Journal {
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
+            // A link planted in the journal's place must not make it truncate another file.
+            options.mode(0o600).custom_flags(crate::fsutil::O_NOFOLLOW);
         }
         Ok(Journal {
             file: options.open(journal_path(state))?,
@@ -215,7 +217,9 @@ impl State {
     /// by a crash is the request that was in flight: it is ignored.
     fn replay(&mut self, path: &Path) -> Result<(), StateError> {
         let journal = journal_path(path);
-        let text = match std::fs::read_to_string(&journal) {
+        let text = match crate::fsutil::read_regular(&journal)
+            .and_then(|b| String::from_utf8(b).map_err(std::io::Error::other))
+        {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(error) => {
@@ -225,9 +229,21 @@ impl State {
                 });
             }
         };
-        for line in text.lines() {
+        let lines: Vec<&str> = text.lines().collect();
+        for (n, line) in lines.iter().enumerate() {
             let Ok(entry) = serde_json::from_str::<JournalEntry>(line) else {
-                break;
+                // Only the last line, cut short by a crash (no newline after it), is expected.
+                if n + 1 == lines.len() && !text.ends_with('\n') {
+                    break;
+                }
+                return Err(StateError::Corrupt {
+                    path: journal,
+                    reason: format!(
+                        "line {} of {} is damaged, and the writes recorded after it would be lost; keep the file, check the Workspace with `clickup-members plan`, then remove the journal",
+                        n + 1,
+                        lines.len()
+                    ),
+                });
             };
             if entry.serial <= self.serial {
                 continue;
@@ -239,7 +255,7 @@ impl State {
     }
 
     fn read_base(path: &Path) -> Result<Option<State>, StateError> {
-        let bytes = match std::fs::read(path) {
+        let bytes = match crate::fsutil::read_regular(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => {

@@ -257,7 +257,10 @@ fn force_unlock_frees_a_stale_lock() {
         err,
         format!(
             "Error: the state is locked by `clickup-members apply --auto-approve` on ci-runner-7 (pid 999999) since 2026-11-27T03:00:00Z, lock id 3f6c1d2e-dead-4bad-8f00-000000000001; wait for that run to end, or if it died, run `clickup-members force-unlock LOCK_ID` (lock file {})\n",
-            std::path::Path::new("members.state.json.lock").display()
+            std::fs::canonicalize(acme.dir.path())
+                .expect("dir")
+                .join("members.state.json.lock")
+                .display()
         )
     );
 
@@ -268,11 +271,35 @@ fn force_unlock_frees_a_stale_lock() {
     let err = failed(&output);
     assert!(err.contains("nothing was removed"), "{err}");
 
+    // The operating system's lock is still held (by this test, as by an orphaned child of the
+    // dead run): refused unless --force says so.
     let output = acme
         .run(&["force-unlock", "3f6c1d2e-dead-4bad-8f00-000000000001"])
         .output()
         .expect("run");
+    let err = failed(&output);
+    assert!(
+        err.contains(
+            "a live process holds it: removing it would let a second apply run beside the first"
+        ),
+        "{err}"
+    );
+    assert!(lock_path.exists());
+    let output = acme
+        .run(&[
+            "force-unlock",
+            "3f6c1d2e-dead-4bad-8f00-000000000001",
+            "--force",
+        ])
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("Warning: --force: removing the lock although a live process holds it"),
+        "{}",
+        stderr(&output)
+    );
     assert!(stdout(&output).starts_with("Removed the lock held by `clickup-members apply --auto-approve` on ci-runner-7 (pid 999999)"));
 
     let output = acme

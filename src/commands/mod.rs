@@ -123,7 +123,7 @@ async fn dispatch(common: &Common, invocation: Invocation) -> Result<Exit, Stop>
         Invocation::Validate => validate(common),
         Invocation::Schema => schema(),
         Invocation::Show { plan, format } => show::run(common, plan.as_deref(), format),
-        Invocation::ForceUnlock { lock_id } => force_unlock(common, &lock_id),
+        Invocation::ForceUnlock { lock_id, force } => force_unlock(common, &lock_id, force),
         Invocation::Fmt { check, diff } => fmt::run(common, check, diff),
         Invocation::Completions(shell) => completions(shell),
         Invocation::Man { out_dir } => man(out_dir.as_deref()),
@@ -264,7 +264,8 @@ pub(crate) fn display_path(path: &std::path::Path) -> String {
 /// Reads a plan saved by `plan --out`.
 pub(crate) fn read_saved_plan(path: &std::path::Path) -> Result<JsonPlan, Stop> {
     let name = display_path(path);
-    let bytes = std::fs::read(path).map_err(|e| Stop::Error(format!("cannot read {name}: {e}")))?;
+    let bytes = crate::fsutil::read_regular(path)
+        .map_err(|e| Stop::Error(format!("cannot read {name}: {e}")))?;
     serde_json::from_slice(&bytes).map_err(|e| {
         Stop::Error(format!(
             "{name} is not a plan written by `clickup-members plan --out` ({e})"
@@ -361,8 +362,9 @@ fn validate(common: &Common) -> Result<Exit, Stop> {
     Ok(Exit::Success)
 }
 
-fn force_unlock(common: &Common, lock_id: &str) -> Result<Exit, Stop> {
-    let holder = crate::lock::force_unlock(&common.state, lock_id).map_err(Stop::Error)?;
+fn force_unlock(common: &Common, lock_id: &str, force: bool) -> Result<Exit, Stop> {
+    let holder =
+        crate::lock::force_unlock(&common.state, lock_id, force, warning).map_err(Stop::Error)?;
     let mut out = crate::console::stdout();
     writeln!(
         out,

@@ -507,7 +507,7 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, LoadError> {
             bytes: meta.len(),
         });
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = crate::fsutil::read_regular(path).map_err(io)?;
     let source = match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
