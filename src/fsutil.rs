@@ -47,19 +47,10 @@ pub(crate) fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// The file a write to `path` replaces: `path`, or the target of the symbolic link at `path`
-/// (so that the link keeps pointing at the current file). A link that points nowhere is an
-/// error.
+/// (so that the link keeps pointing at the current file), created if it is not there yet.
 pub(crate) fn write_target(path: &Path) -> std::io::Result<std::path::PathBuf> {
     match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path).map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!(
-                    "{} is a symbolic link whose target cannot be reached: {e}",
-                    path.display()
-                ),
-            )
-        }),
+        Ok(meta) if meta.file_type().is_symlink() => Ok(canonical(path)),
         _ => Ok(path.to_owned()),
     }
 }
@@ -71,6 +62,18 @@ pub(crate) fn canonical(path: &Path) -> std::path::PathBuf {
     if let Ok(real) = std::fs::canonicalize(path) {
         return real;
     }
+    // A link to a file not written yet: follow it by hand (a few hops at most).
+    let mut path = path.to_owned();
+    for _ in 0..16 {
+        let Ok(target) = std::fs::read_link(&path) else {
+            break;
+        };
+        path = match path.parent() {
+            Some(dir) if target.is_relative() => dir.join(target),
+            _ => target,
+        };
+    }
+    let path = path.as_path();
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
