@@ -396,3 +396,56 @@ fn a_damaged_journal_line_before_the_last_is_an_error() {
         .expect("run");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+/// Hostile rate-limit headers: a reset an hour or years ahead, a value no clock holds. The
+/// run ends at once with a sentence, never waits for ever, never panics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_reset_far_ahead_ends_the_run_with_a_sentence() {
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    for (reset, expected) in [
+        ((now + 3600).to_string(), "s from now (X-RateLimit-Reset)"),
+        ("1e30".to_owned(), "until more than a day from now"),
+        (
+            (now + 86_400 * 365 * 20).to_string(),
+            "until more than a day from now",
+        ),
+    ] {
+        for status in [429, 200] {
+            let server = MockServer::start().await;
+            let body = if status == 429 {
+                json!({"err": "Rate limit reached", "ECODE": "APP_002"})
+            } else {
+                json!({"user": {"id": 1, "email": "olivia@acme.example"}})
+            };
+            Mock::given(wiremock::matchers::any())
+                .respond_with(
+                    ResponseTemplate::new(status)
+                        .insert_header("X-RateLimit-Remaining", "0")
+                        .insert_header("X-RateLimit-Reset", reset.as_str())
+                        .set_body_json(body),
+                )
+                .mount(&server)
+                .await;
+            let dir = newcomers(1);
+            let started = Instant::now();
+            let output = common::run_against(
+                dir.path(),
+                &format!("{}/api/v2", server.uri()),
+                TOKEN,
+                ["plan"],
+            )
+            .await;
+            let err = failed(&output);
+            assert!(err.contains(expected), "{status} {reset}: {err}");
+            assert!(err.contains("run again later"), "{err}");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{status} {reset}"
+            );
+        }
+    }
+}

@@ -160,7 +160,11 @@ impl HttpWorkspace {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let permit = self.pacer.acquire(&self.stop).await;
+        let permit = self
+            .pacer
+            .acquire(&self.stop)
+            .await
+            .map_err(|why| Fail::Fatal(WsError::local(format!("{method} /{path}: {why}"))))?;
         if let Some(reason) = self.stop.reason() {
             return Err(Fail::Fatal(WsError::local(format!(
                 "not sent: {}",
@@ -214,6 +218,14 @@ impl HttpWorkspace {
         if status == StatusCode::TOO_MANY_REQUESTS || error_body.ecode.as_deref() == Some("APP_002")
         {
             self.pacer.exhausted(window);
+            if let Some(reset) = window.reset_at
+                && reset > std::time::SystemTime::now() + pace::LONGEST_WAIT
+            {
+                return Err(Fail::Fatal(WsError {
+                    message: format!("{method} /{path}: {}", pace::too_far(reset)),
+                    ..error
+                }));
+            }
             return Err(Fail::RateLimited { window, error });
         }
         if status.is_server_error() {

@@ -79,10 +79,41 @@ impl Window {
     }
 }
 
-/// `X-RateLimit-Reset` in seconds, or milliseconds when it is over 10^12.
+/// `X-RateLimit-Reset` in seconds, or milliseconds when it is over 10^12. A value no clock
+/// can hold (`1e30`) is the farthest time there is, never a panic.
 fn reset_time(value: f64) -> SystemTime {
     let seconds = if value > 1e12 { value / 1000.0 } else { value };
-    UNIX_EPOCH + Duration::from_secs_f64(seconds)
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .and_then(|d| UNIX_EPOCH.checked_add(d))
+        .unwrap_or_else(far_future)
+}
+
+/// A time later than any real reset: a day past the longest wait.
+fn far_future() -> SystemTime {
+    SystemTime::now() + LONGEST_WAIT + Duration::from_secs(86_400)
+}
+
+/// The most a run waits for one rate-limit window, in all: a reset later than this is not
+/// waited for, and the request fails with a sentence (ClickUp's windows are a minute long).
+pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(300);
+
+/// Why a request is not sent: ClickUp says the rate limit is used up until later than the
+/// longest wait.
+pub(crate) fn too_far(reset: SystemTime) -> String {
+    let ahead = reset
+        .duration_since(SystemTime::now())
+        .unwrap_or_default()
+        .as_secs();
+    let when = if ahead > 86_400 {
+        "more than a day from now".to_owned()
+    } else {
+        format!("{ahead} s from now")
+    };
+    format!(
+        "ClickUp says the rate limit is used up until {when} (X-RateLimit-Reset), longer than the {} s clickup-members waits for a window; nothing more was sent: run again later, or check what else uses this token",
+        LONGEST_WAIT.as_secs()
+    )
 }
 
 fn until(reset: SystemTime) -> Duration {
@@ -97,8 +128,10 @@ impl Pacer {
     }
 
     /// Waits until the window has room (or a stop is requested), then counts the request as
-    /// started.
-    pub(crate) async fn acquire(&self, stop: &StopSignal) -> Permit<'_> {
+    /// started. A window that ends later than [`LONGEST_WAIT`] is not waited for: the reason
+    /// comes back instead.
+    pub(crate) async fn acquire(&self, stop: &StopSignal) -> Result<Permit<'_>, String> {
+        let mut told = false;
         loop {
             let wait = {
                 let mut state = self.lock();
@@ -112,16 +145,29 @@ impl Pacer {
                 match state.available {
                     None if state.in_flight == 0 => {
                         state.in_flight += 1;
-                        return Permit { pacer: self };
+                        return Ok(Permit { pacer: self });
                     }
                     Some(n) if n > 0 => {
                         state.available = Some(n - 1);
                         state.in_flight += 1;
-                        return Permit { pacer: self };
+                        return Ok(Permit { pacer: self });
                     }
                     None => POLL,
                     Some(_) => match state.reset_at {
-                        Some(reset) => until(reset),
+                        Some(reset) if reset > SystemTime::now() + LONGEST_WAIT => {
+                            return Err(too_far(reset));
+                        }
+                        Some(reset) => {
+                            let wait = until(reset);
+                            if !told && wait > Duration::from_secs(5) {
+                                told = true;
+                                tracing::warn!(
+                                    "waiting {:.0?} for ClickUp's rate-limit window to end",
+                                    wait
+                                );
+                            }
+                            wait
+                        }
                         // Out of requests with no reset known: learn it from the next answer.
                         None => {
                             state.available = None;
@@ -133,7 +179,7 @@ impl Pacer {
             if stop.is_set() {
                 let mut state = self.lock();
                 state.in_flight += 1;
-                return Permit { pacer: self };
+                return Ok(Permit { pacer: self });
             }
             tracing::trace!(?wait, "waiting for the rate-limit window");
             stop.sleep(wait).await;
@@ -184,6 +230,36 @@ mod tests {
             remaining: Some(remaining),
             reset_at: Some(SystemTime::now() + Duration::from_secs(reset_in)),
         }
+    }
+
+    #[test]
+    fn a_reset_no_clock_can_hold_is_far_ahead_never_a_panic() {
+        for value in [1e30, f64::MAX, 1.8e19] {
+            assert!(
+                reset_time(value) > SystemTime::now() + LONGEST_WAIT,
+                "{value}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_window_that_ends_too_far_ahead_is_not_waited_for() {
+        let pacer = Pacer::default();
+        let first = pacer.acquire(&StopSignal::default()).await.expect("first");
+        pacer.observe(window(0, 3600));
+        drop(first);
+        let started = std::time::Instant::now();
+        let refused = pacer
+            .acquire(&StopSignal::default())
+            .await
+            .expect_err("an hour is too long");
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(
+            refused.starts_with("ClickUp says the rate limit is used up until 3599 s from now")
+                || refused
+                    .starts_with("ClickUp says the rate limit is used up until 3600 s from now"),
+            "{refused}"
+        );
     }
 
     #[test]
