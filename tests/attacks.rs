@@ -449,3 +449,58 @@ async fn a_rate_limit_reset_far_ahead_ends_the_run_with_a_sentence() {
         }
     }
 }
+
+/// Two live groups whose names differ only in case: both are seen. Authoritative: the extra
+/// one is deleted, counted against max_removals. Additive: a warning names both ids.
+#[test]
+fn look_alike_groups_are_seen_and_handled() {
+    let snapshot = json!({
+        "team": {"id": "9006054115", "name": "Acme", "members": [
+            {"user": {"id": 1, "email": "olivia@acme.example", "role": 1, "date_joined": "1"}},
+            {"user": {"id": 2, "email": "bob@acme.example", "role": 3, "date_joined": "1"},
+             "invited_by": {"id": 1, "status": "active"}}]},
+        "groups": [
+            {"id": "g-real", "name": "Ops", "members": [{"id": 2, "email": "bob@acme.example"}]},
+            {"id": "g-fake", "name": "OPS", "members": [{"id": 1, "email": "olivia@acme.example"}]}],
+        "me": {"id": 1, "email": "olivia@acme.example"}
+    });
+    for (mode, max_removals) in [("authoritative", 1), ("authoritative", 0), ("additive", 0)] {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::write(
+            dir.path().join("members.yaml"),
+            format!("version: 1\nworkspace:\n  id: \"9006054115\"\npolicy:\n  mode: {mode}\n  max_removals: {max_removals}\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: bob@acme.example\ngroups:\n  - name: Ops\n    members: [bob@acme.example]\n"),
+        )
+        .expect("write");
+        std::fs::write(dir.path().join("w.json"), snapshot.to_string()).expect("write");
+        let output = cli()
+            .current_dir(dir.path())
+            .args(["plan", "--snapshot", "w.json"])
+            .output()
+            .expect("run");
+        let out = stdout(&output);
+        match (mode, max_removals) {
+            ("authoritative", 1) => {
+                assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+                assert!(
+                    out.contains("  - delete group OPS (g-fake)\n      # another user group has the same name (case-insensitive) and is the one kept (mode: authoritative); it has 1 member"),
+                    "{out}"
+                );
+                assert!(!out.contains("g-real"), "the file's group is kept: {out}");
+            }
+            ("authoritative", _) => {
+                let err = failed(&output);
+                assert!(
+                    err.contains("more than policy.max_removals (0): delete OPS"),
+                    "{err}"
+                );
+            }
+            _ => {
+                assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+                assert!(
+                    out.contains("the Workspace has 2 user groups named \"Ops\" (case-insensitive): g-real is managed as the file's group, g-fake left alone"),
+                    "{out}"
+                );
+            }
+        }
+    }
+}

@@ -54,8 +54,14 @@ pub(crate) fn compute_with(
     let listed: HashSet<&Email> = file.people().map(|e| &e.value).collect();
     let protected: HashSet<&Email> = file.policy.protected.iter().map(|e| &e.value).collect();
     let owner = live.owner().map(|p| &p.email);
-    let exempt = |email: &Email| {
-        Some(email) == owner || *email == live.me.email || protected.contains(email)
+    let owner_id = live.owner().map(|p| p.id);
+    // By email and by id: ClickUp's answers may disagree on one person's email.
+    let exempt = |person: &Person| {
+        Some(&person.email) == owner
+            || Some(person.id) == owner_id
+            || person.email == live.me.email
+            || person.id == live.me.id
+            || protected.contains(&person.email)
     };
     let mut unmanaged = Vec::new();
     for person in &live.people {
@@ -63,7 +69,7 @@ pub(crate) fn compute_with(
             continue;
         }
         let reason = match file.policy.mode {
-            _ if exempt(&person.email) => None,
+            _ if exempt(person) => None,
             Mode::Authoritative => Some(RemoveReason::NotListed),
             Mode::Additive if managed.people.contains(&person.email) => {
                 Some(RemoveReason::NoLongerListed)
@@ -99,12 +105,29 @@ pub(crate) fn compute_with(
         }
     }
 
+    let mut warnings = Vec::new();
     if let Some(groups) = &file.groups {
         match &live.groups {
             Some(live_groups) => {
-                group_changes(file, groups, live_groups, managed, &changes)
-                    .into_iter()
-                    .for_each(|c| changes.push(c));
+                // The owner, the token's user and protected people stay in their groups too.
+                let stays = |id: UserId, email: &Email| {
+                    Some(email) == owner
+                        || Some(id) == owner_id
+                        || *email == live.me.email
+                        || id == live.me.id
+                        || protected.contains(email)
+                };
+                group_changes(
+                    file,
+                    groups,
+                    live_groups,
+                    managed,
+                    &changes,
+                    &mut warnings,
+                    &stays,
+                )
+                .into_iter()
+                .for_each(|c| changes.push(c));
             }
             None => errors.push(PlanError::general(
                 "the file manages groups but the Workspace's groups were not read",
@@ -146,6 +169,7 @@ pub(crate) fn compute_with(
         changes,
         unmanaged,
         unknown,
+        warnings,
         pending,
         census: census(live),
         live_fingerprint,
@@ -482,6 +506,8 @@ fn group_changes(
     live_groups: &[crate::live::LiveGroup],
     managed: &Managed,
     person_changes: &[Change],
+    warnings: &mut Vec<String>,
+    stays: &dyn Fn(UserId, &Email) -> bool,
 ) -> Vec<Change> {
     // People who leave the Workspace (or leave and come back with a new id) drop out of every
     // group on their own; the replaced ones must be added back.
@@ -495,10 +521,28 @@ fn group_changes(
         .filter(|c| matches!(c, Change::Replace(_)))
         .filter_map(Change::email)
         .collect();
-    let by_name: BTreeMap<String, &crate::live::LiveGroup> = live_groups
+    // Live groups by name, case-insensitive. Two of one name are both seen: the file's group is
+    // kept as the one spelled like it (then the lowest id); the others are duplicates.
+    let mut same_name: BTreeMap<String, Vec<&crate::live::LiveGroup>> = BTreeMap::new();
+    for group in live_groups {
+        same_name
+            .entry(group.name.to_lowercase())
+            .or_default()
+            .push(group);
+    }
+    let spelled: BTreeMap<String, &str> = groups
         .iter()
-        .map(|g| (g.name.to_lowercase(), g))
+        .map(|g| (g.name.value.to_lowercase(), g.name.value.as_str()))
         .collect();
+    for (key, found) in &mut same_name {
+        let spelling = spelled.get(key).copied();
+        found.sort_by(|a, b| {
+            (Some(a.name.as_str()) != spelling, &a.id)
+                .cmp(&(Some(b.name.as_str()) != spelling, &b.id))
+        });
+    }
+    let by_name: BTreeMap<String, &crate::live::LiveGroup> =
+        same_name.iter().map(|(k, v)| (k.clone(), v[0])).collect();
     let mut changes = Vec::new();
     let mut wanted_names = BTreeSet::new();
     for group in groups {
@@ -526,7 +570,9 @@ fn group_changes(
         let remove: Vec<(UserId, Email)> = current
             .members
             .iter()
-            .filter(|(_, e)| !want.contains(e) && !leaving.contains(e) && !replaced.contains(e))
+            .filter(|(id, e)| {
+                !want.contains(e) && !leaving.contains(e) && !replaced.contains(e) && !stays(*id, e)
+            })
             .cloned()
             .collect();
         let handle = handle
@@ -540,6 +586,32 @@ fn group_changes(
                 add,
                 remove,
             }));
+        }
+    }
+    for (key, found) in &same_name {
+        let [kept, extra @ ..] = found.as_slice() else {
+            continue;
+        };
+        if extra.is_empty() || !wanted_names.contains(key) {
+            continue;
+        }
+        let ids: Vec<&str> = extra.iter().map(|g| g.id.as_str()).collect();
+        match file.policy.mode {
+            Mode::Authoritative => changes.extend(extra.iter().map(|g| {
+                Change::DeleteGroup(DeleteGroup {
+                    name: g.name.clone(),
+                    group_id: g.id.clone(),
+                    members: g.members.len(),
+                    reason: RemoveReason::Duplicate,
+                })
+            })),
+            Mode::Additive => warnings.push(format!(
+                "the Workspace has {} user groups named \"{}\" (case-insensitive): {} is managed as the file's group, {} left alone; rename or delete the others in ClickUp",
+                found.len(),
+                kept.name,
+                kept.id,
+                ids.join(", ")
+            )),
         }
     }
     for group in live_groups {

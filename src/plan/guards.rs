@@ -20,13 +20,17 @@ pub(crate) struct Violation {
 pub(crate) fn check(plan: &Plan, file: &MembersFile, live: &Live) -> Vec<Violation> {
     let mut violations = Vec::new();
     let owner = live.owner().map(|p| &p.email);
+    let owner_id = live.owner().map(|p| p.id);
     for change in &plan.changes {
         let Some(email) = change.email() else {
             continue;
         };
-        let untouchable = Some(email) == owner
-            || *email == live.me.email
-            || file.policy.protected.iter().any(|p| p.value == *email);
+        // By email and by id: ClickUp's answers may disagree on one person's email.
+        let id = change.user_id();
+        let is_owner = Some(email) == owner || (id.is_some() && id == owner_id);
+        let is_me = *email == live.me.email || id == Some(live.me.id);
+        let untouchable =
+            is_owner || is_me || file.policy.protected.iter().any(|p| p.value == *email);
         if !untouchable {
             continue;
         }
@@ -34,14 +38,14 @@ pub(crate) fn check(plan: &Plan, file: &MembersFile, live: &Live) -> Vec<Violati
         let what = describe(change);
         let line = line_of(file, email);
         let asks = line.map_or(String::new(), |l| format!(" (line {} asks for it)", l.line));
-        if Some(email) == owner {
+        if is_owner {
             violations.push(Violation {
                 loc: line,
                 message: format!(
                     "{email} is the Workspace owner, whom clickup-members never changes nor removes, but the plan would {what}{asks}; list the owner with `role: owner`"
                 ),
             });
-        } else if *email == live.me.email {
+        } else if is_me {
             violations.push(Violation {
                 loc: line,
                 message: format!(

@@ -37,6 +37,8 @@ pub(crate) struct Plan {
     pub(crate) unmanaged: Vec<Email>,
     /// People ClickUp lists without an email or with a role the tool does not know: left alone.
     pub(crate) unknown: Vec<String>,
+    /// What a reader must know that is not a change (two live groups of one name).
+    pub(crate) warnings: Vec<String>,
     /// Live invitations not accepted yet that the plan keeps, sorted.
     pub(crate) pending: Vec<Email>,
     pub(crate) census: Census,
@@ -326,6 +328,9 @@ pub(crate) enum RemoveReason {
     NotListed,
     /// Additive mode: the state records them as managed and the file no longer lists them.
     NoLongerListed,
+    /// Authoritative mode: another user group of the same name (case-insensitive) is the one
+    /// the file's group is kept as.
+    Duplicate,
 }
 
 /// Someone removed and invited again, because ClickUp cannot make the change in place.
@@ -404,6 +409,20 @@ impl Change {
             Change::UpdateGuest(c) => Some(&c.email),
             Change::Remove(c) => Some(&c.email),
             Change::CreateGroup(_) | Change::UpdateGroup(_) | Change::DeleteGroup(_) => None,
+        }
+    }
+
+    /// The ClickUp user a change is about, when they are in the Workspace already.
+    pub(crate) fn user_id(&self) -> Option<UserId> {
+        match self {
+            Change::Replace(c) => Some(c.user_id),
+            Change::UpdateMember(c) => Some(c.user_id),
+            Change::UpdateGuest(c) => Some(c.user_id),
+            Change::Remove(c) => Some(c.user_id),
+            Change::Invite(_)
+            | Change::CreateGroup(_)
+            | Change::UpdateGroup(_)
+            | Change::DeleteGroup(_) => None,
         }
     }
 

@@ -34,6 +34,9 @@ pub(crate) struct JsonPlan {
     /// People ClickUp lists without an email or with a role the tool does not know: left alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) unknown: Vec<String>,
+    /// What a reader must know that is not a change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) warnings: Vec<String>,
     pub(crate) pending: Vec<String>,
     /// Where the Workspace the plan compares with was read.
     #[serde(default)]
@@ -247,6 +250,7 @@ pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -
             .collect(),
         unmanaged: plan.unmanaged.iter().map(ToString::to_string).collect(),
         unknown: plan.unknown.clone(),
+        warnings: plan.warnings.clone(),
         pending: plan.pending.iter().map(ToString::to_string).collect(),
         live_source: LiveSource::default(),
         workspace_plan: None,

@@ -60,6 +60,7 @@ pub(crate) fn notices(plan: &JsonPlan, ctx: &Context) -> Vec<String> {
             "Planned without reading ClickUp: against the Workspace as the last apply recorded it{when}. Changes made in ClickUp since then are not shown."
         ));
     }
+    notices.extend(plan.warnings.iter().cloned());
     if plan.state.is_none() && plan.mode == Mode::Additive.name() {
         notices.push(format!(
             "No state file: this additive plan cannot see whom clickup-members manages, so people it invited that {} no longer lists are left alone instead of removed.",
@@ -114,6 +115,7 @@ pub(crate) fn no_changes_line(ctx: &Context) -> String {
 pub(crate) fn remove_reason(reason: RemoveReason, ctx: &Context) -> String {
     match reason {
         RemoveReason::NotListed => format!("not listed in {} (mode: authoritative)", ctx.file_name),
+        RemoveReason::Duplicate => "another user group has the same name (case-insensitive) and is the one kept (mode: authoritative)".to_owned(),
         RemoveReason::NoLongerListed => format!(
             "no longer listed in {}, and managed by clickup-members (state file)",
             ctx.file_name

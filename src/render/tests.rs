@@ -15,6 +15,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         changes,
         unmanaged: Vec::new(),
         unknown: Vec::new(),
+        warnings: Vec::new(),
         pending: Vec::new(),
         census: Census::default(),
         live_fingerprint: String::new(),

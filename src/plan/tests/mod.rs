@@ -823,3 +823,56 @@ fn a_plan_within_the_guards_passes() {
 }
 
 mod properties;
+
+/// `GET /user` and the member list may disagree on the token user's email: the guard and the
+/// removals go by id as well.
+#[test]
+fn the_tokens_user_and_the_owner_are_known_by_id_too() {
+    // The member list shows the token's user (id 2) under another email.
+    let mut w = W::new();
+    w.person(ME).email = email("renamed@acme.example");
+    w.0.people.sort_by(|a, b| a.email.cmp(&b.email));
+    let body = "policy:\n  mode: authoritative\nmembers:\n  - email: olivia@acme.example\n    role: owner\n";
+    let plan = plan_of(body, w, &Managed::default());
+    assert!(plan.changes.is_empty(), "{:?}", lines(&plan));
+
+    // A second entry that carries the owner's id under another email is never removed.
+    let w = W::new().with("ghost@acme.example", 1, BaseRole::Member);
+    let body = format!("policy:\n  mode: authoritative\n{OWNER_AND_ME}");
+    let plan = plan_of(&body, w, &Managed::default());
+    assert!(plan.changes.is_empty(), "{:?}", lines(&plan));
+
+    // … nor changed: the guard refuses a change of it, by id.
+    let w = W::new().with("ghost@acme.example", 1, BaseRole::Member);
+    let v = violations(
+        &format!("{OWNER_AND_ME}  - email: ghost@acme.example\n    role: admin\n"),
+        w,
+        &Managed::default(),
+    );
+    assert!(
+        v.iter()
+            .any(|m| m.starts_with("ghost@acme.example is the Workspace owner")),
+        "{v:?}"
+    );
+}
+
+/// The owner, the token's user and protected people are not taken out of user groups.
+#[test]
+fn untouchable_people_stay_in_their_groups() {
+    let w = W::new()
+        .with("it@acme.example", 23, BaseRole::Admin)
+        .with("bob@acme.example", 24, BaseRole::Member)
+        .group(
+            "Ops",
+            "g1",
+            &[OWNER, ME, "it@acme.example", "bob@acme.example"],
+        );
+    let body = format!(
+        "policy:\n  protected: [it@acme.example]\n{OWNER_AND_ME}  - email: it@acme.example\n    role: admin\n  - email: bob@acme.example\ngroups:\n  - name: Ops\n    members: []\n"
+    );
+    let plan = plan_of(&body, w, &Managed::default());
+    assert_eq!(
+        lines(&plan),
+        vec!["update group Ops +[] -[bob@acme.example]".to_owned()]
+    );
+}
