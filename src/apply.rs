@@ -42,6 +42,8 @@ pub(crate) struct Failure {
     pub(crate) error: WsError,
     /// Not sent, because an earlier write was refused in a way every write would be.
     pub(crate) not_attempted: bool,
+    /// Not sent, because the apply is stopping.
+    pub(crate) stopped: bool,
 }
 
 /// What happened to each change, by its index in the plan.
@@ -97,6 +99,7 @@ impl Ids {
                 "{email} has no ClickUp user id yet (their invitation did not go through)"
             )),
             not_attempted: false,
+            stopped: false,
         })
     }
 }
@@ -176,6 +179,7 @@ pub(crate) async fn apply<W: Workspace>(
         ids: Mutex::new(std::mem::take(ids)),
         stop,
         halted: Mutex::new(None),
+        written: Mutex::default(),
     };
     let mut report = Report::default();
     let mut start = 0;
@@ -188,30 +192,32 @@ pub(crate) async fn apply<W: Workspace>(
         if stop.is_set() {
             break;
         }
-        let results: Vec<(usize, Result<(), Failure>)> = stream::iter(start..end)
+        // A change a stop kept from sending anything is not started, not failed.
+        let results: Vec<(usize, Option<Result<(), Failure>>)> = stream::iter(start..end)
             .map(|index| {
                 let shared = &shared;
                 async move {
                     let change = &plan.changes[index];
+                    if stop.is_set() {
+                        return (index, None);
+                    }
                     shared.lock_observer().change_started(index, change);
-                    let result = match stop.reason() {
-                        Some(reason) => Err(Failure {
-                            request: "-".to_owned(),
-                            error: WsError::local(format!("not started: {}", reason.message)),
-                            not_attempted: false,
-                        }),
-                        None => shared.change(change).await,
-                    };
+                    let result = shared.change(change).await;
+                    if matches!(&result, Err(f) if f.stopped) && !shared.wrote(change) {
+                        return (index, None);
+                    }
                     shared
                         .lock_observer()
                         .change_finished(index, change, &result);
-                    (index, result)
+                    (index, Some(result))
                 }
             })
             .buffer_unordered(parallelism.max(1))
             .collect()
             .await;
-        report.results.extend(results);
+        report
+            .results
+            .extend(results.into_iter().filter_map(|(i, r)| r.map(|r| (i, r))));
         start = end;
     }
     report.stopped = stop.reason();
@@ -242,11 +248,21 @@ struct Shared<'a, W> {
     /// A write answered `TEAM_110` or `OAUTH_*`: every other write would fail the same way,
     /// so none is sent (SPEC §5).
     halted: Mutex<Option<WsError>>,
+    /// The changes that made at least one write (by their address in the plan).
+    written: Mutex<std::collections::BTreeSet<usize>>,
 }
 
 impl<'a, W: Workspace> Shared<'a, W> {
     fn lock_observer(&self) -> MutexGuard<'_, &'a mut dyn Observer> {
         self.observer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether `change` made a write.
+    fn wrote(&self, change: &Change) -> bool {
+        self.written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&(std::ptr::from_ref(change) as usize))
     }
 
     fn lock_ids(&self) -> MutexGuard<'_, Ids> {
@@ -259,6 +275,7 @@ impl<'a, W: Workspace> Shared<'a, W> {
                 request: request_name(&op),
                 error: WsError::local(format!("not sent: {}", reason.message)),
                 not_attempted: false,
+                stopped: true,
             });
         }
         if let Some(cause) = self
@@ -274,6 +291,7 @@ impl<'a, W: Workspace> Shared<'a, W> {
                     cause.ecode.as_deref().unwrap_or("the same error")
                 )),
                 not_attempted: true,
+                stopped: false,
             });
         }
         let started = Instant::now();
@@ -294,9 +312,14 @@ impl<'a, W: Workspace> Shared<'a, W> {
                     request: request_name(&op),
                     error,
                     not_attempted: false,
+                    stopped: false,
                 });
             }
         };
+        self.written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(std::ptr::from_ref(change) as usize);
         let recorded = self
             .lock_observer()
             .write_done(change, &op, &written, elapsed);
@@ -534,6 +557,7 @@ impl<'a, W: Workspace> Shared<'a, W> {
                 request,
                 error: WsError::local("the invitation did not return the new user's id"),
                 not_attempted: false,
+                stopped: false,
             });
         };
         self.lock_ids().0.insert(email.clone(), user_id);

@@ -473,6 +473,24 @@ async fn interrupt(signal: &str, code: i32) {
         "{err}"
     );
     assert!(out.contains("Apply incomplete:"), "{out}");
+    // What the stop kept from being sent is "not started", never "failed"; the changes in
+    // flight finished.
+    let summary = out
+        .lines()
+        .find(|l| l.starts_with("Apply incomplete:"))
+        .expect("summary");
+    let number = |before: &str| -> usize {
+        summary
+            .split(before)
+            .next()
+            .and_then(|s| s.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{summary}"))
+    };
+    assert_eq!(number(" failed"), 0, "{summary}");
+    assert!(number(" not started") > 0, "{summary}");
+    assert_eq!(number(" of 20 changes") + number(" not started"), 20, "{summary}");
+    assert!(!out.contains("FAILED (not sent"), "{out}");
     assert!(
         err.contains(&format!(
             "the apply stopped early: interrupted by SIG{signal}"
