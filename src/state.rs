@@ -87,6 +87,28 @@ pub(crate) fn journal_path(state: &Path) -> PathBuf {
     state.with_file_name(name)
 }
 
+/// The lineage of the state file at `path`, when there is one that says it.
+fn lineage_on_disk(path: &Path) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Lineage {
+        lineage: String,
+    }
+    let bytes = fsutil::read_regular(path).ok()?;
+    serde_json::from_slice::<Lineage>(&bytes)
+        .ok()
+        .map(|l| l.lineage)
+}
+
+/// The serial after `serial`; at the largest one there is none, and the state says so rather
+/// than start again at zero.
+fn next_serial(serial: u64) -> std::io::Result<u64> {
+    serial.checked_add(1).ok_or_else(|| {
+        std::io::Error::other(
+            "the state's serial is at its largest value; start a new state (move the file away) after checking it",
+        )
+    })
+}
+
 /// The journal of an apply in progress: appended to and synced after every write.
 #[derive(Debug)]
 pub(crate) struct Journal {
@@ -285,8 +307,18 @@ impl State {
     }
 
     /// Writes the state atomically, one serial further, and empties the journal it now holds.
+    /// A state file of another lineage found at `path` is an error, never overwritten.
     pub(crate) fn save(&mut self, path: &Path) -> std::io::Result<()> {
-        self.serial += 1;
+        // Another history put in its place during the run is not overwritten.
+        if let Some(found) = lineage_on_disk(path)
+            && found != self.lineage
+        {
+            return Err(std::io::Error::other(format!(
+                "the state file was replaced during this run by another history (lineage {found}, this run's is {}); it is left as it is: compare the two, then run again",
+                self.lineage
+            )));
+        }
+        self.serial = next_serial(self.serial)?;
         let mut bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
         fsutil::write_private(path, &bytes)?;
@@ -310,7 +342,7 @@ impl State {
         let Some(journal) = journal else {
             return self.save(path);
         };
-        self.serial += 1;
+        self.serial = next_serial(self.serial)?;
         journal.append(&JournalEntry {
             serial: self.serial,
             time_ms,
@@ -610,6 +642,40 @@ mod tests {
         let read = State::read(&path).expect("read").expect("state");
         assert_eq!(read.serial, 2);
         assert_eq!(read, state);
+    }
+
+    #[test]
+    fn a_state_replaced_by_another_history_is_not_overwritten() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("members.state.json");
+        let mut ours = State::new("900");
+        ours.save(&path).expect("first save");
+        let theirs = State::new("900");
+        std::fs::write(&path, serde_json::to_vec(&theirs).expect("json")).expect("replaced");
+        let err = ours.save(&path).expect_err("another lineage");
+        assert!(
+            err.to_string().contains(&format!(
+                "the state file was replaced during this run by another history (lineage {}",
+                theirs.lineage
+            )),
+            "{err}"
+        );
+        let on_disk = State::read(&path).expect("read").expect("state");
+        assert_eq!(on_disk.lineage, theirs.lineage);
+    }
+
+    #[test]
+    fn the_serial_never_wraps() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("members.state.json");
+        let mut state = State::new("900");
+        state.serial = u64::MAX;
+        let err = state.save(&path).expect_err("no serial after the last");
+        assert!(
+            err.to_string().contains("serial is at its largest value"),
+            "{err}"
+        );
+        assert_eq!(state.serial, u64::MAX);
     }
 
     #[test]

@@ -398,7 +398,33 @@ fn the_plan_can_be_saved_and_prints_the_same_json() {
         .expect("run");
     assert_eq!(output.status.code(), Some(0));
     let saved = std::fs::read_to_string(acme.path("saved.json")).expect("saved");
-    assert_eq!(saved, stdout(&output));
+    // The saved plan is the printed one, sealed with its digest.
+    let mut saved: serde_json::Value = serde_json::from_str(&saved).expect("json");
+    let digest = saved
+        .as_object_mut()
+        .and_then(|o| o.remove("plan_digest"))
+        .expect("a plan_digest");
+    assert!(digest.as_str().is_some_and(|d| d.starts_with("sha256:")));
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("json");
+    assert_eq!(saved, printed);
+
+    // A field only shown (the mode, the cap, the summary) edited afterwards is caught.
+    let text = std::fs::read_to_string(acme.path("saved.json")).expect("saved");
+    for (from, to) in [
+        ("\"max_removals\": 6", "\"max_removals\": 60"),
+        ("\"mode\": \"authoritative\"", "\"mode\": \"additive\""),
+        ("\"remove\": 2,", "\"remove\": 0,"),
+    ] {
+        assert!(text.contains(from), "{from}");
+        std::fs::write(acme.path("edited.json"), text.replacen(from, to, 1)).expect("write");
+        let output = acme.run(&["show", "edited.json"]).output().expect("run");
+        let err = failed(&output);
+        assert!(
+            err.contains("edited.json was changed after `clickup-members plan --out` wrote it"),
+            "{from}: {err}"
+        );
+    }
+    acme.run(&["show", "saved.json"]).assert().code(0);
 }
 
 #[test]

@@ -489,7 +489,11 @@ async fn interrupt(signal: &str, code: i32) {
     };
     assert_eq!(number(" failed"), 0, "{summary}");
     assert!(number(" not started") > 0, "{summary}");
-    assert_eq!(number(" of 20 changes") + number(" not started"), 20, "{summary}");
+    assert_eq!(
+        number(" of 20 changes") + number(" not started"),
+        20,
+        "{summary}"
+    );
     assert!(!out.contains("FAILED (not sent"), "{out}");
     assert!(
         err.contains(&format!(

@@ -266,11 +266,18 @@ pub(crate) fn read_saved_plan(path: &std::path::Path) -> Result<JsonPlan, Stop> 
     let name = display_path(path);
     let bytes = crate::fsutil::read_regular(path)
         .map_err(|e| Stop::Error(format!("cannot read {name}: {e}")))?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    let plan: JsonPlan = serde_json::from_slice(&bytes).map_err(|e| {
         Stop::Error(format!(
             "{name} is not a plan written by `clickup-members plan --out` ({e})"
         ))
-    })
+    })?;
+    // Every field is covered, the ones only shown (mode, max_removals, the summary) too.
+    if plan.plan_digest.as_deref() != Some(plan.digest().as_str()) {
+        return Err(Stop::Error(format!(
+            "{name} was changed after `clickup-members plan --out` wrote it (its plan_digest does not match what it holds); make the plan again"
+        )));
+    }
+    Ok(plan)
 }
 
 /// Loads the desired-state file, printing every problem when it is invalid.

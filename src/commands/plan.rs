@@ -58,7 +58,7 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop
     }
     if let Some(path) = &options.out {
         let mut bytes = Vec::new();
-        json::write(&mut bytes, &json_plan)?;
+        json::write(&mut bytes, &json_plan.sealed())?;
         fsutil::write_private(path, &bytes).map_err(|e| {
             Stop::Error(format!(
                 "cannot save the plan to {}: {e}",

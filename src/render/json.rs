@@ -54,6 +54,33 @@ pub(crate) struct JsonPlan {
     /// `--allow-replace`); absent when it would apply it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) refused: Vec<String>,
+    /// `sha256:<hex>` of everything else in the plan, in a saved plan: what `show` prints and
+    /// `apply` applies is what `plan --out` wrote, display fields included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) plan_digest: Option<String>,
+}
+
+impl JsonPlan {
+    /// The digest of this plan's content (without its `plan_digest`).
+    pub(crate) fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        use std::fmt::Write as _;
+        let mut plain = self.clone();
+        plain.plan_digest = None;
+        let bytes = serde_json::to_vec(&plain).unwrap_or_default();
+        let mut out = String::from("sha256:");
+        for byte in Sha256::digest(&bytes) {
+            let _ = write!(out, "{byte:02x}");
+        }
+        out
+    }
+
+    /// This plan, sealed with its digest, as `plan --out` saves it.
+    pub(crate) fn sealed(&self) -> JsonPlan {
+        let mut sealed = self.clone();
+        sealed.plan_digest = Some(self.digest());
+        sealed
+    }
 }
 
 /// Where the Workspace a plan compares with was read.
@@ -257,6 +284,7 @@ pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -
         seats: None,
         recorded_at: None,
         refused: Vec::new(),
+        plan_digest: None,
     }
 }
 
