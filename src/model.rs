@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 /// A ClickUp user id (also a guest's id in the guest endpoints).
 pub(crate) type UserId = i64;
 
-/// An email address, lower-cased: ClickUp and this tool compare emails case-insensitively.
+/// An email address, lower-cased, its domain in Unicode: ClickUp and this tool compare emails
+/// case-insensitively, and `jo@münchen.example` is `jo@xn--mnchen-3ya.example` (IDNA).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub(crate) struct Email(String);
@@ -27,7 +28,7 @@ impl Email {
             return Err("it has spaces around it".to_owned());
         }
         email_address::EmailAddress::parse_with_options(text, options)
-            .map(|_| Email(text.to_lowercase()))
+            .map(|_| Email(normalise(text)))
             .map_err(|e| {
                 let reason = e.to_string();
                 let reason = reason.trim_end_matches('.');
@@ -40,13 +41,14 @@ impl Email {
 
     /// An address as ClickUp reports it: trusted to be valid, only normalised.
     pub(crate) fn from_live(text: &str) -> Email {
-        Email(text.trim().to_lowercase())
+        Email(normalise(text.trim()))
     }
 
     /// Like [`Email::from_live`], reusing the string when it is already normalised.
     pub(crate) fn from_live_owned(text: String) -> Email {
         let normal = !text.starts_with(char::is_whitespace)
             && !text.ends_with(char::is_whitespace)
+            && !needs_idna(&text)
             && text
                 .chars()
                 .all(|c| c.to_lowercase().eq(std::iter::once(c)));
@@ -60,15 +62,39 @@ impl Email {
     /// Whether an address as ClickUp reports it is this one, without allocating.
     pub(crate) fn is(&self, live: &str) -> bool {
         let live = live.trim();
-        if live.is_ascii() {
+        if !needs_idna(live) && self.0.is_ascii() {
             live.eq_ignore_ascii_case(&self.0)
         } else {
-            live.to_lowercase() == self.0
+            normalise(live) == self.0
         }
     }
 
     pub(crate) fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Whether the domain of `email` has an internationalised form to settle (Unicode, or an
+/// ACE `xn--` label).
+fn needs_idna(email: &str) -> bool {
+    email.rsplit_once('@').is_some_and(|(_, domain)| {
+        !domain.is_ascii() || domain.to_ascii_lowercase().contains("xn--")
+    })
+}
+
+/// Lower-cased, with the domain in its Unicode form (UTS #46), so that both spellings of an
+/// internationalised domain are one address. A domain IDNA cannot read is kept lower-cased.
+fn normalise(email: &str) -> String {
+    let lower = email.to_lowercase();
+    if !needs_idna(&lower) {
+        return lower;
+    }
+    let Some((local, domain)) = lower.rsplit_once('@') else {
+        return lower;
+    };
+    match idna::domain_to_unicode(domain) {
+        (unicode, Ok(())) => format!("{local}@{unicode}"),
+        (_, Err(_)) => lower,
     }
 }
 
@@ -344,5 +370,23 @@ mod tests {
             assert_eq!(BaseRole::from_code(code).map(BaseRole::code), Some(code));
         }
         assert_eq!(BaseRole::from_code(5), None);
+    }
+
+    #[test]
+    fn an_internationalised_domain_is_one_address_in_both_spellings() {
+        let file = Email::parse("jo@münchen.example").expect("valid");
+        let live = Email::from_live("JO@xn--mnchen-3ya.example");
+        assert_eq!(file, live);
+        assert_eq!(file.as_str(), "jo@münchen.example");
+        assert!(file.is("jo@XN--MNCHEN-3YA.example"));
+        assert!(live.is("Jo@München.example"));
+        assert_eq!(
+            Email::from_live_owned("jo@xn--mnchen-3ya.example".into()),
+            file
+        );
+        assert_eq!(
+            Email::from_live("a@plain.example").as_str(),
+            "a@plain.example"
+        );
     }
 }

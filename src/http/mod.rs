@@ -91,8 +91,12 @@ impl HttpWorkspace {
                 team_id.escape_debug()
             ));
         }
-        let mut base = url::Url::parse(&options.api_url)
-            .map_err(|e| format!("--api-url {} is not a URL: {e}", options.api_url))?;
+        let mut base = url::Url::parse(&options.api_url).map_err(|e| {
+            format!(
+                "--api-url {} is not a URL: {e}",
+                redact_text(&options.api_url)
+            )
+        })?;
         match base.scheme() {
             "https" => {}
             "http" if is_loopback(&base) => {}
@@ -104,6 +108,10 @@ impl HttpWorkspace {
             }
             other => return Err(format!("--api-url must be https://, not {other}://")),
         }
+        // A user name or password in the URL is neither sent (the token authenticates) nor
+        // shown.
+        let _ = base.set_username("");
+        let _ = base.set_password(None);
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
             base.set_path(&path);
@@ -575,6 +583,29 @@ fn transport_error(e: &reqwest::Error) -> Fail {
     }
 }
 
+/// The URL without the user name and password it may carry, for messages.
+fn redact(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    if !shown.username().is_empty() || shown.password().is_some() {
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+    }
+    shown.to_string()
+}
+
+/// Like [`redact`], for text that is not a URL: whatever stands between `://` and an `@`.
+fn redact_text(text: &str) -> String {
+    match text.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((_, host)) => format!("{scheme}://…@{host}"),
+            None => text.to_owned(),
+        },
+        None => text
+            .split_once('@')
+            .map_or_else(|| text.to_owned(), |(_, host)| format!("…@{host}")),
+    }
+}
+
 fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -586,7 +617,7 @@ fn is_loopback(url: &url::Url) -> bool {
 
 impl Workspace for HttpWorkspace {
     fn describe(&self) -> String {
-        format!("ClickUp ({})", self.base.as_str().trim_end_matches('/'))
+        format!("ClickUp ({})", redact(&self.base).trim_end_matches('/'))
     }
 
     async fn read(&self, needs: &ReadNeeds) -> Result<SnapshotDoc, WsError> {
@@ -750,6 +781,24 @@ mod tests {
         let path = dir.path().join("token");
         std::fs::write(&path, "pk_test").expect("write");
         token::Token::from_file_for_tests(&path)
+    }
+
+    #[test]
+    fn a_password_in_the_api_url_is_never_shown() {
+        let workspace = HttpWorkspace::new(
+            &options("https://user:s3cret@api.clickup.com/api/v2"),
+            token(),
+            "1",
+        )
+        .expect("valid");
+        assert_eq!(
+            workspace.describe(),
+            "ClickUp (https://api.clickup.com/api/v2)"
+        );
+        let err = HttpWorkspace::new(&options("https://user:s3cret@[bad/api"), token(), "1")
+            .expect_err("not a URL");
+        assert!(!err.contains("s3cret"), "{err}");
+        assert!(err.contains("https://…@[bad/api"), "{err}");
     }
 
     #[test]
