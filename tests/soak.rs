@@ -132,7 +132,8 @@ fn member(id: i64, email: &str, role: i64) -> Value {
 
 fn workspace() -> Value {
     json!({
-        "team": {"id": TEAM, "name": "Acme", "color": null, "avatar": null, "members": [
+        // A name with a terminal escape in it: it must reach the output escaped, every round.
+        "team": {"id": TEAM, "name": "Acme\u{1b}[2K", "color": null, "avatar": null, "members": [
             member(1, OWNER, 1), member(2, ME, 2), member(3, PROTECTED, 2)
         ]},
         "custom_roles": [
@@ -411,6 +412,10 @@ async fn chaos_soak_converges_loses_nothing_and_spares_the_untouchable() {
         // The next plan holds only what failed (or what a guard refused).
         let failed_now = failed(&output);
         let apply_output = format!("{}\n{}", stdout(&output), stderr(&output));
+        assert!(
+            !apply_output.contains("\u{1b}[2K"),
+            "{context}: the Workspace's name reached the output raw:\n{apply_output}"
+        );
         if !failed_now.is_empty() {
             failures += 1;
         }
