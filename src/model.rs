@@ -78,7 +78,11 @@ impl Email {
 /// ACE `xn--` label).
 fn needs_idna(email: &str) -> bool {
     email.rsplit_once('@').is_some_and(|(_, domain)| {
-        !domain.is_ascii() || domain.to_ascii_lowercase().contains("xn--")
+        !domain.is_ascii()
+            || domain
+                .as_bytes()
+                .windows(4)
+                .any(|w| w.eq_ignore_ascii_case(b"xn--"))
     })
 }
 

@@ -87,16 +87,24 @@ pub(crate) fn journal_path(state: &Path) -> PathBuf {
     state.with_file_name(name)
 }
 
-/// The lineage of the state file at `path`, when there is one that says it.
+/// The lineage of the state file at `path`, when there is one that says it. The state is
+/// written with its lineage near the top, so its first kilobytes are read, not megabytes.
 fn lineage_on_disk(path: &Path) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Lineage {
-        lineage: String,
+    use std::io::Read;
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
     }
-    let bytes = fsutil::read_regular(path).ok()?;
-    serde_json::from_slice::<Lineage>(&bytes)
-        .ok()
-        .map(|l| l.lineage)
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path)
+        .ok()?
+        .take(4096)
+        .read_to_end(&mut head)
+        .ok()?;
+    let text = String::from_utf8_lossy(&head);
+    let key = "\"lineage\":";
+    let after = text[text.find(key)? + key.len()..].trim_start();
+    let value = after.strip_prefix('"')?;
+    Some(value[..value.find('"')?].to_owned())
 }
 
 /// The serial after `serial`; at the largest one there is none, and the state says so rather

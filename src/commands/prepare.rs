@@ -161,15 +161,28 @@ pub(crate) fn replace_refusal(plan: &Plan) -> Option<String> {
 }
 
 /// The model of a Workspace and its fingerprint; the document itself only when `keep_doc`.
-fn model(doc: SnapshotDoc, keep_doc: bool) -> (Option<SnapshotDoc>, Live, String) {
+fn model(mut doc: SnapshotDoc, keep_doc: bool) -> Model {
+    let subscription = (doc.plan.take(), doc.seats.take());
+    if keep_doc {
+        (doc.plan, doc.seats) = subscription.clone();
+    }
     let (doc, live) = if keep_doc {
         (Some(doc.clone()), doc.into_live())
     } else {
         (None, doc.into_live())
     };
     let fingerprint = plan::live_fingerprint(&live);
-    (doc, live, fingerprint)
+    (doc, live, fingerprint, subscription)
 }
+
+/// A Workspace as read: the document when kept, its model and fingerprint, and the
+/// subscription and seats it recorded (a snapshot's).
+type Model = (
+    Option<SnapshotDoc>,
+    Live,
+    String,
+    (Option<WorkspacePlan>, Option<Seats>),
+);
 
 /// Checks `--workspace ID` of `snapshot` and `import`.
 pub(crate) fn check_workspace_id(id: &str) -> Result<(), Stop> {
@@ -296,7 +309,7 @@ pub(crate) async fn prepare(
             backend.describe()
         ))
     };
-    let (backend, (doc, live, fingerprint)) = match early {
+    let (backend, (doc, live, fingerprint, recorded)) = match early {
         Some((backend, model)) => {
             let backend = Backend::Snapshot(backend?);
             match model {
@@ -373,6 +386,8 @@ pub(crate) async fn prepare(
     let ctx = render::Context::for_file(&loaded.path);
     // Writes need the Enterprise plan: say so before anything is sent (SPEC §5).
     let (workspace_plan, seats) = match &backend {
+        // A snapshot holds them already: it is not read twice.
+        Some(Backend::Snapshot(_)) if !plan.changes.is_empty() => recorded,
         Some(backend) if !plan.changes.is_empty() => {
             backend.subscription().await.unwrap_or_else(|e| {
                 crate::commands::warning(&format!(

@@ -480,8 +480,8 @@ impl SnapshotDoc {
             let permissions = member.permissions();
             let status = member.invited_by.as_ref().and_then(|i| i.status.clone());
             let user = member.user;
-            let (role, email) = match known_role(&user) {
-                Ok(known) => known,
+            let role = match known_role(&user) {
+                Ok(role) => role,
                 Err(why) => {
                     unknown_roles.push(live::UnknownRole {
                         id: user.id,
@@ -491,6 +491,7 @@ impl SnapshotDoc {
                     continue;
                 }
             };
+            let email = Email::from_live_owned(user.email.unwrap_or_default());
             people.push(live::Person {
                 id: user.id,
                 email,
@@ -567,10 +568,10 @@ impl SnapshotDoc {
 
 /// The role and email of a member, or why this tool cannot tell them: no email, no role, a
 /// role code it does not know, or a guest whose `role_subtype` is not the documented one (2).
-fn known_role(user: &User) -> Result<(BaseRole, Email), String> {
-    let Some(email) = user.email.as_deref().filter(|e| !e.trim().is_empty()) else {
+fn known_role(user: &User) -> Result<BaseRole, String> {
+    if user.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
         return Err("no email in ClickUp's answer".to_owned());
-    };
+    }
     let Some(code) = user.role else {
         return Err("no role in ClickUp's answer".to_owned());
     };
@@ -584,7 +585,7 @@ fn known_role(user: &User) -> Result<(BaseRole, Email), String> {
             "role 4 with role_subtype {subtype}: not the guest ClickUp documents (2), perhaps a limited member"
         ));
     }
-    Ok((role, Email::from_live(email)))
+    Ok(role)
 }
 
 /// serde_json appends " at line X column Y"; the caller says it already.
