@@ -7,7 +7,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-#[path = "../tests/fake/mod.rs"]
+#[path = "../tests/it/fake/mod.rs"]
 mod fake;
 
 #[path = "../examples/generate.rs"]

@@ -1,9 +1,7 @@
 //! The offline loop on the shipped example: plan, save, apply on a snapshot, plan again; golden
 //! renderings; stale saved plans; the guards; confirmation.
 
-mod common;
-
-use common::{Acme, assert_golden, cli, failed, repo, stderr, stdout};
+use crate::common::{Acme, assert_golden, cli, failed, repo, stderr, stdout};
 
 fn acme_plan(format: &str) -> String {
     let state = tempfile::tempdir().expect("dir");
@@ -217,7 +215,7 @@ fn a_saved_plan_is_refused_when_the_workspace_changed() {
     let acme = Acme::new();
     acme.run(&["plan", "--out", "plan.json"]).assert().code(0);
     // Someone changed an email in ClickUp since the plan was made.
-    common::edit(
+    crate::common::edit(
         &acme.snapshot(),
         "\"gita@acme.example\"",
         "\"gita.rao@acme.example\"",

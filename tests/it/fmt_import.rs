@@ -1,11 +1,8 @@
 //! `fmt` (golden before/after files, --check, --diff, refusals) and `import` (its first plan
 //! shows no changes).
 
-mod common;
-mod fake;
-
-use common::{Acme, assert_golden, cli, failed, repo, stderr, stdout};
-use fake::Fake;
+use crate::common::{Acme, assert_golden, cli, failed, repo, stderr, stdout};
+use crate::fake::Fake;
 
 fn fixtures() -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(repo().join("tests/fixtures/fmt"))

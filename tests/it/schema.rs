@@ -1,9 +1,7 @@
 //! The JSON Schema in schema/ is generated from the Rust types: it must be current, every
 //! example must match it, and it must refuse what `validate` refuses for its shape.
 
-mod common;
-
-use common::{cli, repo, stdout};
+use crate::common::{cli, repo, stdout};
 
 fn schema() -> serde_json::Value {
     let text = std::fs::read_to_string(repo().join("schema/members.schema.json")).expect("schema");
@@ -483,7 +481,7 @@ fn validate_and_the_schema_agree_on_every_value() {
                 verdict(*valid),
                 verdict(by_validate),
                 verdict(by_schema),
-                common::stderr(&output)
+                crate::common::stderr(&output)
             ));
         }
     }

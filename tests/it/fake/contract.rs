@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-const OPENAPI: &str = include_str!("../contract/clickup-openapi-membership.json");
+const OPENAPI: &str = include_str!("../../contract/clickup-openapi-membership.json");
 
 /// The one documented deviation: `PUT /team/{id}/user/{id}` may leave out `custom_role_id`.
 pub const EDIT_USER_WITHOUT_CUSTOM_ROLE: &str = "EditUserOnWorkspace without custom_role_id";

@@ -1,16 +1,13 @@
 //! An apply a team can trust when things go wrong halfway: killed with SIGKILL, interrupted,
 //! run twice at once, partly refused; with its audit log and the state it leaves.
 
-mod common;
-mod fake;
-
 use std::process::{Child, Command as StdCommand, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::{Acme, failed, stderr, stdout};
-use fake::{Fake, Fault};
+use crate::common::{Acme, failed, stderr, stdout};
+use crate::fake::{Fake, Fault};
 
 const TOKEN: &str = "pk_4753994_ROBUSTROBUSTROBUSTROBUST0001";
 const TEAM: &str = "9006054115";
@@ -90,7 +87,7 @@ async fn wait(child: Child) -> Output {
 }
 
 async fn run(dir: &std::path::Path, fake: &Fake, args: &[&str]) -> Output {
-    common::run_against(dir, &fake.api_url(), TOKEN, args).await
+    crate::common::run_against(dir, &fake.api_url(), TOKEN, args).await
 }
 
 fn state(dir: &std::path::Path) -> Option<Value> {
@@ -437,7 +434,7 @@ async fn three_failures_among_twenty_changes_are_tabled_and_a_rerun_does_only_th
         .log()
         .iter()
         .filter(|l| l.is_write())
-        .map(fake::Logged::line)
+        .map(crate::fake::Logged::line)
         .collect();
     writes.sort();
     assert_eq!(
@@ -538,7 +535,7 @@ fn a_state_file_of_another_workspace_is_refused() {
     acme.run(&["apply", "--auto-approve", "--allow-replace"])
         .assert()
         .code(0);
-    common::edit(
+    crate::common::edit(
         &acme.state(),
         "\"workspace_id\": \"9006054115\"",
         "\"workspace_id\": \"42\"",
@@ -563,7 +560,7 @@ fn a_saved_plan_from_another_state_lineage_is_refused() {
     let state: Value =
         serde_json::from_slice(&std::fs::read(acme.state()).expect("state")).expect("json");
     let lineage = state["lineage"].as_str().expect("lineage").to_owned();
-    common::edit(
+    crate::common::edit(
         &acme.state(),
         &lineage,
         "00000000-0000-4000-8000-000000000000",

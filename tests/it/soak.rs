@@ -5,7 +5,7 @@
 //! `max_removals`, and the state file is valid and agrees with the Workspace.
 //!
 //! It is ignored by a plain `cargo test` and run by `.ci/test` (what CI runs), or by
-//! `cargo test --test soak -- --ignored`. It runs for `CLICKUP_MEMBERS_SOAK_SECONDS` (default 45) with the seed
+//! `cargo test --test it soak -- --ignored`. It runs for `CLICKUP_MEMBERS_SOAK_SECONDS` (default 45) with the seed
 //! `CLICKUP_MEMBERS_SOAK_SEED` (default: from the clock); the seed is printed, and repeated in
 //! every failure message, to replay a run.
 //!
@@ -14,17 +14,14 @@
 //! 963 faults injected, 253 changes made behind the tool's back, 3,322 writes, 70 applies with
 //! failed changes; every invariant held after every round.
 
-mod common;
-mod fake;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::{stderr, stdout};
-use fake::{Fake, Fault};
+use crate::common::{stderr, stdout};
+use crate::fake::{Fake, Fault};
 
 const TOKEN: &str = "pk_7_SOAKSOAKSOAKSOAKSOAK";
 const TEAM: &str = "9006054115";
@@ -147,7 +144,7 @@ fn workspace() -> Value {
 }
 
 async fn run(dir: &std::path::Path, fake: &Fake, args: Vec<String>) -> Output {
-    common::run_against(dir, &fake.api_url(), TOKEN, args).await
+    crate::common::run_against(dir, &fake.api_url(), TOKEN, args).await
 }
 
 fn plan_json(output: &Output) -> Value {
@@ -155,7 +152,7 @@ fn plan_json(output: &Output) -> Value {
 }
 
 /// The requests of a round, for failure messages.
-fn requests(log: &[fake::Logged]) -> Vec<String> {
+fn requests(log: &[crate::fake::Logged]) -> Vec<String> {
     log.iter()
         .map(|l| {
             let body = l.body.as_ref().map_or(String::new(), Value::to_string);
@@ -187,7 +184,7 @@ const FAULTS: [Fault; 8] = [
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a 45 s chaos soak: `.ci/test` runs it (or `cargo test --test soak -- --ignored`)"]
+#[ignore = "a 45 s chaos soak: `.ci/test` runs it (or `cargo test --test it soak -- --ignored`)"]
 async fn chaos_soak_converges_loses_nothing_and_spares_the_untouchable() {
     let seconds: u64 = std::env::var("CLICKUP_MEMBERS_SOAK_SECONDS")
         .ok()
@@ -320,7 +317,7 @@ async fn chaos_soak_converges_loses_nothing_and_spares_the_untouchable() {
             matches!(code, Some(0 | 1)),
             "{context}: exit {code:?}\n{err}"
         );
-        let round_writes: Vec<&fake::Logged> = log.iter().filter(|l| l.is_write()).collect();
+        let round_writes: Vec<&crate::fake::Logged> = log.iter().filter(|l| l.is_write()).collect();
         writes += round_writes.len();
 
         let refused = err.contains("the plan is refused");

@@ -2,16 +2,13 @@
 //! lock taken from a live holder, look-alike groups, hostile rate-limit headers, files that are
 //! not what they seem.
 
-mod common;
-mod fake;
-
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::{Acme, assert_golden, cli, failed, stderr, stdout};
-use fake::Fake;
+use crate::common::{Acme, assert_golden, cli, failed, stderr, stdout};
+use crate::fake::Fake;
 
 const TOKEN: &str = "pk_4753994_ATTACKATTACKATTACKATTACK01";
 
@@ -432,7 +429,7 @@ async fn a_rate_limit_reset_far_ahead_ends_the_run_with_a_sentence() {
                 .await;
             let dir = newcomers(1);
             let started = Instant::now();
-            let output = common::run_against(
+            let output = crate::common::run_against(
                 dir.path(),
                 &format!("{}/api/v2", server.uri()),
                 TOKEN,

@@ -1,8 +1,6 @@
 //! Files that hold people's emails are readable by their owner only.
 
-mod common;
-
-use common::{Acme, stderr};
+use crate::common::{Acme, stderr};
 
 #[cfg(unix)]
 #[test]

@@ -4,9 +4,6 @@
 //! answer shows the role was not taken is a failed change; a hostile or broken server gets a
 //! clear error naming the endpoint, in bounded time and memory, and never the token.
 
-mod common;
-mod fake;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -15,9 +12,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use common::{failed, stderr, stdout};
-use fake::contract::{self, EDIT_USER_WITHOUT_CUSTOM_ROLE};
-use fake::{Fake, Fault};
+use crate::common::{failed, stderr, stdout};
+use crate::fake::contract::{self, EDIT_USER_WITHOUT_CUSTOM_ROLE};
+use crate::fake::{Fake, Fault};
 
 const TOKEN: &str = "pk_4753994_SECRETSECRETSECRETSECRET0123";
 const TEAM: &str = "9006054115";
@@ -239,7 +236,7 @@ async fn a_custom_role_clickup_kept_is_a_failed_change_with_what_to_do() {
     let fake = Fake::start(&owner_only(), TOKEN).await;
     fake.keep_custom_role_without_id(true);
     let dir = workdir(CORA_PLAIN);
-    let output = common::run_against(
+    let output = crate::common::run_against(
         dir.path(),
         &fake.api_url(),
         TOKEN,
@@ -269,7 +266,7 @@ async fn a_custom_role_clickup_kept_is_a_failed_change_with_what_to_do() {
 
     // Where ClickUp clears it, the same change converges.
     let fake = Fake::start(&owner_only(), TOKEN).await;
-    let output = common::run_against(
+    let output = crate::common::run_against(
         dir.path(),
         &fake.api_url(),
         TOKEN,
@@ -293,7 +290,7 @@ async fn a_custom_role_clickup_kept_is_a_failed_change_with_what_to_do() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_documented_example_answers_give_a_plan_in_seconds() {
     let openapi: Value =
-        serde_json::from_str(include_str!("contract/clickup-openapi-membership.json"))
+        serde_json::from_str(include_str!("../contract/clickup-openapi-membership.json"))
             .expect("json");
     let example = |route: &str| {
         openapi["paths"][route]["get"]["responses"]["200"]["content"]["application/json"]["example"]
@@ -325,7 +322,7 @@ async fn the_documented_example_answers_give_a_plan_in_seconds() {
         "version: 1\nworkspace:\n  id: \"1234\"\npolicy:\n  mode: additive\nmembers:\n  - email: new.person@company.example\n",
     );
     let started = Instant::now();
-    let output = common::run_against(
+    let output = crate::common::run_against(
         dir.path(),
         &format!("{}/api/v2", server.uri()),
         TOKEN,
@@ -370,7 +367,7 @@ async fn members_the_tool_cannot_tell_are_left_alone() {
     let dir = workdir(
         "version: 1\nworkspace:\n  id: \"9006054115\"\npolicy:\n  mode: authoritative\n  max_removals: 5\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: cora@acme.example\n    role: member custom\n",
     );
-    let output = common::run_against(dir.path(), &fake.api_url(), TOKEN, ["plan"]).await;
+    let output = crate::common::run_against(dir.path(), &fake.api_url(), TOKEN, ["plan"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let out = stdout(&output);
     assert!(
@@ -391,7 +388,8 @@ async fn plan_against(api_url: &str) -> (std::process::Output, tempfile::TempDir
     let dir = workdir(
         "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n",
     );
-    let output = common::run_against(dir.path(), api_url, TOKEN, ["plan", "--timeout", "5"]).await;
+    let output =
+        crate::common::run_against(dir.path(), api_url, TOKEN, ["plan", "--timeout", "5"]).await;
     (output, dir)
 }
 
@@ -532,7 +530,7 @@ async fn refused_invitations_and_failed_removals_are_read_back() {
     let dir = workdir(
         "version: 1\nworkspace:\n  id: \"9006054115\"\npolicy:\n  mode: authoritative\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: new@acme.example\n",
     );
-    let output = common::run_against(
+    let output = crate::common::run_against(
         dir.path(),
         &fake.api_url(),
         TOKEN,
@@ -557,7 +555,7 @@ async fn refused_invitations_and_failed_removals_are_read_back() {
         .log()
         .iter()
         .filter(|l| l.is_write())
-        .map(fake::Logged::line)
+        .map(crate::fake::Logged::line)
         .collect();
     assert_eq!(writes.len(), 2, "nothing sent twice: {writes:?}");
 
@@ -569,7 +567,7 @@ async fn refused_invitations_and_failed_removals_are_read_back() {
         Fault::Refuse(400, "INPUT_005", "Invalid email"),
         1,
     );
-    let output = common::run_against(
+    let output = crate::common::run_against(
         dir.path(),
         &fake.api_url(),
         TOKEN,
@@ -613,7 +611,7 @@ async fn a_pending_role_change_is_edited_first_and_replaced_only_when_allowed() 
         async move {
             let mut args = vec!["apply", "--auto-approve"];
             args.extend(extra);
-            common::run_against(&dir, &url, TOKEN, args).await
+            crate::common::run_against(&dir, &url, TOKEN, args).await
         }
     };
 
@@ -657,7 +655,7 @@ async fn a_pending_role_change_is_edited_first_and_replaced_only_when_allowed() 
         .log()
         .iter()
         .filter(|l| l.is_write())
-        .map(fake::Logged::line)
+        .map(crate::fake::Logged::line)
         .collect();
     assert_eq!(
         lines,
@@ -672,7 +670,7 @@ async fn a_pending_role_change_is_edited_first_and_replaced_only_when_allowed() 
         .member("pending.person@acme.example")
         .expect("invited again");
     assert_eq!(invitee["user"]["role"], 2);
-    let output = common::run_against(
+    let output = crate::common::run_against(
         dir.path(),
         &fake.api_url(),
         TOKEN,

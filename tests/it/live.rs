@@ -1,16 +1,13 @@
 //! plan, apply and snapshot against a stateful fake of ClickUp: the requests they make, rate
 //! limits, injected faults, ClickUp's errors, and the token never leaking.
 
-mod common;
-mod fake;
-
 use std::process::Output;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::{Acme, cli, failed, repo, stderr, stdout};
-use fake::{Fake, Fault};
+use crate::common::{Acme, cli, failed, repo, stderr, stdout};
+use crate::fake::{Fake, Fault};
 
 const TOKEN: &str = "pk_4753994_SECRETSECRETSECRETSECRET0123";
 const TEAM: &str = "9006054115";
@@ -23,18 +20,18 @@ fn acme_snapshot() -> Value {
 
 /// Runs the CLI against the fake, with the token in the environment.
 async fn run(dir: &std::path::Path, fake: &Fake, args: &[&str]) -> Output {
-    common::run_against(dir, &fake.api_url(), TOKEN, args).await
+    crate::common::run_against(dir, &fake.api_url(), TOKEN, args).await
 }
 
 fn lines(fake: &Fake) -> Vec<String> {
-    fake.log().iter().map(fake::Logged::line).collect()
+    fake.log().iter().map(crate::fake::Logged::line).collect()
 }
 
 fn writes(fake: &Fake) -> Vec<String> {
     fake.log()
         .iter()
         .filter(|l| l.is_write())
-        .map(fake::Logged::line)
+        .map(crate::fake::Logged::line)
         .collect()
 }
 
@@ -408,7 +405,7 @@ async fn an_invalid_token_is_one_sentence_and_exit_1() {
 async fn an_unknown_workspace_lists_the_ones_the_token_sees() {
     let fake = Fake::start(&small_snapshot(), TOKEN).await;
     let dir = newcomers_file(1, "");
-    common::edit(&dir.path().join("members.yaml"), TEAM, "42");
+    crate::common::edit(&dir.path().join("members.yaml"), TEAM, "42");
     let output = run(dir.path(), &fake, &["plan"]).await;
     let err = failed(&output);
     assert!(err.contains("Workspace 42 is not visible to this token (it sees 9006054115 \"Acme Workspace\", 1234567 \"Side Project\"); check workspace.id"), "{err}");

@@ -2,12 +2,10 @@
 //! Each fixture under tests/fixtures/invalid lists the problems it must produce in
 //! `# expect: LINE:COL: message` comments.
 
-mod common;
-
 use std::io::Write;
 use std::path::Path;
 
-use common::{cli, failed, repo, stderr, stdout};
+use crate::common::{cli, failed, repo, stderr, stdout};
 
 /// Runs `validate` in `dir`, which must fail with exit 1; gives its standard error.
 fn validate_fails_in(dir: &Path) -> String {

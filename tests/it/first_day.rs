@@ -4,13 +4,10 @@
 //! flags, a manual page per command, the hint `plan --out` prints can be pasted, and output that
 //! closes early never turns work not done into success.
 
-mod common;
-mod fake;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{bin_dir, cli, repo, stderr, stdout};
+use crate::common::{bin_dir, cli, repo, stderr, stdout};
 
 const TOKEN: &str = "pk_4753994_FIRSTDAYFIRSTDAYFIRSTDAY";
 
@@ -61,7 +58,7 @@ fn bash(dir: &Path, script: &str, env: &[(&str, &str)]) -> Output {
         .env("GIT_AUTHOR_EMAIL", "it@acme.example")
         .env("GIT_COMMITTER_NAME", "IT")
         .env("GIT_COMMITTER_EMAIL", "it@acme.example");
-    for name in common::OUTSIDE_ENV {
+    for name in crate::common::OUTSIDE_ENV {
         cmd.env_remove(name);
     }
     for (key, value) in env {
@@ -88,7 +85,7 @@ async fn the_quickstart_runs_as_written_from_an_empty_folder() {
             .expect("snapshot"),
     )
     .expect("json");
-    let fake = fake::Fake::start(&snapshot, TOKEN).await;
+    let fake = crate::fake::Fake::start(&snapshot, TOKEN).await;
     let quickstart = block("quickstart");
     assert!(
         quickstart.contains("CLICKUP_TOKEN=pk_…"),
@@ -186,7 +183,7 @@ fn every_command_line_and_flag_the_readme_shows_exists() {
     let mut checked = 0;
     // The command lines of its shell blocks.
     for block in shell_blocks() {
-        for args in common::commands(&block) {
+        for args in crate::common::commands(&block) {
             let args: Vec<&str> = args
                 .iter()
                 .map(String::as_str)
@@ -243,7 +240,7 @@ fn every_command_line_and_flag_the_readme_shows_exists() {
 
 #[test]
 fn the_hint_after_plan_out_can_be_pasted() {
-    let acme = common::Acme::new();
+    let acme = crate::common::Acme::new();
     let output = cli()
         .current_dir(acme.dir.path())
         .args(["plan", "--out", "saved plan.json"])
@@ -336,7 +333,7 @@ fn completions_complete_subcommands_and_flags_in_bash_zsh_and_fish() {
     ];
     let shells: Vec<(&str, PathBuf)> = ["bash", "zsh", "fish"]
         .into_iter()
-        .filter_map(|shell| common::tool(shell).map(|path| (shell, path)))
+        .filter_map(|shell| crate::common::tool(shell).map(|path| (shell, path)))
         .collect();
     assert!(!shells.is_empty(), "bash at least is needed");
     for (shell, program) in &shells {
@@ -385,7 +382,7 @@ fn man_writes_one_page_per_command() {
     }
     let plan = std::fs::read_to_string(out.join("clickup-members-plan.1")).expect("plan page");
     assert!(plan.contains("detailed\\-exitcode") && plan.contains("allow\\-replace"));
-    if let Some(man) = common::tool("man") {
+    if let Some(man) = crate::common::tool("man") {
         let shown = Command::new(man)
             .args(["-l", "-P", "cat"])
             .arg(out.join("clickup-members-plan.1"))
@@ -410,9 +407,9 @@ fn closed_stdout() -> std::process::Stdio {
 }
 
 /// The binary in the example's folder, its standard output closed.
-fn with_stdout_closed(acme: &common::Acme, args: &[&str]) -> Output {
+fn with_stdout_closed(acme: &crate::common::Acme, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_clickup-members"));
-    for name in common::OUTSIDE_ENV {
+    for name in crate::common::OUTSIDE_ENV {
         cmd.env_remove(name);
     }
     cmd.current_dir(acme.dir.path())
@@ -431,7 +428,7 @@ fn with_stdout_closed(acme: &common::Acme, args: &[&str]) -> Output {
 
 #[test]
 fn an_apply_whose_output_closes_still_applies_and_reports_on_stderr() {
-    let acme = common::Acme::new();
+    let acme = crate::common::Acme::new();
     let output = with_stdout_closed(&acme, &["apply", "--auto-approve", "--allow-replace"]);
     let err = stderr(&output);
     assert_eq!(output.status.code(), Some(0), "{err}");
@@ -447,7 +444,7 @@ fn an_apply_whose_output_closes_still_applies_and_reports_on_stderr() {
 
 #[test]
 fn a_plan_whose_output_closes_still_saves_and_exits_with_its_code() {
-    let acme = common::Acme::new();
+    let acme = crate::common::Acme::new();
     let output = with_stdout_closed(
         &acme,
         &["plan", "--out", "plan.json", "--detailed-exitcode"],

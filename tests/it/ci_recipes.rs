@@ -4,9 +4,7 @@
 //! repositories and fake GitHub and GitLab APIs: install, state branch, plans with and without a
 //! token, comments edited in place, the drift issue.
 
-mod common;
-
-use common::{cli, failed, repo, stderr, stdout};
+use crate::common::{cli, failed, repo, stderr, stdout};
 
 fn recipes() -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
@@ -91,7 +89,7 @@ fn every_recipe_parses_as_yaml_and_every_command_in_it_exists() {
         let mut texts = Vec::new();
         scripts(&value, false, &mut texts);
         for script in texts {
-            for args in common::commands(script) {
+            for args in crate::common::commands(script) {
                 parses(&args, &path.display().to_string());
             }
             for line in script.lines() {
@@ -108,7 +106,7 @@ fn every_recipe_parses_as_yaml_and_every_command_in_it_exists() {
     }
     // The script's own command lines; those built from a variable are run by the tests below.
     let script = std::fs::read_to_string(repo().join(CI_SCRIPT)).expect("script");
-    for args in common::commands(&script) {
+    for args in crate::common::commands(&script) {
         if !args[0].starts_with('"') {
             parses(&args, CI_SCRIPT);
         }
@@ -186,7 +184,7 @@ fn plan_appends_its_markdown_to_the_github_step_summary() {
 /// `plan --format markdown` on a copy of the example with `edit` applied, with a step summary;
 /// gives the run, its markdown and the summary.
 fn plan_markdown(edit: (&str, &str), extra: &[&str]) -> (std::process::Output, String, String) {
-    let acme = common::Acme::new();
+    let acme = crate::common::Acme::new();
     acme.edit_members(edit.0, edit.1);
     let summary = acme.path("summary.md");
     let output = acme
@@ -273,7 +271,7 @@ fn completions_and_the_man_page_come_from_the_command_line_definition() {
 #[test]
 fn commands_are_found_in_shell_scripts() {
     assert_eq!(
-        common::commands(
+        crate::common::commands(
             "set +e\nclickup-members plan -f x.yaml --format markdown > out.md\ncargo install --locked clickup-members\nif x; then clickup-members validate; fi"
         ),
         vec![
@@ -318,10 +316,10 @@ fn passes(tool: &std::path::Path, args: &[&str], files: &[std::path::PathBuf]) {
 fn the_github_workflows_pass_actionlint_and_githubs_workflow_schema() {
     let files = workflow_files();
     assert!(files.len() >= 5, "{files:?}");
-    if let Some(actionlint) = common::tool("actionlint") {
+    if let Some(actionlint) = crate::common::tool("actionlint") {
         passes(&actionlint, &[], &files);
     }
-    if let Some(check) = common::tool("check-jsonschema") {
+    if let Some(check) = crate::common::tool("check-jsonschema") {
         passes(
             &check,
             &["--builtin-schema", "vendor.github-workflows"],
@@ -332,7 +330,7 @@ fn the_github_workflows_pass_actionlint_and_githubs_workflow_schema() {
 
 #[test]
 fn the_gitlab_recipe_passes_gitlabs_ci_schema() {
-    if let Some(check) = common::tool("check-jsonschema") {
+    if let Some(check) = crate::common::tool("check-jsonschema") {
         passes(
             &check,
             &["--builtin-schema", "vendor.gitlab-ci"],
@@ -371,10 +369,10 @@ fn the_validators_refuse_what_gitlab_and_github_would() {
             file.display()
         );
     };
-    if let Some(check) = common::tool("check-jsonschema") {
+    if let Some(check) = crate::common::tool("check-jsonschema") {
         refuses(&check, &["--builtin-schema", "vendor.gitlab-ci"], &gitlab);
     }
-    if let Some(actionlint) = common::tool("actionlint") {
+    if let Some(actionlint) = crate::common::tool("actionlint") {
         refuses(&actionlint, &[], &github);
     }
 }
@@ -395,14 +393,14 @@ fn the_dockerfile_passes_hadolint_and_runs_as_a_non_root_user_from_scratch() {
         !user.starts_with('0') && !user.starts_with("root"),
         "{user}"
     );
-    if let Some(hadolint) = common::tool("hadolint") {
+    if let Some(hadolint) = crate::common::tool("hadolint") {
         passes(&hadolint, &[], &[dockerfile]);
     }
 }
 
 #[test]
 fn the_ci_script_passes_shellcheck() {
-    if let Some(shellcheck) = common::tool("shellcheck") {
+    if let Some(shellcheck) = crate::common::tool("shellcheck") {
         passes(
             &shellcheck,
             &[],
@@ -547,10 +545,10 @@ fn ci_script(checkout: &std::path::Path, args: &[&str]) -> std::process::Command
     };
     let mut cmd = std::process::Command::new("bash");
     cmd.current_dir(checkout).arg(script).args(args);
-    for name in common::OUTSIDE_ENV {
+    for name in crate::common::OUTSIDE_ENV {
         cmd.env_remove(name);
     }
-    let path = std::env::join_paths(std::iter::once(common::bin_dir()).chain(
+    let path = std::env::join_paths(std::iter::once(crate::common::bin_dir()).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))
     .expect("PATH");
@@ -743,7 +741,7 @@ fn a_pull_request_without_a_token_plans_against_the_recorded_workspace() {
     ok(&run(apply));
 
     let pr = team.checkout("pr2");
-    common::edit(
+    crate::common::edit(
         &pr.join("clickup/members.yaml"),
         "    role: admin  # promoted",
         "    role: member  # not promoted after all",
@@ -769,7 +767,7 @@ fn a_pull_request_without_a_token_plans_against_the_recorded_workspace() {
 fn a_plan_apply_would_refuse_still_writes_its_markdown_with_the_reason() {
     let team = Team::new();
     let pr = team.checkout("pr");
-    common::edit(
+    crate::common::edit(
         &pr.join("clickup/members.yaml"),
         "max_removals: 6",
         "max_removals: 0",
@@ -847,7 +845,10 @@ fn install(dir: &std::path::Path, sha: Option<&str>) -> std::process::Output {
         )
         .env("CLICKUP_MEMBERS_BIN_DIR", &bin)
         .env("GITHUB_PATH", dir.join("github_path"));
-    for name in common::OUTSIDE_ENV.iter().filter(|n| **n != "GITHUB_PATH") {
+    for name in crate::common::OUTSIDE_ENV
+        .iter()
+        .filter(|n| **n != "GITHUB_PATH")
+    {
         cmd.env_remove(name);
     }
     match sha {
