@@ -106,29 +106,7 @@ impl Ids {
 
 /// A short name of the request behind a write, for reports and logs.
 pub(crate) fn request_name(op: &WriteOp) -> String {
-    match op {
-        WriteOp::InviteMember { .. } => "POST /team/{id}/user".to_owned(),
-        WriteOp::EditMember { user_id, .. } => format!("PUT /team/{{id}}/user/{user_id}"),
-        WriteOp::RemoveMember { user_id } => format!("DELETE /team/{{id}}/user/{user_id}"),
-        WriteOp::InviteGuest { .. } => "POST /team/{id}/guest".to_owned(),
-        WriteOp::EditGuest { user_id, .. } => format!("PUT /team/{{id}}/guest/{user_id}"),
-        WriteOp::RemoveGuest { user_id } => format!("DELETE /team/{{id}}/guest/{user_id}"),
-        WriteOp::AddShare { guest_id, share } => format!(
-            "POST /{}/{}/guest/{guest_id}",
-            share.target.kind.key(),
-            share.target.id
-        ),
-        WriteOp::RemoveShare { guest_id, target } => {
-            format!(
-                "DELETE /{}/{}/guest/{guest_id}",
-                target.kind.key(),
-                target.id
-            )
-        }
-        WriteOp::CreateGroup { .. } => "POST /team/{id}/group".to_owned(),
-        WriteOp::UpdateGroup { group_id, .. } => format!("PUT /group/{group_id}"),
-        WriteOp::DeleteGroup { group_id } => format!("DELETE /group/{group_id}"),
-    }
+    op.request_name()
 }
 
 /// Applies the plan's changes, phase by phase in plan order (invites, replaces, updates, group

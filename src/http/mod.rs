@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::model::{BaseRole, Email};
 use crate::stop::StopSignal;
 use crate::wire::api::{self, ErrorBody};
+use crate::wire::routes::Route;
 use crate::wire::{GuestDetail, Seats, SnapshotDoc, Team, WorkspacePlan};
 use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
 
@@ -315,7 +316,9 @@ impl HttpWorkspace {
     async fn find_effect(&self, effect: &Effect) -> Result<Option<Found>, Fail> {
         match effect {
             Effect::Invited(email) => {
-                let (_, bytes) = self.attempt(&Method::GET, "team", &[], None).await?;
+                let (_, bytes) = self
+                    .attempt(&Method::GET, &Route::GetTeams.path(&[]), &[], None)
+                    .await?;
                 let teams =
                     api::parse_teams(&bytes).map_err(|e| Fail::Fatal(WsError::local(e.0)))?;
                 Ok(teams
@@ -326,7 +329,12 @@ impl HttpWorkspace {
             }
             Effect::GroupCreated(name) => {
                 let (_, bytes) = self
-                    .attempt(&Method::GET, "group", &[("team_id", &self.team_id)], None)
+                    .attempt(
+                        &Method::GET,
+                        &Route::GetGroups.path(&[]),
+                        &[("team_id", &self.team_id)],
+                        None,
+                    )
                     .await?;
                 let groups =
                     api::parse_groups(&bytes).map_err(|e| Fail::Fatal(WsError::local(e.0)))?;
@@ -397,7 +405,9 @@ impl HttpWorkspace {
                 } else {
                     BaseRole::Member
                 };
-                if let Ok(teams) = self.get("team", &[], api::parse_teams).await
+                if let Ok(teams) = self
+                    .get(&Route::GetTeams.path(&[]), &[], api::parse_teams)
+                    .await
                     && let Some(team) = teams.iter().find(|t| t.id == self.team_id)
                     && let Some(position) = team.position(*user_id)
                     && let user = &team.members[position].user
@@ -416,7 +426,9 @@ impl HttpWorkspace {
                 }
             }
             WriteOp::RemoveMember { user_id } | WriteOp::RemoveGuest { user_id } => {
-                if let Ok(teams) = self.get("team", &[], api::parse_teams).await
+                if let Ok(teams) = self
+                    .get(&Route::GetTeams.path(&[]), &[], api::parse_teams)
+                    .await
                     && let Some(team) = teams.iter().find(|t| t.id == self.team_id)
                     && team.position(*user_id).is_none()
                 {
@@ -437,7 +449,9 @@ impl HttpWorkspace {
 
     /// `GET /team`, and this Workspace in it.
     async fn team(&self) -> Result<Team, WsError> {
-        let teams = self.get("team", &[], api::parse_teams).await?;
+        let teams = self
+            .get(&Route::GetTeams.path(&[]), &[], api::parse_teams)
+            .await?;
         let names: Vec<String> = teams
             .iter()
             .map(|t| {
@@ -621,10 +635,12 @@ impl Workspace for HttpWorkspace {
     }
 
     async fn read(&self, needs: &ReadNeeds) -> Result<SnapshotDoc, WsError> {
-        let me = self.get("user", &[], api::parse_user).await?;
+        let me = self
+            .get(&Route::GetUser.path(&[]), &[], api::parse_user)
+            .await?;
         let team = self.team().await?;
         let custom_roles = if needs.custom_roles {
-            let path = format!("team/{}/customroles", self.team_id);
+            let path = Route::GetCustomRoles.path(&[&self.team_id]);
             Some(
                 self.get(
                     &path,
@@ -638,8 +654,12 @@ impl Workspace for HttpWorkspace {
         };
         let groups = if needs.groups {
             Some(
-                self.get("group", &[("team_id", &self.team_id)], api::parse_groups)
-                    .await?,
+                self.get(
+                    &Route::GetGroups.path(&[]),
+                    &[("team_id", &self.team_id)],
+                    api::parse_groups,
+                )
+                .await?,
             )
         } else {
             None
@@ -654,7 +674,7 @@ impl Workspace for HttpWorkspace {
             {
                 continue;
             }
-            let path = format!("team/{}/guest/{}", self.team_id, member.user.id);
+            let path = Route::GetGuest.path(&[&self.team_id, &member.user.id.to_string()]);
             let mut detail = self.get(&path, &[], api::parse_guest).await?;
             detail.user.id = member.user.id;
             guests.push(detail);
@@ -672,11 +692,11 @@ impl Workspace for HttpWorkspace {
 
     async fn subscription(&self) -> Result<(Option<WorkspacePlan>, Option<Seats>), WsError> {
         let plan = self
-            .get(&format!("team/{}/plan", self.team_id), &[], api::parse_plan)
+            .get(&Route::GetPlan.path(&[&self.team_id]), &[], api::parse_plan)
             .await?;
         let seats = self
             .get(
-                &format!("team/{}/seats", self.team_id),
+                &Route::GetSeats.path(&[&self.team_id]),
                 &[],
                 api::parse_seats,
             )
@@ -687,6 +707,7 @@ impl Workspace for HttpWorkspace {
     async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {
         api::check_ids(op).map_err(|e| WsError::local(format!("not sent: {e}")))?;
         let (method, path, body) = api::request(op, &self.team_id);
+        tracing::debug!("{} ({})", op.request_name(), op.route().0.what());
         let effect = match op {
             WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } => {
                 Some(Effect::Invited(email.clone()))

@@ -194,7 +194,12 @@ fn permissions_into(permissions: &GuestPermissions, body: &mut Map<String, Value
 
 /// Method, path (under the API base) and body of a write.
 pub(crate) fn request(op: &WriteOp, team_id: &str) -> (reqwest::Method, String, Option<Value>) {
-    use reqwest::Method;
+    let (route, _) = op.route();
+    (route.method(), op.path(team_id), body(op))
+}
+
+/// The body of a write, as ClickUp's request schema for it says.
+fn body(op: &WriteOp) -> Option<Value> {
     match op {
         WriteOp::InviteMember {
             email,
@@ -205,13 +210,13 @@ pub(crate) fn request(op: &WriteOp, team_id: &str) -> (reqwest::Method, String, 
             if let Some(id) = custom_role_id {
                 body["custom_role_id"] = json!(id);
             }
-            (Method::POST, format!("team/{team_id}/user"), Some(body))
+            Some(body)
         }
         WriteOp::EditMember {
-            user_id,
             username,
             admin,
             custom_role_id,
+            ..
         } => {
             // ClickUp requires the current username back. `custom_role_id` is an integer in
             // the official schema, never null: it is sent only for a custom role (SPEC §5, the
@@ -223,17 +228,8 @@ pub(crate) fn request(op: &WriteOp, team_id: &str) -> (reqwest::Method, String, 
             if let Some(id) = custom_role_id {
                 body["custom_role_id"] = json!(id);
             }
-            (
-                Method::PUT,
-                format!("team/{team_id}/user/{user_id}"),
-                Some(body),
-            )
+            Some(body)
         }
-        WriteOp::RemoveMember { user_id } => (
-            Method::DELETE,
-            format!("team/{team_id}/user/{user_id}"),
-            None,
-        ),
         WriteOp::InviteGuest {
             email,
             permissions,
@@ -245,51 +241,23 @@ pub(crate) fn request(op: &WriteOp, team_id: &str) -> (reqwest::Method, String, 
             if let Some(id) = custom_role_id {
                 body.insert("custom_role_id".into(), json!(id));
             }
-            (
-                Method::POST,
-                format!("team/{team_id}/guest"),
-                Some(Value::Object(body)),
-            )
+            Some(Value::Object(body))
         }
         WriteOp::EditGuest {
-            user_id,
             permissions,
             custom_role_id,
+            ..
         } => {
             let mut body = Map::new();
             permissions_into(permissions, &mut body);
             if let Some(id) = custom_role_id {
                 body.insert("custom_role_id".into(), json!(id));
             }
-            (
-                Method::PUT,
-                format!("team/{team_id}/guest/{user_id}"),
-                Some(Value::Object(body)),
-            )
+            Some(Value::Object(body))
         }
-        WriteOp::RemoveGuest { user_id } => (
-            Method::DELETE,
-            format!("team/{team_id}/guest/{user_id}"),
-            None,
-        ),
-        WriteOp::AddShare { guest_id, share } => (
-            Method::POST,
-            format!(
-                "{}/{}/guest/{guest_id}",
-                share_path(share.target.kind),
-                segment(&share.target.id)
-            ),
-            Some(json!({ "permission_level": share.permission.key() })),
-        ),
-        WriteOp::RemoveShare { guest_id, target } => (
-            Method::DELETE,
-            format!(
-                "{}/{}/guest/{guest_id}",
-                share_path(target.kind),
-                segment(&target.id)
-            ),
-            None,
-        ),
+        WriteOp::AddShare { share, .. } => {
+            Some(json!({ "permission_level": share.permission.key() }))
+        }
         WriteOp::CreateGroup {
             name,
             handle,
@@ -299,28 +267,25 @@ pub(crate) fn request(op: &WriteOp, team_id: &str) -> (reqwest::Method, String, 
             if let Some(handle) = handle {
                 body["handle"] = json!(handle);
             }
-            (Method::POST, format!("team/{team_id}/group"), Some(body))
+            Some(body)
         }
         WriteOp::UpdateGroup {
-            group_id,
             handle,
             add,
             remove,
+            ..
         } => {
             // Both lists are required whenever `members` is sent.
             let mut body = json!({ "members": { "add": add, "rem": remove } });
             if let Some(handle) = handle {
                 body["handle"] = json!(handle);
             }
-            (
-                Method::PUT,
-                format!("group/{}", segment(group_id)),
-                Some(body),
-            )
+            Some(body)
         }
-        WriteOp::DeleteGroup { group_id } => {
-            (Method::DELETE, format!("group/{}", segment(group_id)), None)
-        }
+        WriteOp::RemoveMember { .. }
+        | WriteOp::RemoveGuest { .. }
+        | WriteOp::RemoveShare { .. }
+        | WriteOp::DeleteGroup { .. } => None,
     }
 }
 
@@ -401,13 +366,5 @@ pub(crate) fn check_ids(op: &WriteOp) -> Result<(), WireError> {
             add.iter().chain(remove).try_for_each(|id| user(*id))
         }
         WriteOp::DeleteGroup { group_id } => group(group_id),
-    }
-}
-
-fn share_path(kind: ShareKind) -> &'static str {
-    match kind {
-        ShareKind::Folder => "folder",
-        ShareKind::List => "list",
-        ShareKind::Task => "task",
     }
 }

@@ -5,6 +5,7 @@
 
 pub(crate) mod api;
 mod edit;
+pub(crate) mod routes;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
