@@ -311,15 +311,7 @@ fn applied_line(plan: &Plan, counted: impl Fn(usize) -> bool) -> String {
             .filter(|(i, c)| c.action() == action && counted(*i))
             .count()
     };
-    let words = |action| match action {
-        Action::Invite => "invited",
-        Action::Update => "changed",
-        Action::Remove => "removed",
-        Action::Replace => "replaced",
-        Action::Create => "created",
-        Action::Delete => "deleted",
-    };
-    render::tally(count, words)
+    render::tally(count, Action::done)
 }
 
 fn failure_table(plan: &Plan, failures: &[(usize, &Failure)]) -> Result<(), Stop> {
@@ -544,12 +536,7 @@ impl Observer for Recorder {
             return;
         }
         let verb = match (change.action(), result.is_ok()) {
-            (Action::Invite, true) => "invited",
-            (Action::Update, true) => "updated",
-            (Action::Remove, true) => "removed",
-            (Action::Replace, true) => "replaced",
-            (Action::Create, true) => "created",
-            (Action::Delete, true) => "deleted",
+            (action, true) => action.done(),
             (_, false) => "FAILED",
         };
         let line = match result {

@@ -127,17 +127,101 @@ impl Action {
         Action::Delete,
     ];
 
+    /// The action's row of [`ACTIONS`].
+    fn row(self) -> &'static ActionRow {
+        let row = &ACTIONS[self as usize];
+        debug_assert_eq!(row.action, self, "ACTIONS is in the order of Action");
+        row
+    }
+
+    /// Its name in the JSON plan and the audit log (SPEC §3).
     pub(crate) fn key(self) -> &'static str {
-        match self {
-            Action::Invite => "invite",
-            Action::Update => "update",
-            Action::Remove => "remove",
-            Action::Replace => "replace",
-            Action::Create => "create",
-            Action::Delete => "delete",
-        }
+        self.row().key
+    }
+
+    /// Its sign in the text plan: `+`, `~`, `-`, `-/+`.
+    pub(crate) fn sign(self) -> &'static str {
+        self.row().sign
+    }
+
+    /// How the plan line counts it: `3 to invite`.
+    pub(crate) fn to_do(self) -> &'static str {
+        self.row().to_do
+    }
+
+    /// How a finished apply counts it: `3 invited`.
+    pub(crate) fn done(self) -> &'static str {
+        self.row().done
+    }
+
+    /// Whether it takes someone or something away (counted against `max_removals`).
+    pub(crate) fn removes(self) -> bool {
+        self.row().removes
     }
 }
+
+/// What every renderer says of an action.
+#[derive(Debug)]
+pub(crate) struct ActionRow {
+    action: Action,
+    key: &'static str,
+    sign: &'static str,
+    to_do: &'static str,
+    done: &'static str,
+    removes: bool,
+}
+
+/// One row per [`Action`], in its order: the one table of the action vocabulary.
+pub(crate) const ACTIONS: [ActionRow; 6] = [
+    ActionRow {
+        action: Action::Invite,
+        key: "invite",
+        sign: "+",
+        to_do: "to invite",
+        done: "invited",
+        removes: false,
+    },
+    ActionRow {
+        action: Action::Update,
+        key: "update",
+        sign: "~",
+        to_do: "to change",
+        done: "changed",
+        removes: false,
+    },
+    ActionRow {
+        action: Action::Remove,
+        key: "remove",
+        sign: "-",
+        to_do: "to remove",
+        done: "removed",
+        removes: true,
+    },
+    ActionRow {
+        action: Action::Replace,
+        key: "replace",
+        sign: "-/+",
+        to_do: "to replace",
+        done: "replaced",
+        removes: true,
+    },
+    ActionRow {
+        action: Action::Create,
+        key: "create",
+        sign: "+",
+        to_do: "to create",
+        done: "created",
+        removes: false,
+    },
+    ActionRow {
+        action: Action::Delete,
+        key: "delete",
+        sign: "-",
+        to_do: "to delete",
+        done: "deleted",
+        removes: true,
+    },
+];
 
 /// What a change is about (SPEC §3 `kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -438,10 +522,7 @@ impl Change {
 
     /// Whether it takes someone or something away (what `max_removals` counts).
     pub(crate) fn is_removal(&self) -> bool {
-        matches!(
-            self.action(),
-            Action::Remove | Action::Replace | Action::Delete
-        )
+        self.action().removes()
     }
 
     /// Apply order: invites, replaces, updates, group creates and updates, removals, group

@@ -418,10 +418,7 @@ impl JsonChange {
     }
 
     pub(crate) fn is_removal(&self) -> bool {
-        matches!(
-            self.action(),
-            Some(Action::Remove | Action::Replace | Action::Delete)
-        )
+        self.action().is_some_and(Action::removes)
     }
 }
 

@@ -73,15 +73,10 @@ pub(crate) fn notices(plan: &JsonPlan, ctx: &Context) -> Vec<String> {
 /// `Plan: 2 to invite, 1 to change, 1 to remove.` (replaces and group creates and deletes are
 /// added when there are some).
 pub(crate) fn plan_line(plan: &JsonPlan) -> String {
-    let words = |action| match action {
-        Action::Invite => "to invite",
-        Action::Update => "to change",
-        Action::Remove => "to remove",
-        Action::Replace => "to replace",
-        Action::Create => "to create",
-        Action::Delete => "to delete",
-    };
-    format!("Plan: {}.", tally(|action| plan.count(action), words))
+    format!(
+        "Plan: {}.",
+        tally(|action| plan.count(action), Action::to_do)
+    )
 }
 
 /// `2 to invite, 1 to change, 0 to remove, 1 group to create`, with `words` after each count:

@@ -159,15 +159,20 @@ fn id_suffix(change: &JsonChange) -> String {
     }
 }
 
+/// The colour of an action in a terminal.
+fn style(action: Action) -> Style {
+    match action {
+        Action::Invite | Action::Create => ADD,
+        Action::Update => CHANGE,
+        Action::Remove | Action::Delete => REMOVE,
+        Action::Replace => REPLACE,
+    }
+}
+
 fn write_change(out: &mut dyn Write, change: &JsonChange) -> io::Result<()> {
     let replace = change.action() == Some(Action::Replace);
     let (style, sign, verb) = match change.action() {
-        Some(Action::Invite) => (ADD, "+", "invite"),
-        Some(Action::Create) => (ADD, "+", "create"),
-        Some(Action::Update) => (CHANGE, "~", "update"),
-        Some(Action::Remove) => (REMOVE, "-", "remove"),
-        Some(Action::Delete) => (REMOVE, "-", "delete"),
-        Some(Action::Replace) => (REPLACE, "-/+", "replace"),
+        Some(action) => (style(action), action.sign(), action.key()),
         None => (BOLD, "?", change.action.as_str()),
     };
     let (indent, kind) = if replace {
