@@ -36,6 +36,14 @@ pub(crate) const O_NOFOLLOW: i32 = libc::O_NOFOLLOW;
 /// Reads `path`, which must be a regular file (a link to one is followed): a FIFO, a device or
 /// a directory in its place would hang or mislead the read, and is refused.
 pub(crate) fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_regular(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Opens `path` for reading, which must be a regular file (see [`read_regular`]).
+pub(crate) fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
         return Err(std::io::Error::new(
@@ -43,7 +51,7 @@ pub(crate) fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
             "not a regular file (a FIFO, a device or a directory is in its place)",
         ));
     }
-    std::fs::read(path)
+    std::fs::File::open(path)
 }
 
 /// The file a write to `path` replaces: `path`, or the target of the symbolic link at `path`

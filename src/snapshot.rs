@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::fsutil;
 use crate::model::Email;
-use crate::wire::{Seats, SnapshotDoc, WorkspacePlan};
+use crate::wire::{LiveRead, Seats, SnapshotDoc, WorkspacePlan};
 use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
 
 /// How often, at least, the file is rewritten while writes come in; for a large Workspace, less
@@ -91,6 +91,28 @@ impl SnapshotWorkspace {
             WsError::local(format!("cannot read the snapshot {}: {e}", path.display()))
         })?;
         SnapshotDoc::from_json(&bytes)
+            .map_err(|e| WsError::local(format!("{}: {e}", path.display())))
+    }
+
+    /// The Workspace as the core model, and what it records of its subscription: read
+    /// straight from the file into the model when nothing has been written to it yet.
+    pub(crate) fn read_live(&self) -> Result<LiveRead, WsError> {
+        let held = self.lock();
+        if let Some(doc) = &held.doc {
+            return Ok(LiveRead {
+                live: doc.to_live(),
+                plan: doc.plan.clone(),
+                seats: doc.seats.clone(),
+            });
+        }
+        drop(held);
+        let Some(path) = &self.path else {
+            return Err(WsError::local("the in-memory snapshot has no document"));
+        };
+        let bytes = crate::fsutil::read_regular(path).map_err(|e| {
+            WsError::local(format!("cannot read the snapshot {}: {e}", path.display()))
+        })?;
+        SnapshotDoc::live_from_json(&bytes)
             .map_err(|e| WsError::local(format!("{}: {e}", path.display())))
     }
 

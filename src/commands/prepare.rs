@@ -277,6 +277,11 @@ pub(crate) async fn prepare(
         (Some(path), true) => {
             let backend = SnapshotWorkspace::open(path).map_err(Stop::Error);
             let model = match &backend {
+                // Only the model is needed: the snapshot is read straight into it.
+                Ok(b) if !keep_doc => Some(b.read_live().map(|read| {
+                    let fingerprint = plan::live_fingerprint(&read.live);
+                    (None, read.live, fingerprint, (read.plan, read.seats))
+                })),
                 Ok(b) => Some(
                     b.read(&ReadNeeds::default())
                         .await

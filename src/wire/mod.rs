@@ -443,14 +443,7 @@ impl fmt::Display for WireError {
 impl SnapshotDoc {
     /// Reads a snapshot file's JSON.
     pub(crate) fn from_json(bytes: &[u8]) -> Result<SnapshotDoc, WireError> {
-        serde_json::from_slice(bytes).map_err(|e| {
-            WireError(format!(
-                "not a snapshot of a ClickUp Workspace (line {}, column {}): {}",
-                e.line(),
-                e.column(),
-                strip_position(&e.to_string())
-            ))
-        })
+        serde_json::from_slice(bytes).map_err(|e| snapshot_error(&e))
     }
 
     pub(crate) fn to_json(&self) -> Vec<u8> {
@@ -475,41 +468,120 @@ impl SnapshotDoc {
             plan: _,
             seats: _,
         } = self;
-        let mut people = Vec::with_capacity(team.members.len());
-        let mut unknown_roles = Vec::new();
+        let mut people = People::default();
+        people.people.reserve(team.members.len());
         for member in team.members {
-            let permissions = member.permissions();
-            let status = member.invited_by.as_ref().and_then(|i| i.status.clone());
-            let user = member.user;
-            let role = match known_role(&user) {
-                Ok(role) => role,
-                Err(why) => {
-                    unknown_roles.push(live::UnknownRole {
-                        id: user.id,
-                        email: user.email.map(Email::from_live_owned),
-                        why,
-                    });
-                    continue;
-                }
-            };
-            let email = Email::from_live_owned(user.email.unwrap_or_default());
-            people.push(live::Person {
-                id: user.id,
-                email,
-                username: user.username,
-                role,
-                custom_role: user.custom_role.map(|c| live::CustomRoleRef {
-                    id: c.id,
-                    name: c.name,
-                }),
-                pending: user.date_joined.is_none() && status.as_deref() != Some("active"),
-                permissions: if role == BaseRole::Guest {
-                    permissions
-                } else {
-                    GuestPermissions::default()
-                },
-            });
+            people.push(member);
         }
+        people.into_live(team.id, team.name, custom_roles, groups, me, &guests)
+    }
+
+    /// The core model of a snapshot file's JSON, with the subscription and seats it records,
+    /// built as the members are read: ClickUp's shapes of 100,000 people are never all held.
+    pub(crate) fn live_from_json(bytes: &[u8]) -> Result<LiveRead, WireError> {
+        #[derive(Deserialize)]
+        struct LiveTeam {
+            #[serde(deserialize_with = "string_or_number")]
+            id: String,
+            #[serde(default)]
+            name: String,
+            #[serde(default)]
+            members: People,
+        }
+        #[derive(Deserialize)]
+        struct LiveDoc {
+            team: LiveTeam,
+            #[serde(default)]
+            custom_roles: Option<Vec<CustomRole>>,
+            #[serde(default)]
+            groups: Option<Vec<Group>>,
+            me: Me,
+            #[serde(default)]
+            guests: Vec<GuestDetail>,
+            #[serde(default)]
+            plan: Option<WorkspacePlan>,
+            #[serde(default)]
+            seats: Option<Seats>,
+        }
+        let doc: LiveDoc = serde_json::from_slice(bytes).map_err(|e| snapshot_error(&e))?;
+        let LiveDoc {
+            team,
+            custom_roles,
+            groups,
+            me,
+            guests,
+            plan,
+            seats,
+        } = doc;
+        let live = team
+            .members
+            .into_live(team.id, team.name, custom_roles, groups, me, &guests);
+        Ok(LiveRead { live, plan, seats })
+    }
+}
+
+/// A Workspace read straight into the model, with what it records of its subscription.
+#[derive(Debug)]
+pub(crate) struct LiveRead {
+    pub(crate) live: Live,
+    pub(crate) plan: Option<WorkspacePlan>,
+    pub(crate) seats: Option<Seats>,
+}
+
+/// `teams[].members[]` as the model's people, each converted as it is read.
+#[derive(Debug, Default)]
+struct People {
+    people: Vec<live::Person>,
+    unknown: Vec<live::UnknownRole>,
+}
+
+impl People {
+    fn push(&mut self, member: TeamMember) {
+        let permissions = member.permissions();
+        let active = member.invited_by.as_ref().and_then(|i| i.status.as_deref()) == Some("active");
+        let user = member.user;
+        let role = match known_role(&user) {
+            Ok(role) => role,
+            Err(why) => {
+                self.unknown.push(live::UnknownRole {
+                    id: user.id,
+                    email: user.email.map(Email::from_live_owned),
+                    why,
+                });
+                return;
+            }
+        };
+        self.people.push(live::Person {
+            id: user.id,
+            email: Email::from_live_owned(user.email.unwrap_or_default()),
+            username: user.username,
+            role,
+            custom_role: user.custom_role.map(|c| live::CustomRoleRef {
+                id: c.id,
+                name: c.name,
+            }),
+            pending: user.date_joined.is_none() && !active,
+            permissions: if role == BaseRole::Guest {
+                permissions
+            } else {
+                GuestPermissions::default()
+            },
+        });
+    }
+
+    fn into_live(
+        self,
+        workspace_id: String,
+        workspace_name: String,
+        custom_roles: Option<Vec<CustomRole>>,
+        groups: Option<Vec<Group>>,
+        me: Me,
+        guests: &[GuestDetail],
+    ) -> Live {
+        let People {
+            mut people,
+            unknown: mut unknown_roles,
+        } = self;
         people.sort_unstable_by(|a, b| a.email.cmp(&b.email).then(a.id.cmp(&b.id)));
         people.dedup_by(|b, a| a.email == b.email);
         unknown_roles.sort_by(|a, b| a.email.cmp(&b.email).then(a.id.cmp(&b.id)));
@@ -552,8 +624,8 @@ impl SnapshotDoc {
             .map(|g| (g.user.id, g.shared.shares()))
             .collect();
         Live {
-            workspace_id: team.id,
-            workspace_name: team.name,
+            workspace_id,
+            workspace_name,
             me: live::Me {
                 id: me.id,
                 email: Email::from_live_owned(me.email),
@@ -564,6 +636,29 @@ impl SnapshotDoc {
             groups,
             shares,
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for People {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = People;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of members")
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<People, A::Error> {
+                let mut people = People::default();
+                people.people.reserve(seq.size_hint().unwrap_or(0));
+                while let Some(member) = seq.next_element::<TeamMember>()? {
+                    people.push(member);
+                }
+                Ok(people)
+            }
+        }
+        d.deserialize_seq(Members)
     }
 }
 
@@ -587,6 +682,16 @@ fn known_role(user: &User) -> Result<BaseRole, String> {
         ));
     }
     Ok(role)
+}
+
+/// Why a snapshot file could not be read, with its line and column.
+fn snapshot_error(e: &serde_json::Error) -> WireError {
+    WireError(format!(
+        "not a snapshot of a ClickUp Workspace (line {}, column {}): {}",
+        e.line(),
+        e.column(),
+        strip_position(&e.to_string())
+    ))
 }
 
 /// serde_json appends " at line X column Y"; the caller says it already.

@@ -345,3 +345,37 @@ fn a_numeric_permission_level_is_read_as_its_name() {
         err.0
     );
 }
+
+/// Read straight into the model, a snapshot gives the very model its document gives, and the
+/// same subscription and seats.
+#[test]
+fn a_snapshot_read_into_the_model_equals_its_document_s_model() {
+    let text = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/acme/workspace.snapshot.json"
+    ))
+    .expect("example");
+    let mut doc = SnapshotDoc::from_json(&text).expect("doc");
+    doc.plan = Some(crate::wire::WorkspacePlan {
+        plan_name: Some("Enterprise".into()),
+        plan_id: Some(4),
+    });
+    let text = doc.to_json();
+    let read = SnapshotDoc::live_from_json(&text).expect("read");
+    let doc = SnapshotDoc::from_json(&text).expect("doc");
+    assert_eq!(read.plan, doc.plan);
+    assert_eq!(read.seats, doc.seats);
+    assert_eq!(
+        crate::plan::live_fingerprint(&read.live),
+        crate::plan::live_fingerprint(&doc.into_live())
+    );
+    let err =
+        SnapshotDoc::live_from_json(b"{\"team\": {\"id\": \"1\", \"members\": [{\"user\": {}}]}}")
+            .expect_err("no user id");
+    assert!(
+        err.0
+            .starts_with("not a snapshot of a ClickUp Workspace (line 1"),
+        "{}",
+        err.0
+    );
+}
