@@ -9,6 +9,8 @@ pub(crate) mod guards;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::config::Mode;
 use crate::diag::Loc;
 use crate::model::{
@@ -107,7 +109,8 @@ pub(crate) enum Change {
 }
 
 /// The verbs of a plan (SPEC §3 `action`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum Action {
     Invite,
     Update,
@@ -224,7 +227,8 @@ pub(crate) const ACTIONS: [ActionRow; 6] = [
 ];
 
 /// What a change is about (SPEC §3 `kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum Kind {
     Member,
     Guest,
@@ -238,6 +242,18 @@ impl Kind {
             Kind::Guest => "guest",
             Kind::Group => "group",
         }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
     }
 }
 

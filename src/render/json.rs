@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::{GuestPermissions, Share};
-use crate::plan::{Action, Change, CurrentRole, Plan, Seat, ShareChange};
+use crate::plan::{Action, Change, CurrentRole, Kind, Plan, Seat, ShareChange};
 use crate::render::{Context, remove_reason, replace_reason};
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -123,8 +123,8 @@ pub(crate) struct JsonStateRef {
 /// One change; the fields present depend on `action` and `kind`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct JsonChange {
-    pub(crate) action: String,
-    pub(crate) kind: String,
+    pub(crate) action: Action,
+    pub(crate) kind: Kind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -187,8 +187,8 @@ impl From<&Share> for JsonShare {
 impl JsonChange {
     fn new(change: &Change) -> JsonChange {
         JsonChange {
-            action: change.action().key().to_owned(),
-            kind: change.kind().key().to_owned(),
+            action: change.action(),
+            kind: change.kind(),
             email: change.email().map(ToString::to_string),
             name: None,
             user_id: None,
@@ -405,10 +405,6 @@ impl JsonPlan {
 }
 
 impl JsonChange {
-    pub(crate) fn action(&self) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.key() == self.action)
-    }
-
     /// The email or group name the change is about.
     pub(crate) fn subject(&self) -> &str {
         self.email
@@ -418,7 +414,7 @@ impl JsonChange {
     }
 
     pub(crate) fn is_removal(&self) -> bool {
-        self.action().is_some_and(Action::removes)
+        self.action.removes()
     }
 }
 

@@ -68,9 +68,9 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> i
         .iter()
         .filter(|c| c.is_removal())
         .map(|c| {
-            let verb = match c.action() {
-                Some(Action::Replace) => "replace",
-                Some(Action::Delete) => "delete group",
+            let verb = match c.action {
+                Action::Replace => "replace",
+                Action::Delete => "delete group",
                 _ => "remove",
             };
             format!("- :warning: **{verb}** {}\n", escape(c.subject()))

@@ -170,11 +170,9 @@ fn style(action: Action) -> Style {
 }
 
 fn write_change(out: &mut dyn Write, change: &JsonChange) -> io::Result<()> {
-    let replace = change.action() == Some(Action::Replace);
-    let (style, sign, verb) = match change.action() {
-        Some(action) => (style(action), action.sign(), action.key()),
-        None => (BOLD, "?", change.action.as_str()),
-    };
+    let action = change.action;
+    let replace = action == Action::Replace;
+    let (style, sign, verb) = (style(action), action.sign(), action.key());
     let (indent, kind) = if replace {
         ("", String::new())
     } else {
