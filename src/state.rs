@@ -20,8 +20,8 @@ use crate::fsutil;
 use crate::live::Live;
 use crate::model::{BaseRole, Email, UserId};
 use crate::plan::Managed;
+use crate::plan::ops::{WriteOp, WriteOutcome};
 use crate::wire::SnapshotDoc;
-use crate::workspace::{WriteOp, WriteOutcome};
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
@@ -551,7 +551,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workspace::WriteOp;
+    use crate::plan::ops::WriteOp;
 
     fn doc() -> SnapshotDoc {
         SnapshotDoc::from_json(

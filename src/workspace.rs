@@ -5,9 +5,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
 
-use serde::{Deserialize, Serialize};
-
-use crate::model::{Email, GuestPermissions, Share, ShareTarget, UserId};
+use crate::model::Email;
+pub(crate) use crate::plan::ops::{WriteOp, WriteOutcome};
 use crate::wire::{Seats, SnapshotDoc, WorkspacePlan};
 
 /// What a read must include beyond `GET /user` and `GET /team` (SPEC §5).
@@ -19,75 +18,11 @@ pub(crate) struct ReadNeeds {
     pub(crate) guest_shares: BTreeSet<Email>,
 }
 
-/// One write request to ClickUp.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub(crate) enum WriteOp {
-    InviteMember {
-        email: Email,
-        admin: bool,
-        custom_role_id: Option<i64>,
-    },
-    EditMember {
-        user_id: UserId,
-        username: Option<String>,
-        admin: bool,
-        custom_role_id: Option<i64>,
-    },
-    RemoveMember {
-        user_id: UserId,
-    },
-    InviteGuest {
-        email: Email,
-        permissions: GuestPermissions,
-        custom_role_id: Option<i64>,
-    },
-    EditGuest {
-        user_id: UserId,
-        permissions: GuestPermissions,
-        custom_role_id: Option<i64>,
-    },
-    RemoveGuest {
-        user_id: UserId,
-    },
-    AddShare {
-        guest_id: UserId,
-        share: Share,
-    },
-    RemoveShare {
-        guest_id: UserId,
-        target: ShareTarget,
-    },
-    CreateGroup {
-        name: String,
-        handle: Option<String>,
-        member_ids: Vec<UserId>,
-    },
-    UpdateGroup {
-        group_id: String,
-        handle: Option<String>,
-        add: Vec<UserId>,
-        remove: Vec<UserId>,
-    },
-    DeleteGroup {
-        group_id: String,
-    },
-}
-
 /// A successful write: what it created, and ClickUp's HTTP status when there was one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Written {
     pub(crate) outcome: WriteOutcome,
     pub(crate) status: Option<u16>,
-}
-
-/// What a successful write created.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub(crate) enum WriteOutcome {
-    Done,
-    Invited { user_id: UserId },
-    GroupCreated { group_id: String },
 }
 
 /// A failed read or write, with what ClickUp said when it said something.

@@ -5,6 +5,7 @@
 
 mod compute;
 pub(crate) mod guards;
+pub(crate) mod ops;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

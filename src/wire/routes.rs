@@ -4,8 +4,8 @@
 //! row against the official OpenAPI.
 
 use crate::model::ShareKind;
+use crate::plan::ops::WriteOp;
 use crate::wire::api::segment;
-use crate::workspace::WriteOp;
 
 /// One kind of request to ClickUp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

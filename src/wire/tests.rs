@@ -5,8 +5,8 @@ use serde_json::json;
 use crate::model::{
     BaseRole, Email, GuestPermissions, Share, ShareKind, SharePermission, ShareTarget,
 };
+use crate::plan::ops::{WriteOp, WriteOutcome};
 use crate::wire::SnapshotDoc;
-use crate::workspace::{WriteOp, WriteOutcome};
 
 /// The `GET /team` example of reference/clickup-api.md §5.4, as a snapshot.
 fn reference_doc() -> SnapshotDoc {
