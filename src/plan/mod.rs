@@ -176,55 +176,14 @@ pub(crate) struct ActionRow {
 }
 
 /// One row per [`Action`], in its order: the one table of the action vocabulary.
+#[rustfmt::skip]
 pub(crate) const ACTIONS: [ActionRow; 6] = [
-    ActionRow {
-        action: Action::Invite,
-        key: "invite",
-        sign: "+",
-        to_do: "to invite",
-        done: "invited",
-        removes: false,
-    },
-    ActionRow {
-        action: Action::Update,
-        key: "update",
-        sign: "~",
-        to_do: "to change",
-        done: "changed",
-        removes: false,
-    },
-    ActionRow {
-        action: Action::Remove,
-        key: "remove",
-        sign: "-",
-        to_do: "to remove",
-        done: "removed",
-        removes: true,
-    },
-    ActionRow {
-        action: Action::Replace,
-        key: "replace",
-        sign: "-/+",
-        to_do: "to replace",
-        done: "replaced",
-        removes: true,
-    },
-    ActionRow {
-        action: Action::Create,
-        key: "create",
-        sign: "+",
-        to_do: "to create",
-        done: "created",
-        removes: false,
-    },
-    ActionRow {
-        action: Action::Delete,
-        key: "delete",
-        sign: "-",
-        to_do: "to delete",
-        done: "deleted",
-        removes: true,
-    },
+    ActionRow { action: Action::Invite,  key: "invite",  sign: "+",   to_do: "to invite",  done: "invited",  removes: false },
+    ActionRow { action: Action::Update,  key: "update",  sign: "~",   to_do: "to change",  done: "changed",  removes: false },
+    ActionRow { action: Action::Remove,  key: "remove",  sign: "-",   to_do: "to remove",  done: "removed",  removes: true },
+    ActionRow { action: Action::Replace, key: "replace", sign: "-/+", to_do: "to replace", done: "replaced", removes: true },
+    ActionRow { action: Action::Create,  key: "create",  sign: "+",   to_do: "to create",  done: "created",  removes: false },
+    ActionRow { action: Action::Delete,  key: "delete",  sign: "-",   to_do: "to delete",  done: "deleted",  removes: true },
 ];
 
 /// What a change is about (SPEC §3 `kind`).
