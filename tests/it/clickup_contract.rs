@@ -16,8 +16,7 @@ use crate::common::{failed, stderr, stdout};
 use crate::fake::contract::{self, EDIT_USER_WITHOUT_CUSTOM_ROLE};
 use crate::fake::{Fake, Fault};
 
-const TOKEN: &str = "pk_4753994_SECRETSECRETSECRETSECRET0123";
-const TEAM: &str = "9006054115";
+use crate::live::{TEAM, TOKEN, run, small_snapshot};
 
 fn check(method: &str, path: &str, query: &str, body: &str) -> contract::Verdict {
     let content_type = (!body.is_empty()).then_some("application/json");
@@ -198,27 +197,25 @@ async fn the_fake_refuses_a_request_outside_the_contract_and_fails_its_test() {
     );
 }
 
+/// The owner, and Cora with the custom role "member custom".
 fn owner_only() -> Value {
-    json!({
-        "team": {"id": TEAM, "name": "Acme Workspace", "color": "#40BC86", "avatar": null, "members": [
-            {"user": {"id": 4484242, "username": "Olivia Owner", "email": "olivia@acme.example",
-                      "color": "#ff897f", "profilePicture": null, "initials": "OO", "role": 1,
-                      "role_subtype": 0, "role_key": "owner", "custom_role": null,
-                      "last_active": "1750794096125", "date_joined": "1679495777070",
-                      "date_invited": "1679495777070"}},
-            {"user": {"id": 5100002, "username": "Cora Custom", "email": "cora@acme.example",
-                      "color": "#0388d1", "profilePicture": null, "initials": "CC", "role": 3,
-                      "role_subtype": 0, "role_key": "member",
-                      "custom_role": {"id": 998877, "name": "member custom"},
-                      "last_active": "1750600000000", "date_joined": "1690000000000",
-                      "date_invited": "1689999990000"}}
-        ]},
-        "custom_roles": [
-            {"id": 998877, "team_id": TEAM, "name": "member custom", "inherited_role": 3,
-             "date_created": "1651189901020", "members": [5100002]}
-        ],
-        "me": {"id": 4484242, "email": "olivia@acme.example", "username": "Olivia Owner"}
-    })
+    let mut snapshot = small_snapshot();
+    snapshot["team"]["members"]
+        .as_array_mut()
+        .expect("members")
+        .push(
+            json!({"user": {"id": 5100002, "username": "Cora Custom", "email": "cora@acme.example",
+            "color": "#0388d1", "profilePicture": null, "initials": "CC", "role": 3,
+            "role_subtype": 0, "role_key": "member",
+            "custom_role": {"id": 998877, "name": "member custom"},
+            "last_active": "1750600000000", "date_joined": "1690000000000",
+            "date_invited": "1689999990000"}}),
+        );
+    snapshot["custom_roles"] = json!([
+        {"id": 998877, "team_id": TEAM, "name": "member custom", "inherited_role": 3,
+         "date_created": "1651189901020", "members": [5100002]}
+    ]);
+    snapshot
 }
 
 fn workdir(text: &str) -> tempfile::TempDir {
@@ -236,13 +233,7 @@ async fn a_custom_role_clickup_kept_is_a_failed_change_with_what_to_do() {
     let fake = Fake::start(&owner_only(), TOKEN).await;
     fake.keep_custom_role_without_id(true);
     let dir = workdir(CORA_PLAIN);
-    let output = crate::common::run_against(
-        dir.path(),
-        &fake.api_url(),
-        TOKEN,
-        ["apply", "--auto-approve"],
-    )
-    .await;
+    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
     let err = failed(&output);
     assert!(
         err.contains("ClickUp kept custom role \"member custom\" (id 998877) for user 5100002, which the file no longer names: the API cannot clear a custom role; remove it in ClickUp (Settings → People) or name the role in the file, then run again"),
@@ -266,13 +257,7 @@ async fn a_custom_role_clickup_kept_is_a_failed_change_with_what_to_do() {
 
     // Where ClickUp clears it, the same change converges.
     let fake = Fake::start(&owner_only(), TOKEN).await;
-    let output = crate::common::run_against(
-        dir.path(),
-        &fake.api_url(),
-        TOKEN,
-        ["apply", "--auto-approve"],
-    )
-    .await;
+    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let cora = fake.member("cora@acme.example").expect("cora");
     assert_eq!(
@@ -367,7 +352,7 @@ async fn members_the_tool_cannot_tell_are_left_alone() {
     let dir = workdir(
         "version: 1\nworkspace:\n  id: \"9006054115\"\npolicy:\n  mode: authoritative\n  max_removals: 5\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: cora@acme.example\n    role: member custom\n",
     );
-    let output = crate::common::run_against(dir.path(), &fake.api_url(), TOKEN, ["plan"]).await;
+    let output = run(dir.path(), &fake, &["plan"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let out = stdout(&output);
     assert!(
@@ -530,13 +515,7 @@ async fn refused_invitations_and_failed_removals_are_read_back() {
     let dir = workdir(
         "version: 1\nworkspace:\n  id: \"9006054115\"\npolicy:\n  mode: authoritative\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: new@acme.example\n",
     );
-    let output = crate::common::run_against(
-        dir.path(),
-        &fake.api_url(),
-        TOKEN,
-        ["apply", "--auto-approve"],
-    )
-    .await;
+    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -567,13 +546,7 @@ async fn refused_invitations_and_failed_removals_are_read_back() {
         Fault::Refuse(400, "INPUT_005", "Invalid email"),
         1,
     );
-    let output = crate::common::run_against(
-        dir.path(),
-        &fake.api_url(),
-        TOKEN,
-        ["apply", "--auto-approve"],
-    )
-    .await;
+    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
     let err = failed(&output);
     assert!(
         err.contains("ClickUp refused the request with INPUT_005: Invalid email"),
@@ -670,12 +643,6 @@ async fn a_pending_role_change_is_edited_first_and_replaced_only_when_allowed() 
         .member("pending.person@acme.example")
         .expect("invited again");
     assert_eq!(invitee["user"]["role"], 2);
-    let output = crate::common::run_against(
-        dir.path(),
-        &fake.api_url(),
-        TOKEN,
-        ["plan", "--detailed-exitcode"],
-    )
-    .await;
+    let output = run(dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
 }

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use crate::common::{Acme, cli, failed, repo, stderr, stdout};
 use crate::fake::{Fake, Fault};
 
-const TOKEN: &str = "pk_4753994_SECRETSECRETSECRETSECRET0123";
-const TEAM: &str = "9006054115";
+pub(crate) const TOKEN: &str = "pk_4753994_SECRETSECRETSECRETSECRET0123";
+pub(crate) const TEAM: &str = "9006054115";
 
 fn acme_snapshot() -> Value {
     let text = std::fs::read_to_string(repo().join("examples/acme/workspace.snapshot.json"))
@@ -19,7 +19,7 @@ fn acme_snapshot() -> Value {
 }
 
 /// Runs the CLI against the fake, with the token in the environment.
-async fn run(dir: &std::path::Path, fake: &Fake, args: &[&str]) -> Output {
+pub(crate) async fn run(dir: &std::path::Path, fake: &Fake, args: &[&str]) -> Output {
     crate::common::run_against(dir, &fake.api_url(), TOKEN, args).await
 }
 
@@ -36,7 +36,7 @@ fn writes(fake: &Fake) -> Vec<String> {
 }
 
 /// A Workspace with only the owner (the token's user).
-fn small_snapshot() -> Value {
+pub(crate) fn small_snapshot() -> Value {
     json!({
         "team": {"id": TEAM, "name": "Acme Workspace", "color": "#40BC86", "avatar": null, "members": [
             {"user": {"id": 4484242, "username": "Olivia Owner", "email": "olivia@acme.example",
