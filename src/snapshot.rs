@@ -83,13 +83,19 @@ impl SnapshotWorkspace {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn load(&self) -> Result<SnapshotDoc, WsError> {
+    /// The snapshot file's path and text.
+    fn file(&self) -> Result<(&std::path::Path, Vec<u8>), WsError> {
         let Some(path) = &self.path else {
             return Err(WsError::local("the in-memory snapshot has no document"));
         };
         let bytes = crate::fsutil::read_regular(path).map_err(|e| {
             WsError::local(format!("cannot read the snapshot {}: {e}", path.display()))
         })?;
+        Ok((path, bytes))
+    }
+
+    fn load(&self) -> Result<SnapshotDoc, WsError> {
+        let (path, bytes) = self.file()?;
         SnapshotDoc::from_json(&bytes)
             .map_err(|e| WsError::local(format!("{}: {e}", path.display())))
     }
@@ -106,12 +112,7 @@ impl SnapshotWorkspace {
             });
         }
         drop(held);
-        let Some(path) = &self.path else {
-            return Err(WsError::local("the in-memory snapshot has no document"));
-        };
-        let bytes = crate::fsutil::read_regular(path).map_err(|e| {
-            WsError::local(format!("cannot read the snapshot {}: {e}", path.display()))
-        })?;
+        let (path, bytes) = self.file()?;
         SnapshotDoc::live_from_json(&bytes)
             .map_err(|e| WsError::local(format!("{}: {e}", path.display())))
     }
