@@ -405,10 +405,7 @@ impl HttpWorkspace {
                 } else {
                     BaseRole::Member
                 };
-                if let Ok(teams) = self
-                    .get(&Route::GetTeams.path(&[]), &[], api::parse_teams)
-                    .await
-                    && let Some(team) = teams.iter().find(|t| t.id == self.team_id)
+                if let Ok(team) = self.team().await
                     && let Some(position) = team.position(*user_id)
                     && let user = &team.members[position].user
                     && user.role == Some(wanted.code())
@@ -426,10 +423,7 @@ impl HttpWorkspace {
                 }
             }
             WriteOp::RemoveMember { user_id } | WriteOp::RemoveGuest { user_id } => {
-                if let Ok(teams) = self
-                    .get(&Route::GetTeams.path(&[]), &[], api::parse_teams)
-                    .await
-                    && let Some(team) = teams.iter().find(|t| t.id == self.team_id)
+                if let Ok(team) = self.team().await
                     && team.position(*user_id).is_none()
                 {
                     tracing::info!(
