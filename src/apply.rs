@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
 
+use crate::clickup::{Workspace, WriteOp, WriteOutcome, Written, WsError};
 use crate::model::{Email, Share, UserId};
 use crate::plan::{Change, Kind, Plan, Seat, ShareChange};
 use crate::stop::{StopReason, StopSignal};
-use crate::workspace::{Workspace, WriteOp, WriteOutcome, Written, WsError};
 
 /// Hears about the progress of an apply.
 pub(crate) trait Observer {

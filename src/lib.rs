@@ -11,6 +11,7 @@
 mod apply;
 mod audit;
 mod cli;
+mod clickup;
 mod clock;
 mod commands;
 mod config;
@@ -19,21 +20,17 @@ mod diag;
 mod escape;
 mod format;
 mod fsutil;
-mod http;
 mod live;
 mod lock;
 mod model;
 mod plan;
 mod render;
-mod snapshot;
 mod state;
 mod stop;
-mod wire;
-mod workspace;
 mod yaml;
 
 #[cfg(test)]
-mod hostile;
+mod testing;
 
 pub use cli::Cli;
 pub use commands::{Exit, run};
@@ -70,7 +67,7 @@ pub mod bench {
 
     /// Reads a snapshot into the live model.
     pub fn workspace(json: &[u8]) -> Result<Workspace, String> {
-        crate::wire::SnapshotDoc::from_json(json)
+        crate::clickup::wire::SnapshotDoc::from_json(json)
             .map(|doc| Workspace(doc.into_live()))
             .map_err(|e| e.0)
     }

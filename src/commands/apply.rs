@@ -12,6 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::apply::{self, Failure, Ids, Observer};
 use crate::audit::{self, AuditLog};
 use crate::cli::Common;
+use crate::clickup::wire::api;
+use crate::clickup::{Workspace, WriteOp, Written, WsError};
 use crate::clock;
 use crate::commands::prepare::{Prepared, prepare, read_needs, replace_refusal};
 use crate::commands::{Exit, Stop, display_path, error, read_saved_plan, warning};
@@ -20,8 +22,6 @@ use crate::plan::{Action, Change, Plan};
 use crate::render::{self, json};
 use crate::state::{Journal, State, journal_path};
 use crate::stop::{StopReason, StopSignal};
-use crate::wire::api;
-use crate::workspace::{Workspace, WriteOp, Written, WsError};
 
 /// How `apply` was asked to run.
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::cli::Common;
+use crate::clickup::Workspace;
 use crate::clock;
 use crate::commands::prepare::{check_workspace_id, open_backend, read_whole};
 use crate::commands::{Exit, Stop, display_path};
@@ -11,7 +12,6 @@ use crate::format::{self, Header};
 use crate::fsutil;
 use crate::model::BaseRole;
 use crate::stop::StopSignal;
-use crate::workspace::Workspace;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Options {

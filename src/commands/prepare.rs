@@ -2,19 +2,19 @@
 //! plan and check its guards, reporting every problem found on the way.
 
 use crate::cli::Common;
+use crate::clickup::http::{self, HttpWorkspace, Token};
+use crate::clickup::snapshot::SnapshotWorkspace;
+use crate::clickup::wire::{Seats, SnapshotDoc, WorkspacePlan};
+use crate::clickup::{ReadNeeds, Workspace, WriteOp, Written, WsError};
 use crate::commands::{Stop, display_path, load_config, report_problems};
 use crate::config::{Loaded, MembersFile};
 use crate::diag::Diagnostic;
-use crate::http::{self, HttpWorkspace, Token};
 use crate::live::Live;
 use crate::model::Email;
 use crate::plan::{self, Plan, guards};
 use crate::render;
-use crate::snapshot::SnapshotWorkspace;
 use crate::state::State;
 use crate::stop::StopSignal;
-use crate::wire::{Seats, SnapshotDoc, WorkspacePlan};
-use crate::workspace::{ReadNeeds, Workspace, WriteOp, Written, WsError};
 
 /// Where the live Workspace comes from. One lives per command, so its size does not matter.
 #[derive(Debug)]

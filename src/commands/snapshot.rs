@@ -4,11 +4,11 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::Common;
+use crate::clickup::Workspace;
 use crate::commands::prepare::{check_workspace_id, open_http, read_whole};
 use crate::commands::{Exit, Stop, display_path};
 use crate::fsutil;
 use crate::stop::StopSignal;
-use crate::workspace::Workspace;
 
 pub(crate) async fn run(
     common: &Common,

@@ -43,10 +43,10 @@ pub(crate) struct JsonPlan {
     pub(crate) live_source: LiveSource,
     /// `GET /team/{id}/plan`, read when the plan has writes (SPEC §5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) workspace_plan: Option<crate::wire::WorkspacePlan>,
+    pub(crate) workspace_plan: Option<crate::clickup::wire::WorkspacePlan>,
     /// `GET /team/{id}/seats`, read when the plan has writes (SPEC §5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) seats: Option<crate::wire::Seats>,
+    pub(crate) seats: Option<crate::clickup::wire::Seats>,
     /// With `live_source: state`: when the last apply recorded that Workspace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) recorded_at: Option<String>,

@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::clickup::wire::SnapshotDoc;
 use crate::config::MembersFile;
 use crate::live::Live;
 use crate::model::{BaseRole, Email, UserId};
 use crate::plan::Managed;
 use crate::plan::ops::{WriteOp, WriteOutcome};
-use crate::wire::SnapshotDoc;
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
 

@@ -8,13 +8,13 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::apply::{self, Failure, Ids, Observer};
+use crate::clickup::snapshot::SnapshotWorkspace;
+use crate::clickup::wire::SnapshotDoc;
+use crate::clickup::{WriteOp, Written, WsError};
 use crate::config;
 use crate::model::Email;
 use crate::plan::{Change, Managed, compute, guards};
-use crate::snapshot::SnapshotWorkspace;
 use crate::stop::StopSignal;
-use crate::wire::SnapshotDoc;
-use crate::workspace::{WriteOp, Written, WsError};
 
 const PEOPLE: usize = 8;
 const TARGETS: [(&str, &str); 4] = [("list", "1"), ("list", "2"), ("folder", "3"), ("task", "4")];

@@ -18,12 +18,12 @@ use backon::{ExponentialBuilder, Retryable};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use crate::clickup::wire::api::{self, ErrorBody};
+use crate::clickup::wire::routes::Route;
+use crate::clickup::wire::{GuestDetail, Seats, SnapshotDoc, Team, WorkspacePlan};
+use crate::clickup::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
 use crate::model::{BaseRole, Email};
 use crate::stop::StopSignal;
-use crate::wire::api::{self, ErrorBody};
-use crate::wire::routes::Route;
-use crate::wire::{GuestDetail, Seats, SnapshotDoc, Team, WorkspacePlan};
-use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
 
 use pace::{Pacer, Window};
 pub(crate) use token::Token;
@@ -352,7 +352,7 @@ impl HttpWorkspace {
         &self,
         path: &str,
         query: &[(&str, &str)],
-        parse: fn(&[u8]) -> Result<T, crate::wire::WireError>,
+        parse: fn(&[u8]) -> Result<T, crate::clickup::wire::WireError>,
     ) -> Result<T, WsError> {
         let attempt = || async {
             let (_, bytes) = self.attempt(&Method::GET, path, query, None).await?;

@@ -3,13 +3,13 @@
 
 use proptest::prelude::*;
 
+use crate::clickup::wire::SnapshotDoc;
 use crate::config;
 use crate::format;
 use crate::plan::{self, Managed};
-use crate::wire::SnapshotDoc;
 
-const MEMBERS: &str = include_str!("../examples/acme/members.yaml");
-const SNAPSHOT: &str = include_str!("../examples/acme/workspace.snapshot.json");
+const MEMBERS: &str = include_str!("../../examples/acme/members.yaml");
+const SNAPSHOT: &str = include_str!("../../examples/acme/workspace.snapshot.json");
 
 /// A change to a text: delete, repeat, insert or swap a piece, or reindent a line.
 #[derive(Debug, Clone)]

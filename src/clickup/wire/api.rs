@@ -5,11 +5,11 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::model::{Email, GuestFlag, GuestPermissions, ShareKind};
-use crate::plan::ops::WriteOp;
-use crate::wire::{
+use crate::clickup::wire::{
     CustomRole, CustomRoleField, Group, GuestDetail, Me, Seats, Team, WireError, WorkspacePlan,
 };
+use crate::model::{Email, GuestFlag, GuestPermissions, ShareKind};
+use crate::plan::ops::WriteOp;
 
 /// ClickUp's error body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

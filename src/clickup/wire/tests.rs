@@ -2,11 +2,11 @@
 
 use serde_json::json;
 
+use crate::clickup::wire::SnapshotDoc;
 use crate::model::{
     BaseRole, Email, GuestPermissions, Share, ShareKind, SharePermission, ShareTarget,
 };
 use crate::plan::ops::{WriteOp, WriteOutcome};
-use crate::wire::SnapshotDoc;
 
 /// The `GET /team` example of reference/clickup-api.md §5.4, as a snapshot.
 fn reference_doc() -> SnapshotDoc {
@@ -291,7 +291,7 @@ fn a_snapshot_round_trips_through_its_json() {
 
 #[test]
 fn ids_in_paths_are_checked_and_encoded() {
-    use crate::wire::api::{check_ids, request, segment};
+    use crate::clickup::wire::api::{check_ids, request, segment};
     assert_eq!(segment("DEV-42"), "DEV-42");
     assert_eq!(segment("a/../b?x=1 #"), "a%2F%2E%2E%2Fb%3Fx%3D1%20%23");
     assert_eq!(
@@ -325,7 +325,7 @@ fn ids_in_paths_are_checked_and_encoded() {
 #[test]
 fn a_numeric_permission_level_is_read_as_its_name() {
     let answer = br#"{"guest": {"user": {"id": 5}, "shared": {"tasks": [], "lists": [{"id": 9, "permission_level": 4}], "folders": [{"id": "8", "permission_level": "comment"}]}}}"#;
-    let detail = crate::wire::api::parse_guest(answer).expect("decodes");
+    let detail = crate::clickup::wire::api::parse_guest(answer).expect("decodes");
     let levels: Vec<SharePermission> = detail
         .shared
         .shares()
@@ -337,7 +337,7 @@ fn a_numeric_permission_level_is_read_as_its_name() {
         vec![SharePermission::Comment, SharePermission::Edit]
     );
     let unknown = br#"{"guest": {"user": {"id": 5}, "shared": {"lists": [{"id": 9, "permission_level": 2}]}}}"#;
-    let err = crate::wire::api::parse_guest(unknown).expect_err("2 is no level");
+    let err = crate::clickup::wire::api::parse_guest(unknown).expect_err("2 is no level");
     assert!(
         err.0
             .contains("permission_level 2 is none of 1 (read), 3 (comment), 4 (edit), 5 (create)"),
@@ -356,7 +356,7 @@ fn a_snapshot_read_into_the_model_equals_its_document_s_model() {
     ))
     .expect("example");
     let mut doc = SnapshotDoc::from_json(&text).expect("doc");
-    doc.plan = Some(crate::wire::WorkspacePlan {
+    doc.plan = Some(crate::clickup::wire::WorkspacePlan {
         plan_name: Some("Enterprise".into()),
         plan_id: Some(4),
     });

@@ -5,12 +5,12 @@
 
 use std::fmt;
 
-use crate::model::{BaseRole, Email, UserId};
-use crate::plan::ops::{WriteOp, WriteOutcome};
-use crate::wire::{
+use crate::clickup::wire::{
     CustomRoleField, Group, GroupMember, GuestDetail, GuestUser, InvitedBy, SharedItem,
     SnapshotDoc, TeamMember, User,
 };
+use crate::model::{BaseRole, Email, UserId};
+use crate::plan::ops::{WriteOp, WriteOutcome};
 
 /// A write that cannot apply to this snapshot (what ClickUp would answer with a 4xx).
 #[derive(Debug, Clone, PartialEq, Eq)]

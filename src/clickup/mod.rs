@@ -1,13 +1,19 @@
-//! The narrow interface to a ClickUp Workspace: read it, and make one write. The snapshot file
-//! and the HTTP client implement it; the apply engine and the tests only see this trait.
+//! ClickUp: the narrow interface to a Workspace (read it, make one write) and what implements
+//! it. `wire/` knows ClickUp's JSON shapes and routes, `http/` talks to ClickUp over HTTPS,
+//! `snapshot.rs` reads and writes a snapshot file; the engine and the tests only see the
+//! [`Workspace`] trait.
+
+pub(crate) mod http;
+pub(crate) mod snapshot;
+pub(crate) mod wire;
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
 
+use crate::clickup::wire::{Seats, SnapshotDoc, WorkspacePlan};
 use crate::model::Email;
 pub(crate) use crate::plan::ops::{WriteOp, WriteOutcome};
-use crate::wire::{Seats, SnapshotDoc, WorkspacePlan};
 
 /// What a read must include beyond `GET /user` and `GET /team` (SPEC §5).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

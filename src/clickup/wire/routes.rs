@@ -3,9 +3,9 @@
 //! it, and reports, the audit log and progress lines name requests by it; a test checks each
 //! row against the official OpenAPI.
 
+use crate::clickup::wire::api::segment;
 use crate::model::ShareKind;
 use crate::plan::ops::WriteOp;
-use crate::wire::api::segment;
 
 /// One kind of request to ClickUp.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +189,7 @@ mod tests {
     #[test]
     fn every_route_is_an_operation_of_the_official_api() {
         let doc: serde_json::Value = serde_json::from_str(include_str!(
-            "../../tests/contract/clickup-openapi-membership.json"
+            "../../../tests/contract/clickup-openapi-membership.json"
         ))
         .expect("json");
         for (route, method, template, what) in TABLE {

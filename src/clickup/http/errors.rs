@@ -2,8 +2,8 @@
 //! them. [`DOCUMENTED`] lists every `ECODE` the API reference documents for the endpoints this
 //! tool calls; each has its own sentence, and any other code is shown with ClickUp's own text.
 
-use crate::wire::api::{ErrorBody, preview};
-use crate::workspace::WsError;
+use crate::clickup::WsError;
+use crate::clickup::wire::api::{ErrorBody, preview};
 
 /// Every `ECODE` the reference (`clickup-api.md` §2–§4) documents for these endpoints, and the
 /// families the tool meets on them (`GROUP_*`, `TEAM_015`). Each has its own sentence below.

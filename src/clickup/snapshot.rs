@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::clickup::wire::{LiveRead, Seats, SnapshotDoc, WorkspacePlan};
+use crate::clickup::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
 use crate::fsutil;
 use crate::model::Email;
-use crate::wire::{LiveRead, Seats, SnapshotDoc, WorkspacePlan};
-use crate::workspace::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
 
 /// How often, at least, the file is rewritten while writes come in; for a large Workspace, less
 /// often, so that saving never takes more than a tenth of the time.

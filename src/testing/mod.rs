@@ -1,0 +1,3 @@
+//! Support for the unit tests: hostile input for the parsers.
+
+mod hostile;
