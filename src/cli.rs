@@ -2,9 +2,15 @@
 //! [`Cli::resolve`] makes every cross-check and default in one place and returns the
 //! [`Invocation`] to run.
 
-use std::path::{Path, PathBuf};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use crate::commands::{
+    self, Common, Exit, Format, Invocation, Stop, default_state_path, dispatch, display_path,
+    report,
+};
+
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 const ABOUT: &str = "Manage a ClickUp Workspace's members, guests and user groups as code.";
 
@@ -298,66 +304,9 @@ struct ApplyArgs {
     audit_log: Option<PathBuf>,
 }
 
-/// How `plan` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Format {
-    Text,
-    Json,
-    Markdown,
-}
-
-/// Options every command shares, resolved.
-#[derive(Debug, Clone)]
-pub(crate) struct Common {
-    pub(crate) file: PathBuf,
-    pub(crate) state: PathBuf,
-    pub(crate) api_url: String,
-    pub(crate) snapshot: Option<PathBuf>,
-    pub(crate) timeout: std::time::Duration,
-    pub(crate) verbose: u8,
-    pub(crate) quiet: bool,
-}
-
-/// A command ready to run.
-#[derive(Debug, Clone)]
-pub(crate) enum Invocation {
-    Validate,
-    Plan(crate::commands::plan::Options),
-    Apply(crate::commands::apply::Options),
-    Snapshot {
-        workspace: String,
-        out: PathBuf,
-        with_guest_shares: bool,
-    },
-    Show {
-        plan: Option<PathBuf>,
-        format: Format,
-    },
-    ForceUnlock {
-        lock_id: String,
-        force: bool,
-    },
-    Import {
-        workspace: String,
-        out: Option<PathBuf>,
-        force: bool,
-        with_guest_shares: bool,
-        schema: String,
-    },
-    Fmt {
-        check: bool,
-        diff: bool,
-    },
-    Schema,
-    Completions(clap_complete::Shell),
-    Man {
-        out_dir: Option<PathBuf>,
-    },
-}
-
 impl Cli {
     /// Applies defaults and cross-checks. Also sets the colour choice for the process.
-    pub(crate) fn resolve(self) -> Result<(Common, Invocation), String> {
+    pub(crate) fn resolve(self) -> Result<Resolved, String> {
         self.global.color.write_global();
         let g = self.global;
         let state = g.state.unwrap_or_else(|| default_state_path(&g.file));
@@ -386,7 +335,7 @@ impl Cli {
                             .to_owned(),
                     );
                 }
-                Invocation::Plan(crate::commands::plan::Options {
+                Invocation::Plan(commands::plan::Options {
                     out: p.out,
                     format: p.format,
                     detailed_exitcode: p.detailed_exitcode,
@@ -394,7 +343,7 @@ impl Cli {
                     allow_replace: p.allow_replace,
                 })
             }
-            Command::Apply(a) => Invocation::Apply(crate::commands::apply::Options {
+            Command::Apply(a) => Invocation::Apply(commands::apply::Options {
                 saved: a.plan,
                 auto_approve: a.auto_approve,
                 allow_replace: a.allow_replace,
@@ -420,8 +369,8 @@ impl Cli {
                 check: f.check,
                 diff: f.diff,
             },
-            Command::Completions(c) => Invocation::Completions(c.shell),
-            Command::Man(m) => Invocation::Man { out_dir: m.out_dir },
+            Command::Completions(c) => return Ok(Resolved::Completions(c.shell)),
+            Command::Man(m) => return Ok(Resolved::Man(m.out_dir)),
             Command::Snapshot(s) => {
                 if common.snapshot.is_some() {
                     return Err(
@@ -436,20 +385,110 @@ impl Cli {
                 }
             }
         };
-        Ok((common, invocation))
+        Ok(Resolved::Run(common, invocation))
     }
 }
 
-/// `members.yaml` → `members.state.json`, in the same directory.
-pub(crate) fn default_state_path(file: &Path) -> PathBuf {
-    let stem = file
-        .file_stem()
-        .map_or_else(|| "members".into(), |s| s.to_string_lossy().into_owned());
-    file.with_file_name(format!("{stem}.state.json"))
+/// A command line, resolved: a command to run, or what the command line itself is asked for.
+#[derive(Debug)]
+pub(crate) enum Resolved {
+    Run(Common, Invocation),
+    Completions(clap_complete::Shell),
+    Man(Option<PathBuf>),
+}
+
+/// Runs a parsed command line to its end.
+pub fn run(cli: Cli) -> Exit {
+    let (common, invocation) = match cli.resolve() {
+        Ok(Resolved::Run(common, invocation)) => (common, invocation),
+        Ok(Resolved::Completions(shell)) => return completions(shell).unwrap_or_else(report),
+        Ok(Resolved::Man(out_dir)) => return man(out_dir.as_deref()).unwrap_or_else(report),
+        Err(message) => return report(Stop::Error(message)),
+    };
+    init_tracing(&common);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return report(Stop::Error(format!("cannot start: {e}"))),
+    };
+    let result = runtime.block_on(dispatch(&common, invocation));
+    result.unwrap_or_else(report)
+}
+
+fn completions(shell: clap_complete::Shell) -> Result<Exit, Stop> {
+    let mut out = crate::console::stdout();
+    out.write_all(&completion_script(shell))?;
+    Ok(Exit::Success)
+}
+
+/// The completion script for `shell`.
+pub(crate) fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, BIN, &mut script);
+    if shell == clap_complete::Shell::Bash {
+        // clap_complete names the functions of subcommands from the binary's name with its
+        // hyphen turned into a subcommand separator (`clickup__subcmd__members__subcmd__plan`),
+        // while the dispatch names them `clickup__members__subcmd__plan`: without this, bash
+        // completes the subcommands but none of their flags.
+        let text = String::from_utf8_lossy(&script)
+            .replace(&BIN.replace('-', "__subcmd__"), &BIN.replace('-', "__"));
+        script = text.into_bytes();
+    }
+    script
+}
+
+const BIN: &str = "clickup-members";
+
+/// The manual page on standard output, or with `out_dir` one page per command
+/// (`clickup-members.1`, `clickup-members-plan.1`, …) written there.
+fn man(out_dir: Option<&std::path::Path>) -> Result<Exit, Stop> {
+    use clap::CommandFactory;
+    let Some(dir) = out_dir else {
+        let mut out = crate::console::stdout();
+        clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+        return Ok(Exit::Success);
+    };
+    let written =
+        std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(Cli::command(), dir));
+    written.map_err(|e| {
+        Stop::Error(format!(
+            "cannot write the manual pages to {}: {e}",
+            display_path(dir)
+        ))
+    })?;
+    Ok(Exit::Success)
+}
+
+fn init_tracing(common: &Common) {
+    let level = match (common.quiet, common.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("clickup_members={level}")));
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && anstream::ColorChoice::global() != anstream::ColorChoice::Never;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
     use clap::CommandFactory;
 
@@ -483,7 +522,7 @@ mod tests {
     fn refresh_takes_an_explicit_false() {
         let cli =
             Cli::try_parse_from(["clickup-members", "plan", "--refresh=false"]).expect("parse");
-        let (_, invocation) = cli.resolve().expect("resolve");
-        assert!(matches!(invocation, Invocation::Plan(p) if !p.refresh));
+        let resolved = cli.resolve().expect("resolve");
+        assert!(matches!(resolved, Resolved::Run(_, Invocation::Plan(p)) if !p.refresh));
     }
 }

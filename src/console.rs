@@ -10,6 +10,8 @@
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use anstyle::{AnsiColor, Style};
+
 static CLOSED: AtomicBool = AtomicBool::new(false);
 static TO_STDERR: AtomicBool = AtomicBool::new(false);
 
@@ -41,9 +43,7 @@ impl Stdout {
 
     fn mark_closed() {
         if !CLOSED.swap(true, Ordering::SeqCst) && TO_STDERR.load(Ordering::SeqCst) {
-            crate::commands::warning(
-                "standard output is closed; the apply goes on and reports here instead",
-            );
+            warning("standard output is closed; the apply goes on and reports here instead");
         }
     }
 }
@@ -74,4 +74,29 @@ impl Write for Stdout {
             other => other,
         }
     }
+}
+
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+const NOTE: Style = AnsiColor::Cyan.on_default().bold();
+
+/// Prints `Warning: message` on stderr.
+pub(crate) fn warning(message: &str) {
+    let mut err = anstream::stderr().lock();
+    let message = crate::escape::visible_lines(message);
+    let _ = writeln!(err, "{WARNING}Warning:{WARNING:#} {message}");
+}
+
+/// Prints `Note: message` on stderr.
+pub(crate) fn note(message: &str) {
+    let mut err = anstream::stderr().lock();
+    let message = crate::escape::visible_lines(message);
+    let _ = writeln!(err, "{NOTE}Note:{NOTE:#} {message}");
+}
+
+/// Prints `Error: message` on stderr.
+pub(crate) fn error(message: &str) {
+    let mut err = anstream::stderr().lock();
+    let message = crate::escape::visible_lines(message);
+    let _ = writeln!(err, "{ERROR}Error:{ERROR:#} {message}");
 }

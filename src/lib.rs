@@ -33,7 +33,8 @@ mod yaml;
 mod testing;
 
 pub use cli::Cli;
-pub use commands::{Exit, run};
+pub use cli::run;
+pub use commands::Exit;
 
 /// Entry points for the benchmarks (`cargo bench`): the stages of a plan, one by one. Not a
 /// stable API.

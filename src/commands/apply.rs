@@ -11,10 +11,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::apply::{self, Failure, Ids, Observer};
 use crate::audit::{self, AuditLog};
-use crate::cli::Common;
 use crate::clickup::wire::api;
 use crate::clickup::{Workspace, WriteOp, Written, WsError};
 use crate::clock;
+use crate::commands::Common;
 use crate::commands::prepare::{Prepared, prepare, read_needs, replace_refusal};
 use crate::commands::{Exit, Stop, display_path, error, read_saved_plan, warning};
 use crate::lock::StateLock;

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::cli::Common;
+use crate::commands::Common;
 use crate::commands::{Exit, Stop, display_path, error, report_problems};
 use crate::format;
 use crate::fsutil;

@@ -3,9 +3,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::cli::Common;
 use crate::clickup::Workspace;
 use crate::clock;
+use crate::commands::Common;
 use crate::commands::prepare::{check_workspace_id, open_backend, read_whole};
 use crate::commands::{Exit, Stop, display_path};
 use crate::format::{self, Header};

@@ -10,13 +10,13 @@ mod show;
 mod snapshot;
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anstyle::{AnsiColor, Style};
-
-use crate::cli::{Cli, Common, Invocation};
 use crate::config::{self, LoadError};
+use crate::console::{error, warning};
 use crate::diag::{self, Diagnostic};
+use crate::render::Problems;
 use crate::render::json::JsonPlan;
 
 /// How a run ended, as an exit code.
@@ -41,6 +41,67 @@ impl From<Exit> for ExitCode {
             Exit::Signal(code) => ExitCode::from(code),
         }
     }
+}
+
+/// How `plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// Options every command shares, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Common {
+    pub(crate) file: PathBuf,
+    pub(crate) state: PathBuf,
+    pub(crate) api_url: String,
+    pub(crate) snapshot: Option<PathBuf>,
+    pub(crate) timeout: std::time::Duration,
+    pub(crate) verbose: u8,
+    pub(crate) quiet: bool,
+}
+
+/// A command ready to run.
+#[derive(Debug, Clone)]
+pub(crate) enum Invocation {
+    Validate,
+    Plan(plan::Options),
+    Apply(apply::Options),
+    Snapshot {
+        workspace: String,
+        out: PathBuf,
+        with_guest_shares: bool,
+    },
+    Show {
+        plan: Option<PathBuf>,
+        format: Format,
+    },
+    ForceUnlock {
+        lock_id: String,
+        force: bool,
+    },
+    Import {
+        workspace: String,
+        out: Option<PathBuf>,
+        force: bool,
+        with_guest_shares: bool,
+        schema: String,
+    },
+    Fmt {
+        check: bool,
+        diff: bool,
+    },
+    Schema,
+}
+
+/// `members.yaml` → `members.state.json`, in the same directory.
+pub(crate) fn default_state_path(file: &Path) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map_or_else(|| "members".into(), |s| s.to_string_lossy().into_owned());
+    file.with_file_name(format!("{stem}.state.json"))
 }
 
 /// Why a command stopped early.
@@ -70,15 +131,6 @@ impl From<String> for Stop {
     }
 }
 
-/// Problems already printed on standard error, as plain text.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Problems {
-    /// The one sentence that sums them up (`members.yaml is invalid: 2 problems`).
-    pub(crate) summary: String,
-    /// Each problem, `FILE:LINE:COL: message` when it has a place.
-    pub(crate) lines: Vec<String>,
-}
-
 impl Stop {
     /// What stopped the command, as a summary and its details.
     pub(crate) fn problems(&self) -> Problems {
@@ -96,37 +148,14 @@ impl Stop {
     }
 }
 
-const ERROR: Style = AnsiColor::Red.on_default().bold();
-const WARNING: Style = AnsiColor::Yellow.on_default().bold();
-const NOTE: Style = AnsiColor::Cyan.on_default().bold();
-
-/// Runs a parsed command line to its end.
-pub fn run(cli: Cli) -> Exit {
-    let (common, invocation) = match cli.resolve() {
-        Ok(resolved) => resolved,
-        Err(message) => return report(Stop::Error(message)),
-    };
-    init_tracing(&common);
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => return report(Stop::Error(format!("cannot start: {e}"))),
-    };
-    let result = runtime.block_on(dispatch(&common, invocation));
-    result.unwrap_or_else(report)
-}
-
-async fn dispatch(common: &Common, invocation: Invocation) -> Result<Exit, Stop> {
+/// Runs a command to its end.
+pub(crate) async fn dispatch(common: &Common, invocation: Invocation) -> Result<Exit, Stop> {
     match invocation {
         Invocation::Validate => validate(common),
         Invocation::Schema => schema(),
         Invocation::Show { plan, format } => show::run(common, plan.as_deref(), format),
         Invocation::ForceUnlock { lock_id, force } => force_unlock(common, &lock_id, force),
         Invocation::Fmt { check, diff } => fmt::run(common, check, diff),
-        Invocation::Completions(shell) => completions(shell),
-        Invocation::Man { out_dir } => man(out_dir.as_deref()),
         Invocation::Plan(options) => plan::run(common, &options).await,
         Invocation::Apply(options) => apply::run(common, options).await,
         Invocation::Snapshot {
@@ -153,53 +182,8 @@ async fn dispatch(common: &Common, invocation: Invocation) -> Result<Exit, Stop>
     }
 }
 
-fn completions(shell: clap_complete::Shell) -> Result<Exit, Stop> {
-    let mut out = crate::console::stdout();
-    out.write_all(&completion_script(shell))?;
-    Ok(Exit::Success)
-}
-
-/// The completion script for `shell`.
-pub(crate) fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
-    use clap::CommandFactory;
-    let mut command = Cli::command();
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut command, BIN, &mut script);
-    if shell == clap_complete::Shell::Bash {
-        // clap_complete names the functions of subcommands from the binary's name with its
-        // hyphen turned into a subcommand separator (`clickup__subcmd__members__subcmd__plan`),
-        // while the dispatch names them `clickup__members__subcmd__plan`: without this, bash
-        // completes the subcommands but none of their flags.
-        let text = String::from_utf8_lossy(&script)
-            .replace(&BIN.replace('-', "__subcmd__"), &BIN.replace('-', "__"));
-        script = text.into_bytes();
-    }
-    script
-}
-
-const BIN: &str = "clickup-members";
-
-/// The manual page on standard output, or with `out_dir` one page per command
-/// (`clickup-members.1`, `clickup-members-plan.1`, …) written there.
-fn man(out_dir: Option<&std::path::Path>) -> Result<Exit, Stop> {
-    use clap::CommandFactory;
-    let Some(dir) = out_dir else {
-        let mut out = crate::console::stdout();
-        clap_mangen::Man::new(Cli::command()).render(&mut out)?;
-        return Ok(Exit::Success);
-    };
-    let written =
-        std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(Cli::command(), dir));
-    written.map_err(|e| {
-        Stop::Error(format!(
-            "cannot write the manual pages to {}: {e}",
-            display_path(dir)
-        ))
-    })?;
-    Ok(Exit::Success)
-}
-
-fn report(stop: Stop) -> Exit {
+/// Prints why a command stopped and gives its exit code.
+pub(crate) fn report(stop: Stop) -> Exit {
     match stop {
         Stop::Reported(_) => Exit::Failure,
         Stop::Io(e) => {
@@ -211,49 +195,6 @@ fn report(stop: Stop) -> Exit {
             Exit::Failure
         }
     }
-}
-
-/// Prints `Warning: message` on stderr.
-pub(crate) fn warning(message: &str) {
-    let mut err = anstream::stderr().lock();
-    let message = crate::escape::visible_lines(message);
-    let _ = writeln!(err, "{WARNING}Warning:{WARNING:#} {message}");
-}
-
-/// Prints `Note: message` on stderr.
-pub(crate) fn note(message: &str) {
-    let mut err = anstream::stderr().lock();
-    let message = crate::escape::visible_lines(message);
-    let _ = writeln!(err, "{NOTE}Note:{NOTE:#} {message}");
-}
-
-/// Prints `Error: message` on stderr.
-pub(crate) fn error(message: &str) {
-    let mut err = anstream::stderr().lock();
-    let message = crate::escape::visible_lines(message);
-    let _ = writeln!(err, "{ERROR}Error:{ERROR:#} {message}");
-}
-
-fn init_tracing(common: &Common) {
-    let level = match (common.quiet, common.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, 2) => "debug",
-        (false, _) => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("clickup_members={level}")));
-    let colour = std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && anstream::ColorChoice::global() != anstream::ColorChoice::Never;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(colour)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .try_init();
 }
 
 /// The file's name as the user wrote it, for messages.

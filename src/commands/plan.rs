@@ -8,8 +8,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Common, Format, default_state_path};
 use crate::commands::prepare::prepare;
+use crate::commands::{Common, Format, default_state_path};
 use crate::commands::{Exit, Stop, display_path, warning};
 use crate::fsutil;
 use crate::render::{self, Context, json};
@@ -111,7 +111,7 @@ fn without_plan(
     }
     step_summary(render);
     if nothing_recorded {
-        crate::commands::note(&problems.summary);
+        crate::console::note(&problems.summary);
         return Ok(Exit::Success);
     }
     Err(stop)

@@ -1,11 +1,11 @@
 //! What `plan` and `apply` share: load the file and the state, read the Workspace, compute the
 //! plan and check its guards, reporting every problem found on the way.
 
-use crate::cli::Common;
 use crate::clickup::http::{self, HttpWorkspace, Token};
 use crate::clickup::snapshot::SnapshotWorkspace;
 use crate::clickup::wire::{Seats, SnapshotDoc, WorkspacePlan};
 use crate::clickup::{ReadNeeds, Workspace, WriteOp, Written, WsError};
+use crate::commands::Common;
 use crate::commands::{Stop, display_path, load_config, report_problems};
 use crate::config::{Loaded, MembersFile};
 use crate::diag::Diagnostic;
@@ -395,7 +395,7 @@ pub(crate) async fn prepare(
         Some(Backend::Snapshot(_)) if !plan.changes.is_empty() => recorded,
         Some(backend) if !plan.changes.is_empty() => {
             backend.subscription().await.unwrap_or_else(|e| {
-                crate::commands::warning(&format!(
+                crate::console::warning(&format!(
                     "cannot read the Workspace's plan and seats from {}: {e}",
                     backend.describe()
                 ));

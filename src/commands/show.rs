@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::{Common, Format};
+use crate::commands::{Common, Format};
 use crate::commands::{Exit, Stop, display_path, read_saved_plan};
 use crate::render::{self, Context, json};
 use crate::state::{ManagedPerson, PersonStatus, State};

@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::Common;
 use crate::clickup::Workspace;
+use crate::commands::Common;
 use crate::commands::prepare::{check_workspace_id, open_http, read_whole};
 use crate::commands::{Exit, Stop, display_path};
 use crate::fsutil;
@@ -24,7 +24,7 @@ pub(crate) async fn run(
     // The subscription and seats, so that a rehearsal on the snapshot plans as ClickUp would.
     match workspace.subscription().await {
         Ok((plan, seats)) => (doc.plan, doc.seats) = (plan, seats),
-        Err(e) => crate::commands::warning(&format!(
+        Err(e) => crate::console::warning(&format!(
             "the snapshot has no plan and seats: cannot read them ({e})"
         )),
     }

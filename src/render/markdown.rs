@@ -4,8 +4,8 @@
 
 use std::io::{self, Write};
 
-use crate::commands::Problems;
 use crate::plan::Action;
+use crate::render::Problems;
 use crate::render::json::JsonPlan;
 use crate::render::{Context, no_changes_line, notices, plan_line, text};
 

@@ -128,3 +128,12 @@ pub(crate) fn replace_reason(reason: ReplaceReason) -> &'static str {
 
 #[cfg(test)]
 mod tests;
+
+/// Problems already printed on standard error, as plain text.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Problems {
+    /// The one sentence that sums them up (`members.yaml is invalid: 2 problems`).
+    pub(crate) summary: String,
+    /// Each problem, `FILE:LINE:COL: message` when it has a place.
+    pub(crate) lines: Vec<String>,
+}
