@@ -6,9 +6,9 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use crate::commands::{
-    self, Common, Exit, Format, Invocation, Stop, default_state_path, dispatch, display_path,
-    report,
+    self, Common, Exit, Format, Invocation, default_state_path, dispatch, report,
 };
+use crate::engine::Error;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
@@ -306,15 +306,15 @@ struct ApplyArgs {
 
 impl Cli {
     /// Applies defaults and cross-checks. Also sets the colour choice for the process.
-    pub(crate) fn resolve(self) -> Result<Resolved, String> {
+    pub(crate) fn resolve(self) -> Result<Resolved, Error> {
         self.global.color.write_global();
         let g = self.global;
         let state = g.state.unwrap_or_else(|| default_state_path(&g.file));
         if !(g.timeout.is_finite() && g.timeout > 0.0 && g.timeout <= 3600.0) {
-            return Err(format!(
+            return Err(Error::Usage(format!(
                 "--timeout must be a number of seconds between 0 and 3600, not {}",
                 g.timeout
-            ));
+            )));
         }
         let common = Common {
             file: g.file,
@@ -330,16 +330,20 @@ impl Cli {
             Command::Schema => Invocation::Schema,
             Command::Plan(p) => {
                 if !p.refresh && common.snapshot.is_some() {
-                    return Err(
+                    return Err(Error::Usage(
                         "--refresh=false plans against the state's snapshot; it cannot be used with --snapshot"
                             .to_owned(),
-                    );
+                    ));
                 }
                 Invocation::Plan(commands::plan::Options {
                     out: p.out,
                     format: p.format,
                     detailed_exitcode: p.detailed_exitcode,
-                    refresh: p.refresh,
+                    refresh: if p.refresh {
+                        commands::Refresh::Read
+                    } else {
+                        commands::Refresh::Recorded
+                    },
                     allow_replace: p.allow_replace,
                 })
             }
@@ -358,31 +362,31 @@ impl Cli {
                 lock_id: f.lock_id,
                 force: f.force,
             },
-            Command::Import(i) => Invocation::Import {
+            Command::Import(i) => Invocation::Import(commands::import::Options {
                 workspace: i.workspace,
                 out: i.out,
                 force: i.force,
                 with_guest_shares: i.with_guest_shares,
                 schema: i.schema,
-            },
-            Command::Fmt(f) => Invocation::Fmt {
+            }),
+            Command::Fmt(f) => Invocation::Fmt(commands::fmt::Options {
                 check: f.check,
                 diff: f.diff,
-            },
+            }),
             Command::Completions(c) => return Ok(Resolved::Completions(c.shell)),
             Command::Man(m) => return Ok(Resolved::Man(m.out_dir)),
             Command::Snapshot(s) => {
                 if common.snapshot.is_some() {
-                    return Err(
+                    return Err(Error::Usage(
                         "snapshot reads the live Workspace; it cannot be used with --snapshot"
                             .to_owned(),
-                    );
+                    ));
                 }
-                Invocation::Snapshot {
+                Invocation::Snapshot(commands::snapshot::Options {
                     workspace: s.workspace,
                     out: s.out,
                     with_guest_shares: s.with_guest_shares,
-                }
+                })
             }
         };
         Ok(Resolved::Run(common, invocation))
@@ -403,7 +407,7 @@ pub fn run(cli: Cli) -> Exit {
         Ok(Resolved::Run(common, invocation)) => (common, invocation),
         Ok(Resolved::Completions(shell)) => return completions(shell).unwrap_or_else(report),
         Ok(Resolved::Man(out_dir)) => return man(out_dir.as_deref()).unwrap_or_else(report),
-        Err(message) => return report(Stop::Error(message)),
+        Err(stop) => return report(stop),
     };
     init_tracing(&common);
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -411,13 +415,13 @@ pub fn run(cli: Cli) -> Exit {
         .build()
     {
         Ok(runtime) => runtime,
-        Err(e) => return report(Stop::Error(format!("cannot start: {e}"))),
+        Err(e) => return report(Error::Start(e)),
     };
     let result = runtime.block_on(dispatch(&common, invocation));
     result.unwrap_or_else(report)
 }
 
-fn completions(shell: clap_complete::Shell) -> Result<Exit, Stop> {
+fn completions(shell: clap_complete::Shell) -> Result<Exit, Error> {
     let mut out = crate::console::stdout();
     out.write_all(&completion_script(shell))?;
     Ok(Exit::Success)
@@ -445,7 +449,7 @@ const BIN: &str = "clickup-members";
 
 /// The manual page on standard output, or with `out_dir` one page per command
 /// (`clickup-members.1`, `clickup-members-plan.1`, …) written there.
-fn man(out_dir: Option<&std::path::Path>) -> Result<Exit, Stop> {
+fn man(out_dir: Option<&std::path::Path>) -> Result<Exit, Error> {
     use clap::CommandFactory;
     let Some(dir) = out_dir else {
         let mut out = crate::console::stdout();
@@ -454,12 +458,7 @@ fn man(out_dir: Option<&std::path::Path>) -> Result<Exit, Stop> {
     };
     let written =
         std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(Cli::command(), dir));
-    written.map_err(|e| {
-        Stop::Error(format!(
-            "cannot write the manual pages to {}: {e}",
-            display_path(dir)
-        ))
-    })?;
+    written.map_err(|e| Error::io("write the manual pages to", dir, e))?;
     Ok(Exit::Success)
 }
 
@@ -523,6 +522,9 @@ mod tests {
         let cli =
             Cli::try_parse_from(["clickup-members", "plan", "--refresh=false"]).expect("parse");
         let resolved = cli.resolve().expect("resolve");
-        assert!(matches!(resolved, Resolved::Run(_, Invocation::Plan(p)) if !p.refresh));
+        assert!(matches!(
+            resolved,
+            Resolved::Run(_, Invocation::Plan(p)) if p.refresh == commands::Refresh::Recorded
+        ));
     }
 }

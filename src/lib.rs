@@ -8,7 +8,6 @@
 //! pure `plan` computes and guards the changes, `render` prints them, `apply` sends them through
 //! a `workspace::Workspace`, and `state` remembers.
 
-mod apply;
 mod audit;
 mod cli;
 mod clickup;
@@ -17,6 +16,7 @@ mod commands;
 mod config;
 mod console;
 mod diag;
+mod engine;
 mod escape;
 mod format;
 mod fsutil;
@@ -59,28 +59,41 @@ pub mod bench {
         }
     }
 
+    /// Why a stage failed on its input.
+    #[derive(Debug, thiserror::Error)]
+    pub enum Error {
+        #[error("the members file has {0} problems")]
+        File(usize),
+        #[error("not a snapshot: {0}")]
+        Snapshot(String),
+        #[error("no plan: {0} problems")]
+        Plan(usize),
+        #[error("the plan breaks {0} guards")]
+        Guards(usize),
+    }
+
     /// Parses, decodes and checks a members file (what `validate` does).
-    pub fn load(text: &str) -> Result<File, String> {
+    pub fn load(text: &str) -> Result<File, Error> {
         crate::config::parse_str(text)
             .map(File)
-            .map_err(|d| format!("{} problems", d.len()))
+            .map_err(|d| Error::File(d.len()))
     }
 
     /// Reads a snapshot into the live model.
-    pub fn workspace(json: &[u8]) -> Result<Workspace, String> {
+    pub fn workspace(json: &[u8]) -> Result<Workspace, Error> {
         crate::clickup::wire::SnapshotDoc::from_json(json)
             .map(|doc| Workspace(doc.into_live()))
-            .map_err(|e| e.0)
+            .map_err(|e| Error::Snapshot(e.0))
     }
 
     /// Computes and guards the plan, as its JSON form.
-    pub fn plan(file: &File, workspace: &Workspace) -> Result<Plan, String> {
+    pub fn plan(file: &File, workspace: &Workspace) -> Result<Plan, Error> {
         let managed = crate::plan::Managed::default();
         let plan = crate::plan::compute(&file.0, &workspace.0, &managed)
-            .map_err(|e| format!("{} problems", e.len()))?;
+            .map_err(|e| Error::Plan(e.len()))?;
         let violations = crate::plan::guards::check(&plan, &file.0, &workspace.0);
         if !violations.is_empty() {
-            return Err(format!("{} guards broken", violations.len()));
+            return Err(Error::Guards(violations.len()));
         }
         Ok(Plan(crate::render::json::to_json(&plan, None, &context())))
     }

@@ -108,25 +108,70 @@ fn host_name() -> String {
         .unwrap_or_else(|| "unknown host".to_owned())
 }
 
+/// Why the lock cannot be taken or removed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LockError {
+    /// Another run holds it.
+    #[error(
+        "the state is locked by {}; wait for that run to end, or if it died, run `clickup-members force-unlock LOCK_ID` (lock file {})",
+        holder.as_deref().map_or_else(|| "another process".to_owned(), LockInfo::describe),
+        path.display()
+    )]
+    Held {
+        holder: Option<Box<LockInfo>>,
+        path: PathBuf,
+    },
+    /// Other runs keep replacing the lock file.
+    #[error("cannot take the lock {}: it keeps being replaced by other runs", path.display())]
+    Contended { path: PathBuf },
+    /// `force-unlock` found no lock.
+    #[error("there is no lock: {} does not exist", path.display())]
+    NoLock { path: PathBuf },
+    /// `force-unlock` found a lock that does not say who holds it.
+    #[error("{} does not say who holds it; remove it by hand if no apply is running", path.display())]
+    Unreadable { path: PathBuf },
+    /// `force-unlock` was given another lock's id.
+    #[error("the lock is {}, not {id}; nothing was removed", holder.describe())]
+    OtherId { holder: Box<LockInfo>, id: String },
+    /// `force-unlock` without `--force` while the holder lives.
+    #[error(
+        "the lock is {}, and {why}: removing it would let a second apply run beside the first. Wait for it to end, or stop it; if you are sure it is stuck, run force-unlock {} --force",
+        holder.describe(),
+        holder.id
+    )]
+    Alive {
+        holder: Box<LockInfo>,
+        why: &'static str,
+    },
+    #[error("cannot {action} {}: {error}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        error: std::io::Error,
+    },
+}
+
 impl StateLock {
     /// Takes the lock of `state`, or says who holds it.
-    pub(crate) fn acquire(state: &Path, command: &str) -> Result<StateLock, String> {
+    pub(crate) fn acquire(state: &Path, command: &str) -> Result<StateLock, LockError> {
         let path = lock_path(state);
-        let shown = path.display();
+        let io = |action, error| LockError::Io {
+            action,
+            path: path.clone(),
+            error,
+        };
         for _ in 0..5 {
-            let mut file = open(&path).map_err(|e| format!("cannot open the lock {shown}: {e}"))?;
+            let mut file = open(&path).map_err(|e| io("open the lock", e))?;
             match file.try_lock() {
                 Ok(()) => {}
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    let holder = read_info(&mut file)
-                        .map_or_else(|| "another process".to_owned(), |info| info.describe());
-                    return Err(format!(
-                        "the state is locked by {holder}; wait for that run to end, or if it died, run `clickup-members force-unlock LOCK_ID` (lock file {shown})"
-                    ));
+                    return Err(LockError::Held {
+                        holder: read_info(&mut file).map(Box::new),
+                        path,
+                    });
                 }
-                Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(format!("cannot lock {shown}: {e}"));
-                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io("lock", e)),
             }
             if !still_there(&file, &path) {
                 continue;
@@ -139,14 +184,15 @@ impl StateLock {
                 started: crate::clock::now_rfc3339(),
                 command: command.to_owned(),
             };
-            let mut bytes = serde_json::to_vec_pretty(&info).map_err(|e| e.to_string())?;
+            let mut bytes =
+                serde_json::to_vec_pretty(&info).map_err(|e| io("write the lock", e.into()))?;
             bytes.push(b'\n');
             let written = file
                 .set_len(0)
                 .and_then(|()| file.seek(SeekFrom::Start(0)))
                 .and_then(|_| file.write_all(&bytes))
                 .and_then(|()| file.sync_all());
-            written.map_err(|e| format!("cannot write the lock {shown}: {e}"))?;
+            written.map_err(|e| io("write the lock", e))?;
             return Ok(StateLock {
                 file,
                 path,
@@ -154,9 +200,7 @@ impl StateLock {
                 taken_over,
             });
         }
-        Err(format!(
-            "cannot take the lock {shown}: it keeps being replaced by other runs"
-        ))
+        Err(LockError::Contended { path })
     }
 }
 
@@ -186,24 +230,29 @@ pub(crate) fn force_unlock(
     id: &str,
     force: bool,
     warn: fn(&str),
-) -> Result<LockInfo, String> {
+) -> Result<LockInfo, LockError> {
     let path = lock_path(state);
-    let shown = path.display();
     let mut file = match open_existing(&path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!("there is no lock: {shown} does not exist"));
+            return Err(LockError::NoLock { path });
         }
-        Err(e) => return Err(format!("cannot read the lock {shown}: {e}")),
+        Err(error) => {
+            return Err(LockError::Io {
+                action: "read the lock",
+                path,
+                error,
+            });
+        }
     };
-    let info = read_info(&mut file).ok_or_else(|| {
-        format!("{shown} does not say who holds it; remove it by hand if no apply is running")
-    })?;
+    let Some(info) = read_info(&mut file) else {
+        return Err(LockError::Unreadable { path });
+    };
     if info.id != id {
-        return Err(format!(
-            "the lock is {}, not {id}; nothing was removed",
-            info.describe()
-        ));
+        return Err(LockError::OtherId {
+            holder: Box::new(info),
+            id: id.to_owned(),
+        });
     }
     let held = matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock));
     let running_here = info.host == host_name() && process_alive(info.pid) == Some(true);
@@ -214,16 +263,22 @@ pub(crate) fn force_unlock(
             "its process still runs on this host"
         };
         if !force {
-            return Err(format!(
-                "the lock is {}, and {why}: removing it would let a second apply run beside the first. Wait for it to end, or stop it; if you are sure it is stuck, run force-unlock {id} --force",
-                info.describe()
-            ));
+            return Err(LockError::Alive {
+                holder: Box::new(info),
+                why,
+            });
         }
         warn(&format!(
             "--force: removing the lock although {why}; if that run goes on, two applies work on one state"
         ));
     }
-    std::fs::remove_file(&path).map_err(|e| format!("cannot remove {shown}: {e}"))?;
+    if let Err(error) = std::fs::remove_file(&path) {
+        return Err(LockError::Io {
+            action: "remove",
+            path,
+            error,
+        });
+    }
     let _ = file.unlock();
     Ok(info)
 }
@@ -237,7 +292,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let state = dir.path().join("members.state.json");
         let first = StateLock::acquire(&state, "apply").expect("first");
-        let err = StateLock::acquire(&state, "apply").expect_err("second");
+        let err = StateLock::acquire(&state, "apply")
+            .expect_err("second")
+            .to_string();
         assert!(err.contains(&first.info.id), "{err}");
         assert!(
             err.contains(&format!("pid {}", std::process::id())),
@@ -272,12 +329,14 @@ mod tests {
         std::mem::forget(lock);
         assert!(force_unlock(&state, "wrong", false, |_| {}).is_err());
         // Held (the forgotten lock keeps the operating system's lock in this process): refused.
-        let err = force_unlock(&state, &id, false, |_| {}).expect_err("held");
+        let err = force_unlock(&state, &id, false, |_| {})
+            .expect_err("held")
+            .to_string();
         assert!(err.contains("a live process holds it"), "{err}");
         assert!(lock_path(&state).exists());
         assert_eq!(
-            force_unlock(&state, &id, true, |_| {}).map(|i| i.id),
-            Ok(id)
+            force_unlock(&state, &id, true, |_| {}).map(|i| i.id).ok(),
+            Some(id)
         );
         assert!(!lock_path(&state).exists());
     }

@@ -15,17 +15,23 @@ pub(crate) type UserId = i64;
 #[serde(transparent)]
 pub(crate) struct Email(String);
 
+/// Why an address written in the file is not acceptable, as a clause
+/// (`it has spaces around it`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct InvalidEmail(String);
+
 impl Email {
     /// Checks and normalises an address written by a person: one `@`, a domain with a dot, no
     /// display name, no IP literal. Returns the reason when it is not acceptable.
-    pub(crate) fn parse(text: &str) -> Result<Email, String> {
+    pub(crate) fn parse(text: &str) -> Result<Email, InvalidEmail> {
         let options = email_address::Options::default()
             .with_required_tld()
             .without_domain_literal()
             .without_display_text();
         let trimmed = text.trim();
         if trimmed != text {
-            return Err("it has spaces around it".to_owned());
+            return Err(InvalidEmail("it has spaces around it".to_owned()));
         }
         email_address::EmailAddress::parse_with_options(text, options)
             .map(|_| Email(normalise(text)))
@@ -33,9 +39,9 @@ impl Email {
                 let reason = e.to_string();
                 let reason = reason.trim_end_matches('.');
                 let mut chars = reason.chars();
-                chars.next().map_or_else(String::new, |first| {
+                InvalidEmail(chars.next().map_or_else(String::new, |first| {
                     first.to_lowercase().chain(chars).collect()
-                })
+                }))
             })
     }
 

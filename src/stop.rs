@@ -62,6 +62,54 @@ impl StopSignal {
     }
 }
 
+/// On the first SIGINT or SIGTERM (Ctrl-C elsewhere), asks `stop` to stop and `warn`s what
+/// happens; on the second, quits at once.
+pub(crate) fn listen_for_signals(stop: &StopSignal, warn: fn(&str)) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            warn("cannot listen for Ctrl-C; an interrupted apply loses the call in flight");
+            return;
+        };
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let (name, code) = tokio::select! {
+                _ = interrupt.recv() => ("SIGINT", 130),
+                _ = terminate.recv() => ("SIGTERM", 143),
+            };
+            warn(&format!(
+                "{name} received: no new change is started; the calls in flight finish and the state is saved (send it again to quit now)"
+            ));
+            stop.request(StopReason {
+                message: format!("interrupted by {name}"),
+                exit_code: Some(code),
+            });
+            let code = tokio::select! {
+                _ = interrupt.recv() => 130,
+                _ = terminate.recv() => 143,
+            };
+            std::process::exit(code);
+        });
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = warn;
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.request(StopReason {
+                    message: "interrupted by Ctrl-C".to_owned(),
+                    exit_code: Some(130),
+                });
+            }
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
 
-use crate::clickup::wire::{Seats, SnapshotDoc, WorkspacePlan};
+use crate::clickup::wire::{LiveRead, Seats, SnapshotDoc, WorkspacePlan};
 use crate::model::Email;
 pub(crate) use crate::plan::ops::{WriteOp, WriteOutcome};
 
@@ -39,6 +39,9 @@ pub(crate) struct WsError {
     pub(crate) status: Option<u16>,
     pub(crate) ecode: Option<String>,
     pub(crate) err: Option<String>,
+    /// ClickUp was unavailable, slow or rate limited past the retries: a later run may
+    /// succeed as it is.
+    pub(crate) transient: bool,
 }
 
 impl WsError {
@@ -48,7 +51,13 @@ impl WsError {
             status: None,
             ecode: None,
             err: None,
+            transient: false,
         }
+    }
+
+    /// Whether trying again later, unchanged, may succeed.
+    pub(crate) fn retryable(&self) -> bool {
+        self.transient
     }
 
     /// Whether every other write would fail the same way: the Workspace's plan (`TEAM_110`) or
@@ -76,6 +85,20 @@ pub(crate) trait Workspace: Sync {
     /// Reads the Workspace as ClickUp shapes it.
     fn read(&self, needs: &ReadNeeds) -> impl Future<Output = Result<SnapshotDoc, WsError>> + Send;
 
+    /// The Workspace as the core model, with the subscription and seats it records; for a
+    /// source that holds the whole Workspace (a snapshot), read without the document.
+    fn read_model(&self) -> impl Future<Output = Result<LiveRead, WsError>> + Send {
+        async {
+            let mut doc = self.read(&ReadNeeds::default()).await?;
+            let (plan, seats) = (doc.plan.take(), doc.seats.take());
+            Ok(LiveRead {
+                live: doc.into_live(),
+                plan,
+                seats,
+            })
+        }
+    }
+
     /// Makes one write.
     fn write(&self, op: &WriteOp) -> impl Future<Output = Result<Written, WsError>> + Send;
 
@@ -90,5 +113,58 @@ pub(crate) trait Workspace: Sync {
     /// Makes sure every write so far is kept (a local file is saved).
     fn flush(&self) -> impl Future<Output = Result<(), WsError>> + Send {
         async { Ok(()) }
+    }
+}
+
+/// Where the live Workspace comes from: a snapshot file or ClickUp. One lives per run, so
+/// its size does not matter.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Backend {
+    Snapshot(snapshot::SnapshotWorkspace),
+    Http(http::HttpWorkspace),
+}
+
+impl Workspace for Backend {
+    fn describe(&self) -> String {
+        match self {
+            Backend::Snapshot(s) => s.describe(),
+            Backend::Http(h) => h.describe(),
+        }
+    }
+
+    async fn read(&self, needs: &ReadNeeds) -> Result<SnapshotDoc, WsError> {
+        match self {
+            Backend::Snapshot(s) => s.read(needs).await,
+            Backend::Http(h) => h.read(needs).await,
+        }
+    }
+
+    async fn read_model(&self) -> Result<LiveRead, WsError> {
+        match self {
+            Backend::Snapshot(s) => s.read_model().await,
+            Backend::Http(h) => h.read_model().await,
+        }
+    }
+
+    async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {
+        match self {
+            Backend::Snapshot(s) => s.write(op).await,
+            Backend::Http(h) => h.write(op).await,
+        }
+    }
+
+    async fn subscription(&self) -> Result<(Option<WorkspacePlan>, Option<Seats>), WsError> {
+        match self {
+            Backend::Snapshot(s) => s.subscription().await,
+            Backend::Http(h) => h.subscription().await,
+        }
+    }
+
+    async fn flush(&self) -> Result<(), WsError> {
+        match self {
+            Backend::Snapshot(s) => s.flush().await,
+            Backend::Http(h) => h.flush().await,
+        }
     }
 }

@@ -40,9 +40,8 @@ struct Held {
 
 impl SnapshotWorkspace {
     /// A snapshot file; it is read when the Workspace is.
-    pub(crate) fn open(path: &Path) -> Result<SnapshotWorkspace, String> {
-        std::fs::metadata(path)
-            .map_err(|e| format!("cannot read the snapshot {}: {e}", path.display()))?;
+    pub(crate) fn open(path: &Path) -> std::io::Result<SnapshotWorkspace> {
+        std::fs::metadata(path)?;
         Ok(SnapshotWorkspace {
             path: Some(path.to_owned()),
             state: Mutex::new(Held {
@@ -102,7 +101,7 @@ impl SnapshotWorkspace {
 
     /// The Workspace as the core model, and what it records of its subscription: read
     /// straight from the file into the model when nothing has been written to it yet.
-    pub(crate) fn read_live(&self) -> Result<LiveRead, WsError> {
+    fn read_live(&self) -> Result<LiveRead, WsError> {
         let held = self.lock();
         if let Some(doc) = &held.doc {
             return Ok(LiveRead {
@@ -156,6 +155,10 @@ impl Workspace for SnapshotWorkspace {
                 self.load()
             }
         }
+    }
+
+    async fn read_model(&self) -> Result<LiveRead, WsError> {
+        self.read_live()
     }
 
     async fn subscription(&self) -> Result<(Option<WorkspacePlan>, Option<Seats>), WsError> {

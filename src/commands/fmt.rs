@@ -4,8 +4,9 @@ use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::commands::Common;
-use crate::commands::{Exit, Stop, display_path, error, report_problems};
+use crate::commands::{Common, Exit, display_path};
+use crate::console::error;
+use crate::engine::{Error, FileProblems};
 use crate::format;
 use crate::fsutil;
 
@@ -13,15 +14,30 @@ const ADDED: Style = AnsiColor::Green.on_default();
 const REMOVED: Style = AnsiColor::Red.on_default();
 const HUNK: Style = AnsiColor::Cyan.on_default();
 
-pub(crate) fn run(common: &Common, check: bool, diff: bool) -> Result<Exit, Stop> {
+/// How `fmt` was asked to run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options {
+    /// Only say whether the file is formatted (exit 1 when not).
+    pub(crate) check: bool,
+    /// Show the difference formatting makes.
+    pub(crate) diff: bool,
+}
+
+pub(crate) fn run(common: &Common, options: Options) -> Result<Exit, Error> {
+    let Options { check, diff } = options;
     let name = display_path(&common.file);
-    let source = std::fs::read_to_string(&common.file)
-        .map_err(|e| Stop::Error(format!("cannot read {name}: {e}")))?;
+    let source =
+        std::fs::read_to_string(&common.file).map_err(|e| Error::io("read", &common.file, e))?;
     let formatted = match format::format(&source) {
         Ok(text) => text,
         Err(diagnostics) => {
-            let summary = format!("{name} was not changed");
-            return Err(report_problems(&name, &source, &diagnostics, &[], summary)?);
+            return Err(Error::Invalid(Box::new(FileProblems {
+                summary: format!("{name} was not changed"),
+                file: name,
+                source,
+                diagnostics,
+                general: Vec::new(),
+            })));
         }
     };
     if formatted == source {
@@ -58,7 +74,7 @@ pub(crate) fn run(common: &Common, check: bool, diff: bool) -> Result<Exit, Stop
         return Ok(Exit::Success);
     }
     fsutil::write_atomic(&common.file, formatted.as_bytes())
-        .map_err(|e| Stop::Error(format!("cannot write {name}: {e}")))?;
+        .map_err(|e| Error::io("write", &common.file, e))?;
     if !common.quiet {
         let mut out = crate::console::stdout();
         writeln!(out, "Formatted {name}.")?;

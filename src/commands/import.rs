@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use crate::clickup::Workspace;
 use crate::clock;
-use crate::commands::Common;
-use crate::commands::prepare::{check_workspace_id, open_backend, read_whole};
-use crate::commands::{Exit, Stop, display_path};
+use crate::commands::source::{check_workspace_id, open_backend};
+use crate::commands::{Common, Exit, display_path};
+use crate::engine::{Error, read_whole};
 use crate::format::{self, Header};
 use crate::fsutil;
 use crate::model::BaseRole;
@@ -22,14 +22,14 @@ pub(crate) struct Options {
     pub(crate) schema: String,
 }
 
-pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop> {
+pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Error> {
     let id = &options.workspace;
     check_workspace_id(id)?;
     if let Some(out) = &options.out
         && out.exists()
         && !options.force
     {
-        return Err(Stop::Error(format!(
+        return Err(Error::Usage(format!(
             "{} exists; import does not overwrite it without --force",
             display_path(out)
         )));
@@ -37,18 +37,17 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop
     let backend = open_backend(common, id, &StopSignal::default())?;
     let doc = read_whole(&backend, options.with_guest_shares)
         .await
-        .map_err(|e| {
-            Stop::Error(format!(
-                "cannot read Workspace {id} from {}: {e}",
-                backend.describe()
-            ))
+        .map_err(|error| Error::Read {
+            what: format!("Workspace {id}"),
+            from: Some(backend.describe()),
+            error: Box::new(error),
         })?;
     if doc.team.id != *id {
-        return Err(Stop::Error(format!(
-            "{} holds Workspace {}, not {id}",
-            backend.describe(),
-            doc.team.id
-        )));
+        return Err(Error::OtherWorkspace {
+            from: backend.describe(),
+            found: doc.team.id,
+            wanted: id.clone(),
+        });
     }
     let live = doc.to_live();
     let header = Header {
@@ -67,7 +66,7 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop
             parent
                 .map_or(Ok(()), std::fs::create_dir_all)
                 .and_then(|()| fsutil::write_atomic(path, text.as_bytes()))
-                .map_err(|e| Stop::Error(format!("cannot write {}: {e}", display_path(path))))?;
+                .map_err(|e| Error::io("write", path, e))?;
             if !common.quiet {
                 let guests = live
                     .people

@@ -8,9 +8,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::commands::prepare::prepare;
-use crate::commands::{Common, Format, default_state_path};
-use crate::commands::{Exit, Stop, display_path, warning};
+use crate::commands::progress::Warnings;
+use crate::commands::source::{Refresh, inputs};
+use crate::commands::{Common, Exit, Format, default_state_path, display_path, problems};
+use crate::console::warning;
+use crate::engine::{self, Error};
 use crate::fsutil;
 use crate::render::{self, Context, json};
 use crate::stop::StopSignal;
@@ -21,22 +23,23 @@ pub(crate) struct Options {
     pub(crate) out: Option<PathBuf>,
     pub(crate) format: Format,
     pub(crate) detailed_exitcode: bool,
-    pub(crate) refresh: bool,
+    pub(crate) refresh: Refresh,
     /// The apply that follows will accept replaces: the plan does not warn that it refuses them.
     pub(crate) allow_replace: bool,
 }
 
-pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop> {
+pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Error> {
     let saved_plan = options.out.as_deref().map(display_path);
-    let prepared = match prepare(common, options.refresh, false, &StopSignal::default()).await {
-        Ok(prepared) => prepared,
+    let inputs = inputs(common, options.refresh, false, &StopSignal::default());
+    let planned = match engine::plan(inputs, &mut Warnings).await {
+        Ok(planned) => planned,
         Err(stop) => return without_plan(common, options, saved_plan, stop),
     };
     let ctx = Context {
         saved_plan,
-        ..prepared.ctx.clone()
+        ..planned.context()
     };
-    let json_plan = prepared.json(options.allow_replace);
+    let json_plan = planned.json(options.allow_replace);
     {
         let mut stdout = crate::console::stdout();
         match options.format {
@@ -47,24 +50,19 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Stop
         stdout.flush()?;
     }
     step_summary(|out| render::markdown(out, &json_plan, &ctx));
-    if !prepared.violations.is_empty() {
+    if let Some(refusal) = planned.refusal() {
         if let Some(path) = &options.out {
             warning(&format!(
                 "the plan was not saved to {}: apply refuses it",
                 display_path(path)
             ));
         }
-        return Err(prepared.refuse()?);
+        return Err(refusal);
     }
     if let Some(path) = &options.out {
         let mut bytes = Vec::new();
         json::write(&mut bytes, &json_plan.sealed())?;
-        fsutil::write_private(path, &bytes).map_err(|e| {
-            Stop::Error(format!(
-                "cannot save the plan to {}: {e}",
-                display_path(path)
-            ))
-        })?;
+        fsutil::write_private(path, &bytes).map_err(|e| Error::io("save the plan to", path, e))?;
         if !common.quiet && options.format == Format::Text {
             let mut stdout = crate::console::stdout();
             writeln!(
@@ -94,14 +92,14 @@ fn without_plan(
     common: &Common,
     options: &Options,
     saved_plan: Option<String>,
-    stop: Stop,
-) -> Result<Exit, Stop> {
+    stop: Error,
+) -> Result<Exit, Error> {
     let ctx = Context {
         saved_plan,
         ..Context::for_file(&common.file)
     };
-    let problems = stop.problems();
-    let nothing_recorded = matches!(stop, Stop::NothingRecorded(_));
+    let problems = problems(&stop);
+    let nothing_recorded = matches!(stop, Error::NothingRecorded { .. });
     let render =
         |out: &mut dyn Write| render::markdown_without_plan(out, &ctx, &problems, nothing_recorded);
     if options.format == Format::Markdown {

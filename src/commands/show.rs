@@ -3,19 +3,19 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::commands::{Common, Format};
-use crate::commands::{Exit, Stop, display_path, read_saved_plan};
+use crate::commands::{Common, Exit, Format, display_path};
+use crate::engine::{Error, read_saved_plan};
 use crate::render::{self, Context, json};
 use crate::state::{ManagedPerson, PersonStatus, State};
 
-pub(crate) fn run(common: &Common, plan: Option<&Path>, format: Format) -> Result<Exit, Stop> {
+pub(crate) fn run(common: &Common, plan: Option<&Path>, format: Format) -> Result<Exit, Error> {
     match plan {
         Some(path) => show_plan(common, path, format),
         None => show_state(common),
     }
 }
 
-fn show_plan(common: &Common, path: &Path, format: Format) -> Result<Exit, Stop> {
+fn show_plan(common: &Common, path: &Path, format: Format) -> Result<Exit, Error> {
     let plan = read_saved_plan(path)?;
     let ctx = Context::for_file(&common.file);
     let mut out = crate::console::stdout();
@@ -27,13 +27,10 @@ fn show_plan(common: &Common, path: &Path, format: Format) -> Result<Exit, Stop>
     Ok(Exit::Success)
 }
 
-fn show_state(common: &Common) -> Result<Exit, Stop> {
+fn show_state(common: &Common) -> Result<Exit, Error> {
     let path = &common.state;
-    let Some(state) = State::read(path).map_err(|e| Stop::Error(e.to_string()))? else {
-        return Err(Stop::Error(format!(
-            "there is no state file at {}: it is written by the first apply (or use --state)",
-            display_path(path)
-        )));
+    let Some(state) = State::read(path)? else {
+        return Err(Error::NoState(path.clone()));
     };
     // Names in the state come from ClickUp: written here, then shown with their control
     // characters escaped.

@@ -1,26 +1,35 @@
 //! `snapshot`: save the live Workspace in the snapshot format (SPEC §4).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::PathBuf;
 
 use crate::clickup::Workspace;
-use crate::commands::Common;
-use crate::commands::prepare::{check_workspace_id, open_http, read_whole};
-use crate::commands::{Exit, Stop, display_path};
+use crate::commands::source::{check_workspace_id, open_http};
+use crate::commands::{Common, Exit, display_path};
+use crate::engine::{Error, read_whole};
 use crate::fsutil;
 use crate::stop::StopSignal;
 
-pub(crate) async fn run(
-    common: &Common,
-    workspace_id: &str,
-    out: &Path,
-    with_guest_shares: bool,
-) -> Result<Exit, Stop> {
+/// How `snapshot` was asked to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) workspace: String,
+    pub(crate) out: PathBuf,
+    /// Also read what is shared with each guest (one request per guest).
+    pub(crate) with_guest_shares: bool,
+}
+
+pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Error> {
+    let (workspace_id, out) = (&options.workspace, &options.out);
     check_workspace_id(workspace_id)?;
     let workspace = open_http(common, workspace_id, &StopSignal::default())?;
-    let mut doc = read_whole(&workspace, with_guest_shares)
+    let mut doc = read_whole(&workspace, options.with_guest_shares)
         .await
-        .map_err(|e| Stop::Error(format!("cannot read Workspace {workspace_id}: {e}")))?;
+        .map_err(|error| Error::Read {
+            what: format!("Workspace {workspace_id}"),
+            from: None,
+            error: Box::new(error),
+        })?;
     // The subscription and seats, so that a rehearsal on the snapshot plans as ClickUp would.
     match workspace.subscription().await {
         Ok((plan, seats)) => (doc.plan, doc.seats) = (plan, seats),
@@ -28,8 +37,7 @@ pub(crate) async fn run(
             "the snapshot has no plan and seats: cannot read them ({e})"
         )),
     }
-    fsutil::write_private(out, &doc.to_json())
-        .map_err(|e| Stop::Error(format!("cannot write {}: {e}", display_path(out))))?;
+    fsutil::write_private(out, &doc.to_json()).map_err(|e| Error::io("write", out, e))?;
     if !common.quiet {
         let live = doc.to_live();
         let mut stdout = crate::console::stdout();

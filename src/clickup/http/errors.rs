@@ -153,6 +153,7 @@ pub(crate) fn api_error(
         status: Some(status),
         ecode: body.ecode.clone(),
         err: body.err.clone(),
+        transient: false,
     }
 }
 

@@ -26,7 +26,7 @@ use crate::model::{BaseRole, Email};
 use crate::stop::StopSignal;
 
 use pace::{Pacer, Window};
-pub(crate) use token::Token;
+pub(crate) use token::{Token, TokenError};
 
 /// How a failed attempt is handled.
 #[derive(Debug)]
@@ -63,6 +63,28 @@ enum Effect {
     GroupCreated(String),
 }
 
+/// Why the client cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SetupError {
+    #[error("the Workspace id must be digits, not \"{}\"", .0.escape_debug())]
+    WorkspaceId(String),
+    /// `url` is shown with any password taken out.
+    #[error("--api-url {url} is not a URL: {error}")]
+    NotUrl {
+        url: String,
+        #[source]
+        error: url::ParseError,
+    },
+    #[error(
+        "refusing to send the token over plain http:// to {0}; use https:// (plain http is allowed only to a loopback address)"
+    )]
+    PlainHttp(String),
+    #[error("--api-url must be https://, not {0}://")]
+    Scheme(String),
+    #[error("cannot set up HTTPS: {0}")]
+    Client(#[source] reqwest::Error),
+}
+
 /// Options of the HTTP client.
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
@@ -85,29 +107,23 @@ pub(crate) struct HttpWorkspace {
 }
 
 impl HttpWorkspace {
-    pub(crate) fn new(options: &Options, token: Token, team_id: &str) -> Result<Self, String> {
+    pub(crate) fn new(options: &Options, token: Token, team_id: &str) -> Result<Self, SetupError> {
         if team_id.is_empty() || !team_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!(
-                "the Workspace id must be digits, not \"{}\"",
-                team_id.escape_debug()
-            ));
+            return Err(SetupError::WorkspaceId(team_id.to_owned()));
         }
-        let mut base = url::Url::parse(&options.api_url).map_err(|e| {
-            format!(
-                "--api-url {} is not a URL: {e}",
-                redact_text(&options.api_url)
-            )
+        let mut base = url::Url::parse(&options.api_url).map_err(|e| SetupError::NotUrl {
+            url: redact_text(&options.api_url),
+            error: e,
         })?;
         match base.scheme() {
             "https" => {}
             "http" if is_loopback(&base) => {}
             "http" => {
-                return Err(format!(
-                    "refusing to send the token over plain http:// to {}; use https:// (plain http is allowed only to a loopback address)",
-                    base.host_str().unwrap_or("?")
+                return Err(SetupError::PlainHttp(
+                    base.host_str().unwrap_or("?").to_owned(),
                 ));
             }
-            other => return Err(format!("--api-url must be https://, not {other}://")),
+            other => return Err(SetupError::Scheme(other.to_owned())),
         }
         // A user name or password in the URL is neither sent (the token authenticates) nor
         // shown.
@@ -124,7 +140,7 @@ impl HttpWorkspace {
             // A redirect is never followed: the token goes to the API URL and nowhere else.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
+            .map_err(SetupError::Client)?;
         Ok(HttpWorkspace {
             client,
             base,
@@ -232,6 +248,7 @@ impl HttpWorkspace {
             {
                 return Err(Fail::Fatal(WsError {
                     message: format!("{method} /{path}: {}", pace::too_far(reset)),
+                    transient: true,
                     ..error
                 }));
             }
@@ -306,6 +323,7 @@ impl HttpWorkspace {
                         "{what}: {}; it kept failing after retries, run again later",
                         error.message
                     );
+                    error.transient = true;
                     error
                 }
                 Fail::Fatal(error) => error,
@@ -811,7 +829,8 @@ mod tests {
             "ClickUp (https://api.clickup.com/api/v2)"
         );
         let err = HttpWorkspace::new(&options("https://user:s3cret@[bad/api"), token(), "1")
-            .expect_err("not a URL");
+            .expect_err("not a URL")
+            .to_string();
         assert!(!err.contains("s3cret"), "{err}");
         assert!(err.contains("https://…@[bad/api"), "{err}");
     }
@@ -819,7 +838,8 @@ mod tests {
     #[test]
     fn plain_http_is_refused_except_to_loopback() {
         let err = HttpWorkspace::new(&options("http://api.clickup.com/api/v2"), token(), "1")
-            .expect_err("refused");
+            .expect_err("refused")
+            .to_string();
         assert!(
             err.starts_with("refusing to send the token over plain http://"),
             "{err}"

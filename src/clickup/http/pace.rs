@@ -98,8 +98,13 @@ fn far_future() -> SystemTime {
 /// waited for, and the request fails with a sentence (ClickUp's windows are a minute long).
 pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(300);
 
-/// Why a request is not sent: ClickUp says the rate limit is used up until later than the
-/// longest wait.
+/// Why a request is not sent: ClickUp says the rate limit is used up until this time, later
+/// than the longest wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", too_far(*.0))]
+pub(crate) struct TooFar(pub(crate) SystemTime);
+
+/// [`TooFar`] as a sentence.
 pub(crate) fn too_far(reset: SystemTime) -> String {
     let ahead = reset
         .duration_since(SystemTime::now())
@@ -130,7 +135,7 @@ impl Pacer {
     /// Waits until the window has room (or a stop is requested), then counts the request as
     /// started. A window that ends later than [`LONGEST_WAIT`] is not waited for: the reason
     /// comes back instead.
-    pub(crate) async fn acquire(&self, stop: &StopSignal) -> Result<Permit<'_>, String> {
+    pub(crate) async fn acquire(&self, stop: &StopSignal) -> Result<Permit<'_>, TooFar> {
         let mut told = false;
         loop {
             let wait = {
@@ -155,7 +160,7 @@ impl Pacer {
                     None => POLL,
                     Some(_) => match state.reset_at {
                         Some(reset) if reset > SystemTime::now() + LONGEST_WAIT => {
-                            return Err(too_far(reset));
+                            return Err(TooFar(reset));
                         }
                         Some(reset) => {
                             let wait = until(reset);
@@ -252,7 +257,8 @@ mod tests {
         let refused = pacer
             .acquire(&StopSignal::default())
             .await
-            .expect_err("an hour is too long");
+            .expect_err("an hour is too long")
+            .to_string();
         assert!(started.elapsed() < Duration::from_secs(1));
         assert!(
             refused.starts_with("ClickUp says the rate limit is used up until 3599 s from now")

@@ -17,23 +17,40 @@ impl fmt::Debug for Token {
     }
 }
 
+/// Why there is no token to use. Never holds the token itself.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TokenError {
+    #[error(
+        "no ClickUp token: set CLICKUP_TOKEN to a personal token (pk_…) or an OAuth token, or CLICKUP_TOKEN_FILE to a file holding one"
+    )]
+    Missing,
+    #[error("CLICKUP_TOKEN is not valid UTF-8")]
+    NotUtf8,
+    #[error("cannot read the token file {} (CLICKUP_TOKEN_FILE): {error}", path.display())]
+    File {
+        path: std::path::PathBuf,
+        #[source]
+        error: std::io::Error,
+    },
+    /// Where it came from is empty.
+    #[error("{0} is empty")]
+    Empty(String),
+    /// Where it came from holds characters an HTTP header cannot carry.
+    #[error("{0} holds characters that cannot be sent to ClickUp")]
+    Unsendable(String),
+}
+
 impl Token {
     /// The token from the environment: `CLICKUP_TOKEN`, else the file `CLICKUP_TOKEN_FILE` names.
-    pub(crate) fn from_env() -> Result<Token, String> {
+    pub(crate) fn from_env() -> Result<Token, TokenError> {
         if let Some(value) = std::env::var_os("CLICKUP_TOKEN").filter(|v| !v.is_empty()) {
-            let value = value
-                .into_string()
-                .map_err(|_| "CLICKUP_TOKEN is not valid UTF-8".to_owned())?;
+            let value = value.into_string().map_err(|_| TokenError::NotUtf8)?;
             return Token::new(value, "CLICKUP_TOKEN");
         }
         if let Some(path) = std::env::var_os("CLICKUP_TOKEN_FILE").filter(|v| !v.is_empty()) {
             return Token::from_file(Path::new(&path));
         }
-        Err(
-            "no ClickUp token: set CLICKUP_TOKEN to a personal token (pk_…) or an OAuth token, \
-             or CLICKUP_TOKEN_FILE to a file holding one"
-                .to_owned(),
-        )
+        Err(TokenError::Missing)
     }
 
     #[cfg(test)]
@@ -41,25 +58,23 @@ impl Token {
         Token::from_file(path).expect("test token")
     }
 
-    fn from_file(path: &Path) -> Result<Token, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            format!(
-                "cannot read the token file {} (CLICKUP_TOKEN_FILE): {e}",
-                path.display()
-            )
+    fn from_file(path: &Path) -> Result<Token, TokenError> {
+        let text = std::fs::read_to_string(path).map_err(|error| TokenError::File {
+            path: path.to_owned(),
+            error,
         })?;
         Token::new(text, &format!("the token file {}", path.display()))
     }
 
-    fn new(text: String, source: &str) -> Result<Token, String> {
+    fn new(text: String, source: &str) -> Result<Token, TokenError> {
         let trimmed = text.trim();
         if trimmed.is_empty() {
-            return Err(format!("{source} is empty"));
+            return Err(TokenError::Empty(source.to_owned()));
         }
         let token = Token(SecretString::from(trimmed.to_owned()));
-        token
-            .header()
-            .map_err(|_| format!("{source} holds characters that cannot be sent to ClickUp"))?;
+        if token.header().is_err() {
+            return Err(TokenError::Unsendable(source.to_owned()));
+        }
         Ok(token)
     }
 

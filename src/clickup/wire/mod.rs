@@ -546,7 +546,7 @@ impl People {
                 self.unknown.push(live::UnknownRole {
                     id: user.id,
                     email: user.email.map(Email::from_live_owned),
-                    why,
+                    why: why.to_string(),
                 });
                 return;
             }
@@ -664,24 +664,37 @@ impl<'de> Deserialize<'de> for People {
 
 /// The role and email of a member, or why this tool cannot tell them: no email, no role, a
 /// role code it does not know, or a guest whose `role_subtype` is not the documented one (2).
-fn known_role(user: &User) -> Result<BaseRole, String> {
+fn known_role(user: &User) -> Result<BaseRole, Unknown> {
     if user.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
-        return Err("no email in ClickUp's answer".to_owned());
+        return Err(Unknown::NoEmail);
     }
     let Some(code) = user.role else {
-        return Err("no role in ClickUp's answer".to_owned());
+        return Err(Unknown::NoRole);
     };
     let Some(role) = BaseRole::from_code(code) else {
-        return Err(format!("role code {code}, which ClickUp does not document"));
+        return Err(Unknown::Role(code));
     };
     if role == BaseRole::Guest
         && let Some(subtype) = user.role_subtype.filter(|s| *s != 2)
     {
-        return Err(format!(
-            "role 4 with role_subtype {subtype}: not the guest ClickUp documents (2), perhaps a limited member"
-        ));
+        return Err(Unknown::GuestSubtype(subtype));
     }
     Ok(role)
+}
+
+/// Why a member of ClickUp's answer is not one this tool can manage.
+#[derive(Debug, thiserror::Error)]
+enum Unknown {
+    #[error("no email in ClickUp's answer")]
+    NoEmail,
+    #[error("no role in ClickUp's answer")]
+    NoRole,
+    #[error("role code {0}, which ClickUp does not document")]
+    Role(i64),
+    #[error(
+        "role 4 with role_subtype {0}: not the guest ClickUp documents (2), perhaps a limited member"
+    )]
+    GuestSubtype(i64),
 }
 
 /// Why a snapshot file could not be read, with its line and column.

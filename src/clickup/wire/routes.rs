@@ -75,6 +75,11 @@ impl Route {
         }
     }
 
+    /// The method's name: `GET`, `POST`, `PUT`, `DELETE`.
+    pub(crate) fn method_name(self) -> &'static str {
+        self.row().1
+    }
+
     /// The route as ClickUp's OpenAPI writes it: `/team/{team_id}/user/{user_id}`.
     pub(crate) fn template(self) -> &'static str {
         self.row().2

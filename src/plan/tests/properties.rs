@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use crate::apply::{self, Failure, Ids, Observer};
 use crate::clickup::snapshot::SnapshotWorkspace;
 use crate::clickup::wire::SnapshotDoc;
 use crate::clickup::{WriteOp, Written, WsError};
 use crate::config;
+use crate::engine::execute::{self, Failure, Hooks, Ids};
 use crate::model::Email;
 use crate::plan::{Change, Managed, compute, guards};
 use crate::stop::StopSignal;
@@ -321,7 +321,7 @@ struct Log {
     failures: Vec<String>,
 }
 
-impl Observer for Log {
+impl Hooks for Log {
     fn change_started(&mut self, _: usize, _: &Change) {}
 
     fn write_done(
@@ -330,7 +330,7 @@ impl Observer for Log {
         op: &WriteOp,
         _: &Written,
         _: std::time::Duration,
-    ) -> Result<(), String> {
+    ) -> Result<(), crate::engine::Error> {
         self.writes.push(op.clone());
         Ok(())
     }
@@ -374,7 +374,7 @@ proptest! {
         let mut ids = Ids::new(live.people.iter().map(|p| (p.email.clone(), p.id)));
         let mut log = Log::default();
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-        let report = runtime.block_on(apply::apply(&plan, &workspace, &mut ids, &mut log, apply::Options { parallelism: 3, allow_replace: true }, &StopSignal::default()));
+        let report = runtime.block_on(execute::send(&plan, &workspace, &mut ids, &mut log, execute::Options { parallelism: 3, allow_replace: true }, &StopSignal::default()));
         prop_assert!(log.failures.is_empty(), "{:?}\n{src}", log.failures);
         prop_assert!(report.stopped.is_none());
 

@@ -1,7 +1,6 @@
-//! The apply engine: turns each change of a plan into the write requests it needs and sends them
-//! through a [`Workspace`]. A failed change is recorded and the others go on; every successful
-//! write is reported to an [`Observer`] (which keeps the state file current) before the next
-//! one starts.
+//! Sending a plan: turns each change into the write requests it needs and sends them through
+//! a [`Workspace`]. A failed change is recorded and the others go on; every successful write
+//! is given to the [`Hooks`] (which keep the state file current) before the next one starts.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -10,12 +9,13 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, StreamExt};
 
 use crate::clickup::{Workspace, WriteOp, WriteOutcome, Written, WsError};
+use crate::engine::Error;
 use crate::model::{Email, Share, UserId};
 use crate::plan::{Change, Kind, Plan, Seat, ShareChange};
 use crate::stop::{StopReason, StopSignal};
 
-/// Hears about the progress of an apply.
-pub(crate) trait Observer {
+/// Hears about the progress of the sending.
+pub(crate) trait Hooks {
     fn change_started(&mut self, index: usize, change: &Change);
 
     /// A write of `change` succeeded. An error here (the state cannot be saved) stops the
@@ -26,7 +26,7 @@ pub(crate) trait Observer {
         op: &WriteOp,
         written: &Written,
         elapsed: Duration,
-    ) -> Result<(), String>;
+    ) -> Result<(), Error>;
 
     /// A write of `change` failed.
     fn write_failed(&mut self, change: &Change, op: &WriteOp, error: &WsError, elapsed: Duration);
@@ -104,19 +104,14 @@ impl Ids {
     }
 }
 
-/// A short name of the request behind a write, for reports and logs.
-pub(crate) fn request_name(op: &WriteOp) -> String {
-    op.request_name()
-}
-
 /// Applies the plan's changes, phase by phase in plan order (invites, replaces, updates, group
 /// changes, removals, group deletes), with up to `parallelism` changes of a phase in flight.
 /// Once `stop` is set, no new write is sent; those in flight finish.
-pub(crate) async fn apply<W: Workspace>(
+pub(crate) async fn send<W: Workspace>(
     plan: &Plan,
     workspace: &W,
     ids: &mut Ids,
-    observer: &mut dyn Observer,
+    hooks: &mut dyn Hooks,
     options: Options,
     stop: &StopSignal,
 ) -> Report {
@@ -153,7 +148,7 @@ pub(crate) async fn apply<W: Workspace>(
     let shared = Shared {
         allow_replace,
         workspace,
-        observer: Mutex::new(observer),
+        hooks: Mutex::new(hooks),
         ids: Mutex::new(std::mem::take(ids)),
         stop,
         halted: Mutex::new(None),
@@ -179,14 +174,12 @@ pub(crate) async fn apply<W: Workspace>(
                     if stop.is_set() {
                         return (index, None);
                     }
-                    shared.lock_observer().change_started(index, change);
+                    shared.lock_hooks().change_started(index, change);
                     let result = shared.change(change).await;
                     if matches!(&result, Err(f) if f.stopped) && !shared.wrote(change) {
                         return (index, None);
                     }
-                    shared
-                        .lock_observer()
-                        .change_finished(index, change, &result);
+                    shared.lock_hooks().change_finished(index, change, &result);
                     (index, Some(result))
                 }
             })
@@ -219,7 +212,7 @@ pub(crate) struct Options {
 struct Shared<'a, W> {
     allow_replace: bool,
     workspace: &'a W,
-    observer: Mutex<&'a mut dyn Observer>,
+    hooks: Mutex<&'a mut dyn Hooks>,
     ids: Mutex<Ids>,
     /// Once set, no new request is sent.
     stop: &'a StopSignal,
@@ -231,8 +224,8 @@ struct Shared<'a, W> {
 }
 
 impl<'a, W: Workspace> Shared<'a, W> {
-    fn lock_observer(&self) -> MutexGuard<'_, &'a mut dyn Observer> {
-        self.observer.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock_hooks(&self) -> MutexGuard<'_, &'a mut dyn Hooks> {
+        self.hooks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether `change` made a write.
@@ -250,7 +243,7 @@ impl<'a, W: Workspace> Shared<'a, W> {
     async fn write(&self, change: &Change, op: WriteOp) -> Result<WriteOutcome, Failure> {
         if let Some(reason) = self.stop.reason() {
             return Err(Failure {
-                request: request_name(&op),
+                request: op.request_name(),
                 error: WsError::local(format!("not sent: {}", reason.message)),
                 not_attempted: false,
                 stopped: true,
@@ -263,7 +256,7 @@ impl<'a, W: Workspace> Shared<'a, W> {
             .as_ref()
         {
             return Err(Failure {
-                request: request_name(&op),
+                request: op.request_name(),
                 error: WsError::local(format!(
                     "not attempted: an earlier write was refused with {}, which every write would meet",
                     cause.ecode.as_deref().unwrap_or("the same error")
@@ -284,10 +277,9 @@ impl<'a, W: Workspace> Shared<'a, W> {
                         .unwrap_or_else(PoisonError::into_inner)
                         .get_or_insert_with(|| error.clone());
                 }
-                self.lock_observer()
-                    .write_failed(change, &op, &error, elapsed);
+                self.lock_hooks().write_failed(change, &op, &error, elapsed);
                 return Err(Failure {
-                    request: request_name(&op),
+                    request: op.request_name(),
                     error,
                     not_attempted: false,
                     stopped: false,
@@ -298,12 +290,10 @@ impl<'a, W: Workspace> Shared<'a, W> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(std::ptr::from_ref(change) as usize);
-        let recorded = self
-            .lock_observer()
-            .write_done(change, &op, &written, elapsed);
-        if let Err(message) = recorded {
+        let recorded = self.lock_hooks().write_done(change, &op, &written, elapsed);
+        if let Err(error) = recorded {
             self.stop.request(StopReason {
-                message,
+                message: error.to_string(),
                 exit_code: None,
             });
         }
@@ -528,7 +518,7 @@ impl<'a, W: Workspace> Shared<'a, W> {
                 custom_role_id: custom_role.as_ref().map(|r| r.id),
             },
         };
-        let request = request_name(&op);
+        let request = op.request_name();
         let outcome = self.write(change, op).await?;
         let WriteOutcome::Invited { user_id } = outcome else {
             return Err(Failure {
