@@ -6,13 +6,13 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use crate::audit::AuditLog;
-use crate::commands::progress::{Terminal, Warnings, failure_table};
+use crate::commands::progress::{Terminal, Warnings};
 use crate::commands::source::{Refresh, inputs};
+use crate::commands::summary::summary;
 use crate::commands::{Common, Exit};
-use crate::console::{error, warning};
-use crate::engine::{self, Applied, ApplyOptions, Error, StateStore};
+use crate::console::warning;
+use crate::engine::{self, ApplyOptions, Error, StateStore};
 use crate::lock::StateLock;
-use crate::plan::Action;
 use crate::render;
 use crate::stop::{StopSignal, listen_for_signals};
 
@@ -94,59 +94,6 @@ fn journal_above() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(engine::JOURNAL_ABOVE)
-}
-
-/// The closing line, the failed changes, and the exit code.
-fn summary(applied: &Applied) -> Result<Exit, Error> {
-    let mut stdout = crate::console::stdout();
-    if applied.complete() {
-        let planned = |action| {
-            let changes = applied.plan.changes.iter();
-            changes.filter(|c| c.action() == action).count()
-        };
-        writeln!(
-            stdout,
-            "\nApply complete! {}.",
-            render::tally(planned, Action::done)
-        )?;
-        return Ok(Exit::Success);
-    }
-    let failures = applied.failures();
-    let not_attempted = applied.not_attempted();
-    let not_attempted_note = if not_attempted > 0 {
-        format!(", {not_attempted} not attempted")
-    } else {
-        String::new()
-    };
-    writeln!(
-        stdout,
-        "\nApply incomplete: {} of {} changes applied ({}), {} failed{not_attempted_note}, {} not started.",
-        applied.made(),
-        applied.plan.changes.len(),
-        render::tally(|action| applied.made_of(action), Action::done),
-        failures.len() - not_attempted,
-        applied.not_started()
-    )?;
-    drop(stdout);
-    failure_table(&applied.plan, &failures)?;
-    match &applied.report.stopped {
-        Some(reason) => error(&format!(
-            "the apply stopped early: {}; what was applied is recorded in the state, and running apply again does only what is left",
-            reason.message
-        )),
-        None if not_attempted > 0 => error(
-            "ClickUp refused a write in a way every write would meet (see above), so the others were not sent; what succeeded is recorded in the state, and running apply again once that is fixed does only what is left",
-        ),
-        None => error(
-            "some changes failed; what succeeded is recorded in the state, and running apply again does only what is left",
-        ),
-    }
-    Ok(
-        match applied.report.stopped.as_ref().and_then(|r| r.exit_code) {
-            Some(code) => Exit::Signal(code),
-            None => Exit::Failure,
-        },
-    )
 }
 
 fn confirm() -> Result<(), Error> {

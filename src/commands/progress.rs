@@ -1,5 +1,5 @@
 //! What the command line shows of a plan or an apply as it goes: warnings, a progress bar on a
-//! terminal, one line per change, the audit log, and the table of failed changes at the end.
+//! terminal, one line per change, and the audit log.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -152,53 +152,4 @@ fn progress_bar(total: usize, quiet: bool) -> Option<ProgressBar> {
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(120));
     Some(bar)
-}
-
-/// The failed changes as a table on standard error: who, what, and what ClickUp said.
-pub(crate) fn failure_table(plan: &Plan, failures: &[(usize, &Failure)]) -> std::io::Result<()> {
-    if failures.is_empty() {
-        return Ok(());
-    }
-    let shown = |text: &str| crate::escape::visible(text).into_owned();
-    let or_dash = |text: Option<&str>| text.map_or_else(|| "-".to_owned(), shown);
-    let rows: Vec<[String; 6]> = failures
-        .iter()
-        .map(|(i, f)| {
-            let change = &plan.changes[*i];
-            [
-                shown(change.subject()),
-                format!("{} {}", change.action().key(), change.kind().key()),
-                f.error.status.map_or("-".to_owned(), |s| s.to_string()),
-                or_dash(f.error.ecode.as_deref()),
-                or_dash(f.error.err.as_deref()),
-                shown(&f.error.message),
-            ]
-        })
-        .collect();
-    let header = [
-        "person / group",
-        "action",
-        "HTTP",
-        "ECODE",
-        "err",
-        "what to do",
-    ]
-    .map(String::from);
-    let mut widths = header.clone().map(|h| h.len());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut err = anstream::stderr().lock();
-    writeln!(err, "\nFailed changes:")?;
-    for row in std::iter::once(&header).chain(&rows) {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        writeln!(err, "  {}", cells.join("  ").trim_end())?;
-    }
-    Ok(())
 }

@@ -822,8 +822,6 @@ fn a_plan_within_the_guards_passes() {
     assert!(v.is_empty(), "{v:?}");
 }
 
-mod properties;
-
 /// `GET /user` and the member list may disagree on the token user's email: the guard and the
 /// removals go by id as well.
 #[test]

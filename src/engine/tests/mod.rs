@@ -1,0 +1,599 @@
+//! The engine's rules, each tested in-process on the shipped example against the snapshot
+//! Workspace: no binary, no terminal.
+
+mod properties;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use super::*;
+use crate::clickup::snapshot::SnapshotWorkspace;
+use crate::clickup::wire::routes::Route;
+use crate::clickup::{WriteOp, Written, WsError};
+use crate::plan::Change;
+use crate::state::journal_path;
+use crate::stop::StopSignal;
+
+const MEMBERS: &str = include_str!("../../../examples/acme/members.yaml");
+const SNAPSHOT: &str = include_str!("../../../examples/acme/workspace.snapshot.json");
+
+/// A members file, a snapshot and a state path in a fresh folder.
+struct Setup {
+    _dir: tempfile::TempDir,
+    file: PathBuf,
+    snapshot: PathBuf,
+    state: PathBuf,
+}
+
+impl Setup {
+    fn new(members: &str, snapshot: &str) -> Setup {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("members.yaml");
+        let snapshot_path = dir.path().join("workspace.snapshot.json");
+        std::fs::write(&file, members).expect("write members");
+        std::fs::write(&snapshot_path, snapshot).expect("write snapshot");
+        let state = dir.path().join("members.state.json");
+        Setup {
+            _dir: dir,
+            file,
+            snapshot: snapshot_path,
+            state,
+        }
+    }
+
+    fn acme() -> Setup {
+        Setup::new(MEMBERS, SNAPSHOT)
+    }
+
+    fn inputs(&self, keep_doc: bool) -> Inputs<SnapshotWorkspace> {
+        Inputs {
+            file: self.file.clone(),
+            state: self.state.clone(),
+            source: Source::Whole(
+                SnapshotWorkspace::open(&self.snapshot)
+                    .map_err(|e| Error::io("read the snapshot", &self.snapshot, e)),
+            ),
+            keep_doc,
+        }
+    }
+
+    fn recorded(&self) -> Inputs<SnapshotWorkspace> {
+        Inputs {
+            source: Source::Recorded,
+            ..self.inputs(false)
+        }
+    }
+
+    fn plan(&self) -> Result<Planned<SnapshotWorkspace>, Error> {
+        run(plan(self.inputs(false), &mut Heard::default()))
+    }
+
+    /// Plans and applies, with `allow_replace`; what the observer heard comes back too.
+    fn apply(&self, allow_replace: bool, store: &StateStore) -> (Result<Applied, Error>, Heard) {
+        let mut heard = Heard::default();
+        let applied = run(async {
+            let planned = plan(self.inputs(true), &mut heard).await?;
+            apply(planned, store, &mut heard, &options(allow_replace)).await
+        });
+        (applied, heard)
+    }
+
+    fn store(&self) -> StateStore {
+        StateStore::new(&self.state)
+    }
+
+    /// Edits the snapshot as a person would in ClickUp's UI.
+    fn edit_snapshot(&self, edit: impl FnOnce(&mut Value)) {
+        let mut doc: Value =
+            serde_json::from_slice(&std::fs::read(&self.snapshot).expect("read")).expect("json");
+        edit(&mut doc);
+        std::fs::write(&self.snapshot, serde_json::to_vec(&doc).expect("json")).expect("write");
+    }
+}
+
+fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
+fn options(allow_replace: bool) -> ApplyOptions {
+    ApplyOptions {
+        allow_replace,
+        parallelism: 1,
+        stop: StopSignal::default(),
+    }
+}
+
+/// Everything an observer hears.
+#[derive(Default)]
+struct Heard {
+    warnings: Vec<String>,
+    started: Vec<usize>,
+    /// `(route, path, succeeded)` of every write request.
+    requests: Vec<(Route, String, bool)>,
+    finished: Vec<(usize, bool)>,
+    /// Called when a change finishes, with its index.
+    on_finished: Option<Box<dyn FnMut(usize) + Send>>,
+}
+
+impl Observer for Heard {
+    fn warning(&mut self, message: &str) {
+        self.warnings.push(message.to_owned());
+    }
+
+    fn change_started(&mut self, index: usize, _: &Change) {
+        self.started.push(index);
+    }
+
+    fn request(&mut self, request: &Request<'_>) {
+        self.requests
+            .push((request.route, request.path.clone(), request.outcome.is_ok()));
+    }
+
+    fn change_finished(&mut self, index: usize, _: &Change, result: &Result<(), Failure>) {
+        self.finished.push((index, result.is_ok()));
+        if let Some(callback) = &mut self.on_finished {
+            callback(index);
+        }
+    }
+}
+
+fn member_mut<'a>(doc: &'a mut Value, email: &str) -> &'a mut Value {
+    doc["team"]["members"]
+        .as_array_mut()
+        .expect("members")
+        .iter_mut()
+        .find(|m| m["user"]["email"] == email)
+        .map(|m| &mut m["user"])
+        .expect("member in the snapshot")
+}
+
+#[test]
+fn a_plan_is_made_from_the_file_and_the_snapshot_read_side_by_side() {
+    let setup = Setup::acme();
+    let planned = setup.plan().expect("plan");
+    assert_eq!(planned.live_source, json::LiveSource::Snapshot);
+    assert_eq!(planned.plan.workspace_id, "9006054115");
+    assert_eq!(planned.plan.changes.len(), 14);
+    assert!(planned.violations.is_empty(), "{:?}", planned.violations);
+    assert!(planned.doc.is_none(), "a plan keeps only the model");
+    // No state yet: nothing is drift.
+    assert!(planned.plan.drift.is_empty());
+}
+
+#[test]
+fn replaces_are_refused_unless_allowed_and_nothing_is_sent() {
+    let setup = Setup::acme();
+    let planned = setup.plan().expect("plan");
+    match planned.check_applicable(false) {
+        Err(Error::ReplaceNotAllowed(people)) => assert_eq!(people, ["tom@acme.example"]),
+        other => panic!("expected the replace gate, got {other:?}"),
+    }
+    assert!(planned.check_applicable(true).is_ok());
+    let refused = planned.json(false).refused;
+    assert!(refused.iter().any(|r| r.contains("replaces 1 person")));
+    assert!(planned.json(true).refused.is_empty());
+
+    let before = std::fs::read(&setup.snapshot).expect("read");
+    let (applied, heard) = setup.apply(false, &setup.store());
+    assert!(matches!(applied, Err(Error::ReplaceNotAllowed(_))));
+    assert!(heard.requests.is_empty());
+    assert_eq!(std::fs::read(&setup.snapshot).expect("read"), before);
+    assert!(
+        !setup.state.exists(),
+        "no state is written for a refused apply"
+    );
+}
+
+#[test]
+fn a_plan_that_breaks_a_guard_is_refused_with_its_place_and_never_applied() {
+    let members = MEMBERS.replace("max_removals: 6", "max_removals: 1");
+    let setup = Setup::new(&members, SNAPSHOT);
+    let planned = setup.plan().expect("plan");
+    let Some(Error::Refused(refusal)) = planned.refusal() else {
+        panic!("expected a refusal");
+    };
+    let problems = refusal.problems();
+    let messages: Vec<&str> = problems
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .chain(problems.general.iter().map(String::as_str))
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("max_removals")),
+        "{messages:?}"
+    );
+    assert!(
+        problems.diagnostics.iter().all(|d| d.loc.line > 0),
+        "placed in the file"
+    );
+    let (applied, heard) = setup.apply(true, &setup.store());
+    assert!(matches!(applied, Err(Error::Refused(_))));
+    assert!(heard.requests.is_empty());
+}
+
+#[test]
+fn a_workspace_not_on_enterprise_is_refused_before_anything_is_sent() {
+    let setup = Setup::acme();
+    setup.edit_snapshot(|doc| {
+        doc["plan"] = serde_json::json!({ "plan_name": "Business", "plan_id": 3 });
+    });
+    let planned = setup.plan().expect("plan");
+    assert!(
+        planned
+            .violations
+            .iter()
+            .any(|v| v.message.contains("Business plan") && v.message.contains("TEAM_110")),
+        "{:?}",
+        planned.violations
+    );
+}
+
+#[test]
+fn apply_converges_records_the_state_and_tells_every_request() {
+    let setup = Setup::acme();
+    let (applied, heard) = setup.apply(true, &setup.store());
+    let applied = applied.expect("apply");
+    assert!(applied.complete(), "{:?}", applied.failures());
+    assert_eq!(applied.made(), 14);
+    assert_eq!(heard.finished.len(), 14);
+    assert!(heard.finished.iter().all(|(_, ok)| *ok));
+    // Every request is named by the one table of routes, with the path sent.
+    assert!(heard.requests.iter().all(|(_, _, ok)| *ok));
+    for (route, path, _) in &heard.requests {
+        let fixed = route.template().split('{').next().unwrap_or_default();
+        assert!(
+            path.starts_with(fixed),
+            "{path} is not {}",
+            route.template()
+        );
+    }
+    assert!(
+        heard
+            .requests
+            .iter()
+            .any(|(r, p, _)| *r == Route::InviteMember && p == "/team/9006054115/user")
+    );
+    let state = State::read(&setup.state).expect("state").expect("written");
+    assert!(state.last_apply.is_some());
+    assert!(
+        state
+            .members
+            .contains_key(&crate::model::Email::from_live("nina@acme.example"))
+    );
+    // Converged: the same file plans nothing more.
+    let again = setup.plan().expect("plan again");
+    assert!(again.plan.changes.is_empty(), "{:?}", again.plan.changes);
+}
+
+#[test]
+fn a_change_made_in_clickup_since_the_last_apply_is_drift() {
+    let setup = Setup::acme();
+    setup.apply(true, &setup.store()).0.expect("apply");
+    // Someone makes max a member again in ClickUp's UI.
+    setup.edit_snapshot(|doc| member_mut(doc, "max@acme.example")["role"] = 3.into());
+    let planned = setup.plan().expect("plan");
+    assert_eq!(planned.plan.changes.len(), 1);
+    assert_eq!(planned.plan.changes[0].subject(), "max@acme.example");
+    assert!(planned.plan.drift.contains(&0), "marked as drift");
+    // A change of the file is not drift.
+    let members = std::fs::read_to_string(&setup.file).expect("read").replace(
+        "  - email: max@acme.example\n    role: admin",
+        "  - email: max@acme.example",
+    );
+    std::fs::write(&setup.file, members).expect("write");
+    let planned = setup.plan().expect("plan");
+    assert!(
+        planned.plan.changes.is_empty(),
+        "{:?}",
+        planned.plan.changes
+    );
+}
+
+#[test]
+fn a_saved_plan_applies_only_while_nothing_it_was_made_from_changed() {
+    let setup = Setup::acme();
+    let saved = setup.file.with_file_name("plan.json");
+    let planned = setup.plan().expect("plan");
+    let mut bytes = Vec::new();
+    json::write(&mut bytes, &planned.json(true).sealed()).expect("json");
+    std::fs::write(&saved, &bytes).expect("save");
+    let stale = |planned: &Planned<SnapshotWorkspace>| match planned
+        .check_saved(&saved, &planned.json(true))
+    {
+        Err(Error::Stale { why, .. }) => why,
+        other => panic!("expected a stale plan, got {other:?}"),
+    };
+    planned
+        .check_saved(&saved, &planned.json(true))
+        .expect("the same plan");
+
+    setup.edit_snapshot(|doc| member_mut(doc, "ada@acme.example")["username"] = "Ada L.".into());
+    assert_eq!(stale(&setup.plan().expect("plan")), "the Workspace changed");
+    std::fs::write(&setup.snapshot, SNAPSHOT).expect("write");
+
+    // A comment is not a change of the file; a new limit is.
+    std::fs::write(&setup.file, format!("{MEMBERS}\n# a comment\n")).expect("write");
+    let now = setup.plan().expect("plan");
+    now.check_saved(&saved, &now.json(true))
+        .expect("the same plan");
+    let members = MEMBERS.replace("max_removals: 6", "max_removals: 7");
+    std::fs::write(&setup.file, members).expect("write");
+    assert_eq!(stale(&setup.plan().expect("plan")), "members.yaml changed");
+
+    // A plan edited after it was saved is refused as such.
+    let text = String::from_utf8(bytes).expect("utf-8");
+    std::fs::write(
+        &saved,
+        text.replace("nina@acme.example", "nine@acme.example"),
+    )
+    .expect("write");
+    assert!(matches!(
+        read_saved_plan(&saved),
+        Err(SavedPlanError::Tampered { .. })
+    ));
+}
+
+/// The snapshot Workspace, with a write whose answer is lost: ClickUp acts, the tool hears a
+/// failure.
+struct LostAnswer {
+    inner: SnapshotWorkspace,
+    lose: fn(&WriteOp) -> bool,
+    reads: Arc<AtomicUsize>,
+}
+
+impl Workspace for LostAnswer {
+    fn describe(&self) -> String {
+        "a Workspace that loses an answer".to_owned()
+    }
+
+    async fn read(&self, needs: &ReadNeeds) -> Result<SnapshotDoc, WsError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.read(needs).await
+    }
+
+    async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {
+        let written = self.inner.write(op).await?;
+        if (self.lose)(op) {
+            return Err(WsError::local("the connection was reset"));
+        }
+        Ok(written)
+    }
+
+    async fn flush(&self) -> Result<(), WsError> {
+        self.inner.flush().await
+    }
+}
+
+#[test]
+fn after_a_failed_write_the_workspace_is_read_again_and_the_state_records_what_is() {
+    let setup = Setup::acme();
+    let reads = Arc::new(AtomicUsize::new(0));
+    let workspace = LostAnswer {
+        inner: SnapshotWorkspace::open(&setup.snapshot).expect("open"),
+        lose: |op| matches!(op, WriteOp::InviteMember { email, .. } if email.as_str() == "nina@acme.example"),
+        reads: reads.clone(),
+    };
+    let inputs = Inputs {
+        file: setup.file.clone(),
+        state: setup.state.clone(),
+        source: Source::Whole(Ok(workspace)),
+        keep_doc: true,
+    };
+    let mut heard = Heard::default();
+    let applied = run(async {
+        let planned = plan(inputs, &mut heard).await?;
+        apply(planned, &setup.store(), &mut heard, &options(true)).await
+    })
+    .expect("apply runs");
+    // The invitation, and the group change that needed nina's id.
+    let failed: Vec<&str> = applied
+        .failures()
+        .iter()
+        .map(|(i, _)| applied.plan.changes[*i].subject())
+        .collect();
+    assert_eq!(failed[0], "nina@acme.example", "{failed:?}");
+    assert!(
+        heard
+            .requests
+            .iter()
+            .any(|(r, _, ok)| *r == Route::InviteMember && !ok)
+    );
+    assert_eq!(
+        reads.load(Ordering::SeqCst),
+        2,
+        "read for the plan, then again"
+    );
+    let state = State::read(&setup.state).expect("state").expect("written");
+    let recorded = state.snapshot.expect("recorded").to_live();
+    assert!(
+        recorded
+            .person(&crate::model::Email::from_live("nina@acme.example"))
+            .is_some(),
+        "the state records the invitation ClickUp made"
+    );
+}
+
+#[test]
+fn a_large_workspace_records_each_write_as_a_journal_line() {
+    for (journal_above, journalled) in [(0, true), (usize::MAX, false)] {
+        let setup = Setup::acme();
+        let store = StateStore {
+            journal_above,
+            ..setup.store()
+        };
+        let journal = journal_path(&setup.state);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut heard = Heard {
+            on_finished: Some(Box::new({
+                let (seen, journal, state) = (seen.clone(), journal.clone(), setup.state.clone());
+                move |_| {
+                    let lines = std::fs::read_to_string(&journal).map(|t| t.lines().count());
+                    let serial = State::read(&state).ok().flatten().map(|s| s.serial);
+                    seen.lock().expect("lock").push((lines.ok(), serial));
+                }
+            })),
+            ..Heard::default()
+        };
+        let applied = run(async {
+            let planned = plan(setup.inputs(true), &mut heard).await?;
+            apply(planned, &store, &mut heard, &options(true)).await
+        })
+        .expect("apply");
+        assert!(applied.complete());
+        let seen = seen.lock().expect("lock").clone();
+        if journalled {
+            let lines: Vec<usize> = seen.iter().filter_map(|(l, _)| *l).collect();
+            assert_eq!(
+                lines.len(),
+                seen.len(),
+                "the journal is there during the apply"
+            );
+            assert!(lines.windows(2).all(|w| w[0] <= w[1]) && lines[lines.len() - 1] > 0);
+        } else {
+            assert!(
+                seen.iter().all(|(l, _)| l.is_none()),
+                "no journal: {seen:?}"
+            );
+            let serials: Vec<u64> = seen.iter().filter_map(|(_, s)| *s).collect();
+            assert!(
+                serials.windows(2).all(|w| w[0] < w[1]),
+                "rewritten: {serials:?}"
+            );
+        }
+        assert!(!journal.exists(), "folded into the state at the end");
+        let state = State::read(&setup.state).expect("state").expect("written");
+        assert!(state.last_apply.is_some());
+    }
+}
+
+#[test]
+fn an_apply_with_nothing_to_do_still_records_who_is_managed() {
+    let setup = Setup::acme();
+    setup.apply(true, &setup.store()).0.expect("apply");
+    std::fs::remove_file(&setup.state).expect("remove the state");
+    let (applied, heard) = setup.apply(true, &setup.store());
+    let applied = applied.expect("apply");
+    assert!(applied.plan.changes.is_empty() && applied.complete());
+    assert!(heard.requests.is_empty());
+    let state = State::read(&setup.state)
+        .expect("state")
+        .expect("written again");
+    assert!(state.members.len() > 20, "{}", state.members.len());
+}
+
+#[test]
+fn without_a_recorded_workspace_a_plan_against_the_state_is_nothing_recorded() {
+    let setup = Setup::acme();
+    match run(plan(setup.recorded(), &mut Heard::default())) {
+        Err(Error::NothingRecorded { state_exists, .. }) => assert!(!state_exists),
+        other => panic!("expected nothing recorded, got {other:?}"),
+    }
+    setup.apply(true, &setup.store()).0.expect("apply");
+    let planned = run(plan(setup.recorded(), &mut Heard::default())).expect("plan");
+    assert_eq!(planned.live_source, json::LiveSource::State);
+    assert!(planned.workspace.is_none());
+    assert!(planned.plan.changes.is_empty());
+}
+
+#[test]
+fn an_invalid_file_is_an_error_with_each_problem_at_its_line() {
+    let members = MEMBERS.replace("email: elif@acme.example", "email: elif@");
+    let setup = Setup::new(&members, SNAPSHOT);
+    let Err(Error::Invalid(problems)) = setup.plan() else {
+        panic!("expected an invalid file");
+    };
+    let line = 1 + members
+        .lines()
+        .position(|l| l.contains("elif@"))
+        .expect("line") as u32;
+    assert_eq!(problems.diagnostics.len(), 1);
+    assert_eq!(problems.diagnostics[0].loc.line, line);
+    assert_eq!(
+        problems.summary,
+        format!("{} is invalid: 1 problem", setup.file.display())
+    );
+}
+
+/// A Workspace whose reads fail as ClickUp does when it is down past the retries.
+#[derive(Debug)]
+struct Down;
+
+impl Workspace for Down {
+    fn describe(&self) -> String {
+        "ClickUp (down)".to_owned()
+    }
+
+    async fn read(&self, _: &ReadNeeds) -> Result<SnapshotDoc, WsError> {
+        Err(WsError {
+            status: Some(503),
+            transient: true,
+            ..WsError::local("GET /team: ClickUp failed with 503; it kept failing after retries")
+        })
+    }
+
+    async fn write(&self, _: &WriteOp) -> Result<Written, WsError> {
+        Err(WsError::local("not reached"))
+    }
+}
+
+#[test]
+fn a_failed_read_says_where_and_whether_trying_again_may_help() {
+    let setup = Setup::acme();
+    let opened = Arc::new(Mutex::new(None));
+    let inputs = Inputs {
+        file: setup.file.clone(),
+        state: setup.state.clone(),
+        source: Source::Opened(Box::new({
+            let opened = opened.clone();
+            move |id: &str| {
+                *opened.lock().expect("lock") = Some(id.to_owned());
+                Ok(Down)
+            }
+        })),
+        keep_doc: false,
+    };
+    let error = run(plan(inputs, &mut Heard::default())).expect_err("down");
+    assert!(error.retryable());
+    assert!(matches!(&error, Error::Read { error, .. } if error.status == Some(503)));
+    assert!(
+        error
+            .to_string()
+            .starts_with("cannot read the Workspace from ClickUp (down): GET /team"),
+        "{error}"
+    );
+    // Opened for the Workspace the file names.
+    assert_eq!(opened.lock().expect("lock").as_deref(), Some("9006054115"));
+    assert!(!Error::NoConfirmation.retryable());
+}
+
+#[test]
+fn an_unreadable_snapshot_is_reported_after_the_files_own_problems() {
+    let setup = Setup::new("version: 1\nworkspace: {}\n", SNAPSHOT);
+    std::fs::remove_file(&setup.snapshot).expect("remove");
+    let inputs = Inputs {
+        source: Source::Whole(
+            SnapshotWorkspace::open(&setup.snapshot)
+                .map_err(|e| Error::io("read the snapshot", &setup.snapshot, e)),
+        ),
+        ..setup.recorded()
+    };
+    assert!(matches!(
+        run(plan(inputs, &mut Heard::default())),
+        Err(Error::Invalid(_))
+    ));
+    let setup = Setup::acme();
+    std::fs::remove_file(&setup.snapshot).expect("remove");
+    let error = setup.plan().expect_err("no snapshot");
+    assert!(
+        matches!(&error, Error::Io { action: "read the snapshot", path, .. } if path == Path::new(&setup.snapshot)),
+        "{error:?}"
+    );
+}
