@@ -25,6 +25,28 @@ pub(crate) struct Live {
     pub(crate) groups: Option<Vec<LiveGroup>>,
     /// The shares of the guests that were read (those whose `access` the file manages).
     pub(crate) shares: BTreeMap<UserId, Vec<Share>>,
+    /// Where each person is in `people`, built at the first lookup.
+    #[serde(skip)]
+    pub(crate) index: PeopleIndex,
+}
+
+/// Where each person is in [`Live::people`], by a hash of their email: a lookup is one probe,
+/// where a binary search over 100,000 people misses the cache at nearly every step. A hit is
+/// checked against the person found, and a miss is searched for, so an index built before
+/// `people` changed still answers right.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PeopleIndex(std::sync::OnceLock<foldhash::HashMap<u64, u32>>);
+
+impl PartialEq for PeopleIndex {
+    /// Derived from `people`: it does not make two Workspaces differ.
+    fn eq(&self, _: &PeopleIndex) -> bool {
+        true
+    }
+}
+
+fn email_hash(email: &Email) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5eed).hash_one(email.as_str())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,10 +118,32 @@ pub(crate) struct LiveGroup {
 
 impl Live {
     pub(crate) fn person(&self, email: &Email) -> Option<&Person> {
-        self.people
-            .binary_search_by(|p| p.email.cmp(email))
-            .ok()
-            .map(|i| &self.people[i])
+        let found = self
+            .index_people()
+            .get(&email_hash(email))
+            .and_then(|i| self.people.get(*i as usize))
+            .filter(|p| p.email == *email);
+        found.or_else(|| {
+            self.people
+                .binary_search_by(|p| p.email.cmp(email))
+                .ok()
+                .map(|i| &self.people[i])
+        })
+    }
+
+    /// Builds the index of people by email now, rather than at the first lookup.
+    pub(crate) fn index_people(&self) -> &foldhash::HashMap<u64, u32> {
+        self.index.0.get_or_init(|| {
+            let mut index = foldhash::HashMap::default();
+            index.reserve(self.people.len());
+            for (i, person) in self.people.iter().enumerate() {
+                index.insert(
+                    email_hash(&person.email),
+                    u32::try_from(i).unwrap_or(u32::MAX),
+                );
+            }
+            index
+        })
     }
 
     pub(crate) fn owner(&self) -> Option<&Person> {
@@ -126,5 +170,50 @@ impl Live {
                     .map(|r| r.name.clone())
             })
             .unwrap_or_else(|| format!("custom role {}", role.id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(email: &str, id: UserId) -> Person {
+        Person {
+            id,
+            email: Email::from_live(email),
+            username: None,
+            role: BaseRole::Member,
+            custom_role: None,
+            pending: false,
+            permissions: GuestPermissions::default(),
+        }
+    }
+
+    #[test]
+    fn the_index_answers_right_even_when_people_changed_after_it_was_built() {
+        let mut live = Live {
+            workspace_id: "1".into(),
+            workspace_name: "W".into(),
+            me: Me {
+                id: 1,
+                email: Email::from_live("a@x.example"),
+            },
+            people: vec![person("a@x.example", 1), person("c@x.example", 3)],
+            unknown_roles: Vec::new(),
+            custom_roles: None,
+            groups: None,
+            shares: BTreeMap::new(),
+            index: PeopleIndex::default(),
+        };
+        let c = Email::from_live("c@x.example");
+        assert_eq!(live.person(&c).map(|p| p.id), Some(3));
+        // b comes before c: the index built above now points c at b.
+        live.people.insert(1, person("b@x.example", 2));
+        assert_eq!(live.person(&c).map(|p| p.id), Some(3));
+        assert_eq!(
+            live.person(&Email::from_live("b@x.example")).map(|p| p.id),
+            Some(2)
+        );
+        assert!(live.person(&Email::from_live("d@x.example")).is_none());
     }
 }

@@ -111,8 +111,13 @@ impl SnapshotWorkspace {
             });
         }
         drop(held);
-        let (path, bytes) = self.file()?;
-        SnapshotDoc::live_from_json(&bytes)
+        let Some(path) = &self.path else {
+            return Err(WsError::local("the in-memory snapshot has no document"));
+        };
+        let file = crate::fsutil::open_regular(path).map_err(|e| {
+            WsError::local(format!("cannot read the snapshot {}: {e}", path.display()))
+        })?;
+        SnapshotDoc::live_from_reader(std::io::BufReader::with_capacity(1 << 16, file))
             .map_err(|e| WsError::local(format!("{}: {e}", path.display())))
     }
 

@@ -42,7 +42,7 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
     };
     let json_plan = planned.json(options.allow_replace);
     {
-        let mut stdout = crate::console::stdout();
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, crate::console::stdout());
         match options.format {
             Format::Text => render::text(&mut stdout, &json_plan, &ctx)?,
             Format::Json => json::write(&mut stdout, &json_plan)?,
@@ -80,6 +80,10 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
             }
         }
     }
+    // The process ends with this command: the operating system takes the models of the file
+    // and the Workspace back at once, where freeing them piece by piece takes a while for a
+    // large Workspace.
+    std::mem::forget(planned);
     Ok(if options.detailed_exitcode && !json_plan.is_empty() {
         Exit::Changes
     } else {

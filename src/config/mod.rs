@@ -31,7 +31,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Loc};
-use crate::model::{Email, GuestPermissions, Share, ShareKind, SharePermission, ShareTarget};
+use crate::model::{
+    BaseRole, Email, GuestPermissions, Share, ShareKind, SharePermission, ShareTarget,
+};
 use crate::yaml;
 
 /// A value from the file together with where it was written.
@@ -224,19 +226,17 @@ pub(crate) enum RoleName {
 
 impl RoleName {
     pub(crate) fn parse(text: &str) -> RoleName {
-        match text.to_lowercase().as_str() {
-            "owner" => RoleName::Owner,
-            "admin" => RoleName::Admin,
-            "member" => RoleName::Member,
-            _ => RoleName::Custom(text.to_owned()),
-        }
+        let base = [RoleName::Owner, RoleName::Admin, RoleName::Member];
+        base.into_iter()
+            .find(|role| role.as_str().eq_ignore_ascii_case(text))
+            .unwrap_or_else(|| RoleName::Custom(text.to_owned()))
     }
 
     pub(crate) fn as_str(&self) -> &str {
         match self {
-            RoleName::Owner => "owner",
-            RoleName::Admin => "admin",
-            RoleName::Member => "member",
+            RoleName::Owner => BaseRole::Owner.name(),
+            RoleName::Admin => BaseRole::Admin.name(),
+            RoleName::Member => BaseRole::Member.name(),
             RoleName::Custom(name) => name,
         }
     }
@@ -496,6 +496,52 @@ pub(crate) enum LoadError {
 
 /// Reads, parses, decodes and checks a desired-state file.
 pub(crate) fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let decoded = decode_file(path)?;
+    let problems = decoded.problems();
+    if problems.is_empty() {
+        Ok(decoded.into_loaded())
+    } else {
+        Err(LoadError::Invalid {
+            path: decoded.path,
+            source: decoded.source,
+            diagnostics: problems,
+        })
+    }
+}
+
+/// A file read and decoded but not checked yet: the checks ([`Decoded::problems`]) can run
+/// beside other work.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub(crate) path: PathBuf,
+    pub(crate) source: String,
+    pub(crate) file: MembersFile,
+    /// What the decoder found wrong, when it could still make a file of it.
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl Decoded {
+    /// Every problem of the file, the decoder's and the checks', in file order; none for a
+    /// valid file.
+    pub(crate) fn problems(&self) -> Vec<Diagnostic> {
+        let mut problems = self.diagnostics.clone();
+        problems.extend(check::check(&self.file));
+        problems.sort_by_key(|d| d.loc);
+        problems
+    }
+
+    /// The file, once [`Decoded::problems`] found none.
+    pub(crate) fn into_loaded(self) -> Loaded {
+        Loaded {
+            path: self.path,
+            source: self.source,
+            file: self.file,
+        }
+    }
+}
+
+/// Reads, parses and decodes a desired-state file: the first half of [`load`].
+pub(crate) fn decode_file(path: &Path) -> Result<Decoded, LoadError> {
     let io = |error| LoadError::Io {
         path: path.to_owned(),
         error,
@@ -526,11 +572,12 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, LoadError> {
             });
         }
     };
-    match parse_str(&source) {
-        Ok(file) => Ok(Loaded {
+    match decode_str(&source) {
+        Ok((file, diagnostics)) => Ok(Decoded {
             path: path.to_owned(),
             source,
             file,
+            diagnostics,
         }),
         Err(diagnostics) => Err(LoadError::Invalid {
             path: path.to_owned(),
@@ -540,19 +587,32 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, LoadError> {
     }
 }
 
-/// Parses, decodes and checks the text of a desired-state file. Pure.
-pub(crate) fn parse_str(source: &str) -> Result<MembersFile, Vec<Diagnostic>> {
+/// Parses and decodes the text of a desired-state file: the file, with what the decoder found
+/// wrong, or only the problems when no file could be made of it.
+fn decode_str(source: &str) -> Result<(MembersFile, Vec<Diagnostic>), Vec<Diagnostic>> {
     let root = yaml::parse(source).map_err(|e| vec![Diagnostic::new(e.loc, e.message)])?;
     let (file, mut diagnostics) = decode::decode(&root);
-    if let Some(file) = &file {
-        diagnostics.extend(check::check(file));
-    }
+    // The tree of a large file takes a while to free, and nothing waits for it (if no thread
+    // can be started, it is freed here).
+    let _ = std::thread::Builder::new().spawn(move || drop(root));
     match file {
-        Some(file) if diagnostics.is_empty() => Ok(file),
-        _ => {
+        Some(file) => Ok((file, diagnostics)),
+        None => {
             diagnostics.sort_by_key(|d| d.loc);
             Err(diagnostics)
         }
+    }
+}
+
+/// Parses, decodes and checks the text of a desired-state file. Pure.
+pub(crate) fn parse_str(source: &str) -> Result<MembersFile, Vec<Diagnostic>> {
+    let (file, mut diagnostics) = decode_str(source)?;
+    diagnostics.extend(check::check(&file));
+    if diagnostics.is_empty() {
+        Ok(file)
+    } else {
+        diagnostics.sort_by_key(|d| d.loc);
+        Err(diagnostics)
     }
 }
 

@@ -94,7 +94,7 @@ pub(crate) async fn plan<W: Workspace>(
     // here: they are independent.
     let parsing = {
         let file = file.clone();
-        tokio::task::spawn_blocking(move || load(&file))
+        tokio::task::spawn_blocking(move || config::decode_file(&file))
     };
     let state = State::read(&state_path);
     let (source, early) = match source {
@@ -107,14 +107,54 @@ pub(crate) async fn plan<W: Workspace>(
             } else {
                 workspace.read_model().await.map(Model::from)
             };
+            tracing::debug!("read the whole Workspace in {:.0?}", started.elapsed());
             (Source::Whole(Ok(workspace)), Some(read))
         }
         other => (other, None),
     };
-    let loaded = parsing
+    let decoded = parsing
         .await
-        .map_err(|e| Error::Usage(format!("reading the file failed: {e}")))??;
+        .map_err(|e| Error::Usage(format!("reading the file failed: {e}")))?
+        .map_err(load_error)?;
     tracing::debug!("read {} in {:.0?}", file.display(), started.elapsed());
+    // The file is checked on another thread while the plan is made from it here; the plan is
+    // kept only if the file is valid.
+    let decoded = std::sync::Arc::new(decoded);
+    let checking = {
+        let decoded = decoded.clone();
+        tokio::task::spawn_blocking(move || decoded.problems())
+    };
+    let speculative = match (&early, &state) {
+        (Some(Ok(model)), Ok(state)) if decoded.diagnostics.is_empty() => {
+            let managed = state.as_ref().map(State::managed).unwrap_or_default();
+            let plan = plan::compute_with(
+                &decoded.file,
+                &model.live,
+                &managed,
+                model.fingerprint.clone(),
+            );
+            let baseline = state
+                .as_ref()
+                .and_then(|s| s.snapshot.as_ref())
+                .map(|recorded| plan::compute(&decoded.file, &recorded.to_live(), &managed));
+            Some((plan, baseline))
+        }
+        _ => None,
+    };
+    let problems = checking
+        .await
+        .map_err(|e| Error::Usage(format!("checking the file failed: {e}")))?;
+    let decoded = std::sync::Arc::try_unwrap(decoded)
+        .map_err(|_| Error::Usage("the file is still in use".to_owned()))?;
+    if !problems.is_empty() {
+        return Err(load_error(LoadError::Invalid {
+            path: decoded.path,
+            source: decoded.source,
+            diagnostics: problems,
+        }));
+    }
+    let loaded = decoded.into_loaded();
+    tracing::debug!("checked {} at {:.0?}", file.display(), started.elapsed());
     let workspace_id = loaded.file.workspace.id.value.clone();
     let state = state?;
     if let Some(state) = &state {
@@ -176,29 +216,38 @@ pub(crate) async fn plan<W: Workspace>(
         seats: recorded_seats,
     } = model;
     let managed = state.as_ref().map(State::managed).unwrap_or_default();
-    let mut plan =
-        plan::compute_with(&loaded.file, &live, &managed, fingerprint).map_err(|errors| {
-            let (located, general): (Vec<_>, Vec<_>) =
-                errors.into_iter().partition(|e| e.loc.is_some());
-            Error::Invalid(Box::new(FileProblems::counted(
-                loaded.path.display().to_string(),
-                loaded.source.clone(),
-                located
-                    .iter()
-                    .filter_map(|e| {
-                        e.loc
-                            .map(|loc| crate::diag::Diagnostic::new(loc, e.message.clone()))
-                    })
-                    .collect(),
-                general.into_iter().map(|e| e.message).collect(),
-                |name| format!("no plan could be made for {name}"),
-            )))
-        })?;
+    let (planned, baseline) = match speculative {
+        Some(made) => made,
+        None => (
+            plan::compute_with(&loaded.file, &live, &managed, fingerprint),
+            state
+                .as_ref()
+                .and_then(|s| s.snapshot.as_ref())
+                .filter(|_| live_source != json::LiveSource::State)
+                .map(|recorded| plan::compute(&loaded.file, &recorded.to_live(), &managed)),
+        ),
+    };
+    let mut plan = planned.map_err(|errors| {
+        let (located, general): (Vec<_>, Vec<_>) =
+            errors.into_iter().partition(|e| e.loc.is_some());
+        Error::Invalid(Box::new(FileProblems::counted(
+            loaded.path.display().to_string(),
+            loaded.source.clone(),
+            located
+                .iter()
+                .filter_map(|e| {
+                    e.loc
+                        .map(|loc| crate::diag::Diagnostic::new(loc, e.message.clone()))
+                })
+                .collect(),
+            general.into_iter().map(|e| e.message).collect(),
+            |name| format!("no plan could be made for {name}"),
+        )))
+    })?;
     // What the same file would change in the Workspace as the last apply left it: the rest
     // was changed in ClickUp since.
     if live_source != json::LiveSource::State
-        && let Some(recorded) = state.as_ref().and_then(|s| s.snapshot.as_ref())
-        && let Ok(baseline) = plan::compute(&loaded.file, &recorded.to_live(), &managed)
+        && let Some(Ok(baseline)) = baseline
     {
         plan::mark_drift(&mut plan, &baseline);
     }
@@ -329,6 +378,7 @@ fn model(mut doc: SnapshotDoc, keep_doc: bool) -> Model {
         (None, doc.into_live())
     };
     let fingerprint = plan::live_fingerprint(&live);
+    live.index_people();
     Model {
         doc,
         live,
@@ -341,6 +391,7 @@ fn model(mut doc: SnapshotDoc, keep_doc: bool) -> Model {
 impl From<LiveRead> for Model {
     fn from(read: LiveRead) -> Model {
         let fingerprint = plan::live_fingerprint(&read.live);
+        read.live.index_people();
         Model {
             doc: None,
             live: read.live,
@@ -365,7 +416,11 @@ pub(crate) fn read_needs(file: &MembersFile) -> ReadNeeds {
 
 /// Loads the members file: its problems, with their places, are an [`Error::Invalid`].
 pub(crate) fn load(path: &Path) -> Result<Loaded, Error> {
-    config::load(path).map_err(|e| match e {
+    config::load(path).map_err(load_error)
+}
+
+fn load_error(e: LoadError) -> Error {
+    match e {
         LoadError::Io { path, error } => Error::Io {
             action: "read",
             path,
@@ -383,7 +438,7 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, Error> {
             Vec::new(),
             |name| format!("{name} is invalid"),
         ))),
-    })
+    }
 }
 
 /// The whole Workspace, for `snapshot` and `import`: custom roles and groups, and with

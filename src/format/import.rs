@@ -110,12 +110,12 @@ pub(crate) fn import(live: &Live, header: &Header) -> String {
             guests.push(Item::new(Value::Map(entries)));
         } else {
             let role = match (&person.custom_role, person.role) {
-                (_, BaseRole::Owner) => "owner".to_owned(),
+                (_, BaseRole::Owner) => BaseRole::Owner.name().to_owned(),
                 (Some(custom), _) => live.custom_role_name(custom),
                 (None, role) => role.name().to_owned(),
             };
             let mut entries = vec![Entry::new("email", email(&person.email))];
-            if role != "member" {
+            if role != BaseRole::Member.name() {
                 entries.push(Entry::new("role", scalar(&role)));
             }
             members.push(Item::new(Value::Map(entries)));

@@ -1,7 +1,9 @@
 //! The diff itself: set arithmetic between the file and the live Workspace, every rule of
 //! SPEC §1–§2. Pure: no file, network, clock or environment.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::HashSet;
 
 use std::fmt::Write as _;
 
@@ -27,6 +29,27 @@ pub(crate) fn compute(
 
 /// [`compute`], with the live Workspace's fingerprint already known.
 pub(crate) fn compute_with(
+    file: &MembersFile,
+    live: &Live,
+    managed: &Managed,
+    live_fingerprint: String,
+) -> Result<Plan, Vec<PlanError>> {
+    // The file's digest is independent of the rest: made beside it.
+    std::thread::scope(|scope| {
+        let digest = scope.spawn(|| config_digest(file));
+        let plan = changes(file, live, managed, live_fingerprint);
+        let digest = digest
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        plan.map(|plan| Plan {
+            config_digest: digest,
+            ..plan
+        })
+    })
+}
+
+/// The plan, but for the file's digest.
+fn changes(
     file: &MembersFile,
     live: &Live,
     managed: &Managed,
@@ -173,7 +196,7 @@ pub(crate) fn compute_with(
         pending,
         census: census(live),
         live_fingerprint,
-        config_digest: config_digest(file),
+        config_digest: String::new(),
         drift: BTreeSet::new(),
     })
 }

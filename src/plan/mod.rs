@@ -275,8 +275,8 @@ impl TargetRole {
 impl fmt::Display for TargetRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TargetRole::Admin => f.write_str("admin"),
-            TargetRole::Member => f.write_str("member"),
+            TargetRole::Admin => f.write_str(BaseRole::Admin.name()),
+            TargetRole::Member => f.write_str(BaseRole::Member.name()),
             TargetRole::Custom(role) => f.write_str(&role.name),
         }
     }

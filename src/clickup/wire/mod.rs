@@ -477,33 +477,49 @@ impl SnapshotDoc {
     }
 
     /// The core model of a snapshot file's JSON, with the subscription and seats it records,
-    /// built as the members are read: ClickUp's shapes of 100,000 people are never all held.
-    pub(crate) fn live_from_json(bytes: &[u8]) -> Result<LiveRead, WireError> {
-        #[derive(Deserialize)]
-        struct LiveTeam {
-            #[serde(deserialize_with = "string_or_number")]
-            id: String,
-            #[serde(default)]
-            name: String,
-            #[serde(default)]
-            members: People,
-        }
-        #[derive(Deserialize)]
-        struct LiveDoc {
-            team: LiveTeam,
-            #[serde(default)]
-            custom_roles: Option<Vec<CustomRole>>,
-            #[serde(default)]
-            groups: Option<Vec<Group>>,
-            me: Me,
-            #[serde(default)]
-            guests: Vec<GuestDetail>,
-            #[serde(default)]
-            plan: Option<WorkspacePlan>,
-            #[serde(default)]
-            seats: Option<Seats>,
-        }
-        let doc: LiveDoc = serde_json::from_slice(bytes).map_err(|e| snapshot_error(&e))?;
+    /// built as the members are read: neither the file's text nor ClickUp's shapes of 100,000
+    /// people are ever all held.
+    pub(crate) fn live_from_reader(reader: impl std::io::Read) -> Result<LiveRead, WireError> {
+        let doc: LiveDoc = serde_json::from_reader(reader).map_err(|e| {
+            if e.is_io() {
+                WireError(format!("cannot read it: {e}"))
+            } else {
+                snapshot_error(&e)
+            }
+        })?;
+        Ok(doc.into_read())
+    }
+}
+
+/// A snapshot as the model needs it.
+#[derive(Deserialize)]
+struct LiveDoc {
+    team: LiveTeam,
+    #[serde(default)]
+    custom_roles: Option<Vec<CustomRole>>,
+    #[serde(default)]
+    groups: Option<Vec<Group>>,
+    me: Me,
+    #[serde(default)]
+    guests: Vec<GuestDetail>,
+    #[serde(default)]
+    plan: Option<WorkspacePlan>,
+    #[serde(default)]
+    seats: Option<Seats>,
+}
+
+#[derive(Deserialize)]
+struct LiveTeam {
+    #[serde(deserialize_with = "string_or_number")]
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    members: People,
+}
+
+impl LiveDoc {
+    fn into_read(self) -> LiveRead {
         let LiveDoc {
             team,
             custom_roles,
@@ -512,11 +528,11 @@ impl SnapshotDoc {
             guests,
             plan,
             seats,
-        } = doc;
+        } = self;
         let live = team
             .members
             .into_live(team.id, team.name, custom_roles, groups, me, &guests);
-        Ok(LiveRead { live, plan, seats })
+        LiveRead { live, plan, seats }
     }
 }
 
@@ -635,6 +651,7 @@ impl People {
             custom_roles,
             groups,
             shares,
+            index: Default::default(),
         }
     }
 }

@@ -597,3 +597,26 @@ fn an_unreadable_snapshot_is_reported_after_the_files_own_problems() {
         "{error:?}"
     );
 }
+
+#[test]
+fn a_file_the_checks_refuse_is_invalid_though_a_plan_was_made_beside_the_checks() {
+    // Decodes fine; only the checks see the same person twice.
+    let members = MEMBERS.replace(
+        "  - email: elif@acme.example\n",
+        "  - email: elif@acme.example\n  - email: Elif@acme.example\n",
+    );
+    let setup = Setup::new(&members, SNAPSHOT);
+    let Err(Error::Invalid(problems)) = setup.plan() else {
+        panic!("expected an invalid file");
+    };
+    assert!(
+        problems.summary.ends_with("is invalid: 1 problem"),
+        "{}",
+        problems.summary
+    );
+    assert!(
+        problems.diagnostics[0]
+            .message
+            .contains("elif@acme.example")
+    );
+}

@@ -53,6 +53,7 @@ impl W {
             ]),
             groups: Some(Vec::new()),
             shares: Default::default(),
+            index: Default::default(),
         });
         w = w
             .with(OWNER, 1, BaseRole::Owner)
