@@ -13,7 +13,7 @@ pub(crate) type UserId = i64;
 /// case-insensitively, and `jo@münchen.example` is `jo@xn--mnchen-3ya.example` (IDNA).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub(crate) struct Email(String);
+pub(crate) struct Email(Box<str>);
 
 /// Why an address written in the file is not acceptable, as a clause
 /// (`it has spaces around it`).
@@ -34,7 +34,7 @@ impl Email {
             return Err(InvalidEmail("it has spaces around it".to_owned()));
         }
         email_address::EmailAddress::parse_with_options(text, options)
-            .map(|_| Email(normalise(text)))
+            .map(|_| Email(normalise(text).into_boxed_str()))
             .map_err(|e| {
                 let reason = e.to_string();
                 let reason = reason.trim_end_matches('.');
@@ -47,7 +47,7 @@ impl Email {
 
     /// An address as ClickUp reports it: trusted to be valid, only normalised.
     pub(crate) fn from_live(text: &str) -> Email {
-        Email(normalise(text.trim()))
+        Email(normalise(text.trim()).into_boxed_str())
     }
 
     /// Like [`Email::from_live`], reusing the string when it is already normalised.
@@ -59,7 +59,7 @@ impl Email {
                 .chars()
                 .all(|c| c.to_lowercase().eq(std::iter::once(c)));
         if normal {
-            Email(text)
+            Email(text.into_boxed_str())
         } else {
             Email::from_live(&text)
         }
@@ -71,7 +71,7 @@ impl Email {
         if !needs_idna(live) && self.0.is_ascii() {
             live.eq_ignore_ascii_case(&self.0)
         } else {
-            normalise(live) == self.0
+            *normalise(live) == *self.0
         }
     }
 

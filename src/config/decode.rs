@@ -16,10 +16,38 @@ use crate::model::{
 };
 use crate::yaml::{Node, Value};
 
-pub(super) fn decode(root: &Node) -> (Option<MembersFile>, Vec<Diagnostic>) {
+/// Decodes the file's tree, which it frees as it goes: the long lists (members, guests) are
+/// taken out of it and each item is freed once decoded, so that the tree and the file it
+/// becomes are never both whole.
+pub(super) fn decode(mut root: Node) -> (Option<MembersFile>, Vec<Diagnostic>) {
     let mut d = Decoder::default();
-    let file = d.file(root);
+    let members = take_list(&mut root, "members");
+    let guests = take_list(&mut root, "guests");
+    let file = d.file(&root, Lists { members, guests });
+    // What is left of a large file's tree takes a while to free, and nothing waits for it
+    // (if no thread can be started, it is freed here).
+    let _ = std::thread::Builder::new().spawn(move || drop(root));
     (file, d.diags)
+}
+
+/// The items of the top-level list `key`, taken out of the tree (which keeps an empty list in
+/// their place); `None` when the file has no such list.
+fn take_list(root: &mut Node, key: &str) -> Option<Vec<Node>> {
+    let Value::Map(entries) = &mut root.value else {
+        return None;
+    };
+    entries
+        .iter_mut()
+        .find_map(|(k, v)| match (&k.value, &mut v.value) {
+            (Value::Str(name), Value::Seq(items)) if name == key => Some(std::mem::take(items)),
+            _ => None,
+        })
+}
+
+/// The long lists of the file, taken out of its tree.
+struct Lists {
+    members: Option<Vec<Node>>,
+    guests: Option<Vec<Node>>,
 }
 
 #[derive(Default)]
@@ -213,7 +241,7 @@ impl Decoder {
         Some(id)
     }
 
-    fn file(&mut self, root: &Node) -> Option<MembersFile> {
+    fn file(&mut self, root: &Node, lists: Lists) -> Option<MembersFile> {
         match &root.value {
             Value::Null => {
                 self.diags.push(
@@ -247,14 +275,16 @@ impl Decoder {
         let policy = fields
             .get("policy")
             .map_or_else(|| Some(Policy::default()), |n| self.policy(n));
-        let members = fields.get("members").map_or_else(
-            || Some(Vec::new()),
-            |n| self.items(n, "members", Self::member),
-        );
-        let guests = fields.get("guests").map_or_else(
-            || Some(Vec::new()),
-            |n| self.items(n, "guests", Self::guest),
-        );
+        let members = match (fields.get("members"), lists.members) {
+            (_, Some(items)) => Some(self.owned_items(items, Self::member)),
+            (Some(n), None) => self.items(n, "members", Self::member),
+            (None, None) => Some(Vec::new()),
+        };
+        let guests = match (fields.get("guests"), lists.guests) {
+            (_, Some(items)) => Some(self.owned_items(items, Self::guest)),
+            (Some(n), None) => self.items(n, "guests", Self::guest),
+            (None, None) => Some(Vec::new()),
+        };
         let groups = match fields.get("groups") {
             None => Some(None),
             Some(n) => self
@@ -404,6 +434,15 @@ impl Decoder {
     ) -> Option<Vec<T>> {
         let items = self.list(node, what)?;
         Some(items.iter().filter_map(|n| item(self, n)).collect())
+    }
+
+    /// [`Decoder::items`] of a list taken out of the tree: each item is freed once decoded.
+    fn owned_items<T>(
+        &mut self,
+        items: Vec<Node>,
+        item: fn(&mut Self, &Node) -> Option<T>,
+    ) -> Vec<T> {
+        items.into_iter().filter_map(|n| item(self, &n)).collect()
     }
 
     fn member(&mut self, node: &Node) -> Option<Member> {

@@ -591,10 +591,7 @@ pub(crate) fn decode_file(path: &Path) -> Result<Decoded, LoadError> {
 /// wrong, or only the problems when no file could be made of it.
 fn decode_str(source: &str) -> Result<(MembersFile, Vec<Diagnostic>), Vec<Diagnostic>> {
     let root = yaml::parse(source).map_err(|e| vec![Diagnostic::new(e.loc, e.message)])?;
-    let (file, mut diagnostics) = decode::decode(&root);
-    // The tree of a large file takes a while to free, and nothing waits for it (if no thread
-    // can be started, it is freed here).
-    let _ = std::thread::Builder::new().spawn(move || drop(root));
+    let (file, mut diagnostics) = decode::decode(root);
     match file {
         Some(file) => Ok((file, diagnostics)),
         None => {

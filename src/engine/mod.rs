@@ -120,30 +120,36 @@ pub(crate) async fn plan<W: Workspace>(
     // The file is checked on another thread while the plan is made from it here; the plan is
     // kept only if the file is valid.
     let decoded = std::sync::Arc::new(decoded);
-    let checking = {
-        let decoded = decoded.clone();
-        tokio::task::spawn_blocking(move || decoded.problems())
-    };
-    let speculative = match (&early, &state) {
+    let (early, speculative, problems) = match (early, &state) {
         (Some(Ok(model)), Ok(state)) if decoded.diagnostics.is_empty() => {
             let managed = state.as_ref().map(State::managed).unwrap_or_default();
-            let plan = plan::compute_with(
-                &decoded.file,
-                &model.live,
-                &managed,
-                model.fingerprint.clone(),
-            );
-            let baseline = state
+            let recorded = state
                 .as_ref()
                 .and_then(|s| s.snapshot.as_ref())
-                .map(|recorded| plan::compute(&decoded.file, &recorded.to_live(), &managed));
-            Some((plan, baseline))
+                .map(SnapshotDoc::to_live);
+            // On the thread that decoded the file, whose memory it takes over.
+            let computing = {
+                let decoded = decoded.clone();
+                tokio::task::spawn_blocking(move || {
+                    let plan = plan::compute_with(
+                        &decoded.file,
+                        &model.live,
+                        &managed,
+                        model.fingerprint.clone(),
+                    );
+                    let baseline =
+                        recorded.map(|recorded| plan::compute(&decoded.file, &recorded, &managed));
+                    (model, plan, baseline)
+                })
+            };
+            let problems = decoded.problems();
+            let (model, plan, baseline) = computing
+                .await
+                .map_err(|e| Error::Usage(format!("planning failed: {e}")))?;
+            (Some(Ok(model)), Some((plan, baseline)), problems)
         }
-        _ => None,
+        (early, _) => (early, None, decoded.problems()),
     };
-    let problems = checking
-        .await
-        .map_err(|e| Error::Usage(format!("checking the file failed: {e}")))?;
     let decoded = std::sync::Arc::try_unwrap(decoded)
         .map_err(|_| Error::Usage("the file is still in use".to_owned()))?;
     if !problems.is_empty() {
