@@ -4,9 +4,10 @@
 //! live Workspace and shows the difference; `apply` makes only the calls the difference needs and
 //! records what it did in a state file.
 //!
-//! The shape: `config` reads the file, `wire` reads ClickUp's JSON into the `live` model, the
-//! pure `plan` computes and guards the changes, `render` prints them, `apply` sends them through
-//! a `workspace::Workspace`, and `state` remembers.
+//! The shape (ARCHITECTURE.md): `cli` and `commands` are the command line; `engine` is plan and
+//! apply as library calls; `clickup` reads and writes a Workspace (ClickUp or a snapshot),
+//! `state` remembers, `render` prints; the pure core (`config`, `plan`, `live`) reads the file
+//! and computes and guards the changes.
 
 mod audit;
 mod cli;
