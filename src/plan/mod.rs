@@ -10,6 +10,7 @@ pub(crate) mod ops;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use anstyle::AnsiColor;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Mode;
@@ -158,6 +159,11 @@ impl Action {
         self.row().done
     }
 
+    /// Its colour in a terminal.
+    pub(crate) fn colour(self) -> anstyle::AnsiColor {
+        self.row().colour
+    }
+
     /// Whether it takes someone or something away (counted against `max_removals`).
     pub(crate) fn removes(self) -> bool {
         self.row().removes
@@ -172,18 +178,19 @@ pub(crate) struct ActionRow {
     sign: &'static str,
     to_do: &'static str,
     done: &'static str,
+    colour: anstyle::AnsiColor,
     removes: bool,
 }
 
 /// One row per [`Action`], in its order: the one table of the action vocabulary.
 #[rustfmt::skip]
 pub(crate) const ACTIONS: [ActionRow; 6] = [
-    ActionRow { action: Action::Invite,  key: "invite",  sign: "+",   to_do: "to invite",  done: "invited",  removes: false },
-    ActionRow { action: Action::Update,  key: "update",  sign: "~",   to_do: "to change",  done: "changed",  removes: false },
-    ActionRow { action: Action::Remove,  key: "remove",  sign: "-",   to_do: "to remove",  done: "removed",  removes: true },
-    ActionRow { action: Action::Replace, key: "replace", sign: "-/+", to_do: "to replace", done: "replaced", removes: true },
-    ActionRow { action: Action::Create,  key: "create",  sign: "+",   to_do: "to create",  done: "created",  removes: false },
-    ActionRow { action: Action::Delete,  key: "delete",  sign: "-",   to_do: "to delete",  done: "deleted",  removes: true },
+    ActionRow { action: Action::Invite,  key: "invite",  sign: "+",   to_do: "to invite",  done: "invited",  colour: AnsiColor::Green,   removes: false },
+    ActionRow { action: Action::Update,  key: "update",  sign: "~",   to_do: "to change",  done: "changed",  colour: AnsiColor::Yellow,  removes: false },
+    ActionRow { action: Action::Remove,  key: "remove",  sign: "-",   to_do: "to remove",  done: "removed",  colour: AnsiColor::Red,     removes: true },
+    ActionRow { action: Action::Replace, key: "replace", sign: "-/+", to_do: "to replace", done: "replaced", colour: AnsiColor::Magenta, removes: true },
+    ActionRow { action: Action::Create,  key: "create",  sign: "+",   to_do: "to create",  done: "created",  colour: AnsiColor::Green,   removes: false },
+    ActionRow { action: Action::Delete,  key: "delete",  sign: "-",   to_do: "to delete",  done: "deleted",  colour: AnsiColor::Red,     removes: true },
 ];
 
 /// What a change is about (SPEC §3 `kind`).

@@ -17,7 +17,6 @@ const DIM: Style = Style::new().dimmed();
 const ADD: Style = AnsiColor::Green.on_default();
 const CHANGE: Style = AnsiColor::Yellow.on_default();
 const REMOVE: Style = AnsiColor::Red.on_default();
-const REPLACE: Style = AnsiColor::Magenta.on_default();
 const DRIFT: Style = AnsiColor::Cyan.on_default();
 const NOTE: Style = AnsiColor::Yellow.on_default().bold();
 const REFUSED: Style = AnsiColor::Red.on_default().bold();
@@ -161,12 +160,7 @@ fn id_suffix(change: &JsonChange) -> String {
 
 /// The colour of an action in a terminal.
 fn style(action: Action) -> Style {
-    match action {
-        Action::Invite | Action::Create => ADD,
-        Action::Update => CHANGE,
-        Action::Remove | Action::Delete => REMOVE,
-        Action::Replace => REPLACE,
-    }
+    action.colour().on_default()
 }
 
 fn write_change(out: &mut dyn Write, change: &JsonChange) -> io::Result<()> {

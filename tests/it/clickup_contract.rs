@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{failed, stderr, stdout};
+use crate::common::{failed, stderr, stdout, workdir};
 use crate::fake::contract::{self, EDIT_USER_WITHOUT_CUSTOM_ROLE};
 use crate::fake::{Fake, Fault};
 
@@ -216,12 +216,6 @@ fn owner_only() -> Value {
          "date_created": "1651189901020", "members": [5100002]}
     ]);
     snapshot
-}
-
-fn workdir(text: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("dir");
-    std::fs::write(dir.path().join("members.yaml"), text).expect("write");
-    dir
 }
 
 const CORA_PLAIN: &str = "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: cora@acme.example\n    role: admin\n";

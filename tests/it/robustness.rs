@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{Acme, failed, stderr, stdout};
+use crate::common::{Acme, failed, stderr, stdout, workdir};
 use crate::fake::{Fake, Fault};
 
 const TOKEN: &str = "pk_4753994_ROBUSTROBUSTROBUSTROBUST0001";
@@ -43,12 +43,6 @@ fn mixed() -> (Value, String) {
         file.push_str(&format!("  - email: new{i:02}@acme.example\n"));
     }
     (snapshot, file)
-}
-
-fn workdir(file: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("dir");
-    std::fs::write(dir.path().join("members.yaml"), file).expect("write");
-    dir
 }
 
 fn binary() -> std::path::PathBuf {

@@ -121,6 +121,13 @@ impl Acme {
     }
 }
 
+/// A fresh folder holding `members.yaml` with `text`.
+pub fn workdir(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("members.yaml"), text).expect("write");
+    dir
+}
+
 pub fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).expect("read");
     assert!(
