@@ -103,6 +103,9 @@ pub(crate) enum Error {
     Cancelled,
     #[error("cannot read the answer: {0}")]
     Prompt(#[source] std::io::Error),
+    /// Something that cannot happen did: a bug.
+    #[error("internal error: {0}; please report it")]
+    Internal(&'static str),
     /// The runtime could not start.
     #[error("cannot start: {0}")]
     Start(#[source] std::io::Error),

@@ -112,10 +112,7 @@ pub(crate) async fn plan<W: Workspace>(
         }
         other => (other, None),
     };
-    let decoded = parsing
-        .await
-        .map_err(|e| Error::Usage(format!("reading the file failed: {e}")))?
-        .map_err(load_error)?;
+    let decoded = joined(parsing.await).map_err(load_error)?;
     tracing::debug!("read {} in {:.0?}", file.display(), started.elapsed());
     // The file is checked on another thread while the plan is made from it here; the plan is
     // kept only if the file is valid.
@@ -143,15 +140,15 @@ pub(crate) async fn plan<W: Workspace>(
                 })
             };
             let problems = decoded.problems();
-            let (model, plan, baseline) = computing
-                .await
-                .map_err(|e| Error::Usage(format!("planning failed: {e}")))?;
+            let (model, plan, baseline) = joined(computing.await);
             (Some(Ok(model)), Some((plan, baseline)), problems)
         }
         (early, _) => (early, None, decoded.problems()),
     };
-    let decoded = std::sync::Arc::try_unwrap(decoded)
-        .map_err(|_| Error::Usage("the file is still in use".to_owned()))?;
+    // The thread that planned has given its share back.
+    let decoded = std::sync::Arc::into_inner(decoded).ok_or(Error::Internal(
+        "the members file is still shared after planning",
+    ))?;
     if !problems.is_empty() {
         return Err(load_error(LoadError::Invalid {
             path: decoded.path,
@@ -353,6 +350,11 @@ impl<W> Planned<W> {
         }
         Ok(())
     }
+}
+
+/// What a task on another thread returned; its panic goes on here.
+fn joined<T>(result: Result<T, tokio::task::JoinError>) -> T {
+    result.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 /// Who the plan replaces.
