@@ -147,6 +147,16 @@ enum Command {
     /// each send what the other already sent. `--force` removes it anyway.
     ForceUnlock(ForceUnlockArgs),
 
+    /// Hold the Workspace to the file continuously: plan (and apply) in a loop, with metrics.
+    ///
+    /// Every --interval, the file is read again from disk and the Workspace is planned against
+    /// it; with --mode apply the plan is applied under the same guards as `apply
+    /// --auto-approve`. --mode observe (the default) never writes. HTTP endpoints on --listen:
+    /// /metrics (Prometheus), /healthz, /readyz, /plan (the last plan's JSON) and POST
+    /// /reconcile (start a cycle now). SIGTERM or SIGINT: the call in flight finishes, the
+    /// state is written, and it exits 0.
+    Serve(ServeArgs),
+
     /// Print the JSON Schema of the file (for editors: yaml-language-server).
     Schema,
 
@@ -159,6 +169,48 @@ enum Command {
     /// `clickup-members man --out-dir /usr/local/share/man/man1` writes clickup-members.1 and
     /// clickup-members-<command>.1 for every command (`man clickup-members-plan`).
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// observe: plan and report only; apply: also make the changes of every plan that is not
+    /// refused.
+    #[arg(long, value_enum, default_value_t = commands::serve::Mode::Observe)]
+    mode: commands::serve::Mode,
+
+    /// Time between cycles (`30s`, `5m`, `1h`); after a failed cycle the next comes after a
+    /// backoff from 10 s, doubling, at most this.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = interval)]
+    interval: std::time::Duration,
+
+    /// Address of the HTTP endpoints (`/metrics`, `/healthz`, `/readyz`, `/plan`, `POST
+    /// /reconcile`). Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+    listen: String,
+
+    /// Log lines as JSON objects (for log shippers) rather than text.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+
+    /// In --mode apply: allow changes that remove someone and invite them again.
+    #[arg(long)]
+    allow_replace: bool,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `30s`, `5m`, `1h30m`: at least a second.
+fn interval(text: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if duration < std::time::Duration::from_secs(1) {
+        return Err("the interval must be at least 1s".to_owned());
+    }
+    Ok(duration)
 }
 
 #[derive(Debug, Args)]
@@ -324,7 +376,9 @@ impl Cli {
             timeout: std::time::Duration::from_secs_f64(g.timeout),
             verbose: g.verbose,
             quiet: g.quiet,
+            log_json: false,
         };
+        let mut log_json = false;
         let invocation = match self.command {
             Command::Validate => Invocation::Validate,
             Command::Schema => Invocation::Schema,
@@ -373,6 +427,15 @@ impl Cli {
                 check: f.check,
                 diff: f.diff,
             }),
+            Command::Serve(s) => {
+                log_json = s.log_format == LogFormat::Json;
+                Invocation::Serve(commands::serve::Options {
+                    mode: s.mode,
+                    interval: s.interval,
+                    listen: s.listen,
+                    allow_replace: s.allow_replace,
+                })
+            }
             Command::Completions(c) => return Ok(Resolved::Completions(c.shell)),
             Command::Man(m) => return Ok(Resolved::Man(m.out_dir)),
             Command::Snapshot(s) => {
@@ -389,7 +452,7 @@ impl Cli {
                 })
             }
         };
-        Ok(Resolved::Run(common, invocation))
+        Ok(Resolved::Run(Common { log_json, ..common }, invocation))
     }
 }
 
@@ -409,7 +472,7 @@ pub fn run(cli: Cli) -> Exit {
         Ok(Resolved::Man(out_dir)) => return man(out_dir.as_deref()).unwrap_or_else(report),
         Err(stop) => return report(stop),
     };
-    init_tracing(&common);
+    init_tracing(&common, matches!(invocation, Invocation::Serve(_)));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -462,9 +525,12 @@ fn man(out_dir: Option<&std::path::Path>) -> Result<Exit, Error> {
     Ok(Exit::Success)
 }
 
-fn init_tracing(common: &Common) {
+/// Log lines on standard error; a controller (`serving`) logs each cycle and when, a command
+/// only what goes wrong.
+fn init_tracing(common: &Common, serving: bool) {
     let level = match (common.quiet, common.verbose) {
         (true, _) => "error",
+        (false, 0) if serving => "info",
         (false, 0) => "warn",
         (false, 1) => "info",
         (false, 2) => "debug",
@@ -475,13 +541,15 @@ fn init_tracing(common: &Common) {
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && anstream::ColorChoice::global() != anstream::ColorChoice::Never;
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(colour)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .try_init();
+        .with_target(false);
+    let _ = match (common.log_json, serving) {
+        (true, _) => builder.json().flatten_event(true).try_init(),
+        (false, true) => builder.with_ansi(colour).try_init(),
+        (false, false) => builder.with_ansi(colour).without_time().try_init(),
+    };
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub(crate) mod import;
 mod options;
 pub(crate) mod plan;
 mod progress;
+pub(crate) mod serve;
 mod show;
 pub(crate) mod snapshot;
 mod source;
@@ -96,6 +97,7 @@ pub(crate) async fn dispatch(common: &Common, invocation: Invocation) -> Result<
         Invocation::Apply(options) => apply::run(common, options).await,
         Invocation::Snapshot(options) => snapshot::run(common, &options).await,
         Invocation::Import(options) => import::run(common, &options).await,
+        Invocation::Serve(options) => serve::run(common, options).await,
     }
 }
 

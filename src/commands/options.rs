@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::commands::{apply, fmt, import, plan, snapshot};
+use crate::commands::{apply, fmt, import, plan, serve, snapshot};
 
 /// How a run ended, as an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,8 @@ pub(crate) struct Common {
     pub(crate) timeout: std::time::Duration,
     pub(crate) verbose: u8,
     pub(crate) quiet: bool,
+    /// Log lines as JSON objects (`serve --log-format json`).
+    pub(crate) log_json: bool,
 }
 
 /// A command ready to run.
@@ -68,6 +70,7 @@ pub(crate) enum Invocation {
     Import(import::Options),
     Fmt(fmt::Options),
     Schema,
+    Serve(serve::Options),
 }
 
 /// `members.yaml` → `members.state.json`, in the same directory.

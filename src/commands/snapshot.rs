@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::clickup::Workspace;
-use crate::commands::source::{check_workspace_id, open_http};
+use crate::commands::source::{Client, check_workspace_id, open_http};
 use crate::commands::{Common, Exit, display_path};
 use crate::engine::{Error, read_whole};
 use crate::fsutil;
@@ -22,7 +22,12 @@ pub(crate) struct Options {
 pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Error> {
     let (workspace_id, out) = (&options.workspace, &options.out);
     check_workspace_id(workspace_id)?;
-    let workspace = open_http(common, workspace_id, &StopSignal::default())?;
+    let workspace = open_http(
+        common,
+        workspace_id,
+        &StopSignal::default(),
+        Client::default(),
+    )?;
     let mut doc = read_whole(&workspace, options.with_guest_shares)
         .await
         .map_err(|error| Error::Read {

@@ -2,9 +2,10 @@
 //! environment, or (`plan --refresh=false`) the Workspace the last apply recorded.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::clickup::Backend;
-use crate::clickup::http::{self, HttpWorkspace, Token};
+use crate::clickup::http::{self, HttpWorkspace, Listener, Token};
 use crate::clickup::snapshot::SnapshotWorkspace;
 use crate::commands::Common;
 use crate::engine::{Error, Inputs, Source};
@@ -26,6 +27,35 @@ pub(crate) fn inputs(
     keep_doc: bool,
     stop: &StopSignal,
 ) -> Inputs<Backend> {
+    heard_inputs(common, refresh, keep_doc, stop, Client::default())
+}
+
+/// How the HTTP client is set up beyond the command line's options.
+#[derive(Debug, Clone)]
+pub(crate) struct Client {
+    /// Told of every request and its answer.
+    pub(crate) listener: Option<Arc<dyn Listener>>,
+    /// How often a request failing for a passing reason is sent again.
+    pub(crate) retries: usize,
+}
+
+impl Default for Client {
+    fn default() -> Client {
+        Client {
+            listener: None,
+            retries: http::RETRIES,
+        }
+    }
+}
+
+/// [`inputs`], with the HTTP client set up as `client` says.
+pub(crate) fn heard_inputs(
+    common: &Common,
+    refresh: Refresh,
+    keep_doc: bool,
+    stop: &StopSignal,
+    client: Client,
+) -> Inputs<Backend> {
     let source = match (&common.snapshot, refresh) {
         (_, Refresh::Recorded) => Source::Recorded,
         (Some(path), Refresh::Read) => Source::Whole(open_snapshot(path)),
@@ -33,7 +63,7 @@ pub(crate) fn inputs(
             let common = common.clone();
             let stop = stop.clone();
             Source::Opened(Box::new(move |workspace_id: &str| {
-                open_http(&common, workspace_id, &stop).map(Backend::Http)
+                open_http(&common, workspace_id, &stop, client).map(Backend::Http)
             }))
         }
     };
@@ -53,7 +83,7 @@ pub(crate) fn open_backend(
 ) -> Result<Backend, Error> {
     match &common.snapshot {
         Some(path) => open_snapshot(path),
-        None => open_http(common, workspace_id, stop).map(Backend::Http),
+        None => open_http(common, workspace_id, stop, Client::default()).map(Backend::Http),
     }
 }
 
@@ -68,12 +98,15 @@ pub(crate) fn open_http(
     common: &Common,
     workspace_id: &str,
     stop: &StopSignal,
+    client: Client,
 ) -> Result<HttpWorkspace, Error> {
     let token = Token::from_env()?;
     let options = http::Options {
         api_url: common.api_url.clone(),
         timeout: common.timeout,
         stop: stop.clone(),
+        listener: client.listener,
+        retries: client.retries,
     };
     Ok(HttpWorkspace::new(&options, token, workspace_id)?)
 }

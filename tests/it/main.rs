@@ -18,5 +18,6 @@ mod plan_apply;
 mod robustness;
 mod schema;
 mod security;
+mod serve;
 mod soak;
 mod validate;

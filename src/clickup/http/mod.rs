@@ -85,6 +85,16 @@ pub(crate) enum SetupError {
     Client(#[source] reqwest::Error),
 }
 
+/// Hears every request sent to ClickUp, for metrics.
+pub(crate) trait Listener: Send + Sync + std::fmt::Debug {
+    /// A request was answered with `status`, or got no answer (`None`). `route` is `None` for
+    /// a request outside the table of routes (none is made).
+    fn answered(&self, method: &str, route: Option<Route>, status: Option<u16>);
+
+    /// ClickUp said how many requests are left in the current window.
+    fn rate_limit_remaining(&self, remaining: u64);
+}
+
 /// Options of the HTTP client.
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
@@ -92,7 +102,15 @@ pub(crate) struct Options {
     pub(crate) timeout: Duration,
     /// Once set, no request is sent and waits end early.
     pub(crate) stop: StopSignal,
+    /// Told of every request and its answer.
+    pub(crate) listener: Option<std::sync::Arc<dyn Listener>>,
+    /// How many times a request that failed for a passing reason (5xx, a timeout, a broken
+    /// connection) is sent again, backing off from 200 ms.
+    pub(crate) retries: usize,
 }
+
+/// What a one-shot command retries a request: six times, backing off up to about 13 s.
+pub(crate) const RETRIES: usize = 6;
 
 /// A ClickUp Workspace reached over HTTPS.
 #[derive(Debug)]
@@ -104,6 +122,7 @@ pub(crate) struct HttpWorkspace {
     pacer: Pacer,
     backoff: ExponentialBuilder,
     stop: StopSignal,
+    listener: Option<std::sync::Arc<dyn Listener>>,
 }
 
 impl HttpWorkspace {
@@ -151,8 +170,9 @@ impl HttpWorkspace {
                 .with_jitter()
                 .with_min_delay(Duration::from_millis(200))
                 .with_max_delay(Duration::from_secs(10))
-                .with_max_times(6),
+                .with_max_times(options.retries),
             stop: options.stop.clone(),
+            listener: options.listener.clone(),
         })
     }
 
@@ -197,15 +217,25 @@ impl HttpWorkspace {
             ))));
         }
         tracing::debug!("{method} /{path}");
+        let heard = |status: Option<u16>| {
+            if let Some(listener) = &self.listener {
+                listener.answered(method.as_str(), Route::of(method.as_str(), path), status);
+            }
+        };
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => {
                 drop(permit);
+                heard(None);
                 return Err(transport_error(&e));
             }
         };
         let status = response.status();
+        heard(Some(status.as_u16()));
         let window = Window::from_headers(response.headers());
+        if let (Some(listener), Some(remaining)) = (&self.listener, window.remaining) {
+            listener.rate_limit_remaining(remaining);
+        }
         self.pacer.observe(window);
         if status.is_redirection() {
             let to = response
@@ -806,6 +836,8 @@ mod tests {
             api_url: url.to_owned(),
             timeout: Duration::from_secs(5),
             stop: StopSignal::default(),
+            listener: None,
+            retries: RETRIES,
         }
     }
 

@@ -98,6 +98,25 @@ impl Route {
             .to_owned()
     }
 
+    /// The route of a request: its method and a path below the API base (`team/9/user/5`,
+    /// without the query). `None` for a request this tool does not make.
+    pub(crate) fn of(method: &str, path: &str) -> Option<Route> {
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        TABLE.iter().map(|row| row.0).find(|route| {
+            let template: Vec<&str> = route
+                .template()
+                .split('/')
+                .filter(|p| !p.is_empty())
+                .collect();
+            route.method_name() == method
+                && template.len() == parts.len()
+                && template
+                    .iter()
+                    .zip(&parts)
+                    .all(|(t, p)| t.starts_with('{') || t == p)
+        })
+    }
+
     /// The request as reports name it: `PUT /team/{id}/user/5` (the Workspace id is the same
     /// in every request, so it stays a placeholder).
     pub(crate) fn name(self, values: &[&str]) -> String {
@@ -206,6 +225,17 @@ mod tests {
             assert!(!what.is_empty());
             assert_eq!(route.row().0, *route, "one row per route");
         }
+    }
+
+    #[test]
+    fn every_path_sent_is_known_by_its_route() {
+        for row in TABLE {
+            let values = ["900", "5", "7"];
+            let path = row.0.path(&values[..row.2.matches('{').count()]);
+            assert_eq!(Route::of(row.1, &path), Some(row.0), "{} {path}", row.1);
+        }
+        assert_eq!(Route::of("GET", "team/900/nothing"), None);
+        assert_eq!(Route::of("PATCH", "team/900/user/5"), None);
     }
 
     #[test]

@@ -1,0 +1,60 @@
+//! The controller's HTTP endpoints. Nothing a client sends can do more than read the metrics,
+//! the health and the last plan, or ask for a cycle.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::commands::serve::Shared;
+
+pub(super) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/plan", get(plan))
+        .route("/reconcile", post(reconcile))
+        .with_state(shared)
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        shared.metrics.encode(),
+    )
+        .into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.unready() {
+        None => (StatusCode::OK, "ready\n".to_owned()).into_response(),
+        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response(),
+    }
+}
+
+async fn plan(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.status().plan.clone() {
+        Some(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "no plan yet: the first cycle has not ended\n",
+        )
+            .into_response(),
+    }
+}
+
+async fn reconcile(State(shared): State<Arc<Shared>>) -> Response {
+    shared.trigger.notify_one();
+    (StatusCode::ACCEPTED, "a cycle starts now\n").into_response()
+}

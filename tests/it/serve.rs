@@ -1,0 +1,558 @@
+//! `serve`, the controller, as a process against the stateful fake ClickUp: observe and apply
+//! modes, holding a converged Workspace, a file changed or broken on disk, an outage, a 429
+//! storm, a change made by hand, SIGTERM during an apply, the metrics read by a Prometheus
+//! parser, and what it refuses at start-up.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::{cli, stderr, workdir};
+use crate::fake::{Fake, Fault, Logged};
+
+const TOKEN: &str = "pk_4753994_SERVESERVESERVESERVE0001";
+const TEAM: &str = "9006054115";
+
+fn user(id: i64, email: &str, role: i64) -> Value {
+    json!({"user": {
+        "id": id, "username": format!("User {id}"), "email": email, "color": null,
+        "profilePicture": null, "initials": "U", "role": role, "custom_role": null,
+        "last_active": "1750794096125", "date_joined": "1679495777070", "date_invited": "1679495777070"}})
+}
+
+/// The owner and three members.
+fn workspace() -> Value {
+    json!({
+        "team": {"id": TEAM, "name": "Acme Workspace", "color": null, "avatar": null, "members": [
+            user(1, "olivia@acme.example", 1),
+            user(2, "ada@acme.example", 3),
+            user(3, "bo@acme.example", 3),
+            user(4, "cy@acme.example", 3),
+        ]},
+        "me": {"id": 1, "email": "olivia@acme.example"}
+    })
+}
+
+/// Two changes from [`workspace`]: ada becomes an admin, dee is invited.
+const FILE: &str = "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: ada@acme.example\n    role: admin\n  - email: bo@acme.example\n  - email: cy@acme.example\n  - email: dee@acme.example\n";
+
+/// A running `serve`.
+struct Server {
+    child: Child,
+    address: String,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path, fake: &Fake, args: &[&str]) -> Server {
+        let log = dir.join("serve.log");
+        let child = Command::new(assert_cmd::cargo::cargo_bin("clickup-members"))
+            .current_dir(dir)
+            .env_remove("CLICKUP_TOKEN_FILE")
+            .env_remove("CLICKUP_API_URL")
+            .env("CLICKUP_TOKEN", TOKEN)
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["--api-url", &fake.api_url()])
+            .args(args)
+            .args(if args.contains(&"--interval") {
+                &[][..]
+            } else {
+                &["--interval", "1s"][..]
+            })
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("spawn serve");
+        // Killed and waited for when dropped, also if it never starts.
+        let mut server = Server {
+            child,
+            address: String::new(),
+            log,
+        };
+        let started = Instant::now();
+        loop {
+            let text = server.log();
+            if let Some(rest) = text.split("serving on http://").nth(1) {
+                server.address = rest.split_whitespace().next().expect("address").to_owned();
+                return server;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "serve did not start:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let response = reqwest::get(format!("http://{}{path}", self.address))
+            .await
+            .expect("GET");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    async fn post(&self, path: &str) -> u16 {
+        reqwest::Client::new()
+            .post(format!("http://{}{path}", self.address))
+            .send()
+            .await
+            .expect("POST")
+            .status()
+            .as_u16()
+    }
+
+    /// The metrics, parsed by an OpenMetrics parser (the format Prometheus scrapes).
+    async fn metrics(&self) -> Exposition {
+        let (status, text) = self.get("/metrics").await;
+        assert_eq!(status, 200);
+        openmetrics_parser::openmetrics::parse_openmetrics(&text)
+            .unwrap_or_else(|e| panic!("not OpenMetrics ({e:?}):\n{text}"))
+    }
+
+    /// The value of the sample `name` with these labels (0 when absent).
+    async fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        sample(&self.metrics().await, name, labels)
+    }
+
+    /// Waits until `more` cycles have ended with `result`, asking for each at once
+    /// (`POST /reconcile`) rather than waiting for the interval.
+    async fn cycles(&self, result: &str, more: f64) -> f64 {
+        self.wait_cycles(result, more, true).await
+    }
+
+    /// Waits until `more` cycles have ended with `result`; with `ask`, asks for each at once.
+    async fn wait_cycles(&self, result: &str, more: f64, ask: bool) -> f64 {
+        let name = "clickup_members_reconcile";
+        let labels = [("workspace", TEAM), ("result", result)];
+        let from = self.value(name, &labels).await;
+        let started = Instant::now();
+        loop {
+            let now = self.value(name, &labels).await;
+            if now >= from + more {
+                return now;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no {result} cycle:\n{}",
+                self.log()
+            );
+            if ask {
+                assert_eq!(self.post("/reconcile").await, 202);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGTERM, then the exit code, how long it took, and the log.
+    fn terminate(mut self) -> (Option<i32>, Duration, String) {
+        let started = Instant::now();
+        terminate(&self.child);
+        let status = self.child.wait().expect("wait");
+        (status.code(), started.elapsed(), self.log())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn terminate(child: &Child) {
+    let pid = i32::try_from(child.id()).expect("pid");
+    // `kill`, as an operator would.
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+}
+
+type Exposition = openmetrics_parser::MetricsExposition<
+    openmetrics_parser::OpenMetricsType,
+    openmetrics_parser::OpenMetricsValue,
+>;
+
+/// The sum of the samples of the family `name` that have these labels (0 when none).
+fn sample(metrics: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
+    use openmetrics_parser::OpenMetricsValue as V;
+    let Some(family) = metrics.families.get(name) else {
+        return 0.0;
+    };
+    family
+        .iter_samples()
+        .filter(|s| {
+            let set = s.get_labelset().expect("labels");
+            labels
+                .iter()
+                .all(|(k, v)| set.get_label_value(k) == Some(*v))
+        })
+        .map(|s| match &s.value {
+            V::Counter(c) => c.value.as_f64(),
+            V::Gauge(n) | V::Unknown(n) => n.as_f64(),
+            V::Histogram(h) => h.count.unwrap_or(0) as f64,
+            _ => 0.0,
+        })
+        .sum()
+}
+
+fn writes(fake: &Fake) -> usize {
+    fake.log().iter().filter(|l| l.is_write()).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn observe_mode_reports_drift_and_never_writes() {
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    let dir = workdir(FILE);
+    let server = Server::start(dir.path(), &fake, &[]);
+    server.cycles("success", 2.0).await;
+    let drift = |action| [("workspace", TEAM), ("action", action)];
+    assert_eq!(
+        server
+            .value("clickup_members_drift", &drift("invite"))
+            .await,
+        1.0
+    );
+    assert_eq!(
+        server
+            .value("clickup_members_drift", &drift("update"))
+            .await,
+        1.0
+    );
+    assert_eq!(
+        server
+            .value("clickup_members_drift", &drift("remove"))
+            .await,
+        0.0
+    );
+    let (status, plan) = server.get("/plan").await;
+    assert_eq!(status, 200);
+    let plan: Value = serde_json::from_str(&plan).expect("the plan's JSON");
+    assert_eq!(plan["format_version"], 1);
+    assert_eq!(plan["changes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(server.get("/readyz").await.0, 200);
+    assert_eq!(server.get("/healthz").await.0, 200);
+    assert_eq!(writes(&fake), 0, "observe mode wrote");
+    assert!(!dir.path().join("members.state.json").exists());
+    // A change made by hand is reported, not reverted.
+    fake.set_role("bo@acme.example", 2);
+    server.cycles("success", 1.0).await;
+    assert_eq!(
+        server
+            .value("clickup_members_drift", &drift("update"))
+            .await,
+        2.0
+    );
+    assert_eq!(writes(&fake), 0);
+    let (code, elapsed, log) = server.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(elapsed < Duration::from_secs(10));
+    assert!(!log.contains(TOKEN));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_mode_converges_then_holds_with_a_fixed_number_of_reads() {
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    let dir = workdir(FILE);
+    let server = Server::start(dir.path(), &fake, &["--mode", "apply"]);
+    server.cycles("success", 1.0).await;
+    assert_eq!(
+        fake.member("ada@acme.example").expect("ada")["user"]["role"],
+        2
+    );
+    assert_eq!(fake.count("dee@acme.example"), 1);
+    server.cycles("success", 1.0).await;
+    let written = writes(&fake);
+    fake.clear_log();
+    // Converged: further cycles read, and always as much, and write nothing.
+    let start = server.cycles("success", 0.0).await;
+    let end = server.cycles("success", 3.0).await;
+    let reads = fake.log().iter().filter(|l| !l.is_write()).count();
+    let cycles = end - start;
+    assert_eq!(writes(&fake), 0, "a converged Workspace was written to");
+    assert!(written >= 2, "{written}");
+    let per_cycle = reads as f64 / cycles;
+    assert!(
+        (per_cycle - per_cycle.round()).abs() < 0.5 && per_cycle <= 4.0,
+        "{reads} reads in {cycles} cycles"
+    );
+    // A change made by hand is reverted.
+    fake.set_role("bo@acme.example", 2);
+    server.cycles("success", 2.0).await;
+    assert_eq!(
+        fake.member("bo@acme.example").expect("bo")["user"]["role"],
+        3
+    );
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("members.state.json")).expect("state"),
+    )
+    .expect("json");
+    assert_eq!(state["workspace_id"], TEAM);
+    assert!(
+        !dir.path().join("members.state.json.lock").exists(),
+        "the lock is held between cycles"
+    );
+    let (code, _, log) = server.terminate();
+    assert_eq!(code, Some(0), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_changed_on_disk_is_applied_and_a_broken_one_stops_everything() {
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    let dir = workdir(FILE);
+    let server = Server::start(dir.path(), &fake, &["--mode", "apply", "--interval", "1h"]);
+    server.cycles("success", 1.0).await;
+    // Broken: the error with its line, nothing read or written.
+    std::fs::write(
+        dir.path().join("members.yaml"),
+        FILE.replace("  - email: cy@acme.example\n", "  - email: cy@\n"),
+    )
+    .expect("write");
+    fake.clear_log();
+    assert_eq!(server.post("/reconcile").await, 202);
+    server.cycles("invalid", 1.0).await;
+    assert!(fake.log().is_empty(), "{:?}", fake.log());
+    assert!(
+        server.log().contains("members.yaml:10:12:"),
+        "the line is not in the log:\n{}",
+        server.log()
+    );
+    let (status, why) = server.get("/readyz").await;
+    assert_eq!(status, 503);
+    assert!(why.contains("invalid"), "{why}");
+    // Fixed, with a new person: applied by the cycle POST /reconcile starts at once (the
+    // interval is an hour).
+    std::fs::write(
+        dir.path().join("members.yaml"),
+        format!("{FILE}  - email: eve@acme.example\n"),
+    )
+    .expect("write");
+    assert_eq!(server.post("/reconcile").await, 202);
+    server.cycles("success", 1.0).await;
+    assert_eq!(fake.count("eve@acme.example"), 1);
+    assert_eq!(server.get("/readyz").await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_fails_cycles_without_writing_and_the_first_good_one_converges() {
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    let dir = workdir(FILE);
+    // Every read of the Workspace fails, past the client's retries, for a while.
+    // Each failing cycle sends GET /team three times (two retries): two cycles fail.
+    fake.inject("GET", "team", Fault::Status(503), 6);
+    let server = Server::start(dir.path(), &fake, &["--mode", "apply"]);
+    server.wait_cycles("failure", 1.0, false).await;
+    let (status, why) = server.get("/readyz").await;
+    assert_eq!(status, 503, "{why}");
+    assert!(
+        why.contains("failure") && why.contains("GET /team"),
+        "{why}"
+    );
+    server.cycles("failure", 1.0).await;
+    // The outage ends: converged without a restart.
+    server.cycles("success", 1.0).await;
+    assert_eq!(fake.count("dee@acme.example"), 1);
+    // Nothing was written while ClickUp failed.
+    let log = fake.log();
+    let last_failure = log.iter().rposition(|l| l.status == 503).expect("503s");
+    let first_write = log.iter().position(Logged::is_write).expect("writes");
+    assert!(first_write > last_failure, "written during the outage");
+    assert_eq!(server.get("/readyz").await.0, 200);
+    let metrics = server.metrics().await;
+    let unavailable = sample(
+        &metrics,
+        "clickup_members_api_requests",
+        &[("method", "GET"), ("endpoint", "/team"), ("code", "503")],
+    );
+    assert!(unavailable >= 2.0, "{unavailable}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_storm_is_paced_not_hammered() {
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    let dir = workdir(FILE);
+    fake.rate_limit(3, Duration::from_secs(2));
+    let server = Server::start(dir.path(), &fake, &["--mode", "apply"]);
+    server.cycles("success", 2.0).await;
+    assert_eq!(fake.count("dee@acme.example"), 1);
+    assert!(fake.too_many() <= 2, "{} answers 429", fake.too_many());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_an_apply_finishes_the_write_in_flight_and_saves_the_state() {
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    let many: String = (0..20)
+        .map(|i| format!("  - email: new{i:02}@acme.example\n"))
+        .collect();
+    let dir = workdir(&format!("{FILE}{many}"));
+    fake.slow_writes(Duration::from_millis(300));
+    let server = Server::start(dir.path(), &fake, &["--mode", "apply"]);
+    let started = Instant::now();
+    while writes(&fake) < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (code, elapsed, log) = server.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    let invited = (0..20)
+        .filter(|i| fake.count(&format!("new{i:02}@acme.example")) == 1)
+        .count();
+    assert!(invited < 20, "the apply did not stop");
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("members.state.json")).expect("state"),
+    )
+    .expect("json");
+    let recorded = state["members"]
+        .as_object()
+        .map_or(0, |m| m.keys().filter(|k| k.starts_with("new")).count());
+    assert_eq!(recorded, invited, "the state records every invitation made");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_are_named_and_labelled_as_the_spec_says() {
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    let dir = workdir(FILE);
+    let server = Server::start(dir.path(), &fake, &["--mode", "apply"]);
+    server.cycles("success", 2.0).await;
+    let metrics = server.metrics().await;
+    // Families as OpenMetrics names them; counters are exposed with `_total`, the info with
+    // `_info` (checked in the text below).
+    let expected: &[(&str, &[&str])] = &[
+        ("clickup_members_reconcile", &["result", "workspace"]),
+        ("clickup_members_reconcile_duration_seconds", &[]),
+        (
+            "clickup_members_last_success_timestamp_seconds",
+            &["workspace"],
+        ),
+        ("clickup_members_drift", &["action", "workspace"]),
+        ("clickup_members_writes", &["action", "result", "workspace"]),
+        (
+            "clickup_members_api_requests",
+            &["code", "endpoint", "method"],
+        ),
+        ("clickup_members_ratelimit_remaining", &[]),
+        ("clickup_members_people", &["kind", "status", "workspace"]),
+        ("clickup_members_build", &["version"]),
+    ];
+    for (name, keys) in expected {
+        let family = metrics
+            .families
+            .get(*name)
+            .unwrap_or_else(|| panic!("{name} is missing"));
+        let mut found: Vec<&str> = family
+            .get_label_names()
+            .iter()
+            .map(String::as_str)
+            .filter(|k| *k != "le")
+            .collect();
+        found.sort_unstable();
+        assert_eq!(found, *keys, "{name}'s labels");
+    }
+    let (_, text) = server.get("/metrics").await;
+    for exposed in [
+        "clickup_members_reconcile_total{",
+        "clickup_members_reconcile_duration_seconds_bucket{",
+        "clickup_members_writes_total{",
+        "clickup_members_api_requests_total{",
+        "clickup_members_build_info{version=",
+    ] {
+        assert!(text.contains(exposed), "{exposed} is not exposed:\n{text}");
+    }
+    // Endpoints are route templates, never an id or an email.
+    for s in metrics.families["clickup_members_api_requests"].iter_samples() {
+        let set = s.get_labelset().expect("labels");
+        let endpoint = set.get_label_value("endpoint").expect("endpoint");
+        assert!(
+            !endpoint.contains(TEAM) && !endpoint.contains('@'),
+            "{endpoint}"
+        );
+    }
+    let invite = [
+        ("workspace", TEAM),
+        ("action", "invite"),
+        ("result", "success"),
+    ];
+    assert_eq!(sample(&metrics, "clickup_members_writes", &invite), 1.0);
+    let user = [
+        ("method", "POST"),
+        ("endpoint", "/team/{team_id}/user"),
+        ("code", "200"),
+    ];
+    assert_eq!(sample(&metrics, "clickup_members_api_requests", &user), 1.0);
+    // Nothing a client sends starts anything but a cycle.
+    assert_eq!(server.get("/nothing").await.0, 404);
+    assert_eq!(server.post("/metrics").await, 405);
+    assert_eq!(server.get("/reconcile").await.0, 405);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_would_fail_every_cycle_is_refused_at_start_up() {
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    let dir = workdir(FILE);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("address").to_string();
+    let run = |args: &[&str], token: Option<&str>| {
+        let mut command = cli();
+        command
+            .current_dir(dir.path())
+            .env_remove("CLICKUP_TOKEN_FILE");
+        match token {
+            Some(token) => command.env("CLICKUP_TOKEN", token),
+            None => command.env_remove("CLICKUP_TOKEN"),
+        };
+        command
+            .args(["serve", "--api-url", &fake.api_url()])
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    let in_use = run(&["--listen", &port], Some(TOKEN));
+    assert_eq!(in_use.status.code(), Some(1));
+    assert!(
+        stderr(&in_use).contains(&format!("cannot listen on {port}")),
+        "{}",
+        stderr(&in_use)
+    );
+    let bad = run(&["--listen", "not-an-address"], Some(TOKEN));
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("cannot listen on not-an-address"),
+        "{}",
+        stderr(&bad)
+    );
+    let no_token = run(&["--listen", "127.0.0.1:0"], None);
+    assert_eq!(no_token.status.code(), Some(1));
+    assert!(
+        stderr(&no_token).contains("no ClickUp token"),
+        "{}",
+        stderr(&no_token)
+    );
+    std::fs::write(dir.path().join("members.state.json"), "{ not json").expect("write");
+    let broken_state = run(&["--listen", "127.0.0.1:0"], Some(TOKEN));
+    assert_eq!(broken_state.status.code(), Some(1));
+    assert!(
+        stderr(&broken_state).contains("is damaged"),
+        "{}",
+        stderr(&broken_state)
+    );
+    let short = run(&["--interval", "10ms"], Some(TOKEN));
+    assert_eq!(short.status.code(), Some(2), "{}", stderr(&short));
+    assert_eq!(writes(&fake), 0);
+    drop(taken);
+}
