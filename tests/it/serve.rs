@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{cli, stderr, workdir};
+use crate::common::{cli, repo, stderr, tool, workdir};
 use crate::fake::{Fake, Fault, Logged};
 
 const TOKEN: &str = "pk_4753994_SERVESERVESERVESERVE0001";
@@ -555,4 +555,139 @@ async fn what_would_fail_every_cycle_is_refused_at_start_up() {
     assert_eq!(short.status.code(), Some(2), "{}", stderr(&short));
     assert_eq!(writes(&fake), 0);
     drop(taken);
+}
+
+/// The systemd unit, as installed (its `ExecStart` at the binary), passes `systemd-analyze
+/// verify`; a broken one does not.
+#[test]
+fn the_systemd_unit_passes_systemd_analyze() {
+    let Some(analyze) = tool("systemd-analyze") else {
+        return;
+    };
+    let unit = std::fs::read_to_string(repo().join("examples/serve/clickup-members.service"))
+        .expect("unit");
+    let binary = assert_cmd::cargo::cargo_bin("clickup-members");
+    let installed = unit.replace(
+        "/usr/local/bin/clickup-members",
+        &binary.display().to_string(),
+    );
+    let verify = |text: &str| {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("clickup-members.service");
+        std::fs::write(&path, text).expect("write");
+        Command::new(&analyze)
+            .args(["verify", "--man=no"])
+            .arg(&path)
+            .output()
+            .expect("systemd-analyze")
+    };
+    let output = verify(&installed);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let broken = verify(&unit.replace("/usr/local/bin/", "/nowhere/"));
+    assert!(
+        !broken.status.success(),
+        "a unit whose binary is missing passed"
+    );
+    // Its command line is one clickup-members takes.
+    let mut exec: Vec<&str> = installed
+        .split("ExecStart=")
+        .nth(1)
+        .and_then(|rest| rest.split("\n#").next())
+        .expect("ExecStart")
+        .split_whitespace()
+        .filter(|w| *w != "\\")
+        .collect();
+    let listen = exec
+        .iter()
+        .position(|w| *w == "--listen")
+        .expect("--listen");
+    exec[listen + 1] = "256.0.0.1:1";
+    let parsed = Command::new(exec[0])
+        .args(&exec[1..])
+        .env("CLICKUP_TOKEN", TOKEN)
+        .output()
+        .expect("run");
+    assert!(
+        stderr(&parsed).contains("cannot listen on 256.0.0.1:1"),
+        "{}",
+        stderr(&parsed)
+    );
+}
+
+/// The Kubernetes manifests pass Kubernetes' own schemas (strict: no unknown field), and hold
+/// what a controller needs.
+#[test]
+fn the_kubernetes_manifests_pass_kubernetes_validate() {
+    let Some(validate) = tool("kubernetes-validate") else {
+        return;
+    };
+    let path = repo().join("examples/serve/kubernetes.yaml");
+    let text = std::fs::read_to_string(&path).expect("manifests");
+    let check = |text: &str| {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("kubernetes.yaml");
+        std::fs::write(&path, text).expect("write");
+        Command::new(&validate)
+            .args(["--strict", "--quiet"])
+            .arg(&path)
+            .output()
+            .expect("kubernetes-validate")
+    };
+    let output = check(&text);
+    assert!(
+        output.status.success(),
+        "{}{}",
+        stderr(&output),
+        crate::common::stdout(&output)
+    );
+    let broken = check(&text.replace("containerPort:", "containerPorts:"));
+    assert!(!broken.status.success(), "an unknown field passed");
+    for needed in [
+        "replicas: 1",
+        "type: Recreate",
+        "path: /healthz",
+        "path: /readyz",
+        "git-sync",
+        "secretName: clickup-members",
+        "CLICKUP_TOKEN_FILE",
+        "prometheus.io/scrape: \"true\"",
+        "- serve",
+    ] {
+        assert!(text.contains(needed), "kubernetes.yaml lacks {needed}");
+    }
+    let monitor = std::fs::read_to_string(repo().join("examples/serve/servicemonitor.yaml"))
+        .expect("service monitor");
+    assert!(monitor.contains("app.kubernetes.io/name: clickup-members"));
+    assert!(monitor.contains("port: metrics") && text.contains("name: metrics"));
+}
+
+/// Every metric the example alerts use is one `serve` exposes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_alerts_use_metrics_serve_exposes() {
+    let alerts =
+        std::fs::read_to_string(repo().join("examples/serve/alerts.yaml")).expect("alerts");
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    let dir = workdir(FILE);
+    let server = Server::start(dir.path(), &fake, &["--mode", "apply"]);
+    server.cycles("success", 1.0).await;
+    let (_, text) = server.get("/metrics").await;
+    let mut used: Vec<&str> = alerts
+        .match_indices("clickup_members_")
+        .map(|(at, _)| {
+            let rest = &alerts[at..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    assert!(used.len() >= 4, "{used:?}");
+    for name in used {
+        assert!(
+            text.contains(&format!("\n{name}{{")) || text.contains(&format!("\n{name} ")),
+            "{name} is not exposed"
+        );
+    }
 }
