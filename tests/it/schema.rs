@@ -20,6 +20,7 @@ fn yaml_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
             yaml_files(&path, out);
         } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
             && !path.to_string_lossy().contains("/ci/")
+            && !path.to_string_lossy().contains("/serve/")
         {
             out.push(path);
         }

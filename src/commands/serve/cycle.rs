@@ -25,8 +25,10 @@ pub(super) async fn run(
 ) -> Outcome {
     let started = Instant::now();
     let mut workspace = last_workspace(shared);
-    let (outcome, why, counts) = match cycle(common, options, shared, stop, &mut workspace).await {
-        Ok((outcome, counts)) => (outcome, String::new(), counts),
+    let mut counts = Counts::default();
+    let result = cycle(common, options, shared, stop, &mut workspace, &mut counts).await;
+    let (outcome, why) = match result {
+        Ok(outcome) => (outcome, String::new()),
         Err(error) => {
             let outcome = match error {
                 Error::Invalid(_) => Outcome::Invalid,
@@ -43,7 +45,7 @@ pub(super) async fn run(
             for line in &found.lines {
                 tracing::error!("{}", crate::escape::visible(line));
             }
-            (outcome, found.summary, Counts::default())
+            (outcome, found.summary)
         }
     };
     let seconds = started.elapsed().as_secs_f64();
@@ -94,7 +96,8 @@ async fn cycle(
     shared: &Shared,
     stop: &StopSignal,
     workspace: &mut String,
-) -> Result<(Outcome, Counts), Error> {
+    counts: &mut Counts,
+) -> Result<Outcome, Error> {
     let metrics: &Metrics = &shared.metrics;
     let applying = options.mode == Mode::Apply;
     // A failing request is tried again less within a cycle: the next cycle tries again.
@@ -112,15 +115,12 @@ async fn cycle(
     if json::write(&mut bytes, &json_plan).is_ok() {
         shared.status().plan = Some(bytes);
     }
-    let mut counts = Counts {
-        changes: planned.plan.changes.len(),
-        ..Counts::default()
-    };
+    counts.changes = planned.plan.changes.len();
     if let Some(refusal) = planned.refusal() {
         return Err(refusal);
     }
     if !applying {
-        return Ok((Outcome::Success, counts));
+        return Ok(Outcome::Success);
     }
     planned.check_applicable(options.allow_replace)?;
     // The lock is held only while the cycle applies (and records the state).
@@ -140,10 +140,9 @@ async fn cycle(
     drop(lock);
     counts.writes = writes.made;
     counts.failed = writes.failed;
-    let outcome = if applied.complete() {
+    Ok(if applied.complete() {
         Outcome::Success
     } else {
         Outcome::Failure
-    };
-    Ok((outcome, counts))
+    })
 }

@@ -25,6 +25,15 @@ pub(crate) enum Mode {
     Apply,
 }
 
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Observe => "observe",
+            Mode::Apply => "apply",
+        }
+    }
+}
+
 /// How `serve` was asked to run.
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
@@ -109,8 +118,8 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Error
         })
     };
     tracing::info!(
-        "serving on http://{address} (/metrics, /healthz, /readyz, /plan, POST /reconcile); mode {:?}, every {}",
-        options.mode,
+        "serving on http://{address} (/metrics, /healthz, /readyz, /plan, POST /reconcile); mode {}, every {}",
+        options.mode.name(),
         humantime::format_duration(options.interval)
     );
     let mut backoff = FIRST_BACKOFF.min(options.interval);
