@@ -262,6 +262,27 @@ async fn observe_mode_reports_drift_and_never_writes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_are_json_objects_for_log_shippers() {
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    let dir = workdir(FILE);
+    let server = Server::start(dir.path(), &fake, &["--log-format", "json"]);
+    server.cycles("success", 1.0).await;
+    let log = server.log();
+    let cycle: Value = log
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .find(|line| line["result"] == "success")
+        .unwrap_or_else(|| panic!("no cycle line:\n{log}"));
+    assert_eq!(cycle["workspace"], TEAM);
+    assert_eq!(cycle["changes"], 2);
+    assert_eq!(cycle["level"], "INFO");
+    assert!(
+        cycle["duration_ms"].is_u64() && cycle["timestamp"].is_string(),
+        "{cycle}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_mode_converges_then_holds_with_a_fixed_number_of_reads() {
     let fake = Fake::start(&workspace(), TOKEN).await;
     let dir = workdir(FILE);
@@ -448,6 +469,7 @@ async fn the_metrics_are_named_and_labelled_as_the_spec_says() {
         ),
         ("clickup_members_ratelimit_remaining", &[]),
         ("clickup_members_people", &["kind", "status", "workspace"]),
+        ("clickup_members_seats", &["kind", "state", "workspace"]),
         ("clickup_members_build", &["version"]),
     ];
     for (name, keys) in expected {
