@@ -24,7 +24,7 @@ pub(super) async fn run(
     stop: &StopSignal,
 ) -> Outcome {
     let started = Instant::now();
-    let mut workspace = last_workspace(shared);
+    let mut workspace = shared.status().workspace.clone();
     let mut counts = Counts::default();
     let result = cycle(common, options, shared, stop, &mut workspace, &mut counts).await;
     let (outcome, why) = match result {
@@ -52,6 +52,7 @@ pub(super) async fn run(
     shared.metrics.cycle(&workspace, outcome, seconds);
     {
         let mut status = shared.status();
+        status.workspace.clone_from(&workspace);
         if outcome == Outcome::Success {
             status.last_success = Some(Instant::now());
         }
@@ -78,16 +79,6 @@ struct Counts {
     changes: usize,
     writes: usize,
     failed: usize,
-}
-
-fn last_workspace(shared: &Shared) -> String {
-    shared
-        .status()
-        .plan
-        .as_deref()
-        .and_then(|json| serde_json::from_slice::<serde_json::Value>(json).ok())
-        .and_then(|v| v["workspace"]["id"].as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 async fn cycle(

@@ -61,6 +61,8 @@ struct Shared {
 struct Status {
     /// The last plan, as the JSON of SPEC §3.
     plan: Option<Vec<u8>>,
+    /// The Workspace the last plan was of (empty before the first).
+    workspace: String,
     /// How the last cycle ended, and why when it failed.
     last: Option<(Outcome, String)>,
     last_success: Option<Instant>,
