@@ -15,6 +15,30 @@ pub(crate) type UserId = i64;
 #[serde(transparent)]
 pub(crate) struct Email(Box<str>);
 
+/// A domain as written in the file (`policy.member_domains`), normalised as the domains of
+/// emails are (lower-case, in Unicode); the reason when it is not a domain alone.
+pub(crate) fn domain(text: &str) -> Result<String, &'static str> {
+    if text.contains("://") {
+        return Err("it has a scheme");
+    }
+    if text.contains('@') {
+        return Err("it has an @ (write what comes after it)");
+    }
+    if text.contains('/') || text.contains(':') {
+        return Err("it has a path or a port");
+    }
+    if text.chars().any(char::is_whitespace) {
+        return Err("it has spaces");
+    }
+    if text.split('.').count() < 2 || text.split('.').any(str::is_empty) {
+        return Err("it needs labels joined by dots, none empty");
+    }
+    let email = normalise(&format!("x@{text}"));
+    Ok(email
+        .split_once('@')
+        .map_or(email.clone(), |(_, d)| d.to_owned()))
+}
+
 /// Why an address written in the file is not acceptable, as a clause
 /// (`it has spaces around it`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,6 +101,11 @@ impl Email {
 
     pub(crate) fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// What comes after the `@`.
+    pub(crate) fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map_or("", |(_, domain)| domain)
     }
 }
 

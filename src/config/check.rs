@@ -38,6 +38,31 @@ pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
         }
     }
 
+    if let Some(domains) = &file.policy.member_domains
+        && !domains.is_empty()
+    {
+        let listed: Vec<&str> = domains.iter().map(|d| d.value.as_str()).collect();
+        for member in &file.members {
+            let email = &member.email;
+            if !listed.contains(&email.value.domain()) {
+                diags.push(
+                    Diagnostic::new(
+                        email.loc,
+                        format!(
+                            "{} is outside policy.member_domains ({})",
+                            email.value,
+                            listed.join(", ")
+                        ),
+                    )
+                    .label("outside the members' domains")
+                    .help(
+                        "list the domain under policy.member_domains, or the person under guests:",
+                    ),
+                );
+            }
+        }
+    }
+
     let mut owners = file
         .members
         .iter()

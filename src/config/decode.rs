@@ -213,6 +213,25 @@ impl Decoder {
         }
     }
 
+    /// A domain of `policy.member_domains`, normalised as emails' domains are.
+    fn domain(&mut self, node: &Node) -> Option<At<String>> {
+        let Value::Str(text) = &node.value else {
+            self.wrong_type(node, "an entry of policy.member_domains", "a domain");
+            return None;
+        };
+        match crate::model::domain(text) {
+            Ok(domain) => Some(At::new(domain, node.loc)),
+            Err(why) => {
+                self.diags.push(
+                    Diagnostic::new(node.loc, format!("\"{text}\" is not a domain: {why}"))
+                        .label("not a domain")
+                        .help("write the domain alone, as in an email after the @: acme.example"),
+                );
+                None
+            }
+        }
+    }
+
     fn bool(&mut self, node: &Node, what: &str) -> Option<bool> {
         match node.value {
             Value::Bool(b) => Some(b),
@@ -417,10 +436,35 @@ impl Decoder {
                     .collect::<Vec<_>>()
             }),
         };
+        let member_domains = match fields.get("member_domains") {
+            None => None,
+            Some(n) => {
+                let domains: Vec<At<String>> = self
+                    .list(n, "policy.member_domains")
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|item| self.domain(item))
+                    .collect();
+                if matches!(&n.value, Value::Seq(items) if items.is_empty())
+                    || n.value == Value::Null
+                {
+                    self.diags.push(
+                        Diagnostic::new(
+                            fields.key_loc("member_domains"),
+                            "policy.member_domains is empty",
+                        )
+                        .label("empty")
+                        .help("list the domains members may have, or remove the key to allow any"),
+                    );
+                }
+                Some(domains)
+            }
+        };
         Some(Policy {
             mode: mode.unwrap_or_default(),
             max_removals: max_removals.unwrap_or(DEFAULT_MAX_REMOVALS),
             protected: protected.unwrap_or_default(),
+            member_domains,
         })
     }
 

@@ -18,7 +18,7 @@ pub(crate) mod keys {
         "groups",
     ];
     pub(crate) const WORKSPACE: &[&str] = &["id", "name"];
-    pub(crate) const POLICY: &[&str] = &["mode", "max_removals", "protected"];
+    pub(crate) const POLICY: &[&str] = &["mode", "max_removals", "protected", "member_domains"];
     pub(crate) const MEMBER: &[&str] = &["email", "role"];
     pub(crate) const GUEST: &[&str] = &["email", "permissions", "custom_role", "access"];
     pub(crate) const ACCESS: &[&str] = &["folder", "list", "task", "permission"];
@@ -165,6 +165,24 @@ pub(crate) struct Policy {
     #[serde(default)]
     #[schemars(schema_with = "list_or_nothing::<Email>")]
     pub(crate) protected: Vec<At<Email>>,
+    /// Every entry of `members` must have an email in one of these domains (exact and
+    /// case-insensitive: list subdomains too if they are allowed). Guests are not bound.
+    /// Absent: members may have any domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "domains")]
+    pub(crate) member_domains: Option<Vec<At<String>>>,
+}
+
+/// JSON Schema's pattern for a domain as `policy.member_domains` takes it: labels joined by
+/// dots, without a scheme, a user, a port or a path.
+pub(crate) const DOMAIN_PATTERN: &str = "^([^\\s@/:.]+\\.)+[^\\s@/:.]+$";
+
+fn domains(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "minItems": 1,
+        "items": { "type": "string", "pattern": DOMAIN_PATTERN }
+    })
 }
 
 pub(crate) const DEFAULT_MAX_REMOVALS: u32 = 5;
@@ -179,6 +197,7 @@ impl Default for Policy {
             mode: Mode::default(),
             max_removals: DEFAULT_MAX_REMOVALS,
             protected: Vec::new(),
+            member_domains: None,
         }
     }
 }

@@ -333,12 +333,10 @@ fn build(root: &Node, attached: Attached) -> Document {
         "workspace" => b.map(node, keys::WORKSPACE, &mut |_, k, n| {
             if k == "id" { id(n) } else { plain(n) }
         }),
-        "policy" => b.map(node, keys::POLICY, &mut |b, k, n| {
-            if k == "protected" {
-                b.seq(n, Some(&by_text), &mut |_, item| email(item))
-            } else {
-                plain(n)
-            }
+        "policy" => b.map(node, keys::POLICY, &mut |b, k, n| match k {
+            "protected" => b.seq(n, Some(&by_text), &mut |_, item| email(item)),
+            "member_domains" => b.seq(n, Some(&by_text), &mut |_, item| plain(item)),
+            _ => plain(n),
         }),
         "members" => b.seq(node, Some(&by_field("email")), &mut |b, item| {
             b.map(item, keys::MEMBER, &mut |_, k, n| {

@@ -148,6 +148,41 @@ const AGREEMENT: &[(&str, &str, bool)] = &[
         false,
     ),
     (
+        "member domains",
+        "workspace: {id: \"1\"}\npolicy: {member_domains: [acme.example, Corp.Example]}",
+        true,
+    ),
+    (
+        "a member domain with a scheme",
+        "workspace: {id: \"1\"}\npolicy: {member_domains: [\"https://acme.example\"]}",
+        false,
+    ),
+    (
+        "a member domain with an @",
+        "workspace: {id: \"1\"}\npolicy: {member_domains: [\"@acme.example\"]}",
+        false,
+    ),
+    (
+        "a member domain without a dot",
+        "workspace: {id: \"1\"}\npolicy: {member_domains: [acme]}",
+        false,
+    ),
+    (
+        "a member domain with an empty label",
+        "workspace: {id: \"1\"}\npolicy: {member_domains: [acme..example]}",
+        false,
+    ),
+    (
+        "no member domain at all",
+        "workspace: {id: \"1\"}\npolicy: {member_domains: []}",
+        false,
+    ),
+    (
+        "member domains as one text",
+        "workspace: {id: \"1\"}\npolicy: {member_domains: acme.example}",
+        false,
+    ),
+    (
         "mode additive",
         "workspace: {id: \"1\"}\npolicy: {mode: additive}",
         true,
