@@ -7,8 +7,8 @@
 //! the whole file (duplicates, group members) are reported in the same run.
 
 use crate::config::{
-    Access, At, DEFAULT_MAX_REMOVALS, Group, Guest, Member, MembersFile, Mode, Policy, RoleName,
-    WorkspaceSection, keys,
+    Access, AdminBounds, At, DEFAULT_MAX_REMOVALS, Group, Guest, Member, MembersFile, Mode, Policy,
+    RoleName, WorkspaceSection, keys,
 };
 use crate::diag::{Diagnostic, Loc};
 use crate::model::{
@@ -211,6 +211,53 @@ impl Decoder {
                 None
             }
         }
+    }
+
+    /// `policy.admins: {min, max}`: whole numbers, `min` at most `max`.
+    fn admins(&mut self, node: &Node, key_loc: Loc) -> Option<AdminBounds> {
+        let fields = self.map(node, "policy.admins", keys::ADMINS)?;
+        let mut bound = |key: &str| {
+            let n = fields.get(key)?;
+            match whole(&n.value) {
+                Some(i) if (0..=i128::from(u32::MAX)).contains(&i) => {
+                    u32::try_from(i).ok().map(|v| (v, n.loc))
+                }
+                Some(i) => {
+                    self.diags.push(Diagnostic::new(
+                        n.loc,
+                        format!("policy.admins.{key} must be a whole number, 0 or more, not {i}"),
+                    ));
+                    None
+                }
+                None => {
+                    self.wrong_type(
+                        n,
+                        &format!("policy.admins.{key}"),
+                        "a whole number (0 or more)",
+                    );
+                    None
+                }
+            }
+        };
+        let min = bound("min");
+        let max = bound("max");
+        if let (Some((low, loc)), Some((high, _))) = (min, max)
+            && low > high
+        {
+            self.diags.push(
+                Diagnostic::new(
+                    loc,
+                    format!("policy.admins.min ({low}) is above max ({high})"),
+                )
+                .label("above max"),
+            );
+            return None;
+        }
+        Some(AdminBounds {
+            min: min.map(|(v, _)| v),
+            max: max.map(|(v, _)| v),
+            loc: key_loc,
+        })
     }
 
     /// A domain of `policy.member_domains`, normalised as emails' domains are.
@@ -460,11 +507,15 @@ impl Decoder {
                 Some(domains)
             }
         };
+        let admins = fields
+            .get("admins")
+            .and_then(|n| self.admins(n, fields.key_loc("admins")));
         Some(Policy {
             mode: mode.unwrap_or_default(),
             max_removals: max_removals.unwrap_or(DEFAULT_MAX_REMOVALS),
             protected: protected.unwrap_or_default(),
             member_domains,
+            admins,
         })
     }
 

@@ -18,7 +18,14 @@ pub(crate) mod keys {
         "groups",
     ];
     pub(crate) const WORKSPACE: &[&str] = &["id", "name"];
-    pub(crate) const POLICY: &[&str] = &["mode", "max_removals", "protected", "member_domains"];
+    pub(crate) const POLICY: &[&str] = &[
+        "mode",
+        "max_removals",
+        "protected",
+        "member_domains",
+        "admins",
+    ];
+    pub(crate) const ADMINS: &[&str] = &["min", "max"];
     pub(crate) const MEMBER: &[&str] = &["email", "role"];
     pub(crate) const GUEST: &[&str] = &["email", "permissions", "custom_role", "access"];
     pub(crate) const ACCESS: &[&str] = &["folder", "list", "task", "permission"];
@@ -171,6 +178,52 @@ pub(crate) struct Policy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "domains")]
     pub(crate) member_domains: Option<Vec<At<String>>>,
+    /// How many people may hold admin rights once a plan is applied: the owner, the admins and
+    /// the holders of custom roles that inherit admin, pending invitations included. A plan
+    /// that takes the count out of the bounds, or further from them, is refused; a Workspace
+    /// already outside gets a warning, and plans that keep the count or move it towards the
+    /// bounds are allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) admins: Option<AdminBounds>,
+}
+
+/// `policy.admins`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub(crate) struct AdminBounds {
+    /// At least this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 4_294_967_295_u32))]
+    pub(crate) min: Option<u32>,
+    /// At most this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 4_294_967_295_u32))]
+    pub(crate) max: Option<u32>,
+    /// Where `admins:` is in the file, for a refusal.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) loc: Loc,
+}
+
+impl AdminBounds {
+    /// How far `count` is from the bounds (0 within them).
+    pub(crate) fn distance(&self, count: usize) -> usize {
+        let below = self
+            .min
+            .map_or(0, |min| (min as usize).saturating_sub(count));
+        let above = self.max.map_or(0, |max| count.saturating_sub(max as usize));
+        below.max(above)
+    }
+
+    /// `2 to 6`, `at least 2`, `at most 6`.
+    pub(crate) fn describe(&self) -> String {
+        match (self.min, self.max) {
+            (Some(min), Some(max)) => format!("{min} to {max}"),
+            (Some(min), None) => format!("at least {min}"),
+            (None, Some(max)) => format!("at most {max}"),
+            (None, None) => "any number".to_owned(),
+        }
+    }
 }
 
 /// JSON Schema's pattern for a domain as `policy.member_domains` takes it: labels joined by
@@ -198,6 +251,7 @@ impl Default for Policy {
             max_removals: DEFAULT_MAX_REMOVALS,
             protected: Vec::new(),
             member_domains: None,
+            admins: None,
         }
     }
 }
@@ -405,6 +459,10 @@ impl MembersFile {
             mode: Mode,
             max_removals: u32,
             protected: Vec<&'a At<Email>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            member_domains: Option<Vec<&'a At<String>>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            admins: Option<&'a AdminBounds>,
         }
         #[derive(Serialize)]
         struct Meaning<'a> {
@@ -435,6 +493,12 @@ impl MembersFile {
                 mode: self.policy.mode,
                 max_removals: self.policy.max_removals,
                 protected: sorted(&self.policy.protected, |p| p.value.as_str()),
+                member_domains: self
+                    .policy
+                    .member_domains
+                    .as_ref()
+                    .map(|d| sorted(d, |d| d.value.as_str())),
+                admins: self.policy.admins.as_ref(),
             },
             members: sorted(&self.members, |m| m.email.value.as_str()),
             guests: sorted(&self.guests, |g| g.email.value.as_str()),

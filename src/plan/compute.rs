@@ -158,6 +158,20 @@ fn changes(
         }
     }
 
+    if let Some(bounds) = &file.policy.admins {
+        let before = live
+            .people
+            .iter()
+            .filter(|p| crate::plan::admins::holds_admin(p, live))
+            .count();
+        if bounds.distance(before) > 0 {
+            warnings.push(format!(
+                "the Workspace has {before} people with admin rights (the owner, admins and custom roles that inherit admin), outside policy.admins ({}); plans that keep the count or move it towards the bounds are allowed",
+                bounds.describe()
+            ));
+        }
+    }
+
     if !errors.is_empty() {
         errors.sort_by(|a, b| a.loc.cmp(&b.loc).then(a.message.cmp(&b.message)));
         errors.dedup();

@@ -62,6 +62,21 @@ pub(crate) fn check(plan: &Plan, file: &MembersFile, live: &Live) -> Vec<Violati
             });
         }
     }
+    if let Some(bounds) = &file.policy.admins {
+        let (before, after) = crate::plan::admins::counts(plan, live);
+        let (was, will) = (bounds.distance(before), bounds.distance(after));
+        // Out of the bounds, further from them, or across them: refused. Keeping the count or
+        // moving towards the bounds is allowed (a Workspace already outside is warned of).
+        if will > 0 && (was == 0 || will > was || (will == was && after != before)) {
+            violations.push(Violation {
+                loc: Some(bounds.loc),
+                message: format!(
+                    "the plan would leave {after} people with admin rights (the owner, admins and custom roles that inherit admin; now {before}), outside policy.admins ({}); change the roles in the file, or the bounds",
+                    bounds.describe()
+                ),
+            });
+        }
+    }
     let removals = plan.removals();
     if removals > plan.max_removals as usize {
         let names: Vec<String> = plan

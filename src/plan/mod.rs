@@ -3,6 +3,7 @@
 //! [`guards`] refuses dangerous plans. Renderers, the saved plan and the apply engine all work
 //! from the one [`Plan`] value. No I/O here.
 
+pub(crate) mod admins;
 mod compute;
 pub(crate) mod guards;
 pub(crate) mod ops;

@@ -148,6 +148,36 @@ const AGREEMENT: &[(&str, &str, bool)] = &[
         false,
     ),
     (
+        "admin bounds",
+        "workspace: {id: \"1\"}\npolicy: {admins: {min: 1, max: 3}}",
+        true,
+    ),
+    (
+        "an admin bound alone",
+        "workspace: {id: \"1\"}\npolicy: {admins: {max: 0}}",
+        true,
+    ),
+    (
+        "a negative admin bound",
+        "workspace: {id: \"1\"}\npolicy: {admins: {min: -1}}",
+        false,
+    ),
+    (
+        "a fractional admin bound",
+        "workspace: {id: \"1\"}\npolicy: {admins: {max: 2.5}}",
+        false,
+    ),
+    (
+        "an admin bound as text",
+        "workspace: {id: \"1\"}\npolicy: {admins: {max: \"2\"}}",
+        false,
+    ),
+    (
+        "an unknown admin bound",
+        "workspace: {id: \"1\"}\npolicy: {admins: {maximum: 2}}",
+        false,
+    ),
+    (
         "member domains",
         "workspace: {id: \"1\"}\npolicy: {member_domains: [acme.example, Corp.Example]}",
         true,

@@ -620,3 +620,79 @@ fn a_file_the_checks_refuse_is_invalid_though_a_plan_was_made_beside_the_checks(
             .contains("elif@acme.example")
     );
 }
+
+/// `policy.admins` on the example, which has 4 people with admin rights (the owner, ada, bruno,
+/// ops-bot) and a plan that brings it to 7 (max, priya, and yusuf's Ops Admin role).
+fn with_admin_bounds(bounds: &str, members: &str) -> Planned<SnapshotWorkspace> {
+    let members = members.replace(
+        "  max_removals: 6\n",
+        &format!("  max_removals: 6\n  admins: {bounds}\n"),
+    );
+    Setup::new(&members, SNAPSHOT).plan().expect("plan")
+}
+
+fn refused_for_admins(planned: &Planned<SnapshotWorkspace>) -> bool {
+    planned
+        .violations
+        .iter()
+        .any(|v| v.message.contains("people with admin rights"))
+}
+
+fn warned_for_admins(planned: &Planned<SnapshotWorkspace>) -> bool {
+    planned
+        .plan
+        .warnings
+        .iter()
+        .any(|w| w.contains("outside policy.admins"))
+}
+
+#[test]
+fn admin_bounds_refuse_a_plan_that_leaves_them_and_allow_one_that_stays_within() {
+    let out = with_admin_bounds("{min: 2, max: 5}", MEMBERS);
+    assert!(refused_for_admins(&out), "{:?}", out.violations);
+    assert!(!warned_for_admins(&out));
+    let refusal = out
+        .violations
+        .iter()
+        .find(|v| v.message.contains("admin rights"));
+    assert!(
+        refusal.is_some_and(|v| v.loc.is_some()),
+        "refused at the line of admins"
+    );
+    let within = with_admin_bounds("{min: 2, max: 7}", MEMBERS);
+    assert!(!refused_for_admins(&within));
+    let at_least = with_admin_bounds("{min: 8}", MEMBERS);
+    // Already outside (4 < 8) and moving towards the bounds (7): allowed, with a warning.
+    assert!(!refused_for_admins(&at_least));
+    assert!(warned_for_admins(&at_least));
+}
+
+#[test]
+fn a_workspace_already_outside_may_keep_its_count_or_move_back_but_not_go_further() {
+    // At most 2, with 4 now: the example's plan (to 7) goes further away.
+    let further = with_admin_bounds("{max: 2}", MEMBERS);
+    assert!(refused_for_admins(&further) && warned_for_admins(&further));
+    // The same file without the promotions and the Ops Admin: the count stays at 4.
+    let keeping = MEMBERS
+        .replace(
+            "  - email: max@acme.example\n    role: admin  # promoted: runs the platform team now\n",
+            "  - email: max@acme.example\n",
+        )
+        .replace(
+            "  - email: priya@acme.example  # still pending; she will lead QA\n    role: admin\n",
+            "  - email: priya@acme.example\n",
+        )
+        .replace("  - email: yusuf@acme.example\n    role: Ops Admin\n", "");
+    let kept = with_admin_bounds("{max: 2}", &keeping);
+    assert!(!refused_for_admins(&kept), "{:?}", kept.violations);
+    assert!(warned_for_admins(&kept));
+    // ada no longer an admin: 3, towards the bound.
+    let towards = with_admin_bounds(
+        "{max: 2}",
+        &keeping.replace(
+            "  - email: ada@acme.example\n    role: admin\n",
+            "  - email: ada@acme.example\n",
+        ),
+    );
+    assert!(!refused_for_admins(&towards), "{:?}", towards.violations);
+}
