@@ -90,7 +90,7 @@ pub mod bench {
     /// Computes and guards the plan, as its JSON form.
     pub fn plan(file: &File, workspace: &Workspace) -> Result<Plan, Error> {
         let managed = crate::plan::Managed::default();
-        let plan = crate::plan::compute(&file.0, &workspace.0, &managed)
+        let plan = crate::plan::compute(&file.0, &workspace.0, &managed, crate::clock::now())
             .map_err(|e| Error::Plan(e.len()))?;
         let violations = crate::plan::guards::check(&plan, &file.0, &workspace.0);
         if !violations.is_empty() {

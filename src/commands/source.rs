@@ -72,6 +72,7 @@ pub(crate) fn heard_inputs(
         state: common.state.clone(),
         source,
         keep_doc,
+        now: crate::clock::now(),
     }
 }
 

@@ -7,8 +7,8 @@
 //! the whole file (duplicates, group members) are reported in the same run.
 
 use crate::config::{
-    Access, AdminBounds, At, DEFAULT_MAX_REMOVALS, Group, Guest, Member, MembersFile, Mode, Policy,
-    RoleName, WorkspaceSection, keys,
+    Access, AdminBounds, At, DEFAULT_EXPIRY_NOTICE_DAYS, DEFAULT_MAX_REMOVALS, Expiry, Group,
+    Guest, Member, MembersFile, Mode, Policy, RoleName, WorkspaceSection, keys,
 };
 use crate::diag::{Diagnostic, Loc};
 use crate::model::{
@@ -207,6 +207,29 @@ impl Decoder {
                         format!("\"{text}\" is not a valid email address: {reason}"),
                     )
                     .label("not an email address"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `expires:` a date or an RFC 3339 time with its zone.
+    fn expiry(&mut self, node: &Node) -> Option<At<Expiry>> {
+        let Value::Str(text) = &node.value else {
+            self.wrong_type(
+                node,
+                "expires",
+                "a date (2027-03-31) or a time with its zone",
+            );
+            return None;
+        };
+        match Expiry::parse(text.trim()) {
+            Ok(expiry) => Some(At::new(expiry, node.loc)),
+            Err(why) => {
+                self.diags.push(
+                    Diagnostic::new(node.loc, format!("expires: {why}"))
+                        .label("not a date")
+                        .help("write a date, 2027-03-31 (from 00:00 UTC), or a time with its zone, 2027-03-31T17:00:00+02:00"),
                 );
                 None
             }
@@ -510,12 +533,29 @@ impl Decoder {
         let admins = fields
             .get("admins")
             .and_then(|n| self.admins(n, fields.key_loc("admins")));
+        let expiry_notice_days = match fields.get("expiry_notice_days") {
+            None => DEFAULT_EXPIRY_NOTICE_DAYS,
+            Some(n) => match whole(&n.value) {
+                Some(i) if (0..=36_500).contains(&i) => {
+                    u32::try_from(i).unwrap_or(DEFAULT_EXPIRY_NOTICE_DAYS)
+                }
+                _ => {
+                    self.wrong_type(
+                        n,
+                        "policy.expiry_notice_days",
+                        "a whole number of days, 0 to 36500",
+                    );
+                    DEFAULT_EXPIRY_NOTICE_DAYS
+                }
+            },
+        };
         Some(Policy {
             mode: mode.unwrap_or_default(),
             max_removals: max_removals.unwrap_or(DEFAULT_MAX_REMOVALS),
             protected: protected.unwrap_or_default(),
             member_domains,
             admins,
+            expiry_notice_days,
         })
     }
 
@@ -564,9 +604,11 @@ impl Decoder {
             }
             role => role,
         };
+        let expires = fields.get("expires").and_then(|n| self.expiry(n));
         Some(Member {
             email: email?,
             role: role.unwrap_or_else(|| At::new(RoleName::Member, node.loc)),
+            expires,
         })
     }
 
@@ -598,11 +640,13 @@ impl Decoder {
                 .and_then(|n| self.items(n, "access", Self::access))
                 .map(Some),
         };
+        let expires = fields.get("expires").and_then(|n| self.expiry(n));
         Some(Guest {
             email: email?,
             permissions: permissions.unwrap_or_default(),
             custom_role: custom_role.unwrap_or(None),
             access: access.unwrap_or(None),
+            expires,
         })
     }
 

@@ -24,10 +24,11 @@ pub(crate) mod keys {
         "protected",
         "member_domains",
         "admins",
+        "expiry_notice_days",
     ];
     pub(crate) const ADMINS: &[&str] = &["min", "max"];
-    pub(crate) const MEMBER: &[&str] = &["email", "role"];
-    pub(crate) const GUEST: &[&str] = &["email", "permissions", "custom_role", "access"];
+    pub(crate) const MEMBER: &[&str] = &["email", "role", "expires"];
+    pub(crate) const GUEST: &[&str] = &["email", "permissions", "custom_role", "access", "expires"];
     pub(crate) const ACCESS: &[&str] = &["folder", "list", "task", "permission"];
     pub(crate) const GROUP: &[&str] = &["name", "handle", "members"];
 }
@@ -185,6 +186,17 @@ pub(crate) struct Policy {
     /// bounds are allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) admins: Option<AdminBounds>,
+    /// People whose `expires` falls within this many days are listed in the plan's notes
+    /// (default 14).
+    #[serde(default = "default_expiry_notice_days")]
+    #[schemars(range(max = 36_500))]
+    pub(crate) expiry_notice_days: u32,
+}
+
+pub(crate) const DEFAULT_EXPIRY_NOTICE_DAYS: u32 = 14;
+
+fn default_expiry_notice_days() -> u32 {
+    DEFAULT_EXPIRY_NOTICE_DAYS
 }
 
 /// `policy.admins`.
@@ -252,6 +264,7 @@ impl Default for Policy {
             protected: Vec::new(),
             member_domains: None,
             admins: None,
+            expiry_notice_days: DEFAULT_EXPIRY_NOTICE_DAYS,
         }
     }
 }
@@ -284,6 +297,68 @@ pub(crate) struct Member {
     /// `admin`, `member` (default), `owner` (only the real owner), or the name of a custom role.
     #[serde(default)]
     pub(crate) role: At<RoleName>,
+    /// From this date (00:00 UTC) or time on, the member is removed (`2027-03-31`, or a time
+    /// with its zone, `2027-03-31T17:00:00+02:00`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expires: Option<At<Expiry>>,
+}
+
+/// When access ends: a moment in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Expiry(pub(crate) time::OffsetDateTime);
+
+impl Expiry {
+    /// `2027-03-31` (00:00 UTC that day), or an RFC 3339 time with its zone.
+    pub(crate) fn parse(text: &str) -> Result<Expiry, String> {
+        use time::format_description::well_known::Rfc3339;
+        let date_format = time::macros::format_description!("[year]-[month]-[day]");
+        if text.len() == 10 {
+            return time::Date::parse(text, date_format)
+                .map(|date| Expiry(date.midnight().assume_utc()))
+                .map_err(|e| format!("\"{text}\" is not a date ({e})"));
+        }
+        time::OffsetDateTime::parse(text, &Rfc3339)
+            .map(|at| Expiry(at.to_offset(time::UtcOffset::UTC)))
+            .map_err(|_| {
+                format!(
+                    "\"{text}\" is neither a date (2027-03-31) nor a time with its zone (2027-03-31T17:00:00Z)"
+                )
+            })
+    }
+
+    /// The day it falls on, in UTC: `2027-03-31`.
+    pub(crate) fn day(self) -> String {
+        let date = self.0.date();
+        format!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        )
+    }
+}
+
+impl Serialize for Expiry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use time::format_description::well_known::Rfc3339;
+        serializer.serialize_str(&self.0.format(&Rfc3339).unwrap_or_default())
+    }
+}
+
+impl JsonSchema for Expiry {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Expiry".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [
+                { "type": "string", "format": "date" },
+                { "type": "string", "format": "date-time" }
+            ],
+            "description": "A date (00:00 UTC that day) or a time with its zone, in RFC 3339."
+        })
+    }
 }
 
 /// A role as written in the file.
@@ -366,6 +441,10 @@ pub(crate) struct Guest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Vec<Access>")]
     pub(crate) access: Option<Vec<Access>>,
+    /// From this date (00:00 UTC) or time on, the guest is removed (`2027-03-31`, or a time
+    /// with its zone, `2027-03-31T17:00:00+02:00`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) expires: Option<At<Expiry>>,
 }
 
 /// One folder, list or task shared with a guest.
@@ -463,6 +542,11 @@ impl MembersFile {
             member_domains: Option<Vec<&'a At<String>>>,
             #[serde(skip_serializing_if = "Option::is_none")]
             admins: Option<&'a AdminBounds>,
+            #[serde(skip_serializing_if = "is_default_notice")]
+            expiry_notice_days: u32,
+        }
+        fn is_default_notice(days: &u32) -> bool {
+            *days == DEFAULT_EXPIRY_NOTICE_DAYS
         }
         #[derive(Serialize)]
         struct Meaning<'a> {
@@ -499,6 +583,7 @@ impl MembersFile {
                     .as_ref()
                     .map(|d| sorted(d, |d| d.value.as_str())),
                 admins: self.policy.admins.as_ref(),
+                expiry_notice_days: self.policy.expiry_notice_days,
             },
             members: sorted(&self.members, |m| m.email.value.as_str()),
             guests: sorted(&self.guests, |g| g.email.value.as_str()),

@@ -56,6 +56,8 @@ pub(crate) struct Inputs<W> {
     /// Keep the Workspace as read (ClickUp's shapes), as an apply records it in the state; a
     /// plan only needs the model.
     pub(crate) keep_doc: bool,
+    /// The time the plan is made at, for `expires` (the clock, or a time a test pins).
+    pub(crate) now: time::OffsetDateTime,
 }
 
 /// A plan and everything it was made from.
@@ -88,6 +90,7 @@ pub(crate) async fn plan<W: Workspace>(
         state: state_path,
         source,
         keep_doc,
+        now,
     } = inputs;
     let started = std::time::Instant::now();
     // The file is parsed on another thread while the state and a whole Workspace are read
@@ -133,9 +136,10 @@ pub(crate) async fn plan<W: Workspace>(
                         &model.live,
                         &managed,
                         model.fingerprint.clone(),
+                        now,
                     );
-                    let baseline =
-                        recorded.map(|recorded| plan::compute(&decoded.file, &recorded, &managed));
+                    let baseline = recorded
+                        .map(|recorded| plan::compute(&decoded.file, &recorded, &managed, now));
                     (model, plan, baseline)
                 })
             };
@@ -222,12 +226,12 @@ pub(crate) async fn plan<W: Workspace>(
     let (planned, baseline) = match speculative {
         Some(made) => made,
         None => (
-            plan::compute_with(&loaded.file, &live, &managed, fingerprint),
+            plan::compute_with(&loaded.file, &live, &managed, fingerprint, now),
             state
                 .as_ref()
                 .and_then(|s| s.snapshot.as_ref())
                 .filter(|_| live_source != json::LiveSource::State)
-                .map(|recorded| plan::compute(&loaded.file, &recorded.to_live(), &managed)),
+                .map(|recorded| plan::compute(&loaded.file, &recorded.to_live(), &managed, now)),
         ),
     };
     let mut plan = planned.map_err(|errors| {

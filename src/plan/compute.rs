@@ -8,6 +8,7 @@ use foldhash::HashSet;
 use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 
 use crate::config::{Guest, Member, MembersFile, Mode, RoleName};
 use crate::live::{Live, Person};
@@ -23,8 +24,9 @@ pub(crate) fn compute(
     file: &MembersFile,
     live: &Live,
     managed: &Managed,
+    now: OffsetDateTime,
 ) -> Result<Plan, Vec<PlanError>> {
-    compute_with(file, live, managed, live_fingerprint(live))
+    compute_with(file, live, managed, live_fingerprint(live), now)
 }
 
 /// [`compute`], with the live Workspace's fingerprint already known.
@@ -33,11 +35,12 @@ pub(crate) fn compute_with(
     live: &Live,
     managed: &Managed,
     live_fingerprint: String,
+    now: OffsetDateTime,
 ) -> Result<Plan, Vec<PlanError>> {
     // The file's digest is independent of the rest: made beside it.
     std::thread::scope(|scope| {
         let digest = scope.spawn(|| config_digest(file));
-        let plan = changes(file, live, managed, live_fingerprint);
+        let plan = changes(file, live, managed, live_fingerprint, now);
         let digest = digest
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -54,19 +57,50 @@ fn changes(
     live: &Live,
     managed: &Managed,
     live_fingerprint: String,
+    now: OffsetDateTime,
 ) -> Result<Plan, Vec<PlanError>> {
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     check_workspace(file, live, &mut errors);
 
+    // From their `expires` on, people are as absent from the file (and its groups); those who
+    // expire soon are told.
+    let notice = now + time::Duration::days(i64::from(file.policy.expiry_notice_days));
+    let mut expired: BTreeMap<&Email, time::Date> = BTreeMap::new();
+    let mut expiring = Vec::new();
+    let dated = file
+        .members
+        .iter()
+        .map(|m| (&m.email.value, &m.expires))
+        .chain(file.guests.iter().map(|g| (&g.email.value, &g.expires)));
+    for (email, expires) in dated {
+        let Some(expires) = expires else {
+            continue;
+        };
+        if expires.value.0 <= now {
+            expired.insert(email, expires.value.0.date());
+        } else if expires.value.0 <= notice {
+            expiring.push((email.clone(), expires.value.day()));
+        }
+    }
+
     let mut changes = Vec::new();
-    for member in &file.members {
+    for member in file
+        .members
+        .iter()
+        .filter(|m| !expired.contains_key(&m.email.value))
+    {
         match member_change(member, live, &mut errors) {
             Ok(Some(change)) => changes.push(change),
             Ok(None) => {}
             Err(e) => errors.push(e),
         }
     }
-    for guest in &file.guests {
+    for guest in file
+        .guests
+        .iter()
+        .filter(|g| !expired.contains_key(&g.email.value))
+    {
         match guest_change(guest, live) {
             Ok(Some(change)) => changes.push(change),
             Ok(None) => {}
@@ -74,7 +108,11 @@ fn changes(
         }
     }
 
-    let listed: HashSet<&Email> = file.people().map(|e| &e.value).collect();
+    let listed: HashSet<&Email> = file
+        .people()
+        .map(|e| &e.value)
+        .filter(|e| !expired.contains_key(e))
+        .collect();
     let protected: HashSet<&Email> = file.policy.protected.iter().map(|e| &e.value).collect();
     let owner = live.owner().map(|p| &p.email);
     let owner_id = live.owner().map(|p| p.id);
@@ -91,8 +129,19 @@ fn changes(
         if listed.contains(&person.email) {
             continue;
         }
+        let lapsed = expired.get(&person.email).copied();
         let reason = match file.policy.mode {
-            _ if exempt(person) => None,
+            _ if exempt(person) => {
+                if let Some(day) = lapsed {
+                    warnings.push(format!(
+                        "{} expired on {day}, but is the owner, the token's user or protected: kept",
+                        person.email
+                    ));
+                }
+                None
+            }
+            // Expired people stay managed (the file lists them): removed in both modes.
+            _ if lapsed.is_some() => lapsed.map(RemoveReason::Expired),
             Mode::Authoritative => Some(RemoveReason::NotListed),
             Mode::Additive if managed.people.contains(&person.email) => {
                 Some(RemoveReason::NoLongerListed)
@@ -111,7 +160,10 @@ fn changes(
                 pending: person.pending,
                 reason,
             })),
-            None if Some(&person.email) != owner && person.email != live.me.email => {
+            None if Some(&person.email) != owner
+                && person.email != live.me.email
+                && lapsed.is_none() =>
+            {
                 unmanaged.push(person.email.clone());
             }
             None => {}
@@ -128,8 +180,7 @@ fn changes(
         }
     }
 
-    let mut warnings = Vec::new();
-    if let Some(groups) = &file.groups {
+    if file.groups.is_some() {
         match &live.groups {
             Some(live_groups) => {
                 // The owner, the token's user and protected people stay in their groups too.
@@ -142,12 +193,12 @@ fn changes(
                 };
                 group_changes(
                     file,
-                    groups,
                     live_groups,
                     managed,
                     &changes,
                     &mut warnings,
                     &stays,
+                    &expired,
                 )
                 .into_iter()
                 .for_each(|c| changes.push(c));
@@ -207,6 +258,7 @@ fn changes(
         unmanaged,
         unknown,
         warnings,
+        expiring,
         pending,
         census: census(live),
         live_fingerprint,
@@ -539,13 +591,14 @@ fn share_changes(current: &[Share], wanted: &[Share]) -> Vec<ShareChange> {
 
 fn group_changes(
     file: &MembersFile,
-    groups: &[crate::config::Group],
     live_groups: &[crate::live::LiveGroup],
     managed: &Managed,
     person_changes: &[Change],
     warnings: &mut Vec<String>,
     stays: &dyn Fn(UserId, &Email) -> bool,
+    expired: &BTreeMap<&Email, time::Date>,
 ) -> Vec<Change> {
+    let groups = file.groups.as_deref().unwrap_or_default();
     // People who leave the Workspace (or leave and come back with a new id) drop out of every
     // group on their own; the replaced ones must be added back.
     let leaving: BTreeSet<&Email> = person_changes
@@ -585,7 +638,12 @@ fn group_changes(
     for group in groups {
         let key = group.name.value.to_lowercase();
         wanted_names.insert(key.clone());
-        let mut members: Vec<Email> = group.members.iter().map(|m| m.value.clone()).collect();
+        let mut members: Vec<Email> = group
+            .members
+            .iter()
+            .filter(|m| !expired.contains_key(&m.value))
+            .map(|m| m.value.clone())
+            .collect();
         members.sort();
         let handle = group.handle.as_ref().map(|h| h.value.clone());
         let Some(current) = by_name.get(&key) else {

@@ -44,6 +44,8 @@ pub(crate) struct Plan {
     pub(crate) unknown: Vec<String>,
     /// What a reader must know that is not a change (two live groups of one name).
     pub(crate) warnings: Vec<String>,
+    /// People whose `expires` falls within `policy.expiry_notice_days`, with the day.
+    pub(crate) expiring: Vec<(Email, String)>,
     /// Live invitations not accepted yet that the plan keeps, sorted.
     pub(crate) pending: Vec<Email>,
     pub(crate) census: Census,
@@ -399,6 +401,8 @@ pub(crate) enum RemoveReason {
     /// Authoritative mode: another user group of the same name (case-insensitive) is the one
     /// the file's group is kept as.
     Duplicate,
+    /// Their `expires` has passed (on this day, UTC).
+    Expired(time::Date),
 }
 
 /// Someone removed and invited again, because ClickUp cannot make the change in place.

@@ -37,6 +37,9 @@ pub(crate) struct JsonPlan {
     /// What a reader must know that is not a change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) warnings: Vec<String>,
+    /// People whose access expires within `policy.expiry_notice_days` (SPEC §7).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) expiring: Vec<JsonExpiring>,
     pub(crate) pending: Vec<String>,
     /// Where the Workspace the plan compares with was read.
     #[serde(default)]
@@ -112,6 +115,14 @@ pub(crate) struct JsonCounts {
     pub(crate) pending: usize,
     /// `null` when the groups were not read.
     pub(crate) groups: Option<usize>,
+}
+
+/// Someone whose access expires soon.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct JsonExpiring {
+    pub(crate) email: String,
+    /// `YYYY-MM-DD`, UTC.
+    pub(crate) expires: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,6 +289,14 @@ pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -
         unmanaged: plan.unmanaged.iter().map(ToString::to_string).collect(),
         unknown: plan.unknown.clone(),
         warnings: plan.warnings.clone(),
+        expiring: plan
+            .expiring
+            .iter()
+            .map(|(email, day)| JsonExpiring {
+                email: email.to_string(),
+                expires: day.clone(),
+            })
+            .collect(),
         pending: plan.pending.iter().map(ToString::to_string).collect(),
         live_source: LiveSource::default(),
         workspace_plan: None,

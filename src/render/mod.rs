@@ -61,6 +61,17 @@ pub(crate) fn notices(plan: &JsonPlan, ctx: &Context) -> Vec<String> {
         ));
     }
     notices.extend(plan.warnings.iter().cloned());
+    if !plan.expiring.is_empty() {
+        let soon: Vec<String> = plan
+            .expiring
+            .iter()
+            .map(|e| format!("{} ({})", e.email, e.expires))
+            .collect();
+        notices.push(format!(
+            "Access that expires soon (the plan removes them from that day on): {}.",
+            soon.join(", ")
+        ));
+    }
     if plan.state.is_none() && plan.mode == Mode::Additive.name() {
         notices.push(format!(
             "No state file: this additive plan cannot see whom clickup-members manages, so people it invited that {} no longer lists are left alone instead of removed.",
@@ -111,6 +122,12 @@ pub(crate) fn remove_reason(reason: RemoveReason, ctx: &Context) -> String {
     match reason {
         RemoveReason::NotListed => format!("not listed in {} (mode: authoritative)", ctx.file_name),
         RemoveReason::Duplicate => "another user group has the same name (case-insensitive) and is the one kept (mode: authoritative)".to_owned(),
+        RemoveReason::Expired(day) => format!(
+            "expired {:04}-{:02}-{:02}",
+            day.year(),
+            u8::from(day.month()),
+            day.day()
+        ),
         RemoveReason::NoLongerListed => format!(
             "no longer listed in {}, and managed by clickup-members (state file)",
             ctx.file_name

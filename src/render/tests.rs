@@ -16,6 +16,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         unmanaged: Vec::new(),
         unknown: Vec::new(),
         warnings: Vec::new(),
+        expiring: Vec::new(),
         pending: Vec::new(),
         census: Census::default(),
         live_fingerprint: String::new(),

@@ -143,7 +143,7 @@ proptest! {
             Err(diagnostics) => points_inside(&text, &diagnostics)?,
             Ok(file) => {
                 let live = SnapshotDoc::from_json(SNAPSHOT.as_bytes()).expect("snapshot").into_live();
-                if let Ok(plan) = plan::compute(&file, &live, &Managed::default()) {
+                if let Ok(plan) = plan::compute(&file, &live, &Managed::default(), time::macros::datetime!(2026-12-01 0:00 UTC)) {
                     let _ = plan::guards::check(&plan, &file, &live);
                 }
                 // What fmt writes means what the file means.
@@ -172,7 +172,7 @@ proptest! {
             Ok(doc) => {
                 let live = doc.into_live();
                 let file = config::parse_str(MEMBERS).expect("valid file");
-                if let Ok(plan) = plan::compute(&file, &live, &Managed::default()) {
+                if let Ok(plan) = plan::compute(&file, &live, &Managed::default(), time::macros::datetime!(2026-12-01 0:00 UTC)) {
                     let _ = plan::guards::check(&plan, &file, &live);
                 }
             }

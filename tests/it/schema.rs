@@ -148,6 +148,41 @@ const AGREEMENT: &[(&str, &str, bool)] = &[
         false,
     ),
     (
+        "an expiry date",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@b.example, expires: 2027-03-31}]",
+        true,
+    ),
+    (
+        "an expiry time with its zone",
+        "workspace: {id: \"1\"}\nguests: [{email: a@b.example, expires: \"2027-03-31T17:00:00+02:00\"}]",
+        true,
+    ),
+    (
+        "an expiry on a day that does not exist",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@b.example, expires: 2027-02-30}]",
+        false,
+    ),
+    (
+        "an expiry in words",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@b.example, expires: yesterday}]",
+        false,
+    ),
+    (
+        "an expiry time without its zone",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@b.example, expires: \"2027-03-31T17:00:00\"}]",
+        false,
+    ),
+    (
+        "an expiry notice",
+        "workspace: {id: \"1\"}\npolicy: {expiry_notice_days: 30}",
+        true,
+    ),
+    (
+        "a negative expiry notice",
+        "workspace: {id: \"1\"}\npolicy: {expiry_notice_days: -1}",
+        false,
+    ),
+    (
         "admin bounds",
         "workspace: {id: \"1\"}\npolicy: {admins: {min: 1, max: 3}}",
         true,

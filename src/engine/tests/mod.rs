@@ -20,6 +20,9 @@ use crate::stop::StopSignal;
 const MEMBERS: &str = include_str!("../../../examples/acme/members.yaml");
 const SNAPSHOT: &str = include_str!("../../../examples/acme/workspace.snapshot.json");
 
+/// The time the plans of these tests are made at.
+const NOW: time::OffsetDateTime = time::macros::datetime!(2026-12-01 0:00 UTC);
+
 /// A members file, a snapshot and a state path in a fresh folder.
 struct Setup {
     _dir: tempfile::TempDir,
@@ -57,6 +60,7 @@ impl Setup {
                     .map_err(|e| Error::io("read the snapshot", &self.snapshot, e)),
             ),
             keep_doc,
+            now: NOW,
         }
     }
 
@@ -386,6 +390,7 @@ fn after_a_failed_write_the_workspace_is_read_again_and_the_state_records_what_i
         state: setup.state.clone(),
         source: Source::Whole(Ok(workspace)),
         keep_doc: true,
+        now: NOW,
     };
     let mut heard = Heard::default();
     let applied = run(async {
@@ -559,6 +564,7 @@ fn a_failed_read_says_where_and_whether_trying_again_may_help() {
             }
         })),
         keep_doc: false,
+        now: NOW,
     };
     let error = run(plan(inputs, &mut Heard::default())).expect_err("down");
     assert!(error.retryable());
@@ -695,4 +701,125 @@ fn a_workspace_already_outside_may_keep_its_count_or_move_back_but_not_go_furthe
         ),
     );
     assert!(!refused_for_admins(&towards), "{:?}", towards.violations);
+}
+
+/// The example with `expires` on dan (in the Engineering group), planned at `now`.
+fn dan_expires(
+    expires: &str,
+    now: time::OffsetDateTime,
+    edit: impl Fn(String) -> String,
+) -> Planned<SnapshotWorkspace> {
+    let members = edit(MEMBERS.replace(
+        "  - email: dan@acme.example\n    role: project lead  # names are case-insensitive\n",
+        &format!("  - email: dan@acme.example\n    role: project lead\n    expires: {expires}\n"),
+    ));
+    let setup = Setup::new(&members, SNAPSHOT);
+    run(plan(
+        Inputs {
+            now,
+            ..setup.inputs(false)
+        },
+        &mut Heard::default(),
+    ))
+    .expect("plan")
+}
+
+fn change_of<'a>(planned: &'a Planned<SnapshotWorkspace>, email: &str) -> Option<&'a Change> {
+    planned.plan.changes.iter().find(|c| c.subject() == email)
+}
+
+#[test]
+fn access_ends_at_the_second_it_expires() {
+    let second = time::Duration::seconds(1);
+    let before = dan_expires("2026-12-01", NOW - second, |m| m);
+    // Not yet: his role change is planned, and he is listed as expiring soon.
+    assert!(matches!(
+        change_of(&before, "dan@acme.example"),
+        Some(Change::UpdateMember(_))
+    ));
+    assert_eq!(
+        before.plan.expiring,
+        [(
+            crate::model::Email::from_live("dan@acme.example"),
+            "2026-12-01".to_owned()
+        )]
+    );
+    let json = before.json(true);
+    assert_eq!(json.expiring.len(), 1);
+    assert_eq!(json.expiring[0].expires, "2026-12-01");
+    for now in [NOW, NOW + second] {
+        let after = dan_expires("2026-12-01", now, |m| m);
+        let Some(Change::Remove(remove)) = change_of(&after, "dan@acme.example") else {
+            panic!("dan is not removed at {now}");
+        };
+        assert_eq!(
+            remove.reason,
+            crate::plan::RemoveReason::Expired(NOW.date())
+        );
+        assert!(after.plan.expiring.is_empty());
+        let json = after.json(true);
+        let dan = json
+            .changes
+            .iter()
+            .find(|c| c.subject() == "dan@acme.example")
+            .expect("dan");
+        assert_eq!(dan.reason.as_deref(), Some("expired 2026-12-01"));
+        // Out of his group too: no group change adds him.
+        for change in &after.plan.changes {
+            if let Change::UpdateGroup(update) = change {
+                assert!(update.add.iter().all(|e| e.as_str() != "dan@acme.example"));
+            }
+        }
+    }
+    // A time with its zone: 2026-12-01T01:00:00+02:00 is 2026-11-30 23:00 UTC.
+    let zoned = dan_expires("\"2026-12-01T01:00:00+02:00\"", NOW, |m| m);
+    assert!(matches!(
+        change_of(&zoned, "dan@acme.example"),
+        Some(Change::Remove(_))
+    ));
+}
+
+#[test]
+fn expiry_counts_against_max_removals_works_in_additive_mode_and_spares_the_protected() {
+    // The example's plan removes, replaces or deletes 4; dan's expiry makes 5.
+    let limited = dan_expires("2026-11-01", NOW, |m| {
+        m.replace("max_removals: 6", "max_removals: 4")
+    });
+    assert!(
+        limited
+            .violations
+            .iter()
+            .any(|v| v.message.contains("more than policy.max_removals")),
+        "{:?}",
+        limited.violations
+    );
+    let additive = dan_expires("2026-11-01", NOW, |m| {
+        m.replace("mode: authoritative", "mode: additive")
+    });
+    assert!(matches!(
+        change_of(&additive, "dan@acme.example"),
+        Some(Change::Remove(_))
+    ));
+    // bruno is protected: kept, with a warning, and the plan is not refused for it.
+    let protected = dan_expires("2027-06-01", NOW, |m| {
+        m.replace(
+            "  - email: bruno@acme.example\n    role: admin\n",
+            "  - email: bruno@acme.example\n    role: admin\n    expires: 2026-01-01\n",
+        )
+    });
+    assert!(change_of(&protected, "bruno@acme.example").is_none());
+    assert!(
+        protected
+            .plan
+            .warnings
+            .iter()
+            .any(|w| w.contains("bruno@acme.example expired on 2026-01-01")),
+        "{:?}",
+        protected.plan.warnings
+    );
+    assert!(
+        protected.violations.is_empty(),
+        "{:?}",
+        protected.violations
+    );
 }

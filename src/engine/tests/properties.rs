@@ -365,7 +365,7 @@ proptest! {
                 .collect(),
             groups: Default::default(),
         };
-        let plan = compute(&file, &live, &managed)
+        let plan = compute(&file, &live, &managed, time::macros::datetime!(2026-12-01 0:00 UTC))
             .map_err(|e| TestCaseError::fail(format!("{e:?}\n{src}")))?;
         let violations = guards::check(&plan, &file, &live);
         prop_assert!(violations.is_empty(), "{violations:?}\n{src}");
@@ -391,7 +391,7 @@ proptest! {
         }
 
         let after = workspace.doc().to_live();
-        let again = compute(&file, &after, &managed)
+        let again = compute(&file, &after, &managed, time::macros::datetime!(2026-12-01 0:00 UTC))
             .map_err(|e| TestCaseError::fail(format!("{e:?}\n{src}")))?;
         prop_assert!(again.changes.is_empty(), "second plan not empty: {:?}\n{src}", again.changes);
 

@@ -198,7 +198,13 @@ fn lines(plan: &Plan) -> Vec<String> {
 }
 
 fn plan_of(body: &str, w: W, m: &Managed) -> Plan {
-    compute(&file(body), &w.0, m).unwrap_or_else(|e| panic!("plan failed: {e:?}"))
+    compute(
+        &file(body),
+        &w.0,
+        m,
+        time::macros::datetime!(2026-12-01 0:00 UTC),
+    )
+    .unwrap_or_else(|e| panic!("plan failed: {e:?}"))
 }
 
 const OWNER_AND_ME: &str = "members:\n  - email: olivia@acme.example\n    role: owner\n  - email: ops@acme.example\n    role: admin\n";
@@ -557,7 +563,12 @@ fn pending_invitees_that_stay_are_listed() {
 }
 
 fn errors_of(body: &str, w: W) -> Vec<String> {
-    match compute(&file(body), &w.0, &Managed::default()) {
+    match compute(
+        &file(body),
+        &w.0,
+        &Managed::default(),
+        time::macros::datetime!(2026-12-01 0:00 UTC),
+    ) {
         Ok(plan) => panic!("expected errors, got {:?}", lines(&plan)),
         Err(errors) => errors
             .iter()
@@ -643,7 +654,13 @@ fn a_file_for_another_workspace_is_an_error() {
 fn a_workspace_name_mismatch_is_an_error() {
     let src = "version: 1\nworkspace:\n  id: \"900\"\n  name: Acme Corp\nmembers: []\n";
     let file = config::parse_str(src).expect("valid");
-    let errors = compute(&file, &W::new().0, &Managed::default()).expect_err("name mismatch");
+    let errors = compute(
+        &file,
+        &W::new().0,
+        &Managed::default(),
+        time::macros::datetime!(2026-12-01 0:00 UTC),
+    )
+    .expect_err("name mismatch");
     assert_eq!(errors[0].loc.map(|l| (l.line, l.col)), Some((4, 9)));
     assert!(
         errors[0].message.contains("is called \"Acme\""),
@@ -686,7 +703,7 @@ fn the_config_digest_ignores_comments_but_not_content() {
 
 fn violations(body: &str, w: W, m: &Managed) -> Vec<String> {
     let file = file(body);
-    let plan = compute(&file, &w.0, m).expect("plan");
+    let plan = compute(&file, &w.0, m, time::macros::datetime!(2026-12-01 0:00 UTC)).expect("plan");
     guards::check(&plan, &file, &w.0)
         .into_iter()
         .map(|v| v.message)
