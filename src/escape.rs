@@ -48,6 +48,19 @@ pub(crate) fn visible_lines(text: &str) -> Cow<'_, str> {
 }
 
 /// Every string in `value`, made [`visible`] (keys and values alike).
+/// Whether [`visible_json`] would change anything in `value`.
+pub(crate) fn json_needs_escape(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => matches!(visible(s), Cow::Owned(_)),
+        Value::Array(items) => items.iter().any(json_needs_escape),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| matches!(visible(k), Cow::Owned(_)) || json_needs_escape(v)),
+        _ => false,
+    }
+}
+
 pub(crate) fn visible_json(value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match value {

@@ -604,7 +604,10 @@ impl Decoder {
             }
             role => role,
         };
-        let expires = fields.get("expires").and_then(|n| self.expiry(n));
+        let expires = fields
+            .get("expires")
+            .and_then(|n| self.expiry(n))
+            .map(Box::new);
         Some(Member {
             email: email?,
             role: role.unwrap_or_else(|| At::new(RoleName::Member, node.loc)),
@@ -640,7 +643,10 @@ impl Decoder {
                 .and_then(|n| self.items(n, "access", Self::access))
                 .map(Some),
         };
-        let expires = fields.get("expires").and_then(|n| self.expiry(n));
+        let expires = fields
+            .get("expires")
+            .and_then(|n| self.expiry(n))
+            .map(Box::new);
         Some(Guest {
             email: email?,
             permissions: permissions.unwrap_or_default(),

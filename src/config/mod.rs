@@ -300,7 +300,7 @@ pub(crate) struct Member {
     /// From this date (00:00 UTC) or time on, the member is removed (`2027-03-31`, or a time
     /// with its zone, `2027-03-31T17:00:00+02:00`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) expires: Option<At<Expiry>>,
+    pub(crate) expires: Option<Box<At<Expiry>>>,
 }
 
 /// When access ends: a moment in UTC.
@@ -444,7 +444,7 @@ pub(crate) struct Guest {
     /// From this date (00:00 UTC) or time on, the guest is removed (`2027-03-31`, or a time
     /// with its zone, `2027-03-31T17:00:00+02:00`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) expires: Option<At<Expiry>>,
+    pub(crate) expires: Option<Box<At<Expiry>>>,
 }
 
 /// One folder, list or task shared with a guest.

@@ -18,11 +18,16 @@ pub(crate) use text::text;
 /// The plan as a person sees it: every string from outside (names, emails, ClickUp's text)
 /// with its control characters escaped (see [`crate::escape`]). The text and markdown
 /// renderers start from it; the JSON keeps the data as it is.
-pub(crate) fn for_humans(plan: &JsonPlan) -> JsonPlan {
-    serde_json::to_value(plan)
-        .map(crate::escape::visible_json)
-        .and_then(serde_json::from_value)
-        .unwrap_or_else(|_| plan.clone())
+pub(crate) fn for_humans(plan: &JsonPlan) -> std::borrow::Cow<'_, JsonPlan> {
+    let Ok(value) = serde_json::to_value(plan) else {
+        return std::borrow::Cow::Borrowed(plan);
+    };
+    // Most plans hold nothing to escape: they are shown as they are.
+    if !crate::escape::json_needs_escape(&value) {
+        return std::borrow::Cow::Borrowed(plan);
+    }
+    serde_json::from_value(crate::escape::visible_json(value))
+        .map_or(std::borrow::Cow::Borrowed(plan), std::borrow::Cow::Owned)
 }
 
 /// What a renderer needs beside the plan.
