@@ -127,24 +127,37 @@ pub(crate) async fn plan<W: Workspace>(
                 .as_ref()
                 .and_then(|s| s.snapshot.as_ref())
                 .map(SnapshotDoc::to_live);
-            // On the thread that decoded the file, whose memory it takes over.
+            // On the thread that decoded the file, whose memory it takes over; the checks and
+            // the Workspace's fingerprint are made here meanwhile.
+            let model = std::sync::Arc::new(model);
             let computing = {
-                let decoded = decoded.clone();
+                let (decoded, model) = (decoded.clone(), model.clone());
                 tokio::task::spawn_blocking(move || {
                     let plan = plan::compute_with(
                         &decoded.file,
                         &model.live,
                         &managed,
-                        model.fingerprint.clone(),
+                        String::new(),
                         now,
                     );
                     let baseline = recorded
                         .map(|recorded| plan::compute(&decoded.file, &recorded, &managed, now));
-                    (model, plan, baseline)
+                    (plan, baseline)
                 })
             };
             let problems = decoded.problems();
-            let (model, plan, baseline) = joined(computing.await);
+            let fingerprint = model
+                .fingerprint
+                .clone()
+                .unwrap_or_else(|| plan::live_fingerprint(&model.live));
+            let (mut plan, baseline) = joined(computing.await);
+            if let Ok(plan) = &mut plan {
+                plan.live_fingerprint.clone_from(&fingerprint);
+            }
+            let mut model = std::sync::Arc::into_inner(model).ok_or(Error::Internal(
+                "the Workspace is still shared after planning",
+            ))?;
+            model.fingerprint = Some(fingerprint);
             (Some(Ok(model)), Some((plan, baseline)), problems)
         }
         (early, _) => (early, None, decoded.problems()),
@@ -226,7 +239,13 @@ pub(crate) async fn plan<W: Workspace>(
     let (planned, baseline) = match speculative {
         Some(made) => made,
         None => (
-            plan::compute_with(&loaded.file, &live, &managed, fingerprint, now),
+            plan::compute_with(
+                &loaded.file,
+                &live,
+                &managed,
+                fingerprint.unwrap_or_else(|| plan::live_fingerprint(&live)),
+                now,
+            ),
             state
                 .as_ref()
                 .and_then(|s| s.snapshot.as_ref())
@@ -375,7 +394,8 @@ fn replaces(plan: &Plan) -> Vec<String> {
 struct Model {
     doc: Option<SnapshotDoc>,
     live: Live,
-    fingerprint: String,
+    /// `None` until it is made (a plan made beside the file's checks makes it then).
+    fingerprint: Option<String>,
     plan: Option<WorkspacePlan>,
     seats: Option<Seats>,
 }
@@ -389,7 +409,7 @@ fn model(mut doc: SnapshotDoc, keep_doc: bool) -> Model {
     } else {
         (None, doc.into_live())
     };
-    let fingerprint = plan::live_fingerprint(&live);
+    let fingerprint = Some(plan::live_fingerprint(&live));
     live.index_people();
     Model {
         doc,
@@ -402,12 +422,11 @@ fn model(mut doc: SnapshotDoc, keep_doc: bool) -> Model {
 
 impl From<LiveRead> for Model {
     fn from(read: LiveRead) -> Model {
-        let fingerprint = plan::live_fingerprint(&read.live);
         read.live.index_people();
         Model {
             doc: None,
             live: read.live,
-            fingerprint,
+            fingerprint: None,
             plan: read.plan,
             seats: read.seats,
         }
