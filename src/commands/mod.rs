@@ -106,21 +106,14 @@ fn validate(common: &Common) -> Result<Exit, Error> {
     let file = &loaded.file;
     // Dates already past are not errors: the plan removes those people.
     let now = crate::clock::now();
-    let dated = file
-        .members
-        .iter()
-        .map(|m| (&m.email.value, &m.expires))
-        .chain(file.guests.iter().map(|g| (&g.email.value, &g.expires)));
-    for (email, expires) in dated {
-        if let Some(expires) = expires.as_ref().filter(|e| e.value.0 <= now) {
-            crate::console::warning(&format!(
-                "{}:{}:{}: {email} expired on {}; plans remove them",
-                display_path(&loaded.path),
-                expires.loc.line,
-                expires.loc.col,
-                expires.value.day()
-            ));
-        }
+    for (email, expires) in file.expiries().filter(|(_, e)| e.value.0 <= now) {
+        crate::console::warning(&format!(
+            "{}:{}:{}: {email} expired on {}; plans remove them",
+            display_path(&loaded.path),
+            expires.loc.line,
+            expires.loc.col,
+            expires.value.day()
+        ));
     }
     if !common.quiet {
         let groups = match &file.groups {

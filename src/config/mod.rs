@@ -328,14 +328,18 @@ impl Expiry {
 
     /// The day it falls on, in UTC: `2027-03-31`.
     pub(crate) fn day(self) -> String {
-        let date = self.0.date();
-        format!(
-            "{:04}-{:02}-{:02}",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        )
+        day(self.0.date())
     }
+}
+
+/// A date as the file and the plan write it: `2027-03-31`.
+pub(crate) fn day(date: time::Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
 
 impl Serialize for Expiry {
@@ -597,6 +601,15 @@ impl MembersFile {
         let mut out = Vec::new();
         let _ = self.write_meaning(&mut out);
         out
+    }
+
+    /// Everyone the file gives an `expires`, members first, with the date and its place.
+    pub(crate) fn expiries(&self) -> impl Iterator<Item = (&Email, &At<Expiry>)> {
+        let members = self.members.iter().map(|m| (&m.email.value, &m.expires));
+        let guests = self.guests.iter().map(|g| (&g.email.value, &g.expires));
+        members
+            .chain(guests)
+            .filter_map(|(email, expires)| Some((email, &**expires.as_ref()?)))
     }
 
     /// Everyone the file lists, members first, with their line.

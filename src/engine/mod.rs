@@ -186,23 +186,13 @@ pub(crate) async fn plan<W: Workspace>(
         error: Box::new(error),
     };
     let (workspace, model, live_source) = match (source, early) {
-        (Source::Whole(opened), Some(read)) => {
+        (Source::Whole(opened), early) => {
+            // An opened whole source was read while the file was parsed; one that could not be
+            // opened says why here, after the file's own problems.
             let workspace = opened?;
+            let read = early.ok_or(Error::Internal("a whole Workspace was not read early"))?;
             let model = read.map_err(|e| read_error(&workspace, e))?;
             (Some(workspace), model, json::LiveSource::Snapshot)
-        }
-        (Source::Whole(opened), None) => {
-            // Not reached: a whole source is read early. Read it now all the same.
-            let workspace = opened?;
-            let doc = workspace
-                .read(&ReadNeeds::default())
-                .await
-                .map_err(|e| read_error(&workspace, e))?;
-            (
-                Some(workspace),
-                model(doc, keep_doc),
-                json::LiveSource::Snapshot,
-            )
         }
         (Source::Opened(open), _) => {
             let workspace = open(&workspace_id)?;

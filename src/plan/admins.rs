@@ -7,14 +7,22 @@ use crate::live::{Live, Person};
 use crate::model::{BaseRole, Email};
 use crate::plan::{Change, Plan, Seat, TargetRole};
 
-/// The count before the plan and after it.
-pub(crate) fn counts(plan: &Plan, live: &Live) -> (usize, usize) {
-    let mut admins: BTreeSet<&Email> = live
-        .people
+/// The people of `live` who hold admin rights.
+fn holders(live: &Live) -> impl Iterator<Item = &Email> {
+    live.people
         .iter()
         .filter(|p| holds_admin(p, live))
         .map(|p| &p.email)
-        .collect();
+}
+
+/// The count in the Workspace as it is.
+pub(crate) fn held(live: &Live) -> usize {
+    holders(live).count()
+}
+
+/// The count before the plan and after it.
+pub(crate) fn counts(plan: &Plan, live: &Live) -> (usize, usize) {
+    let mut admins: BTreeSet<&Email> = holders(live).collect();
     let before = admins.len();
     for change in &plan.changes {
         match change {
@@ -52,7 +60,7 @@ pub(crate) fn counts(plan: &Plan, live: &Live) -> (usize, usize) {
 }
 
 /// Whether `person` holds admin rights.
-pub(crate) fn holds_admin(person: &Person, live: &Live) -> bool {
+fn holds_admin(person: &Person, live: &Live) -> bool {
     match (&person.custom_role, person.role) {
         (_, BaseRole::Owner) => true,
         (Some(custom), _) => live

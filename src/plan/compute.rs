@@ -68,15 +68,7 @@ fn changes(
     let notice = now + time::Duration::days(i64::from(file.policy.expiry_notice_days));
     let mut expired: BTreeMap<&Email, time::Date> = BTreeMap::new();
     let mut expiring = Vec::new();
-    let dated = file
-        .members
-        .iter()
-        .map(|m| (&m.email.value, &m.expires))
-        .chain(file.guests.iter().map(|g| (&g.email.value, &g.expires)));
-    for (email, expires) in dated {
-        let Some(expires) = expires else {
-            continue;
-        };
+    for (email, expires) in file.expiries() {
         if expires.value.0 <= now {
             expired.insert(email, expires.value.0.date());
         } else if expires.value.0 <= notice {
@@ -210,11 +202,7 @@ fn changes(
     }
 
     if let Some(bounds) = &file.policy.admins {
-        let before = live
-            .people
-            .iter()
-            .filter(|p| crate::plan::admins::holds_admin(p, live))
-            .count();
+        let before = crate::plan::admins::held(live);
         if bounds.distance(before) > 0 {
             warnings.push(format!(
                 "the Workspace has {before} people with admin rights (the owner, admins and custom roles that inherit admin), outside policy.admins ({}); plans that keep the count or move it towards the bounds are allowed",

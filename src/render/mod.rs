@@ -127,12 +127,7 @@ pub(crate) fn remove_reason(reason: RemoveReason, ctx: &Context) -> String {
     match reason {
         RemoveReason::NotListed => format!("not listed in {} (mode: authoritative)", ctx.file_name),
         RemoveReason::Duplicate => "another user group has the same name (case-insensitive) and is the one kept (mode: authoritative)".to_owned(),
-        RemoveReason::Expired(day) => format!(
-            "expired {:04}-{:02}-{:02}",
-            day.year(),
-            u8::from(day.month()),
-            day.day()
-        ),
+        RemoveReason::Expired(date) => format!("expired {}", crate::config::day(date)),
         RemoveReason::NoLongerListed => format!(
             "no longer listed in {}, and managed by clickup-members (state file)",
             ctx.file_name
