@@ -119,21 +119,22 @@ pub(crate) struct LiveGroup {
 }
 
 impl Live {
+    #[cfg(test)]
     pub(crate) fn person(&self, email: &Email) -> Option<&Person> {
+        self.position(email).map(|i| &self.people[i])
+    }
+
+    /// Where the person with this email is in [`Live::people`].
+    pub(crate) fn position(&self, email: &Email) -> Option<usize> {
         let index = self.index_people();
         let hash = email_hash(email);
         let first = index.partition_point(|(h, _)| *h < hash);
         let found = index[first..]
             .iter()
             .take_while(|(h, _)| *h == hash)
-            .filter_map(|(_, i)| self.people.get(*i as usize))
-            .find(|p| p.email == *email);
-        found.or_else(|| {
-            self.people
-                .binary_search_by(|p| p.email.cmp(email))
-                .ok()
-                .map(|i| &self.people[i])
-        })
+            .map(|(_, i)| *i as usize)
+            .find(|i| self.people.get(*i).is_some_and(|p| p.email == *email));
+        found.or_else(|| self.people.binary_search_by(|p| p.email.cmp(email)).ok())
     }
 
     /// Builds the index of people by email now, rather than at the first lookup.

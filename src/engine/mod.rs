@@ -110,6 +110,13 @@ pub(crate) async fn plan<W: Workspace>(
             } else {
                 workspace.read_model().await.map(Model::from)
             };
+            // While the file is still being parsed, this thread is free for the fingerprint.
+            let read = read.map(|mut model| {
+                if !parsing.is_finished() {
+                    model.fingerprint = Some(plan::live_fingerprint(&model.live));
+                }
+                model
+            });
             tracing::debug!("read the whole Workspace in {:.0?}", started.elapsed());
             (Source::Whole(Ok(workspace)), Some(read))
         }

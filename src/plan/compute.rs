@@ -76,13 +76,22 @@ fn changes(
         }
     }
 
+    // Who in the Workspace the file lists, marked as each is looked up once.
+    let mut listed = vec![false; live.people.len()];
+    let mut find = |email: &Email| {
+        let at = live.position(email);
+        if let Some(i) = at {
+            listed[i] = true;
+        }
+        at.map(|i| &live.people[i])
+    };
     let mut changes = Vec::new();
     for member in file
         .members
         .iter()
         .filter(|m| !expired.contains_key(&m.email.value))
     {
-        match member_change(member, live, &mut errors) {
+        match member_change(member, find(&member.email.value), live, &mut errors) {
             Ok(Some(change)) => changes.push(change),
             Ok(None) => {}
             Err(e) => errors.push(e),
@@ -93,18 +102,14 @@ fn changes(
         .iter()
         .filter(|g| !expired.contains_key(&g.email.value))
     {
-        match guest_change(guest, live) {
+        match guest_change(guest, find(&guest.email.value), live) {
             Ok(Some(change)) => changes.push(change),
             Ok(None) => {}
             Err(e) => errors.extend(e),
         }
     }
-
-    let listed: HashSet<&Email> = file
-        .people()
-        .map(|e| &e.value)
-        .filter(|e| !expired.contains_key(e))
-        .collect();
+    // One email held by two people in the Workspace: both count as listed.
+    let is_listed = |person: &Person| live.position(&person.email).is_some_and(|i| listed[i]);
     let protected: HashSet<&Email> = file.policy.protected.iter().map(|e| &e.value).collect();
     let owner = live.owner().map(|p| &p.email);
     let owner_id = live.owner().map(|p| p.id);
@@ -117,8 +122,8 @@ fn changes(
             || protected.contains(&person.email)
     };
     let mut unmanaged = Vec::new();
-    for person in &live.people {
-        if listed.contains(&person.email) {
+    for (i, person) in live.people.iter().enumerate() {
+        if listed[i] || is_listed(person) {
             continue;
         }
         let lapsed = expired.get(&person.email).copied();
@@ -162,9 +167,12 @@ fn changes(
         }
     }
     let mut unknown = Vec::new();
+    let in_file = |email: &Email| {
+        !expired.contains_key(email) && file.people().any(|listed| listed.value == *email)
+    };
     for person in &live.unknown_roles {
         match &person.email {
-            Some(email) if listed.contains(email) => errors.push(PlanError::general(format!(
+            Some(email) if in_file(email) => errors.push(PlanError::general(format!(
                 "{email} is in the Workspace, but the tool cannot tell their role ({}); remove them from the file, the tool leaves them alone",
                 person.why
             ))),
@@ -217,13 +225,7 @@ fn changes(
         return Err(errors);
     }
 
-    changes.sort_by(|a, b| {
-        (a.rank(), a.kind(), a.subject().to_lowercase()).cmp(&(
-            b.rank(),
-            b.kind(),
-            b.subject().to_lowercase(),
-        ))
-    });
+    changes.sort_by_cached_key(|c| (c.rank(), c.kind(), c.subject().to_lowercase()));
     let leaving: BTreeSet<&Email> = changes
         .iter()
         .filter(|c| matches!(c, Change::Remove(_) | Change::Replace(_)))
@@ -401,11 +403,11 @@ fn resolve_custom(
 
 fn member_change(
     member: &Member,
+    person: Option<&Person>,
     live: &Live,
     errors: &mut Vec<PlanError>,
 ) -> Result<Option<Change>, PlanError> {
     let email = &member.email.value;
-    let person = live.person(email);
     let target = match &member.role.value {
         RoleName::Owner => {
             return match person {
@@ -479,7 +481,11 @@ fn member_change(
     })))
 }
 
-fn guest_change(guest: &Guest, live: &Live) -> Result<Option<Change>, Vec<PlanError>> {
+fn guest_change(
+    guest: &Guest,
+    person: Option<&Person>,
+    live: &Live,
+) -> Result<Option<Change>, Vec<PlanError>> {
     let email = &guest.email.value;
     let custom_role = match &guest.custom_role {
         None => None,
@@ -489,7 +495,7 @@ fn guest_change(guest: &Guest, live: &Live) -> Result<Option<Change>, Vec<PlanEr
         ),
     };
     let wanted_shares = guest.shares();
-    let Some(person) = live.person(email) else {
+    let Some(person) = person else {
         return Ok(Some(Change::Invite(Invite {
             email: email.clone(),
             seat: Seat::Guest {
