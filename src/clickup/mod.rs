@@ -77,6 +77,13 @@ impl fmt::Display for WsError {
 
 impl std::error::Error for WsError {}
 
+/// The Workspace's subscription and seats, each as its read ended.
+#[derive(Debug)]
+pub(crate) struct Subscription {
+    pub(crate) plan: Result<Option<WorkspacePlan>, WsError>,
+    pub(crate) seats: Result<Option<Seats>, WsError>,
+}
+
 /// A ClickUp Workspace that can be read and written.
 pub(crate) trait Workspace: Sync {
     /// Where the Workspace is read from, for messages ("snapshot x.json", "ClickUp").
@@ -103,11 +110,15 @@ pub(crate) trait Workspace: Sync {
     fn write(&self, op: &WriteOp) -> impl Future<Output = Result<Written, WsError>> + Send;
 
     /// The Workspace's subscription and seats (`GET /team/{id}/plan` and `/seats`), read only
-    /// when a plan has writes (SPEC §5). `None` for what the source does not hold.
-    fn subscription(
-        &self,
-    ) -> impl Future<Output = Result<(Option<WorkspacePlan>, Option<Seats>), WsError>> + Send {
-        async { Ok((None, None)) }
+    /// when a plan has writes or `policy.seats` is set (SPEC §5, §7). `None` for what the
+    /// source does not hold; each read fails on its own.
+    fn subscription(&self) -> impl Future<Output = Subscription> + Send {
+        async {
+            Subscription {
+                plan: Ok(None),
+                seats: Ok(None),
+            }
+        }
     }
 
     /// Makes sure every write so far is kept (a local file is saved).
@@ -154,7 +165,7 @@ impl Workspace for Backend {
         }
     }
 
-    async fn subscription(&self) -> Result<(Option<WorkspacePlan>, Option<Seats>), WsError> {
+    async fn subscription(&self) -> Subscription {
         match self {
             Backend::Snapshot(s) => s.subscription().await,
             Backend::Http(h) => h.subscription().await,

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::clickup::wire::{LiveRead, Seats, SnapshotDoc, WorkspacePlan};
-use crate::clickup::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
+use crate::clickup::wire::{LiveRead, SnapshotDoc};
+use crate::clickup::{ReadNeeds, Subscription, Workspace, WriteOp, WriteOutcome, Written, WsError};
 use crate::fsutil;
 use crate::model::Email;
 
@@ -166,9 +166,17 @@ impl Workspace for SnapshotWorkspace {
         self.read_live()
     }
 
-    async fn subscription(&self) -> Result<(Option<WorkspacePlan>, Option<Seats>), WsError> {
-        let doc = self.read(&ReadNeeds::default()).await?;
-        Ok((doc.plan, doc.seats))
+    async fn subscription(&self) -> Subscription {
+        match self.read(&ReadNeeds::default()).await {
+            Ok(doc) => Subscription {
+                plan: Ok(doc.plan),
+                seats: Ok(doc.seats),
+            },
+            Err(e) => Subscription {
+                plan: Err(e.clone()),
+                seats: Err(e),
+            },
+        }
     }
 
     async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {

@@ -36,10 +36,17 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
             error: Box::new(error),
         })?;
     // The subscription and seats, so that a rehearsal on the snapshot plans as ClickUp would.
-    match workspace.subscription().await {
-        Ok((plan, seats)) => (doc.plan, doc.seats) = (plan, seats),
+    let subscription = workspace.subscription().await;
+    match subscription.plan {
+        Ok(plan) => doc.plan = plan,
         Err(e) => crate::console::warning(&format!(
-            "the snapshot has no plan and seats: cannot read them ({e})"
+            "the snapshot has no plan: cannot read the Workspace's plan ({e})"
+        )),
+    }
+    match subscription.seats {
+        Ok(seats) => doc.seats = seats,
+        Err(e) => crate::console::warning(&format!(
+            "the snapshot has no seats: cannot read the Workspace's seats ({e})"
         )),
     }
     fsutil::write_private(out, &doc.to_json()).map_err(|e| Error::io("write", out, e))?;

@@ -8,7 +8,7 @@
 
 use crate::config::{
     Access, AdminBounds, At, DEFAULT_EXPIRY_NOTICE_DAYS, DEFAULT_MAX_REMOVALS, Expiry, Group,
-    Guest, Member, MembersFile, Mode, Policy, RoleName, WorkspaceSection, keys,
+    Guest, Member, MembersFile, Mode, Policy, RoleName, SeatBounds, WorkspaceSection, keys,
 };
 use crate::diag::{Diagnostic, Loc};
 use crate::model::{
@@ -236,31 +236,31 @@ impl Decoder {
         }
     }
 
+    /// A count of people under `policy`: a whole number, 0 or more.
+    fn count(&mut self, node: &Node, name: &str) -> Option<u32> {
+        match whole(&node.value) {
+            Some(i) if (0..=i128::from(u32::MAX)).contains(&i) => u32::try_from(i).ok(),
+            Some(i) => {
+                self.diags.push(Diagnostic::new(
+                    node.loc,
+                    format!("{name} must be a whole number, 0 or more, not {i}"),
+                ));
+                None
+            }
+            None => {
+                self.wrong_type(node, name, "a whole number (0 or more)");
+                None
+            }
+        }
+    }
+
     /// `policy.admins: {min, max}`: whole numbers, `min` at most `max`.
     fn admins(&mut self, node: &Node, key_loc: Loc) -> Option<AdminBounds> {
         let fields = self.map(node, "policy.admins", keys::ADMINS)?;
         let mut bound = |key: &str| {
             let n = fields.get(key)?;
-            match whole(&n.value) {
-                Some(i) if (0..=i128::from(u32::MAX)).contains(&i) => {
-                    u32::try_from(i).ok().map(|v| (v, n.loc))
-                }
-                Some(i) => {
-                    self.diags.push(Diagnostic::new(
-                        n.loc,
-                        format!("policy.admins.{key} must be a whole number, 0 or more, not {i}"),
-                    ));
-                    None
-                }
-                None => {
-                    self.wrong_type(
-                        n,
-                        &format!("policy.admins.{key}"),
-                        "a whole number (0 or more)",
-                    );
-                    None
-                }
-            }
+            self.count(n, &format!("policy.admins.{key}"))
+                .map(|v| (v, n.loc))
         };
         let min = bound("min");
         let max = bound("max");
@@ -279,6 +279,20 @@ impl Decoder {
         Some(AdminBounds {
             min: min.map(|(v, _)| v),
             max: max.map(|(v, _)| v),
+            loc: key_loc,
+        })
+    }
+
+    /// `policy.seats: {max_members, max_guests}`: whole numbers.
+    fn seats(&mut self, node: &Node, key_loc: Loc) -> Option<SeatBounds> {
+        let fields = self.map(node, "policy.seats", keys::SEATS)?;
+        let mut bound = |key: &str| {
+            let n = fields.get(key)?;
+            self.count(n, &format!("policy.seats.{key}"))
+        };
+        Some(SeatBounds {
+            max_members: bound("max_members"),
+            max_guests: bound("max_guests"),
             loc: key_loc,
         })
     }
@@ -533,6 +547,9 @@ impl Decoder {
         let admins = fields
             .get("admins")
             .and_then(|n| self.admins(n, fields.key_loc("admins")));
+        let seats = fields
+            .get("seats")
+            .and_then(|n| self.seats(n, fields.key_loc("seats")));
         let expiry_notice_days = match fields.get("expiry_notice_days") {
             None => DEFAULT_EXPIRY_NOTICE_DAYS,
             Some(n) => match whole(&n.value) {
@@ -555,6 +572,7 @@ impl Decoder {
             protected: protected.unwrap_or_default(),
             member_domains,
             admins,
+            seats,
             expiry_notice_days,
         })
     }

@@ -24,9 +24,11 @@ pub(crate) mod keys {
         "protected",
         "member_domains",
         "admins",
+        "seats",
         "expiry_notice_days",
     ];
     pub(crate) const ADMINS: &[&str] = &["min", "max"];
+    pub(crate) const SEATS: &[&str] = &["max_members", "max_guests"];
     pub(crate) const MEMBER: &[&str] = &["email", "role", "expires"];
     pub(crate) const GUEST: &[&str] = &["email", "permissions", "custom_role", "access", "expires"];
     pub(crate) const ACCESS: &[&str] = &["folder", "list", "task", "permission"];
@@ -186,6 +188,11 @@ pub(crate) struct Policy {
     /// bounds are allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) admins: Option<AdminBounds>,
+    /// How many seats the Workspace may use once a plan is applied (ClickUp's count, pending
+    /// invitations included): a plan that adds seats and ends above a bound is refused. Seats
+    /// are read whenever this is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) seats: Option<SeatBounds>,
     /// People whose `expires` falls within this many days are listed in the plan's notes
     /// (default 14).
     #[serde(default = "default_expiry_notice_days")]
@@ -212,6 +219,24 @@ pub(crate) struct AdminBounds {
     #[schemars(range(max = 4_294_967_295_u32))]
     pub(crate) max: Option<u32>,
     /// Where `admins:` is in the file, for a refusal.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) loc: Loc,
+}
+
+/// `policy.seats`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub(crate) struct SeatBounds {
+    /// At most this many member seats (owner, admins, members and custom roles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 4_294_967_295_u32))]
+    pub(crate) max_members: Option<u32>,
+    /// At most this many guest seats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 4_294_967_295_u32))]
+    pub(crate) max_guests: Option<u32>,
+    /// Where `seats:` is in the file, for a refusal.
     #[serde(skip)]
     #[schemars(skip)]
     pub(crate) loc: Loc,
@@ -264,6 +289,7 @@ impl Default for Policy {
             protected: Vec::new(),
             member_domains: None,
             admins: None,
+            seats: None,
             expiry_notice_days: DEFAULT_EXPIRY_NOTICE_DAYS,
         }
     }
@@ -546,6 +572,8 @@ impl MembersFile {
             member_domains: Option<Vec<&'a At<String>>>,
             #[serde(skip_serializing_if = "Option::is_none")]
             admins: Option<&'a AdminBounds>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            seats: Option<&'a SeatBounds>,
             #[serde(skip_serializing_if = "is_default_notice")]
             expiry_notice_days: u32,
         }
@@ -587,6 +615,7 @@ impl MembersFile {
                     .as_ref()
                     .map(|d| sorted(d, |d| d.value.as_str())),
                 admins: self.policy.admins.as_ref(),
+                seats: self.policy.seats.as_ref(),
                 expiry_notice_days: self.policy.expiry_notice_days,
             },
             members: sorted(&self.members, |m| m.email.value.as_str()),

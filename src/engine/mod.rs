@@ -17,7 +17,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 
 use crate::clickup::wire::{LiveRead, Seats, SnapshotDoc, WorkspacePlan};
-use crate::clickup::{ReadNeeds, Workspace};
+use crate::clickup::{ReadNeeds, Workspace, WsError};
 use crate::config::{self, LoadError, Loaded, MembersFile};
 use crate::live::Live;
 use crate::plan::guards::{self, Violation};
@@ -76,6 +76,8 @@ pub(crate) struct Planned<W> {
     /// The Workspace's subscription and seats, read when the plan has writes.
     pub(crate) workspace_plan: Option<WorkspacePlan>,
     pub(crate) seats: Option<Seats>,
+    /// The seats now and after the plan, when they were read.
+    pub(crate) seats_after: Option<plan::seats::SeatsAfter>,
     pub(crate) live_source: json::LiveSource,
 }
 
@@ -281,19 +283,62 @@ pub(crate) async fn plan<W: Workspace>(
     );
     let mut violations = guards::check(&plan, &loaded.file, &live);
     // Writes need the Enterprise plan: say so before anything is sent (SPEC §5).
+    // Seats are priced when the plan has writes or the file bounds them (SPEC §7).
+    let wanted = !plan.changes.is_empty() || loaded.file.policy.seats.is_some();
     let (workspace_plan, seats) = match &workspace {
-        _ if plan.changes.is_empty() => (None, None),
+        _ if !wanted => (None, None),
         // A snapshot holds them already: it is not read twice.
         Some(_) if live_source == json::LiveSource::Snapshot => (recorded_plan, recorded_seats),
-        Some(workspace) => workspace.subscription().await.unwrap_or_else(|e| {
-            observer.warning(&format!(
-                "cannot read the Workspace's plan and seats from {}: {e}",
-                workspace.describe()
-            ));
-            (None, None)
-        }),
+        Some(workspace) => {
+            let read = workspace.subscription().await;
+            let mut unread = |what: &str, e: WsError| {
+                observer.warning(&format!(
+                    "cannot read the Workspace's {what} from {}: {e}",
+                    workspace.describe()
+                ));
+            };
+            let plan = read.plan.unwrap_or_else(|e| {
+                unread("plan", e);
+                None
+            });
+            let seats = read.seats.unwrap_or_else(|e| {
+                unread("seats", e);
+                None
+            });
+            (plan, seats)
+        }
         None => (None, None),
     };
+    let seats_after = seats.as_ref().map(|s| {
+        plan::seats::after(
+            &plan,
+            (s.members.filled_members_seats, s.members.total_member_seats),
+            (s.guests.filled_guest_seats, s.guests.total_guest_seats),
+        )
+    });
+    if let Some(bounds) = &loaded.file.policy.seats {
+        let (members, guests) = match &seats_after {
+            Some(s) => (
+                (s.members.used, s.members.after),
+                (s.guests.used, s.guests.after),
+            ),
+            // ClickUp's count is unknown: the people the Workspace lists stand for it.
+            None => {
+                let (members, guests) = plan::seats::listed(&live);
+                let (to_members, to_guests) = plan::seats::moves(&plan);
+                plan.warnings.push(format!(
+                    "the Workspace's seats are unknown: policy.seats is held to the people it lists ({members} on member seats, {guests} guests, pending invitations included)"
+                ));
+                (
+                    (members, members + to_members),
+                    (guests, guests + to_guests),
+                )
+            }
+        };
+        let (refused, warned) = plan::seats::check(bounds, members, guests);
+        violations.extend(refused);
+        plan.warnings.extend(warned);
+    }
     if let Some(subscription) = workspace_plan.as_ref().filter(|p| !p.is_enterprise()) {
         violations.push(Violation {
             loc: None,
@@ -314,6 +359,7 @@ pub(crate) async fn plan<W: Workspace>(
         violations,
         workspace_plan,
         seats,
+        seats_after,
         live_source,
     })
 }
@@ -336,8 +382,11 @@ impl<W> Planned<W> {
         if json.live_source == json::LiveSource::State {
             json.recorded_at = self.state.as_ref().and_then(|s| s.last_apply.clone());
         }
-        json.workspace_plan = self.workspace_plan.clone();
-        json.seats = self.seats.clone();
+        json.workspace_plan = self
+            .workspace_plan
+            .as_ref()
+            .and_then(|p| p.plan_name.clone());
+        json.seats = self.seats_after;
         json.refused = self.violations.iter().map(|v| v.message.clone()).collect();
         if !allow_replace {
             let replaces = replaces(&self.plan);

@@ -337,6 +337,7 @@ fn build(root: &Node, attached: Attached) -> Document {
             "protected" => b.seq(n, Some(&by_text), &mut |_, item| email(item)),
             "member_domains" => b.seq(n, Some(&by_text), &mut |_, item| plain(item)),
             "admins" => b.map(n, keys::ADMINS, &mut |_, _, v| plain(v)),
+            "seats" => b.map(n, keys::SEATS, &mut |_, _, v| plain(v)),
             _ => plain(n),
         }),
         "members" => b.seq(node, Some(&by_field("email")), &mut |b, item| {

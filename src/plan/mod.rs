@@ -7,6 +7,7 @@ pub(crate) mod admins;
 mod compute;
 pub(crate) mod guards;
 pub(crate) mod ops;
+pub(crate) mod seats;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -44,12 +44,14 @@ pub(crate) struct JsonPlan {
     /// Where the Workspace the plan compares with was read.
     #[serde(default)]
     pub(crate) live_source: LiveSource,
-    /// `GET /team/{id}/plan`, read when the plan has writes (SPEC §5).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) workspace_plan: Option<crate::clickup::wire::WorkspacePlan>,
-    /// `GET /team/{id}/seats`, read when the plan has writes (SPEC §5).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) seats: Option<crate::clickup::wire::Seats>,
+    /// The Workspace's plan name (`GET /team/{id}/plan`), read when the plan has writes or
+    /// `policy.seats` is set; null when not read (SPEC §7).
+    #[serde(default)]
+    pub(crate) workspace_plan: Option<String>,
+    /// Member and guest seats used and bought now, and used after the plan
+    /// (`GET /team/{id}/seats`); null when not read (SPEC §7).
+    #[serde(default)]
+    pub(crate) seats: Option<crate::plan::seats::SeatsAfter>,
     /// With `live_source: state`: when the last apply recorded that Workspace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) recorded_at: Option<String>,

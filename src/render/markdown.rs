@@ -56,6 +56,9 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> i
         }
     }
     head.push('\n');
+    if let Some(seats) = crate::render::seats_line(plan) {
+        head.push_str(&format!("{}\n\n", escape(&seats)));
+    }
 
     let room = MAX_CHARS.saturating_sub(chars(&head) + FOOTER);
     let mut doc = Doc {

@@ -119,6 +119,34 @@ pub(crate) fn tally(
     parts.join(", ")
 }
 
+/// `Seats (Enterprise plan): members 9 of 9 used, 11 after the plan (2 more than the
+/// Workspace has); guests 2 of 50 used, 2 after.`, or that they are unknown; nothing for a plan
+/// without changes whose seats were not read.
+pub(crate) fn seats_line(plan: &JsonPlan) -> Option<String> {
+    let named = plan
+        .workspace_plan
+        .as_deref()
+        .map_or(String::new(), |name| format!(" ({name} plan)"));
+    let Some(seats) = &plan.seats else {
+        return (!plan.is_empty()).then(|| format!("Seats{named}: unknown (not read)."));
+    };
+    let kind = |what: &str, seat: &crate::plan::seats::SeatUse| {
+        let beyond = match seat.beyond() {
+            0 => String::new(),
+            n => format!(" ({n} more than the Workspace has)"),
+        };
+        format!(
+            "{what} {} of {} used, {} after the plan{beyond}",
+            seat.used, seat.total, seat.after
+        )
+    };
+    Some(format!(
+        "Seats{named}: {}; {}.",
+        kind("members", &seats.members),
+        kind("guests", &seats.guests)
+    ))
+}
+
 pub(crate) fn no_changes_line(ctx: &Context) -> String {
     format!("No changes. The workspace matches {}.", ctx.file_name)
 }

@@ -83,20 +83,8 @@ fn header(out: &mut dyn Write, plan: &JsonPlan) -> io::Result<()> {
         "Mode: {}, max_removals: {}.",
         plan.mode, plan.max_removals
     )?;
-    if let Some(seats) = &plan.seats {
-        let plan_name = plan
-            .workspace_plan
-            .as_ref()
-            .and_then(|p| p.plan_name.as_deref())
-            .map_or(String::new(), |name| format!("{name} plan; "));
-        writeln!(
-            out,
-            "Seats: {plan_name}{} of {} member seats used, {} of {} guest seats used.",
-            seats.members.filled_members_seats,
-            seats.members.total_member_seats,
-            seats.guests.filled_guest_seats,
-            seats.guests.total_guest_seats
-        )?;
+    if let Some(seats) = crate::render::seats_line(plan) {
+        writeln!(out, "{seats}")?;
     }
     writeln!(out)
 }

@@ -320,11 +320,15 @@ async fn the_documented_example_answers_give_a_plan_in_seconds() {
         json!(["user 123 (no email in ClickUp's answer)"])
     );
     assert_eq!(plan["summary"]["invite"], 1);
+    assert_eq!(plan["workspace_plan"], json!("Enterprise"));
+    // ClickUp's documented answer: 9 of 9 member seats, 2 of 50 guest seats; one invite.
     assert_eq!(
-        plan["workspace_plan"],
-        json!({"plan_name": "Enterprise", "plan_id": 4})
+        plan["seats"],
+        json!({
+            "members": {"used": 9, "total": 9, "after": 10},
+            "guests": {"used": 2, "total": 50, "after": 2}
+        })
     );
-    assert_eq!(plan["seats"]["members"]["total_member_seats"], 9);
     let requests = server.received_requests().await.expect("recorded");
     assert_eq!(
         requests.len(),

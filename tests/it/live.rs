@@ -86,7 +86,7 @@ async fn a_plan_costs_a_fixed_set_of_reads() {
     );
     assert!(
         stdout(&output).contains(
-            "Seats: Enterprise plan; 26 of 31 member seats used, 3 of 13 guest seats used."
+            "Seats (Enterprise plan): members 26 of 26 used, 26 after the plan; guests 3 of 10 used, 4 after the plan."
         ),
         "{}",
         stdout(&output)
@@ -119,6 +119,66 @@ async fn a_plan_costs_a_fixed_set_of_reads() {
         vec!["GET user", "GET team"],
         "no writes: no subscription read"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seats_that_cannot_be_read_are_unknown_and_the_plan_is_still_made() {
+    let fake = Fake::start(&small_snapshot(), TOKEN).await;
+    // Refused outright (a 5xx would be retried for half a minute first).
+    fake.inject("GET", &format!("team/{TEAM}/seats"), Fault::Team110, 2);
+    let dir = newcomers_file(2, "");
+    let output = run(dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("Seats (Enterprise plan): unknown (not read)."),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("cannot read the Workspace's seats from ClickUp"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(dir.path(), &fake, &["plan", "--format", "json"]).await;
+    let plan: Value = serde_json::from_slice(&output.stdout).expect("json plan");
+    assert_eq!(plan["seats"], Value::Null);
+    assert_eq!(plan["workspace_plan"], json!("Enterprise"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_seats_reads_the_seats_without_writes_and_refuses_a_plan_above_it() {
+    let fake = Fake::start(&small_snapshot(), TOKEN).await;
+    let bounded = |n: usize, max: u32| {
+        let dir = newcomers_file(n, "");
+        let path = dir.path().join("members.yaml");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let text = text.replacen(
+            "members:\n",
+            &format!("policy:\n  seats:\n    max_members: {max}\nmembers:\n"),
+            1,
+        );
+        std::fs::write(&path, text).expect("write");
+        dir
+    };
+    // No writes, yet the seats are read: the file bounds them. The fake counts 1 member seat
+    // used of 6.
+    let dir = bounded(0, 1);
+    let output = run(dir.path(), &fake, &["plan"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let plan = format!("GET team/{TEAM}/plan");
+    let seats = format!("GET team/{TEAM}/seats");
+    assert_eq!(lines(&fake), vec!["GET user", "GET team", &plan, &seats]);
+    // Two newcomers on a bound of 2: refused, at the line of seats; nothing is written.
+    fake.clear_log();
+    let dir = bounded(2, 2);
+    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("members.yaml:5:3: refused: the plan would use 3 member seats (now 1), above policy.seats.max_members (2)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(writes(&fake).is_empty(), "{:?}", writes(&fake));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

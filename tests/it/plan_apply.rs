@@ -301,7 +301,7 @@ fn the_owner_guard_refuses_with_the_person_and_the_rule() {
     );
     assert_eq!(code, Some(1));
     assert!(
-        err.starts_with("members.yaml:39:11: refused: olivia@acme.example is the Workspace owner, whom clickup-members never changes nor removes, but the plan would change their role from owner to admin (line 39 asks for it)"),
+        err.starts_with("members.yaml:42:11: refused: olivia@acme.example is the Workspace owner, whom clickup-members never changes nor removes, but the plan would change their role from owner to admin (line 42 asks for it)"),
         "{err}"
     );
 }
@@ -315,7 +315,7 @@ fn the_self_guard_refuses_with_the_person_and_the_rule() {
     assert_eq!(code, Some(1));
     assert!(
         err.starts_with(
-            "members.yaml:42:11: refused: ops-bot@acme.example is the token's own user"
+            "members.yaml:45:11: refused: ops-bot@acme.example is the token's own user"
         ),
         "{err}"
     );
@@ -329,7 +329,7 @@ fn the_protected_guard_refuses_with_the_person_and_the_rule() {
     );
     assert_eq!(code, Some(1));
     assert!(
-        err.starts_with("members.yaml:20:11: refused: bruno@acme.example is protected (policy.protected, line 14)"),
+        err.starts_with("members.yaml:23:11: refused: bruno@acme.example is protected (policy.protected, line 14)"),
         "{err}"
     );
 }
@@ -344,7 +344,7 @@ fn role_owner_for_someone_else_is_refused_at_its_line() {
     );
     let output = acme.run(&["plan"]).output().expect("run");
     let err = failed(&output);
-    assert!(err.starts_with("members.yaml:18:11: ada@acme.example has role: owner, but the Workspace owner is olivia@acme.example; ownership cannot be given, taken or transferred through ClickUp's API"), "{err}");
+    assert!(err.starts_with("members.yaml:21:11: ada@acme.example has role: owner, but the Workspace owner is olivia@acme.example; ownership cannot be given, taken or transferred through ClickUp's API"), "{err}");
 }
 
 #[test]
@@ -372,7 +372,7 @@ fn an_unknown_custom_role_is_an_error_at_its_line() {
     let (code, err) = plan_after("    role: Ops Admin\n", "    role: Ops Wizard\n");
     assert_eq!(code, Some(1));
     assert!(
-        err.starts_with("members.yaml:51:11: yusuf@acme.example: unknown role \"Ops Wizard\"; roles are admin, member, owner or a custom role, and the Workspace has: Client Viewer, Ops Admin, Project Lead"),
+        err.starts_with("members.yaml:54:11: yusuf@acme.example: unknown role \"Ops Wizard\"; roles are admin, member, owner or a custom role, and the Workspace has: Client Viewer, Ops Admin, Project Lead"),
         "{err}"
     );
 }

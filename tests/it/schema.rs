@@ -213,6 +213,31 @@ const AGREEMENT: &[(&str, &str, bool)] = &[
         false,
     ),
     (
+        "seat bounds",
+        "workspace: {id: \"1\"}\npolicy: {seats: {max_members: 30, max_guests: 0}}",
+        true,
+    ),
+    (
+        "no seat bounds",
+        "workspace: {id: \"1\"}\npolicy: {seats: {}}",
+        true,
+    ),
+    (
+        "a negative seat bound",
+        "workspace: {id: \"1\"}\npolicy: {seats: {max_members: -1}}",
+        false,
+    ),
+    (
+        "a seat bound as text",
+        "workspace: {id: \"1\"}\npolicy: {seats: {max_guests: ten}}",
+        false,
+    ),
+    (
+        "an unknown seat bound",
+        "workspace: {id: \"1\"}\npolicy: {seats: {max_admins: 2}}",
+        false,
+    ),
+    (
         "member domains",
         "workspace: {id: \"1\"}\npolicy: {member_domains: [acme.example, Corp.Example]}",
         true,

@@ -20,8 +20,8 @@ use serde_json::Value;
 
 use crate::clickup::wire::api::{self, ErrorBody};
 use crate::clickup::wire::routes::Route;
-use crate::clickup::wire::{GuestDetail, Seats, SnapshotDoc, Team, WorkspacePlan};
-use crate::clickup::{ReadNeeds, Workspace, WriteOp, WriteOutcome, Written, WsError};
+use crate::clickup::wire::{GuestDetail, SnapshotDoc, Team};
+use crate::clickup::{ReadNeeds, Subscription, Workspace, WriteOp, WriteOutcome, Written, WsError};
 use crate::model::{BaseRole, Email};
 use crate::stop::StopSignal;
 
@@ -732,18 +732,21 @@ impl Workspace for HttpWorkspace {
         })
     }
 
-    async fn subscription(&self) -> Result<(Option<WorkspacePlan>, Option<Seats>), WsError> {
+    async fn subscription(&self) -> Subscription {
         let plan = self
             .get(&Route::GetPlan.path(&[&self.team_id]), &[], api::parse_plan)
-            .await?;
+            .await;
         let seats = self
             .get(
                 &Route::GetSeats.path(&[&self.team_id]),
                 &[],
                 api::parse_seats,
             )
-            .await?;
-        Ok((Some(plan), Some(seats)))
+            .await;
+        Subscription {
+            plan: plan.map(Some),
+            seats: seats.map(Some),
+        }
     }
 
     async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {

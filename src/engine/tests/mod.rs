@@ -823,3 +823,131 @@ fn expiry_counts_against_max_removals_works_in_additive_mode_and_spares_the_prot
         protected.violations
     );
 }
+
+/// The example with `policy.seats` set to `bounds`, planned against its snapshot (26 of 26
+/// member seats and 3 of 10 guest seats used).
+fn with_seat_bounds(bounds: &str, snapshot: &str) -> Planned<SnapshotWorkspace> {
+    let members = MEMBERS.replace(
+        "  seats:  # what the subscription pays for; a plan that needs more is refused\n    max_members: 30\n    max_guests: 10\n",
+        &format!("  seats: {bounds}\n"),
+    );
+    assert_ne!(members, MEMBERS, "the example's policy.seats moved");
+    Setup::new(&members, snapshot).plan().expect("plan")
+}
+
+fn seat_refusals(planned: &Planned<SnapshotWorkspace>) -> Vec<&str> {
+    planned
+        .violations
+        .iter()
+        .filter(|v| v.message.contains("policy.seats"))
+        .map(|v| v.message.as_str())
+        .collect()
+}
+
+#[test]
+fn seats_after_count_invites_removals_pending_invitations_and_a_replace_across_kinds() {
+    // Members: nina and yusuf invited, tom replaced by a guest, victor removed. Guests: zoe
+    // invited, tom arrives, walt removed.
+    let planned = with_seat_bounds("{}", SNAPSHOT);
+    let seats = planned.seats_after.expect("the snapshot records seats");
+    let kind = |used, total, after| crate::plan::seats::SeatUse { used, total, after };
+    assert_eq!(seats.members, kind(26, 26, 26));
+    assert_eq!(seats.guests, kind(3, 10, 4));
+    let json = planned.json(true);
+    assert_eq!(json.workspace_plan.as_deref(), Some("Enterprise"));
+    assert_eq!(json.seats, Some(seats));
+
+    // priya's invitation, still pending, holds a seat: leaving the file gives it back.
+    let members = MEMBERS.replace(
+        "  - email: priya@acme.example  # still pending; she will lead QA\n    role: admin\n",
+        "",
+    );
+    let planned = Setup::new(&members, SNAPSHOT).plan().expect("plan");
+    let seats = planned.seats_after.expect("seats");
+    assert_eq!(seats.members, kind(26, 26, 25));
+    assert_eq!(seats.members.beyond(), 0);
+
+    // Three more members on a Workspace whose 26 seats are all taken: 3 beyond.
+    let members = MEMBERS.replacen(
+        "\nmembers:\n",
+        "\nmembers:\n  - email: new1@acme.example\n  - email: new2@acme.example\n  - email: new3@acme.example\n",
+        1,
+    );
+    let planned = Setup::new(&members, SNAPSHOT).plan().expect("plan");
+    let seats = planned.seats_after.expect("seats");
+    assert_eq!((seats.members.after, seats.members.beyond()), (29, 3));
+    let text = crate::render::seats_line(&planned.json(true)).expect("a seats line");
+    assert_eq!(
+        text,
+        "Seats (Enterprise plan): members 26 of 26 used, 29 after the plan (3 more than the Workspace has); guests 3 of 10 used, 4 after the plan."
+    );
+}
+
+#[test]
+fn policy_seats_refuses_a_plan_that_ends_above_a_bound_at_its_line() {
+    // The plan takes guests from 3 to 4.
+    let planned = with_seat_bounds("{max_guests: 3}", SNAPSHOT);
+    let refusals = seat_refusals(&planned);
+    assert_eq!(refusals.len(), 1, "{:?}", planned.violations);
+    assert!(
+        refusals[0].contains("4 guest seats (now 3), above policy.seats.max_guests (3)"),
+        "{}",
+        refusals[0]
+    );
+    let at = planned
+        .violations
+        .iter()
+        .find(|v| v.message.contains("policy.seats"))
+        .and_then(|v| v.loc)
+        .expect("a line");
+    let seats_line = MEMBERS
+        .lines()
+        .position(|l| l.starts_with("  seats:"))
+        .expect("the example bounds seats")
+        + 1;
+    assert_eq!(at.line as usize, seats_line, "refused at the line of seats");
+    assert!(planned.refusal().is_some());
+    // Ending at the bound is allowed; so is a Workspace already above that the plan does not
+    // take further (26 members, at most 20), with a warning.
+    let planned = with_seat_bounds("{max_members: 20, max_guests: 4}", SNAPSHOT);
+    assert!(
+        seat_refusals(&planned).is_empty(),
+        "{:?}",
+        planned.violations
+    );
+    assert!(
+        planned
+            .plan
+            .warnings
+            .iter()
+            .any(|w| w.contains("uses 26 member seats, above policy.seats.max_members (20)")),
+        "{:?}",
+        planned.plan.warnings
+    );
+}
+
+#[test]
+fn without_seats_recorded_they_are_unknown_and_policy_seats_counts_the_people_listed() {
+    let mut snapshot: Value = serde_json::from_str(SNAPSHOT).expect("json");
+    snapshot.as_object_mut().expect("object").remove("seats");
+    let snapshot = snapshot.to_string();
+    let planned = with_seat_bounds("{max_guests: 3}", &snapshot);
+    assert_eq!(planned.seats_after, None);
+    let json = planned.json(true);
+    assert_eq!(json.seats, None);
+    assert_eq!(
+        crate::render::seats_line(&json).as_deref(),
+        Some("Seats (Enterprise plan): unknown (not read).")
+    );
+    // 3 guests listed in the Workspace, 4 after the plan: still refused.
+    assert_eq!(seat_refusals(&planned).len(), 1, "{:?}", planned.violations);
+    assert!(
+        planned
+            .plan
+            .warnings
+            .iter()
+            .any(|w| w.contains("seats are unknown") && w.contains("3 guests")),
+        "{:?}",
+        planned.plan.warnings
+    );
+}
