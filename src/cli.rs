@@ -140,6 +140,16 @@ enum Command {
     /// Print a saved plan as `plan` printed it, or without PLAN the state file's summary.
     Show(ShowArgs),
 
+    /// The access review for an audit: everyone with access, and what to look at.
+    ///
+    /// One row per person in the live Workspace (or --snapshot), then the people the file lists
+    /// who are not there yet: email, name, kind, role, status, in_file, managed, groups,
+    /// last_active, invited, expires, flags. Flags: inactive (no activity for
+    /// --inactive-days), pending-long (invited over 30 days ago, not joined), expired, expiring,
+    /// unmanaged, not-in-file (the next apply removes them), missing. Dates are UTC days.
+    /// Changes nothing.
+    Report(ReportArgs),
+
     /// Remove the lock of a run that died holding it (see the lock id in apply's error).
     ///
     /// Refused while the lock is held by a live process (the operating system's lock, or a
@@ -278,6 +288,18 @@ struct ShowArgs {
 }
 
 #[derive(Debug, Args)]
+struct ReportArgs {
+    /// How to print the review: csv for spreadsheets and audit tools, json for scripts,
+    /// markdown for a pull request or a ticket.
+    #[arg(long, value_enum, default_value_t = commands::review::Format::Text)]
+    format: commands::review::Format,
+
+    /// Flag people with no activity for this many days (never a pending invitee).
+    #[arg(long, value_name = "DAYS", default_value_t = crate::review::DEFAULT_INACTIVE_DAYS)]
+    inactive_days: u32,
+}
+
+#[derive(Debug, Args)]
 struct ForceUnlockArgs {
     /// The lock id, as the error of the blocked apply shows it.
     #[arg(value_name = "LOCK_ID")]
@@ -412,6 +434,10 @@ impl Cli {
                 plan: s.plan,
                 format: s.format,
             },
+            Command::Report(r) => Invocation::Report(commands::review::Options {
+                format: r.format,
+                inactive_days: r.inactive_days,
+            }),
             Command::ForceUnlock(f) => Invocation::ForceUnlock {
                 lock_id: f.lock_id,
                 force: f.force,

@@ -26,6 +26,7 @@ mod lock;
 mod model;
 mod plan;
 mod render;
+mod review;
 mod state;
 mod stop;
 mod yaml;

@@ -9,6 +9,7 @@ pub(crate) mod import;
 mod options;
 pub(crate) mod plan;
 mod progress;
+pub(crate) mod review;
 pub(crate) mod serve;
 mod show;
 pub(crate) mod snapshot;
@@ -98,6 +99,7 @@ pub(crate) async fn dispatch(common: &Common, invocation: Invocation) -> Result<
         Invocation::Snapshot(options) => snapshot::run(common, &options).await,
         Invocation::Import(options) => import::run(common, &options).await,
         Invocation::Serve(options) => serve::run(common, options).await,
+        Invocation::Report(options) => review::run(common, &options).await,
     }
 }
 

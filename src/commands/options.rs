@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::commands::{apply, fmt, import, plan, serve, snapshot};
+use crate::commands::{apply, fmt, import, plan, review, serve, snapshot};
 
 /// How a run ended, as an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +69,7 @@ pub(crate) enum Invocation {
     },
     Import(import::Options),
     Fmt(fmt::Options),
+    Report(review::Options),
     Schema,
     Serve(serve::Options),
 }

@@ -72,6 +72,7 @@ pub(crate) fn heard_inputs(
         state: common.state.clone(),
         source,
         keep_doc,
+        read_all: false,
         now: crate::clock::now(),
     }
 }

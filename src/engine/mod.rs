@@ -56,6 +56,9 @@ pub(crate) struct Inputs<W> {
     /// Keep the Workspace as read (ClickUp's shapes), as an apply records it in the state; a
     /// plan only needs the model.
     pub(crate) keep_doc: bool,
+    /// Read the custom roles and the groups even when the file does not need them (the
+    /// access review shows everyone's).
+    pub(crate) read_all: bool,
     /// The time the plan is made at, for `expires` (the clock, or a time a test pins).
     pub(crate) now: time::OffsetDateTime,
 }
@@ -92,6 +95,7 @@ pub(crate) async fn plan<W: Workspace>(
         state: state_path,
         source,
         keep_doc,
+        read_all,
         now,
     } = inputs;
     let started = std::time::Instant::now();
@@ -205,8 +209,11 @@ pub(crate) async fn plan<W: Workspace>(
         }
         (Source::Opened(open), _) => {
             let workspace = open(&workspace_id)?;
+            let mut needs = read_needs(&loaded.file);
+            needs.custom_roles |= read_all;
+            needs.groups |= read_all;
             let doc = workspace
-                .read(&read_needs(&loaded.file))
+                .read(&needs)
                 .await
                 .map_err(|e| read_error(&workspace, e))?;
             (

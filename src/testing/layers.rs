@@ -25,6 +25,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("state", 1),
     ("lock", 1),
     ("render", 1),
+    ("review", 1),
     ("console", 1),
     // The application layer.
     ("engine", 2),

@@ -15,6 +15,7 @@ mod first_day;
 mod fmt_import;
 mod live;
 mod plan_apply;
+mod report;
 mod robustness;
 mod schema;
 mod security;

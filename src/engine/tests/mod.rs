@@ -60,6 +60,7 @@ impl Setup {
                     .map_err(|e| Error::io("read the snapshot", &self.snapshot, e)),
             ),
             keep_doc,
+            read_all: false,
             now: NOW,
         }
     }
@@ -390,6 +391,7 @@ fn after_a_failed_write_the_workspace_is_read_again_and_the_state_records_what_i
         state: setup.state.clone(),
         source: Source::Whole(Ok(workspace)),
         keep_doc: true,
+        read_all: false,
         now: NOW,
     };
     let mut heard = Heard::default();
@@ -564,6 +566,7 @@ fn a_failed_read_says_where_and_whether_trying_again_may_help() {
             }
         })),
         keep_doc: false,
+        read_all: false,
         now: NOW,
     };
     let error = run(plan(inputs, &mut Heard::default())).expect_err("down");

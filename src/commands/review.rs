@@ -1,0 +1,76 @@
+//! `report`: the access review of the live Workspace (or `--snapshot`) against the file, as
+//! text, CSV, JSON or markdown. Changes nothing and writes no state.
+
+use std::io::Write;
+
+use crate::commands::progress::Warnings;
+use crate::commands::source::{Refresh, inputs};
+use crate::commands::{Common, Exit};
+use crate::engine::{self, Error};
+use crate::review::render::{self, Heading};
+use crate::review::{self as core, Sources};
+use crate::stop::StopSignal;
+
+/// How `report` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Csv,
+    Json,
+    Markdown,
+}
+
+/// How `report` was asked to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) format: Format,
+    pub(crate) inactive_days: u32,
+}
+
+pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Error> {
+    let inputs = engine::Inputs {
+        read_all: true,
+        ..inputs(common, Refresh::Read, true, &StopSignal::default())
+    };
+    let now = inputs.now;
+    let planned = engine::plan(inputs, &mut Warnings).await?;
+    let doc = planned.doc.as_ref().ok_or(Error::Internal(
+        "the Workspace was read without its document",
+    ))?;
+    let managed = planned
+        .state
+        .as_ref()
+        .map(crate::state::State::managed)
+        .unwrap_or_default();
+    let rows = core::rows(
+        Sources {
+            file: &planned.loaded.file,
+            live: &planned.live,
+            doc,
+            plan: &planned.plan,
+            managed: &managed,
+        },
+        core::Options {
+            now,
+            inactive_days: options.inactive_days,
+        },
+    );
+    let heading = Heading {
+        workspace_name: planned.live.workspace_name.clone(),
+        workspace_id: planned.live.workspace_id.clone(),
+        day: now.date(),
+        inactive_days: options.inactive_days,
+    };
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, crate::console::stdout());
+    match options.format {
+        Format::Text => render::text(&mut stdout, &rows, &heading)?,
+        Format::Csv => render::csv(&mut stdout, &rows)?,
+        Format::Json => render::json(&mut stdout, &rows)?,
+        Format::Markdown => render::markdown(&mut stdout, &rows, &heading)?,
+    }
+    stdout.flush()?;
+    // The process ends with this command: the models are given back to the operating system
+    // at once.
+    std::mem::forget(planned);
+    Ok(Exit::Success)
+}

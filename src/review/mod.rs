@@ -1,0 +1,395 @@
+//! The access review (`report`, SPEC §7): one row per person in the live Workspace, then the
+//! people the file lists who are not there yet. Who they are, on which seat and with what role,
+//! whether they joined, whether the file lists them and the tool manages them, their groups,
+//! when they were last active, invited and will lose access, and what an auditor should look at
+//! (the flags). [`render`] writes the rows as CSV, JSON, text or markdown.
+
+pub(crate) mod render;
+
+use foldhash::{HashMap, HashMapExt, HashSet};
+
+use serde::{Serialize, Serializer};
+use time::{Duration, OffsetDateTime};
+
+use crate::clickup::wire::SnapshotDoc;
+use crate::config::{MembersFile, Mode};
+use crate::live::Live;
+use crate::model::{BaseRole, Email, UserId};
+use crate::plan::{Change, Managed, Plan, RemoveReason};
+
+/// `--inactive-days` when it is not given.
+pub(crate) const DEFAULT_INACTIVE_DAYS: u32 = 90;
+
+/// An invitation not accepted after this many days is `pending-long`.
+pub(crate) const PENDING_LONG_DAYS: i64 = 30;
+
+/// The columns, in their order (SPEC §7).
+pub(crate) const COLUMNS: [&str; 12] = [
+    "email",
+    "name",
+    "kind",
+    "role",
+    "status",
+    "in_file",
+    "managed",
+    "groups",
+    "last_active",
+    "invited",
+    "expires",
+    "flags",
+];
+
+/// The seat a person holds, or would hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Kind {
+    Member,
+    Guest,
+}
+
+impl Kind {
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Kind::Member => "member",
+            Kind::Guest => "guest",
+        }
+    }
+}
+
+/// Whether the person joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Status {
+    Active,
+    Pending,
+}
+
+impl Status {
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Pending => "pending",
+        }
+    }
+}
+
+/// What an auditor should look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Flag {
+    /// No activity for `--inactive-days` (never for a pending invitee).
+    Inactive,
+    /// Invited more than 30 days ago and not joined.
+    PendingLong,
+    /// Their `expires` has passed: the next apply removes them.
+    Expired,
+    /// Their `expires` falls within `policy.expiry_notice_days`.
+    Expiring,
+    /// Additive mode: neither in the file nor managed, so left alone.
+    Unmanaged,
+    /// Not in the file: the next apply removes them.
+    NotInFile,
+    /// In the file, not in the Workspace.
+    Missing,
+}
+
+impl Flag {
+    pub(crate) const ALL: [Flag; 7] = [
+        Flag::Inactive,
+        Flag::PendingLong,
+        Flag::Expired,
+        Flag::Expiring,
+        Flag::Unmanaged,
+        Flag::NotInFile,
+        Flag::Missing,
+    ];
+
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Flag::Inactive => "inactive",
+            Flag::PendingLong => "pending-long",
+            Flag::Expired => "expired",
+            Flag::Expiring => "expiring",
+            Flag::Unmanaged => "unmanaged",
+            Flag::NotInFile => "not-in-file",
+            Flag::Missing => "missing",
+        }
+    }
+}
+
+/// One person of the review. Dates are UTC days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Row {
+    pub(crate) email: String,
+    pub(crate) name: String,
+    pub(crate) kind: Kind,
+    pub(crate) role: String,
+    /// `None` for people the Workspace does not have.
+    pub(crate) status: Option<Status>,
+    #[serde(serialize_with = "yes_no")]
+    pub(crate) in_file: bool,
+    #[serde(serialize_with = "yes_no")]
+    pub(crate) managed: bool,
+    pub(crate) groups: Vec<String>,
+    #[serde(serialize_with = "day")]
+    pub(crate) last_active: Option<time::Date>,
+    #[serde(serialize_with = "day")]
+    pub(crate) invited: Option<time::Date>,
+    #[serde(serialize_with = "day")]
+    pub(crate) expires: Option<time::Date>,
+    pub(crate) flags: Vec<Flag>,
+}
+
+fn day<S: Serializer>(date: &Option<time::Date>, s: S) -> Result<S::Ok, S::Error> {
+    match date {
+        Some(date) => s.serialize_str(&crate::config::day(*date)),
+        None => s.serialize_none(),
+    }
+}
+
+fn yes_no<S: Serializer>(value: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if *value { "yes" } else { "no" })
+}
+
+/// What the review is made from: the file, the Workspace (as the model and as ClickUp
+/// shaped it, for the dates), the plan the file makes of it, and who the state manages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sources<'a> {
+    pub(crate) file: &'a MembersFile,
+    pub(crate) live: &'a Live,
+    pub(crate) doc: &'a SnapshotDoc,
+    pub(crate) plan: &'a Plan,
+    pub(crate) managed: &'a Managed,
+}
+
+/// When the review is made, and how long without activity is `inactive`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options {
+    pub(crate) now: OffsetDateTime,
+    pub(crate) inactive_days: u32,
+}
+
+/// A person as the file lists them.
+struct Listed<'a> {
+    kind: Kind,
+    role: &'a str,
+}
+
+/// When a person was last active, joined and was invited, as ClickUp says.
+#[derive(Default)]
+struct Dates {
+    last_active: Option<OffsetDateTime>,
+    joined: Option<OffsetDateTime>,
+    invited: Option<OffsetDateTime>,
+}
+
+/// ClickUp's milliseconds since the Unix epoch.
+fn instant(ms: Option<&str>) -> Option<OffsetDateTime> {
+    let ms: i64 = ms?.trim().parse().ok()?;
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+}
+
+/// The rows of the review: the Workspace's people by email, then those the file lists who are
+/// not in it, by email.
+pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
+    let Sources {
+        file,
+        live,
+        doc,
+        plan,
+        managed,
+    } = sources;
+    let mut listed: HashMap<&Email, Listed<'_>> =
+        HashMap::with_capacity(file.members.len() + file.guests.len());
+    for member in &file.members {
+        let role = member.role.value.as_str();
+        listed.insert(
+            &member.email.value,
+            Listed {
+                kind: Kind::Member,
+                role,
+            },
+        );
+    }
+    for guest in &file.guests {
+        let role = guest
+            .custom_role
+            .as_ref()
+            .map_or(BaseRole::Guest.name(), |r| r.value.as_str());
+        listed.insert(
+            &guest.email.value,
+            Listed {
+                kind: Kind::Guest,
+                role,
+            },
+        );
+    }
+    let expiries: HashMap<&Email, OffsetDateTime> = file
+        .expiries()
+        .map(|(email, expires)| (email, expires.value.0))
+        .collect();
+    let notice = options.now + Duration::days(i64::from(file.policy.expiry_notice_days));
+    let inactive_since = options.now - Duration::days(i64::from(options.inactive_days));
+    let pending_since = options.now - Duration::days(PENDING_LONG_DAYS);
+    let dates: HashMap<UserId, Dates> = doc
+        .team
+        .members
+        .iter()
+        .map(|m| {
+            let user = &m.user;
+            let dates = Dates {
+                last_active: instant(user.last_active.as_deref()),
+                joined: instant(user.date_joined.as_deref()),
+                invited: instant(user.date_invited.as_deref()),
+            };
+            (user.id, dates)
+        })
+        .collect();
+    let mut groups: HashMap<UserId, Vec<String>> = HashMap::new();
+
+    for group in live.groups.iter().flatten() {
+        for (id, _) in &group.members {
+            groups.entry(*id).or_default().push(group.name.clone());
+        }
+    }
+    let removed: HashMap<&Email, &RemoveReason> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Remove(remove) => Some((&remove.email, &remove.reason)),
+            _ => None,
+        })
+        .collect();
+    let unmanaged: HashSet<&Email> = match plan.mode {
+        Mode::Additive => plan.unmanaged.iter().collect(),
+        Mode::Authoritative => HashSet::default(),
+    };
+    let expiry_flags = |email: &Email, flags: &mut Vec<Flag>| {
+        if let Some(at) = expiries.get(email) {
+            if *at <= options.now {
+                flags.push(Flag::Expired);
+            } else if *at <= notice {
+                flags.push(Flag::Expiring);
+            }
+        }
+    };
+
+    let mut rows = Vec::with_capacity(live.people.len() + live.unknown_roles.len());
+    for person in &live.people {
+        let email = &person.email;
+        let kind = if person.role == BaseRole::Guest {
+            Kind::Guest
+        } else {
+            Kind::Member
+        };
+        let status = if person.pending {
+            Status::Pending
+        } else {
+            Status::Active
+        };
+        let known = dates.get(&person.id);
+        let mut flags = Vec::new();
+        if let Some(known) = known {
+            match status {
+                // Last seen, or never since joining.
+                Status::Active => {
+                    if known
+                        .last_active
+                        .or(known.joined)
+                        .is_some_and(|at| at < inactive_since)
+                    {
+                        flags.push(Flag::Inactive);
+                    }
+                }
+                Status::Pending => {
+                    if known.invited.is_some_and(|at| at < pending_since) {
+                        flags.push(Flag::PendingLong);
+                    }
+                }
+            }
+        }
+        expiry_flags(email, &mut flags);
+        if unmanaged.contains(email) {
+            flags.push(Flag::Unmanaged);
+        }
+        if matches!(
+            removed.get(email),
+            Some(RemoveReason::NotListed | RemoveReason::NoLongerListed)
+        ) {
+            flags.push(Flag::NotInFile);
+        }
+        let mut in_groups = groups.remove(&person.id).unwrap_or_default();
+        in_groups.sort_by_key(|g| g.to_lowercase());
+        let role = match &person.custom_role {
+            Some(custom) if person.role != BaseRole::Owner => live.custom_role_name(custom),
+            _ => person.role.name().to_owned(),
+        };
+        rows.push(Row {
+            email: email.to_string(),
+            name: person.username.clone().unwrap_or_default(),
+            kind,
+            role,
+            status: Some(status),
+            in_file: listed.contains_key(email),
+            managed: managed.people.contains(email),
+            groups: in_groups,
+            last_active: known.and_then(|d| d.last_active).map(|t| t.date()),
+            invited: known.and_then(|d| d.invited).map(|t| t.date()),
+            expires: expiries.get(email).map(|t| t.date()),
+            flags,
+        });
+    }
+    // ClickUp lists them without an email or with a role the tool does not know: shown so
+    // that no one with access is left out of the review.
+    for person in &live.unknown_roles {
+        let email = person.email.as_ref();
+        rows.push(Row {
+            email: email.map(Email::to_string).unwrap_or_default(),
+            name: String::new(),
+            kind: Kind::Member,
+            role: format!("unknown ({})", person.why),
+            status: Some(Status::Active),
+            in_file: email.is_some_and(|e| listed.contains_key(e)),
+            managed: email.is_some_and(|e| managed.people.contains(e)),
+            groups: groups.remove(&person.id).unwrap_or_default(),
+            last_active: None,
+            invited: None,
+            expires: None,
+            flags: Vec::new(),
+        });
+    }
+    rows.sort_by(|a, b| a.email.cmp(&b.email));
+
+    let mut missing: Vec<Row> = Vec::new();
+    for (email, wanted) in &listed {
+        if live.position(email).is_some() {
+            continue;
+        }
+        let mut flags = Vec::new();
+        expiry_flags(email, &mut flags);
+        flags.push(Flag::Missing);
+        missing.push(Row {
+            email: email.to_string(),
+            name: String::new(),
+            kind: wanted.kind,
+            role: wanted.role.to_owned(),
+            status: None,
+            in_file: true,
+            managed: false,
+            groups: Vec::new(),
+            last_active: None,
+            invited: None,
+            expires: expiries.get(email).map(|t| t.date()),
+            flags,
+        });
+    }
+    missing.sort_by(|a, b| a.email.cmp(&b.email));
+    rows.extend(missing);
+    for row in &mut rows {
+        row.flags.sort();
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests;

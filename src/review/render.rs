@@ -1,0 +1,170 @@
+//! The access review written out: CSV (RFC 4180, for spreadsheets and audit tools), JSON (an
+//! array of objects with the CSV's columns as keys), and text and markdown tables with a summary
+//! on top.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use crate::escape::{markdown as md, visible};
+use crate::review::{COLUMNS, Flag, Kind, Row, Status};
+
+/// What the summary names: the Workspace, the day and the threshold of `inactive`.
+#[derive(Debug, Clone)]
+pub(crate) struct Heading {
+    pub(crate) workspace_name: String,
+    pub(crate) workspace_id: String,
+    pub(crate) day: time::Date,
+    pub(crate) inactive_days: u32,
+}
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or a carriage return
+/// first) starts with `'`: a name chosen in ClickUp must not run in an auditor's spreadsheet.
+fn inert(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+fn yes_no(value: bool) -> &'static str {
+    if value { "yes" } else { "no" }
+}
+
+fn day(date: Option<time::Date>) -> String {
+    date.map(crate::config::day).unwrap_or_default()
+}
+
+/// The row's cells in the order of [`COLUMNS`], lists joined with `join`.
+fn cells<'a>(row: &'a Row, join: &str) -> [Cow<'a, str>; 12] {
+    let flags: Vec<&str> = row.flags.iter().map(|f| f.key()).collect();
+    [
+        Cow::Borrowed(row.email.as_str()),
+        Cow::Borrowed(row.name.as_str()),
+        Cow::Borrowed(row.kind.key()),
+        Cow::Borrowed(row.role.as_str()),
+        Cow::Borrowed(row.status.map_or("", Status::key)),
+        Cow::Borrowed(yes_no(row.in_file)),
+        Cow::Borrowed(yes_no(row.managed)),
+        Cow::Owned(row.groups.join(join)),
+        Cow::Owned(day(row.last_active)),
+        Cow::Owned(day(row.invited)),
+        Cow::Owned(day(row.expires)),
+        Cow::Owned(flags.join(join)),
+    ]
+}
+
+pub(crate) fn csv(out: &mut dyn Write, rows: &[Row]) -> io::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(COLUMNS)?;
+    for row in rows {
+        let cells = cells(row, ";");
+        writer.write_record(cells.iter().map(|cell| inert(cell).into_owned()))?;
+    }
+    writer.flush()
+}
+
+pub(crate) fn json(out: &mut dyn Write, rows: &[Row]) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, rows).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// `Access review of Workspace "Acme" (9006054115), 2026-12-02: 29 people (26 members, 3
+/// guests; 2 pending invitations), 1 in the file but not in the Workspace.` and the flags.
+fn summary(rows: &[Row], heading: &Heading) -> (String, String) {
+    let live: Vec<&Row> = rows.iter().filter(|r| r.status.is_some()).collect();
+    let guests = live.iter().filter(|r| r.kind == Kind::Guest).count();
+    let pending = live
+        .iter()
+        .filter(|r| r.status == Some(Status::Pending))
+        .count();
+    let missing = rows.len() - live.len();
+    let title = format!(
+        "Access review of Workspace \"{}\" ({}), {}",
+        heading.workspace_name,
+        heading.workspace_id,
+        crate::config::day(heading.day)
+    );
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut line = format!(
+        "{} ({}, {}; {})",
+        count(live.len(), "person", "people"),
+        count(live.len() - guests, "member", "members"),
+        count(guests, "guest", "guests"),
+        count(pending, "pending invitation", "pending invitations"),
+    );
+    if missing > 0 {
+        line.push_str(&format!(
+            ", and {missing} in the file but not in the Workspace"
+        ));
+    }
+    let flagged: Vec<String> = Flag::ALL
+        .iter()
+        .filter_map(|flag| {
+            let n = rows.iter().filter(|r| r.flags.contains(flag)).count();
+            (n > 0).then(|| format!("{n} {}", flag.key()))
+        })
+        .collect();
+    if flagged.is_empty() {
+        line.push_str(". Nothing flagged");
+    } else {
+        line.push_str(&format!(". Flagged: {}", flagged.join(", ")));
+    }
+    line.push_str(&format!(
+        " (inactive: no activity for {} days; pending-long: invited over {} days ago).",
+        heading.inactive_days,
+        crate::review::PENDING_LONG_DAYS
+    ));
+    (title, line)
+}
+
+/// A table with its columns padded, names made safe for a terminal.
+pub(crate) fn text(out: &mut dyn Write, rows: &[Row], heading: &Heading) -> io::Result<()> {
+    let (title, line) = summary(rows, heading);
+    writeln!(out, "{}", visible(&title))?;
+    writeln!(out, "{}\n", visible(&line))?;
+    let table: Vec<[Cow<'_, str>; 12]> = rows
+        .iter()
+        .map(|row| cells(row, ";").map(|cell| Cow::Owned(visible(&cell).into_owned())))
+        .collect();
+    let mut widths = COLUMNS.map(str::len);
+    for cells in &table {
+        for (width, cell) in widths.iter_mut().zip(cells) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut write_line = |cells: &mut dyn Iterator<Item = &str>| -> io::Result<()> {
+        let mut text = String::new();
+        for (i, cell) in cells.enumerate() {
+            if i > 0 {
+                text.push_str("  ");
+            }
+            text.push_str(cell);
+            if i + 1 < COLUMNS.len() {
+                let pad = widths[i].saturating_sub(cell.chars().count());
+                text.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        writeln!(out, "{}", text.trim_end())
+    };
+    write_line(&mut COLUMNS.iter().copied())?;
+    for cells in &table {
+        write_line(&mut cells.iter().map(|c| c.as_ref()))?;
+    }
+    Ok(())
+}
+
+/// A markdown document for a pull request or an audit ticket: a heading, the summary and the
+/// table.
+pub(crate) fn markdown(out: &mut dyn Write, rows: &[Row], heading: &Heading) -> io::Result<()> {
+    let (title, line) = summary(rows, heading);
+    writeln!(out, "### {}\n\n{}\n", md(&title), md(&line))?;
+    writeln!(out, "| {} |", COLUMNS.join(" | "))?;
+    writeln!(out, "|{}", " --- |".repeat(COLUMNS.len()))?;
+    for row in rows {
+        let cells: Vec<String> = cells(row, "; ").iter().map(|cell| md(cell)).collect();
+        writeln!(out, "| {} |", cells.join(" | "))?;
+    }
+    Ok(())
+}
