@@ -39,9 +39,16 @@ for n in 1000 10000 100000; do
   row "plan --snapshot --format json" $bin plan --format json -f "$dir/members.yaml" --snapshot "$dir/workspace.snapshot.json"
   PREPARE="rm -rf $work/a$n && cp -r $dir $work/a$n" \
     row "apply --snapshot" $bin apply -q --auto-approve --allow-replace -f "$work/a$n/members.yaml" --snapshot "$work/a$n/workspace.snapshot.json"
+  row "report --snapshot --format csv" $bin report --format csv -f "$dir/members.yaml" --snapshot "$dir/workspace.snapshot.json"
 done
+# The same 100,000 people, a tenth of them with an `expires` date.
+dir=$work/x100000
+target/release/examples/generate --members 100000 --expires 10 --out "$dir" 2>/dev/null
+n="100000, 10 % with expires"
+row "validate" $bin validate -q -f "$dir/members.yaml"
+row "plan --snapshot (text)" $bin plan -f "$dir/members.yaml" --snapshot "$dir/workspace.snapshot.json"
 start=$(date +%s%N)
-for i in $(seq 100); do $bin --version >/dev/null; done
+for _ in $(seq 100); do $bin --version >/dev/null; done
 end=$(date +%s%N)
 echo
 echo "\`--version\`: $(( (end - start) / 100000 )) µs a run (mean of 100, process start included)"

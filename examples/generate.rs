@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Defaults: 1 % of the file's people are invitations, 1 % role changes, 1 % removals; 5 % of
-//! the people are guests and 2 % pending invitations; three groups of thousands.
+//! the people are guests and 2 % pending invitations; three groups of thousands. `--expires 10`
+//! gives 10 % of the file's people an `expires` date, all in the years to come (some as times
+//! with their zone).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -26,6 +28,8 @@ pub(crate) struct Options {
     pub(crate) removals: f64,
     pub(crate) groups: usize,
     pub(crate) group_size: usize,
+    /// Percent of the file's people with an `expires` date.
+    pub(crate) expires: f64,
     pub(crate) seed: u64,
 }
 
@@ -40,6 +44,7 @@ impl Options {
             removals: 1.0,
             groups: 3,
             group_size: 2000,
+            expires: 0.0,
             seed: 42,
         }
     }
@@ -55,7 +60,7 @@ pub(crate) struct Generated {
 #[allow(dead_code)]
 fn usage() -> ! {
     eprintln!(
-        "usage: generate --members N --out DIR [--invites PCT] [--role-changes PCT] [--removals PCT] [--groups N] [--group-size N] [--seed N]"
+        "usage: generate --members N --out DIR [--invites PCT] [--role-changes PCT] [--removals PCT] [--groups N] [--group-size N] [--expires PCT] [--seed N]"
     );
     std::process::exit(2)
 }
@@ -75,6 +80,7 @@ fn options() -> Options {
             "--removals" => o.removals = number(),
             "--groups" => o.groups = number() as usize,
             "--group-size" => o.group_size = number() as usize,
+            "--expires" => o.expires = number(),
             "--seed" => o.seed = number() as u64,
             _ => usage(),
         }
@@ -200,15 +206,36 @@ pub(crate) fn generate(o: &Options) -> Generated {
         if change {
             changes += 1;
         }
+        // A day of 2030 to 2034, every tenth as a time with its zone.
+        let expires = (o.expires > 0.0 && rng.chance(o.expires)).then(|| {
+            let n = rng.next();
+            let day = format!(
+                "{}-{:02}-{:02}",
+                2030 + n % 5,
+                1 + n / 5 % 12,
+                1 + n / 60 % 28
+            );
+            if n.is_multiple_of(10) {
+                format!("{day}T17:30:00+02:00")
+            } else {
+                day
+            }
+        });
         if guest {
             let _ = writeln!(
                 guests_yaml,
                 "  - email: {email}\n    permissions:\n      can_edit_tags: false"
             );
+            if let Some(expires) = &expires {
+                let _ = writeln!(guests_yaml, "    expires: \"{expires}\"");
+            }
         } else {
             let _ = writeln!(yaml, "  - email: {email}");
             if let Some(role) = file_role {
                 let _ = writeln!(yaml, "    role: {role}");
+            }
+            if let Some(expires) = &expires {
+                let _ = writeln!(yaml, "    expires: \"{expires}\"");
             }
         }
         if !pending || invite {

@@ -8,6 +8,7 @@
 #   clickup-members-ci.sh comment FILE  post FILE as the request's plan comment, or edit the one there
 #   clickup-members-ci.sh apply [ARG…]  apply on the default branch, then push the state
 #   clickup-members-ci.sh drift [ARG…]  nightly: open, update or close the drift issue
+#   clickup-members-ci.sh report [ARG…] the access review: access-review.csv and access-review.md
 #   clickup-members-ci.sh fetch-state   put the recorded state into the work tree
 #   clickup-members-ci.sh push-state [FILE…]  record the state (and FILEs) on the state branch
 #   clickup-members-ci.sh init-state    create the state branch, once, before the first apply
@@ -362,6 +363,22 @@ cmd_drift() {
   esac
 }
 
+# The access review of the live Workspace against the member file, as CSV (for the auditor's
+# spreadsheet, kept as the job's artifact) and markdown (its summary goes to the job's page).
+cmd_report() {
+  cmd_fetch_state optional
+  clickup-members report -f "$file" --format csv "$@" >access-review.csv ||
+    fail "the access review could not be made: see above"
+  clickup-members report -f "$file" --format markdown "$@" >access-review.md ||
+    fail "the access review could not be made: see above"
+  # The heading and the summary; the whole table is in the artifacts.
+  sed -n '1,3p' access-review.md
+  if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+    sed -n '1,3p' access-review.md >>"$GITHUB_STEP_SUMMARY"
+  fi
+  say "wrote access-review.csv ($(($(wc -l <access-review.csv) - 1)) rows) and access-review.md"
+}
+
 drift_issue() {
   local want=$1 title="ClickUp Workspace drifted from $file" id
   if [ -z "${GITHUB_TOKEN:-}${GITLAB_API_TOKEN:-}" ]; then
@@ -408,11 +425,12 @@ case "$command" in
   comment) cmd_comment "$@" ;;
   apply) cmd_apply "$@" ;;
   drift) cmd_drift "$@" ;;
+  report) cmd_report "$@" ;;
   fetch-state) cmd_fetch_state "${1:-optional}" ;;
   push-state) cmd_push_state "$@" ;;
   init-state) cmd_init_state ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 64
     ;;
 esac

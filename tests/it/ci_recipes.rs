@@ -126,7 +126,7 @@ fn every_recipe_parses_as_yaml_and_every_command_in_it_exists() {
 }
 
 #[test]
-fn the_github_recipes_cover_plan_apply_and_drift() {
+fn the_recipes_cover_plan_apply_drift_and_the_access_review() {
     let dir = repo().join("examples/ci/github");
     let plan = std::fs::read_to_string(dir.join("clickup-members-plan.yml")).expect("plan");
     assert!(plan.contains("ci/clickup-members-ci.sh plan"));
@@ -137,9 +137,20 @@ fn the_github_recipes_cover_plan_apply_and_drift() {
     assert!(apply.contains("allow_replace:"), "a way to allow a replace");
     let drift = std::fs::read_to_string(dir.join("clickup-members-drift.yml")).expect("drift");
     assert!(drift.contains("ci/clickup-members-ci.sh drift") && drift.contains("schedule:"));
+    let review = std::fs::read_to_string(dir.join("clickup-members-access-review.yml"))
+        .expect("access review");
+    assert!(
+        review.contains("schedule:")
+            && review.contains("ci/clickup-members-ci.sh report")
+            && review.contains("actions/upload-artifact")
+            && review.contains("access-review.csv")
+    );
     let gitlab = std::fs::read_to_string(repo().join("examples/ci/gitlab-ci.yml")).expect("gitlab");
+    assert!(
+        gitlab.contains("ci/clickup-members-ci.sh report") && gitlab.contains("access-review.csv")
+    );
     assert!(gitlab.contains("resource_group:") && gitlab.contains("CLICKUP_MEMBERS_ALLOW_REPLACE"));
-    for recipe in [&plan, &apply, &drift, &gitlab] {
+    for recipe in [&plan, &apply, &drift, &review, &gitlab] {
         assert!(
             recipe.contains("CLICKUP_MEMBERS_VERSION:")
                 && recipe.contains("CLICKUP_MEMBERS_SHA256:")
