@@ -30,6 +30,19 @@ pub(crate) fn stdout() -> Stdout {
     Stdout(anstream::stdout().lock())
 }
 
+/// Writes a whole document (text with styles) to standard output at once. When colour is off
+/// the styles are stripped here, in one pass, so that standard output gets one write rather than
+/// one a line.
+pub(crate) fn write_styled(bytes: &[u8]) -> io::Result<()> {
+    let mut out = stdout();
+    if anstream::AutoStream::choice(&io::stdout()) == anstream::ColorChoice::Never {
+        out.write_all(&anstream::adapter::strip_bytes(bytes).into_vec())?;
+    } else {
+        out.write_all(bytes)?;
+    }
+    out.flush()
+}
+
 #[derive(Debug)]
 pub(crate) struct Stdout(anstream::AutoStream<io::StdoutLock<'static>>);
 

@@ -41,15 +41,13 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
         ..planned.context()
     };
     let json_plan = planned.json(options.allow_replace);
-    {
-        let mut stdout = std::io::BufWriter::with_capacity(1 << 16, crate::console::stdout());
-        match options.format {
-            Format::Text => render::text(&mut stdout, &json_plan, &ctx)?,
-            Format::Json => json::write(&mut stdout, &json_plan)?,
-            Format::Markdown => render::markdown(&mut stdout, &json_plan, &ctx)?,
-        }
-        stdout.flush()?;
+    let mut document = Vec::with_capacity(1 << 16);
+    match options.format {
+        Format::Text => render::text(&mut document, &json_plan, &ctx)?,
+        Format::Json => json::write(&mut document, &json_plan)?,
+        Format::Markdown => render::markdown(&mut document, &json_plan, &ctx)?,
     }
+    crate::console::write_styled(&document)?;
     step_summary(|out| render::markdown(out, &json_plan, &ctx));
     if let Some(refusal) = planned.refusal() {
         if let Some(path) = &options.out {

@@ -1,8 +1,6 @@
 //! `report`: the access review of the live Workspace (or `--snapshot`) against the file, as
 //! text, CSV, JSON or markdown. Changes nothing and writes no state.
 
-use std::io::Write;
-
 use crate::commands::progress::Warnings;
 use crate::commands::source::{Refresh, inputs};
 use crate::commands::{Common, Exit};
@@ -61,14 +59,14 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
         day: now.date(),
         inactive_days: options.inactive_days,
     };
-    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, crate::console::stdout());
+    let mut document = Vec::with_capacity(1 << 20);
     match options.format {
-        Format::Text => render::text(&mut stdout, &rows, &heading)?,
-        Format::Csv => render::csv(&mut stdout, &rows)?,
-        Format::Json => render::json(&mut stdout, &rows)?,
-        Format::Markdown => render::markdown(&mut stdout, &rows, &heading)?,
+        Format::Text => render::text(&mut document, &rows, &heading)?,
+        Format::Csv => render::csv(&mut document, &rows)?,
+        Format::Json => render::json(&mut document, &rows)?,
+        Format::Markdown => render::markdown(&mut document, &rows, &heading)?,
     }
-    stdout.flush()?;
+    crate::console::write_styled(&document)?;
     // The process ends with this command: the models are given back to the operating system
     // at once.
     std::mem::forget(planned);
