@@ -168,7 +168,7 @@ enum Command {
     Serve(ServeArgs),
 
     /// Print the JSON Schema of the file (for editors: yaml-language-server).
-    Schema,
+    Schema(SchemaArgs),
 
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
@@ -288,6 +288,13 @@ struct ShowArgs {
 }
 
 #[derive(Debug, Args)]
+struct SchemaArgs {
+    /// The schema of a fragment, a file an `include:` names (members, guests and groups only).
+    #[arg(long)]
+    fragment: bool,
+}
+
+#[derive(Debug, Args)]
 struct ReportArgs {
     /// How to print the review: csv for spreadsheets and audit tools, json for scripts,
     /// markdown for a pull request or a ticket.
@@ -403,7 +410,9 @@ impl Cli {
         let mut log_json = false;
         let invocation = match self.command {
             Command::Validate => Invocation::Validate,
-            Command::Schema => Invocation::Schema,
+            Command::Schema(s) => Invocation::Schema {
+                fragment: s.fragment,
+            },
             Command::Plan(p) => {
                 if !p.refresh && common.snapshot.is_some() {
                     return Err(Error::Usage(

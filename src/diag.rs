@@ -7,9 +7,11 @@ use std::io::{self, Write};
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 
-/// A position in a text file, 1-based, counted in characters like editors do.
+/// A position in a text file, 1-based, counted in characters like editors do. `file` says
+/// which file: 0 for the Workspace file, `n` for the n-th fragment it includes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub(crate) struct Loc {
+    pub(crate) file: u16,
     pub(crate) line: u32,
     pub(crate) col: u32,
 }
@@ -17,8 +19,31 @@ pub(crate) struct Loc {
 impl Loc {
     pub(crate) fn new(line: u64, col: u64) -> Self {
         Loc {
+            file: 0,
             line: u32::try_from(line).unwrap_or(u32::MAX),
             col: u32::try_from(col).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// The texts diagnostics point into, by [`Loc::file`]: the Workspace file first, then its
+/// fragments, each with its name as the user wrote it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Texts<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) source: &'a str,
+    pub(crate) fragments: &'a [(String, String)],
+}
+
+impl<'a> Texts<'a> {
+    /// The name and text of the file `loc` is in.
+    pub(crate) fn of(&self, loc: Loc) -> (&'a str, &'a str) {
+        match usize::from(loc.file).checked_sub(1) {
+            Some(i) if i < self.fragments.len() => {
+                let (name, source) = &self.fragments[i];
+                (name, source)
+            }
+            _ => (self.file, self.source),
         }
     }
 }
@@ -61,18 +86,18 @@ impl Diagnostic {
     }
 }
 
-/// Writes diagnostics of one file, sorted by position: always the `FILE:LINE:COL: message` line,
+/// Writes diagnostics of a file and its fragments, sorted by position: always the `FILE:LINE:COL: message` line,
 /// and with `snippets` a miette drawing of the source around it.
 pub(crate) fn write_all(
     out: &mut dyn Write,
-    file: &str,
-    src: &str,
+    texts: Texts<'_>,
     diags: &[Diagnostic],
     snippets: bool,
 ) -> io::Result<()> {
     let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
     sorted.sort_by_key(|d| d.loc);
     for d in sorted {
+        let (file, src) = texts.of(d.loc);
         writeln!(out, "{file}:{}: {}", d.loc, d.message)?;
         if snippets {
             write!(out, "{}", snippet(file, src, d))?;
@@ -138,22 +163,51 @@ mod tests {
     #[test]
     fn byte_offsets_count_characters_not_bytes() {
         let src = "a: é\nbb: x\n";
-        assert_eq!(byte_offset(src, Loc { line: 1, col: 4 }), 3);
-        assert_eq!(byte_offset(src, Loc { line: 2, col: 5 }), 10);
-        assert_eq!(byte_offset(src, Loc { line: 9, col: 1 }), src.len());
+        assert_eq!(byte_offset(src, Loc::new(1, 4)), 3);
+        assert_eq!(byte_offset(src, Loc::new(2, 5)), 10);
+        assert_eq!(byte_offset(src, Loc::new(9, 1)), src.len());
     }
 
     #[test]
     fn plain_output_is_file_line_col_message() {
         let mut out = Vec::new();
         let diags = [
-            Diagnostic::new(Loc { line: 3, col: 5 }, "second"),
-            Diagnostic::new(Loc { line: 1, col: 1 }, "first").help("fix it"),
+            Diagnostic::new(Loc::new(3, 5), "second"),
+            Diagnostic::new(Loc::new(1, 1), "first").help("fix it"),
         ];
-        write_all(&mut out, "m.yaml", "a\nb\nc\n", &diags, false).expect("write");
+        let texts = Texts {
+            file: "m.yaml",
+            source: "a\nb\nc\n",
+            fragments: &[],
+        };
+        write_all(&mut out, texts, &diags, false).expect("write");
         assert_eq!(
             String::from_utf8(out).expect("utf8"),
             "m.yaml:1:1: first\n  help: fix it\nm.yaml:3:5: second\n"
+        );
+    }
+
+    #[test]
+    fn a_problem_in_a_fragment_is_named_by_the_fragment_and_comes_after_the_file() {
+        let mut out = Vec::new();
+        let in_fragment = Loc {
+            file: 1,
+            ..Loc::new(2, 3)
+        };
+        let diags = [
+            Diagnostic::new(in_fragment, "in the fragment"),
+            Diagnostic::new(Loc::new(9, 1), "in the file"),
+        ];
+        let fragments = [("teams/eng.yaml".to_owned(), "a\nbb: x\n".to_owned())];
+        let texts = Texts {
+            file: "m.yaml",
+            source: "a\n",
+            fragments: &fragments,
+        };
+        write_all(&mut out, texts, &diags, false).expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "m.yaml:9:1: in the file\nteams/eng.yaml:2:3: in the fragment\n"
         );
     }
 }

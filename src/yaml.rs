@@ -83,6 +83,19 @@ pub(crate) fn parse(src: &str) -> Result<Node, SyntaxError> {
     }
 }
 
+/// Places every node of the tree in file `file` (a fragment: see [`Loc::file`]).
+pub(crate) fn in_file(node: &mut Node, file: u16) {
+    node.loc.file = file;
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| in_file(n, file)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            in_file(k, file);
+            in_file(v, file);
+        }),
+        _ => {}
+    }
+}
+
 /// A string as a YAML scalar that reads back as the same string: plain when that is safe,
 /// double-quoted otherwise (numbers, booleans, `#`, `: `, leading spaces…), never multi-line.
 pub(crate) fn scalar(text: &str) -> String {

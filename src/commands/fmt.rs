@@ -24,11 +24,39 @@ pub(crate) struct Options {
 }
 
 pub(crate) fn run(common: &Common, options: Options) -> Result<Exit, Error> {
-    let Options { check, diff } = options;
-    let name = display_path(&common.file);
     let source =
         std::fs::read_to_string(&common.file).map_err(|e| Error::io("read", &common.file, e))?;
-    let formatted = match format::format(&source) {
+    let mut exit = one(common, &options, &common.file, source, format::format)?;
+    // The fragments it includes, each formatted in place.
+    let fragments = match crate::config::decode_file(&common.file) {
+        Ok(decoded) => decoded
+            .file
+            .sources
+            .into_iter()
+            .skip(1)
+            .zip(decoded.fragments),
+        Err(_) => return Ok(exit),
+    };
+    for (name, (_, text)) in fragments {
+        let path = std::path::PathBuf::from(&name);
+        if one(common, &options, &path, text, format::format_fragment)? == Exit::Failure {
+            exit = Exit::Failure;
+        }
+    }
+    Ok(exit)
+}
+
+/// Formats one file with `formatter`: checks it, shows the difference or rewrites it.
+fn one(
+    common: &Common,
+    options: &Options,
+    path: &std::path::Path,
+    source: String,
+    formatter: fn(&str) -> Result<String, Vec<crate::diag::Diagnostic>>,
+) -> Result<Exit, Error> {
+    let Options { check, diff } = *options;
+    let name = display_path(path);
+    let formatted = match formatter(&source) {
         Ok(text) => text,
         Err(diagnostics) => {
             return Err(Error::Invalid(Box::new(FileProblems {
@@ -37,6 +65,7 @@ pub(crate) fn run(common: &Common, options: Options) -> Result<Exit, Error> {
                 source,
                 diagnostics,
                 general: Vec::new(),
+                fragments: Vec::new(),
             })));
         }
     };
@@ -66,15 +95,15 @@ pub(crate) fn run(common: &Common, options: Options) -> Result<Exit, Error> {
     }
     if check {
         error(&format!(
-            "{name} is not in canonical form; run `clickup-members fmt -f {name}`"
+            "{name} is not in canonical form; run `clickup-members fmt -f {}`",
+            display_path(&common.file)
         ));
         return Ok(Exit::Failure);
     }
     if diff {
         return Ok(Exit::Success);
     }
-    fsutil::write_atomic(&common.file, formatted.as_bytes())
-        .map_err(|e| Error::io("write", &common.file, e))?;
+    fsutil::write_atomic(path, formatted.as_bytes()).map_err(|e| Error::io("write", path, e))?;
     if !common.quiet {
         let mut out = crate::console::stdout();
         writeln!(out, "Formatted {name}.")?;

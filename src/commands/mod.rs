@@ -34,7 +34,7 @@ pub(crate) fn report(stop: Error) -> Exit {
     tracing::debug!(retryable = stop.retryable(), "stopped: {stop}");
     match stop.file_problems() {
         Some(problems) => {
-            let _ = print_diagnostics(&problems.file, &problems.source, &problems.diagnostics);
+            let _ = print_diagnostics(problems.texts(), &problems.diagnostics);
             for message in &problems.general {
                 error(message);
             }
@@ -55,13 +55,7 @@ pub(crate) fn problems(stop: &Error) -> Problems {
         };
     };
     let mut plain = Vec::new();
-    let _ = diag::write_all(
-        &mut plain,
-        &found.file,
-        &found.source,
-        &found.diagnostics,
-        false,
-    );
+    let _ = diag::write_all(&mut plain, found.texts(), &found.diagnostics, false);
     let lines = String::from_utf8_lossy(&plain)
         .lines()
         .filter(|l| !l.starts_with("  help: "))
@@ -75,10 +69,10 @@ pub(crate) fn problems(stop: &Error) -> Problems {
 }
 
 /// Prints diagnostics on stderr, with source snippets when stderr is a terminal.
-fn print_diagnostics(file: &str, source: &str, diagnostics: &[Diagnostic]) -> std::io::Result<()> {
+fn print_diagnostics(texts: diag::Texts<'_>, diagnostics: &[Diagnostic]) -> std::io::Result<()> {
     let snippets = std::io::stderr().is_terminal();
     let mut err = anstream::stderr().lock();
-    diag::write_all(&mut err, file, source, diagnostics, snippets)
+    diag::write_all(&mut err, texts, diagnostics, snippets)
 }
 
 /// The file's name as the user wrote it, for messages.
@@ -90,7 +84,7 @@ pub(crate) fn display_path(path: &Path) -> String {
 pub(crate) async fn dispatch(common: &Common, invocation: Invocation) -> Result<Exit, Error> {
     match invocation {
         Invocation::Validate => validate(common),
-        Invocation::Schema => schema(),
+        Invocation::Schema { fragment } => schema(fragment),
         Invocation::Show { plan, format } => show::run(common, plan.as_deref(), format),
         Invocation::ForceUnlock { lock_id, force } => force_unlock(common, &lock_id, force),
         Invocation::Fmt(options) => fmt::run(common, options),
@@ -111,7 +105,7 @@ fn validate(common: &Common) -> Result<Exit, Error> {
     for (email, expires) in file.expiries().filter(|(_, e)| e.value.0 <= now) {
         crate::console::warning(&format!(
             "{}:{}:{}: {email} expired on {}; plans remove them",
-            display_path(&loaded.path),
+            loaded.name_of(expires.loc),
             expires.loc.line,
             expires.loc.col,
             expires.value.day()
@@ -147,8 +141,13 @@ fn force_unlock(common: &Common, lock_id: &str, force: bool) -> Result<Exit, Err
     Ok(Exit::Success)
 }
 
-fn schema() -> Result<Exit, Error> {
+fn schema(fragment: bool) -> Result<Exit, Error> {
     let mut out = crate::console::stdout();
-    out.write_all(crate::config::json_schema().as_bytes())?;
+    let schema = if fragment {
+        crate::config::fragment_json_schema()
+    } else {
+        crate::config::json_schema()
+    };
+    out.write_all(schema.as_bytes())?;
     Ok(Exit::Success)
 }

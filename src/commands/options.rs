@@ -70,7 +70,10 @@ pub(crate) enum Invocation {
     Import(import::Options),
     Fmt(fmt::Options),
     Report(review::Options),
-    Schema,
+    Schema {
+        /// The schema of a fragment (`include:`) rather than of a Workspace file.
+        fragment: bool,
+    },
     Serve(serve::Options),
 }
 

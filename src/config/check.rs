@@ -26,8 +26,9 @@ pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
                 Diagnostic::new(
                     email.loc,
                     format!(
-                        "duplicate email \"{}\": already listed in {first_section} at line {}",
-                        email.value, first.loc.line
+                        "duplicate email \"{}\": already listed in {first_section} at {}",
+                        email.value,
+                        file.place(first.loc)
                     ),
                 )
                 .label("listed twice")
@@ -72,8 +73,9 @@ pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
             diags.push(Diagnostic::new(
                 other.role.loc,
                 format!(
-                    "only one person can have role: owner; {} already has it at line {}",
-                    first.email.value, first.role.loc.line
+                    "only one person can have role: owner; {} already has it at {}",
+                    first.email.value,
+                    file.place(first.role.loc)
                 ),
             ));
         }
@@ -86,10 +88,10 @@ pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
                 diags.push(Diagnostic::new(
                     access.loc,
                     format!(
-                        "{} is shared with {} twice (first at line {}); keep one entry",
+                        "{} is shared with {} twice (first at {}); keep one entry",
                         access.target(),
                         guest.email.value,
-                        first.line
+                        file.place(*first)
                     ),
                 ));
             } else {
@@ -106,8 +108,9 @@ pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
                 Diagnostic::new(
                     group.name.loc,
                     format!(
-                        "duplicate group name \"{}\": already defined at line {}",
-                        group.name.value, first.line
+                        "duplicate group name \"{}\": already defined at {}",
+                        group.name.value,
+                        file.place(*first)
                     ),
                 )
                 .label("defined twice")
@@ -137,8 +140,10 @@ pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
                 diags.push(Diagnostic::new(
                     member.loc,
                     format!(
-                        "{} is listed twice in group \"{}\" (first at line {})",
-                        member.value, group.name.value, first.line
+                        "{} is listed twice in group \"{}\" (first at {})",
+                        member.value,
+                        group.name.value,
+                        file.place(*first)
                     ),
                 ));
             } else {

@@ -30,6 +30,23 @@ pub(super) fn decode(mut root: Node) -> (Option<MembersFile>, Vec<Diagnostic>) {
     (file, d.diags)
 }
 
+/// What a fragment holds: members, guests and groups, to be merged into the Workspace file.
+#[derive(Debug, Default)]
+pub(crate) struct Fragment {
+    pub(crate) members: Vec<Member>,
+    pub(crate) guests: Vec<Guest>,
+    pub(crate) groups: Option<Vec<Group>>,
+}
+
+/// Decodes a fragment's tree. Keys that only a Workspace file holds are errors that say so.
+pub(super) fn fragment(mut root: Node) -> (Option<Fragment>, Vec<Diagnostic>) {
+    let mut d = Decoder::default();
+    let members = take_list(&mut root, "members");
+    let guests = take_list(&mut root, "guests");
+    let fragment = d.fragment(&mut root, Lists { members, guests });
+    (fragment, d.diags)
+}
+
 /// The items of the top-level list `key`, taken out of the tree (which keeps an empty list in
 /// their place); `None` when the file has no such list.
 fn take_list(root: &mut Node, key: &str) -> Option<Vec<Node>> {
@@ -401,7 +418,13 @@ impl Decoder {
                 .and_then(|n| self.items(n, "groups", Self::group))
                 .map(Some),
         };
+        let include = fields
+            .get("include")
+            .map(|n| self.include(n))
+            .unwrap_or_default();
         Some(MembersFile {
+            include,
+            sources: Vec::new(),
             version: version.unwrap_or(1),
             workspace: workspace.unwrap_or_else(|| WorkspaceSection {
                 id: At::new(String::new(), root.loc),
@@ -412,6 +435,94 @@ impl Decoder {
             guests: guests.unwrap_or_default(),
             groups: groups.unwrap_or(None),
         })
+    }
+
+    fn fragment(&mut self, root: &mut Node, lists: Lists) -> Option<Fragment> {
+        match &mut root.value {
+            Value::Null => return Some(Fragment::default()),
+            Value::Map(entries) => {
+                // Keys of the Workspace file: said so, then left out.
+                let diags = &mut self.diags;
+                entries.retain(|(key, _)| {
+                    let Value::Str(name) = &key.value else {
+                        return true;
+                    };
+                    let message = match name.as_str() {
+                        "include" => "a fragment may not include other files; list every fragment in the Workspace file's include",
+                        "version" | "workspace" | "policy" => "a fragment holds only members, guests and groups; this key belongs in the Workspace file",
+                        _ => return true,
+                    };
+                    diags.push(
+                        Diagnostic::new(key.loc, format!("{name}: {message}"))
+                            .label("only in the Workspace file"),
+                    );
+                    false
+                });
+            }
+            other => {
+                let loc = root.loc;
+                let what = other.describe();
+                self.diags.push(
+                    Diagnostic::new(
+                        loc,
+                        format!(
+                            "a fragment must be a mapping (members:, guests:, groups:), not {what}"
+                        ),
+                    )
+                    .label("expected a mapping"),
+                );
+                return None;
+            }
+        }
+        let fields = self.map(root, "a fragment", keys::FRAGMENT)?;
+        let members = match (fields.get("members"), lists.members) {
+            (_, Some(items)) => self.owned_items(items, Self::member),
+            (Some(n), None) => self.items(n, "members", Self::member).unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        let guests = match (fields.get("guests"), lists.guests) {
+            (_, Some(items)) => self.owned_items(items, Self::guest),
+            (Some(n), None) => self.items(n, "guests", Self::guest).unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        let groups = fields.get("groups").and_then(|n| {
+            self.explicit_list(
+                n,
+                fields.key_loc("groups"),
+                "groups",
+                "manage groups and want none",
+                "leave groups alone",
+            )
+            .and_then(|n| self.items(n, "groups", Self::group))
+        });
+        Some(Fragment {
+            members,
+            guests,
+            groups,
+        })
+    }
+
+    /// `include: [globs]`: fragment files, relative to the Workspace file.
+    fn include(&mut self, node: &Node) -> Vec<At<String>> {
+        let Some(items) = self.list(node, "include") else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| match &item.value {
+                Value::Str(s) if !s.trim().is_empty() => {
+                    Some(At::new(s.trim().to_owned(), item.loc))
+                }
+                _ => {
+                    self.wrong_type(
+                        item,
+                        "an entry of include",
+                        "a file name or glob (teams/*.yaml)",
+                    );
+                    None
+                }
+            })
+            .collect()
     }
 
     fn version(&mut self, node: &Node) -> Option<u32> {

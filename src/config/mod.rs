@@ -6,17 +6,20 @@
 
 mod check;
 mod decode;
+mod include;
 
 /// The keys each mapping of the file accepts, in the order `fmt` writes them.
 pub(crate) mod keys {
     pub(crate) const FILE: &[&str] = &[
         "version",
         "workspace",
+        "include",
         "policy",
         "members",
         "guests",
         "groups",
     ];
+    pub(crate) const FRAGMENT: &[&str] = &["members", "guests", "groups"];
     pub(crate) const WORKSPACE: &[&str] = &["id", "name"];
     pub(crate) const POLICY: &[&str] = &[
         "mode",
@@ -95,6 +98,17 @@ pub(crate) struct MembersFile {
     pub(crate) version: u32,
     /// The Workspace this file describes.
     pub(crate) workspace: WorkspaceSection,
+    /// Fragment files whose members, guests and groups are merged into this file: globs
+    /// relative to this file (`teams/*.yaml`), each matching at least one file. A fragment
+    /// holds only `members`, `guests` and `groups`, so that each team can own its own file.
+    #[serde(default, skip_serializing)]
+    #[schemars(schema_with = "includes")]
+    pub(crate) include: Vec<At<String>>,
+    /// The names of the files the entries come from, by [`Loc::file`]: this file, then its
+    /// fragments in the order they are merged. Empty when there are no fragments.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) sources: Vec<String>,
     /// How far the tool may go.
     #[serde(default)]
     pub(crate) policy: Policy,
@@ -108,6 +122,33 @@ pub(crate) struct MembersFile {
     pub(crate) guests: Vec<Guest>,
     /// User groups (the "Teams" of ClickUp's UI). Groups are managed only when this key is
     /// present; `groups: []` manages them and wants none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<Group>")]
+    pub(crate) groups: Option<Vec<Group>>,
+}
+
+fn includes(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": { "type": "string", "minLength": 1 },
+        "description": "Fragment files whose members, guests and groups are merged into this file: globs relative to this file (teams/*.yaml), each matching at least one file."
+    })
+}
+
+/// A fragment of a Workspace file (`include:`): members, guests and user groups that a team
+/// owns in its own file, merged into the Workspace file that includes it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(title = "clickup-members fragment", deny_unknown_fields)]
+pub(crate) struct FragmentFile {
+    /// Members (owner, admins, members and custom roles), one entry per person.
+    #[serde(default)]
+    #[schemars(schema_with = "list_or_nothing::<Member>")]
+    pub(crate) members: Vec<Member>,
+    /// Guests, with the switches and shares the tool manages for them.
+    #[serde(default)]
+    #[schemars(schema_with = "list_or_nothing::<Guest>")]
+    pub(crate) guests: Vec<Guest>,
+    /// User groups. A fragment with this key makes the Workspace's groups managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Vec<Group>")]
     pub(crate) groups: Option<Vec<Group>>,
@@ -584,6 +625,8 @@ impl MembersFile {
         struct Meaning<'a> {
             version: u32,
             workspace: &'a WorkspaceSection,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            include: &'a [At<String>],
             policy: PolicyMeaning<'a>,
             members: Vec<&'a Member>,
             guests: Vec<&'a Guest>,
@@ -605,6 +648,7 @@ impl MembersFile {
         let meaning = Meaning {
             version: self.version,
             workspace: &self.workspace,
+            include: &self.include,
             policy: PolicyMeaning {
                 mode: self.policy.mode,
                 max_removals: self.policy.max_removals,
@@ -684,6 +728,18 @@ pub(crate) struct Loaded {
     pub(crate) path: PathBuf,
     pub(crate) source: String,
     pub(crate) file: MembersFile,
+    /// The fragments it includes, name and text.
+    pub(crate) fragments: Vec<(String, String)>,
+}
+
+impl Loaded {
+    /// The name of the file `loc` is in: the Workspace file or one of its fragments.
+    pub(crate) fn name_of(&self, loc: Loc) -> String {
+        match usize::from(loc.file).checked_sub(1) {
+            Some(i) if i < self.fragments.len() => self.fragments[i].0.clone(),
+            _ => self.path.display().to_string(),
+        }
+    }
 }
 
 /// Why a file could not be used: unreadable, or invalid with every problem found.
@@ -701,6 +757,8 @@ pub(crate) enum LoadError {
         path: PathBuf,
         source: String,
         diagnostics: Vec<Diagnostic>,
+        /// The fragments the file includes, name and text, for problems placed in them.
+        fragments: Vec<(String, String)>,
     },
 }
 
@@ -715,6 +773,7 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, LoadError> {
             path: decoded.path,
             source: decoded.source,
             diagnostics: problems,
+            fragments: decoded.fragments,
         })
     }
 }
@@ -728,6 +787,8 @@ pub(crate) struct Decoded {
     pub(crate) file: MembersFile,
     /// What the decoder found wrong, when it could still make a file of it.
     pub(crate) diagnostics: Vec<Diagnostic>,
+    /// The fragments it includes, name and text.
+    pub(crate) fragments: Vec<(String, String)>,
 }
 
 impl Decoded {
@@ -746,6 +807,7 @@ impl Decoded {
             path: self.path,
             source: self.source,
             file: self.file,
+            fragments: self.fragments,
         }
     }
 }
@@ -779,21 +841,42 @@ pub(crate) fn decode_file(path: &Path) -> Result<Decoded, LoadError> {
                 path: path.to_owned(),
                 source: text,
                 diagnostics: vec![diag],
+                fragments: Vec::new(),
             });
         }
     };
     match decode_str(&source) {
-        Ok((file, diagnostics)) => Ok(Decoded {
-            path: path.to_owned(),
-            source,
-            file,
-            diagnostics,
-        }),
+        Ok((mut file, mut diagnostics)) => {
+            let fragments = if file.include.is_empty() {
+                Vec::new()
+            } else {
+                include::merge(path, &mut file, &mut diagnostics)
+            };
+            Ok(Decoded {
+                path: path.to_owned(),
+                source,
+                file,
+                diagnostics,
+                fragments,
+            })
+        }
         Err(diagnostics) => Err(LoadError::Invalid {
             path: path.to_owned(),
             source,
             diagnostics,
+            fragments: Vec::new(),
         }),
+    }
+}
+
+/// `teams/eng.yaml:12:5` for a place in a file with fragments, `line 12` for one without: how
+/// a message names another place.
+impl MembersFile {
+    pub(crate) fn place(&self, loc: Loc) -> String {
+        match self.sources.get(usize::from(loc.file)) {
+            Some(name) if self.sources.len() > 1 => format!("{name}:{loc}"),
+            _ => format!("line {}", loc.line),
+        }
     }
 }
 
@@ -823,10 +906,45 @@ pub(crate) fn parse_str(source: &str) -> Result<MembersFile, Vec<Diagnostic>> {
     }
 }
 
+/// Parses and decodes the text of a fragment (`include:`) on its own, as a file with only
+/// members, guests and groups; the checks that need the whole Workspace file are not made.
+pub(crate) fn parse_fragment_str(source: &str) -> Result<MembersFile, Vec<Diagnostic>> {
+    let root = yaml::parse(source).map_err(|e| vec![Diagnostic::new(e.loc, e.message)])?;
+    let (fragment, mut diagnostics) = decode::fragment(root);
+    match fragment {
+        Some(fragment) if diagnostics.is_empty() => Ok(MembersFile {
+            version: 1,
+            workspace: WorkspaceSection {
+                id: At::new(String::new(), Loc::default()),
+                name: None,
+            },
+            include: Vec::new(),
+            sources: Vec::new(),
+            policy: Policy::default(),
+            members: fragment.members,
+            guests: fragment.guests,
+            groups: fragment.groups,
+        }),
+        _ => {
+            diagnostics.sort_by_key(|d| d.loc);
+            Err(diagnostics)
+        }
+    }
+}
+
+/// The JSON Schema of a fragment (`include:`), pretty-printed.
+pub(crate) fn fragment_json_schema() -> String {
+    schema_of::<FragmentFile>()
+}
+
 /// The JSON Schema (draft-07, which yaml-language-server reads) of the file, pretty-printed.
 pub(crate) fn json_schema() -> String {
+    schema_of::<MembersFile>()
+}
+
+fn schema_of<T: JsonSchema>() -> String {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
-    let schema = generator.into_root_schema_for::<MembersFile>();
+    let schema = generator.into_root_schema_for::<T>();
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text

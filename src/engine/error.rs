@@ -133,6 +133,8 @@ pub(crate) struct FileProblems {
     pub(crate) general: Vec<String>,
     /// The sentence that sums them up (`members.yaml is invalid: 2 problems`).
     pub(crate) summary: String,
+    /// The fragments the file includes, name and text, for problems placed in them.
+    pub(crate) fragments: Vec<(String, String)>,
 }
 
 impl FileProblems {
@@ -156,6 +158,21 @@ impl FileProblems {
             diagnostics,
             general,
             summary,
+            fragments: Vec::new(),
+        }
+    }
+
+    /// The same problems, some of which are placed in these fragments.
+    pub(crate) fn with_fragments(self, fragments: Vec<(String, String)>) -> FileProblems {
+        FileProblems { fragments, ..self }
+    }
+
+    /// The texts the problems point into.
+    pub(crate) fn texts(&self) -> crate::diag::Texts<'_> {
+        crate::diag::Texts {
+            file: &self.file,
+            source: &self.source,
+            fragments: &self.fragments,
         }
     }
 }
@@ -165,6 +182,7 @@ impl FileProblems {
 pub(crate) struct Refusal {
     pub(crate) file: String,
     pub(crate) source: String,
+    pub(crate) fragments: Vec<(String, String)>,
     pub(crate) violations: Vec<Violation>,
 }
 
@@ -188,6 +206,7 @@ impl Refusal {
                 .map(|v| format!("refused: {}", v.message))
                 .collect(),
             summary: "the plan is refused; nothing was applied".to_owned(),
+            fragments: self.fragments.clone(),
         }
     }
 }

@@ -184,6 +184,7 @@ pub(crate) async fn plan<W: Workspace>(
             path: decoded.path,
             source: decoded.source,
             diagnostics: problems,
+            fragments: decoded.fragments,
         }));
     }
     let loaded = decoded.into_loaded();
@@ -262,19 +263,22 @@ pub(crate) async fn plan<W: Workspace>(
     let mut plan = planned.map_err(|errors| {
         let (located, general): (Vec<_>, Vec<_>) =
             errors.into_iter().partition(|e| e.loc.is_some());
-        Error::Invalid(Box::new(FileProblems::counted(
-            loaded.path.display().to_string(),
-            loaded.source.clone(),
-            located
-                .iter()
-                .filter_map(|e| {
-                    e.loc
-                        .map(|loc| crate::diag::Diagnostic::new(loc, e.message.clone()))
-                })
-                .collect(),
-            general.into_iter().map(|e| e.message).collect(),
-            |name| format!("no plan could be made for {name}"),
-        )))
+        Error::Invalid(Box::new(
+            FileProblems::counted(
+                loaded.path.display().to_string(),
+                loaded.source.clone(),
+                located
+                    .iter()
+                    .filter_map(|e| {
+                        e.loc
+                            .map(|loc| crate::diag::Diagnostic::new(loc, e.message.clone()))
+                    })
+                    .collect(),
+                general.into_iter().map(|e| e.message).collect(),
+                |name| format!("no plan could be made for {name}"),
+            )
+            .with_fragments(loaded.fragments.clone()),
+        ))
     })?;
     // What the same file would change in the Workspace as the last apply left it: the rest
     // was changed in ClickUp since.
@@ -410,6 +414,7 @@ impl<W> Planned<W> {
             Error::Refused(Box::new(error::Refusal {
                 file: self.loaded.path.display().to_string(),
                 source: self.loaded.source.clone(),
+                fragments: self.loaded.fragments.clone(),
                 violations: self.violations.clone(),
             }))
         })
@@ -515,13 +520,17 @@ fn load_error(e: LoadError) -> Error {
             path,
             source,
             diagnostics,
-        } => Error::Invalid(Box::new(FileProblems::counted(
-            path.display().to_string(),
-            source,
-            diagnostics,
-            Vec::new(),
-            |name| format!("{name} is invalid"),
-        ))),
+            fragments,
+        } => Error::Invalid(Box::new(
+            FileProblems::counted(
+                path.display().to_string(),
+                source,
+                diagnostics,
+                Vec::new(),
+                |name| format!("{name} is invalid"),
+            )
+            .with_fragments(fragments),
+        )),
     }
 }
 

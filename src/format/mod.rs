@@ -340,6 +340,8 @@ fn build(root: &Node, attached: Attached) -> Document {
             "seats" => b.map(n, keys::SEATS, &mut |_, _, v| plain(v)),
             _ => plain(n),
         }),
+        // Merged in this order: kept as written.
+        "include" => b.seq(node, None, &mut |_, item| plain(item)),
         "members" => b.seq(node, Some(&by_field("email")), &mut |b, item| {
             b.map(item, keys::MEMBER, &mut |_, k, n| {
                 if k == "email" { email(n) } else { plain(n) }
@@ -382,7 +384,19 @@ fn build(root: &Node, attached: Attached) -> Document {
 
 /// The canonical form of a valid file, or why it cannot be rewritten safely.
 pub(crate) fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
-    let file = config::parse_str(source)?;
+    format_as(source, config::parse_str)
+}
+
+/// [`format`] for a fragment (`include:`), which holds only members, guests and groups.
+pub(crate) fn format_fragment(source: &str) -> Result<String, Vec<Diagnostic>> {
+    format_as(source, config::parse_fragment_str)
+}
+
+fn format_as(
+    source: &str,
+    parse: fn(&str) -> Result<config::MembersFile, Vec<Diagnostic>>,
+) -> Result<String, Vec<Diagnostic>> {
+    let file = parse(source)?;
     let root = yaml::parse(source).map_err(|e| vec![Diagnostic::new(e.loc, e.message)])?;
     if let Some(loc) = first_alias(&root) {
         return Err(vec![
@@ -404,7 +418,7 @@ pub(crate) fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
             "fmt leaves the file as it is; keep comments on their own line before an entry, or at the end of an entry's line",
         )]
     };
-    let rewritten = config::parse_str(&output).map_err(|d| {
+    let rewritten = parse(&output).map_err(|d| {
         refuse(
             Loc::new(1, 1),
             format!(

@@ -37,7 +37,9 @@ pub(crate) fn check(plan: &Plan, file: &MembersFile, live: &Live) -> Vec<Violati
         // Only for a refusal: finding the line is a scan of the file.
         let what = describe(change);
         let line = line_of(file, email);
-        let asks = line.map_or(String::new(), |l| format!(" (line {} asks for it)", l.line));
+        let asks = line.map_or(String::new(), |l| {
+            format!(" ({} asks for it)", file.place(l))
+        });
         if is_owner {
             violations.push(Violation {
                 loc: line,
@@ -56,8 +58,8 @@ pub(crate) fn check(plan: &Plan, file: &MembersFile, live: &Live) -> Vec<Violati
             violations.push(Violation {
                 loc: line.or(Some(p.loc)),
                 message: format!(
-                    "{email} is protected (policy.protected, line {}), but the plan would {what}{asks}; protected people are never changed nor removed",
-                    p.loc.line
+                    "{email} is protected (policy.protected, {}), but the plan would {what}{asks}; protected people are never changed nor removed",
+                    file.place(p.loc)
                 ),
             });
         }

@@ -13,6 +13,7 @@ mod ci_recipes;
 mod clickup_contract;
 mod first_day;
 mod fmt_import;
+mod fragments;
 mod live;
 mod plan_apply;
 mod report;

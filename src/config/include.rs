@@ -1,0 +1,190 @@
+//! `include:`: the fragment files a Workspace file names by globs relative to itself, decoded
+//! and merged into it in order (SPEC §8). Every problem found in a fragment is placed in that
+//! fragment (its [`Loc::file`]); an include that matches nothing, or the Workspace file itself,
+//! is an error at the include.
+
+use std::path::{Path, PathBuf};
+
+use globset::GlobBuilder;
+
+use crate::config::{MembersFile, decode};
+use crate::diag::{Diagnostic, Loc};
+use crate::yaml;
+
+/// How deep below the Workspace file's folder fragments are looked for.
+const MAX_DEPTH: usize = 8;
+
+/// Reads the fragments `file.include` names and merges their members, guests and groups into
+/// `file`, in the order of the includes and, within one, of the fragments' paths. Returns each
+/// fragment's name and text, in the order of their [`Loc::file`] (1, 2, …).
+pub(super) fn merge(
+    path: &Path,
+    file: &mut MembersFile,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, String)> {
+    let base = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let itself = std::fs::canonicalize(path).ok();
+    let mut candidates = Vec::new();
+    walk(&base, "", 0, &mut candidates);
+    candidates.sort();
+
+    let mut chosen: Vec<String> = Vec::new();
+    for pattern in &file.include {
+        let text = pattern.value.as_str();
+        if Path::new(text).is_absolute() || text.split(['/', '\\']).any(|part| part == "..") {
+            diags.push(
+                Diagnostic::new(
+                    pattern.loc,
+                    format!("include \"{text}\" must stay in the Workspace file's folder"),
+                )
+                .help("write a path relative to the Workspace file, without `..`: teams/*.yaml"),
+            );
+            continue;
+        }
+        let matcher = match GlobBuilder::new(text).literal_separator(true).build() {
+            Ok(glob) => glob.compile_matcher(),
+            Err(e) => {
+                diags.push(Diagnostic::new(
+                    pattern.loc,
+                    format!("include \"{text}\" is not a valid glob: {}", e.kind()),
+                ));
+                continue;
+            }
+        };
+        let mut matched = 0;
+        for relative in candidates.iter().filter(|c| matcher.is_match(c.as_str())) {
+            matched += 1;
+            let full = base.join(relative);
+            if itself.is_some() && std::fs::canonicalize(&full).ok() == itself {
+                diags.push(
+                    Diagnostic::new(
+                        pattern.loc,
+                        format!(
+                            "include \"{text}\" matches the Workspace file itself ({}); a file cannot include itself",
+                            path.display()
+                        ),
+                    )
+                    .help("keep fragments in a folder of their own: include: [\"teams/*.yaml\"]"),
+                );
+                continue;
+            }
+            if !chosen.contains(relative) {
+                chosen.push(relative.clone());
+            }
+        }
+        if matched == 0 {
+            diags.push(
+                Diagnostic::new(
+                    pattern.loc,
+                    format!("include \"{text}\" matches no file in {}", base.display()),
+                )
+                .label("nothing matches"),
+            );
+        }
+    }
+
+    file.sources = vec![path.display().to_string()];
+    let mut texts = Vec::with_capacity(chosen.len());
+    for relative in chosen {
+        let index = match u16::try_from(texts.len() + 1) {
+            Ok(index) if index < u16::MAX => index,
+            _ => {
+                diags.push(Diagnostic::new(
+                    file.include.first().map_or(Loc::new(1, 1), |p| p.loc),
+                    "the file includes more fragments than the tool reads (65,534)",
+                ));
+                break;
+            }
+        };
+        let name = base.join(&relative).display().to_string();
+        let include_loc = file
+            .include
+            .iter()
+            .find(|p| {
+                GlobBuilder::new(&p.value)
+                    .literal_separator(true)
+                    .build()
+                    .is_ok_and(|g| g.compile_matcher().is_match(relative.as_str()))
+            })
+            .map_or(Loc::new(1, 1), |p| p.loc);
+        let text = match read(&base.join(&relative)) {
+            Ok(text) => text,
+            Err(why) => {
+                diags.push(Diagnostic::new(
+                    include_loc,
+                    format!("cannot read the fragment {name}: {why}"),
+                ));
+                file.sources.push(name.clone());
+                texts.push((name, String::new()));
+                continue;
+            }
+        };
+        let in_fragment = |loc: Loc| Loc { file: index, ..loc };
+        match yaml::parse(&text) {
+            Err(e) => diags.push(Diagnostic::new(in_fragment(e.loc), e.message)),
+            Ok(mut root) => {
+                yaml::in_file(&mut root, index);
+                let (fragment, found) = decode::fragment(root);
+                diags.extend(found);
+                if let Some(fragment) = fragment {
+                    file.members.extend(fragment.members);
+                    file.guests.extend(fragment.guests);
+                    if let Some(groups) = fragment.groups {
+                        file.groups.get_or_insert_with(Vec::new).extend(groups);
+                    }
+                }
+            }
+        }
+        file.sources.push(name.clone());
+        texts.push((name, text));
+    }
+    texts
+}
+
+/// A fragment's text: a regular file of UTF-8 no larger than a members file may be.
+fn read(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.len() > yaml::MAX_FILE_BYTES {
+        return Err(format!(
+            "it is {} bytes, more than a members file may be",
+            meta.len()
+        ));
+    }
+    let bytes = crate::fsutil::read_regular(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text; save it as UTF-8".to_owned())
+}
+
+/// The files below `dir`, as paths relative to the Workspace file's folder with `/` between
+/// their parts. Hidden folders are skipped and links to folders are not followed (no loop).
+fn walk(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<String>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        let relative = if prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            if !name.starts_with('.') {
+                walk(&entry.path(), &relative, depth + 1, out);
+            }
+        } else if kind.is_file() || kind.is_symlink() {
+            out.push(relative);
+        }
+    }
+}
