@@ -390,6 +390,12 @@ impl Cli {
     pub(crate) fn resolve(self) -> Result<Resolved, Error> {
         self.global.color.write_global();
         let g = self.global;
+        if g.state.is_some() && g.file.is_dir() {
+            return Err(Error::Usage(format!(
+                "--state cannot be used with -f {}: with a folder, each Workspace's state file is beside its file",
+                g.file.display()
+            )));
+        }
         let state = g.state.unwrap_or_else(|| default_state_path(&g.file));
         if !(g.timeout.is_finite() && g.timeout > 0.0 && g.timeout <= 3600.0) {
             return Err(Error::Usage(format!(

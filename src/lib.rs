@@ -58,6 +58,7 @@ pub mod bench {
         crate::render::Context {
             file_name: "members.yaml".to_owned(),
             saved_plan: None,
+            max_chars: crate::render::MAX_CHARS,
         }
     }
 

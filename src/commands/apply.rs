@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::audit::AuditLog;
 use crate::commands::progress::{Terminal, Warnings};
-use crate::commands::source::{Refresh, inputs};
+use crate::commands::source::{Client, Refresh, heard_inputs};
 use crate::commands::summary::summary;
 use crate::commands::{Common, Exit};
 use crate::console::warning;
@@ -27,6 +27,30 @@ pub(crate) struct Options {
 }
 
 pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Error> {
+    let saved = match &options.saved {
+        Some(path) => Some(Saved {
+            name: crate::commands::display_path(path),
+            plan: engine::read_saved_plan(path)?,
+        }),
+        None => None,
+    };
+    run_with(common, options, Client::default(), saved).await
+}
+
+/// A saved plan, read, and where it was read from.
+#[derive(Debug, Clone)]
+pub(crate) struct Saved {
+    pub(crate) name: String,
+    pub(crate) plan: crate::render::json::JsonPlan,
+}
+
+/// [`run`], with the HTTP client as `client` says and the saved plan already read.
+pub(crate) async fn run_with(
+    common: &Common,
+    options: Options,
+    client: Client,
+    saved: Option<Saved>,
+) -> Result<Exit, Error> {
     // Its lines are the record of what it did: when standard output closes, they go on to
     // standard error and the apply goes on.
     crate::console::divert_to_stderr_when_closed();
@@ -40,13 +64,14 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Error
         ));
     }
     let stop = StopSignal::default();
-    let planned = engine::plan(inputs(common, Refresh::Read, true, &stop), &mut Warnings).await?;
+    let inputs = heard_inputs(common, Refresh::Read, true, &stop, client);
+    let planned = engine::plan(inputs, &mut Warnings).await?;
     if let Some(refusal) = planned.refusal() {
         return Err(refusal);
     }
     let json_plan = planned.json(options.allow_replace);
-    if let Some(path) = &options.saved {
-        planned.check_saved(path, &json_plan)?;
+    if let Some(saved) = &saved {
+        planned.check_saved_plan(&saved.name, &saved.plan, &json_plan)?;
     }
     let mut stdout = crate::console::stdout();
     render::text(&mut stdout, &json_plan, &planned.context())?;

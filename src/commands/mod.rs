@@ -6,6 +6,7 @@ pub(crate) mod apply;
 mod ci;
 pub(crate) mod fmt;
 pub(crate) mod import;
+mod many;
 mod options;
 pub(crate) mod plan;
 mod progress;
@@ -32,6 +33,13 @@ pub(crate) use source::Refresh;
 /// exit code.
 pub(crate) fn report(stop: Error) -> Exit {
     tracing::debug!(retryable = stop.retryable(), "stopped: {stop}");
+    if let Error::Several { summary, errors } = stop {
+        for each in errors {
+            report(each);
+        }
+        error(&summary);
+        return Exit::Failure;
+    }
     match stop.file_problems() {
         Some(problems) => {
             let _ = print_diagnostics(problems.texts(), &problems.diagnostics);
@@ -82,6 +90,19 @@ pub(crate) fn display_path(path: &Path) -> String {
 
 /// Runs a command to its end.
 pub(crate) async fn dispatch(common: &Common, invocation: Invocation) -> Result<Exit, Error> {
+    if many::is_folder(common) {
+        return match invocation {
+            Invocation::Validate => many::validate(common),
+            Invocation::Fmt(options) => many::fmt(common, options),
+            Invocation::Plan(options) => many::plan(common, &options).await,
+            Invocation::Apply(options) => many::apply(common, options).await,
+            Invocation::Report(options) => many::access_review(common, &options).await,
+            _ => Err(Error::Usage(format!(
+                "{} is a folder: this command takes one Workspace file (-f FILE)",
+                display_path(&common.file)
+            ))),
+        };
+    }
     match invocation {
         Invocation::Validate => validate(common),
         Invocation::Schema { fragment } => schema(fragment),
@@ -99,6 +120,12 @@ pub(crate) async fn dispatch(common: &Common, invocation: Invocation) -> Result<
 
 fn validate(common: &Common) -> Result<Exit, Error> {
     let loaded = engine::load(&common.file)?;
+    say_valid(&loaded, common.quiet)?;
+    Ok(Exit::Success)
+}
+
+/// What `validate` says of a valid file: the dates already past, and unless `quiet` a line.
+pub(crate) fn say_valid(loaded: &crate::config::Loaded, quiet: bool) -> Result<(), Error> {
     let file = &loaded.file;
     // Dates already past are not errors: the plan removes those people.
     let now = crate::clock::now();
@@ -111,7 +138,7 @@ fn validate(common: &Common) -> Result<Exit, Error> {
             expires.value.day()
         ));
     }
-    if !common.quiet {
+    if !quiet {
         let groups = match &file.groups {
             Some(g) => format!(", {} groups", g.len()),
             None => String::new(),
@@ -127,7 +154,7 @@ fn validate(common: &Common) -> Result<Exit, Error> {
             file.policy.mode.name()
         )?;
     }
-    Ok(Exit::Success)
+    Ok(())
 }
 
 fn force_unlock(common: &Common, lock_id: &str, force: bool) -> Result<Exit, Error> {

@@ -2,7 +2,7 @@
 //! text, CSV, JSON or markdown. Changes nothing and writes no state.
 
 use crate::commands::progress::Warnings;
-use crate::commands::source::{Refresh, inputs};
+use crate::commands::source::{Client, Refresh, heard_inputs};
 use crate::commands::{Common, Exit};
 use crate::engine::{self, Error};
 use crate::review::render::{self, Heading};
@@ -26,9 +26,20 @@ pub(crate) struct Options {
 }
 
 pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Error> {
+    let (rows, heading) = review(common, options, Client::default()).await?;
+    print(options.format, &rows, &heading)?;
+    Ok(Exit::Success)
+}
+
+/// The review of one Workspace file, and what its summary names.
+pub(crate) async fn review(
+    common: &Common,
+    options: &Options,
+    client: Client,
+) -> Result<(Vec<core::Row>, Heading), Error> {
     let inputs = engine::Inputs {
         read_all: true,
-        ..inputs(common, Refresh::Read, true, &StopSignal::default())
+        ..heard_inputs(common, Refresh::Read, true, &StopSignal::default(), client)
     };
     let now = inputs.now;
     let planned = engine::plan(inputs, &mut Warnings).await?;
@@ -59,16 +70,20 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
         day: now.date(),
         inactive_days: options.inactive_days,
     };
+    // The process ends soon: the models are given back to the operating system at once.
+    std::mem::forget(planned);
+    Ok((rows, heading))
+}
+
+/// Writes the review in `format` to standard output at once.
+pub(crate) fn print(format: Format, rows: &[core::Row], heading: &Heading) -> Result<(), Error> {
     let mut document = Vec::with_capacity(1 << 20);
-    match options.format {
-        Format::Text => render::text(&mut document, &rows, &heading)?,
-        Format::Csv => render::csv(&mut document, &rows)?,
-        Format::Json => render::json(&mut document, &rows)?,
-        Format::Markdown => render::markdown(&mut document, &rows, &heading)?,
+    match format {
+        Format::Text => render::text(&mut document, rows, heading)?,
+        Format::Csv => render::csv(&mut document, rows)?,
+        Format::Json => render::json(&mut document, rows)?,
+        Format::Markdown => render::markdown(&mut document, rows, heading)?,
     }
     crate::console::write_styled(&document)?;
-    // The process ends with this command: the models are given back to the operating system
-    // at once.
-    std::mem::forget(planned);
-    Ok(Exit::Success)
+    Ok(())
 }

@@ -37,6 +37,8 @@ pub(crate) struct Client {
     pub(crate) listener: Option<Arc<dyn Listener>>,
     /// How often a request failing for a passing reason is sent again.
     pub(crate) retries: usize,
+    /// Shared by every Workspace this process reaches with the token.
+    pub(crate) pacer: Arc<http::Pacer>,
 }
 
 impl Default for Client {
@@ -44,6 +46,7 @@ impl Default for Client {
         Client {
             listener: None,
             retries: http::RETRIES,
+            pacer: Arc::default(),
         }
     }
 }
@@ -109,6 +112,7 @@ pub(crate) fn open_http(
         stop: stop.clone(),
         listener: client.listener,
         retries: client.retries,
+        pacer: client.pacer,
     };
     Ok(HttpWorkspace::new(&options, token, workspace_id)?)
 }

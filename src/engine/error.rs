@@ -93,6 +93,9 @@ pub(crate) enum Error {
     /// Arguments that do not go together, or a value that cannot be used.
     #[error("{0}")]
     Usage(String),
+    /// Several Workspaces of `-f DIR` stopped, each for its own reason.
+    #[error("{summary}")]
+    Several { summary: String, errors: Vec<Error> },
     /// `apply` without `--auto-approve` when no one can answer.
     #[error(
         "refusing to apply without confirmation: stdin is not a terminal; review the plan and re-run with --auto-approve"

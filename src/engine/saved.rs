@@ -27,9 +27,20 @@ pub(crate) fn read_saved_plan(path: &Path) -> Result<JsonPlan, SavedPlanError> {
 impl<W> Planned<W> {
     /// Refuses the saved plan at `path` unless it is the plan made now (`now`, the JSON of
     /// this plan): same version, Workspace, file, Workspace contents, state and changes.
+    #[cfg(test)]
     pub(crate) fn check_saved(&self, path: &Path, now: &JsonPlan) -> Result<(), Error> {
-        let name = path.display().to_string();
         let saved = read_saved_plan(path)?;
+        self.check_saved_plan(&path.display().to_string(), &saved, now)
+    }
+
+    /// [`Planned::check_saved`] for a saved plan already read, `name` being where it is.
+    pub(crate) fn check_saved_plan(
+        &self,
+        name: &str,
+        saved: &JsonPlan,
+        now: &JsonPlan,
+    ) -> Result<(), Error> {
+        let name = name.to_owned();
         if saved.format_version != json::FORMAT_VERSION {
             return Err(SavedPlanError::FormatVersion {
                 name,
@@ -40,7 +51,7 @@ impl<W> Planned<W> {
         if saved.tool_version != env!("CARGO_PKG_VERSION") {
             return Err(SavedPlanError::ToolVersion {
                 name,
-                found: saved.tool_version,
+                found: saved.tool_version.clone(),
             }
             .into());
         }

@@ -60,7 +60,7 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> i
         head.push_str(&format!("{}\n\n", escape(&seats)));
     }
 
-    let room = MAX_CHARS.saturating_sub(chars(&head) + FOOTER);
+    let room = ctx.max_chars.saturating_sub(chars(&head) + FOOTER);
     let mut doc = Doc {
         text: head,
         left_out: 0,
@@ -112,7 +112,7 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> i
     doc.text
         .push_str("<details><summary>Details</summary>\n\n```diff\n");
     let used = chars(&doc.text);
-    doc.list(&details, MAX_CHARS.saturating_sub(used + FOOTER));
+    doc.list(&details, ctx.max_chars.saturating_sub(used + FOOTER));
     doc.text.push_str("```\n\n</details>\n");
     if doc.left_out > 0 {
         let whole = match &ctx.saved_plan {
@@ -158,7 +158,7 @@ pub(crate) fn without_plan(
     ));
     if !problems.lines.is_empty() {
         doc.push_str("```text\n");
-        let room = MAX_CHARS.saturating_sub(chars(&doc) + FOOTER);
+        let room = ctx.max_chars.saturating_sub(chars(&doc) + FOOTER);
         let mut used = 0;
         let mut shown = 0;
         for line in &problems.lines {

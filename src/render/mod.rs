@@ -12,7 +12,7 @@ use crate::config::Mode;
 use crate::plan::{Action, RemoveReason, ReplaceReason};
 use crate::render::json::{JsonPlan, LiveSource};
 
-pub(crate) use markdown::{markdown, without_plan as markdown_without_plan};
+pub(crate) use markdown::{MAX_CHARS, markdown, without_plan as markdown_without_plan};
 pub(crate) use text::text;
 
 /// The plan as a person sees it: every string from outside (names, emails, ClickUp's text)
@@ -37,6 +37,9 @@ pub(crate) struct Context {
     pub(crate) file_name: String,
     /// Where the plan is saved (`plan --out`), for a cut markdown plan to point at.
     pub(crate) saved_plan: Option<String>,
+    /// The markdown plan stays under this many characters (several Workspaces share one
+    /// comment).
+    pub(crate) max_chars: usize,
 }
 
 impl Context {
@@ -48,6 +51,7 @@ impl Context {
                 |n| n.to_string_lossy().into_owned(),
             ),
             saved_plan: None,
+            max_chars: markdown::MAX_CHARS,
         }
     }
 }

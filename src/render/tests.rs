@@ -62,6 +62,7 @@ fn ctx() -> Context {
     Context {
         file_name: "members.yaml".into(),
         saved_plan: Some("plan.json".into()),
+        max_chars: crate::render::MAX_CHARS,
     }
 }
 

@@ -120,6 +120,9 @@ impl Flag {
 /// One person of the review. Dates are UTC days.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Row {
+    /// The Workspace's id, in the review of a folder of Workspace files (`-f DIR`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) workspace: Option<String>,
     pub(crate) email: String,
     pub(crate) name: String,
     pub(crate) kind: Kind,
@@ -325,6 +328,7 @@ pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
             _ => person.role.name().to_owned(),
         };
         rows.push(Row {
+            workspace: None,
             email: email.to_string(),
             name: person.username.clone().unwrap_or_default(),
             kind,
@@ -344,6 +348,7 @@ pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
     for person in &live.unknown_roles {
         let email = person.email.as_ref();
         rows.push(Row {
+            workspace: None,
             email: email.map(Email::to_string).unwrap_or_default(),
             name: String::new(),
             kind: Kind::Member,
@@ -369,6 +374,7 @@ pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
         expiry_flags(email, &mut flags);
         flags.push(Flag::Missing);
         missing.push(Row {
+            workspace: None,
             email: email.to_string(),
             name: String::new(),
             kind: wanted.kind,

@@ -35,30 +35,46 @@ fn day(date: Option<time::Date>) -> String {
     date.map(crate::config::day).unwrap_or_default()
 }
 
-/// The row's cells in the order of [`COLUMNS`], lists joined with `join`.
-fn cells<'a>(row: &'a Row, join: &str) -> [Cow<'a, str>; 12] {
+/// The columns of `rows`: [`COLUMNS`], after a `workspace` column when the rows come from a
+/// folder of Workspace files.
+fn columns(rows: &[Row]) -> Vec<&'static str> {
+    let many = rows.iter().any(|r| r.workspace.is_some());
+    many.then_some("workspace")
+        .into_iter()
+        .chain(COLUMNS)
+        .collect()
+}
+
+/// The row's cells in the order of [`columns`], lists joined with `join`.
+fn cells<'a>(row: &'a Row, join: &str, many: bool) -> Vec<Cow<'a, str>> {
     let flags: Vec<&str> = row.flags.iter().map(|f| f.key()).collect();
-    [
-        Cow::Borrowed(row.email.as_str()),
-        Cow::Borrowed(row.name.as_str()),
-        Cow::Borrowed(row.kind.key()),
-        Cow::Borrowed(row.role.as_str()),
-        Cow::Borrowed(row.status.map_or("", Status::key)),
-        Cow::Borrowed(yes_no(row.in_file)),
-        Cow::Borrowed(yes_no(row.managed)),
-        Cow::Owned(row.groups.join(join)),
-        Cow::Owned(day(row.last_active)),
-        Cow::Owned(day(row.invited)),
-        Cow::Owned(day(row.expires)),
-        Cow::Owned(flags.join(join)),
-    ]
+    let workspace = many.then(|| Cow::Borrowed(row.workspace.as_deref().unwrap_or("")));
+    workspace
+        .into_iter()
+        .chain([
+            Cow::Borrowed(row.email.as_str()),
+            Cow::Borrowed(row.name.as_str()),
+            Cow::Borrowed(row.kind.key()),
+            Cow::Borrowed(row.role.as_str()),
+            Cow::Borrowed(row.status.map_or("", Status::key)),
+            Cow::Borrowed(yes_no(row.in_file)),
+            Cow::Borrowed(yes_no(row.managed)),
+            Cow::Owned(row.groups.join(join)),
+            Cow::Owned(day(row.last_active)),
+            Cow::Owned(day(row.invited)),
+            Cow::Owned(day(row.expires)),
+            Cow::Owned(flags.join(join)),
+        ])
+        .collect()
 }
 
 pub(crate) fn csv(out: &mut dyn Write, rows: &[Row]) -> io::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(COLUMNS)?;
+    let columns = columns(rows);
+    let many = columns.len() > COLUMNS.len();
+    writer.write_record(&columns)?;
     for row in rows {
-        let cells = cells(row, ";");
+        let cells = cells(row, ";", many);
         writer.write_record(cells.iter().map(|cell| inert(cell).into_owned()))?;
     }
     writer.flush()
@@ -124,11 +140,18 @@ pub(crate) fn text(out: &mut dyn Write, rows: &[Row], heading: &Heading) -> io::
     let (title, line) = summary(rows, heading);
     writeln!(out, "{}", visible(&title))?;
     writeln!(out, "{}\n", visible(&line))?;
-    let table: Vec<[Cow<'_, str>; 12]> = rows
+    let columns = columns(rows);
+    let many = columns.len() > COLUMNS.len();
+    let table: Vec<Vec<Cow<'_, str>>> = rows
         .iter()
-        .map(|row| cells(row, ";").map(|cell| Cow::Owned(visible(&cell).into_owned())))
+        .map(|row| {
+            cells(row, ";", many)
+                .into_iter()
+                .map(|cell| Cow::Owned(visible(&cell).into_owned()))
+                .collect()
+        })
         .collect();
-    let mut widths = COLUMNS.map(str::len);
+    let mut widths: Vec<usize> = columns.iter().map(|c| c.len()).collect();
     for cells in &table {
         for (width, cell) in widths.iter_mut().zip(cells) {
             *width = (*width).max(cell.chars().count());
@@ -141,14 +164,14 @@ pub(crate) fn text(out: &mut dyn Write, rows: &[Row], heading: &Heading) -> io::
                 text.push_str("  ");
             }
             text.push_str(cell);
-            if i + 1 < COLUMNS.len() {
+            if i + 1 < widths.len() {
                 let pad = widths[i].saturating_sub(cell.chars().count());
                 text.extend(std::iter::repeat_n(' ', pad));
             }
         }
         writeln!(out, "{}", text.trim_end())
     };
-    write_line(&mut COLUMNS.iter().copied())?;
+    write_line(&mut columns.iter().copied())?;
     for cells in &table {
         write_line(&mut cells.iter().map(|c| c.as_ref()))?;
     }
@@ -160,10 +183,12 @@ pub(crate) fn text(out: &mut dyn Write, rows: &[Row], heading: &Heading) -> io::
 pub(crate) fn markdown(out: &mut dyn Write, rows: &[Row], heading: &Heading) -> io::Result<()> {
     let (title, line) = summary(rows, heading);
     writeln!(out, "### {}\n\n{}\n", md(&title), md(&line))?;
-    writeln!(out, "| {} |", COLUMNS.join(" | "))?;
-    writeln!(out, "|{}", " --- |".repeat(COLUMNS.len()))?;
+    let columns = columns(rows);
+    let many = columns.len() > COLUMNS.len();
+    writeln!(out, "| {} |", columns.join(" | "))?;
+    writeln!(out, "|{}", " --- |".repeat(columns.len()))?;
     for row in rows {
-        let cells: Vec<String> = cells(row, "; ").iter().map(|cell| md(cell)).collect();
+        let cells: Vec<String> = cells(row, "; ", many).iter().map(|cell| md(cell)).collect();
         writeln!(out, "| {} |", cells.join(" | "))?;
     }
     Ok(())

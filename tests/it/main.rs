@@ -15,6 +15,7 @@ mod first_day;
 mod fmt_import;
 mod fragments;
 mod live;
+mod many;
 mod plan_apply;
 mod report;
 mod robustness;

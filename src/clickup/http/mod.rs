@@ -25,7 +25,8 @@ use crate::clickup::{ReadNeeds, Subscription, Workspace, WriteOp, WriteOutcome, 
 use crate::model::{BaseRole, Email};
 use crate::stop::StopSignal;
 
-use pace::{Pacer, Window};
+pub(crate) use pace::Pacer;
+use pace::Window;
 pub(crate) use token::{Token, TokenError};
 
 /// How a failed attempt is handled.
@@ -107,6 +108,9 @@ pub(crate) struct Options {
     /// How many times a request that failed for a passing reason (5xx, a timeout, a broken
     /// connection) is sent again, backing off from 200 ms.
     pub(crate) retries: usize,
+    /// The rate limit's pacer: one token's limit is shared by every Workspace it reaches, so
+    /// Workspaces read or written by one process share one.
+    pub(crate) pacer: std::sync::Arc<Pacer>,
 }
 
 /// What a one-shot command retries a request: six times, backing off up to about 13 s.
@@ -119,7 +123,7 @@ pub(crate) struct HttpWorkspace {
     base: url::Url,
     token: Token,
     team_id: String,
-    pacer: Pacer,
+    pacer: std::sync::Arc<Pacer>,
     backoff: ExponentialBuilder,
     stop: StopSignal,
     listener: Option<std::sync::Arc<dyn Listener>>,
@@ -165,7 +169,7 @@ impl HttpWorkspace {
             base,
             token,
             team_id: team_id.to_owned(),
-            pacer: Pacer::default(),
+            pacer: options.pacer.clone(),
             backoff: ExponentialBuilder::default()
                 .with_jitter()
                 .with_min_delay(Duration::from_millis(200))
@@ -841,6 +845,7 @@ mod tests {
             stop: StopSignal::default(),
             listener: None,
             retries: RETRIES,
+            pacer: std::sync::Arc::default(),
         }
     }
 
@@ -868,6 +873,65 @@ mod tests {
             .to_string();
         assert!(!err.contains("s3cret"), "{err}");
         assert!(err.contains("https://…@[bad/api"), "{err}");
+    }
+
+    /// Two Workspaces of one token: what ClickUp told one about the budget holds the other's
+    /// next request until the reset, when they share a pacer (and only then).
+    #[tokio::test]
+    async fn workspaces_sharing_a_pacer_wait_for_the_reset_another_was_told() {
+        use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+        let server = MockServer::start().await;
+        let reset = std::time::SystemTime::now() + Duration::from_millis(1500);
+        let reset = reset
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs_f64();
+        Mock::given(any())
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"plan_name": "Enterprise", "plan_id": 4}))
+                    .insert_header("X-RateLimit-Limit", "100")
+                    .insert_header("X-RateLimit-Remaining", "0")
+                    .insert_header("X-RateLimit-Reset", format!("{reset}").as_str()),
+            )
+            .mount(&server)
+            .await;
+        let url = format!("{}/api/v2", server.uri());
+        let shared = std::sync::Arc::new(Pacer::default());
+        let open = |team: &str, pacer: &std::sync::Arc<Pacer>| {
+            let options = Options {
+                pacer: pacer.clone(),
+                ..options(&url)
+            };
+            HttpWorkspace::new(&options, token(), team).expect("workspace")
+        };
+        let (first, second) = (open("1", &shared), open("2", &shared));
+        let alone = open("3", &std::sync::Arc::default());
+        let plan = |team: &str| Route::GetPlan.path(&[team]);
+        first
+            .get(&plan("1"), &[], api::parse_plan)
+            .await
+            .expect("first");
+        let started = std::time::Instant::now();
+        alone
+            .get(&plan("3"), &[], api::parse_plan)
+            .await
+            .expect("alone");
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "a pacer of its own knows nothing yet: {:?}",
+            started.elapsed()
+        );
+        let started = std::time::Instant::now();
+        second
+            .get(&plan("2"), &[], api::parse_plan)
+            .await
+            .expect("second");
+        assert!(
+            started.elapsed() >= Duration::from_millis(900),
+            "the shared budget was spent: {:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

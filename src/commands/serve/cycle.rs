@@ -95,6 +95,7 @@ async fn cycle(
     let client = Client {
         listener: Some(shared.metrics.clone()),
         retries: RETRIES,
+        pacer: shared.pacer.clone(),
     };
     let inputs = heard_inputs(common, Refresh::Read, applying, stop, client);
     let mut writes = metrics.writes(workspace);

@@ -54,6 +54,8 @@ struct Shared {
     /// `POST /reconcile`: a cycle now (one waiting at most).
     trigger: tokio::sync::Notify,
     interval: Duration,
+    /// The rate limit as ClickUp last told it, kept from one cycle to the next.
+    pacer: Arc<crate::clickup::http::Pacer>,
 }
 
 /// What the last cycles left.
@@ -107,6 +109,7 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Error
         status: Mutex::new(Status::default()),
         trigger: tokio::sync::Notify::new(),
         interval: options.interval,
+        pacer: Arc::default(),
     });
     let stop = StopSignal::default();
     listen_for_signals(&stop, crate::console::warning);

@@ -10,6 +10,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod contract;
+pub mod many;
 
 use std::sync::{Arc, Mutex, MutexGuard, Once};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -129,6 +130,8 @@ struct State {
     plan: Value,
     /// `GET /team/{id}/seats`.
     seats: Value,
+    /// Other fake Workspaces the same token reaches: `GET /team` lists them too.
+    peers: Vec<Arc<Mutex<State>>>,
 }
 
 /// The fake ClickUp.
@@ -238,6 +241,7 @@ impl Fake {
                 .cloned()
                 .unwrap_or_else(|| json!({"plan_name": "Enterprise", "plan_id": 4})),
             seats: snapshot.get("seats").cloned().unwrap_or(Value::Null),
+            peers: Vec::new(),
         };
         let state = Arc::new(Mutex::new(state));
         let server = MockServer::start().await;
@@ -256,6 +260,11 @@ impl Fake {
 
     pub fn api_url(&self) -> String {
         format!("{}/api/v2", self.server.uri())
+    }
+
+    /// The id of the Workspace it holds.
+    pub fn team_id(&self) -> String {
+        self.lock().team_id()
     }
 
     /// At most `limit` requests per window of `window` (a whole number of seconds).
@@ -580,6 +589,12 @@ impl State {
             ("GET", ["user"]) => (200, json!({"user": self.me})),
             ("GET", ["team"]) => {
                 let mut teams = vec![self.team.clone()];
+                for peer in &self.peers {
+                    let peer = peer
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    teams.push(peer.team.clone());
+                }
                 teams.extend(self.other_teams.iter().cloned());
                 (200, json!({"teams": teams}))
             }

@@ -1,0 +1,549 @@
+//! `-f DIR`: a folder of Workspace files, one Workspace each (SPEC §8). Every `*.yaml` and
+//! `*.yml` directly in the folder is one Workspace's file, with its state file beside it;
+//! fragments live in subfolders, and other files are left alone. The set is read whole first:
+//! a file that cannot be read or is invalid, or two files for one Workspace, stop the command
+//! before any Workspace is planned or touched. Then each command goes Workspace by Workspace,
+//! and every Workspace's requests go through one pacer of the token's rate limit.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::commands::apply::{self, Saved};
+use crate::commands::progress::Warnings;
+use crate::commands::source::{Client, heard_inputs};
+use crate::commands::{Common, Exit, Format, default_state_path, display_path, plan, review};
+use crate::config::Loaded;
+use crate::diag::Diagnostic;
+use crate::engine::{self, Error, FileProblems};
+use crate::render::{self, Context, json};
+use crate::stop::StopSignal;
+
+/// The JSON of the plans of a folder (`plan --format json`, and `plan --out`).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Plans {
+    pub(crate) format_version: u32,
+    pub(crate) workspaces: Vec<json::JsonPlan>,
+}
+
+/// One Workspace of the folder: its file, read and valid, and the options that point at its
+/// own state (and snapshot).
+pub(crate) struct Member {
+    pub(crate) common: Common,
+    pub(crate) loaded: Loaded,
+}
+
+impl Member {
+    fn workspace_id(&self) -> &str {
+        &self.loaded.file.workspace.id.value
+    }
+}
+
+/// Whether `-f` names a folder of Workspace files.
+pub(crate) fn is_folder(common: &Common) -> bool {
+    common.file.is_dir()
+}
+
+/// The Workspace files directly in the folder, by name.
+pub(crate) fn files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("read the folder", dir, e))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("read the folder", dir, e))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        if !yaml || name.starts_with('.') {
+            continue;
+        }
+        // A link is followed; one that loops or leads nowhere is an error, not a skip.
+        let meta = std::fs::metadata(&path).map_err(|e| Error::io("read", &path, e))?;
+        if !meta.is_file() {
+            return Err(Error::Usage(format!(
+                "{} is not a file: the YAML files directly in {} are Workspace files (fragments go in subfolders)",
+                path.display(),
+                dir.display()
+            )));
+        }
+        files.push(path);
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} holds no Workspace file: a folder given to -f holds one *.yaml file per Workspace (fragments go in subfolders)",
+            dir.display()
+        )));
+    }
+    Ok(files)
+}
+
+/// Reads and checks every Workspace file of the folder: every problem of every file, and two
+/// files for one Workspace, are reported together, and then nothing is done.
+pub(crate) fn load_all(common: &Common) -> Result<Vec<Member>, Error> {
+    let dir = &common.file;
+    let files = files(dir)?;
+    let total = files.len();
+    let mut members: Vec<Member> = Vec::with_capacity(total);
+    let mut errors = Vec::new();
+    for path in files {
+        match engine::load(&path) {
+            Ok(loaded) => {
+                let same = members
+                    .iter()
+                    .find(|m| m.workspace_id() == loaded.file.workspace.id.value);
+                if let Some(first) = same {
+                    errors.push(two_files(first, &loaded));
+                    continue;
+                }
+                match member_common(common, &loaded) {
+                    Ok(each) => members.push(Member {
+                        common: each,
+                        loaded,
+                    }),
+                    Err(e) => errors.push(e),
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(members)
+    } else {
+        Err(Error::Several {
+            summary: format!(
+                "{} of the {total} Workspace files in {} cannot be used; nothing was done",
+                errors.len(),
+                dir.display()
+            ),
+            errors,
+        })
+    }
+}
+
+/// The error of a second file for a Workspace, at its `workspace.id`.
+fn two_files(first: &Member, second: &Loaded) -> Error {
+    let id = &second.file.workspace.id;
+    Error::Invalid(Box::new(
+        FileProblems::counted(
+            second.path.display().to_string(),
+            second.source.clone(),
+            vec![
+                Diagnostic::new(
+                    id.loc,
+                    format!(
+                        "Workspace {} already has a file, {}; keep one file per Workspace (split a large one with include:)",
+                        id.value,
+                        first.loaded.path.display()
+                    ),
+                )
+                .label("a second file for this Workspace"),
+            ],
+            Vec::new(),
+            |name| format!("{name} cannot be used"),
+        )
+        .with_fragments(second.fragments.clone()),
+    ))
+}
+
+/// The options of one Workspace: its file, its own state beside it, and with `--snapshot
+/// DIR` its snapshot `<workspace id>.json`.
+fn member_common(common: &Common, loaded: &Loaded) -> Result<Common, Error> {
+    let id = &loaded.file.workspace.id.value;
+    let snapshot = match &common.snapshot {
+        None => None,
+        Some(dir) if dir.is_dir() => {
+            let path = dir.join(format!("{id}.json"));
+            if !path.is_file() {
+                return Err(Error::Usage(format!(
+                    "no snapshot of Workspace {id} ({}): {} is missing",
+                    loaded.path.display(),
+                    path.display()
+                )));
+            }
+            Some(path)
+        }
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "with -f DIR, --snapshot is a folder holding <workspace id>.json for each Workspace; {} is not a folder",
+                other.display()
+            )));
+        }
+    };
+    Ok(Common {
+        file: loaded.path.clone(),
+        state: default_state_path(&loaded.path),
+        snapshot,
+        ..common.clone()
+    })
+}
+
+/// `validate DIR`: every file's problems at once, and a line for each valid Workspace.
+pub(crate) fn validate(common: &Common) -> Result<Exit, Error> {
+    let members = load_all(common)?;
+    if !common.quiet {
+        for member in &members {
+            crate::commands::say_valid(&member.loaded, false)?;
+        }
+        let mut out = crate::console::stdout();
+        writeln!(
+            out,
+            "{} Workspace files in {} are valid.",
+            members.len(),
+            display_path(&common.file)
+        )?;
+    }
+    Ok(Exit::Success)
+}
+
+/// `fmt DIR`: each Workspace file (and its fragments) in turn.
+pub(crate) fn fmt(common: &Common, options: crate::commands::fmt::Options) -> Result<Exit, Error> {
+    let mut exit = Exit::Success;
+    let mut errors = Vec::new();
+    for path in files(&common.file)? {
+        let each = Common {
+            file: path,
+            ..common.clone()
+        };
+        match crate::commands::fmt::run(&each, options) {
+            Ok(Exit::Success) => {}
+            Ok(other) => exit = other,
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(exit)
+    } else {
+        Err(Error::Several {
+            summary: format!("{} files could not be formatted", errors.len()),
+            errors,
+        })
+    }
+}
+
+/// The heading of one Workspace's part of the output.
+fn heading(member: &Member, name: Option<&str>) -> String {
+    let workspace = match name {
+        Some(name) => format!(
+            "Workspace \"{}\" ({})",
+            crate::escape::visible(name),
+            member.workspace_id()
+        ),
+        None => format!("Workspace {}", member.workspace_id()),
+    };
+    format!("{}: {workspace}", display_path(&member.common.file))
+}
+
+/// `plan DIR`: each Workspace planned in turn, one section each and a total; JSON
+/// `{"format_version": 1, "workspaces": […]}`; `--out` saves them all or none.
+pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exit, Error> {
+    let members = load_all(common)?;
+    let client = Client::default();
+    let stop = StopSignal::default();
+    let budget = crate::render::MAX_CHARS / members.len().max(1);
+    let mut plans = Vec::with_capacity(members.len());
+    let mut failures = Vec::new();
+    let mut document = Vec::new();
+    let mut any_changes = false;
+    for member in &members {
+        let inputs = heard_inputs(
+            &member.common,
+            options.refresh,
+            false,
+            &stop,
+            client.clone(),
+        );
+        let planned = match engine::plan(inputs, &mut Warnings).await {
+            Ok(planned) => planned,
+            Err(e) => {
+                if options.format == Format::Text {
+                    writeln!(document, "=== {} ===\n", heading(member, None))?;
+                    writeln!(document, "No plan: {}\n", problems_line(&e))?;
+                }
+                failures.push(e);
+                continue;
+            }
+        };
+        let ctx = Context {
+            max_chars: budget,
+            ..planned.context()
+        };
+        let json_plan = planned.json(options.allow_replace);
+        any_changes |= !json_plan.is_empty();
+        match options.format {
+            Format::Text => {
+                let title = heading(member, Some(&json_plan.workspace.name));
+                writeln!(document, "=== {title} ===\n")?;
+                render::text(&mut document, &json_plan, &ctx)?;
+                writeln!(document)?;
+            }
+            Format::Markdown => {
+                writeln!(
+                    document,
+                    "## `{}`\n",
+                    display_path(&member.common.file).replace('`', "'")
+                )?;
+                render::markdown(&mut document, &json_plan, &ctx)?;
+                writeln!(document)?;
+            }
+            Format::Json => {}
+        }
+        if let Some(refusal) = planned.refusal() {
+            failures.push(refusal);
+        }
+        plans.push(json_plan);
+        std::mem::forget(planned);
+    }
+    match options.format {
+        Format::Json => {
+            let all = Plans {
+                format_version: json::FORMAT_VERSION,
+                workspaces: plans.clone(),
+            };
+            serde_json::to_writer_pretty(&mut document, &all).map_err(std::io::Error::other)?;
+            writeln!(document)?;
+        }
+        Format::Text | Format::Markdown => {
+            writeln!(document, "{}", total_line(&plans, members.len()))?;
+        }
+    }
+    crate::console::write_styled(&document)?;
+    if !failures.is_empty() {
+        if let Some(path) = &options.out {
+            crate::console::warning(&format!(
+                "the plans were not saved to {}: not every Workspace has a plan apply accepts",
+                display_path(path)
+            ));
+        }
+        return Err(Error::Several {
+            summary: format!(
+                "{} of {} Workspaces have no plan apply accepts",
+                failures.len(),
+                members.len()
+            ),
+            errors: failures,
+        });
+    }
+    if let Some(path) = &options.out {
+        let all = Plans {
+            format_version: json::FORMAT_VERSION,
+            workspaces: plans.iter().map(json::JsonPlan::sealed).collect(),
+        };
+        let bytes = serde_json::to_vec_pretty(&all).map_err(std::io::Error::other)?;
+        crate::fsutil::write_private(path, &bytes)
+            .map_err(|e| Error::io("save the plan to", path, e))?;
+        if !common.quiet && options.format == Format::Text {
+            let mut stdout = crate::console::stdout();
+            writeln!(
+                stdout,
+                "\nSaved the plans of {} Workspaces to {}. Apply exactly these plans with:\n    clickup-members apply {} -f {}",
+                plans.len(),
+                display_path(path),
+                display_path(path),
+                display_path(&common.file)
+            )?;
+        }
+    }
+    Ok(if options.detailed_exitcode && any_changes {
+        Exit::Changes
+    } else {
+        Exit::Success
+    })
+}
+
+/// One line for a Workspace that could not be planned.
+fn problems_line(error: &Error) -> String {
+    crate::commands::problems(error).summary
+}
+
+/// `Total for 2 Workspaces: 3 to invite, 1 to change, 0 to remove.`
+fn total_line(plans: &[json::JsonPlan], workspaces: usize) -> String {
+    let mut summary = std::collections::BTreeMap::<String, usize>::new();
+    for plan in plans {
+        for (action, n) in &plan.summary {
+            *summary.entry(action.clone()).or_default() += n;
+        }
+    }
+    let count = |key: &str| summary.get(key).copied().unwrap_or(0);
+    let mut parts = vec![
+        format!("{} to invite", count("invite")),
+        format!("{} to change", count("update")),
+        format!("{} to remove", count("remove")),
+    ];
+    for (key, one, many) in [
+        ("replace", "to replace", "to replace"),
+        ("create", "group to create", "groups to create"),
+        ("delete", "group to delete", "groups to delete"),
+    ] {
+        match count(key) {
+            0 => {}
+            1 => parts.push(format!("1 {one}")),
+            n => parts.push(format!("{n} {many}")),
+        }
+    }
+    format!(
+        "Total for {workspaces} Workspace{}: {}.",
+        if workspaces == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
+}
+
+/// `apply DIR` (and `apply PLANS -f DIR`): Workspace by Workspace; one refused or failed does
+/// not stop the others. A saved plan of the folder is checked whole first: stale for one
+/// Workspace, it is applied to none.
+pub(crate) async fn apply(common: &Common, options: apply::Options) -> Result<Exit, Error> {
+    let members = load_all(common)?;
+    let client = Client::default();
+    let saved = match &options.saved {
+        Some(path) => Some(saved_plans(path, &members, &client).await?),
+        None => None,
+    };
+    let mut failures = Vec::new();
+    for (i, member) in members.iter().enumerate() {
+        {
+            let mut out = crate::console::stdout();
+            writeln!(out, "=== {} ===\n", heading(member, None))?;
+        }
+        let one = saved.as_ref().map(|plans| plans[i].clone());
+        match apply::run_with(&member.common, options.clone(), client.clone(), one).await {
+            Ok(Exit::Success | Exit::Changes) => {}
+            Ok(Exit::Failure) => failures.push(Error::Usage(format!(
+                "Workspace {}: some changes failed (above)",
+                member.workspace_id()
+            ))),
+            Ok(Exit::Signal(code)) => return Ok(Exit::Signal(code)),
+            Err(e) => {
+                crate::commands::report(e);
+                failures.push(Error::Usage(format!(
+                    "Workspace {} ({}) was not applied",
+                    member.workspace_id(),
+                    display_path(&member.common.file)
+                )));
+            }
+        }
+        let mut out = crate::console::stdout();
+        writeln!(out)?;
+    }
+    if failures.is_empty() {
+        Ok(Exit::Success)
+    } else {
+        Err(Error::Several {
+            summary: format!(
+                "{} of {} Workspaces were refused or failed; the others were applied",
+                failures.len(),
+                members.len()
+            ),
+            errors: failures,
+        })
+    }
+}
+
+/// The saved plans of the folder, one per Workspace in the order of `members`, each checked
+/// against the plan made now: any stale, missing or extra one refuses them all.
+async fn saved_plans(
+    path: &Path,
+    members: &[Member],
+    client: &Client,
+) -> Result<Vec<Saved>, Error> {
+    let name = display_path(path);
+    let bytes = crate::fsutil::read_regular(path).map_err(|e| Error::io("read", path, e))?;
+    let all: Plans = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Usage(format!(
+            "{name} is not a saved plan of a folder ({e}); make it with `clickup-members plan -f DIR --out {name}`"
+        ))
+    })?;
+    let stop = StopSignal::default();
+    let mut found = Vec::with_capacity(members.len());
+    let mut stale = Vec::new();
+    for member in members {
+        let Some(plan) = all
+            .workspaces
+            .iter()
+            .find(|p| p.workspace.id == member.workspace_id())
+        else {
+            stale.push(Error::Stale {
+                plan: name.clone(),
+                why: format!(
+                    "{} was added for Workspace {}",
+                    display_path(&member.common.file),
+                    member.workspace_id()
+                ),
+            });
+            continue;
+        };
+        let saved = Saved {
+            name: name.clone(),
+            plan: plan.clone(),
+        };
+        let inputs = heard_inputs(
+            &member.common,
+            crate::commands::Refresh::Read,
+            false,
+            &stop,
+            client.clone(),
+        );
+        match engine::plan(inputs, &mut Warnings).await {
+            Ok(planned) => {
+                let now = planned.json(true);
+                if let Err(e) = planned.check_saved_plan(&name, &saved.plan, &now) {
+                    stale.push(e);
+                }
+            }
+            Err(e) => stale.push(e),
+        }
+        found.push(saved);
+    }
+    for plan in &all.workspaces {
+        if !members
+            .iter()
+            .any(|m| m.workspace_id() == plan.workspace.id)
+        {
+            stale.push(Error::Stale {
+                plan: name.clone(),
+                why: format!("the file of Workspace {} was removed", plan.workspace.id),
+            });
+        }
+    }
+    if stale.is_empty() {
+        Ok(found)
+    } else {
+        Err(Error::Several {
+            summary: format!(
+                "the saved plans in {name} are refused whole: nothing was applied to any Workspace"
+            ),
+            errors: stale,
+        })
+    }
+}
+
+/// `report DIR`: the access review of every Workspace, each row starting with its Workspace.
+pub(crate) async fn access_review(
+    common: &Common,
+    options: &review::Options,
+) -> Result<Exit, Error> {
+    let members = load_all(common)?;
+    let client = Client::default();
+    let mut all = Vec::new();
+    let mut names = Vec::new();
+    let mut day = None;
+    for member in &members {
+        let (rows, heading) = review::review(&member.common, options, client.clone()).await?;
+        names.push(format!(
+            "\"{}\" ({})",
+            heading.workspace_name, heading.workspace_id
+        ));
+        day = Some(heading.day);
+        all.extend(rows.into_iter().map(|row| crate::review::Row {
+            workspace: Some(heading.workspace_id.clone()),
+            ..row
+        }));
+    }
+    let heading = crate::review::render::Heading {
+        workspace_name: names.join(", "),
+        workspace_id: display_path(&common.file),
+        day: day.unwrap_or_else(|| crate::clock::now().date()),
+        inactive_days: options.inactive_days,
+    };
+    review::print(options.format, &all, &heading)?;
+    Ok(Exit::Success)
+}

@@ -1,0 +1,412 @@
+//! `-f DIR`: a folder of Workspace files, planned and applied against two fake Workspaces
+//! behind one API URL and one token's rate limit; and every way the folder itself can be wrong.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::common::{cli, failed, repo, stderr, stdout};
+use crate::fake::many::Fakes;
+use crate::live::TOKEN;
+
+const ACME: &str = "9006054115";
+const EU: &str = "9006054116";
+
+fn example() -> PathBuf {
+    repo().join("examples/teams")
+}
+
+fn snapshot(id: &str) -> Value {
+    let text =
+        std::fs::read_to_string(example().join(format!("snapshots/{id}.json"))).expect("snapshot");
+    serde_json::from_str(&text).expect("json")
+}
+
+/// Copies `from` into `to`, folders included.
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// The example's folder of Workspace files, in a fresh directory.
+fn folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    copy(&example().join("clickup"), &dir.path().join("clickup"));
+    dir
+}
+
+async fn run(dir: &Path, fakes: &Fakes, args: &[&str]) -> Output {
+    crate::common::run_against(dir, &fakes.api_url(), TOKEN, args).await
+}
+
+fn writes(fakes: &Fakes, id: &str) -> Vec<String> {
+    fakes
+        .of(id)
+        .log()
+        .iter()
+        .filter(|l| l.is_write())
+        .map(crate::fake::Logged::line)
+        .collect()
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("read");
+    assert!(text.contains(from), "{from:?} not in {}", path.display());
+    std::fs::write(path, text.replace(from, to)).expect("write");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_plans_a_section_per_workspace_and_applies_each_with_its_own_state() {
+    let fakes = Fakes::start(&[snapshot(ACME), snapshot(EU)], TOKEN).await;
+    let dir = folder();
+    let plan = run(
+        dir.path(),
+        &fakes,
+        &["plan", "-f", "clickup", "--detailed-exitcode"],
+    )
+    .await;
+    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    let text = stdout(&plan);
+    let acme = text
+        .find("=== clickup/acme.yaml: Workspace \"Acme Workspace\" (9006054115) ===")
+        .expect("acme's section");
+    let eu = text
+        .find("=== clickup/eu.yaml: Workspace \"Acme EU\" (9006054116) ===")
+        .expect("eu's section");
+    assert!(acme < eu);
+    assert!(
+        text.trim_end().ends_with(
+            "Total for 2 Workspaces: 2 to invite, 3 to change, 0 to remove, 1 group to create."
+        ),
+        "{text}"
+    );
+    // A fixed set of reads per Workspace, whatever its size.
+    let reads = |id: &str| fakes.of(id).log().len();
+    assert!(
+        reads(ACME) <= 8 && reads(EU) <= 6,
+        "{} {}",
+        reads(ACME),
+        reads(EU)
+    );
+
+    let json = run(
+        dir.path(),
+        &fakes,
+        &["plan", "-f", "clickup", "--format", "json"],
+    )
+    .await;
+    let json: Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(json["format_version"], 1);
+    let ids: Vec<&str> = json["workspaces"]
+        .as_array()
+        .expect("workspaces")
+        .iter()
+        .map(|p| p["workspace"]["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, [ACME, EU]);
+    assert_eq!(json["workspaces"][1]["format_version"], 1);
+
+    // Saved, then applied as saved: both converge, each with its own state file.
+    let saved = run(
+        dir.path(),
+        &fakes,
+        &["plan", "-f", "clickup", "--out", "plans.json"],
+    )
+    .await;
+    assert_eq!(saved.status.code(), Some(0), "{}", stderr(&saved));
+    let apply = run(
+        dir.path(),
+        &fakes,
+        &["apply", "plans.json", "-f", "clickup"],
+    )
+    .await;
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    assert!(writes(&fakes, ACME).iter().any(|w| w.contains("user")));
+    assert!(writes(&fakes, EU).iter().any(|w| w.contains("user")));
+    for (file, id) in [("acme", ACME), ("eu", EU)] {
+        let state: Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!("clickup/{file}.state.json"))).expect("state"),
+        )
+        .expect("json");
+        assert_eq!(state["workspace_id"], id, "{file}");
+    }
+    let again = run(
+        dir.path(),
+        &fakes,
+        &["plan", "-f", "clickup", "--detailed-exitcode"],
+    )
+    .await;
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_of_a_folder_is_refused_whole_when_one_workspace_changed() {
+    let fakes = Fakes::start(&[snapshot(ACME), snapshot(EU)], TOKEN).await;
+    let dir = folder();
+    let saved = run(
+        dir.path(),
+        &fakes,
+        &["plan", "-f", "clickup", "--out", "plans.json"],
+    )
+    .await;
+    assert_eq!(saved.status.code(), Some(0), "{}", stderr(&saved));
+    // Someone is invited by hand in the EU Workspace only.
+    fakes.of(EU).invite_outside("walk-in@acme.example", 3);
+    let apply = run(
+        dir.path(),
+        &fakes,
+        &["apply", "plans.json", "-f", "clickup"],
+    )
+    .await;
+    let err = failed(&apply);
+    assert!(err.contains("the saved plan is stale"), "{err}");
+    assert!(
+        err.contains("refused whole: nothing was applied to any Workspace"),
+        "{err}"
+    );
+    assert!(
+        writes(&fakes, ACME).is_empty(),
+        "{:?}",
+        writes(&fakes, ACME)
+    );
+    assert!(writes(&fakes, EU).is_empty(), "{:?}", writes(&fakes, EU));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refused_workspace_does_not_stop_the_others() {
+    let fakes = Fakes::start(&[snapshot(ACME), snapshot(EU)], TOKEN).await;
+    let dir = folder();
+    // The Acme file now makes the owner an admin: refused.
+    edit(
+        &dir.path().join("clickup/acme.yaml"),
+        "  - email: olivia@acme.example\n    role: owner\n",
+        "  - email: olivia@acme.example\n    role: admin\n",
+    );
+    let apply = run(
+        dir.path(),
+        &fakes,
+        &["apply", "--auto-approve", "-f", "clickup"],
+    )
+    .await;
+    assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
+    let err = stderr(&apply);
+    assert!(err.contains("is the Workspace owner"), "{err}");
+    assert!(
+        err.contains("1 of 2 Workspaces were refused or failed; the others were applied"),
+        "{err}"
+    );
+    assert!(
+        writes(&fakes, ACME).is_empty(),
+        "{:?}",
+        writes(&fakes, ACME)
+    );
+    assert!(
+        !writes(&fakes, EU).is_empty(),
+        "the EU Workspace was applied"
+    );
+    let eu = run(
+        dir.path(),
+        &fakes,
+        &["plan", "-f", "clickup/eu.yaml", "--detailed-exitcode"],
+    )
+    .await;
+    assert_eq!(eu.status.code(), Some(0), "{}", stdout(&eu));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspaces_applied_by_one_process_share_one_rate_limit() {
+    let fakes = Fakes::start(&[snapshot(ACME), snapshot(EU)], TOKEN).await;
+    let dir = folder();
+    // Twelve newcomers in each Workspace.
+    for (file, marker) in [
+        ("clickup/acme.yaml", "members:\n"),
+        ("clickup/eu.yaml", "members:\n"),
+    ] {
+        let path = dir.path().join(file);
+        let newcomers: String = (0..12)
+            .map(|i| format!("  - email: new{i:02}.{}@acme.example\n", &file[8..10]))
+            .collect();
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(
+            &path,
+            text.replacen(marker, &format!("{marker}{newcomers}"), 1),
+        )
+        .expect("write");
+    }
+    fakes.rate_limit(15, Duration::from_secs(2));
+    let apply = run(
+        dir.path(),
+        &fakes,
+        &["apply", "--auto-approve", "-f", "clickup"],
+    )
+    .await;
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    assert_eq!(
+        fakes.too_many(),
+        0,
+        "no 429: the second Workspace knew the first's budget"
+    );
+    assert!(
+        fakes.answered() > 30,
+        "the limit bound the run: {} requests",
+        fakes.answered()
+    );
+}
+
+#[test]
+fn a_folder_that_cannot_be_used_is_an_error_and_nothing_is_done() {
+    // No Workspace file.
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::create_dir_all(dir.path().join("clickup/teams")).expect("mkdir");
+    std::fs::write(dir.path().join("clickup/notes.txt"), "not a Workspace").expect("write");
+    let output = cli()
+        .current_dir(dir.path())
+        .args(["validate", "-f", "clickup"])
+        .output()
+        .expect("run");
+    assert!(
+        failed(&output).contains("clickup holds no Workspace file"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Two files for one Workspace, named both.
+    let dir = folder();
+    std::fs::copy(
+        dir.path().join("clickup/eu.yaml"),
+        dir.path().join("clickup/eu-copy.yaml"),
+    )
+    .expect("copy");
+    let output = cli()
+        .current_dir(dir.path())
+        .args(["validate", "-f", "clickup"])
+        .output()
+        .expect("run");
+    let err = failed(&output);
+    assert!(
+        err.contains(
+            "clickup/eu.yaml:6:7: Workspace 9006054116 already has a file, clickup/eu-copy.yaml"
+        ),
+        "{err}"
+    );
+    std::fs::remove_file(dir.path().join("clickup/eu-copy.yaml")).expect("rm");
+
+    // A YAML file that is not YAML, among valid ones: its place, and nothing planned.
+    std::fs::write(dir.path().join("clickup/broken.yaml"), "members: [\n").expect("write");
+    let output = cli()
+        .current_dir(dir.path())
+        .args(["plan", "-f", "clickup", "--snapshot"])
+        .arg(example().join("snapshots"))
+        .output()
+        .expect("run");
+    let err = failed(&output);
+    assert!(
+        err.contains("clickup/broken.yaml:1:10: invalid YAML"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 of the 3 Workspace files in clickup cannot be used; nothing was done"),
+        "{err}"
+    );
+    assert!(stdout(&output).is_empty());
+    std::fs::remove_file(dir.path().join("clickup/broken.yaml")).expect("rm");
+
+    // A link that loops.
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("clickup/loop.yaml");
+        std::os::unix::fs::symlink(&link, &link).expect("symlink");
+        let output = cli()
+            .current_dir(dir.path())
+            .args(["validate", "-f", "clickup"])
+            .output()
+            .expect("run");
+        assert!(failed(&output).contains("loop.yaml"), "{}", stderr(&output));
+        std::fs::remove_file(&link).expect("rm");
+    }
+
+    // --state with a folder; a --snapshot that is a file; a Workspace without its snapshot.
+    let output = cli()
+        .current_dir(dir.path())
+        .args(["plan", "-f", "clickup", "--state", "x.json"])
+        .output()
+        .expect("run");
+    assert!(failed(&output).contains("--state cannot be used with -f clickup"));
+    let output = cli()
+        .current_dir(dir.path())
+        .args(["plan", "-f", "clickup", "--snapshot"])
+        .arg(example().join("snapshots/9006054115.json"))
+        .output()
+        .expect("run");
+    assert!(
+        failed(&output).contains("--snapshot is a folder"),
+        "{}",
+        stderr(&output)
+    );
+    let snapshots = dir.path().join("snapshots");
+    std::fs::create_dir_all(&snapshots).expect("mkdir");
+    std::fs::copy(
+        example().join("snapshots/9006054115.json"),
+        snapshots.join("9006054115.json"),
+    )
+    .expect("copy");
+    let output = cli()
+        .current_dir(dir.path())
+        .args(["plan", "-f", "clickup", "--snapshot", "snapshots"])
+        .output()
+        .expect("run");
+    assert!(
+        failed(&output).contains("no snapshot of Workspace 9006054116 (clickup/eu.yaml): snapshots/9006054116.json is missing"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_example_folder_plans_offline_with_a_snapshot_each() {
+    let output = cli()
+        .current_dir(example())
+        .args([
+            "plan",
+            "-f",
+            "clickup",
+            "--snapshot",
+            "snapshots",
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let markdown = stdout(&output);
+    assert!(markdown.contains("## `clickup/acme.yaml`"), "{markdown}");
+    assert!(markdown.contains("## `clickup/eu.yaml`"), "{markdown}");
+    assert!(markdown.chars().count() < 65_536);
+    let report = cli()
+        .current_dir(example())
+        .args([
+            "report",
+            "-f",
+            "clickup",
+            "--snapshot",
+            "snapshots",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(report.status.code(), Some(0), "{}", stderr(&report));
+    let text = stdout(&report);
+    assert!(text.starts_with("workspace,email,name,"), "{text}");
+    assert!(text.contains("\n9006054116,luca@acme.example,"), "{text}");
+}
