@@ -47,6 +47,18 @@ target/release/examples/generate --members 100000 --expires 10 --out "$dir" 2>/d
 n="100000, 10 % with expires"
 row "validate" $bin validate -q -f "$dir/members.yaml"
 row "plan --snapshot (text)" $bin plan -f "$dir/members.yaml" --snapshot "$dir/workspace.snapshot.json"
+# 20 Workspaces of 5,000 people in one folder (-f DIR), each with its snapshot.
+many=$work/many
+mkdir -p "$many/clickup" "$many/snapshots"
+for i in $(seq 1 20); do
+  id=$((9100000000 + i))
+  target/release/examples/generate --members 5000 --workspace "$id" --seed "$i" --out "$many/w$i" 2>/dev/null
+  mv "$many/w$i/members.yaml" "$many/clickup/w$i.yaml"
+  mv "$many/w$i/workspace.snapshot.json" "$many/snapshots/$id.json"
+done
+n="20 Workspaces × 5,000"
+row "validate -f DIR" $bin validate -q -f "$many/clickup"
+row "plan -f DIR --snapshot DIR (text)" $bin plan -f "$many/clickup" --snapshot "$many/snapshots"
 start=$(date +%s%N)
 for _ in $(seq 100); do $bin --version >/dev/null; done
 end=$(date +%s%N)

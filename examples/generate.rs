@@ -30,6 +30,8 @@ pub(crate) struct Options {
     pub(crate) group_size: usize,
     /// Percent of the file's people with an `expires` date.
     pub(crate) expires: f64,
+    /// The Workspace's id.
+    pub(crate) workspace: String,
     pub(crate) seed: u64,
 }
 
@@ -45,6 +47,7 @@ impl Options {
             groups: 3,
             group_size: 2000,
             expires: 0.0,
+            workspace: TEAM.to_owned(),
             seed: 42,
         }
     }
@@ -60,7 +63,7 @@ pub(crate) struct Generated {
 #[allow(dead_code)]
 fn usage() -> ! {
     eprintln!(
-        "usage: generate --members N --out DIR [--invites PCT] [--role-changes PCT] [--removals PCT] [--groups N] [--group-size N] [--expires PCT] [--seed N]"
+        "usage: generate --members N --out DIR [--invites PCT] [--role-changes PCT] [--removals PCT] [--groups N] [--group-size N] [--expires PCT] [--workspace ID] [--seed N]"
     );
     std::process::exit(2)
 }
@@ -81,6 +84,7 @@ fn options() -> Options {
             "--groups" => o.groups = number() as usize,
             "--group-size" => o.group_size = number() as usize,
             "--expires" => o.expires = number(),
+            "--workspace" => o.workspace.clone_from(&value),
             "--seed" => o.seed = number() as u64,
             _ => usage(),
         }
@@ -148,8 +152,8 @@ pub(crate) fn generate(o: &Options) -> Generated {
     let mut yaml = String::with_capacity(o.members * 48);
     let _ = write!(
         yaml,
-        "# yaml-language-server: $schema=members.schema.json\nversion: 1\nworkspace:\n  id: \"{TEAM}\"\n  name: Corp\n\npolicy:\n  mode: authoritative\n  max_removals: {}\n\nmembers:\n  - email: owner@corp.example\n    role: owner\n",
-        o.members
+        "# yaml-language-server: $schema=members.schema.json\nversion: 1\nworkspace:\n  id: \"{}\"\n  name: Corp\n\npolicy:\n  mode: authoritative\n  max_removals: {}\n\nmembers:\n  - email: owner@corp.example\n    role: owner\n",
+        o.workspace, o.members
     );
     let mut guests_yaml = String::new();
     let mut listed = Vec::new();
@@ -268,7 +272,7 @@ pub(crate) fn generate(o: &Options) -> Generated {
             .map(|p| json!({"id": p.0, "username": format!("User {}", p.0), "email": p.1, "color": "#7b68ee", "initials": "U", "profilePicture": null}))
             .collect();
         groups.push(json!({
-            "id": format!("6f1a2b3c-0000-4000-8000-{g:012}"), "team_id": TEAM, "userid": 1,
+            "id": format!("6f1a2b3c-0000-4000-8000-{g:012}"), "team_id": o.workspace, "userid": 1,
             "name": name, "handle": format!("team{g}"), "date_created": "1640122639829",
             "initials": "T", "members": live,
             "avatar": {"attachment_id": null, "color": null, "source": null, "icon": null}
@@ -280,10 +284,10 @@ pub(crate) fn generate(o: &Options) -> Generated {
     }
 
     let snapshot = json!({
-        "team": {"id": TEAM, "name": "Corp", "color": "#40BC86", "avatar": null, "members": members},
+        "team": {"id": o.workspace, "name": "Corp", "color": "#40BC86", "avatar": null, "members": members},
         "custom_roles": [
-            {"id": 998877, "team_id": TEAM, "name": "Project Lead", "inherited_role": 3, "date_created": "1651189901020"},
-            {"id": 4547089, "team_id": TEAM, "name": "Client Viewer", "inherited_role": 4, "date_created": "1651189835671"}
+            {"id": 998877, "team_id": o.workspace, "name": "Project Lead", "inherited_role": 3, "date_created": "1651189901020"},
+            {"id": 4547089, "team_id": o.workspace, "name": "Client Viewer", "inherited_role": 4, "date_created": "1651189835671"}
         ],
         "groups": groups,
         "me": {"id": 1, "email": "owner@corp.example", "username": "User 1"}

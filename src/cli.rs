@@ -49,7 +49,8 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 struct Global {
-    /// The desired-state file.
+    /// The desired-state file, or a folder with one file per Workspace (each with its state
+    /// beside it).
     #[arg(
         short = 'f',
         long = "file",

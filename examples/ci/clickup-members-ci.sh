@@ -19,7 +19,8 @@
 # retried). Applies are serialised by the recipes (GitHub `concurrency`, GitLab `resource_group`).
 #
 # Settings, from the environment:
-#   CLICKUP_MEMBERS_FILE           the member file (default clickup/members.yaml)
+#   CLICKUP_MEMBERS_FILE           the member file (default clickup/members.yaml), or a folder with
+#                                  one file per Workspace (clickup): each has its state beside it
 #   CLICKUP_MEMBERS_VERSION        the release to install, e.g. 0.1.0
 #   CLICKUP_MEMBERS_SHA256         the SHA-256 of that release's archive for this machine, as
 #                                  listed in the release's SHA256SUMS
@@ -127,12 +128,26 @@ cmd_check() {
   clickup-members fmt --check --diff -f "$file"
 }
 
-# Puts the state file recorded on the state branch into the work tree. Only that file is taken
-# from the branch: nothing else there can change what the job runs. With `required`, a missing
-# branch is an error.
+# The state files: the one beside the member file, or with a folder of Workspace files
+# (CLICKUP_MEMBERS_FILE=clickup) the one beside each Workspace file; one a line.
+state_paths() {
+  if [ -d "$file" ]; then
+    local each
+    for each in "$file"/*.yaml "$file"/*.yml; do
+      [ -f "$each" ] || continue
+      file=$each state_path
+    done
+  else
+    state_path
+  fi
+}
+
+# Puts the state files recorded on the state branch into the work tree. Only those files are
+# taken from the branch: nothing else there can change what the job runs. With `required`, a
+# missing branch is an error.
 cmd_fetch_state() {
-  local need=${1:-optional} state code=0
-  state=$(state_path)
+  local need=${1:-optional} state code=0 states
+  mapfile -t states < <(state_paths)
   to_top
   git ls-remote --exit-code --heads "$remote" "$branch" >/dev/null 2>&1 || code=$?
   if [ "$code" = 2 ]; then
@@ -146,13 +161,15 @@ cmd_fetch_state() {
   fi
   git fetch --quiet --no-tags "$remote" "+refs/heads/$branch:refs/clickup-members/state" 2>/dev/null ||
     fail "cannot fetch the state branch '$branch'"
-  if git cat-file -e "refs/clickup-members/state:$state" 2>/dev/null; then
-    mkdir -p "$(dirname "$state")"
-    git cat-file blob "refs/clickup-members/state:$state" >"$state"
-    say "took $state from the state branch '$branch'"
-  else
-    say "the state branch '$branch' holds no $state yet"
-  fi
+  for state in "${states[@]}"; do
+    if git cat-file -e "refs/clickup-members/state:$state" 2>/dev/null; then
+      mkdir -p "$(dirname "$state")"
+      git cat-file blob "refs/clickup-members/state:$state" >"$state"
+      say "took $state from the state branch '$branch'"
+    else
+      say "the state branch '$branch' holds no $state yet"
+    fi
+  done
 }
 
 # Records FILEs (the state file by default) on the state branch: a commit on top of the branch
@@ -160,7 +177,7 @@ cmd_fetch_state() {
 # again. The work tree, the index and the checked-out branch are left as they are.
 cmd_push_state() {
   local files=("$@") attempts=${CLICKUP_MEMBERS_PUSH_ATTEMPTS:-5}
-  [ ${#files[@]} -gt 0 ] || files=("$(state_path)")
+  [ ${#files[@]} -gt 0 ] || mapfile -t files < <(state_paths)
   to_top
   local present=()
   for f in "${files[@]}"; do
@@ -258,14 +275,17 @@ cmd_apply() {
     *) has_token || fail "apply needs the ClickUp token: set the secret CLICKUP_TOKEN (GitHub) or the protected variable CLICKUP_TOKEN (GitLab) for this job" ;;
   esac
   cmd_fetch_state required
-  local state audit code=0
-  state=$(state_path)
-  audit="$(dirname "$state")/audit/$(date -u +%Y%m%dT%H%M%SZ)-${GITHUB_RUN_ID:-${CI_PIPELINE_ID:-local}}.jsonl"
+  local states audit code=0 logs
+  mapfile -t states < <(state_paths)
+  # The audit logs go beside the state (a folder of Workspace files: in it).
+  logs=$(dirname "${states[0]}")
+  [ -d "$file" ] && logs=$file
+  audit="$logs/audit/$(date -u +%Y%m%dT%H%M%SZ)-${GITHUB_RUN_ID:-${CI_PIPELINE_ID:-local}}.jsonl"
   mkdir -p "$(dirname "$audit")"
   allow_replace && args+=(--allow-replace)
   clickup-members apply --auto-approve -f "$file" --audit-log "$audit" "${args[@]}" || code=$?
   # Also after a failed or partial apply: what was applied is recorded either way.
-  cmd_push_state "$state" "$audit"
+  cmd_push_state "${states[@]}" "$audit"
   return "$code"
 }
 

@@ -240,7 +240,10 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
     let members = load_all(common)?;
     let client = Client::default();
     let stop = StopSignal::default();
-    let budget = crate::render::MAX_CHARS / members.len().max(1);
+    // One comment holds every Workspace's markdown: each gets its share, after the room its
+    // heading and the total take.
+    let budget =
+        crate::render::MAX_CHARS.saturating_sub(1_000 + 300 * members.len()) / members.len().max(1);
     let mut plans = Vec::with_capacity(members.len());
     let mut failures = Vec::new();
     let mut document = Vec::new();

@@ -1219,3 +1219,67 @@ async fn the_drift_issue_is_opened_and_closed_on_gitlab() {
     assert!(err.contains("closed the drift issue 9"), "{err}");
     server.verify().await;
 }
+
+/// Puts the example folder of Workspace files (and their snapshots) in a checkout.
+fn teams_layout(checkout: &std::path::Path) {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read") {
+            let entry = entry.expect("entry");
+            let target = to.join(entry.file_name());
+            if entry.file_type().expect("type").is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).expect("copy");
+            }
+        }
+    }
+    let example = repo().join("examples/teams");
+    std::fs::remove_dir_all(checkout.join("clickup")).expect("rm");
+    copy(&example.join("clickup"), &checkout.join("clickup"));
+    copy(&example.join("snapshots"), &checkout.join("snapshots"));
+}
+
+#[test]
+fn with_a_folder_of_workspace_files_each_state_is_recorded_and_fetched() {
+    let team = Team::new();
+    let admin = team.checkout("admin");
+    ok(&run(ci_script(&admin, &["init-state"])));
+    let job = team.checkout("job");
+    teams_layout(&job);
+    let mut apply = ci_script(&job, &["apply", "--snapshot", "snapshots"]);
+    apply.env("CLICKUP_MEMBERS_FILE", "clickup");
+    let err = ok(&run(apply));
+    assert!(
+        err.contains("recorded clickup/acme.state.json clickup/eu.state.json"),
+        "{err}"
+    );
+    let files = team.branch_files();
+    for state in ["clickup/acme.state.json", "clickup/eu.state.json"] {
+        assert!(files.contains(&state.to_owned()), "{files:?}");
+    }
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with("clickup/audit/") && f.ends_with(".jsonl")),
+        "{files:?}"
+    );
+
+    // The next job takes both states back, and plans no changes against what was applied.
+    let next = team.checkout("next");
+    teams_layout(&next);
+    let mut fetch = ci_script(&next, &["fetch-state", "required"]);
+    fetch.env("CLICKUP_MEMBERS_FILE", "clickup");
+    let err = ok(&run(fetch));
+    assert!(
+        err.contains("took clickup/acme.state.json") && err.contains("took clickup/eu.state.json"),
+        "{err}"
+    );
+    let output = cli()
+        .current_dir(&next)
+        .args(["plan", "-f", "clickup", "--snapshot", "../job/snapshots"])
+        .args(["--detailed-exitcode"])
+        .output()
+        .expect("plan");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}

@@ -144,6 +144,8 @@ fn the_readme_shows_the_output_the_example_really_gives() {
     shows_what_it_gives("output");
     // The access review's fixture: the line shown holds whatever the day.
     shows_what_it_gives("report-output");
+    // A folder of Workspace files, with team-owned fragments.
+    shows_what_it_gives("many");
 }
 
 /// Every line of the README's block `name` is in the output of the command it starts with.

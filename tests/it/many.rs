@@ -410,3 +410,51 @@ fn the_example_folder_plans_offline_with_a_snapshot_each() {
     assert!(text.starts_with("workspace,email,name,"), "{text}");
     assert!(text.contains("\n9006054116,luca@acme.example,"), "{text}");
 }
+
+#[test]
+fn the_markdown_of_large_plans_stays_under_githubs_limit_in_all() {
+    let dir = folder();
+    // Four thousand newcomers in each Workspace: each plan alone would fill a comment.
+    for file in ["clickup/acme.yaml", "clickup/eu.yaml"] {
+        let path = dir.path().join(file);
+        let newcomers: String = (0..4000)
+            .map(|i| format!("  - email: newcomer{i:04}.{}@acme.example\n", &file[8..10]))
+            .collect();
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(
+            &path,
+            text.replacen("members:\n", &format!("members:\n{newcomers}"), 1),
+        )
+        .expect("write");
+    }
+    let output = cli()
+        .current_dir(dir.path())
+        .args([
+            "plan",
+            "-f",
+            "clickup",
+            "--format",
+            "markdown",
+            "--snapshot",
+        ])
+        .arg(example().join("snapshots"))
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let markdown = stdout(&output);
+    assert!(
+        markdown.chars().count() < 65_536,
+        "{} characters",
+        markdown.chars().count()
+    );
+    assert!(
+        markdown.contains("## `clickup/acme.yaml`") && markdown.contains("## `clickup/eu.yaml`")
+    );
+    assert!(
+        markdown.trim_end().ends_with(
+            "Total for 2 Workspaces: 8002 to invite, 3 to change, 0 to remove, 1 group to create."
+        ),
+        "{}",
+        &markdown[markdown.len() - 300..]
+    );
+}
