@@ -234,11 +234,12 @@ struct ManArgs {
 
 #[derive(Debug, Args)]
 struct ImportArgs {
-    /// The Workspace (team) id.
+    /// The Workspace (team) id. Without it, --out is a folder that gets one file for each
+    /// Workspace the token reaches (with --snapshot DIR: each `<id>.json` in it).
     #[arg(long, value_name = "ID")]
-    workspace: String,
+    workspace: Option<String>,
 
-    /// Write the file here instead of printing it.
+    /// Write the file here instead of printing it (a folder when --workspace is not given).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 
@@ -459,7 +460,16 @@ impl Cli {
                 force: f.force,
             },
             Command::Import(i) => Invocation::Import(commands::import::Options {
-                workspace: i.workspace,
+                workspace: match (i.workspace, &i.out) {
+                    (Some(id), _) => Some(id),
+                    (None, Some(_)) => None,
+                    (None, None) => {
+                        return Err(Error::Usage(
+                            "import needs --workspace ID, or --out DIR to write a file for each Workspace the token reaches"
+                                .to_owned(),
+                        ));
+                    }
+                },
                 out: i.out,
                 force: i.force,
                 with_guest_shares: i.with_guest_shares,

@@ -1,11 +1,11 @@
 //! `import`: write a members file from the live Workspace (or a snapshot).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::clickup::Workspace;
 use crate::clock;
-use crate::commands::source::{check_workspace_id, open_backend};
+use crate::commands::source::{Client, check_workspace_id, open_backend, open_http};
 use crate::commands::{Common, Exit, display_path};
 use crate::engine::{Error, read_whole};
 use crate::format::{self, Header};
@@ -15,7 +15,8 @@ use crate::stop::StopSignal;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
-    pub(crate) workspace: String,
+    /// `None`: every Workspace the token reaches, one file each in the folder `out`.
+    pub(crate) workspace: Option<String>,
     pub(crate) out: Option<PathBuf>,
     pub(crate) force: bool,
     pub(crate) with_guest_shares: bool,
@@ -23,9 +24,139 @@ pub(crate) struct Options {
 }
 
 pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Error> {
-    let id = &options.workspace;
+    match (&options.workspace, &options.out) {
+        (Some(id), out) => one(common, options, id, out.as_deref()).await,
+        (None, Some(dir)) => every(common, options, dir).await,
+        (None, None) => Err(Error::Usage(
+            "import needs --workspace ID, or --out DIR".to_owned(),
+        )),
+    }
+}
+
+/// `import --out DIR`: a file for each Workspace the token reaches (or each snapshot
+/// `<id>.json` of `--snapshot DIR`), named after the Workspace, ready for `-f DIR`.
+async fn every(common: &Common, options: &Options, dir: &Path) -> Result<Exit, Error> {
+    let workspaces: Vec<(String, String)> = match &common.snapshot {
+        Some(snapshots) => {
+            let entries = std::fs::read_dir(snapshots)
+                .map_err(|e| Error::io("read the snapshot folder", snapshots, e))?;
+            let mut ids: Vec<(String, String)> = entries
+                .flatten()
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    let id = name.strip_suffix(".json")?;
+                    id.chars()
+                        .all(|c| c.is_ascii_digit())
+                        .then(|| (id.to_owned(), snapshot_name(&e.path())))
+                })
+                .collect();
+            ids.sort();
+            ids
+        }
+        None => {
+            // Only `GET /team` is sent: any id opens the client.
+            let client = open_http(common, "0", &StopSignal::default(), Client::default())?;
+            client.visible().await.map_err(|error| Error::Read {
+                what: "the Workspaces the token reaches".to_owned(),
+                from: Some(client.describe()),
+                error: Box::new(error),
+            })?
+        }
+    };
+    if workspaces.is_empty() {
+        return Err(Error::Usage(
+            "there is no Workspace to import: the token reaches none".to_owned(),
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("make the folder", dir, e))?;
+    let mut used: Vec<String> = Vec::new();
+    let mut failed = Vec::new();
+    for (id, name) in &workspaces {
+        let mut stem = slug(name);
+        if stem.is_empty() || used.contains(&stem) {
+            stem = if stem.is_empty() {
+                id.clone()
+            } else {
+                format!("{stem}-{id}")
+            };
+        }
+        used.push(stem.clone());
+        let path = dir.join(format!("{stem}.yaml"));
+        let each = Common {
+            snapshot: common
+                .snapshot
+                .as_ref()
+                .map(|snapshots| snapshots.join(format!("{id}.json"))),
+            ..common.clone()
+        };
+        // One that cannot be read does not stop the others.
+        if let Err(e) = one(&each, options, id, Some(&path)).await {
+            failed.push(e);
+        }
+    }
+    if !failed.is_empty() {
+        return Err(Error::Several {
+            summary: format!(
+                "{} of the {} Workspaces could not be imported; the others were written to {}",
+                failed.len(),
+                workspaces.len(),
+                display_path(dir)
+            ),
+            errors: failed,
+        });
+    }
+    if !common.quiet {
+        let mut out = crate::console::stdout();
+        writeln!(
+            out,
+            "Check them all with `clickup-members plan -f {}`.",
+            display_path(dir)
+        )?;
+    }
+    Ok(Exit::Success)
+}
+
+/// The Workspace's name in a snapshot file, or nothing when it cannot be read.
+fn snapshot_name(path: &Path) -> String {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        team: Team,
+    }
+    #[derive(serde::Deserialize)]
+    struct Team {
+        #[serde(default)]
+        name: String,
+    }
+    fsutil::open_regular(path)
+        .ok()
+        .and_then(|f| serde_json::from_reader::<_, Doc>(std::io::BufReader::new(f)).ok())
+        .map(|doc| doc.team.name)
+        .unwrap_or_default()
+}
+
+/// `Acme EU` → `acme-eu`: a file name from a Workspace's name.
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+/// Imports Workspace `id` into `out`, or to standard output.
+async fn one(
+    common: &Common,
+    options: &Options,
+    id: &str,
+    out: Option<&Path>,
+) -> Result<Exit, Error> {
+    let id = &id.to_owned();
     check_workspace_id(id)?;
-    if let Some(out) = &options.out
+    if let Some(out) = out
         && out.exists()
         && !options.force
     {
@@ -55,7 +186,7 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
         date: clock::now_rfc3339().chars().take(10).collect(),
     };
     let text = format::import(&live, &header);
-    match &options.out {
+    match out {
         None => {
             let mut out = crate::console::stdout();
             out.write_all(text.as_bytes())?;

@@ -458,3 +458,52 @@ fn the_markdown_of_large_plans_stays_under_githubs_limit_in_all() {
         &markdown[markdown.len() - 300..]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_into_a_folder_writes_a_file_for_each_workspace_the_token_reaches() {
+    let fakes = Fakes::start(&[snapshot(ACME), snapshot(EU)], TOKEN).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let import = run(dir.path(), &fakes, &["import", "--out", "clickup"]).await;
+    assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
+    let mut files: Vec<String> = std::fs::read_dir(dir.path().join("clickup"))
+        .expect("folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["acme-eu.yaml", "acme-workspace.yaml"]);
+    assert!(
+        fakes
+            .fakes
+            .iter()
+            .all(|f| f.log().iter().all(|l| !l.is_write()))
+    );
+    let plan = run(
+        dir.path(),
+        &fakes,
+        &["plan", "-f", "clickup", "--detailed-exitcode"],
+    )
+    .await;
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+    assert!(
+        stdout(&plan).contains("Total for 2 Workspaces: 0 to invite, 0 to change, 0 to remove."),
+        "{}",
+        stdout(&plan)
+    );
+    // Offline, from a folder of snapshots: the same files.
+    let offline = tempfile::tempdir().expect("dir");
+    let output = cli()
+        .current_dir(offline.path())
+        .args(["import", "--out", "clickup", "--snapshot"])
+        .arg(example().join("snapshots"))
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(offline.path().join("clickup/acme-eu.yaml").is_file());
+    // Without --workspace, --out is required.
+    let output = cli()
+        .current_dir(offline.path())
+        .arg("import")
+        .output()
+        .expect("run");
+    assert!(failed(&output).contains("import needs --workspace ID, or --out DIR"));
+}

@@ -493,6 +493,14 @@ impl HttpWorkspace {
         Err(error)
     }
 
+    /// The Workspaces the token reaches (`GET /team`): id and name of each.
+    pub(crate) async fn visible(&self) -> Result<Vec<(String, String)>, WsError> {
+        let teams = self
+            .get(&Route::GetTeams.path(&[]), &[], api::parse_teams)
+            .await?;
+        Ok(teams.into_iter().map(|t| (t.id, t.name)).collect())
+    }
+
     /// `GET /team`, and this Workspace in it.
     async fn team(&self) -> Result<Team, WsError> {
         let teams = self

@@ -48,7 +48,12 @@ impl Fakes {
             fakes.push(fake);
         }
         let peers = fakes[1..].iter().map(|f| f.state.clone()).collect();
-        fakes[0].lock().peers = peers;
+        {
+            // The token reaches exactly these Workspaces.
+            let mut first = fakes[0].lock();
+            first.peers = peers;
+            first.other_teams.clear();
+        }
         let rate = Arc::new(Mutex::new(Rate {
             limit: 1000,
             window_ms: 60_000,
