@@ -97,6 +97,7 @@ pub(crate) async fn dispatch(common: &Common, invocation: Invocation) -> Result<
             Invocation::Plan(options) => many::plan(common, &options).await,
             Invocation::Apply(options) => many::apply(common, options).await,
             Invocation::Report(options) => many::access_review(common, &options).await,
+            Invocation::Serve(options) => serve::run(common, options).await,
             _ => Err(Error::Usage(format!(
                 "{} is a folder: this command takes one Workspace file (-f FILE)",
                 display_path(&common.file)

@@ -47,6 +47,11 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, fake: &Fake, args: &[&str]) -> Server {
+        Server::start_at(dir, &fake.api_url(), args)
+    }
+
+    /// [`Server::start`] against the ClickUp at `api_url`.
+    fn start_at(dir: &Path, api_url: &str, args: &[&str]) -> Server {
         let log = dir.join("serve.log");
         let child = Command::new(assert_cmd::cargo::cargo_bin("clickup-members"))
             .current_dir(dir)
@@ -56,7 +61,7 @@ impl Server {
             .env("NO_COLOR", "1")
             .env_remove("RUST_LOG")
             .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(["--api-url", &fake.api_url()])
+            .args(["--api-url", api_url])
             .args(args)
             .args(if args.contains(&"--interval") {
                 &[][..]
@@ -712,4 +717,96 @@ async fn the_example_alerts_use_metrics_serve_exposes() {
             "{name} is not exposed"
         );
     }
+}
+
+/// `serve -f DIR`: each cycle reads the whole folder, then holds every Workspace to its file;
+/// a broken file stops the cycle before any Workspace is touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_of_workspaces_is_held_workspace_by_workspace() {
+    let read = |id: &str| -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(repo().join(format!("examples/teams/snapshots/{id}.json")))
+                .expect("snapshot"),
+        )
+        .expect("json")
+    };
+    let fakes =
+        crate::fake::many::Fakes::start(&[read("9006054115"), read("9006054116")], TOKEN).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let status = Command::new("cp")
+        .args(["-r"])
+        .arg(repo().join("examples/teams/clickup"))
+        .arg(dir.path())
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    let server = Server::start_at(
+        dir.path(),
+        &fakes.api_url(),
+        &["-f", "clickup", "--mode", "apply"],
+    );
+    let converged = |plan: &Value| {
+        plan["workspaces"]
+            .as_array()
+            .is_some_and(|w| w.len() == 2 && w.iter().all(|p| p["changes"] == Value::Array(vec![])))
+    };
+    let started = Instant::now();
+    loop {
+        assert_eq!(server.post("/reconcile").await, 202);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (code, body) = server.get("/plan").await;
+        if code == 200 && converged(&serde_json::from_str(&body).expect("json")) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not converged:\n{body}\n{}",
+            server.log()
+        );
+    }
+    for id in ["9006054115", "9006054116"] {
+        assert!(
+            server
+                .value(
+                    "clickup_members_reconcile",
+                    &[("workspace", id), ("result", "success")]
+                )
+                .await
+                >= 1.0,
+            "{id}"
+        );
+    }
+    // A broken file: the cycle is invalid and nothing is written to either Workspace.
+    let writes = || {
+        fakes
+            .fakes
+            .iter()
+            .map(|f| f.log().iter().filter(|l| l.is_write()).count())
+            .sum::<usize>()
+    };
+    let before = writes();
+    std::fs::write(
+        dir.path().join("clickup/eu.yaml"),
+        "version: 1\nworkspace: {id: \"9006054116\"}\nmembers: [\n",
+    )
+    .expect("write");
+    let started = Instant::now();
+    loop {
+        assert_eq!(server.post("/reconcile").await, 202);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if server.get("/readyz").await.0 == 503 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{}",
+            server.log()
+        );
+    }
+    assert_eq!(writes(), before);
+    assert!(
+        server.log().contains("clickup/eu.yaml:3:10"),
+        "{}",
+        server.log()
+    );
 }

@@ -23,8 +23,89 @@ pub(super) async fn run(
     shared: &Shared,
     stop: &StopSignal,
 ) -> Outcome {
+    let (outcome, why) = one(common, options, shared, stop).await;
+    settle(shared, outcome, why);
+    outcome
+}
+
+/// A cycle over a folder of Workspace files: the whole set is read first (a file that cannot
+/// be read or is invalid, or two files for one Workspace, and no Workspace is planned), then
+/// each Workspace in turn. Its outcome is the worst of theirs.
+pub(super) async fn run_folder(
+    common: &Common,
+    options: &Options,
+    shared: &Shared,
+    stop: &StopSignal,
+) -> Outcome {
+    let members = match crate::commands::many::load_all(common) {
+        Ok(members) => members,
+        Err(error) => {
+            let each: Vec<&Error> = match &error {
+                Error::Several { errors, .. } => errors.iter().collect(),
+                other => vec![other],
+            };
+            for error in each {
+                let found = problems(error);
+                for line in found.lines.iter().chain([&found.summary]) {
+                    tracing::error!("{}", crate::escape::visible(line));
+                }
+            }
+            let why = error.to_string();
+            tracing::info!(
+                result = Outcome::Invalid.label(),
+                "cycle invalid: {}",
+                crate::escape::visible(&why)
+            );
+            settle(shared, Outcome::Invalid, why);
+            return Outcome::Invalid;
+        }
+    };
+    let mut worst = (Outcome::Success, String::new());
+    for member in &members {
+        if stop.is_set() {
+            break;
+        }
+        let (outcome, why) = one(&member.common, options, shared, stop).await;
+        if outcome != Outcome::Success && worst.0 == Outcome::Success {
+            worst = (outcome, why);
+        }
+    }
+    // Workspaces whose file is gone are no longer shown.
+    {
+        let ids: Vec<String> = members
+            .iter()
+            .map(|m| m.loaded.file.workspace.id.value.clone())
+            .collect();
+        let mut status = shared.status();
+        status.plans.retain(|id, _| ids.contains(id));
+    }
+    settle(shared, worst.0, worst.1);
+    worst.0
+}
+
+/// Records how a cycle ended, for `/readyz`.
+fn settle(shared: &Shared, outcome: Outcome, why: String) {
+    let mut status = shared.status();
+    if outcome == Outcome::Success {
+        status.last_success = Some(Instant::now());
+    }
+    status.last = Some((outcome, why));
+}
+
+/// One Workspace's cycle: its metrics and its log line; how it ended, and why.
+async fn one(
+    common: &Common,
+    options: &Options,
+    shared: &Shared,
+    stop: &StopSignal,
+) -> (Outcome, String) {
     let started = Instant::now();
-    let mut workspace = shared.status().workspace.clone();
+    let mut workspace = shared
+        .status()
+        .workspaces
+        .get(&common.file)
+        .cloned()
+        .unwrap_or_default();
     let mut counts = Counts::default();
     let result = cycle(common, options, shared, stop, &mut workspace, &mut counts).await;
     let (outcome, why) = match result {
@@ -50,15 +131,11 @@ pub(super) async fn run(
     };
     let seconds = started.elapsed().as_secs_f64();
     shared.metrics.cycle(&workspace, outcome, seconds);
-    {
-        let mut status = shared.status();
-        status.workspace.clone_from(&workspace);
-        if outcome == Outcome::Success {
-            status.last_success = Some(Instant::now());
-        }
-        status.last = Some((outcome, why.clone()));
-    }
-    let why = crate::escape::visible(&why);
+    shared
+        .status()
+        .workspaces
+        .insert(common.file.clone(), workspace.clone());
+    let shown = crate::escape::visible(&why);
     tracing::info!(
         result = outcome.label(),
         workspace = %workspace,
@@ -66,11 +143,11 @@ pub(super) async fn run(
         writes = counts.writes,
         failed = counts.failed,
         duration_ms = (seconds * 1000.0).round() as u64,
-        "cycle {}{}{why}",
+        "cycle {}{}{shown}",
         outcome.label(),
         if why.is_empty() { "" } else { ": " },
     );
-    outcome
+    (outcome, why)
 }
 
 /// What a cycle counted, for its log line.
@@ -105,7 +182,10 @@ async fn cycle(
     let json_plan = planned.json(options.allow_replace);
     let mut bytes = Vec::new();
     if json::write(&mut bytes, &json_plan).is_ok() {
-        shared.status().plan = Some(bytes);
+        shared
+            .status()
+            .plans
+            .insert(planned.plan.workspace_id.clone(), bytes);
     }
     counts.changes = planned.plan.changes.len();
     if let Some(refusal) = planned.refusal() {

@@ -44,7 +44,27 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn plan(State(shared): State<Arc<Shared>>) -> Response {
-    match shared.status().plan.clone() {
+    let json = {
+        let status = shared.status();
+        if status.plans.is_empty() {
+            None
+        } else if status.folder {
+            // A folder: `{"format_version": 1, "workspaces": [PLAN, …]}`, as `plan -f DIR`.
+            let workspaces: Vec<serde_json::Value> = status
+                .plans
+                .values()
+                .filter_map(|bytes| serde_json::from_slice(bytes).ok())
+                .collect();
+            serde_json::to_vec_pretty(&serde_json::json!({
+                "format_version": crate::render::json::FORMAT_VERSION,
+                "workspaces": workspaces,
+            }))
+            .ok()
+        } else {
+            status.plans.values().next().cloned()
+        }
+    };
+    match json {
         Some(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
         None => (
             StatusCode::NOT_FOUND,

@@ -61,10 +61,12 @@ struct Shared {
 /// What the last cycles left.
 #[derive(Debug, Default)]
 struct Status {
-    /// The last plan, as the JSON of SPEC §3.
-    plan: Option<Vec<u8>>,
-    /// The Workspace the last plan was of (empty before the first).
-    workspace: String,
+    /// The last plan of each Workspace, as the JSON of SPEC §3, by Workspace id.
+    plans: std::collections::BTreeMap<String, Vec<u8>>,
+    /// Whether `-f` is a folder of Workspace files: `/plan` then shows every Workspace's.
+    folder: bool,
+    /// The Workspace each file was last found to be, by file (empty before the first plan).
+    workspaces: std::collections::BTreeMap<std::path::PathBuf, String>,
     /// How the last cycle ended, and why when it failed.
     last: Option<(Outcome, String)>,
     last_success: Option<Instant>,
@@ -97,7 +99,12 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Error
     if common.snapshot.is_none() {
         crate::clickup::http::Token::from_env()?;
     }
-    State::read(&common.state)?;
+    let folder = crate::commands::many::is_folder(common);
+    if folder {
+        crate::commands::many::files(&common.file)?;
+    } else {
+        State::read(&common.state)?;
+    }
     let listener = tokio::net::TcpListener::bind(&options.listen)
         .await
         .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", options.listen)))?;
@@ -106,7 +113,10 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Error
         .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", options.listen)))?;
     let shared = Arc::new(Shared {
         metrics: Arc::new(Metrics::default()),
-        status: Mutex::new(Status::default()),
+        status: Mutex::new(Status {
+            folder,
+            ..Status::default()
+        }),
         trigger: tokio::sync::Notify::new(),
         interval: options.interval,
         pacer: Arc::default(),
@@ -129,7 +139,11 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Error
     );
     let mut backoff = FIRST_BACKOFF.min(options.interval);
     while !stop.is_set() {
-        let outcome = cycle::run(common, &options, &shared, &stop).await;
+        let outcome = if folder {
+            cycle::run_folder(common, &options, &shared, &stop).await
+        } else {
+            cycle::run(common, &options, &shared, &stop).await
+        };
         let wait = if outcome == Outcome::Success {
             backoff = FIRST_BACKOFF.min(options.interval);
             options.interval
