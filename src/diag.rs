@@ -7,13 +7,14 @@ use std::io::{self, Write};
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 
-/// A position in a text file, 1-based, counted in characters like editors do. `file` says
-/// which file: 0 for the Workspace file, `n` for the n-th fragment it includes.
+/// A position in a text file, 1-based, counted in characters like editors do (a column past
+/// 65,535 is told as 65,535). `file` says which file: 0 for the Workspace file, `n` for the
+/// n-th fragment it includes. Eight bytes: every value of a large file carries one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub(crate) struct Loc {
     pub(crate) file: u16,
     pub(crate) line: u32,
-    pub(crate) col: u32,
+    pub(crate) col: u16,
 }
 
 impl Loc {
@@ -21,7 +22,7 @@ impl Loc {
         Loc {
             file: 0,
             line: u32::try_from(line).unwrap_or(u32::MAX),
-            col: u32::try_from(col).unwrap_or(u32::MAX),
+            col: u16::try_from(col).unwrap_or(u16::MAX),
         }
     }
 }
@@ -143,7 +144,7 @@ pub(crate) fn byte_offset(src: &str, loc: Loc) -> usize {
         .find('\n')
         .map_or(src.len(), |i| line_start + i);
     let line = &src[line_start..line_end];
-    let col = usize::try_from(loc.col.saturating_sub(1)).unwrap_or(0);
+    let col = usize::from(loc.col.saturating_sub(1));
     line_start + line.char_indices().nth(col).map_or(line.len(), |(i, _)| i)
 }
 

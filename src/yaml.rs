@@ -253,7 +253,7 @@ mod tests {
     use super::*;
 
     fn at(n: &Node) -> (u32, u32) {
-        (n.loc.line, n.loc.col)
+        (n.loc.line, n.loc.col.into())
     }
 
     #[test]

@@ -131,11 +131,11 @@ fn first_alias(node: &Node) -> Option<Loc> {
 type Anchor = (u32, u32, u8);
 
 fn entry_anchor(key: &Node) -> Anchor {
-    (key.loc.line, key.loc.col, 1)
+    (key.loc.line, key.loc.col.into(), 1)
 }
 
 fn item_anchor(item: &Node) -> Anchor {
-    (item.loc.line, item.loc.col, 0)
+    (item.loc.line, item.loc.col.into(), 0)
 }
 
 fn collect_anchors(node: &Node, out: &mut Vec<Anchor>) {

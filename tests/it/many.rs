@@ -321,6 +321,20 @@ fn a_folder_that_cannot_be_used_is_an_error_and_nothing_is_done() {
     assert!(stdout(&output).is_empty());
     std::fs::remove_file(dir.path().join("clickup/broken.yaml")).expect("rm");
 
+    // A folder where a file should be.
+    std::fs::create_dir_all(dir.path().join("clickup/odd.yaml")).expect("mkdir");
+    let output = cli()
+        .current_dir(dir.path())
+        .args(["validate", "-f", "clickup"])
+        .output()
+        .expect("run");
+    assert!(
+        failed(&output).contains("clickup/odd.yaml is not a file"),
+        "{}",
+        stderr(&output)
+    );
+    std::fs::remove_dir(dir.path().join("clickup/odd.yaml")).expect("rm");
+
     // A link that loops.
     #[cfg(unix)]
     {
