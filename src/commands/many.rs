@@ -295,7 +295,6 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
             failures.push(refusal);
         }
         plans.push(json_plan);
-        std::mem::forget(planned);
     }
     match options.format {
         Format::Json => {

@@ -70,8 +70,6 @@ pub(crate) async fn review(
         day: now.date(),
         inactive_days: options.inactive_days,
     };
-    // The process ends soon: the models are given back to the operating system at once.
-    std::mem::forget(planned);
     Ok((rows, heading))
 }
 
