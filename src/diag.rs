@@ -39,14 +39,18 @@ pub(crate) struct Texts<'a> {
 impl<'a> Texts<'a> {
     /// The name and text of the file `loc` is in.
     pub(crate) fn of(&self, loc: Loc) -> (&'a str, &'a str) {
-        match usize::from(loc.file).checked_sub(1) {
-            Some(i) if i < self.fragments.len() => {
-                let (name, source) = &self.fragments[i];
-                (name, source)
-            }
-            _ => (self.file, self.source),
+        match fragment_of(loc, self.fragments) {
+            Some((name, source)) => (name, source),
+            None => (self.file, self.source),
         }
     }
+}
+
+/// The fragment (name and text) `loc` is in; `None` for the Workspace file itself.
+pub(crate) fn fragment_of(loc: Loc, fragments: &[(String, String)]) -> Option<&(String, String)> {
+    usize::from(loc.file)
+        .checked_sub(1)
+        .and_then(|i| fragments.get(i))
 }
 
 impl fmt::Display for Loc {

@@ -7,8 +7,9 @@
 //! the whole file (duplicates, group members) are reported in the same run.
 
 use crate::config::{
-    Access, AdminBounds, At, DEFAULT_EXPIRY_NOTICE_DAYS, DEFAULT_MAX_REMOVALS, Expiry, Group,
-    Guest, Member, MembersFile, Mode, Policy, RoleName, SeatBounds, WorkspaceSection, keys,
+    Access, AdminBounds, At, DEFAULT_EXPIRY_NOTICE_DAYS, DEFAULT_MAX_REMOVALS, Expiry,
+    FragmentFile, Group, Guest, Member, MembersFile, Mode, Policy, RoleName, SeatBounds,
+    WorkspaceSection, keys,
 };
 use crate::diag::{Diagnostic, Loc};
 use crate::model::{
@@ -30,16 +31,8 @@ pub(super) fn decode(mut root: Node) -> (Option<MembersFile>, Vec<Diagnostic>) {
     (file, d.diags)
 }
 
-/// What a fragment holds: members, guests and groups, to be merged into the Workspace file.
-#[derive(Debug, Default)]
-pub(crate) struct Fragment {
-    pub(crate) members: Vec<Member>,
-    pub(crate) guests: Vec<Guest>,
-    pub(crate) groups: Option<Vec<Group>>,
-}
-
 /// Decodes a fragment's tree. Keys that only a Workspace file holds are errors that say so.
-pub(super) fn fragment(mut root: Node) -> (Option<Fragment>, Vec<Diagnostic>) {
+pub(super) fn fragment(mut root: Node) -> (Option<FragmentFile>, Vec<Diagnostic>) {
     let mut d = Decoder::default();
     let members = take_list(&mut root, "members");
     let guests = take_list(&mut root, "guests");
@@ -395,29 +388,7 @@ impl Decoder {
         let policy = fields
             .get("policy")
             .map_or_else(|| Some(Policy::default()), |n| self.policy(n));
-        let members = match (fields.get("members"), lists.members) {
-            (_, Some(items)) => Some(self.owned_items(items, Self::member)),
-            (Some(n), None) => self.items(n, "members", Self::member),
-            (None, None) => Some(Vec::new()),
-        };
-        let guests = match (fields.get("guests"), lists.guests) {
-            (_, Some(items)) => Some(self.owned_items(items, Self::guest)),
-            (Some(n), None) => self.items(n, "guests", Self::guest),
-            (None, None) => Some(Vec::new()),
-        };
-        let groups = match fields.get("groups") {
-            None => Some(None),
-            Some(n) => self
-                .explicit_list(
-                    n,
-                    fields.key_loc("groups"),
-                    "groups",
-                    "manage groups and want none",
-                    "leave groups alone",
-                )
-                .and_then(|n| self.items(n, "groups", Self::group))
-                .map(Some),
-        };
+        let people = self.people(&fields, lists);
         let include = fields
             .get("include")
             .map(|n| self.include(n))
@@ -431,15 +402,45 @@ impl Decoder {
                 name: None,
             }),
             policy: policy.unwrap_or_default(),
-            members: members.unwrap_or_default(),
-            guests: guests.unwrap_or_default(),
-            groups: groups.unwrap_or(None),
+            members: people.members,
+            guests: people.guests,
+            groups: people.groups,
         })
     }
 
-    fn fragment(&mut self, root: &mut Node, lists: Lists) -> Option<Fragment> {
+    /// `members`, `guests` and `groups`, as a Workspace file and a fragment hold them: what
+    /// could be read of each (a list that is no list is reported and left empty).
+    fn people(&mut self, fields: &Fields<'_>, lists: Lists) -> FragmentFile {
+        let members = match (fields.get("members"), lists.members) {
+            (_, Some(items)) => self.owned_items(items, Self::member),
+            (Some(n), None) => self.items(n, "members", Self::member).unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        let guests = match (fields.get("guests"), lists.guests) {
+            (_, Some(items)) => self.owned_items(items, Self::guest),
+            (Some(n), None) => self.items(n, "guests", Self::guest).unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        let groups = fields.get("groups").and_then(|n| {
+            self.explicit_list(
+                n,
+                fields.key_loc("groups"),
+                "groups",
+                "manage groups and want none",
+                "leave groups alone",
+            )
+            .and_then(|n| self.items(n, "groups", Self::group))
+        });
+        FragmentFile {
+            members,
+            guests,
+            groups,
+        }
+    }
+
+    fn fragment(&mut self, root: &mut Node, lists: Lists) -> Option<FragmentFile> {
         match &mut root.value {
-            Value::Null => return Some(Fragment::default()),
+            Value::Null => return Some(FragmentFile::default()),
             Value::Map(entries) => {
                 // Keys of the Workspace file: said so, then left out.
                 let diags = &mut self.diags;
@@ -475,31 +476,7 @@ impl Decoder {
             }
         }
         let fields = self.map(root, "a fragment", keys::FRAGMENT)?;
-        let members = match (fields.get("members"), lists.members) {
-            (_, Some(items)) => self.owned_items(items, Self::member),
-            (Some(n), None) => self.items(n, "members", Self::member).unwrap_or_default(),
-            (None, None) => Vec::new(),
-        };
-        let guests = match (fields.get("guests"), lists.guests) {
-            (_, Some(items)) => self.owned_items(items, Self::guest),
-            (Some(n), None) => self.items(n, "guests", Self::guest).unwrap_or_default(),
-            (None, None) => Vec::new(),
-        };
-        let groups = fields.get("groups").and_then(|n| {
-            self.explicit_list(
-                n,
-                fields.key_loc("groups"),
-                "groups",
-                "manage groups and want none",
-                "leave groups alone",
-            )
-            .and_then(|n| self.items(n, "groups", Self::group))
-        });
-        Some(Fragment {
-            members,
-            guests,
-            groups,
-        })
+        Some(self.people(&fields, lists))
     }
 
     /// `include: [globs]`: fragment files, relative to the Workspace file.

@@ -31,7 +31,8 @@ pub(super) fn merge(
     walk(&base, "", 0, &mut candidates);
     candidates.sort();
 
-    let mut chosen: Vec<String> = Vec::new();
+    // Each fragment, with the include that first named it.
+    let mut chosen: Vec<(String, Loc)> = Vec::new();
     for pattern in &file.include {
         let text = pattern.value.as_str();
         if Path::new(text).is_absolute() || text.split(['/', '\\']).any(|part| part == "..") {
@@ -71,8 +72,8 @@ pub(super) fn merge(
                 );
                 continue;
             }
-            if !chosen.contains(relative) {
-                chosen.push(relative.clone());
+            if !chosen.iter().any(|(c, _)| c == relative) {
+                chosen.push((relative.clone(), pattern.loc));
             }
         }
         if matched == 0 {
@@ -88,7 +89,7 @@ pub(super) fn merge(
 
     file.sources = vec![path.display().to_string()];
     let mut texts = Vec::with_capacity(chosen.len());
-    for relative in chosen {
+    for (relative, include_loc) in chosen {
         let index = match u16::try_from(texts.len() + 1) {
             Ok(index) if index < u16::MAX => index,
             _ => {
@@ -100,16 +101,6 @@ pub(super) fn merge(
             }
         };
         let name = base.join(&relative).display().to_string();
-        let include_loc = file
-            .include
-            .iter()
-            .find(|p| {
-                GlobBuilder::new(&p.value)
-                    .literal_separator(true)
-                    .build()
-                    .is_ok_and(|g| g.compile_matcher().is_match(relative.as_str()))
-            })
-            .map_or(Loc::new(1, 1), |p| p.loc);
         let text = match read(&base.join(&relative)) {
             Ok(text) => text,
             Err(why) => {

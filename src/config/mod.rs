@@ -137,7 +137,7 @@ fn includes(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 
 /// A fragment of a Workspace file (`include:`): members, guests and user groups that a team
 /// owns in its own file, merged into the Workspace file that includes it.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 #[schemars(title = "clickup-members fragment", deny_unknown_fields)]
 pub(crate) struct FragmentFile {
     /// Members (owner, admins, members and custom roles), one entry per person.
@@ -735,10 +735,8 @@ pub(crate) struct Loaded {
 impl Loaded {
     /// The name of the file `loc` is in: the Workspace file or one of its fragments.
     pub(crate) fn name_of(&self, loc: Loc) -> String {
-        match usize::from(loc.file).checked_sub(1) {
-            Some(i) if i < self.fragments.len() => self.fragments[i].0.clone(),
-            _ => self.path.display().to_string(),
-        }
+        crate::diag::fragment_of(loc, &self.fragments)
+            .map_or_else(|| self.path.display().to_string(), |(name, _)| name.clone())
     }
 }
 

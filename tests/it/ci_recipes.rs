@@ -1222,22 +1222,10 @@ async fn the_drift_issue_is_opened_and_closed_on_gitlab() {
 
 /// Puts the example folder of Workspace files (and their snapshots) in a checkout.
 fn teams_layout(checkout: &std::path::Path) {
-    fn copy(from: &std::path::Path, to: &std::path::Path) {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for entry in std::fs::read_dir(from).expect("read") {
-            let entry = entry.expect("entry");
-            let target = to.join(entry.file_name());
-            if entry.file_type().expect("type").is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).expect("copy");
-            }
-        }
-    }
     let example = repo().join("examples/teams");
     std::fs::remove_dir_all(checkout.join("clickup")).expect("rm");
-    copy(&example.join("clickup"), &checkout.join("clickup"));
-    copy(&example.join("snapshots"), &checkout.join("snapshots"));
+    crate::common::copy_dir(&example.join("clickup"), &checkout.join("clickup"));
+    crate::common::copy_dir(&example.join("snapshots"), &checkout.join("snapshots"));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::{cli, failed, repo, stderr, stdout};
+use crate::common::{cli, copy_dir, edit, failed, repo, stderr, stdout};
 use crate::fake::many::Fakes;
 use crate::live::TOKEN;
 
@@ -24,24 +24,15 @@ fn snapshot(id: &str) -> Value {
     serde_json::from_str(&text).expect("json")
 }
 
-/// Copies `from` into `to`, folders included.
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
+/// The command line run in `dir` with `args`.
+fn in_dir(dir: &Path, args: &[&str]) -> Output {
+    cli().current_dir(dir).args(args).output().expect("run")
 }
 
 /// The example's folder of Workspace files, in a fresh directory.
 fn folder() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("dir");
-    copy(&example().join("clickup"), &dir.path().join("clickup"));
+    copy_dir(&example().join("clickup"), &dir.path().join("clickup"));
     dir
 }
 
@@ -57,12 +48,6 @@ fn writes(fakes: &Fakes, id: &str) -> Vec<String> {
         .filter(|l| l.is_write())
         .map(crate::fake::Logged::line)
         .collect()
-}
-
-fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).expect("read");
-    assert!(text.contains(from), "{from:?} not in {}", path.display());
-    std::fs::write(path, text.replace(from, to)).expect("write");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -269,11 +254,7 @@ fn a_folder_that_cannot_be_used_is_an_error_and_nothing_is_done() {
     let dir = tempfile::tempdir().expect("dir");
     std::fs::create_dir_all(dir.path().join("clickup/teams")).expect("mkdir");
     std::fs::write(dir.path().join("clickup/notes.txt"), "not a Workspace").expect("write");
-    let output = cli()
-        .current_dir(dir.path())
-        .args(["validate", "-f", "clickup"])
-        .output()
-        .expect("run");
+    let output = in_dir(dir.path(), &["validate", "-f", "clickup"]);
     assert!(
         failed(&output).contains("clickup holds no Workspace file"),
         "{}",
@@ -287,11 +268,7 @@ fn a_folder_that_cannot_be_used_is_an_error_and_nothing_is_done() {
         dir.path().join("clickup/eu-copy.yaml"),
     )
     .expect("copy");
-    let output = cli()
-        .current_dir(dir.path())
-        .args(["validate", "-f", "clickup"])
-        .output()
-        .expect("run");
+    let output = in_dir(dir.path(), &["validate", "-f", "clickup"]);
     let err = failed(&output);
     assert!(
         err.contains(
@@ -323,11 +300,7 @@ fn a_folder_that_cannot_be_used_is_an_error_and_nothing_is_done() {
 
     // A folder where a file should be.
     std::fs::create_dir_all(dir.path().join("clickup/odd.yaml")).expect("mkdir");
-    let output = cli()
-        .current_dir(dir.path())
-        .args(["validate", "-f", "clickup"])
-        .output()
-        .expect("run");
+    let output = in_dir(dir.path(), &["validate", "-f", "clickup"]);
     assert!(
         failed(&output).contains("clickup/odd.yaml is not a file"),
         "{}",
@@ -340,21 +313,13 @@ fn a_folder_that_cannot_be_used_is_an_error_and_nothing_is_done() {
     {
         let link = dir.path().join("clickup/loop.yaml");
         std::os::unix::fs::symlink(&link, &link).expect("symlink");
-        let output = cli()
-            .current_dir(dir.path())
-            .args(["validate", "-f", "clickup"])
-            .output()
-            .expect("run");
+        let output = in_dir(dir.path(), &["validate", "-f", "clickup"]);
         assert!(failed(&output).contains("loop.yaml"), "{}", stderr(&output));
         std::fs::remove_file(&link).expect("rm");
     }
 
     // --state with a folder; a --snapshot that is a file; a Workspace without its snapshot.
-    let output = cli()
-        .current_dir(dir.path())
-        .args(["plan", "-f", "clickup", "--state", "x.json"])
-        .output()
-        .expect("run");
+    let output = in_dir(dir.path(), &["plan", "-f", "clickup", "--state", "x.json"]);
     assert!(failed(&output).contains("--state cannot be used with -f clickup"));
     let output = cli()
         .current_dir(dir.path())
@@ -374,11 +339,10 @@ fn a_folder_that_cannot_be_used_is_an_error_and_nothing_is_done() {
         snapshots.join("9006054115.json"),
     )
     .expect("copy");
-    let output = cli()
-        .current_dir(dir.path())
-        .args(["plan", "-f", "clickup", "--snapshot", "snapshots"])
-        .output()
-        .expect("run");
+    let output = in_dir(
+        dir.path(),
+        &["plan", "-f", "clickup", "--snapshot", "snapshots"],
+    );
     assert!(
         failed(&output).contains("no snapshot of Workspace 9006054116 (clickup/eu.yaml): snapshots/9006054116.json is missing"),
         "{}",

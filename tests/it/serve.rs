@@ -733,13 +733,10 @@ async fn a_folder_of_workspaces_is_held_workspace_by_workspace() {
     let fakes =
         crate::fake::many::Fakes::start(&[read("9006054115"), read("9006054116")], TOKEN).await;
     let dir = tempfile::tempdir().expect("dir");
-    let status = Command::new("cp")
-        .args(["-r"])
-        .arg(repo().join("examples/teams/clickup"))
-        .arg(dir.path())
-        .status()
-        .expect("cp");
-    assert!(status.success());
+    crate::common::copy_dir(
+        &repo().join("examples/teams/clickup"),
+        &dir.path().join("clickup"),
+    );
     let server = Server::start_at(
         dir.path(),
         &fakes.api_url(),
