@@ -221,17 +221,14 @@ pub(crate) fn fmt(common: &Common, options: crate::commands::fmt::Options) -> Re
     }
 }
 
-/// The heading of one Workspace's part of the output.
-fn heading(member: &Member, name: Option<&str>) -> String {
+/// The heading of one Workspace's part of the output: its file, its id, and its name once it
+/// is known.
+fn heading(file: &Path, id: &str, name: Option<&str>) -> String {
     let workspace = match name {
-        Some(name) => format!(
-            "Workspace \"{}\" ({})",
-            crate::escape::visible(name),
-            member.workspace_id()
-        ),
-        None => format!("Workspace {}", member.workspace_id()),
+        Some(name) => format!("Workspace \"{}\" ({id})", crate::escape::visible(name)),
+        None => format!("Workspace {id}"),
     };
-    format!("{}: {workspace}", display_path(&member.common.file))
+    format!("{}: {workspace}", display_path(file))
 }
 
 /// `plan DIR`: each Workspace planned in turn, one section each and a total; JSON
@@ -244,23 +241,25 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
     // heading and the total take.
     let budget =
         crate::render::MAX_CHARS.saturating_sub(1_000 + 300 * members.len()) / members.len().max(1);
-    let mut plans = Vec::with_capacity(members.len());
+    let total = members.len();
+    let mut plans = Vec::with_capacity(total);
     let mut failures = Vec::new();
     let mut document = Vec::new();
     let mut any_changes = false;
-    for member in &members {
-        let inputs = heard_inputs(
-            &member.common,
-            options.refresh,
-            false,
-            &stop,
-            client.clone(),
-        );
+    for member in members {
+        let id = member.workspace_id().to_owned();
+        let common = member.common;
+        let untitled = heading(&common.file, &id, None);
+        // The file was read with the folder: the plan does not read it again.
+        let inputs = engine::Inputs {
+            decoded: Some(member.loaded.into_decoded()),
+            ..heard_inputs(&common, options.refresh, false, &stop, client.clone())
+        };
         let planned = match engine::plan(inputs, &mut Warnings).await {
             Ok(planned) => planned,
             Err(e) => {
                 if options.format == Format::Text {
-                    writeln!(document, "=== {} ===\n", heading(member, None))?;
+                    writeln!(document, "=== {untitled} ===\n")?;
                     writeln!(document, "No plan: {}\n", problems_line(&e))?;
                 }
                 failures.push(e);
@@ -275,7 +274,7 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
         any_changes |= !json_plan.is_empty();
         match options.format {
             Format::Text => {
-                let title = heading(member, Some(&json_plan.workspace.name));
+                let title = heading(&common.file, &id, Some(&json_plan.workspace.name));
                 writeln!(document, "=== {title} ===\n")?;
                 render::text(&mut document, &json_plan, &ctx)?;
                 writeln!(document)?;
@@ -284,7 +283,7 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
                 writeln!(
                     document,
                     "## `{}`\n",
-                    display_path(&member.common.file).replace('`', "'")
+                    display_path(&common.file).replace('`', "'")
                 )?;
                 render::markdown(&mut document, &json_plan, &ctx)?;
                 writeln!(document)?;
@@ -306,7 +305,7 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
             writeln!(document)?;
         }
         Format::Text | Format::Markdown => {
-            writeln!(document, "{}", total_line(&plans, members.len()))?;
+            writeln!(document, "{}", total_line(&plans, total))?;
         }
     }
     crate::console::write_styled(&document)?;
@@ -319,9 +318,8 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
         }
         return Err(Error::Several {
             summary: format!(
-                "{} of {} Workspaces have no plan apply accepts",
+                "{} of {total} Workspaces have no plan apply accepts",
                 failures.len(),
-                members.len()
             ),
             errors: failures,
         });
@@ -404,7 +402,11 @@ pub(crate) async fn apply(common: &Common, options: apply::Options) -> Result<Ex
     for (i, member) in members.iter().enumerate() {
         {
             let mut out = crate::console::stdout();
-            writeln!(out, "=== {} ===\n", heading(member, None))?;
+            writeln!(
+                out,
+                "=== {} ===\n",
+                heading(&member.common.file, member.workspace_id(), None)
+            )?;
         }
         let one = saved.as_ref().map(|plans| plans[i].clone());
         match apply::run_with(&member.common, options.clone(), client.clone(), one).await {
@@ -528,8 +530,11 @@ pub(crate) async fn access_review(
     let mut all = Vec::new();
     let mut names = Vec::new();
     let mut day = None;
-    for member in &members {
-        let (rows, heading) = review::review(&member.common, options, client.clone()).await?;
+    for member in members {
+        // The file was read with the folder: the review does not read it again.
+        let decoded = Some(member.loaded.into_decoded());
+        let (rows, heading) =
+            review::review(&member.common, decoded, options, client.clone()).await?;
         names.push(format!(
             "\"{}\" ({})",
             heading.workspace_name, heading.workspace_id

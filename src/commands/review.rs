@@ -26,19 +26,22 @@ pub(crate) struct Options {
 }
 
 pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Error> {
-    let (rows, heading) = review(common, options, Client::default()).await?;
+    let (rows, heading) = review(common, None, options, Client::default()).await?;
     print(options.format, &rows, &heading)?;
     Ok(Exit::Success)
 }
 
-/// The review of one Workspace file, and what its summary names.
+/// The review of one Workspace file, and what its summary names. `decoded`: the file, when it
+/// was read already.
 pub(crate) async fn review(
     common: &Common,
+    decoded: Option<crate::config::Decoded>,
     options: &Options,
     client: Client,
 ) -> Result<(Vec<core::Row>, Heading), Error> {
     let inputs = engine::Inputs {
         read_all: true,
+        decoded,
         ..heard_inputs(common, Refresh::Read, true, &StopSignal::default(), client)
     };
     let now = inputs.now;

@@ -77,6 +77,7 @@ pub(crate) fn heard_inputs(
         keep_doc,
         read_all: false,
         now: crate::clock::now(),
+        decoded: None,
     }
 }
 

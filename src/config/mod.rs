@@ -733,6 +733,17 @@ pub(crate) struct Loaded {
 }
 
 impl Loaded {
+    /// The file as decoded, its problems known to be none: for a plan of a file read already.
+    pub(crate) fn into_decoded(self) -> Decoded {
+        Decoded {
+            path: self.path,
+            source: self.source,
+            file: self.file,
+            diagnostics: Vec::new(),
+            fragments: self.fragments,
+        }
+    }
+
     /// The name of the file `loc` is in: the Workspace file or one of its fragments.
     pub(crate) fn name_of(&self, loc: Loc) -> String {
         crate::diag::fragment_of(loc, &self.fragments)

@@ -61,6 +61,9 @@ pub(crate) struct Inputs<W> {
     pub(crate) read_all: bool,
     /// The time the plan is made at, for `expires` (the clock, or a time a test pins).
     pub(crate) now: time::OffsetDateTime,
+    /// The members file, when it was read already (a folder of Workspace files is read whole
+    /// first): it is not read again.
+    pub(crate) decoded: Option<config::Decoded>,
 }
 
 /// A plan and everything it was made from.
@@ -97,13 +100,17 @@ pub(crate) async fn plan<W: Workspace>(
         keep_doc,
         read_all,
         now,
+        decoded,
     } = inputs;
     let started = std::time::Instant::now();
     // The file is parsed on another thread while the state and a whole Workspace are read
     // here: they are independent.
     let parsing = {
         let file = file.clone();
-        tokio::task::spawn_blocking(move || config::decode_file(&file))
+        tokio::task::spawn_blocking(move || match decoded {
+            Some(decoded) => Ok(decoded),
+            None => config::decode_file(&file),
+        })
     };
     let state = State::read(&state_path);
     let (source, early) = match source {

@@ -8,6 +8,7 @@ use crate::commands::serve::metrics::{Metrics, Outcome};
 use crate::commands::serve::{Mode, Options, Shared};
 use crate::commands::source::{Client, Refresh, heard_inputs};
 use crate::commands::{Common, problems};
+use crate::config::Decoded;
 use crate::engine::{self, ApplyOptions, Error, StateStore};
 use crate::lock::StateLock;
 use crate::render::json;
@@ -23,7 +24,7 @@ pub(super) async fn run(
     shared: &Shared,
     stop: &StopSignal,
 ) -> Outcome {
-    let (outcome, why) = one(common, options, shared, stop).await;
+    let (outcome, why) = one(common, None, options, shared, stop).await;
     settle(shared, outcome, why);
     outcome
 }
@@ -61,24 +62,23 @@ pub(super) async fn run_folder(
         }
     };
     let mut worst = (Outcome::Success, String::new());
-    for member in &members {
+    let ids: Vec<String> = members
+        .iter()
+        .map(|m| m.loaded.file.workspace.id.value.clone())
+        .collect();
+    for member in members {
         if stop.is_set() {
             break;
         }
-        let (outcome, why) = one(&member.common, options, shared, stop).await;
+        // The file was read with the folder: the cycle does not read it again.
+        let decoded = Some(member.loaded.into_decoded());
+        let (outcome, why) = one(&member.common, decoded, options, shared, stop).await;
         if outcome != Outcome::Success && worst.0 == Outcome::Success {
             worst = (outcome, why);
         }
     }
     // Workspaces whose file is gone are no longer shown.
-    {
-        let ids: Vec<String> = members
-            .iter()
-            .map(|m| m.loaded.file.workspace.id.value.clone())
-            .collect();
-        let mut status = shared.status();
-        status.plans.retain(|id, _| ids.contains(id));
-    }
+    shared.status().plans.retain(|id, _| ids.contains(id));
     settle(shared, worst.0, worst.1);
     worst.0
 }
@@ -92,9 +92,11 @@ fn settle(shared: &Shared, outcome: Outcome, why: String) {
     status.last = Some((outcome, why));
 }
 
-/// One Workspace's cycle: its metrics and its log line; how it ended, and why.
+/// One Workspace's cycle: its metrics and its log line; how it ended, and why. `decoded`: the
+/// file, when it was read already.
 async fn one(
     common: &Common,
+    decoded: Option<Decoded>,
     options: &Options,
     shared: &Shared,
     stop: &StopSignal,
@@ -107,7 +109,16 @@ async fn one(
         .cloned()
         .unwrap_or_default();
     let mut counts = Counts::default();
-    let result = cycle(common, options, shared, stop, &mut workspace, &mut counts).await;
+    let result = cycle(
+        common,
+        decoded,
+        options,
+        shared,
+        stop,
+        &mut workspace,
+        &mut counts,
+    )
+    .await;
     let (outcome, why) = match result {
         Ok(outcome) => (outcome, String::new()),
         Err(error) => {
@@ -160,6 +171,7 @@ struct Counts {
 
 async fn cycle(
     common: &Common,
+    decoded: Option<Decoded>,
     options: &Options,
     shared: &Shared,
     stop: &StopSignal,
@@ -174,7 +186,10 @@ async fn cycle(
         retries: RETRIES,
         pacer: shared.pacer.clone(),
     };
-    let inputs = heard_inputs(common, Refresh::Read, applying, stop, client);
+    let inputs = engine::Inputs {
+        decoded,
+        ..heard_inputs(common, Refresh::Read, applying, stop, client)
+    };
     let mut writes = metrics.writes(workspace);
     let planned = engine::plan(inputs, &mut writes).await?;
     workspace.clone_from(&planned.plan.workspace_id);
