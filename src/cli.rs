@@ -50,15 +50,9 @@ pub struct Cli {
 #[derive(Debug, Args)]
 struct Global {
     /// The desired-state file, or a folder with one file per Workspace (each with its state
-    /// beside it).
-    #[arg(
-        short = 'f',
-        long = "file",
-        value_name = "PATH",
-        default_value = "members.yaml",
-        global = true
-    )]
-    file: PathBuf,
+    /// beside it) [default: members.yaml; for `apply PLAN`, the file the plan was made from].
+    #[arg(short = 'f', long = "file", value_name = "PATH", global = true)]
+    file: Option<PathBuf>,
 
     /// The state file [default: beside the file, <file stem>.state.json].
     #[arg(long, value_name = "PATH", global = true)]
@@ -367,6 +361,12 @@ struct ApplyArgs {
     #[arg(value_name = "PLAN")]
     plan: Option<PathBuf>,
 
+    /// The plan a pull request showed for review (saved by `plan --out`): the Workspace is
+    /// planned again and only the changes both plans hold are made; changes the review did
+    /// not see are listed as not reviewed (exit 1), those no longer needed as already done.
+    #[arg(long, value_name = "PLAN", conflicts_with = "plan")]
+    reviewed: Option<PathBuf>,
+
     /// Apply without asking for confirmation (required when stdin is not a terminal).
     #[arg(long)]
     auto_approve: bool,
@@ -392,13 +392,28 @@ impl Cli {
     pub(crate) fn resolve(self) -> Result<Resolved, Error> {
         self.global.color.write_global();
         let g = self.global;
-        if g.state.is_some() && g.file.is_dir() {
+        // `apply PLAN` without -f applies to the file the plan was made from, wherever it is
+        // run from.
+        let recorded = match (&g.file, &self.command) {
+            (
+                None,
+                Command::Apply(ApplyArgs {
+                    plan: Some(plan), ..
+                }),
+            ) => crate::engine::recorded_file(plan)?,
+            _ => None,
+        };
+        let file = g
+            .file
+            .or(recorded)
+            .unwrap_or_else(|| PathBuf::from("members.yaml"));
+        if g.state.is_some() && file.is_dir() {
             return Err(Error::Usage(format!(
                 "--state cannot be used with -f {}: with a folder, each Workspace's state file is beside its file",
-                g.file.display()
+                file.display()
             )));
         }
-        let state = g.state.unwrap_or_else(|| default_state_path(&g.file));
+        let state = g.state.unwrap_or_else(|| default_state_path(&file));
         if !(g.timeout.is_finite() && g.timeout > 0.0 && g.timeout <= 3600.0) {
             return Err(Error::Usage(format!(
                 "--timeout must be a number of seconds between 0 and 3600, not {}",
@@ -406,7 +421,7 @@ impl Cli {
             )));
         }
         let common = Common {
-            file: g.file,
+            file,
             state,
             api_url: g.api_url,
             snapshot: g.snapshot,
@@ -442,6 +457,7 @@ impl Cli {
             }
             Command::Apply(a) => Invocation::Apply(commands::apply::Options {
                 saved: a.plan,
+                reviewed: a.reviewed,
                 auto_approve: a.auto_approve,
                 allow_replace: a.allow_replace,
                 parallelism: usize::from(a.parallelism),

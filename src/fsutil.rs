@@ -91,3 +91,73 @@ pub(crate) fn canonical(path: &Path) -> std::path::PathBuf {
         _ => path.to_owned(),
     }
 }
+
+/// How to reach `target` from the folder `from` (both resolved first): `../clickup/acme.yaml`.
+/// Written with `/` whatever the platform, so that a plan saved on one machine reads on any.
+/// `None` when no relative path leads there (another drive).
+pub(crate) fn relative(target: &Path, from: &Path) -> Option<String> {
+    use std::path::Component;
+    let (target, from) = (canonical(target), canonical(from));
+    let (mut t, mut f) = (target.components().peekable(), from.components().peekable());
+    while let (Some(a), Some(b)) = (t.peek(), f.peek()) {
+        if a != b {
+            break;
+        }
+        t.next();
+        f.next();
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for part in f {
+        match part {
+            Component::Normal(_) => parts.push("..".to_owned()),
+            Component::Prefix(_) | Component::RootDir => return None,
+            Component::CurDir | Component::ParentDir => {}
+        }
+    }
+    for part in t {
+        match part {
+            Component::Normal(name) => parts.push(name.to_str()?.to_owned()),
+            Component::Prefix(_) | Component::RootDir => return None,
+            Component::CurDir | Component::ParentDir => {}
+        }
+    }
+    Some(if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    })
+}
+
+/// The folder a file is in (`.` for a bare name).
+pub(crate) fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relative_path_climbs_out_of_the_folder_and_down_to_the_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("clickup/teams")).expect("mkdir");
+        std::fs::create_dir_all(root.join("plans/pr")).expect("mkdir");
+        std::fs::write(root.join("clickup/acme.yaml"), "").expect("write");
+        assert_eq!(
+            relative(&root.join("clickup/acme.yaml"), &root.join("plans/pr")).as_deref(),
+            Some("../../clickup/acme.yaml")
+        );
+        assert_eq!(
+            relative(&root.join("clickup/acme.yaml"), &root.join("clickup")).as_deref(),
+            Some("acme.yaml")
+        );
+        assert_eq!(
+            relative(&root.join("clickup"), &root.join("clickup")).as_deref(),
+            Some(".")
+        );
+    }
+}

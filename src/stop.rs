@@ -62,6 +62,37 @@ impl StopSignal {
     }
 }
 
+/// Resolves with the exit code of the first SIGINT (130) or SIGTERM (143) after this call;
+/// from the call on, those signals are this process's to handle, not its end.
+pub(crate) fn interrupted() -> std::pin::Pin<Box<dyn std::future::Future<Output = u8> + Send>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let streams = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        );
+        Box::pin(async move {
+            match streams {
+                (Ok(mut interrupt), Ok(mut terminate)) => tokio::select! {
+                    _ = interrupt.recv() => 130,
+                    _ = terminate.recv() => 143,
+                },
+                _ => std::future::pending().await,
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Box::pin(async move {
+            match tokio::signal::ctrl_c().await {
+                Ok(()) => 130,
+                Err(_) => std::future::pending().await,
+            }
+        })
+    }
+}
+
 /// On the first SIGINT or SIGTERM (Ctrl-C elsewhere), asks `stop` to stop and `warn`s what
 /// happens; on the second, quits at once.
 pub(crate) fn listen_for_signals(stop: &StopSignal, warn: fn(&str)) {

@@ -373,13 +373,22 @@ cmd_comment() {
 # the Workspace back to the file while it differs, and is closed once they match again.
 cmd_drift() {
   cmd_fetch_state optional
-  local code=0
-  clickup-members plan -f "$file" --detailed-exitcode --format markdown "$@" >drift.md || code=$?
+  local code=0 args=(plan -f "$file" --detailed-exitcode --format markdown "$@")
+  allow_replace && args+=(--allow-replace)
+  clickup-members "${args[@]}" >drift.md || code=$?
   cat drift.md
   case "$code" in
     0) drift_issue close ;;
     2) drift_issue open ;;
-    *) fail "the drift check could not plan (exit $code): see above" ;;
+    *)
+      # A plan that apply would refuse (exit 1, the plan still printed) is drift all the same:
+      # the issue holds it, with why apply refuses it at its top.
+      if grep -q '^### clickup-members plan for ' drift.md; then
+        drift_issue open
+        fail "the Workspace drifted from $file, and apply would refuse the plan that brings it back (see its top)"
+      fi
+      fail "the drift check could not plan (exit $code): see above"
+      ;;
   esac
 }
 

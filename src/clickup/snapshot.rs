@@ -190,12 +190,15 @@ impl Workspace for SnapshotWorkspace {
         let Some(doc) = doc.as_mut() else {
             return Err(WsError::local("the snapshot could not be loaded"));
         };
-        if let WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } = op
-            && emails.contains(email)
-        {
-            return Err(WsError::local(format!(
-                "{email} is already in the Workspace"
-            )));
+        if let WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } = op {
+            if emails.contains(email) {
+                return Err(WsError::local(format!(
+                    "{email} is already in the Workspace"
+                )));
+            }
+            // As a Workspace with every seat of the kind taken would refuse it.
+            doc.seat_free(matches!(op, WriteOp::InviteGuest { .. }))
+                .map_err(|e| WsError::local(e.0))?;
         }
         doc.check(op).map_err(|e| WsError::local(e.0))?;
         let leaving = match op {

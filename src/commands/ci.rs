@@ -30,7 +30,7 @@ pub(crate) fn step_summary(render: impl Fn(&mut dyn Write) -> std::io::Result<()
 
 /// `clickup-members apply PLAN` with the options that find the same file, state and
 /// Workspace, ready to paste.
-pub(crate) fn apply_command(common: &Common, plan: &Path) -> String {
+pub(crate) fn apply_command(common: &Common, plan: &Path, allow_replace: bool) -> String {
     let mut words = vec![
         "clickup-members".to_owned(),
         "apply".to_owned(),
@@ -45,6 +45,9 @@ pub(crate) fn apply_command(common: &Common, plan: &Path) -> String {
     if let Some(snapshot) = &common.snapshot {
         words.push("--snapshot".to_owned());
         words.push(shell_word(&display_path(snapshot)));
+    }
+    if allow_replace {
+        words.push("--allow-replace".to_owned());
     }
     words.join(" ")
 }

@@ -8,9 +8,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-use crate::commands::apply::{self, Saved};
+use crate::commands::apply::{self, Against, Saved};
 use crate::commands::progress::Warnings;
 use crate::commands::source::{Client, heard_inputs};
 use crate::commands::{Common, Exit, Format, default_state_path, display_path, plan, review};
@@ -19,13 +17,6 @@ use crate::diag::Diagnostic;
 use crate::engine::{self, Error, FileProblems};
 use crate::render::{self, Context, json};
 use crate::stop::StopSignal;
-
-/// The JSON of the plans of a folder (`plan --format json`, and `plan --out`).
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct Plans {
-    pub(crate) format_version: u32,
-    pub(crate) workspaces: Vec<json::JsonPlan>,
-}
 
 /// One Workspace of the folder: its file, read and valid, and the options that point at its
 /// own state (and snapshot).
@@ -223,7 +214,7 @@ pub(crate) fn fmt(common: &Common, options: crate::commands::fmt::Options) -> Re
 
 /// The heading of one Workspace's part of the output: its file, its id, and its name once it
 /// is known.
-fn heading(file: &Path, id: &str, name: Option<&str>) -> String {
+pub(crate) fn heading(file: &Path, id: &str, name: Option<&str>) -> String {
     let workspace = match name {
         Some(name) => format!("Workspace \"{}\" ({id})", crate::escape::visible(name)),
         None => format!("Workspace {id}"),
@@ -244,6 +235,11 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
     let total = members.len();
     let mut plans = Vec::with_capacity(total);
     let mut failures = Vec::new();
+    // Plans apply refuses only for their replaces: saved (apply --allow-replace takes them),
+    // and the exit code still says they are refused.
+    let mut replacing = Vec::new();
+    // Each plan's file, for the saved plans to record.
+    let mut files = Vec::with_capacity(total);
     let mut document = Vec::new();
     let mut any_changes = false;
     for member in members {
@@ -272,6 +268,7 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
         };
         let json_plan = planned.json(options.allow_replace);
         any_changes |= !json_plan.is_empty();
+        files.push(common.file.clone());
         match options.format {
             Format::Text => {
                 let title = heading(&common.file, &id, Some(&json_plan.workspace.name));
@@ -293,12 +290,21 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
         if let Some(refusal) = planned.refusal() {
             failures.push(refusal);
         }
+        let replaces = planned.replaces();
+        if !options.allow_replace && !replaces.is_empty() {
+            replacing.push(Error::Usage(format!(
+                "{}: {}",
+                display_path(&common.file),
+                Error::ReplaceNotAllowed(replaces)
+            )));
+        }
         plans.push(json_plan);
     }
     match options.format {
         Format::Json => {
-            let all = Plans {
+            let all = json::JsonPlans {
                 format_version: json::FORMAT_VERSION,
+                folder: None,
                 workspaces: plans.clone(),
             };
             serde_json::to_writer_pretty(&mut document, &all).map_err(std::io::Error::other)?;
@@ -325,9 +331,21 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
         });
     }
     if let Some(path) = &options.out {
-        let all = Plans {
+        let here = crate::fsutil::folder_of(path);
+        let all = json::JsonPlans {
             format_version: json::FORMAT_VERSION,
-            workspaces: plans.iter().map(json::JsonPlan::sealed).collect(),
+            folder: crate::fsutil::relative(&common.file, here),
+            workspaces: plans
+                .iter()
+                .zip(&files)
+                .map(|(plan, file)| {
+                    json::JsonPlan {
+                        file: crate::fsutil::relative(file, here),
+                        ..plan.clone()
+                    }
+                    .sealed()
+                })
+                .collect(),
         };
         let bytes = serde_json::to_vec_pretty(&all).map_err(std::io::Error::other)?;
         crate::fsutil::write_private(path, &bytes)
@@ -344,6 +362,15 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
             )?;
         }
     }
+    if !replacing.is_empty() {
+        return Err(Error::Several {
+            summary: format!(
+                "{} of {total} Workspaces have a plan apply refuses without --allow-replace",
+                replacing.len()
+            ),
+            errors: replacing,
+        });
+    }
     Ok(if options.detailed_exitcode && any_changes {
         Exit::Changes
     } else {
@@ -357,7 +384,7 @@ fn problems_line(error: &Error) -> String {
 }
 
 /// `Total for 2 Workspaces: 3 to invite, 1 to change, 0 to remove.`
-fn total_line(plans: &[json::JsonPlan], workspaces: usize) -> String {
+pub(crate) fn total_line(plans: &[json::JsonPlan], workspaces: usize) -> String {
     let mut summary = std::collections::BTreeMap::<String, usize>::new();
     for plan in plans {
         for (action, n) in &plan.summary {
@@ -394,12 +421,17 @@ fn total_line(plans: &[json::JsonPlan], workspaces: usize) -> String {
 pub(crate) async fn apply(common: &Common, options: apply::Options) -> Result<Exit, Error> {
     let members = load_all(common)?;
     let client = Client::default();
-    let saved = match &options.saved {
-        Some(path) => Some(saved_plans(path, &members, &client).await?),
-        None => None,
+    let against: Vec<Result<Option<Against>, String>> = match (&options.saved, &options.reviewed) {
+        (Some(path), _) => saved_plans(path, &members, &client)
+            .await?
+            .into_iter()
+            .map(|saved| Ok(Some(Against::Saved(saved))))
+            .collect(),
+        (None, Some(path)) => reviewed_plans(path, &members)?,
+        (None, None) => members.iter().map(|_| Ok(None)).collect(),
     };
     let mut failures = Vec::new();
-    for (i, member) in members.iter().enumerate() {
+    for (member, against) in members.iter().zip(against) {
         {
             let mut out = crate::console::stdout();
             writeln!(
@@ -408,15 +440,23 @@ pub(crate) async fn apply(common: &Common, options: apply::Options) -> Result<Ex
                 heading(&member.common.file, member.workspace_id(), None)
             )?;
         }
-        let one = saved.as_ref().map(|plans| plans[i].clone());
-        match apply::run_with(&member.common, options.clone(), client.clone(), one).await {
+        let outcome = match against {
+            Ok(against) => {
+                apply::run_with(&member.common, options.clone(), client.clone(), against).await
+            }
+            Err(why) => Err(Error::Usage(why)),
+        };
+        match outcome {
             Ok(Exit::Success | Exit::Changes) => {}
             Ok(Exit::Failure) => failures.push(Error::Usage(format!(
-                "Workspace {}: some changes failed (above)",
+                "Workspace {}: some changes failed or were not reviewed (above)",
                 member.workspace_id()
             ))),
             Ok(Exit::Signal(code)) => return Ok(Exit::Signal(code)),
             Err(e) => {
+                if let Error::Interrupted(code) = e {
+                    return Err(Error::Interrupted(code));
+                }
                 crate::commands::report(e);
                 failures.push(Error::Usage(format!(
                     "Workspace {} ({}) was not applied",
@@ -442,6 +482,40 @@ pub(crate) async fn apply(common: &Common, options: apply::Options) -> Result<Ex
     }
 }
 
+/// The reviewed plans of the folder's Workspaces, in the order of `members`: each Workspace is
+/// held to its own, and one the reviewed plans do not hold is not applied.
+fn reviewed_plans(
+    path: &Path,
+    members: &[Member],
+) -> Result<Vec<Result<Option<Against>, String>>, Error> {
+    let name = display_path(path);
+    let plans = match engine::read_saved(path)? {
+        engine::SavedDoc::Folder(all) => all.workspaces,
+        engine::SavedDoc::One(plan) => vec![*plan],
+    };
+    Ok(members
+        .iter()
+        .map(|member| {
+            plans
+                .iter()
+                .find(|p| p.workspace.id == member.workspace_id())
+                .map(|plan| {
+                    Some(Against::Reviewed(engine::Reviewed {
+                        name: name.clone(),
+                        plan: plan.clone(),
+                    }))
+                })
+                .ok_or_else(|| {
+                    format!(
+                        "the reviewed plan {name} holds no plan of Workspace {} ({}): nothing was applied to it; plan it and have the plan reviewed",
+                        member.workspace_id(),
+                        display_path(&member.common.file)
+                    )
+                })
+        })
+        .collect())
+}
+
 /// The saved plans of the folder, one per Workspace in the order of `members`, each checked
 /// against the plan made now: any stale, missing or extra one refuses them all.
 async fn saved_plans(
@@ -450,12 +524,11 @@ async fn saved_plans(
     client: &Client,
 ) -> Result<Vec<Saved>, Error> {
     let name = display_path(path);
-    let bytes = crate::fsutil::read_regular(path).map_err(|e| Error::io("read", path, e))?;
-    let all: Plans = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::Usage(format!(
-            "{name} is not a saved plan of a folder ({e}); make it with `clickup-members plan -f DIR --out {name}`"
-        ))
-    })?;
+    let engine::SavedDoc::Folder(all) = engine::read_saved(path)? else {
+        return Err(Error::Usage(format!(
+            "{name} is the saved plan of one Workspace file, not of a folder: apply it with -f and that file"
+        )));
+    };
     let stop = StopSignal::default();
     let mut found = Vec::with_capacity(members.len());
     let mut stale = Vec::new();

@@ -40,6 +40,10 @@ pub(crate) fn report(stop: Error) -> Exit {
         error(&summary);
         return Exit::Failure;
     }
+    if let Error::Interrupted(code) = stop {
+        error(&stop.to_string());
+        return Exit::Signal(code);
+    }
     match stop.file_problems() {
         Some(problems) => {
             let _ = print_diagnostics(problems.texts(), &problems.diagnostics);

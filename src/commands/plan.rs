@@ -60,7 +60,11 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
     }
     if let Some(path) = &options.out {
         let mut bytes = Vec::new();
-        json::write(&mut bytes, &json_plan.sealed())?;
+        let saved = json::JsonPlan {
+            file: fsutil::relative(&common.file, fsutil::folder_of(path)),
+            ..json_plan.clone()
+        };
+        json::write(&mut bytes, &saved.sealed())?;
         fsutil::write_private(path, &bytes).map_err(|e| Error::io("save the plan to", path, e))?;
         if !common.quiet && options.format == Format::Text {
             let mut stdout = crate::console::stdout();
@@ -68,7 +72,11 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
                 stdout,
                 "\nSaved the plan to {}. Apply exactly this plan with:\n    {}",
                 display_path(path),
-                apply_command(common, path)
+                apply_command(
+                    common,
+                    path,
+                    options.allow_replace && !planned.replaces().is_empty()
+                )
             )?;
             if !json_plan.refused.is_empty() {
                 writeln!(
@@ -77,6 +85,13 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
                 )?;
             }
         }
+    }
+    // A plan apply would refuse is a failed plan, whatever the reason: a CI gate on the exit
+    // code must not let it through. (It is saved all the same: `apply --allow-replace` takes
+    // it.)
+    let replaces = planned.replaces();
+    if !options.allow_replace && !replaces.is_empty() {
+        return Err(Error::ReplaceNotAllowed(replaces));
     }
     // The process ends with this command: the operating system takes the models of the file
     // and the Workspace back at once, where freeing them piece by piece takes a while for a

@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::commands::{Common, Exit, Format, display_path};
-use crate::engine::{Error, read_saved_plan};
+use crate::commands::{Common, Exit, Format, display_path, many};
+use crate::engine::{Error, SavedDoc, read_saved};
 use crate::render::{self, Context, json};
 use crate::state::{ManagedPerson, PersonStatus, State};
 
@@ -16,15 +16,58 @@ pub(crate) fn run(common: &Common, plan: Option<&Path>, format: Format) -> Resul
 }
 
 fn show_plan(common: &Common, path: &Path, format: Format) -> Result<Exit, Error> {
-    let plan = read_saved_plan(path)?;
-    let ctx = Context::for_file(&common.file);
-    let mut out = crate::console::stdout();
-    match format {
-        Format::Text => render::text(&mut out, &plan, &ctx)?,
-        Format::Json => json::write(&mut out, &plan)?,
-        Format::Markdown => render::markdown(&mut out, &plan, &ctx)?,
+    let mut document = Vec::new();
+    match read_saved(path)? {
+        SavedDoc::One(plan) => one(&mut document, common, &plan, format)?,
+        SavedDoc::Folder(all) => {
+            if format == Format::Json {
+                serde_json::to_writer_pretty(&mut document, &all).map_err(std::io::Error::other)?;
+                writeln!(document)?;
+            } else {
+                for plan in &all.workspaces {
+                    let file = plan.file.as_deref().unwrap_or("(a Workspace file)");
+                    if format == Format::Markdown {
+                        writeln!(document, "## `{}`\n", file.replace('`', "'"))?;
+                    } else {
+                        let title = many::heading(
+                            Path::new(file),
+                            &plan.workspace.id,
+                            Some(&plan.workspace.name),
+                        );
+                        writeln!(document, "=== {title} ===\n")?;
+                    }
+                    one(&mut document, common, plan, format)?;
+                    writeln!(document)?;
+                }
+                writeln!(
+                    document,
+                    "{}",
+                    many::total_line(&all.workspaces, all.workspaces.len())
+                )?;
+            }
+        }
     }
+    crate::console::write_styled(&document)?;
     Ok(Exit::Success)
+}
+
+/// One saved plan, as `plan` printed it: named after the file it records it was made from.
+fn one(
+    out: &mut dyn Write,
+    common: &Common,
+    plan: &json::JsonPlan,
+    format: Format,
+) -> Result<(), Error> {
+    let ctx = match &plan.file {
+        Some(file) => Context::for_file(Path::new(file)),
+        None => Context::for_file(&common.file),
+    };
+    match format {
+        Format::Text => render::text(out, plan, &ctx)?,
+        Format::Json => json::write(out, plan)?,
+        Format::Markdown => render::markdown(out, plan, &ctx)?,
+    }
+    Ok(())
 }
 
 fn show_state(common: &Common) -> Result<Exit, Error> {
@@ -32,8 +75,9 @@ fn show_state(common: &Common) -> Result<Exit, Error> {
     let Some(state) = State::read(path)? else {
         return Err(Error::NoState(path.clone()));
     };
-    // Names in the state come from ClickUp: written here, then shown with their control
-    // characters escaped.
+    // Names in the state come from ClickUp: each is escaped as the plan escapes it, so that a
+    // line feed in one cannot start a line of its own.
+    let shown = |text: &str| crate::escape::visible(text).into_owned();
     let mut out: Vec<u8> = Vec::new();
     writeln!(
         out,
@@ -45,7 +89,7 @@ fn show_state(common: &Common) -> Result<Exit, Error> {
     let workspace_name = state
         .snapshot
         .as_ref()
-        .map_or(String::new(), |s| format!(" \"{}\"", s.team.name));
+        .map_or(String::new(), |s| format!(" \"{}\"", shown(&s.team.name)));
     writeln!(
         out,
         "Workspace {}{workspace_name}, last apply {}",
@@ -72,9 +116,13 @@ fn show_state(common: &Common) -> Result<Exit, Error> {
             continue;
         }
         writeln!(out, "\n{title}:")?;
-        let width = people.keys().map(|e| e.as_str().len()).max().unwrap_or(0);
-        let role_width = people.values().map(|p| p.role.len()).max().unwrap_or(0);
-        for (email, person) in people {
+        let rows: Vec<(String, String, &ManagedPerson)> = people
+            .iter()
+            .map(|(email, person)| (shown(email.as_str()), shown(&person.role), person))
+            .collect();
+        let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+        let role_width = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+        for (email, role, person) in &rows {
             let status = match person.status {
                 PersonStatus::Pending => "pending",
                 PersonStatus::Active => "active",
@@ -85,9 +133,7 @@ fn show_state(common: &Common) -> Result<Exit, Error> {
                 .map_or(String::new(), |t| format!("  invited {t}"));
             writeln!(
                 out,
-                "  {:<width$}  {:<role_width$}  {:>10}  {status}{invited}",
-                email.as_str(),
-                person.role,
+                "  {email:<width$}  {role:<role_width$}  {:>10}  {status}{invited}",
                 person.user_id
             )?;
         }
@@ -95,10 +141,9 @@ fn show_state(common: &Common) -> Result<Exit, Error> {
     if !state.groups.is_empty() {
         writeln!(out, "\nGroups:")?;
         for (name, group) in &state.groups {
-            writeln!(out, "  {name}  ({})", group.group_id)?;
+            writeln!(out, "  {}  ({})", shown(name), shown(&group.group_id))?;
         }
     }
-    let text = String::from_utf8_lossy(&out);
-    crate::console::stdout().write_all(crate::escape::visible_lines(&text).as_bytes())?;
+    crate::console::stdout().write_all(&out)?;
     Ok(Exit::Success)
 }

@@ -78,6 +78,7 @@ pub(crate) fn heard_inputs(
         read_all: false,
         now: crate::clock::now(),
         decoded: None,
+        reviewed: None,
     }
 }
 

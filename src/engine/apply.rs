@@ -113,6 +113,11 @@ pub(crate) async fn apply<W: Workspace>(
     options: &ApplyOptions,
 ) -> Result<Applied, Error> {
     planned.check_applicable(options.allow_replace)?;
+    let free_first = planned
+        .seats_after
+        .as_ref()
+        .map(|seats| crate::plan::seats::squeezed(&planned.plan, seats))
+        .unwrap_or_default();
     let Planned {
         loaded,
         state,
@@ -129,8 +134,9 @@ pub(crate) async fn apply<W: Workspace>(
     };
     let before = state.clone();
     let mut state = state.unwrap_or_else(|| State::new(&plan.workspace_id));
-    state.refresh_managed(&loaded.file, &live, &clock::now_rfc3339());
+    // The Workspace first: it holds ClickUp's own dates for those already invited.
     state.snapshot = Some(doc);
+    state.refresh_managed(&loaded.file, &live, &clock::now_rfc3339());
     if plan.is_empty() {
         // The first apply, or one with nothing to do, still records who is managed.
         if before.as_ref() != Some(&state) || journal_path(&store.path).exists() {
@@ -171,6 +177,7 @@ pub(crate) async fn apply<W: Workspace>(
         execute::Options {
             parallelism: options.parallelism,
             allow_replace: options.allow_replace,
+            free_first,
         },
         &options.stop,
     )

@@ -18,14 +18,17 @@ pub(crate) enum Error {
     #[error("{}", .0.summary)]
     Invalid(Box<FileProblems>),
     /// The plan breaks a guard: it may be shown, never applied.
-    #[error("the plan is refused; nothing was applied")]
+    #[error("{}", .0.summary())]
     Refused(Box<Refusal>),
     /// The plan replaces people, and apply was not told it may (`--allow-replace`).
-    #[error("{}: re-run with --allow-replace to accept", replace_sentence(.0))]
+    #[error("{}", replace_sentence(.0))]
     ReplaceNotAllowed(Vec<String>),
     /// A saved plan is not the plan made now.
     #[error("the saved plan is stale: re-run plan ({why} since {plan} was made)")]
     Stale { plan: String, why: String },
+    /// `apply --reviewed`: the reviewed plan cannot stand for the plan made now at all.
+    #[error("the reviewed plan {plan} is refused whole, nothing was applied: {why}")]
+    NotReviewed { plan: String, why: String },
     /// A saved plan that cannot be used at all.
     #[error(transparent)]
     SavedPlan(#[from] SavedPlanError),
@@ -106,6 +109,9 @@ pub(crate) enum Error {
     Cancelled,
     #[error("cannot read the answer: {0}")]
     Prompt(#[source] std::io::Error),
+    /// Ctrl-C (130) or SIGTERM (143) while apply waited for its answer.
+    #[error("cancelled, nothing was applied")]
+    Interrupted(u8),
     /// Something that cannot happen did: a bug.
     #[error("internal error: {0}; please report it")]
     Internal(&'static str),
@@ -187,9 +193,20 @@ pub(crate) struct Refusal {
     pub(crate) source: String,
     pub(crate) fragments: Vec<(String, String)>,
     pub(crate) violations: Vec<Violation>,
+    /// Refused by `apply` (nothing was applied), not only shown by `plan`.
+    pub(crate) applying: bool,
 }
 
 impl Refusal {
+    /// The sentence that sums the refusal up.
+    pub(crate) fn summary(&self) -> &'static str {
+        if self.applying {
+            "the plan is refused; nothing was applied"
+        } else {
+            "apply would refuse this plan"
+        }
+    }
+
     /// The broken guards as problems of the file.
     pub(crate) fn problems(&self) -> FileProblems {
         let (located, general): (Vec<_>, Vec<_>) =
@@ -208,7 +225,7 @@ impl Refusal {
                 .iter()
                 .map(|v| format!("refused: {}", v.message))
                 .collect(),
-            summary: "the plan is refused; nothing was applied".to_owned(),
+            summary: self.summary().to_owned(),
             fragments: self.fragments.clone(),
         }
     }
@@ -234,6 +251,10 @@ pub(crate) enum SavedPlanError {
     )]
     Tampered { name: String },
     #[error(
+        "{name} holds the plans of a folder of Workspace files (`plan -f DIR --out`): give that folder with -f DIR"
+    )]
+    OfAFolder { name: String },
+    #[error(
         "{name} has plan format_version {found}; this clickup-members reads version {}",
         crate::render::json::FORMAT_VERSION
     )]
@@ -253,6 +274,17 @@ pub(crate) fn replace_sentence(people: &[String]) -> String {
 }
 
 impl Error {
+    /// The same error, raised by `apply`: a refusal then says nothing was applied.
+    pub(crate) fn when_applying(self) -> Error {
+        match self {
+            Error::Refused(mut refusal) => {
+                refusal.applying = true;
+                Error::Refused(refusal)
+            }
+            other => other,
+        }
+    }
+
     /// The problems to print with their places, when the error has them.
     pub(crate) fn file_problems(&self) -> Option<FileProblems> {
         match self {

@@ -118,6 +118,7 @@ pub(crate) async fn send<W: Workspace>(
     let Options {
         parallelism,
         allow_replace,
+        ref free_first,
     } = options;
     // The groups a re-sent invitation must join again: those it is in, less those the plan
     // takes it out of or deletes.
@@ -155,18 +156,12 @@ pub(crate) async fn send<W: Workspace>(
         written: Mutex::default(),
     };
     let mut report = Report::default();
-    let mut start = 0;
-    while start < plan.changes.len() {
-        let rank = plan.changes[start].rank();
-        let end = plan.changes[start..]
-            .iter()
-            .position(|c| c.rank() != rank)
-            .map_or(plan.changes.len(), |n| start + n);
+    for phase in phases(plan, free_first) {
         if stop.is_set() {
             break;
         }
         // A change a stop kept from sending anything is not started, not failed.
-        let results: Vec<(usize, Option<Result<(), Failure>>)> = stream::iter(start..end)
+        let results: Vec<(usize, Option<Result<(), Failure>>)> = stream::iter(phase)
             .map(|index| {
                 let shared = &shared;
                 async move {
@@ -189,7 +184,6 @@ pub(crate) async fn send<W: Workspace>(
         report
             .results
             .extend(results.into_iter().filter_map(|(i, r)| r.map(|r| (i, r))));
-        start = end;
     }
     report.stopped = stop.reason();
     *ids = shared
@@ -200,12 +194,47 @@ pub(crate) async fn send<W: Workspace>(
 }
 
 /// How an apply runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Options {
     /// Up to this many changes of a phase in flight.
     pub(crate) parallelism: usize,
     /// Whether a pending invitation whose edit ClickUp refuses may be invited again.
     pub(crate) allow_replace: bool,
+    /// Kinds of seat that are full and that the plan both frees and takes
+    /// ([`crate::plan::seats::squeezed`]): their removals, then the replaces that leave them,
+    /// go first.
+    pub(crate) free_first: Vec<Kind>,
+}
+
+/// The changes' indexes in the order they are sent, phase by phase: a phase's changes may be
+/// in flight together, and a phase starts once the one before it has finished. The plan's
+/// order (invites, replaces, updates, group changes, removals, group deletes), except that the
+/// removals and replaces giving back a seat of a kind in `free_first` come first.
+fn phases(plan: &Plan, free_first: &[Kind]) -> Vec<Vec<usize>> {
+    let phase = |change: &Change| match change {
+        Change::Remove(remove) if free_first.contains(&remove.kind) => 0,
+        Change::Replace(replace) if free_first.contains(&replace.from_kind) => 1,
+        other => 2 + other.rank(),
+    };
+    let mut keyed: Vec<(u8, usize)> = plan
+        .changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (phase(c), i))
+        .collect();
+    keyed.sort_unstable();
+    let mut phases: Vec<Vec<usize>> = Vec::new();
+    let mut last = None;
+    for (key, index) in keyed {
+        if last != Some(key) {
+            phases.push(Vec::new());
+            last = Some(key);
+        }
+        if let Some(current) = phases.last_mut() {
+            current.push(index);
+        }
+    }
+    phases
 }
 
 /// What the changes in flight share.

@@ -9,6 +9,7 @@ mod apply;
 mod error;
 pub(crate) mod execute;
 mod observe;
+mod reviewed;
 mod saved;
 
 #[cfg(test)]
@@ -29,7 +30,8 @@ pub(crate) use apply::{Applied, ApplyOptions, JOURNAL_ABOVE, StateStore, apply};
 pub(crate) use error::{Error, FileProblems, SavedPlanError};
 pub(crate) use execute::Failure;
 pub(crate) use observe::{Observer, Request};
-pub(crate) use saved::read_saved_plan;
+pub(crate) use reviewed::{Review, Reviewed};
+pub(crate) use saved::{SavedDoc, read_saved, read_saved_plan, recorded_file};
 
 /// Where the Workspace a plan compares with comes from.
 pub(crate) enum Source<W> {
@@ -64,6 +66,8 @@ pub(crate) struct Inputs<W> {
     /// The members file, when it was read already (a folder of Workspace files is read whole
     /// first): it is not read again.
     pub(crate) decoded: Option<config::Decoded>,
+    /// `apply --reviewed`: the plan a pull request showed; only its changes are kept.
+    pub(crate) reviewed: Option<Reviewed>,
 }
 
 /// A plan and everything it was made from.
@@ -85,6 +89,9 @@ pub(crate) struct Planned<W> {
     /// The seats now and after the plan, when they were read.
     pub(crate) seats_after: Option<plan::seats::SeatsAfter>,
     pub(crate) live_source: json::LiveSource,
+    /// With [`Inputs::reviewed`]: what was left out of the plan, and what no longer needs
+    /// doing.
+    pub(crate) review: Option<Review>,
 }
 
 /// Makes the plan: reads the file and the Workspace side by side, computes the changes, marks
@@ -101,6 +108,7 @@ pub(crate) async fn plan<W: Workspace>(
         read_all,
         now,
         decoded,
+        reviewed,
     } = inputs;
     let started = std::time::Instant::now();
     // The file is parsed on another thread while the state and a whole Workspace are read
@@ -294,6 +302,16 @@ pub(crate) async fn plan<W: Workspace>(
     {
         plan::mark_drift(&mut plan, &baseline);
     }
+    // The guards, the seats and the gate judge only what will be made.
+    let review = match &reviewed {
+        Some(reviewed) => {
+            let state_ref = state.as_ref().map(State::reference);
+            let ctx = render::Context::for_file(&loaded.path);
+            reviewed::check_whole(reviewed, &plan, state_ref.as_ref(), &ctx.file_name)?;
+            Some(reviewed::select(&mut plan, reviewed, &ctx))
+        }
+        None => None,
+    };
     tracing::debug!(
         "planned {} changes at {:.0?}",
         plan.changes.len(),
@@ -379,6 +397,7 @@ pub(crate) async fn plan<W: Workspace>(
         seats,
         seats_after,
         live_source,
+        review,
     })
 }
 
@@ -391,10 +410,7 @@ impl<W> Planned<W> {
     /// The JSON plan (SPEC §3): what every renderer and the saved plan are made from.
     /// `allow_replace`: whether the apply that follows will accept replaces.
     pub(crate) fn json(&self, allow_replace: bool) -> json::JsonPlan {
-        let state = self.state.as_ref().map(|s| json::JsonStateRef {
-            lineage: s.lineage.clone(),
-            serial: s.serial,
-        });
+        let state = self.state.as_ref().map(State::reference);
         let mut json = json::to_json(&self.plan, state, &self.context());
         json.live_source = self.live_source;
         if json.live_source == json::LiveSource::State {
@@ -423,14 +439,20 @@ impl<W> Planned<W> {
                 source: self.loaded.source.clone(),
                 fragments: self.loaded.fragments.clone(),
                 violations: self.violations.clone(),
+                applying: false,
             }))
         })
+    }
+
+    /// Who the plan replaces (apply makes replaces only with `--allow-replace`).
+    pub(crate) fn replaces(&self) -> Vec<String> {
+        replaces(&self.plan)
     }
 
     /// Whether apply may make this plan: no broken guard, and replaces only when allowed.
     pub(crate) fn check_applicable(&self, allow_replace: bool) -> Result<(), Error> {
         if let Some(refusal) = self.refusal() {
-            return Err(refusal);
+            return Err(refusal.when_applying());
         }
         let replaces = replaces(&self.plan);
         if !replaces.is_empty() && !allow_replace {

@@ -538,6 +538,22 @@ impl Plan {
         Action::ALL.map(|a| (a, self.changes.iter().filter(|c| c.action() == a).count()))
     }
 
+    /// Keeps the changes whose index `keep` accepts, their drift marks with them.
+    pub(crate) fn retain_changes(&mut self, keep: impl Fn(usize) -> bool) {
+        let mut kept = Vec::with_capacity(self.changes.len());
+        let mut drift = BTreeSet::new();
+        for (i, change) in std::mem::take(&mut self.changes).into_iter().enumerate() {
+            if keep(i) {
+                if self.drift.contains(&i) {
+                    drift.insert(kept.len());
+                }
+                kept.push(change);
+            }
+        }
+        self.changes = kept;
+        self.drift = drift;
+    }
+
     pub(crate) fn removals(&self) -> usize {
         self.changes.iter().filter(|c| c.is_removal()).count()
     }

@@ -73,6 +73,48 @@ pub(crate) fn after(plan: &Plan, members: (i64, i64), guests: (i64, i64)) -> Sea
     }
 }
 
+/// The kinds of seat that are full now (used = total) and that the plan both gives back and
+/// takes: the removals of such a kind must be made before its invitations, or a swap needs a
+/// seat the Workspace does not have (SPEC §10). A member <-> guest replace gives back a seat
+/// of the kind it leaves and takes one of the kind it joins.
+pub(crate) fn squeezed(plan: &Plan, seats: &SeatsAfter) -> Vec<Kind> {
+    let mut frees = [false; 2];
+    let mut takes = [false; 2];
+    let slot = |kind: Kind| match kind {
+        Kind::Member => Some(0),
+        Kind::Guest => Some(1),
+        Kind::Group => None,
+    };
+    let mark = |marks: &mut [bool; 2], kind: Kind| {
+        if let Some(i) = slot(kind) {
+            marks[i] = true;
+        }
+    };
+    for change in &plan.changes {
+        match change {
+            Change::Invite(invite) => mark(&mut takes, invite.seat.kind()),
+            Change::Remove(remove) => mark(&mut frees, remove.kind),
+            Change::Replace(replace) => {
+                mark(&mut frees, replace.from_kind);
+                mark(&mut takes, replace.seat.kind());
+            }
+            Change::UpdateMember(_)
+            | Change::UpdateGuest(_)
+            | Change::CreateGroup(_)
+            | Change::UpdateGroup(_)
+            | Change::DeleteGroup(_) => {}
+        }
+    }
+    [
+        (Kind::Member, seats.members, 0),
+        (Kind::Guest, seats.guests, 1),
+    ]
+    .into_iter()
+    .filter(|(_, seat, i)| seat.used >= seat.total && frees[*i] && takes[*i])
+    .map(|(kind, _, _)| kind)
+    .collect()
+}
+
 /// The people the Workspace lists on each kind of seat, pending invitations included: what
 /// `policy.seats` is held to when ClickUp's count could not be read.
 pub(crate) fn listed(live: &Live) -> (i64, i64) {

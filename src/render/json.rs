@@ -59,6 +59,10 @@ pub(crate) struct JsonPlan {
     /// `--allow-replace`); absent when it would apply it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) refused: Vec<String>,
+    /// In a saved plan: the members file it was made from, relative to the saved plan's
+    /// folder (`apply PLAN` finds it from anywhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) file: Option<String>,
     /// `sha256:<hex>` of everything else in the plan, in a saved plan: what `show` prints and
     /// `apply` applies is what `plan --out` wrote, display fields included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,6 +90,17 @@ impl JsonPlan {
         sealed.plan_digest = Some(self.digest());
         sealed
     }
+}
+
+/// The plans of a folder of Workspace files (`plan -f DIR --format json`, and the file
+/// `plan -f DIR --out` writes): each a whole plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct JsonPlans {
+    pub(crate) format_version: u32,
+    /// In a saved plan: the folder of Workspace files, relative to the saved plan's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) folder: Option<String>,
+    pub(crate) workspaces: Vec<JsonPlan>,
 }
 
 /// Where the Workspace a plan compares with was read.
@@ -258,7 +273,7 @@ pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -
         .enumerate()
         .map(|(i, c)| JsonChange {
             drift: plan.drift.contains(&i),
-            ..change(c, ctx)
+            ..change_json(c, ctx)
         })
         .collect();
     JsonPlan {
@@ -305,6 +320,7 @@ pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -
         seats: None,
         recorded_at: None,
         refused: Vec::new(),
+        file: None,
         plan_digest: None,
     }
 }
@@ -312,7 +328,8 @@ pub(crate) fn to_json(plan: &Plan, state: Option<JsonStateRef>, ctx: &Context) -
 /// Why a pending invitation's role change may become a replace.
 pub(crate) const PENDING_EDIT: &str = "a pending invitation: ClickUp is asked to edit it; if it refuses, apply --allow-replace cancels it and invites again with the new role";
 
-fn change(change: &Change, ctx: &Context) -> JsonChange {
+/// One change as the JSON plan shows it (without its drift mark).
+pub(crate) fn change_json(change: &Change, ctx: &Context) -> JsonChange {
     let base = JsonChange::new(change);
     match change {
         Change::Invite(invite) => base.seat(&invite.seat),

@@ -13,7 +13,7 @@ use crate::plan::{Action, RemoveReason, ReplaceReason};
 use crate::render::json::{JsonPlan, LiveSource};
 
 pub(crate) use markdown::{MAX_CHARS, markdown, without_plan as markdown_without_plan};
-pub(crate) use text::text;
+pub(crate) use text::{review, text};
 
 /// The plan as a person sees it: every string from outside (names, emails, ClickUp's text)
 /// with its control characters escaped (see [`crate::escape`]). The text and markdown

@@ -124,6 +124,62 @@ fn notes(out: &mut dyn Write, plan: &JsonPlan) -> io::Result<()> {
     Ok(())
 }
 
+/// What `apply --reviewed` left out of the plan it made: changes the Workspace needs that the
+/// reviewed plan (at `reviewed`) does not hold, and changes it holds that are done already.
+pub(crate) fn review(
+    out: &mut dyn Write,
+    reviewed: &str,
+    not_reviewed: &[JsonChange],
+    already_done: &[JsonChange],
+) -> io::Result<()> {
+    let escaped = |changes: &[JsonChange]| -> Vec<JsonChange> {
+        changes
+            .iter()
+            .map(|c| {
+                serde_json::to_value(c)
+                    .ok()
+                    .and_then(|v| serde_json::from_value(crate::escape::visible_json(v)).ok())
+                    .unwrap_or_else(|| c.clone())
+            })
+            .collect()
+    };
+    if !not_reviewed.is_empty() {
+        writeln!(
+            out,
+            "{REFUSED}Not reviewed, not made ({}):{REFUSED:#} the Workspace needs {} now, and the reviewed plan {reviewed} does not hold {}:",
+            not_reviewed.len(),
+            if not_reviewed.len() == 1 {
+                "this change"
+            } else {
+                "these changes"
+            },
+            if not_reviewed.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+        )?;
+        for change in &escaped(not_reviewed) {
+            writeln!(out)?;
+            write_change(out, change)?;
+        }
+        writeln!(out)?;
+    }
+    if !already_done.is_empty() {
+        writeln!(
+            out,
+            "{DIM}Already done ({}): in the reviewed plan, and no longer needed:{DIM:#}",
+            already_done.len()
+        )?;
+        for change in &escaped(already_done) {
+            writeln!(out)?;
+            write_change(out, change)?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 /// A value of an attribute as the plan shows it: text quoted, null as `(none)`.
 fn shown(value: &Value) -> String {
     match value {

@@ -138,6 +138,14 @@ impl State {
     }
 
     /// Refuses a state recorded for another Workspace.
+    /// The lineage and serial a plan records it was made against.
+    pub(crate) fn reference(&self) -> crate::render::json::JsonStateRef {
+        crate::render::json::JsonStateRef {
+            lineage: self.lineage.clone(),
+            serial: self.serial,
+        }
+    }
+
     pub(crate) fn ensure_workspace(
         &self,
         path: &Path,
@@ -278,8 +286,19 @@ impl State {
     }
 
     /// Recomputes who and what is managed from the Workspace as it now stands: everyone the
-    /// file lists or the state already managed, if they are still there.
+    /// file lists or the state already managed, if they are still there. Someone found
+    /// pending is recorded as invited when ClickUp says (the recorded Workspace's
+    /// `date_invited`), else `now`.
     pub(crate) fn refresh_managed(&mut self, file: &MembersFile, live: &Live, now: &str) {
+        let invited_on: BTreeMap<UserId, String> = self
+            .snapshot
+            .iter()
+            .flat_map(|doc| &doc.team.members)
+            .filter_map(|m| {
+                let ms = m.user.date_invited.as_deref()?.parse::<u64>().ok()?;
+                Some((m.user.id, crate::clock::rfc3339(ms)))
+            })
+            .collect();
         let listed: BTreeSet<&Email> = file.people().map(|e| &e.value).collect();
         let previous: BTreeMap<Email, ManagedPerson> = std::mem::take(&mut self.members)
             .into_iter()
@@ -300,7 +319,12 @@ impl State {
             // A new id means the person was (re)invited since.
             let invited_at = match before {
                 Some(b) if b.user_id == person.id => b.invited_at.clone(),
-                _ if person.pending => Some(now.to_owned()),
+                _ if person.pending => Some(
+                    invited_on
+                        .get(&person.id)
+                        .cloned()
+                        .unwrap_or_else(|| now.to_owned()),
+                ),
                 _ => None,
             };
             let entry = ManagedPerson {

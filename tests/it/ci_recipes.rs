@@ -182,9 +182,10 @@ fn plan_appends_its_markdown_to_the_github_step_summary() {
         .arg(dir.path().join("none.json"))
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // The example replaces a person, which apply on merge refuses: that comes first, and the
+    // plan fails.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = std::fs::read_to_string(&summary).expect("summary");
-    // The example replaces two people, which apply on merge refuses: that comes first.
     assert!(
         text.starts_with("earlier step\n> :no_entry: **Apply on merge will refuse this plan:**\n> - the plan replaces 1 person"),
         "{text}"
@@ -213,7 +214,7 @@ fn plan_markdown(edit: (&str, &str), extra: &[&str]) -> (std::process::Output, S
 fn a_refused_plan_still_writes_its_markdown_and_step_summary_with_the_reason() {
     let (output, markdown, summary) = plan_markdown(("max_removals: 6", "max_removals: 1"), &[]);
     let err = failed(&output);
-    assert!(err.contains("the plan is refused"), "{err}");
+    assert!(err.contains("apply would refuse this plan"), "{err}");
     assert!(
         markdown.starts_with(
             "> :no_entry: **Apply on merge will refuse this plan:**\n> - the plan would remove"
@@ -249,7 +250,7 @@ fn a_file_that_cannot_be_planned_still_tells_the_pull_request_why() {
 #[test]
 fn a_plan_for_an_apply_that_allows_replaces_does_not_warn_about_them() {
     let (output, markdown, _) = plan_markdown(("max_removals: 6", "max_removals: 6"), &[]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
         markdown.contains("Apply on merge will refuse this plan"),
         "{markdown}"
@@ -1071,6 +1072,8 @@ async fn the_drift_issue_is_opened_updated_and_closed_once_the_workspace_matches
     let issues = "/repos/acme/people/issues";
     let drift = |server: &MockServer| {
         let mut cmd = ci_script(&job, &["drift", "--snapshot", "workspace.snapshot.json"]);
+        // The example replaces a person: the repository allows it, as its applies do.
+        cmd.env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true");
         github(&mut cmd, server);
         cmd
     };
@@ -1085,7 +1088,10 @@ async fn the_drift_issue_is_opened_updated_and_closed_once_the_workspace_matches
         .await;
     Mock::given(method("POST"))
         .and(path(issues))
-        .and(marked("body", "> :no_entry: **Apply on merge will refuse"))
+        .and(marked(
+            "body",
+            "### clickup-members plan for \"Acme Workspace\"",
+        ))
         .and(|r: &Request| {
             let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
             v["labels"] == serde_json::json!(["clickup-drift"])
@@ -1110,7 +1116,7 @@ async fn the_drift_issue_is_opened_updated_and_closed_once_the_workspace_matches
         .await;
     Mock::given(method("PATCH"))
         .and(path(format!("{issues}/5")))
-        .and(marked("body", "> :no_entry:"))
+        .and(marked("body", "### clickup-members plan for"))
         .respond_with(json(200, serde_json::json!({"number": 5})))
         .expect(1)
         .mount(&server)
@@ -1161,6 +1167,8 @@ async fn the_drift_issue_is_opened_and_closed_on_gitlab() {
     let issues = "/api/v4/projects/12/issues";
     let drift = |server: &MockServer| {
         let mut cmd = ci_script(&job, &["drift", "--snapshot", "workspace.snapshot.json"]);
+        // The example replaces a person: the repository allows it, as its applies do.
+        cmd.env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true");
         gitlab(&mut cmd, server);
         cmd
     };
@@ -1173,7 +1181,7 @@ async fn the_drift_issue_is_opened_and_closed_on_gitlab() {
         .await;
     Mock::given(method("POST"))
         .and(path(issues))
-        .and(marked("description", "> :no_entry:"))
+        .and(marked("description", "### clickup-members plan for"))
         .and(|r: &Request| {
             let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
             v["labels"] == "clickup-drift"

@@ -261,7 +261,9 @@ fn the_hint_after_plan_out_can_be_pasted() {
         ])
         .output()
         .expect("plan");
-    let out = ok(&output);
+    // The example replaces a person: the plan is saved, and refused until that is accepted.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let out = stdout(&output);
     let hint = out
         .lines()
         .skip_while(|l| !l.starts_with("Saved the plan"))
@@ -456,7 +458,13 @@ fn a_plan_whose_output_closes_still_saves_and_exits_with_its_code() {
     let acme = crate::common::Acme::new();
     let output = with_stdout_closed(
         &acme,
-        &["plan", "--out", "plan.json", "--detailed-exitcode"],
+        &[
+            "plan",
+            "--allow-replace",
+            "--out",
+            "plan.json",
+            "--detailed-exitcode",
+        ],
     );
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(acme.path("plan.json").is_file(), "the plan was saved");

@@ -69,7 +69,7 @@ fn newcomers_file(n: usize, groups: &str) -> tempfile::TempDir {
 async fn a_plan_costs_a_fixed_set_of_reads() {
     let fake = Fake::start(&acme_snapshot(), TOKEN).await;
     let acme = Acme::new();
-    let output = run(acme.dir.path(), &fake, &["plan"]).await;
+    let output = run(acme.dir.path(), &fake, &["plan", "--allow-replace"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         lines(&fake),
@@ -185,7 +185,12 @@ async fn policy_seats_reads_the_seats_without_writes_and_refuses_a_plan_above_it
 async fn plan_apply_plan_converges_with_one_write_per_change() {
     let fake = Fake::start(&acme_snapshot(), TOKEN).await;
     let acme = Acme::new();
-    let output = run(acme.dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
+    let output = run(
+        acme.dir.path(),
+        &fake,
+        &["plan", "--detailed-exitcode", "--allow-replace"],
+    )
+    .await;
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     fake.clear_log();
 
@@ -512,8 +517,8 @@ async fn the_token_never_appears_in_output_logs_plans_or_state() {
     let acme = Acme::new();
     let mut seen = String::new();
     for args in [
-        vec!["plan", "-vv", "--out", "plan.json"],
-        vec!["plan", "-vv", "--format", "json"],
+        vec!["plan", "-vv", "--allow-replace", "--out", "plan.json"],
+        vec!["plan", "-vv", "--allow-replace", "--format", "json"],
         vec!["apply", "plan.json", "-vv", "--allow-replace"],
         vec!["snapshot", "-vv", "--workspace", TEAM, "--out", "snap.json"],
     ] {

@@ -20,7 +20,14 @@ fn acme_plan(format: &str) -> String {
         .arg(state.path().join("none.state.json"))
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // The example turns a member into a guest, which apply makes only with --allow-replace:
+    // the plan is printed whole, and refused.
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the plan replaces 1 person (tom@acme.example)"),
+        "{}",
+        stderr(&output)
+    );
     stdout(&output)
 }
 
@@ -81,7 +88,9 @@ fn the_acme_plan_shows_every_kind_of_change() {
 #[test]
 fn plan_apply_plan_again_converges() {
     let acme = Acme::new();
-    acme.run(&["plan", "--detailed-exitcode"]).assert().code(2);
+    acme.run(&["plan", "--detailed-exitcode", "--allow-replace"])
+        .assert()
+        .code(2);
 
     let output = acme
         .run(&["apply", "--auto-approve", "--allow-replace"])
@@ -176,7 +185,9 @@ fn the_state_records_what_is_managed_and_plans_without_refresh() {
 #[test]
 fn a_saved_plan_applies_when_nothing_changed() {
     let acme = Acme::new();
-    acme.run(&["plan", "--out", "plan.json"]).assert().code(0);
+    acme.run(&["plan", "--allow-replace", "--out", "plan.json"])
+        .assert()
+        .code(0);
     let output = acme
         .run(&["apply", "plan.json", "--allow-replace"])
         .output()
@@ -188,7 +199,9 @@ fn a_saved_plan_applies_when_nothing_changed() {
 #[test]
 fn a_saved_plan_is_refused_when_the_file_changed() {
     let acme = Acme::new();
-    acme.run(&["plan", "--out", "plan.json"]).assert().code(0);
+    acme.run(&["plan", "--allow-replace", "--out", "plan.json"])
+        .assert()
+        .code(0);
     acme.edit_members(
         "  - email: yusuf@acme.example\n",
         "  - email: yusuf@acme.example\n  - email: late@acme.example\n",
@@ -213,7 +226,9 @@ fn a_saved_plan_is_refused_when_the_file_changed() {
 #[test]
 fn a_saved_plan_is_refused_when_the_workspace_changed() {
     let acme = Acme::new();
-    acme.run(&["plan", "--out", "plan.json"]).assert().code(0);
+    acme.run(&["plan", "--allow-replace", "--out", "plan.json"])
+        .assert()
+        .code(0);
     // Someone changed an email in ClickUp since the plan was made.
     crate::common::edit(
         &acme.snapshot(),
@@ -287,10 +302,12 @@ fn the_removal_cap_refuses_with_the_people_named() {
         err.contains("Error: refused: the plan would remove, replace or delete 4, more than policy.max_removals (2): replace tom@acme.example, remove victor.leroy@acme.example, remove walt@oldclient.example, delete Launch 2024"),
         "{err}"
     );
+    // Nothing was applied, and the plan does not say so: only apply applies.
     assert!(
-        err.ends_with("Error: the plan is refused; nothing was applied\n"),
+        err.ends_with("Error: apply would refuse this plan\n"),
         "{err}"
     );
+    assert!(!err.contains("nothing was applied"), "{err}");
 }
 
 #[test]
@@ -391,7 +408,14 @@ fn a_wrong_workspace_name_is_an_error_at_its_line() {
 fn the_plan_can_be_saved_and_prints_the_same_json() {
     let acme = Acme::new();
     let output = acme
-        .run(&["plan", "--format", "json", "--out", "saved.json"])
+        .run(&[
+            "plan",
+            "--format",
+            "json",
+            "--allow-replace",
+            "--out",
+            "saved.json",
+        ])
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(0));
@@ -403,6 +427,12 @@ fn the_plan_can_be_saved_and_prints_the_same_json() {
         .and_then(|o| o.remove("plan_digest"))
         .expect("a plan_digest");
     assert!(digest.as_str().is_some_and(|d| d.starts_with("sha256:")));
+    // The saved plan also records the file it was made from, relative to itself.
+    let file = saved
+        .as_object_mut()
+        .and_then(|o| o.remove("file"))
+        .expect("the file it was made from");
+    assert_eq!(file, "members.yaml");
     let printed: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("json");
     assert_eq!(saved, printed);
 

@@ -8,7 +8,7 @@ fn state_plan_audit_and_snapshot_files_are_created_with_mode_0600() {
     use std::os::unix::fs::PermissionsExt;
     let acme = Acme::new();
     let output = acme
-        .run(&["plan", "--out", "plan.json"])
+        .run(&["plan", "--allow-replace", "--out", "plan.json"])
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));

@@ -103,6 +103,7 @@ impl SnapshotDoc {
                 let id = invited_id(outcome)?;
                 let member = self.new_member(id, email, role, *custom_role_id, now_ms)?;
                 self.team.push(member);
+                self.take_seat(false, 1);
             }
             WriteOp::InviteGuest {
                 email,
@@ -114,6 +115,7 @@ impl SnapshotDoc {
                     self.new_member(id, email, BaseRole::Guest, *custom_role_id, now_ms)?;
                 member.set_permissions(permissions);
                 self.team.push(member);
+                self.take_seat(true, 1);
             }
             WriteOp::EditMember {
                 user_id,
@@ -148,7 +150,9 @@ impl SnapshotDoc {
                 let index = self
                     .member_index(*user_id)
                     .ok_or_else(|| no_user(*user_id))?;
+                let guest = self.team.members[index].user.is_guest();
                 self.team.remove(index);
+                self.take_seat(guest, -1);
                 for group in self.groups.iter_mut().flatten() {
                     group.members.retain(|m| m.id != *user_id);
                 }
@@ -226,6 +230,61 @@ impl SnapshotDoc {
             }
         }
         Ok(())
+    }
+
+    /// Whether an invitation of a guest (or of a member) finds a free seat in the seats this
+    /// snapshot records; with none recorded, it is taken to.
+    pub(crate) fn seat_free(&self, guest: bool) -> Result<(), EditError> {
+        let Some(seats) = &self.seats else {
+            return Ok(());
+        };
+        let (kind, used, total) = if guest {
+            (
+                "guest",
+                seats.guests.filled_guest_seats,
+                seats.guests.total_guest_seats,
+            )
+        } else {
+            (
+                "member",
+                seats.members.filled_members_seats,
+                seats.members.total_member_seats,
+            )
+        };
+        if used < total {
+            Ok(())
+        } else {
+            Err(EditError(format!(
+                "the Workspace has no free {kind} seat ({used} of {total} used)"
+            )))
+        }
+    }
+
+    /// Counts a seat of a guest (or of a member) taken (`by` 1) or given back (-1) in the seats
+    /// this snapshot records, so that they stay true as writes apply.
+    fn take_seat(&mut self, guest: bool, by: i64) {
+        let Some(seats) = &mut self.seats else {
+            return;
+        };
+        let (used, total, empty) = if guest {
+            let g = &mut seats.guests;
+            (
+                &mut g.filled_guest_seats,
+                g.total_guest_seats,
+                &mut g.empty_guest_seats,
+            )
+        } else {
+            let m = &mut seats.members;
+            (
+                &mut m.filled_members_seats,
+                m.total_member_seats,
+                &mut m.empty_member_seats,
+            )
+        };
+        *used = (*used + by).max(0);
+        if let Some(empty) = empty {
+            *empty = (total - *used).max(0);
+        }
     }
 
     fn member_index(&self, id: UserId) -> Option<usize> {

@@ -62,6 +62,7 @@ impl Setup {
             keep_doc,
             read_all: false,
             decoded: None,
+            reviewed: None,
             now: NOW,
         }
     }
@@ -394,6 +395,7 @@ fn after_a_failed_write_the_workspace_is_read_again_and_the_state_records_what_i
         keep_doc: true,
         read_all: false,
         decoded: None,
+        reviewed: None,
         now: NOW,
     };
     let mut heard = Heard::default();
@@ -570,6 +572,7 @@ fn a_failed_read_says_where_and_whether_trying_again_may_help() {
         keep_doc: false,
         read_all: false,
         decoded: None,
+        reviewed: None,
         now: NOW,
     };
     let error = run(plan(inputs, &mut Heard::default())).expect_err("down");

@@ -374,7 +374,7 @@ proptest! {
         let mut ids = Ids::new(live.people.iter().map(|p| (p.email.clone(), p.id)));
         let mut log = Log::default();
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-        let report = runtime.block_on(execute::send(&plan, &workspace, &mut ids, &mut log, execute::Options { parallelism: 3, allow_replace: true }, &StopSignal::default()));
+        let report = runtime.block_on(execute::send(&plan, &workspace, &mut ids, &mut log, execute::Options { parallelism: 3, allow_replace: true, free_first: Vec::new() }, &StopSignal::default()));
         prop_assert!(log.failures.is_empty(), "{:?}\n{src}", log.failures);
         prop_assert!(report.stopped.is_none());
 

@@ -128,8 +128,12 @@ struct State {
     keeps_custom_role: bool,
     /// `GET /team/{id}/plan`.
     plan: Value,
-    /// `GET /team/{id}/seats`.
+    /// `GET /team/{id}/seats` as the snapshot gave it: the seats bought, and how many more
+    /// are used than the members listed count (its used seats follow invitations and
+    /// removals, and an invitation beyond the seats bought is refused).
     seats: Value,
+    /// Seats used beyond the members and guests listed, by the snapshot's count.
+    seat_offsets: (i64, i64),
     /// Other fake Workspaces the same token reaches: `GET /team` lists them too.
     peers: Vec<Arc<Mutex<State>>>,
 }
@@ -241,8 +245,18 @@ impl Fake {
                 .cloned()
                 .unwrap_or_else(|| json!({"plan_name": "Enterprise", "plan_id": 4})),
             seats: snapshot.get("seats").cloned().unwrap_or(Value::Null),
+            seat_offsets: (0, 0),
             peers: Vec::new(),
         };
+        let mut state = state;
+        if !state.seats.is_null() {
+            let (members, guests) = state.seated();
+            let n = |v: &Value| v.as_i64().or_else(|| v.as_str()?.parse().ok()).unwrap_or(0);
+            state.seat_offsets = (
+                n(&state.seats["members"]["filled_members_seats"]) - members,
+                n(&state.seats["guests"]["filled_guest_seats"]) - guests,
+            );
+        }
         let state = Arc::new(Mutex::new(state));
         let server = MockServer::start().await;
         Mock::given(wiremock::matchers::any())
@@ -498,21 +512,60 @@ impl State {
             .ok_or_else(|| error(400, "INPUT_005", "Custom role not found"))
     }
 
-    /// The seats answer: the snapshot's when it has one, else counted from the members.
-    fn seats(&self) -> Value {
-        if !self.seats.is_null() {
-            return self.seats.clone();
-        }
+    /// The people on member and on guest seats (pending invitations hold one).
+    fn seated(&self) -> (i64, i64) {
         let guests = self
             .members()
             .iter()
             .filter(|m| m["user"]["role"] == 4)
             .count();
         let members = self.members().len() - guests;
+        (members as i64, guests as i64)
+    }
+
+    /// The seats answer: the snapshot's seats bought, used as many as it said plus the
+    /// invitations and less the removals since; without one in the snapshot, counted from
+    /// the members with free seats to spare.
+    fn seats(&self) -> Value {
+        let (members, guests) = self.seated();
+        if self.seats.is_null() {
+            return json!({
+                "members": {"filled_members_seats": members, "total_member_seats": members + 5, "empty_member_seats": 5},
+                "guests": {"filled_guest_seats": guests, "total_guest_seats": guests + 10, "empty_guest_seats": 10}
+            });
+        }
+        let (used_members, total_members, used_guests, total_guests) = self.seat_counts();
         json!({
-            "members": {"filled_members_seats": members, "total_member_seats": members + 5, "empty_member_seats": 5},
-            "guests": {"filled_guest_seats": guests, "total_guest_seats": guests + 10, "empty_guest_seats": 10}
+            "members": {"filled_members_seats": used_members, "total_member_seats": total_members, "empty_member_seats": total_members - used_members},
+            "guests": {"filled_guest_seats": used_guests, "total_guest_seats": total_guests, "empty_guest_seats": total_guests - used_guests}
         })
+    }
+
+    /// `(members used, members bought, guests used, guests bought)` from the snapshot's seats.
+    fn seat_counts(&self) -> (i64, i64, i64, i64) {
+        let (members, guests) = self.seated();
+        let n = |v: &Value| v.as_i64().or_else(|| v.as_str()?.parse().ok()).unwrap_or(0);
+        let s = &self.seats;
+        (
+            members + self.seat_offsets.0,
+            n(&s["members"]["total_member_seats"]),
+            guests + self.seat_offsets.1,
+            n(&s["guests"]["total_guest_seats"]),
+        )
+    }
+
+    /// Whether an invitation of this kind finds a free seat (always, without seats in the
+    /// snapshot).
+    fn seat_free(&self, guest: bool) -> bool {
+        if self.seats.is_null() {
+            return true;
+        }
+        let (used_members, total_members, used_guests, total_guests) = self.seat_counts();
+        if guest {
+            used_guests < total_guests
+        } else {
+            used_members < total_members
+        }
     }
 
     fn team_head(&self) -> Value {
@@ -619,6 +672,11 @@ impl State {
                 if self.by_email(email).is_some() {
                     self.duplicates += 1;
                     return error(400, "TEAM_014", "User already a member of the team");
+                }
+                // ClickUp documents no answer for a Workspace without a free seat (reference
+                // §16): a 4xx of the fake's own words.
+                if !self.seat_free(*kind == "guest") {
+                    return error(400, "FAKE_SEATS", "No free seat in this Workspace");
                 }
                 let custom = match self.custom_role(&body["custom_role_id"]) {
                     Ok(c) => c,
