@@ -11,6 +11,7 @@ use crate::engine::{Error, read_whole};
 use crate::format::{self, Header};
 use crate::fsutil;
 use crate::model::BaseRole;
+use crate::render::count;
 use crate::stop::StopSignal;
 
 #[derive(Debug, Clone)]
@@ -55,7 +56,7 @@ async fn every(common: &Common, options: &Options, dir: &Path) -> Result<Exit, E
         }
         None => {
             // Only `GET /team` is sent: any id opens the client.
-            let client = open_http(common, "0", &StopSignal::default(), Client::default())?;
+            let client = open_http(common, "0", &StopSignal::default(), Client::for_option())?;
             client.visible().await.map_err(|error| Error::Read {
                 what: "the Workspaces the token reaches".to_owned(),
                 from: Some(client.describe()),
@@ -207,10 +208,11 @@ async fn one(
                 let mut out = crate::console::stdout();
                 writeln!(
                     out,
-                    "Wrote {}: {} members, {guests} guests, {} groups of Workspace \"{}\".\nCheck it with `clickup-members plan -f {}`: it shows no changes.",
+                    "Wrote {}: {}, {}, {} of Workspace \"{}\".\nCheck it with `clickup-members plan -f {}`: it shows no changes.",
                     display_path(path),
-                    live.people.len() - guests,
-                    live.groups.as_ref().map_or(0, Vec::len),
+                    count(live.people.len() - guests, "member", "members"),
+                    count(guests, "guest", "guests"),
+                    count(live.groups.as_ref().map_or(0, Vec::len), "group", "groups"),
                     live.workspace_name,
                     display_path(path)
                 )?;

@@ -206,7 +206,10 @@ pub(crate) fn fmt(common: &Common, options: crate::commands::fmt::Options) -> Re
         Ok(exit)
     } else {
         Err(Error::Several {
-            summary: format!("{} files could not be formatted", errors.len()),
+            summary: format!(
+                "{} not be formatted",
+                crate::render::count(errors.len(), "file could", "files could")
+            ),
             errors,
         })
     }

@@ -23,7 +23,7 @@ use std::path::Path;
 use crate::console::error;
 use crate::diag::{self, Diagnostic};
 use crate::engine::{self, Error};
-use crate::render::Problems;
+use crate::render::{Problems, count};
 
 pub use options::Exit;
 pub(crate) use options::{Common, Format, Invocation, default_state_path};
@@ -145,17 +145,17 @@ pub(crate) fn say_valid(loaded: &crate::config::Loaded, quiet: bool) -> Result<(
     }
     if !quiet {
         let groups = match &file.groups {
-            Some(g) => format!(", {} groups", g.len()),
+            Some(g) => format!(", {}", count(g.len(), "group", "groups")),
             None => String::new(),
         };
         let mut out = crate::console::stdout();
         writeln!(
             out,
-            "{} is valid: Workspace {}, {} members, {} guests{groups} (mode: {}).",
+            "{} is valid: Workspace {}, {}, {}{groups} (mode: {}).",
             display_path(&loaded.path),
             file.workspace.id.value,
-            file.members.len(),
-            file.guests.len(),
+            count(file.members.len(), "member", "members"),
+            count(file.guests.len(), "guest", "guests"),
             file.policy.mode.name()
         )?;
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::commands::{Common, Exit, Format, display_path, many};
 use crate::engine::{Error, SavedDoc, read_saved};
-use crate::render::{self, Context, json};
+use crate::render::{self, Context, count, json};
 use crate::state::{ManagedPerson, PersonStatus, State};
 
 pub(crate) fn run(common: &Common, plan: Option<&Path>, format: Format) -> Result<Exit, Error> {
@@ -104,12 +104,12 @@ fn show_state(common: &Common) -> Result<Exit, Error> {
     };
     writeln!(
         out,
-        "Managed: {} members ({} pending), {} guests ({} pending), {} groups",
-        state.members.len(),
+        "Managed: {} ({} pending), {} ({} pending), {}",
+        count(state.members.len(), "member", "members"),
         pending(&state.members),
-        state.guests.len(),
+        count(state.guests.len(), "guest", "guests"),
         pending(&state.guests),
-        state.groups.len()
+        count(state.groups.len(), "group", "groups")
     )?;
     for (title, people) in [("Members", &state.members), ("Guests", &state.guests)] {
         if people.is_empty() {

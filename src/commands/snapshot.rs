@@ -8,6 +8,7 @@ use crate::commands::source::{Client, check_workspace_id, open_http};
 use crate::commands::{Common, Exit, display_path};
 use crate::engine::{Error, read_whole};
 use crate::fsutil;
+use crate::render::count;
 use crate::stop::StopSignal;
 
 /// How `snapshot` was asked to run.
@@ -26,7 +27,7 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
         common,
         workspace_id,
         &StopSignal::default(),
-        Client::default(),
+        Client::for_option(),
     )?;
     let mut doc = read_whole(&workspace, options.with_guest_shares)
         .await
@@ -55,13 +56,21 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
         let mut stdout = crate::console::stdout();
         writeln!(
             stdout,
-            "Saved Workspace \"{}\" ({}) to {}: {} people, {} groups, {} custom roles.",
-            live.workspace_name,
+            "Saved Workspace \"{}\" ({}) to {}: {}, {}, {}.",
+            crate::escape::visible(&live.workspace_name),
             live.workspace_id,
             display_path(out),
-            live.people.len() + live.unknown_roles.len(),
-            live.groups.as_ref().map_or(0, Vec::len),
-            live.custom_roles.as_ref().map_or(0, Vec::len)
+            count(
+                live.people.len() + live.unknown_roles.len(),
+                "person",
+                "people"
+            ),
+            count(live.groups.as_ref().map_or(0, Vec::len), "group", "groups"),
+            count(
+                live.custom_roles.as_ref().map_or(0, Vec::len),
+                "custom role",
+                "custom roles"
+            )
         )?;
     }
     Ok(Exit::Success)

@@ -39,6 +39,18 @@ pub(crate) struct Client {
     pub(crate) retries: usize,
     /// Shared by every Workspace this process reaches with the token.
     pub(crate) pacer: Arc<http::Pacer>,
+    /// Where the user named the Workspace, for messages (`workspace.id`, `--workspace`).
+    pub(crate) named_by: &'static str,
+}
+
+impl Client {
+    /// A client for a command that names its Workspace with `--workspace`.
+    pub(crate) fn for_option() -> Client {
+        Client {
+            named_by: "--workspace",
+            ..Client::default()
+        }
+    }
 }
 
 impl Default for Client {
@@ -47,6 +59,7 @@ impl Default for Client {
             listener: None,
             retries: http::RETRIES,
             pacer: Arc::default(),
+            named_by: "workspace.id",
         }
     }
 }
@@ -90,7 +103,7 @@ pub(crate) fn open_backend(
 ) -> Result<Backend, Error> {
     match &common.snapshot {
         Some(path) => open_snapshot(path),
-        None => open_http(common, workspace_id, stop, Client::default()).map(Backend::Http),
+        None => open_http(common, workspace_id, stop, Client::for_option()).map(Backend::Http),
     }
 }
 
@@ -115,6 +128,7 @@ pub(crate) fn open_http(
         listener: client.listener,
         retries: client.retries,
         pacer: client.pacer,
+        named_by: client.named_by,
     };
     Ok(HttpWorkspace::new(&options, token, workspace_id)?)
 }

@@ -33,9 +33,9 @@ pub(crate) fn summary(applied: &Applied) -> Result<Exit, Error> {
     };
     writeln!(
         stdout,
-        "\nApply incomplete: {} of {} changes applied ({}), {} failed{not_attempted_note}, {} not started.",
+        "\nApply incomplete: {} of {} applied ({}), {} failed{not_attempted_note}, {} not started.",
         applied.made(),
-        applied.plan.changes.len(),
+        render::count(applied.plan.changes.len(), "change", "changes"),
         render::tally(|action| applied.made_of(action), Action::done),
         failures.len() - not_attempted,
         applied.not_started()

@@ -122,10 +122,9 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> i
             None => "printed by `clickup-members plan`".to_owned(),
         };
         doc.text.push_str(&format!(
-            "\n_This comment was cut to stay under GitHub's limit of 65,536 characters: {} {} left out. The whole plan of {} changes is {whole}._\n",
-            doc.left_out,
-            if doc.left_out == 1 { "line was" } else { "lines were" },
-            plan.changes.len()
+            "\n_This comment was cut to stay under GitHub's limit of 65,536 characters: {} left out. The whole plan of {} is {whole}._\n",
+            crate::render::count(doc.left_out, "line was", "lines were"),
+            crate::render::count(plan.changes.len(), "change", "changes")
         ));
     }
     out.write_all(doc.text.as_bytes())

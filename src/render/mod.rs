@@ -99,6 +99,15 @@ pub(crate) fn plan_line(plan: &JsonPlan) -> String {
     )
 }
 
+/// `1 guest`, `3 guests`: a count with its noun in the number it takes.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// `2 to invite, 1 to change, 0 to remove, 1 group to create`, with `words` after each count:
 /// invites, changes and removes always; replaces and group creates and deletes when there are
 /// some.

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::plan::Action;
 use crate::render::json::{JsonChange, JsonPlan};
-use crate::render::{Context, no_changes_line, notices, plan_line};
+use crate::render::{Context, count, no_changes_line, notices, plan_line};
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();
@@ -68,14 +68,14 @@ fn header(out: &mut dyn Write, plan: &JsonPlan) -> io::Result<()> {
     };
     writeln!(
         out,
-        "{BOLD}Workspace \"{}\" ({}){BOLD:#}: {} people ({} owner, {} admins, {} members, {} guests; {} pending){groups}.",
+        "{BOLD}Workspace \"{}\" ({}){BOLD:#}: {} ({}, {}, {}, {}; {} pending){groups}.",
         plan.workspace.name,
         plan.workspace.id,
-        c.people,
-        c.owners,
-        c.admins,
-        c.members,
-        c.guests,
+        count(c.people, "person", "people"),
+        count(c.owners, "owner", "owners"),
+        count(c.admins, "admin", "admins"),
+        count(c.members, "member", "members"),
+        count(c.guests, "guest", "guests"),
         c.pending
     )?;
     writeln!(

@@ -137,6 +137,17 @@ fn the_offline_trial_runs_as_written_from_a_clone() {
         "{out}"
     );
     assert!(out.contains("Apply complete!"), "{out}");
+    // The snapshot's seats follow the apply: a guest invited, one removed, tom now a guest.
+    let seats = out
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("Seats "))
+        .unwrap_or_default();
+    assert_eq!(
+        seats,
+        "Seats (Enterprise plan): members 26 of 26 used, 26 after the plan; guests 4 of 10 used, 4 after the plan.",
+        "{out}"
+    );
 }
 
 #[test]

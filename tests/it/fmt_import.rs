@@ -229,3 +229,31 @@ async fn import_from_clickup_with_guests_custom_roles_groups_and_shares_plans_no
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     assert!(fake.log().iter().all(|l| !l.is_write()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_of_a_workspace_the_token_does_not_see_names_the_workspace_option() {
+    let snapshot: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/acme/workspace.snapshot.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    let fake = Fake::start(&snapshot, crate::live::TOKEN).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let output = crate::common::run_against(
+        dir.path(),
+        &fake.api_url(),
+        crate::live::TOKEN,
+        ["import", "--workspace", "1111111", "--out", "members.yaml"],
+    )
+    .await;
+    let err = failed(&output);
+    assert!(
+        err.contains("Workspace 1111111 is not visible to this token")
+            && err.contains("check --workspace"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("workspace.id"),
+        "import has no file yet: {err}"
+    );
+}

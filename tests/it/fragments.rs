@@ -45,7 +45,7 @@ fn fragments_are_merged_into_the_workspace_file_in_order() {
     let dir = layout("", &[("eng.yaml", ENG), ("design.yaml", DESIGN)]);
     let output = run(dir.path(), &["validate"]);
     assert!(
-        stdout(&output).contains("4 members, 1 guests, 1 groups"),
+        stdout(&output).contains("4 members, 1 guest, 1 group (mode"),
         "{}{}",
         stdout(&output),
         stderr(&output)

@@ -629,3 +629,25 @@ async fn a_snapshot_of_the_live_workspace_plans_the_same() {
         assert_eq!(json(&live)[key], json(&offline)[key], "{key}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_url_that_is_not_the_api_base_says_it_must_end_in_api_v2() {
+    let fake = Fake::start(&acme_snapshot(), TOKEN).await;
+    let acme = Acme::new();
+    // A common slip: the base without its version.
+    let output = crate::common::run_against(
+        acme.dir.path(),
+        &format!("{}/api", fake.server.uri()),
+        TOKEN,
+        ["plan"],
+    )
+    .await;
+    let err = failed(&output);
+    assert!(
+        err.contains("APP_001")
+            && err.contains(
+                "--api-url (or CLICKUP_API_URL) must be ClickUp's API base, ending in /api/v2"
+            ),
+        "{err}"
+    );
+}

@@ -18,6 +18,7 @@ mod live;
 mod many;
 mod plan_apply;
 mod report;
+mod reviewed;
 mod robustness;
 mod schema;
 mod security;

@@ -490,3 +490,41 @@ async fn import_into_a_folder_writes_a_file_for_each_workspace_the_token_reaches
         .expect("run");
     assert!(failed(&output).contains("import needs --workspace ID, or --out DIR"));
 }
+
+#[test]
+fn show_prints_a_folders_saved_plans_each_under_its_file_and_workspace() {
+    let dir = tempfile::tempdir().expect("dir");
+    copy_dir(&example(), dir.path());
+    let output = in_dir(
+        dir.path(),
+        &[
+            "plan",
+            "-f",
+            "clickup",
+            "--snapshot",
+            "snapshots",
+            "--out",
+            "plans.json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = in_dir(dir.path(), &["show", "plans.json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    for heading in [
+        "=== clickup/acme.yaml: Workspace \"Acme Workspace\" (9006054115) ===",
+        "=== clickup/eu.yaml: Workspace \"Acme EU\" (9006054116) ===",
+    ] {
+        assert!(out.contains(heading), "{heading} in:\n{out}");
+    }
+    assert!(
+        out.trim_end().ends_with(
+            "Total for 2 Workspaces: 2 to invite, 3 to change, 0 to remove, 1 group to create."
+        ),
+        "{out}"
+    );
+    let output = in_dir(dir.path(), &["show", "plans.json", "--format", "json"]);
+    let json: Value = serde_json::from_str(&stdout(&output)).expect("json");
+    assert_eq!(json["workspaces"].as_array().map(Vec::len), Some(2));
+    assert_eq!(json["folder"], "clickup");
+}

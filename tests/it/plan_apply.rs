@@ -86,6 +86,38 @@ fn the_acme_plan_shows_every_kind_of_change() {
 }
 
 #[test]
+fn a_plan_apply_would_refuse_exits_1_whatever_the_reason() {
+    let acme = Acme::new();
+    // A replace without --allow-replace: printed, saved, and refused (not 2 for "changes").
+    let output = acme
+        .run(&["plan", "--detailed-exitcode", "--out", "plan.json"])
+        .output()
+        .expect("run");
+    let err = failed(&output);
+    assert!(
+        stdout(&output).starts_with("Apply will refuse this plan: the plan replaces 1 person"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        err.contains("the plan replaces 1 person (tom@acme.example)"),
+        "{err}"
+    );
+    assert!(
+        acme.path("plan.json").is_file(),
+        "apply --allow-replace takes it"
+    );
+    // A broken guard: the same exit code.
+    acme.edit_members("  max_removals: 6\n", "  max_removals: 1\n");
+    let output = acme
+        .run(&["plan", "--detailed-exitcode", "--allow-replace"])
+        .output()
+        .expect("run");
+    let err = failed(&output);
+    assert!(err.contains("more than policy.max_removals (1)"), "{err}");
+}
+
+#[test]
 fn plan_apply_plan_again_converges() {
     let acme = Acme::new();
     acme.run(&["plan", "--detailed-exitcode", "--allow-replace"])
@@ -510,4 +542,147 @@ fn changes_made_in_clickup_since_the_last_apply_are_marked_as_drift() {
         "{}",
         stdout(&output)
     );
+}
+
+#[test]
+fn a_saved_plan_applied_from_another_folder_finds_the_file_it_was_made_from() {
+    let acme = Acme::new();
+    std::fs::create_dir(acme.path("plans")).expect("mkdir");
+    acme.run(&["plan", "--allow-replace", "--out", "plans/plan.json"])
+        .assert()
+        .code(0);
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(acme.path("plans/plan.json")).expect("read"))
+            .expect("json");
+    assert_eq!(saved["file"], "../members.yaml");
+    // From the plan's folder, without -f: the file and its state beside it are found.
+    let output = cli()
+        .current_dir(acme.path("plans"))
+        .args(["apply", "plan.json", "--allow-replace"])
+        .args(["--snapshot", "../workspace.snapshot.json"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("Apply complete!"));
+    assert!(acme.state().is_file(), "the state beside the members file");
+
+    // The file gone: it says which -f to pass.
+    std::fs::rename(acme.members(), acme.path("moved.yaml")).expect("move");
+    let output = cli()
+        .current_dir(acme.path("plans"))
+        .args(["apply", "plan.json", "--allow-replace"])
+        .output()
+        .expect("run");
+    let err = failed(&output);
+    assert!(
+        err.contains("plan.json was made from ../members.yaml (beside it), which is not there")
+            && err.contains("pass -f"),
+        "{err}"
+    );
+}
+
+#[test]
+fn show_of_the_state_gives_clickups_invitation_dates_and_escapes_live_names() {
+    let acme = Acme::new();
+    // A live name with a line feed in it, as ClickUp may send it.
+    let text = std::fs::read_to_string(acme.snapshot()).expect("read");
+    std::fs::write(
+        acme.snapshot(),
+        text.replacen("\"Acme Workspace\"", "\"Acme\\nWorkspace: forged line\"", 1),
+    )
+    .expect("write");
+    acme.edit_members("  name: Acme Workspace\n", "");
+    acme.run(&["apply", "--auto-approve", "--allow-replace"])
+        .assert()
+        .code(0);
+    let output = acme.run(&["show"]).output().expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        !out.lines().any(|l| l.starts_with("Workspace: forged line")),
+        "{out}"
+    );
+    assert!(out.contains(r#""Acme\nWorkspace: forged line""#), "{out}");
+    // quinn was pending before the tool ran: ClickUp's own date, not the apply's.
+    let quinn = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("quinn@acme.example"))
+        .expect("quinn");
+    let snapshot: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let invited_ms: i64 = snapshot["team"]["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["user"]["email"] == "quinn@acme.example")
+        .and_then(|m| m["user"]["date_invited"].as_str())
+        .and_then(|t| t.parse().ok())
+        .expect("quinn's invitation date");
+    let day = time::OffsetDateTime::from_unix_timestamp(invited_ms / 1000)
+        .expect("date")
+        .date()
+        .to_string();
+    assert!(quinn.contains(&format!("invited {day}T")), "{quinn}");
+}
+
+/// What a person at a terminal sees when `apply` asks its question and they answer `answer`
+/// (see `tests/terminal/answer.py`).
+fn at_a_terminal(acme: &Acme, answer: &str) -> Option<serde_json::Value> {
+    let python = crate::common::tool("python3")?;
+    let output = std::process::Command::new(python)
+        .arg(crate::common::repo().join("tests/terminal/answer.py"))
+        .args(["Only 'yes' will be accepted", "1500", answer, "--"])
+        .arg(env!("CARGO_BIN_EXE_clickup-members"))
+        .args(["apply", "--allow-replace", "-f", "members.yaml"])
+        .args(["--snapshot", "workspace.snapshot.json"])
+        .current_dir(acme.dir.path())
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICKUP_TOKEN")
+        .output()
+        .expect("run the terminal");
+    assert!(output.status.success(), "{}", stderr(&output));
+    Some(serde_json::from_slice(&output.stdout).expect("what the terminal saw"))
+}
+
+#[test]
+fn nothing_draws_over_the_question_and_ctrl_c_there_cancels_cleanly() {
+    let acme = Acme::new();
+    let before = std::fs::read(acme.snapshot()).expect("read");
+    let Some(seen) = at_a_terminal(&acme, "\\x03") else {
+        return;
+    };
+    assert!(
+        seen["before"]
+            .as_str()
+            .is_some_and(|b| b.contains("Do you want to apply these changes?")),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["waiting"], "",
+        "nothing is drawn while the question waits"
+    );
+    let after = seen["after"].as_str().unwrap_or_default();
+    assert!(after.contains("cancelled, nothing was applied"), "{after}");
+    assert_eq!(seen["code"], 130);
+    assert_eq!(
+        seen["canonical"], true,
+        "the terminal is given back as it was"
+    );
+    assert_eq!(seen["echo"], true);
+    assert!(
+        !acme.path("members.state.json.lock").exists(),
+        "the lock is released"
+    );
+    assert_eq!(std::fs::read(acme.snapshot()).expect("read"), before);
+}
+
+#[test]
+fn yes_at_the_question_applies() {
+    let acme = Acme::new();
+    let Some(seen) = at_a_terminal(&acme, "yes\\r") else {
+        return;
+    };
+    let after = seen["after"].as_str().unwrap_or_default();
+    assert_eq!(seen["code"], 0, "{after}");
+    assert!(after.contains("Apply complete!"), "{after}");
 }

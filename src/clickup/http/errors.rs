@@ -61,6 +61,8 @@ enum Meaning {
     NoAccess,
     NotFound,
     Group,
+    /// `APP_001`: ClickUp has no such route, so the API base is not ClickUp's `/api/v2`.
+    NoRoute,
     Unknown,
 }
 
@@ -85,6 +87,7 @@ fn meaning(code: Option<&str>, status: u16, path: &str) -> Meaning {
         (_, Some(7 | 10)) => Meaning::OauthFlow,
         ("TEAM_110", _) => Meaning::NotEnterprise,
         ("APP_002", _) => Meaning::RateLimited,
+        ("APP_001", _) => Meaning::NoRoute,
         ("INPUT_002" | "INPUT_003", _) => Meaning::InvalidId,
         ("ACCESS_083", _) => Meaning::NoAccess,
         ("ACCESS_190" | "TEAM_015", _) => Meaning::NotFound,
@@ -94,14 +97,17 @@ fn meaning(code: Option<&str>, status: u16, path: &str) -> Meaning {
 }
 
 /// The error for a refused request (4xx, a 200 carrying an error, or 5xx once retries are
-/// spent). `path` is the request's path below the API base (`group/…`, `team/…/user/…`).
+/// spent). `path` is the request's path below the API base (`group/…`, `team/…/user/…`);
+/// `workspace` is the Workspace's id and where the user named it (`workspace.id`,
+/// `--workspace`).
 pub(crate) fn api_error(
     status: u16,
     body: &ErrorBody,
     raw: &[u8],
-    team_id: &str,
+    workspace: (&str, &str),
     path: &str,
 ) -> WsError {
+    let (team_id, named_by) = workspace;
     let ecode = body.ecode.as_deref().map(crate::escape::visible);
     let err = body.err.as_deref().map(crate::escape::visible);
     let code = ecode.as_deref();
@@ -124,7 +130,7 @@ pub(crate) fn api_error(
             "the token is invalid or was revoked ({said}); set CLICKUP_TOKEN to a valid personal token (pk_…) or OAuth token"
         ),
         Meaning::NotAuthorized => format!(
-            "the token cannot reach Workspace {team_id} ({said}); use a token of an admin of that Workspace, or check workspace.id"
+            "the token cannot reach Workspace {team_id} ({said}); use a token of an admin of that Workspace, or check {named_by}"
         ),
         Meaning::OauthFlow => format!(
             "ClickUp refused an OAuth step ({said}); this tool takes a finished token: set CLICKUP_TOKEN to a personal token (pk_…) or an OAuth access token"
@@ -144,6 +150,9 @@ pub(crate) fn api_error(
         ),
         Meaning::Group => format!(
             "ClickUp refused the user group change ({said}); the group may have been renamed or deleted in ClickUp since the plan: run plan again"
+        ),
+        Meaning::NoRoute => format!(
+            "ClickUp has no such route ({said}): --api-url (or CLICKUP_API_URL) must be ClickUp's API base, ending in /api/v2 (https://api.clickup.com/api/v2)"
         ),
         Meaning::Unknown if status >= 500 => format!("ClickUp failed with {said}"),
         Meaning::Unknown => format!("ClickUp refused the request with {said}"),
@@ -169,7 +178,14 @@ mod tests {
     }
 
     fn message(status: u16, code: &str, err: &str, path: &str) -> String {
-        api_error(status, &body(code, err), b"{}", "900", path).message
+        api_error(
+            status,
+            &body(code, err),
+            b"{}",
+            ("900", "workspace.id"),
+            path,
+        )
+        .message
     }
 
     #[test]
@@ -178,7 +194,7 @@ mod tests {
             403,
             &body("TEAM_110", "Team must be on enterprise plan"),
             b"{}",
-            "900",
+            ("900", "workspace.id"),
             "team/900/user",
         );
         assert_eq!(
@@ -299,7 +315,9 @@ mod tests {
     #[test]
     fn without_an_ecode_the_status_and_the_answer_speak() {
         let none = ErrorBody::default();
-        let m = |status, path, raw: &[u8]| api_error(status, &none, raw, "900", path).message;
+        let m = |status, path, raw: &[u8]| {
+            api_error(status, &none, raw, ("900", "workspace.id"), path).message
+        };
         assert_eq!(
             m(401, "team", b""),
             "the token is invalid or was revoked (HTTP 401, no error message); set CLICKUP_TOKEN to a valid personal token (pk_…) or OAuth token"
@@ -327,7 +345,7 @@ mod tests {
             422,
             &body("TEAM_999", "Seat limit reached"),
             b"{}",
-            "900",
+            ("900", "workspace.id"),
             "team/900/user",
         );
         assert_eq!(
@@ -341,7 +359,7 @@ mod tests {
                 ecode: None,
             },
             b"{}",
-            "900",
+            ("900", "workspace.id"),
             "team/900/user",
         );
         assert_eq!(
@@ -359,7 +377,13 @@ mod tests {
             ("INPUT_002", false),
             ("GROUP_001", false),
         ] {
-            let e = api_error(401, &body(code, "x"), b"{}", "900", "team");
+            let e = api_error(
+                401,
+                &body(code, "x"),
+                b"{}",
+                ("900", "workspace.id"),
+                "team",
+            );
             assert_eq!(e.stops_all_writes(), stops, "{code}");
         }
         assert!(!WsError::local("timed out").stops_all_writes());

@@ -111,6 +111,9 @@ pub(crate) struct Options {
     /// The rate limit's pacer: one token's limit is shared by every Workspace it reaches, so
     /// Workspaces read or written by one process share one.
     pub(crate) pacer: std::sync::Arc<Pacer>,
+    /// Where the user named the Workspace, for the sentence that says to check it:
+    /// `workspace.id` (the file) or `--workspace` (import, snapshot).
+    pub(crate) named_by: &'static str,
 }
 
 /// What a one-shot command retries a request: six times, backing off up to about 13 s.
@@ -123,6 +126,7 @@ pub(crate) struct HttpWorkspace {
     base: url::Url,
     token: Token,
     team_id: String,
+    named_by: &'static str,
     pacer: std::sync::Arc<Pacer>,
     backoff: ExponentialBuilder,
     stop: StopSignal,
@@ -169,6 +173,7 @@ impl HttpWorkspace {
             base,
             token,
             team_id: team_id.to_owned(),
+            named_by: options.named_by,
             pacer: options.pacer.clone(),
             backoff: ExponentialBuilder::default()
                 .with_jitter()
@@ -273,7 +278,13 @@ impl HttpWorkspace {
         if status.is_success() && error_body.ecode.is_none() {
             return Ok((status.as_u16(), bytes));
         }
-        let error = errors::api_error(status.as_u16(), &error_body, &bytes, &self.team_id, path);
+        let error = errors::api_error(
+            status.as_u16(),
+            &error_body,
+            &bytes,
+            (&self.team_id, self.named_by),
+            path,
+        );
         if status == StatusCode::TOO_MANY_REQUESTS || error_body.ecode.as_deref() == Some("APP_002")
         {
             self.pacer.exhausted(window);
@@ -526,8 +537,9 @@ impl HttpWorkspace {
                     format!("it sees {}", names.join(", "))
                 };
                 WsError::local(format!(
-                    "Workspace {} is not visible to this token ({seen}); check workspace.id, or use a token of a member of that Workspace",
-                    self.team_id
+                    "Workspace {} is not visible to this token ({seen}); check {}, or use a token of a member of that Workspace",
+                    self.team_id,
+                    self.named_by
                 ))
             })
     }
@@ -854,6 +866,7 @@ mod tests {
             listener: None,
             retries: RETRIES,
             pacer: std::sync::Arc::default(),
+            named_by: "workspace.id",
         }
     }
 

@@ -185,6 +185,7 @@ async fn cycle(
         listener: Some(shared.metrics.clone()),
         retries: RETRIES,
         pacer: shared.pacer.clone(),
+        ..Client::default()
     };
     let inputs = engine::Inputs {
         decoded,

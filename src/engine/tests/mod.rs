@@ -960,3 +960,179 @@ fn without_seats_recorded_they_are_unknown_and_policy_seats_counts_the_people_li
         planned.plan.warnings
     );
 }
+
+/// The plan a pull request showed, as `plan --out` saves it.
+fn reviewed_plan(setup: &Setup) -> Reviewed {
+    let planned = setup.plan().expect("the reviewed plan");
+    Reviewed {
+        name: "plan.json".to_owned(),
+        plan: planned.json(true).sealed(),
+    }
+}
+
+/// Plans against what the pull request reviewed, and applies what may be applied.
+fn apply_reviewed(setup: &Setup, reviewed: Reviewed) -> (Result<(Applied, Review), Error>, Heard) {
+    let mut heard = Heard::default();
+    let applied = run(async {
+        let inputs = Inputs {
+            reviewed: Some(reviewed),
+            ..setup.inputs(true)
+        };
+        let planned = plan(inputs, &mut heard).await?;
+        let review = planned.review.clone().expect("a review");
+        let applied = apply(planned, &setup.store(), &mut heard, &options(true)).await?;
+        Ok((applied, review))
+    });
+    (applied, heard)
+}
+
+/// Adds someone to the snapshot as an admin would in ClickUp's UI.
+fn added_in_clickup(doc: &mut Value, id: i64, email: &str) {
+    let members = doc["team"]["members"].as_array_mut().expect("members");
+    let mut person = members
+        .iter()
+        .find(|m| m["user"]["role"] == 3)
+        .expect("a member")
+        .clone();
+    person["user"]["id"] = serde_json::json!(id);
+    person["user"]["email"] = serde_json::json!(email);
+    person["user"]["username"] = serde_json::json!(email);
+    members.push(person);
+}
+
+#[test]
+fn a_reviewed_apply_makes_only_what_was_reviewed_and_says_what_was_not() {
+    let setup = Setup::acme();
+    let reviewed = reviewed_plan(&setup);
+    // Between review and merge: someone is added in ClickUp's UI (authoritative mode would
+    // remove them), and a role the plan changes is changed there already.
+    setup.edit_snapshot(|doc| {
+        added_in_clickup(doc, 990_001, "intruder@acme.example");
+        member_mut(doc, "max@acme.example")["role"] = serde_json::json!(2);
+    });
+    let (applied, _) = apply_reviewed(&setup, reviewed);
+    let (applied, review) = applied.expect("applied");
+    assert!(applied.complete(), "{:?}", applied.failures());
+    assert_eq!(
+        applied.made(),
+        13,
+        "the 14 reviewed changes but the one done"
+    );
+    let not_reviewed: Vec<(String, String)> = review
+        .not_reviewed
+        .iter()
+        .map(|c| (c.action.to_string(), c.subject().to_owned()))
+        .collect();
+    assert_eq!(
+        not_reviewed,
+        [("remove".to_owned(), "intruder@acme.example".to_owned())]
+    );
+    let done: Vec<&str> = review.already_done.iter().map(|c| c.subject()).collect();
+    assert_eq!(done, ["max@acme.example"]);
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(&setup.snapshot).expect("read")).expect("json");
+    let emails: Vec<&str> = doc["team"]["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(|m| m["user"]["email"].as_str())
+        .collect();
+    assert!(emails.contains(&"intruder@acme.example"), "not removed");
+    assert!(emails.contains(&"nina@acme.example"), "invited");
+    assert!(!emails.contains(&"victor.leroy@acme.example"), "removed");
+}
+
+#[test]
+fn a_reviewed_apply_checks_the_guards_on_the_changes_it_makes() {
+    let setup = Setup::acme();
+    let reviewed = reviewed_plan(&setup);
+    // Three people added in ClickUp: planned afresh, seven removals, above max_removals (6).
+    setup.edit_snapshot(|doc| {
+        for (i, who) in ["a", "b", "c"].iter().enumerate() {
+            added_in_clickup(doc, 990_010 + i as i64, &format!("{who}@acme.example"));
+        }
+    });
+    assert!(setup.plan().expect("plan").refusal().is_some());
+    // The reviewed changes alone are within it.
+    let (applied, _) = apply_reviewed(&setup, reviewed);
+    let (applied, review) = applied.expect("the reviewed changes are applied");
+    assert_eq!(applied.made(), 14);
+    assert_eq!(review.not_reviewed.len(), 3);
+}
+
+#[test]
+fn a_reviewed_plan_of_another_file_or_state_history_is_refused_whole() {
+    let setup = Setup::acme();
+    let reviewed = reviewed_plan(&setup);
+    let other_file = Setup::new(
+        &MEMBERS.replace(
+            "  - email: yusuf@acme.example\n",
+            "  - email: yusuf@acme.example\n  - email: late@acme.example\n",
+        ),
+        SNAPSHOT,
+    );
+    let before = std::fs::read(&other_file.snapshot).expect("read");
+    let (applied, heard) = apply_reviewed(&other_file, reviewed.clone());
+    match applied {
+        Err(Error::NotReviewed { why, .. }) => {
+            assert!(why.contains("not the file that was reviewed"), "{why}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(heard.requests.is_empty());
+    assert_eq!(std::fs::read(&other_file.snapshot).expect("read"), before);
+
+    // Reviewed against a state that another history has replaced since.
+    let mut with_state = reviewed;
+    with_state.plan.state = Some(json::JsonStateRef {
+        lineage: "00000000-0000-4000-8000-000000000000".to_owned(),
+        serial: 3,
+    });
+    let (applied, heard) = apply_reviewed(&setup, with_state);
+    match applied {
+        Err(Error::NotReviewed { why, .. }) => assert!(why.contains("no longer there"), "{why}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(heard.requests.is_empty());
+}
+
+#[test]
+fn a_swap_in_a_full_workspace_removes_before_it_invites() {
+    // 26 of 26 member seats: the example removes victor and turns tom into a guest, and
+    // invites nina and yusuf. A snapshot refuses an invitation with no free seat, as
+    // ClickUp does.
+    let setup = Setup::acme();
+    let (applied, heard) = setup.apply(true, &setup.store());
+    let applied = applied.expect("apply");
+    assert!(applied.complete(), "{:?}", applied.failures());
+    let order: Vec<String> = heard
+        .requests
+        .iter()
+        .map(|(route, path, _)| format!("{} {path}", route.method_name()))
+        .collect();
+    let first_invite = order
+        .iter()
+        .position(|r| r.starts_with("POST") && r.ends_with("/user"))
+        .expect("an invitation");
+    let victor = order
+        .iter()
+        .position(|r| r.starts_with("DELETE") && r.ends_with("/user/5100021"))
+        .expect("victor's removal");
+    assert!(victor < first_invite, "{order:#?}");
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(&setup.snapshot).expect("read")).expect("json");
+    assert_eq!(doc["seats"]["members"]["filled_members_seats"], 26);
+    assert_eq!(doc["seats"]["guests"]["filled_guest_seats"], 4);
+}
+
+#[test]
+fn with_seats_to_spare_invitations_still_go_first() {
+    let setup = Setup::acme();
+    setup.edit_snapshot(|doc| {
+        doc["seats"]["members"]["total_member_seats"] = serde_json::json!(40);
+    });
+    let (applied, heard) = setup.apply(true, &setup.store());
+    assert!(applied.expect("apply").complete());
+    let first = heard.requests.first().expect("a request");
+    assert_eq!(first.0.method_name(), "POST", "{:?}", heard.requests);
+}

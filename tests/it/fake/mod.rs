@@ -1007,6 +1007,14 @@ fn decide(s: &mut State, request: &Request) -> Decision {
         return Decision::Answer(headers(answer(status, &body), 0));
     }
 
+    // Outside ClickUp's API base there is no route, as ClickUp answers a wrong --api-url:
+    // not a request that broke the contract, a request that went elsewhere.
+    if !full.starts_with("/api/v2/") {
+        log(s, 404);
+        let (status, body) = error(404, "APP_001", "Route not found");
+        return Decision::Answer(headers(answer(status, &body), remaining));
+    }
+
     if !verdict.violations.is_empty() {
         s.violations.extend(
             verdict
