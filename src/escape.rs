@@ -14,8 +14,9 @@ use unicode_general_category::{GeneralCategory, get_general_category};
 /// and paragraph separators (U+2028, U+2029), every format character (general category Cf:
 /// the bidirectional controls of "Trojan Source" such as U+061C and U+202E, zero-width
 /// spaces and joiners, the byte order mark, the tag characters U+E0000–U+E007F that spell
-/// hidden text), and the characters that draw nothing though they are letters or marks (the
-/// Hangul fillers, the combining grapheme joiner, Khmer's inherent vowels).
+/// hidden text), and the characters that draw nothing though they are letters, marks or
+/// symbols (the Hangul fillers, the combining grapheme joiner, Khmer's inherent vowels, the
+/// blank braille pattern).
 pub(crate) fn hidden(c: char) -> bool {
     // Most text is ASCII: its only hidden characters are the controls.
     if c.is_ascii() {
