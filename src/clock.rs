@@ -29,3 +29,32 @@ pub(crate) fn rfc3339(ms: u64) -> String {
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default()
 }
+
+/// `at` moved by `days` (back when negative), held at the first or last moment of the
+/// calendar rather than past it: a policy of four billion days means "always", not a panic.
+pub(crate) fn add_days(at: OffsetDateTime, days: i64) -> OffsetDateTime {
+    days.checked_mul(86_400)
+        .and_then(|seconds| at.checked_add(time::Duration::seconds(seconds)))
+        .unwrap_or(if days < 0 {
+            time::PrimitiveDateTime::MIN.assume_utc()
+        } else {
+            time::PrimitiveDateTime::MAX.assume_utc()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_beyond_the_calendar_stop_at_its_ends() {
+        let now = time::macros::datetime!(2026-12-01 0:00 UTC);
+        assert_eq!(
+            add_days(now, 14),
+            time::macros::datetime!(2026-12-15 0:00 UTC)
+        );
+        assert_eq!(add_days(now, i64::from(u32::MAX)).year(), 9999);
+        assert_eq!(add_days(now, -i64::from(u32::MAX)).year(), -9999);
+        assert_eq!(add_days(now, i64::MIN).year(), -9999);
+    }
+}

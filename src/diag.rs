@@ -5,7 +5,9 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic};
+
+use crate::escape::visible;
 
 /// A position in a text file, 1-based, counted in characters like editors do (a column past
 /// 65,535 is told as 65,535). `file` says which file: 0 for the Workspace file, `n` for the
@@ -103,11 +105,13 @@ pub(crate) fn write_all(
     sorted.sort_by_key(|d| d.loc);
     for d in sorted {
         let (file, src) = texts.of(d.loc);
-        writeln!(out, "{file}:{}: {}", d.loc, d.message)?;
+        // A message may quote the file (an unknown key), which may hold anything.
+        let message = visible(&d.message);
+        writeln!(out, "{}:{}: {message}", visible(file), d.loc)?;
         if snippets {
             write!(out, "{}", snippet(file, src, d))?;
         } else if let Some(help) = &d.help {
-            writeln!(out, "  help: {help}")?;
+            writeln!(out, "  help: {}", visible(help))?;
         }
     }
     Ok(())
@@ -116,15 +120,33 @@ pub(crate) fn write_all(
 fn snippet(file: &str, src: &str, d: &Diagnostic) -> String {
     let offset = byte_offset(src, d.loc);
     let len = token_len(src, offset);
-    let mut diagnostic = MietteDiagnostic::new(d.message.clone())
-        .with_labels([LabeledSpan::new_with_span(d.label.clone(), (offset, len))]);
+    // Only the offending line is shown, escaped: the file may not be the user's own (a
+    // fragment can be anything a glob matches), and its other lines are none of the error's
+    // business; nor may its text reach the terminal raw.
+    let start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = src[offset..].find('\n').map_or(src.len(), |i| offset + i);
+    let line = &src[start..end];
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let before = visible(&line[..(offset - start).min(line.len())]).len();
+    let token = visible(&src[offset..(offset + len).min(start + line.len())]).len();
+    let source = OneLine {
+        name: visible(file).into_owned(),
+        text: visible(line).into_owned(),
+        number: usize::try_from(d.loc.line)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(1),
+        column: usize::from(d.loc.col.saturating_sub(1)),
+    };
+    let label = d.label.as_deref().map(|l| visible(l).into_owned());
+    let mut diagnostic = MietteDiagnostic::new(visible(&d.message).into_owned())
+        .with_labels([LabeledSpan::new_with_span(label, (before, token.max(1)))]);
     if let Some(help) = &d.help {
-        diagnostic = diagnostic.with_help(help.clone());
+        diagnostic = diagnostic.with_help(visible(help).into_owned());
     }
-    let report = miette::Report::new(diagnostic)
-        .with_source_code(NamedSource::new(file, src.to_owned()).with_language("yaml"));
+    let report = miette::Report::new(diagnostic).with_source_code(source);
     let mut out = String::new();
-    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode());
+    let handler =
+        GraphicalReportHandler::new_themed(GraphicalTheme::unicode()).with_context_lines(0);
     if handler.render_report(&mut out, report.as_ref()).is_err() {
         return String::new();
     }
@@ -132,6 +154,39 @@ fn snippet(file: &str, src: &str, d: &Diagnostic) -> String {
     match out.split_once('\n') {
         Some((_, rest)) => rest.to_owned(),
         None => String::new(),
+    }
+}
+
+/// One line of a file, already escaped, as miette draws it: with its file's name and its
+/// line number, and nothing around it.
+#[derive(Debug)]
+struct OneLine {
+    name: String,
+    text: String,
+    /// 0-based.
+    number: usize,
+    /// Where the problem is on the line, 0-based, counted in the file's characters.
+    column: usize,
+}
+
+impl miette::SourceCode for OneLine {
+    fn read_span<'a>(
+        &'a self,
+        _span: &miette::SourceSpan,
+        _before: usize,
+        _after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        Ok(Box::new(
+            miette::MietteSpanContents::new_named(
+                self.name.clone(),
+                self.text.as_bytes(),
+                (0, self.text.len()).into(),
+                self.number,
+                self.column,
+                1,
+            )
+            .with_language("yaml"),
+        ))
     }
 }
 
@@ -213,6 +268,24 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).expect("utf8"),
             "m.yaml:9:1: in the file\nteams/eng.yaml:2:3: in the fragment\n"
+        );
+    }
+
+    #[test]
+    fn a_snippet_shows_the_offending_line_only_escaped() {
+        let src =
+            "secret: one\napi_key: \"SECRET\\e]0;x\u{7}\"\nkey: \u{1b}[2Kvalue\nafter: three\n";
+        let d = Diagnostic::new(Loc::new(3, 1), "unknown key \"key\"").label("unknown key");
+        let drawn = snippet("teams/x.yaml", src, &d);
+        assert!(!drawn.contains("\u{1b}[2K"), "{drawn}");
+        let shown = anstream::adapter::strip_str(&drawn).to_string();
+        assert!(shown.contains("key: \\u001b[2Kvalue"), "{shown}");
+        for other in ["secret", "api_key", "SECRET", "after", "three"] {
+            assert!(!shown.contains(other), "{other:?} shown:\n{shown}");
+        }
+        assert!(
+            shown.contains(" 3 │ key"),
+            "its line number is kept:\n{shown}"
         );
     }
 }

@@ -1,34 +1,93 @@
 //! Text from outside (a Workspace, group or role name, an email as ClickUp lists it, ClickUp's
-//! own error text) made safe to show a person: control characters and the invisible
-//! direction overrides are shown escaped, so that no name can move the cursor, erase the line
-//! an approver reads, set a window title, plant a hidden link or fake a line of its own.
+//! own error text) made safe to show a person: control characters, line and paragraph
+//! separators, the direction overrides and every other invisible character are shown escaped,
+//! so that no name can move the cursor, erase the line an approver reads, set a window title,
+//! plant a hidden link, fake a line of its own or hide text; in markdown, a name can also not
+//! mention a person or team, nor become a link.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// Whether `c` must not reach a terminal or a document raw: C0 and C1 controls, DEL, and the
-/// bidirectional formatting characters ("Trojan Source").
-fn hidden(c: char) -> bool {
+use unicode_general_category::{GeneralCategory, get_general_category};
+
+/// Whether `c` must not reach a terminal or a document raw: C0 and C1 controls, DEL, the line
+/// and paragraph separators (U+2028, U+2029), every format character (general category Cf:
+/// the bidirectional controls of "Trojan Source" such as U+061C and U+202E, zero-width
+/// spaces and joiners, the byte order mark, the tag characters U+E0000–U+E007F that spell
+/// hidden text), and the characters that draw nothing though they are letters, marks or
+/// symbols (the Hangul fillers, the combining grapheme joiner, Khmer's inherent vowels, the
+/// blank braille pattern).
+pub(crate) fn hidden(c: char) -> bool {
+    // Most text is ASCII: its only hidden characters are the controls.
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
     c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{034f}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{ffa0}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
+        || matches!(
+            get_general_category(c),
+            GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+}
+
+/// A variation selector: it picks a glyph of the character before it (an emoji's colour form,
+/// a variant of an ideograph or a Mongolian letter). One after a visible character is part of
+/// a name; any other (a run of them, or one with nothing to vary) carries hidden data.
+fn variation_selector(c: char) -> bool {
+    matches!(
+        c,
+        '\u{180b}'..='\u{180d}' | '\u{180f}' | '\u{fe00}'..='\u{fe0f}' | '\u{e0100}'..='\u{e01ef}'
+    )
+}
+
+/// Whether `text` has a character [`visible`] escapes.
+fn needs_escape(text: &str) -> bool {
+    let mut previous: Option<char> = None;
+    for c in text.chars() {
+        if hidden(c) || (variation_selector(c) && !previous.is_some_and(shows)) {
+            return true;
+        }
+        previous = Some(c);
+    }
+    false
+}
+
+/// A character that draws something, which a variation selector may follow.
+fn shows(c: char) -> bool {
+    !hidden(c) && !variation_selector(c) && !c.is_whitespace()
 }
 
 /// `text` with every hidden character escaped: `\n`, `\r`, `\t`, or `\u001b`-style.
 pub(crate) fn visible(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(hidden) {
+    if !needs_escape(text) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
+    let mut previous: Option<char> = None;
     for c in text.chars() {
         match c {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if hidden(c) => {
+            c if hidden(c) || (variation_selector(c) && !previous.is_some_and(shows)) => {
                 let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
             c => out.push(c),
         }
+        previous = Some(c);
     }
     Cow::Owned(out)
 }
@@ -36,7 +95,7 @@ pub(crate) fn visible(text: &str) -> Cow<'_, str> {
 /// Like [`visible`], keeping line breaks: for messages of several lines built by the tool,
 /// whose outside parts were made [`visible`] where they came in.
 pub(crate) fn visible_lines(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c != '\n' && hidden(c)) {
+    if !text.split('\n').any(needs_escape) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
@@ -47,7 +106,6 @@ pub(crate) fn visible_lines(text: &str) -> Cow<'_, str> {
     )
 }
 
-/// Every string in `value`, made [`visible`] (keys and values alike).
 /// Whether [`visible_json`] would change anything in `value`.
 pub(crate) fn json_needs_escape(value: &serde_json::Value) -> bool {
     use serde_json::Value;
@@ -61,6 +119,7 @@ pub(crate) fn json_needs_escape(value: &serde_json::Value) -> bool {
     }
 }
 
+/// Every string in `value`, made [`visible`] (keys and values alike).
 pub(crate) fn visible_json(value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match value {
@@ -78,13 +137,39 @@ pub(crate) fn visible_json(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
-/// Markdown text, safe in a heading, a list item or a quote: [`visible`], and every
-/// character markdown or HTML would act on backslash-escaped (a backtick becomes `'`, which
-/// no code span can be closed with).
+/// What stops a mention, an issue reference or a link in markdown without showing: an empty
+/// HTML comment. GitHub (and GitLab) find `@name`, `@org/team`, `#123` and bare URLs in each
+/// piece of text between tags, so `@<!-- -->team` shows as `@team` and notifies no one. A
+/// backslash does not stop them, nor `&#64;` (the entity is text again before mentions are
+/// looked for), and a zero-width character would be escaped itself.
+const BREAK: &str = "<!-- -->";
+
+/// A character that makes the `@` after it part of a word (an email), not a mention: GitHub
+/// counts ASCII letters, digits and `_`.
+fn word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// Markdown text, safe in a heading, a list item, a quote or a table cell: [`visible`], every
+/// character markdown or HTML would act on backslash-escaped (a backtick becomes `'`, which no
+/// code span can be closed with), and mentions (`@name`, `@org/team`), issue references
+/// (`#12`) and bare links (`https://…`, `www.…`) broken so that they stay text: a name chosen
+/// in ClickUp must not notify a team from the bot's comment, nor plant a link in it.
 pub(crate) fn markdown(text: &str) -> String {
     let text = visible(text);
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let after = chars.get(i + 1).copied();
+        // `www.`: broken before its dot.
+        if c == '.'
+            && i >= 3
+            && chars[i - 3..i].iter().all(|w| w.eq_ignore_ascii_case(&'w'))
+            && !(i >= 4 && chars[i - 4].is_alphanumeric())
+        {
+            out.push_str(BREAK);
+        }
         match c {
             '`' => out.push('\''),
             '\\' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '#' | '!' | '&' => {
@@ -92,6 +177,15 @@ pub(crate) fn markdown(text: &str) -> String {
                 out.push(c);
             }
             c => out.push(c),
+        }
+        let breaks = match c {
+            '@' => !before.is_some_and(word) && after.is_some_and(|a| a.is_ascii_alphanumeric()),
+            '#' => after.is_some_and(|a| a.is_ascii_digit()),
+            ':' => after == Some('/') && chars.get(i + 2) == Some(&'/'),
+            _ => false,
+        };
+        if breaks {
+            out.push_str(BREAK);
         }
     }
     out
@@ -116,7 +210,7 @@ mod tests {
     fn markdown_text_cannot_break_out() {
         assert_eq!(
             markdown("x\n+ invite `evil` [click](http://e) <!-- a_b|c"),
-            "x\\\\n+ invite 'evil' \\[click\\](http://e) \\<\\!-- a\\_b\\|c",
+            "x\\\\n+ invite 'evil' \\[click\\](http:<!-- -->//e) \\<\\!-- a\\_b\\|c",
             "the backslash of an escaped newline is itself escaped: it shows as \\n"
         );
     }
@@ -128,5 +222,57 @@ mod tests {
             visible_json(value),
             serde_json::json!({"a\\u001b": ["x\\ny", {"n": 1}]})
         );
+    }
+
+    #[test]
+    fn invisible_and_format_characters_are_shown_escaped() {
+        for (raw, shown) in [
+            ("a\u{061c}b", "a\\u061cb"),
+            ("a\u{2028}b\u{2029}c", "a\\u2028b\\u2029c"),
+            (
+                "a\u{200b}b\u{200c}c\u{200d}d\u{2060}e",
+                "a\\u200bb\\u200cc\\u200dd\\u2060e",
+            ),
+            ("\u{feff}bom\u{ad}", "\\ufeffbom\\u00ad"),
+            (
+                "Ops\u{e0041}\u{e0042}\u{e007f}",
+                "Ops\\ue0041\\ue0042\\ue007f",
+            ),
+            ("x\u{3164}y\u{115f}\u{034f}", "x\\u3164y\\u115f\\u034f"),
+        ] {
+            assert_eq!(visible(raw), shown, "{raw:?}");
+        }
+        // One variation selector after a character is part of the name; a run hides data.
+        assert_eq!(visible("I \u{2764}\u{fe0f} Ops"), "I \u{2764}\u{fe0f} Ops");
+        assert_eq!(
+            visible("a\u{fe0f}\u{fe01}\u{e0100}"),
+            "a\u{fe0f}\\ufe01\\ue0100"
+        );
+        assert_eq!(visible("\u{fe0f}x"), "\\ufe0fx");
+        assert_eq!(visible("Zoë Åström 佐藤"), "Zoë Åström 佐藤");
+    }
+
+    #[test]
+    fn in_markdown_mentions_references_and_links_stay_text() {
+        let shown = markdown(
+            "Ops @acme/admins cc @bob, see #12 and https://evil.example or WWW.evil.example",
+        );
+        for live in [
+            "@acme/admins",
+            "@bob",
+            "#12",
+            "https://",
+            "://evil",
+            "WWW.evil",
+        ] {
+            assert!(!shown.contains(live), "{live} is live in {shown}");
+        }
+        // Still read as written, once GitHub drops the empty comments.
+        assert_eq!(
+            shown.replace("<!-- -->", ""),
+            "Ops @acme/admins cc @bob, see \\#12 and https://evil.example or WWW.evil.example"
+        );
+        // An email is not a mention.
+        assert_eq!(markdown("ada@acme.example"), "ada@acme.example");
     }
 }

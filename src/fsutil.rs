@@ -14,6 +14,14 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.commit()
 }
 
+/// Replaces `path` itself with `bytes` atomically: a symbolic link at `path` is replaced by the
+/// file, never followed (for files written where a link may have been planted).
+pub(crate) fn write_atomic_unfollowed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = OpenOptions::new().open(path)?;
+    file.write_all(bytes)?;
+    file.commit()
+}
+
 /// Replaces `path` with `bytes` atomically, readable by its owner only (mode 0600): for files
 /// that hold people's emails (state, plans, snapshots).
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -6,7 +6,7 @@ use anstyle::{AnsiColor, Style};
 
 use crate::commands::{Common, Exit, display_path};
 use crate::console::error;
-use crate::engine::{Error, FileProblems};
+use crate::engine::{self, Error, FileProblems};
 use crate::format;
 use crate::fsutil;
 
@@ -24,27 +24,58 @@ pub(crate) struct Options {
 }
 
 pub(crate) fn run(common: &Common, options: Options) -> Result<Exit, Error> {
-    let source =
-        std::fs::read_to_string(&common.file).map_err(|e| Error::io("read", &common.file, e))?;
-    let mut exit = one(common, &options, &common.file, source, format::format)?;
-    // The fragments it includes, each formatted in place.
-    let fragments = match crate::config::decode_file(&common.file) {
-        Ok(decoded) => decoded
-            .file
-            .sources
+    // The file is read with its fragments and checked whole, as `validate` does: a group of
+    // the Workspace file may name people a fragment lists. A file validate rejects is not
+    // rewritten.
+    let loaded = engine::load(&common.file).map_err(|e| match e {
+        Error::Invalid(mut problems) => {
+            problems.summary = format!("{} was not changed", display_path(&common.file));
+            Error::Invalid(problems)
+        }
+        other => other,
+    })?;
+    let crate::config::Loaded {
+        source,
+        file,
+        fragments,
+        ..
+    } = loaded;
+    // The Workspace file, then each fragment it includes, formatted in place: one that
+    // cannot be does not keep the others from being checked.
+    let mut exit = Exit::Success;
+    let mut errors = Vec::new();
+    let each = std::iter::once((common.file.clone(), source, format::format as Formatter)).chain(
+        file.sources
             .into_iter()
             .skip(1)
-            .zip(decoded.fragments),
-        Err(_) => return Ok(exit),
-    };
-    for (name, (_, text)) in fragments {
-        let path = std::path::PathBuf::from(&name);
-        if one(common, &options, &path, text, format::format_fragment)? == Exit::Failure {
-            exit = Exit::Failure;
+            .zip(fragments)
+            .map(|(name, (_, text))| {
+                (
+                    std::path::PathBuf::from(name),
+                    text,
+                    format::format_fragment as Formatter,
+                )
+            }),
+    );
+    for (path, text, formatter) in each {
+        match one(common, &options, &path, text, formatter) {
+            Ok(Exit::Success) => {}
+            Ok(other) => exit = other,
+            Err(e) => errors.push(e),
         }
     }
-    Ok(exit)
+    match errors.len() {
+        0 => Ok(exit),
+        1 => Err(errors.remove(0)),
+        n => Err(Error::Several {
+            summary: format!("{n} files were not changed"),
+            errors,
+        }),
+    }
 }
+
+/// How a file is put in canonical form: a Workspace file, or a fragment.
+type Formatter = fn(&str) -> Result<String, Vec<crate::diag::Diagnostic>>;
 
 /// Formats one file with `formatter`: checks it, shows the difference or rewrites it.
 fn one(
@@ -52,7 +83,7 @@ fn one(
     options: &Options,
     path: &std::path::Path,
     source: String,
-    formatter: fn(&str) -> Result<String, Vec<crate::diag::Diagnostic>>,
+    formatter: Formatter,
 ) -> Result<Exit, Error> {
     let Options { check, diff } = *options;
     let name = display_path(path);

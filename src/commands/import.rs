@@ -69,6 +69,7 @@ async fn every(common: &Common, options: &Options, dir: &Path) -> Result<Exit, E
             "there is no Workspace to import: the token reaches none".to_owned(),
         ));
     }
+    refuse_links(dir)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io("make the folder", dir, e))?;
     let mut used: Vec<String> = Vec::new();
     let mut failed = Vec::new();
@@ -117,6 +118,29 @@ async fn every(common: &Common, options: &Options, dir: &Path) -> Result<Exit, E
     Ok(Exit::Success)
 }
 
+/// Refuses a path `import` would write through a symbolic link: the file itself (a dangling
+/// link too), or a folder on the way to it that the path names relative to here. A link
+/// planted in a repository would have the import write wherever it leads.
+fn refuse_links(path: &Path) -> Result<(), Error> {
+    let on_the_way: Vec<&Path> = if path.is_absolute() {
+        path.parent().into_iter().chain([path]).collect()
+    } else {
+        path.ancestors()
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect()
+    };
+    for each in on_the_way {
+        let link = std::fs::symlink_metadata(each).is_ok_and(|m| m.file_type().is_symlink());
+        if link {
+            return Err(Error::Usage(format!(
+                "{} is a symbolic link; import does not write through links (one may lead anywhere): remove it, or give --out a path without links",
+                display_path(each)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The Workspace's name in a snapshot file, or nothing when it cannot be read.
 fn snapshot_name(path: &Path) -> String {
     #[derive(serde::Deserialize)]
@@ -157,6 +181,9 @@ async fn one(
 ) -> Result<Exit, Error> {
     let id = &id.to_owned();
     check_workspace_id(id)?;
+    if let Some(out) = out {
+        refuse_links(out)?;
+    }
     if let Some(out) = out
         && out.exists()
         && !options.force
@@ -197,7 +224,7 @@ async fn one(
             let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
             parent
                 .map_or(Ok(()), std::fs::create_dir_all)
-                .and_then(|()| fsutil::write_atomic(path, text.as_bytes()))
+                .and_then(|()| fsutil::write_atomic_unfollowed(path, text.as_bytes()))
                 .map_err(|e| Error::io("write", path, e))?;
             if !common.quiet {
                 let guests = live
@@ -213,7 +240,7 @@ async fn one(
                     count(live.people.len() - guests, "member", "members"),
                     count(guests, "guest", "guests"),
                     count(live.groups.as_ref().map_or(0, Vec::len), "group", "groups"),
-                    live.workspace_name,
+                    crate::escape::visible(&live.workspace_name),
                     display_path(path)
                 )?;
             }

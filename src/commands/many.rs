@@ -1,7 +1,8 @@
 //! `-f DIR`: a folder of Workspace files, one Workspace each (SPEC §8). Every `*.yaml` and
-//! `*.yml` directly in the folder is one Workspace's file, with its state file beside it;
-//! fragments live in subfolders, and other files are left alone. The set is read whole first:
-//! a file that cannot be read or is invalid, or two files for one Workspace, stop the command
+//! `*.yml` directly in the folder (`EU.YAML` too) is one Workspace's file, with its state file
+//! beside it; fragments live in subfolders, and other files are left alone. The set is read
+//! whole first: a file that cannot be read or is invalid, two files for one Workspace, or two
+//! files that would share one state file (`acme.yaml` and `acme.yml`), stop the command
 //! before any Workspace is planned or touched. Then each command goes Workspace by Workspace,
 //! and every Workspace's requests go through one pacer of the token's rate limit.
 
@@ -44,7 +45,8 @@ pub(crate) fn files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         let entry = entry.map_err(|e| Error::io("read the folder", dir, e))?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        let lower = name.to_ascii_lowercase();
+        let yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
         if !yaml || name.starts_with('.') {
             continue;
         }
@@ -77,8 +79,24 @@ pub(crate) fn load_all(common: &Common) -> Result<Vec<Member>, Error> {
     let total = files.len();
     let mut members: Vec<Member> = Vec::with_capacity(total);
     let mut errors = Vec::new();
-    for path in files {
-        match engine::load(&path) {
+    // Each file's state is named after its stem: two files of one stem would share one.
+    let mut states: Vec<(String, &PathBuf)> = Vec::with_capacity(total);
+    for path in &files {
+        let state = default_state_path(path);
+        // Compared as a case-insensitive file system (macOS, Windows) would.
+        let key = state.to_string_lossy().to_lowercase();
+        match states.iter().find(|(k, _)| *k == key) {
+            Some((_, first)) => errors.push(Error::Usage(format!(
+                "{} and {} would share one state file, {}: a Workspace's state is named after its file; rename one of them",
+                display_path(first),
+                display_path(path),
+                display_path(&state)
+            ))),
+            None => states.push((key, path)),
+        }
+    }
+    for path in &files {
+        match engine::load(path) {
             Ok(loaded) => {
                 let same = members
                     .iter()
@@ -597,36 +615,60 @@ async fn saved_plans(
 }
 
 /// `report DIR`: the access review of every Workspace, each row starting with its Workspace.
+/// A Workspace that cannot be read does not cost the others their rows: it is named in place
+/// (text, markdown) and on standard error, and the exit is 1.
 pub(crate) async fn access_review(
     common: &Common,
     options: &review::Options,
 ) -> Result<Exit, Error> {
     let members = load_all(common)?;
+    let total = members.len();
     let client = Client::default();
     let mut all = Vec::new();
-    let mut names = Vec::new();
     let mut day = None;
+    let mut unreviewed = Vec::new();
+    let mut failures = Vec::new();
     for member in members {
+        let id = member.workspace_id().to_owned();
+        let file = display_path(&member.common.file);
         // The file was read with the folder: the review does not read it again.
         let decoded = Some(member.loaded.into_decoded());
-        let (rows, heading) =
-            review::review(&member.common, decoded, options, client.clone()).await?;
-        names.push(format!(
-            "\"{}\" ({})",
-            heading.workspace_name, heading.workspace_id
-        ));
-        day = Some(heading.day);
-        all.extend(rows.into_iter().map(|row| crate::review::Row {
-            workspace: Some(heading.workspace_id.clone()),
-            ..row
-        }));
+        match review::review(&member.common, decoded, options, client.clone()).await {
+            Ok((rows, heading)) => {
+                day = Some(heading.day);
+                all.extend(rows.into_iter().map(|row| crate::review::Row {
+                    workspace: Some(id.clone()),
+                    ..row
+                }));
+            }
+            Err(e) => {
+                unreviewed.push(format!(
+                    "Workspace {id} ({file}) was not reviewed: {}",
+                    problems_line(&e)
+                ));
+                failures.push(e);
+            }
+        }
     }
     let heading = crate::review::render::Heading {
-        workspace_name: names.join(", "),
-        workspace_id: display_path(&common.file),
+        subject: crate::review::render::Subject::Folder {
+            path: display_path(&common.file),
+            workspaces: total,
+        },
         day: day.unwrap_or_else(|| crate::clock::now().date()),
         inactive_days: options.inactive_days,
+        unreviewed,
     };
     review::print(options.format, &all, &heading)?;
-    Ok(Exit::Success)
+    if failures.is_empty() {
+        Ok(Exit::Success)
+    } else {
+        Err(Error::Several {
+            summary: format!(
+                "{} of {total} Workspaces could not be reviewed; the rows of the others were written",
+                failures.len()
+            ),
+            errors: failures,
+        })
+    }
 }

@@ -5,7 +5,7 @@ use crate::commands::progress::Warnings;
 use crate::commands::source::{Client, Refresh, heard_inputs};
 use crate::commands::{Common, Exit};
 use crate::engine::{self, Error};
-use crate::review::render::{self, Heading};
+use crate::review::render::{self, Heading, Subject};
 use crate::review::{self as core, Sources};
 use crate::stop::StopSignal;
 
@@ -68,10 +68,13 @@ pub(crate) async fn review(
         },
     );
     let heading = Heading {
-        workspace_name: planned.live.workspace_name.clone(),
-        workspace_id: planned.live.workspace_id.clone(),
+        subject: Subject::Workspace {
+            name: planned.live.workspace_name.clone(),
+            id: planned.live.workspace_id.clone(),
+        },
         day: now.date(),
         inactive_days: options.inactive_days,
+        unreviewed: Vec::new(),
     };
     Ok((rows, heading))
 }

@@ -644,7 +644,16 @@ impl Decoder {
                 Some(i) if (0..=36_500).contains(&i) => {
                     u32::try_from(i).unwrap_or(DEFAULT_EXPIRY_NOTICE_DAYS)
                 }
-                _ => {
+                Some(i) => {
+                    self.diags.push(Diagnostic::new(
+                        n.loc,
+                        format!(
+                            "policy.expiry_notice_days must be a whole number of days, 0 to 36500, not {i}"
+                        ),
+                    ));
+                    DEFAULT_EXPIRY_NOTICE_DAYS
+                }
+                None => {
                     self.wrong_type(
                         n,
                         "policy.expiry_notice_days",

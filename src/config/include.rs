@@ -1,7 +1,10 @@
 //! `include:`: the fragment files a Workspace file names by globs relative to itself, decoded
 //! and merged into it in order (SPEC §8). Every problem found in a fragment is placed in that
 //! fragment (its [`Loc::file`]); an include that matches nothing, or the Workspace file itself,
-//! is an error at the include.
+//! is an error at the include. A fragment is a file inside the Workspace file's folder: one
+//! that is a link leading out of it is an error at the include and is never read (a link
+//! planted in a repository would otherwise bring any file's lines into errors, pull-request
+//! comments and logs), and links to folders are not followed.
 
 use std::path::{Path, PathBuf};
 
@@ -27,12 +30,18 @@ pub(super) fn merge(
         _ => PathBuf::from("."),
     };
     let itself = std::fs::canonicalize(path).ok();
-    let mut candidates = Vec::new();
-    walk(&base, "", 0, &mut candidates);
+    // Where fragments must be, every link resolved.
+    let inside = std::fs::canonicalize(&base).ok();
+    let mut found = Found::default();
+    walk(&base, "", 0, &mut found);
+    let Found {
+        files: mut candidates,
+        linked_folders,
+    } = found;
     candidates.sort();
 
-    // Each fragment, with the include that first named it.
-    let mut chosen: Vec<(String, Loc)> = Vec::new();
+    // Each fragment, with the include that first named it and where it really is.
+    let mut chosen: Vec<(String, Loc, PathBuf)> = Vec::new();
     for pattern in &file.include {
         let text = pattern.value.as_str();
         if Path::new(text).is_absolute() || text.split(['/', '\\']).any(|part| part == "..") {
@@ -59,7 +68,24 @@ pub(super) fn merge(
         for relative in candidates.iter().filter(|c| matcher.is_match(c.as_str())) {
             matched += 1;
             let full = base.join(relative);
-            if itself.is_some() && std::fs::canonicalize(&full).ok() == itself {
+            let real = std::fs::canonicalize(&full).ok();
+            if let (Some(real), Some(inside)) = (&real, &inside)
+                && !real.starts_with(inside)
+            {
+                diags.push(
+                    Diagnostic::new(
+                        pattern.loc,
+                        format!(
+                            "include \"{text}\": {relative} leads out of {} (it is a symbolic link); a fragment must be a file inside the Workspace file's folder, and is not read",
+                            base.display()
+                        ),
+                    )
+                    .label("a link out of the folder")
+                    .help("put the fragment itself in the folder (or a subfolder) of the Workspace file, in place of the link"),
+                );
+                continue;
+            }
+            if itself.is_some() && real == itself {
                 diags.push(
                     Diagnostic::new(
                         pattern.loc,
@@ -72,11 +98,30 @@ pub(super) fn merge(
                 );
                 continue;
             }
-            if !chosen.iter().any(|(c, _)| c == relative) {
-                chosen.push((relative.clone(), pattern.loc));
+            if !chosen.iter().any(|(c, _, _)| c == relative) {
+                chosen.push((relative.clone(), pattern.loc, real.unwrap_or(full)));
             }
         }
-        if matched == 0 {
+        let through_link = linked_folders
+            .iter()
+            .find(|folder| reaches_into(text, folder));
+        if matched == 0
+            && let Some(folder) = through_link
+        {
+            diags.push(
+                Diagnostic::new(
+                    pattern.loc,
+                    format!(
+                        "include \"{text}\": {folder} is a symbolic link to a folder, and fragments are not read through links"
+                    ),
+                )
+                .label("a link to a folder")
+                .help(format!(
+                    "make {folder} a folder of {} holding the fragments themselves",
+                    base.display()
+                )),
+            );
+        } else if matched == 0 {
             diags.push(
                 Diagnostic::new(
                     pattern.loc,
@@ -89,7 +134,7 @@ pub(super) fn merge(
 
     file.sources = vec![path.display().to_string()];
     let mut texts = Vec::with_capacity(chosen.len());
-    for (relative, include_loc) in chosen {
+    for (relative, include_loc, real) in chosen {
         let index = match u16::try_from(texts.len() + 1) {
             Ok(index) if index < u16::MAX => index,
             _ => {
@@ -101,7 +146,8 @@ pub(super) fn merge(
             }
         };
         let name = base.join(&relative).display().to_string();
-        let text = match read(&base.join(&relative)) {
+        // What was checked is what is read.
+        let text = match read(&real) {
             Ok(text) => text,
             Err(why) => {
                 diags.push(Diagnostic::new(
@@ -148,9 +194,19 @@ fn read(path: &Path) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text; save it as UTF-8".to_owned())
 }
 
-/// The files below `dir`, as paths relative to the Workspace file's folder with `/` between
-/// their parts. Hidden folders are skipped and links to folders are not followed (no loop).
-fn walk(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<String>) {
+/// What [`walk`] finds below the Workspace file's folder, as paths relative to it with `/`
+/// between their parts.
+#[derive(Default)]
+struct Found {
+    /// Files, and links to files (which must lead to a file inside the folder).
+    files: Vec<String>,
+    /// Links to folders: not followed, but named when an include reaches into one.
+    linked_folders: Vec<String>,
+}
+
+/// The files below `dir`. Hidden folders are skipped and links to folders are not followed
+/// (no loop, and no file outside).
+fn walk(dir: &Path, prefix: &str, depth: usize, found: &mut Found) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -172,10 +228,25 @@ fn walk(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<String>) {
         };
         if kind.is_dir() {
             if !name.starts_with('.') {
-                walk(&entry.path(), &relative, depth + 1, out);
+                walk(&entry.path(), &relative, depth + 1, found);
             }
+        } else if kind.is_symlink() && entry.path().is_dir() {
+            found.linked_folders.push(relative);
         } else if kind.is_file() || kind.is_symlink() {
-            out.push(relative);
+            found.files.push(relative);
         }
     }
+}
+
+/// Whether the glob `pattern` names files inside `folder`: its first parts match the
+/// folder's, and it goes on below them.
+fn reaches_into(pattern: &str, folder: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('/').collect();
+    let folder: Vec<&str> = folder.split('/').collect();
+    parts.len() > folder.len()
+        && parts.iter().zip(&folder).all(|(part, name)| {
+            GlobBuilder::new(part)
+                .build()
+                .is_ok_and(|glob| glob.compile_matcher().is_match(name))
+        })
 }

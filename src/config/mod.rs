@@ -384,11 +384,18 @@ impl Expiry {
                 .map(|date| Expiry(date.midnight().assume_utc()))
                 .map_err(|e| format!("\"{text}\" is not a date ({e})"));
         }
-        time::OffsetDateTime::parse(text, &Rfc3339)
-            .map(|at| Expiry(at.to_offset(time::UtcOffset::UTC)))
-            .map_err(|_| {
+        let at = time::OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
+            format!(
+                "\"{text}\" is neither a date (2027-03-31) nor a time with its zone (2027-03-31T17:00:00Z)"
+            )
+        })?;
+        // RFC 3339 allows 9999-12-31 in a zone behind UTC, which is the year 10000 in UTC:
+        // past the calendar the tool keeps, and never a panic.
+        at.checked_to_offset(time::UtcOffset::UTC)
+            .map(Expiry)
+            .ok_or_else(|| {
                 format!(
-                    "\"{text}\" is neither a date (2027-03-31) nor a time with its zone (2027-03-31T17:00:00Z)"
+                    "\"{text}\" is past 9999-12-31 in UTC, the last day the tool keeps; write 9999-12-31 at the latest"
                 )
             })
     }
@@ -897,6 +904,18 @@ fn decode_str(source: &str) -> Result<(MembersFile, Vec<Diagnostic>), Vec<Diagno
     match file {
         Some(file) => Ok((file, diagnostics)),
         None => {
+            diagnostics.sort_by_key(|d| d.loc);
+            Err(diagnostics)
+        }
+    }
+}
+
+/// Parses and decodes the text of a desired-state file, without the checks that need the
+/// whole Workspace (its fragments): the file, or what the decoder found wrong. Pure.
+pub(crate) fn parse_unchecked_str(source: &str) -> Result<MembersFile, Vec<Diagnostic>> {
+    match decode_str(source)? {
+        (file, diagnostics) if diagnostics.is_empty() => Ok(file),
+        (_, mut diagnostics) => {
             diagnostics.sort_by_key(|d| d.loc);
             Err(diagnostics)
         }

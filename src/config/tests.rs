@@ -1,6 +1,6 @@
 //! Decoding the desired-state file into its types.
 
-use crate::config::{DEFAULT_MAX_REMOVALS, Mode, RoleName, parse_str};
+use crate::config::{DEFAULT_MAX_REMOVALS, Expiry, Mode, RoleName, parse_str};
 use crate::model::{ShareKind, SharePermission};
 
 #[test]
@@ -81,4 +81,15 @@ fn a_misspelt_key_gets_a_suggestion() {
             .as_deref()
             .is_some_and(|h| h.starts_with("did you mean \"max_removals\"?"))
     );
+}
+
+#[test]
+fn an_expiry_beyond_the_dates_the_tool_keeps_is_an_error_not_a_panic() {
+    for text in ["9999-12-31T20:00:00-05:00", "9999-12-31T23:59:59-00:01"] {
+        let why = Expiry::parse(text).expect_err(text);
+        assert!(why.contains(text) && why.contains("9999-12-31"), "{why}");
+    }
+    let last = Expiry::parse("9999-12-31T23:59:59Z").expect("the last moment kept");
+    assert_eq!(last.day(), "9999-12-31");
+    assert!(Expiry::parse("0000-01-01T00:00:00+01:00").is_ok());
 }

@@ -206,8 +206,14 @@ pub(crate) async fn plan<W: Workspace>(
     tracing::debug!("checked {} at {:.0?}", file.display(), started.elapsed());
     let workspace_id = loaded.file.workspace.id.value.clone();
     let state = state?;
-    if let Some(state) = &state {
-        state.ensure_workspace(&state_path, &workspace_id)?;
+    match &state {
+        Some(state) => state.ensure_workspace(&state_path, &workspace_id)?,
+        // A Workspace file renamed after an apply leaves its state under the old name.
+        None => {
+            for stray in State::strays(&state_path, &workspace_id) {
+                observer.warning(&stray.to_string());
+            }
+        }
     }
     let read_error = |workspace: &W, error| Error::Read {
         what: "the Workspace".to_owned(),

@@ -69,14 +69,25 @@ impl Item {
 }
 
 fn comment_line(out: &mut String, indent: usize, text: &str) {
-    let _ = writeln!(out, "{:indent$}#{text}", "");
+    let _ = writeln!(out, "{:indent$}#{}", "", one_line(text));
 }
 
 fn end_of_line(out: &mut String, comment: Option<&String>) {
     if let Some(text) = comment {
-        let _ = write!(out, "  #{text}");
+        let _ = write!(out, "  #{}", one_line(text));
     }
     out.push('\n');
+}
+
+/// A comment's text kept on its line: a line break in it would end the comment and start a
+/// line of YAML. (The comments `fmt` keeps are each one line already; a header that quotes a
+/// Workspace's name may not be.)
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['\n', '\r']) {
+        std::borrow::Cow::Owned(text.replace('\n', "\\n").replace('\r', "\\r"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 impl Document {

@@ -4,8 +4,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::escape::visible;
 use crate::format::doc::{Document, Entry, Item, Value};
-use crate::live::{self, Live};
+use crate::live::Live;
 use crate::model::{BaseRole, Email};
 use crate::yaml;
 
@@ -36,9 +37,10 @@ pub(crate) fn import(live: &Live, header: &Header) -> String {
         header: vec![
             format!(" yaml-language-server: $schema={}", header.schema),
             String::new(),
+            // The name is ClickUp's: shown escaped, it cannot end the comment and write YAML.
             format!(
                 " Who belongs in ClickUp Workspace \"{}\" ({}), imported by clickup-members {} on {}.",
-                live.workspace_name,
+                visible(&live.workspace_name),
                 live.workspace_id,
                 env!("CARGO_PKG_VERSION"),
                 header.date
@@ -52,7 +54,7 @@ pub(crate) fn import(live: &Live, header: &Header) -> String {
         let names: Vec<String> = live
             .unknown_roles
             .iter()
-            .map(live::UnknownRole::describe)
+            .map(|person| visible(&person.describe()).into_owned())
             .collect();
         doc.header.push(format!(
             " Not listed: their role is one clickup-members does not manage: {}.",

@@ -382,9 +382,11 @@ fn build(root: &Node, attached: Attached) -> Document {
     }
 }
 
-/// The canonical form of a valid file, or why it cannot be rewritten safely.
+/// The canonical form of a Workspace file, or why it cannot be rewritten safely. Only what
+/// the text holds is checked: the rules that need its fragments (a group naming people a
+/// fragment lists) are the caller's, which `fmt` checks on the whole file first.
 pub(crate) fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
-    format_as(source, config::parse_str)
+    format_as(source, config::parse_unchecked_str)
 }
 
 /// [`format`] for a fragment (`include:`), which holds only members, guests and groups.

@@ -1,6 +1,6 @@
 //! The canonical form: sorting, normalising, keeping comments, refusing what it cannot keep.
 
-use crate::format::{Scan, format};
+use crate::format::{Header, Scan, format, import};
 
 fn comments_of(text: &str) -> Vec<Option<usize>> {
     let mut scan = Scan::default();
@@ -46,4 +46,30 @@ fn formatting_twice_changes_nothing() {
 fn an_invalid_file_is_not_formatted() {
     let err = format("version: 2\nworkspace: {id: \"1\"}\n").expect_err("invalid");
     assert_eq!(err[0].message, "version must be 1, not 2");
+}
+
+#[test]
+fn an_imported_workspace_name_cannot_add_a_line_to_the_file() {
+    let doc = crate::clickup::wire::SnapshotDoc::from_json(
+        br#"{"team": {"id": "9006054115", "name": "Acme\ninclude: [x]\r\ninclude: [y]\u2028z", "members": [
+            {"user": {"id": 1, "username": "O", "email": "olivia@acme.example", "role": 1,
+                      "date_joined": "1", "date_invited": "1"}}]},
+            "me": {"id": 1, "email": "olivia@acme.example"}}"#,
+    )
+    .expect("snapshot");
+    let header = Header {
+        schema: "schema/members.schema.json".to_owned(),
+        date: "2026-12-01".to_owned(),
+    };
+    let text = import(&doc.to_live(), &header);
+    let file = crate::config::parse_str(&text).expect("the imported file is valid");
+    assert!(file.include.is_empty(), "{text}");
+    assert!(
+        text.contains("Acme\\ninclude: [x]\\r\\ninclude: [y]\\u2028z"),
+        "{text}"
+    );
+    assert_eq!(
+        file.workspace.name.map(|n| n.value),
+        Some("Acme\ninclude: [x]\r\ninclude: [y]\u{2028}z".to_owned())
+    );
 }

@@ -65,7 +65,7 @@ fn changes(
 
     // From their `expires` on, people are as absent from the file (and its groups); those who
     // expire soon are told.
-    let notice = now + time::Duration::days(i64::from(file.policy.expiry_notice_days));
+    let notice = crate::clock::add_days(now, i64::from(file.policy.expiry_notice_days));
     let mut expired: BTreeMap<&Email, time::Date> = BTreeMap::new();
     let mut expiring = Vec::new();
     for (email, expires) in file.expiries() {

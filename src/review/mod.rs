@@ -9,9 +9,10 @@ pub(crate) mod render;
 use foldhash::{HashMap, HashMapExt, HashSet};
 
 use serde::{Serialize, Serializer};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::clickup::wire::SnapshotDoc;
+use crate::clock::add_days;
 use crate::config::{MembersFile, Mode};
 use crate::live::Live;
 use crate::model::{BaseRole, Email, UserId};
@@ -81,7 +82,8 @@ pub(crate) enum Flag {
     Inactive,
     /// Invited more than 30 days ago and not joined.
     PendingLong,
-    /// Their `expires` has passed: the next apply removes them.
+    /// Their `expires` has passed: the next apply removes them (or, not in the Workspace any
+    /// more, they are gone as the file asks).
     Expired,
     /// Their `expires` falls within `policy.expiry_notice_days`.
     Expiring,
@@ -231,9 +233,9 @@ pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
         .expiries()
         .map(|(email, expires)| (email, expires.value.0))
         .collect();
-    let notice = options.now + Duration::days(i64::from(file.policy.expiry_notice_days));
-    let inactive_since = options.now - Duration::days(i64::from(options.inactive_days));
-    let pending_since = options.now - Duration::days(PENDING_LONG_DAYS);
+    let notice = add_days(options.now, i64::from(file.policy.expiry_notice_days));
+    let inactive_since = add_days(options.now, -i64::from(options.inactive_days));
+    let pending_since = add_days(options.now, -PENDING_LONG_DAYS);
     let dates: HashMap<UserId, Dates> = doc
         .team
         .members
@@ -335,7 +337,8 @@ pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
             role,
             status: Some(status),
             in_file: listed.contains_key(email),
-            managed: managed.people.contains(email),
+            // SPEC §1: the tool manages whom the file lists and whom the state records.
+            managed: listed.contains_key(email) || managed.people.contains(email),
             groups: in_groups,
             last_active: known.and_then(|d| d.last_active).map(|t| t.date()),
             invited: known.and_then(|d| d.invited).map(|t| t.date()),
@@ -355,7 +358,7 @@ pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
             role: format!("unknown ({})", person.why),
             status: Some(Status::Active),
             in_file: email.is_some_and(|e| listed.contains_key(e)),
-            managed: email.is_some_and(|e| managed.people.contains(e)),
+            managed: email.is_some_and(|e| listed.contains_key(e) || managed.people.contains(e)),
             groups: groups.remove(&person.id).unwrap_or_default(),
             last_active: None,
             invited: None,
@@ -372,7 +375,10 @@ pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
         }
         let mut flags = Vec::new();
         expiry_flags(email, &mut flags);
-        flags.push(Flag::Missing);
+        // One whose access has ended is not missing: being gone is what the file asks.
+        if !flags.contains(&Flag::Expired) {
+            flags.push(Flag::Missing);
+        }
         missing.push(Row {
             workspace: None,
             email: email.to_string(),
@@ -381,6 +387,8 @@ pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
             role: wanted.role.to_owned(),
             status: None,
             in_file: true,
+            // SPEC §7: a row of someone the Workspace does not have says `managed: no`; there
+            // is no one in the Workspace to manage yet.
             managed: false,
             groups: Vec::new(),
             last_active: None,

@@ -8,19 +8,48 @@ use std::io::{self, Write};
 use crate::escape::{markdown as md, visible};
 use crate::review::{COLUMNS, Flag, Kind, Row, Status};
 
-/// What the summary names: the Workspace, the day and the threshold of `inactive`.
+/// What the summary names: what was reviewed, the day and the threshold of `inactive`.
 #[derive(Debug, Clone)]
 pub(crate) struct Heading {
-    pub(crate) workspace_name: String,
-    pub(crate) workspace_id: String,
+    pub(crate) subject: Subject,
     pub(crate) day: time::Date,
     pub(crate) inactive_days: u32,
+    /// The Workspaces of a folder that could not be reviewed, each with why: said where
+    /// their rows would have been.
+    pub(crate) unreviewed: Vec<String>,
 }
 
-/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, a tab or a carriage return
-/// first) starts with `'`: a name chosen in ClickUp must not run in an auditor's spreadsheet.
+/// What the review is of.
+#[derive(Debug, Clone)]
+pub(crate) enum Subject {
+    /// One Workspace, by its name and id.
+    Workspace { name: String, id: String },
+    /// The Workspace files of a folder (`-f DIR`), named once.
+    Folder { path: String, workspaces: usize },
+}
+
+/// The characters a spreadsheet starts a formula with, and their full-width and small forms,
+/// which some spreadsheets read as the same.
+const FORMULA: [char; 13] = [
+    '=', '+', '-', '@', '\u{ff1d}', '\u{ff0b}', '\u{ff0d}', '\u{ff20}', '\u{fe66}', '\u{fe62}',
+    '\u{fe63}', '\u{fe6b}', '\u{2212}',
+];
+
+/// Whether a spreadsheet could run `text` as a formula: a formula character first, or after
+/// the spaces (a no-break space too), byte order mark and other invisible characters a
+/// spreadsheet trims; or a tab, carriage return or line feed first.
+fn formula(text: &str) -> bool {
+    if text.starts_with(['\t', '\r', '\n']) {
+        return true;
+    }
+    text.trim_start_matches(|c: char| c.is_whitespace() || crate::escape::hidden(c))
+        .starts_with(FORMULA)
+}
+
+/// A cell a spreadsheet could run as a formula starts with `'`: a name chosen in ClickUp must
+/// not run in an auditor's spreadsheet.
 fn inert(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if formula(text) {
         Cow::Owned(format!("'{text}"))
     } else {
         Cow::Borrowed(text)
@@ -95,14 +124,16 @@ fn summary(rows: &[Row], heading: &Heading) -> (String, String) {
         .filter(|r| r.status == Some(Status::Pending))
         .count();
     let missing = rows.len() - live.len();
-    let title = format!(
-        "Access review of Workspace \"{}\" ({}), {}",
-        heading.workspace_name,
-        heading.workspace_id,
-        crate::config::day(heading.day)
-    );
     let count =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let of = match &heading.subject {
+        Subject::Workspace { name, id } => format!("Workspace \"{name}\" ({id})"),
+        Subject::Folder { path, workspaces } => format!(
+            "the {} in {path}",
+            count(*workspaces, "Workspace", "Workspaces")
+        ),
+    };
+    let title = format!("Access review of {of}, {}", crate::config::day(heading.day));
     let mut line = format!(
         "{} ({}, {}; {})",
         count(live.len(), "person", "people"),
@@ -139,7 +170,11 @@ fn summary(rows: &[Row], heading: &Heading) -> (String, String) {
 pub(crate) fn text(out: &mut dyn Write, rows: &[Row], heading: &Heading) -> io::Result<()> {
     let (title, line) = summary(rows, heading);
     writeln!(out, "{}", visible(&title))?;
-    writeln!(out, "{}\n", visible(&line))?;
+    writeln!(out, "{}", visible(&line))?;
+    for why in &heading.unreviewed {
+        writeln!(out, "{}", visible(why))?;
+    }
+    writeln!(out)?;
     let columns = columns(rows);
     let many = columns.len() > COLUMNS.len();
     let table: Vec<Vec<Cow<'_, str>>> = rows
@@ -183,6 +218,9 @@ pub(crate) fn text(out: &mut dyn Write, rows: &[Row], heading: &Heading) -> io::
 pub(crate) fn markdown(out: &mut dyn Write, rows: &[Row], heading: &Heading) -> io::Result<()> {
     let (title, line) = summary(rows, heading);
     writeln!(out, "### {}\n\n{}\n", md(&title), md(&line))?;
+    for why in &heading.unreviewed {
+        writeln!(out, "> :warning: {}\n", md(why))?;
+    }
     let columns = columns(rows);
     let many = columns.len() > COLUMNS.len();
     writeln!(out, "| {} |", columns.join(" | "))?;

@@ -111,17 +111,44 @@ fn in_authoritative_mode_who_the_next_apply_removes_is_not_in_file() {
 }
 
 #[test]
-fn managed_is_what_the_state_records_and_a_managed_person_left_out_of_the_file_is_not_in_file() {
+fn managed_is_listed_in_the_file_or_recorded_in_the_state() {
+    // No state yet: whom the file lists is managed all the same (SPEC §1).
+    let rows = review(str::to_owned, &[], DEFAULT_INACTIVE_DAYS);
+    for row in rows.iter().filter(|r| r.status.is_some()) {
+        assert_eq!(row.managed, row.in_file, "{}", row.email);
+    }
+    assert!(row(&rows, "ada@acme.example").managed);
+    assert!(!row(&rows, "frank@acme.example").managed);
+    // The state adds those the tool manages though the file no longer lists them.
     let rows = review(
         str::to_owned,
-        &["frank@acme.example", "ada@acme.example"],
+        &["frank@acme.example"],
         DEFAULT_INACTIVE_DAYS,
     );
-    assert!(row(&rows, "ada@acme.example").managed);
-    assert!(!row(&rows, "bob@acme.example").managed);
     let frank = row(&rows, "frank@acme.example");
     assert!(frank.managed && !frank.in_file);
     assert_eq!(frank.flags, [Flag::NotInFile], "additive: no longer listed");
+    assert!(row(&rows, "bob@acme.example").managed);
+}
+
+#[test]
+fn a_person_expired_and_already_gone_is_expired_not_missing() {
+    let rows = review(
+        |m| {
+            m.replace(
+            "  - email: olivia@acme.example\n",
+            "  - email: otto@acme.example\n    expires: \"2026-10-01\"\n  - email: olivia@acme.example\n",
+        )
+        },
+        &[],
+        DEFAULT_INACTIVE_DAYS,
+    );
+    let otto = row(&rows, "otto@acme.example");
+    assert_eq!(otto.flags, [Flag::Expired]);
+    assert_eq!(otto.status, None);
+    assert_eq!(otto.expires, Some(time::macros::date!(2026 - 10 - 01)));
+    // One who is wanted and not there yet is still missing.
+    assert_eq!(row(&rows, "hana@acme.example").flags, [Flag::Missing]);
 }
 
 #[test]
@@ -143,10 +170,13 @@ fn inactive_days_moves_the_line() {
 
 fn heading() -> render::Heading {
     render::Heading {
-        workspace_name: "Review Workspace".to_owned(),
-        workspace_id: "9006054115".to_owned(),
+        subject: render::Subject::Workspace {
+            name: "Review Workspace".to_owned(),
+            id: "9006054115".to_owned(),
+        },
         day: NOW.date(),
         inactive_days: DEFAULT_INACTIVE_DAYS,
+        unreviewed: Vec::new(),
     }
 }
 
@@ -185,7 +215,7 @@ fn the_csv_reads_back_to_the_same_cells_and_no_cell_is_a_formula() {
             "admin",
             "active",
             "yes",
-            "no",
+            "yes",
             "Design, Ops;Engineering",
             "2026-06-01",
             "2023-03-22",
@@ -203,6 +233,49 @@ fn the_csv_reads_back_to_the_same_cells_and_no_cell_is_a_formula() {
         .find(|r| &r[0] == "hana@acme.example")
         .expect("hana");
     assert_eq!((&hana[4], &hana[6], &hana[11]), ("", "no", "missing"));
+}
+
+#[test]
+fn a_csv_cell_a_spreadsheet_could_run_starts_with_a_quote_whatever_comes_before_it() {
+    let ada = review(str::to_owned, &[], DEFAULT_INACTIVE_DAYS).remove(0);
+    let names = [
+        " =1+1",
+        "\u{a0}=1+1",
+        "\u{3000}+1",
+        "\u{ff1d}HYPERLINK(\"http://x.example\")",
+        "\u{ff0b}1",
+        "\u{ff0d}1",
+        "\u{ff20}SUM(A1)",
+        "\t=1",
+        "\r=1",
+        "\u{feff}=1",
+        "\u{feff} @x",
+        "\n=1",
+    ];
+    let rows: Vec<Row> = names
+        .iter()
+        .map(|name| Row {
+            name: (*name).to_owned(),
+            ..ada.clone()
+        })
+        .collect();
+    let mut out = Vec::new();
+    render::csv(&mut out, &rows).expect("csv");
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    let read: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("record")[1].to_owned())
+        .collect();
+    assert_eq!(read.len(), names.len());
+    for (cell, name) in read.iter().zip(names) {
+        assert_eq!(*cell, format!("'{name}"), "{name:?}");
+    }
+    // A name that only starts with a space stays as it is.
+    let mut rows = review(str::to_owned, &[], DEFAULT_INACTIVE_DAYS);
+    rows[0].name = " Ada".to_owned();
+    let mut out = Vec::new();
+    render::csv(&mut out, &rows[..1]).expect("csv");
+    assert!(String::from_utf8_lossy(&out).contains(", Ada,"));
 }
 
 #[test]

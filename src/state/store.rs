@@ -1,7 +1,8 @@
 //! Reading and writing the state file: atomic rewrites one serial further, a damaged or
 //! foreign file refused, never overwritten.
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -10,9 +11,15 @@ use crate::plan::ops::{WriteOp, WriteOutcome};
 use crate::state::journal::{Journal, JournalEntry, journal_path};
 use crate::state::{FORMAT_VERSION, State, StateError};
 
-/// The lineage of the state file at `path`, when there is one that says it. The state is
-/// written with its lineage near the top, so its first kilobytes are read, not megabytes.
+/// The lineage of the state file at `path`, when there is one that says it.
 fn lineage_on_disk(path: &Path) -> Option<String> {
+    head_field(path, "lineage")
+}
+
+/// The string `key` of the state file at `path`, when there is one that says it. The state is
+/// written with its lineage and Workspace id near the top, so its first kilobytes are read,
+/// not megabytes.
+fn head_field(path: &Path, key: &str) -> Option<String> {
     use std::io::Read;
     if !std::fs::metadata(path).ok()?.is_file() {
         return None;
@@ -24,10 +31,66 @@ fn lineage_on_disk(path: &Path) -> Option<String> {
         .read_to_end(&mut head)
         .ok()?;
     let text = String::from_utf8_lossy(&head);
-    let key = "\"lineage\":";
-    let after = text[text.find(key)? + key.len()..].trim_start();
+    let key = format!("\"{key}\":");
+    let after = text[text.find(&key)? + key.len()..].trim_start();
     let value = after.strip_prefix('"')?;
     Some(value[..value.find('"')?].to_owned())
+}
+
+/// A state file that records a Workspace whose own state file is missing: what renaming a
+/// Workspace file after its first apply leaves behind, since a state is named after its file.
+/// The fresh state the plan then starts from knows no one the tool managed, so people deleted
+/// from the file are no longer removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stray {
+    /// The state file the plan looked for.
+    pub(crate) missing: PathBuf,
+    /// The state file beside it that records the same Workspace.
+    pub(crate) found: PathBuf,
+    pub(crate) workspace_id: String,
+}
+
+impl fmt::Display for Stray {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (missing, found) = (self.missing.display(), self.found.display());
+        write!(
+            f,
+            "there is no state file at {missing}, but {found} records Workspace {}: if the Workspace file was renamed, rename its state too (`git mv {found} {missing}`, or mv where the state is not in git). Until then nothing is known of whom clickup-members manages, and people deleted from the file are not removed",
+            self.workspace_id
+        )
+    }
+}
+
+impl State {
+    /// The other state files beside `path`, which does not exist, that record Workspace
+    /// `workspace_id`, by name.
+    pub(crate) fn strays(path: &Path, workspace_id: &str) -> Vec<Stray> {
+        let folder = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            return Vec::new();
+        };
+        let mut found: Vec<Stray> = entries
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name();
+                let name = name.to_str()?;
+                let other = path.with_file_name(name);
+                (name.ends_with(".state.json")
+                    && other != path
+                    && head_field(&entry.path(), "workspace_id").as_deref() == Some(workspace_id))
+                .then(|| Stray {
+                    missing: path.to_owned(),
+                    found: other,
+                    workspace_id: workspace_id.to_owned(),
+                })
+            })
+            .collect();
+        found.sort_by(|a, b| a.found.cmp(&b.found));
+        found
+    }
 }
 
 /// The serial after `serial`; at the largest one there is none, and the state says so rather

@@ -501,3 +501,620 @@ fn look_alike_groups_are_seen_and_handled() {
         }
     }
 }
+
+/// The example folder of Workspace files (`examples/teams`), with its snapshots, in a fresh
+/// directory: `clickup/` and `snapshots/`.
+fn teams() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    for folder in ["clickup", "snapshots"] {
+        crate::common::copy_dir(
+            &crate::common::repo().join("examples/teams").join(folder),
+            &dir.path().join(folder),
+        );
+    }
+    dir
+}
+
+fn in_dir(dir: &std::path::Path, args: &[&str]) -> Output {
+    cli().current_dir(dir).args(args).output().expect("run")
+}
+
+/// A Workspace that cannot be read does not take the access review of the others with it:
+/// their rows are written, the failure is said in place (text) or on standard error
+/// (CSV), and the exit is 1.
+#[test]
+fn a_folder_report_writes_every_workspace_it_can_read() {
+    let dir = teams();
+    std::fs::write(dir.path().join("snapshots/9006054116.json"), "{\"team\": ").expect("write");
+    let csv = in_dir(
+        dir.path(),
+        &[
+            "report",
+            "-f",
+            "clickup",
+            "--snapshot",
+            "snapshots",
+            "--format",
+            "csv",
+        ],
+    );
+    let err = failed(&csv);
+    assert!(err.contains("9006054116"), "{err}");
+    assert!(
+        err.contains(
+            "1 of 2 Workspaces could not be reviewed; the rows of the others were written"
+        ),
+        "{err}"
+    );
+    let mut reader = csv::Reader::from_reader(csv.stdout.as_slice());
+    let workspaces: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("record")[0].to_owned())
+        .collect();
+    assert!(!workspaces.is_empty(), "{}", stdout(&csv));
+    assert!(
+        workspaces.iter().all(|w| w == "9006054115"),
+        "{workspaces:?}"
+    );
+
+    let text = in_dir(
+        dir.path(),
+        &["report", "-f", "clickup", "--snapshot", "snapshots"],
+    );
+    failed(&text);
+    let out = stdout(&text);
+    assert!(
+        out.contains("Workspace 9006054116 (clickup/eu.yaml) was not reviewed: cannot read"),
+        "{out}"
+    );
+    assert!(out.contains("9006054115  "), "{out}");
+}
+
+/// Cells a spreadsheet would still run as a formula once it trims what comes first: a
+/// space, a no-break space, a tab or carriage return, a byte order mark, the full-width
+/// `＝＋－＠`. Each starts with `'`, and reads back as the name with that quote.
+#[test]
+fn report_csv_cells_are_inert_whatever_comes_before_the_formula() {
+    let names = [
+        " =1+1",
+        "\u{a0}=1+1",
+        "\u{ff1d}HYPERLINK(\"http://x.example\",\"click\")",
+        "\u{ff0b}1",
+        "\u{ff0d}1",
+        "\u{ff20}SUM(A1)",
+        "\t=1",
+        "\r=1",
+        "\u{feff}=1",
+    ];
+    let mut members = vec![json!({"user": {"id": 1, "username": "Olivia",
+        "email": "olivia@acme.example", "role": 1, "date_joined": "1", "date_invited": "1"}})];
+    for (i, name) in names.iter().enumerate() {
+        members.push(json!({"user": {"id": 10 + i, "username": name,
+            "email": format!("p{i}@acme.example"), "role": 3,
+            "date_joined": "1", "date_invited": "1"}}));
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("w.json"),
+        json!({"team": {"id": "9006054115", "name": "Acme", "members": members},
+               "me": {"id": 1, "email": "olivia@acme.example"}})
+        .to_string(),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("members.yaml"),
+        "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n",
+    )
+    .expect("write");
+    let output = in_dir(
+        dir.path(),
+        &["report", "--format", "csv", "--snapshot", "w.json"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let read: Vec<(String, String)> = reader
+        .records()
+        .map(|r| r.expect("record"))
+        .map(|r| (r[0].to_owned(), r[1].to_owned()))
+        .collect();
+    for (i, name) in names.iter().enumerate() {
+        let email = format!("p{i}@acme.example");
+        let (_, cell) = read.iter().find(|(e, _)| *e == email).expect("row");
+        assert_eq!(*cell, format!("'{name}"), "{name:?}");
+    }
+}
+
+/// A members file with `include: ["teams/*.yaml"]` in `repo/clickup/`, and a file outside the
+/// repository that holds a secret.
+#[cfg(unix)]
+fn including_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("dir");
+    let clickup = dir.path().join("repo/clickup");
+    std::fs::create_dir_all(clickup.join("teams")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("outside")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("outside/secret.yaml"),
+        "first_line: SECRET-ABOVE\ndeploy_key: SECRET-VALUE-42\nlast_line: SECRET-BELOW\n",
+    )
+    .expect("write");
+    std::fs::write(
+        clickup.join("members.yaml"),
+        "version: 1\nworkspace:\n  id: \"9006054115\"\ninclude: [\"teams/*.yaml\"]\nmembers:\n  - email: olivia@acme.example\n    role: owner\n",
+    )
+    .expect("write");
+    std::fs::write(
+        clickup.join("teams/eng.yaml"),
+        "members:\n  - email: ada@acme.example\n",
+    )
+    .expect("write");
+    dir
+}
+
+/// A fragment that is a link out of the repository, or behind a linked folder, is not read:
+/// an error at the include's line, and nothing of the file it leads to in `validate`, the
+/// pull request's markdown or serve's log.
+#[cfg(unix)]
+#[test]
+fn an_include_never_follows_a_link_out_of_the_workspace_files_folder() {
+    const SECRETS: [&str; 4] = ["SECRET", "deploy_key", "first_line", "last_line"];
+    let snapshot = crate::common::repo().join("examples/acme/workspace.snapshot.json");
+    let check = |dir: &std::path::Path, expected: &str| {
+        let repo = dir.join("repo");
+        let validate = in_dir(&repo, &["validate", "-f", "clickup/members.yaml"]);
+        let err = failed(&validate);
+        assert!(err.contains(expected), "{err}");
+        let markdown = cli()
+            .current_dir(&repo)
+            .args([
+                "plan",
+                "--format",
+                "markdown",
+                "-f",
+                "clickup/members.yaml",
+                "--snapshot",
+            ])
+            .arg(&snapshot)
+            .output()
+            .expect("run");
+        failed(&markdown);
+        assert!(
+            stdout(&markdown).contains(expected),
+            "{}",
+            stdout(&markdown)
+        );
+        for secret in SECRETS {
+            for (what, text) in [("validate", &err), ("markdown", &stdout(&markdown))] {
+                assert!(!text.contains(secret), "{what} shows {secret}:\n{text}");
+            }
+        }
+    };
+
+    // The fragment is a link to a file outside.
+    let dir = including_repo();
+    std::os::unix::fs::symlink(
+        "../../../outside/secret.yaml",
+        dir.path().join("repo/clickup/teams/secret.yaml"),
+    )
+    .expect("link");
+    check(
+        dir.path(),
+        "clickup/members.yaml:4:11: include \"teams/*.yaml\": teams/secret.yaml leads out of",
+    );
+    // serve's log says the same, and nothing more.
+    let log = serve_log(
+        &dir.path().join("repo"),
+        &["-f", "clickup/members.yaml", "--snapshot"],
+        &snapshot,
+        "leads out of",
+    );
+    for secret in SECRETS {
+        assert!(!log.contains(secret), "serve logs {secret}:\n{log}");
+    }
+
+    // The fragments are behind a linked folder.
+    let dir = including_repo();
+    let teams = dir.path().join("repo/clickup/teams");
+    std::fs::remove_dir_all(&teams).expect("rm");
+    std::os::unix::fs::symlink("../../outside", &teams).expect("link");
+    check(
+        dir.path(),
+        "clickup/members.yaml:4:11: include \"teams/*.yaml\": teams is a symbolic link",
+    );
+}
+
+/// Runs `serve` with `args` and `--snapshot snapshot` in `dir` until its log holds `wanted`,
+/// and gives the log.
+fn serve_log(
+    dir: &std::path::Path,
+    args: &[&str],
+    snapshot: &std::path::Path,
+    wanted: &str,
+) -> String {
+    let log = dir.join("serve.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_clickup-members"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .args(["serve", "--listen", "127.0.0.1:0", "--interval", "1s"])
+        .args(args)
+        .arg(snapshot)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn serve");
+    let started = Instant::now();
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains(wanted) || started.elapsed() > Duration::from_secs(20) {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        text.contains(wanted),
+        "serve never logged {wanted:?}:\n{text}"
+    );
+    text
+}
+
+/// `acme.yaml` and `acme.yml` in one folder would share `acme.state.json`: the second
+/// Workspace could never be applied, and its apply would record into the first's state. Both
+/// are named, and nothing is planned.
+#[test]
+fn two_workspace_files_of_one_stem_in_a_folder_are_refused_before_anything_is_done() {
+    let dir = teams();
+    std::fs::rename(
+        dir.path().join("clickup/eu.yaml"),
+        dir.path().join("clickup/acme.yml"),
+    )
+    .expect("rename");
+    for args in [
+        &["validate", "-f", "clickup"][..],
+        &["plan", "-f", "clickup", "--snapshot", "snapshots"][..],
+        &[
+            "apply",
+            "--auto-approve",
+            "-f",
+            "clickup",
+            "--snapshot",
+            "snapshots",
+        ][..],
+    ] {
+        let output = in_dir(dir.path(), args);
+        let err = failed(&output);
+        assert!(
+            err.contains("clickup/acme.yaml and clickup/acme.yml would share one state file, clickup/acme.state.json"),
+            "{args:?}: {err}"
+        );
+        assert!(stdout(&output).is_empty(), "{args:?}: {}", stdout(&output));
+    }
+    assert!(!dir.path().join("clickup/acme.state.json").exists());
+}
+
+/// `EU.YAML` is a Workspace file like `eu.yaml`: not skipped without a word.
+#[test]
+fn a_workspace_file_with_an_upper_case_extension_is_one_of_the_folder() {
+    let dir = teams();
+    std::fs::rename(
+        dir.path().join("clickup/eu.yaml"),
+        dir.path().join("clickup/EU.YAML"),
+    )
+    .expect("rename");
+    let output = in_dir(dir.path(), &["validate", "-f", "clickup"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("clickup/EU.YAML is valid"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(stdout(&output).contains("2 Workspace files in clickup are valid."));
+    let plan = in_dir(
+        dir.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "-f",
+            "clickup",
+            "--snapshot",
+            "snapshots",
+        ],
+    );
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    assert!(dir.path().join("clickup/EU.state.json").is_file());
+}
+
+/// A Workspace file renamed after its first apply starts a fresh state, under which a person
+/// deleted from the file is no longer managed and never removed. The state left beside it
+/// that records the same Workspace is named, with what to do, by plan, apply and serve.
+#[test]
+fn a_renamed_workspace_file_is_told_where_its_state_is() {
+    let acme = Acme::new();
+    let output = acme
+        .run(&["apply", "--auto-approve", "--allow-replace"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    std::fs::rename(acme.members(), acme.path("acme.yaml")).expect("rename");
+    let expected = "there is no state file at acme.state.json, but members.state.json records Workspace 9006054115";
+    for args in [
+        &["plan"][..],
+        &["apply", "--auto-approve", "--allow-replace"][..],
+    ] {
+        let output = cli()
+            .current_dir(acme.dir.path())
+            .args(args)
+            .args(["-f", "acme.yaml", "--snapshot", "workspace.snapshot.json"])
+            .output()
+            .expect("run");
+        let err = stderr(&output);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(
+            err.contains("git mv members.state.json acme.state.json"),
+            "{args:?}: {err}"
+        );
+    }
+    // The apply made acme.state.json: from then on, nothing to say.
+    std::fs::remove_file(acme.path("acme.state.json")).expect("rm");
+    let log = serve_log(
+        acme.dir.path(),
+        &["-f", "acme.yaml", "--snapshot"],
+        &acme.snapshot(),
+        "members.state.json",
+    );
+    let line = log
+        .lines()
+        .find(|l| l.contains(expected))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(line.contains("WARN"), "{line}");
+}
+
+/// `expires:` a valid RFC 3339 time past the last day the tool keeps (10000-01-01 in UTC)
+/// is an error at its place, not a panic; serve would crash-loop on it. Nor does a huge
+/// `--inactive-days`, or the longest `expiry_notice_days`, take a date out of range.
+#[test]
+fn dates_beyond_the_calendar_are_errors_or_bounds_never_panics() {
+    let acme = Acme::new();
+    acme.edit_members(
+        "  - email: elif@acme.example\n",
+        "  - email: elif@acme.example\n    expires: \"9999-12-31T20:00:00-05:00\"\n",
+    );
+    for args in [&["validate"][..], &["plan"][..], &["report"][..]] {
+        let output = acme.run(args).output().expect("run");
+        let err = failed(&output);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            err.contains(
+                "members.yaml:29:14: expires: \"9999-12-31T20:00:00-05:00\" is past 9999-12-31"
+            ),
+            "{args:?}: {err}"
+        );
+    }
+    // The notice is bounded by the file's rules; the longest one plans.
+    let acme = Acme::new();
+    acme.edit_members(
+        "  max_removals: 6\n",
+        "  max_removals: 6\n  expiry_notice_days: 4294967295\n",
+    );
+    let err = failed(&acme.run(&["validate"]).output().expect("run"));
+    assert!(
+        err.contains("members.yaml:13:23: policy.expiry_notice_days must be a whole number of days, 0 to 36500, not 4294967295"),
+        "{err}"
+    );
+    acme.edit_members("4294967295", "36500");
+    acme.edit_members(
+        "  - email: elif@acme.example\n",
+        "  - email: elif@acme.example\n    expires: \"9999-12-31T23:59:59Z\"\n",
+    );
+    for args in [
+        &["plan", "--allow-replace"][..],
+        &["report"][..],
+        &["report", "--inactive-days", "4294967295"][..],
+    ] {
+        let output = acme.run(args).output().expect("run");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+/// Live names with invisible characters (the Arabic letter mark, line and paragraph
+/// separators, zero-width and tag characters that spell hidden text), a team mention and
+/// bare links: the markdown plan and the text and markdown access review show the invisible
+/// ones escaped, and in markdown no mention or link is live.
+#[test]
+fn invisible_characters_mentions_and_links_in_live_names_stay_inert() {
+    let hidden = "\u{e0049}\u{e0067}\u{e006e}";
+    let snapshot = json!({
+        "team": {"id": "9006054115", "name": "Acme\u{061c}\u{2028}Ops", "members": [
+            {"user": {"id": 1, "username": "Olivia", "email": "olivia@acme.example", "role": 1,
+                      "date_joined": "1", "date_invited": "1"}},
+            {"user": {"id": 2, "username": "Bob @acme/admins see https://evil.example\u{2029}",
+                      "email": "bob@acme.example", "role": 3,
+                      "date_joined": "1", "date_invited": "1"},
+             "invited_by": {"id": 1, "status": "active"}}]},
+        "groups": [{"id": "g-1", "name": format!("Ops @acme/admins www.evil.example\u{200b}\u{200d}{hidden}"),
+                    "members": [{"id": 2, "email": "bob@acme.example"}]}],
+        "me": {"id": 1, "email": "olivia@acme.example"}
+    });
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("members.yaml"),
+        "version: 1\nworkspace:\n  id: \"9006054115\"\npolicy:\n  mode: authoritative\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: bob@acme.example\ngroups: []\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("workspace.snapshot.json"),
+        snapshot.to_string(),
+    )
+    .expect("write");
+    const INVISIBLE: [char; 8] = [
+        '\u{061c}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{200b}',
+        '\u{200d}',
+        '\u{e0049}',
+        '\u{e0067}',
+        '\u{e006e}',
+    ];
+    let outputs = [
+        run_in(dir.path(), &["plan", "--format", "markdown"]),
+        run_in(dir.path(), &["plan"]),
+        run_in(dir.path(), &["report", "--format", "markdown"]),
+        run_in(dir.path(), &["report"]),
+    ];
+    for (i, output) in outputs.iter().enumerate() {
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+        let text = stdout(output);
+        for c in INVISIBLE {
+            assert!(
+                !text.contains(c),
+                "output {i} holds U+{:04X} raw:\n{text}",
+                u32::from(c)
+            );
+        }
+        assert!(text.contains("u061c") && text.contains("u2028"), "{text}");
+    }
+    for markdown in [stdout(&outputs[0]), stdout(&outputs[2])] {
+        // What GitHub renders as text: outside code blocks and code spans.
+        let mut prose = String::new();
+        let mut fenced = false;
+        for line in markdown.lines() {
+            if line.starts_with("```") {
+                fenced = !fenced;
+            } else if !fenced {
+                prose.push_str(line);
+                prose.push('\n');
+            }
+        }
+        assert!(prose.contains("acme/admins"), "{markdown}");
+        for live in ["@acme/admins", "https://", "www.evil"] {
+            assert!(!prose.contains(live), "{live} is live:\n{prose}");
+        }
+    }
+}
+
+/// A Workspace's name with a line break would write a line of YAML into the header comment of
+/// an imported file (an `include:` the tool then honours). It stays in the comment, escaped.
+#[test]
+fn an_imported_workspace_name_cannot_write_yaml() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut snapshot = owner_only();
+    snapshot["team"]["name"] = json!("Acme\ninclude: [\"x\"]\r\npolicy: {mode: authoritative}");
+    std::fs::write(dir.path().join("w.json"), snapshot.to_string()).expect("write");
+    let output = in_dir(
+        dir.path(),
+        &[
+            "import",
+            "--workspace",
+            "9006054115",
+            "--out",
+            "members.yaml",
+            "--snapshot",
+            "w.json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        !stdout(&output).contains("\ninclude"),
+        "{}",
+        stdout(&output)
+    );
+    let text = std::fs::read_to_string(dir.path().join("members.yaml")).expect("read");
+    assert!(
+        text.lines()
+            .all(|l| !l.starts_with("include") && !l.starts_with("policy: {")),
+        "{text}"
+    );
+    let validate = in_dir(dir.path(), &["validate"]);
+    assert_eq!(validate.status.code(), Some(0), "{}", stderr(&validate));
+    assert!(
+        stdout(&validate).contains("0 guests (mode: authoritative)"),
+        "{}",
+        stdout(&validate)
+    );
+}
+
+/// `import --out` never writes through a symbolic link, dangling or not: a link planted in
+/// the folder (or given as the file) would have it write wherever the link leads.
+#[cfg(unix)]
+#[test]
+fn import_refuses_to_write_through_a_link() {
+    let dir = tempfile::tempdir().expect("dir");
+    let snapshots = dir.path().join("snapshots");
+    std::fs::create_dir_all(&snapshots).expect("mkdir");
+    std::fs::write(snapshots.join("9006054115.json"), owner_only().to_string()).expect("write");
+    std::fs::create_dir_all(dir.path().join("clickup")).expect("mkdir");
+    let victim = dir.path().join("victim.yaml");
+    std::os::unix::fs::symlink(&victim, dir.path().join("clickup/acme.yaml")).expect("link");
+    let output = in_dir(
+        dir.path(),
+        &["import", "--out", "clickup", "--snapshot", "snapshots"],
+    );
+    let err = failed(&output);
+    assert!(
+        err.contains("clickup/acme.yaml is a symbolic link; import does not write through links"),
+        "{err}"
+    );
+    assert!(!victim.exists(), "written through the link");
+
+    std::os::unix::fs::symlink(&victim, dir.path().join("one.yaml")).expect("link");
+    for force in [false, true] {
+        let mut args = vec![
+            "import",
+            "--workspace",
+            "9006054115",
+            "--out",
+            "one.yaml",
+            "--snapshot",
+            "snapshots/9006054115.json",
+        ];
+        if force {
+            args.push("--force");
+        }
+        let output = in_dir(dir.path(), &args);
+        let err = failed(&output);
+        assert!(err.contains("one.yaml is a symbolic link"), "{err}");
+        assert!(!victim.exists(), "written through the link");
+    }
+}
+
+/// ClickUp answering negative seat counts: not shown as "-50 of -50", and no bound of
+/// `policy.seats` passes on them. The answer cannot be read (the field is named), so the
+/// seats are unknown and the bound is held to the people the Workspace lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negative_seat_counts_are_not_believed() {
+    let mut snapshot = owner_only();
+    snapshot["seats"] = json!({
+        "members": {"filled_members_seats": -50, "total_member_seats": -50, "empty_member_seats": 0},
+        "guests": {"filled_guest_seats": -5, "total_guest_seats": -5, "empty_guest_seats": 0}
+    });
+    let fake = Fake::start(&snapshot, TOKEN).await;
+    let dir = newcomers(2);
+    crate::common::edit(
+        &dir.path().join("members.yaml"),
+        "members:\n",
+        "policy:\n  seats:\n    max_members: 2\nmembers:\n",
+    );
+    let output = crate::common::run_against(dir.path(), &fake.api_url(), TOKEN, ["plan"]).await;
+    let err = failed(&output);
+    let out = stdout(&output);
+    assert!(!out.contains("-50"), "{out}");
+    assert!(
+        err.contains("cannot read the Workspace's seats")
+            && err.contains("filled_guest_seats: a seat count is 0 or more, not -5"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "refused: the plan would use 3 member seats (now 1), above policy.seats.max_members (2)"
+        ),
+        "{err}"
+    );
+}

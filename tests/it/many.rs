@@ -492,6 +492,75 @@ async fn import_into_a_folder_writes_a_file_for_each_workspace_the_token_reaches
 }
 
 #[test]
+fn fmt_check_of_a_folder_fails_on_a_fragment_not_in_canonical_form() {
+    let dir = folder();
+    // The Workspace file's group names people its fragments list: valid, and canonical.
+    let acme = dir.path().join("clickup/acme.yaml");
+    let text = std::fs::read_to_string(&acme).expect("read");
+    std::fs::write(
+        &acme,
+        format!("{text}\ngroups:\n  - name: Everyone\n    members:\n      - bruno@acme.example\n      - mei@acme.example\n"),
+    )
+    .expect("write");
+    let validate = in_dir(dir.path(), &["validate", "-f", "clickup"]);
+    assert_eq!(validate.status.code(), Some(0), "{}", stderr(&validate));
+    let check = in_dir(dir.path(), &["fmt", "--check", "-f", "clickup"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    // A fragment out of order.
+    edit(
+        &dir.path().join("clickup/teams/design.yaml"),
+        "  - email: pia@acme.example\n",
+        "  - email: PIA@acme.example\n  - email: aaron@acme.example\n",
+    );
+    let check = in_dir(dir.path(), &["fmt", "--check", "-f", "clickup"]);
+    let err = failed(&check);
+    assert!(
+        err.contains("clickup/teams/design.yaml is not in canonical form"),
+        "{err}"
+    );
+    assert!(!err.contains("acme.yaml is not in canonical form"), "{err}");
+    let fmt = in_dir(dir.path(), &["fmt", "-f", "clickup"]);
+    assert_eq!(fmt.status.code(), Some(0), "{}", stderr(&fmt));
+    let check = in_dir(dir.path(), &["fmt", "--check", "-f", "clickup"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+}
+
+#[test]
+fn the_text_report_of_a_folder_names_the_folder_once() {
+    let output = cli()
+        .current_dir(example())
+        .args(["report", "-f", "clickup", "--snapshot", "snapshots"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let title = text.lines().next().expect("title");
+    assert!(
+        title.starts_with("Access review of the 2 Workspaces in clickup, "),
+        "{title}"
+    );
+    assert!(!title.contains('"'), "{title}");
+    let markdown = cli()
+        .current_dir(example())
+        .args([
+            "report",
+            "-f",
+            "clickup",
+            "--snapshot",
+            "snapshots",
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        stdout(&markdown).starts_with("### Access review of the 2 Workspaces in clickup, "),
+        "{}",
+        stdout(&markdown)
+    );
+}
+
+#[test]
 fn show_prints_a_folders_saved_plans_each_under_its_file_and_workspace() {
     let dir = tempfile::tempdir().expect("dir");
     copy_dir(&example(), dir.path());

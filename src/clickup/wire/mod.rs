@@ -317,7 +317,9 @@ impl WorkspacePlan {
     }
 }
 
-/// `GET /team/{id}/seats`, with ClickUp's uneven key names kept as they are.
+/// `GET /team/{id}/seats`, with ClickUp's uneven key names kept as they are. A count is 0 or
+/// more: an answer with a negative one cannot be read (and the seats are then unknown), for
+/// neither the plan's seats nor `policy.seats` can be worked out from it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Seats {
     pub(crate) members: MemberSeats,
@@ -326,21 +328,21 @@ pub(crate) struct Seats {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct MemberSeats {
-    #[serde(deserialize_with = "int_or_string")]
+    #[serde(deserialize_with = "seat_count")]
     pub(crate) filled_members_seats: i64,
-    #[serde(deserialize_with = "int_or_string")]
+    #[serde(deserialize_with = "seat_count")]
     pub(crate) total_member_seats: i64,
-    #[serde(default, deserialize_with = "opt_int_or_string")]
+    #[serde(default, deserialize_with = "opt_seat_count")]
     pub(crate) empty_member_seats: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct GuestSeats {
-    #[serde(deserialize_with = "int_or_string")]
+    #[serde(deserialize_with = "seat_count")]
     pub(crate) filled_guest_seats: i64,
-    #[serde(deserialize_with = "int_or_string")]
+    #[serde(deserialize_with = "seat_count")]
     pub(crate) total_guest_seats: i64,
-    #[serde(default, deserialize_with = "opt_int_or_string")]
+    #[serde(default, deserialize_with = "opt_seat_count")]
     pub(crate) empty_guest_seats: Option<i64>,
 }
 
@@ -737,6 +739,26 @@ fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
 
 fn opt_int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     d.deserialize_any(OptVisitor(IntVisitor))
+}
+
+/// A count of seats: a whole number, 0 or more.
+fn seat_count<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let n = int_or_string(d)?;
+    if n < 0 {
+        return Err(de::Error::custom(format!(
+            "a seat count is 0 or more, not {n}"
+        )));
+    }
+    Ok(n)
+}
+
+fn opt_seat_count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match opt_int_or_string(d)? {
+        Some(n) if n < 0 => Err(de::Error::custom(format!(
+            "a seat count is 0 or more, not {n}"
+        ))),
+        other => Ok(other),
+    }
 }
 
 struct IntVisitor;

@@ -380,3 +380,26 @@ fn a_snapshot_read_into_the_model_equals_its_document_s_model() {
         err.0
     );
 }
+
+#[test]
+fn a_negative_seat_count_is_an_answer_that_cannot_be_read_and_names_its_field() {
+    let answer = json!({
+        "members": {"filled_members_seats": -50, "total_member_seats": -50, "empty_member_seats": 0},
+        "guests": {"filled_guest_seats": 2, "total_guest_seats": 50, "empty_guest_seats": 48}
+    });
+    let err = crate::clickup::wire::api::parse_seats(answer.to_string().as_bytes())
+        .expect_err("negative seats");
+    assert!(
+        err.0.contains("GET /team/{id}/seats")
+            && err.0.contains("members.filled_members_seats")
+            && err.0.contains("0 or more"),
+        "{}",
+        err.0
+    );
+    let fine = json!({
+        "members": {"filled_members_seats": "9", "total_member_seats": 9},
+        "guests": {"filled_guest_seats": 0, "total_guest_seats": 50}
+    });
+    let seats = crate::clickup::wire::api::parse_seats(fine.to_string().as_bytes()).expect("seats");
+    assert_eq!(seats.members.filled_members_seats, 9);
+}
