@@ -39,6 +39,8 @@ pub(crate) struct Client {
     pub(crate) retries: usize,
     /// Shared by every Workspace this process reaches with the token.
     pub(crate) pacer: Arc<http::Pacer>,
+    /// What a message of a request that kept failing tells a person to do.
+    pub(crate) later: http::Later,
 }
 
 impl Default for Client {
@@ -47,6 +49,7 @@ impl Default for Client {
             listener: None,
             retries: http::RETRIES,
             pacer: Arc::default(),
+            later: http::Later::RunAgain,
         }
     }
 }
@@ -114,6 +117,7 @@ pub(crate) fn open_http(
         listener: client.listener,
         retries: client.retries,
         pacer: client.pacer,
+        later: client.later,
     };
     Ok(HttpWorkspace::new(&options, token, workspace_id)?)
 }
