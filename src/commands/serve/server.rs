@@ -1,9 +1,10 @@
 //! The HTTP server of the endpoints, bounded so that no client can take the controller's files
 //! or its stop from it: at most [`MAX_CONNECTIONS`] connections are served at once (more wait
 //! in the kernel's queue, holding no file of this process), a request's head must arrive within
-//! [`HEADER_READ_TIMEOUT`] (an idle kept-alive connection is closed after as long), and at a
-//! stop the connections get [`SHUTDOWN_GRACE`] to finish before they are dropped. hyper does
-//! the HTTP; what the endpoints answer is `endpoints.rs`.
+//! [`HEADER_READ_TIMEOUT`] (an idle kept-alive connection is closed after as long), no
+//! connection lasts longer than [`LONGEST_CONNECTION`] (a client that never reads its answer),
+//! and at a stop the connections get [`SHUTDOWN_GRACE`] to finish before they are dropped.
+//! hyper does the HTTP; what the endpoints answer is `endpoints.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,8 @@ use crate::stop::StopSignal;
 const MAX_CONNECTIONS: usize = 64;
 /// How long a client has to send a request's head (and an idle connection stays open).
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest a connection is served, whatever it does.
+const LONGEST_CONNECTION: Duration = Duration::from_secs(60);
 /// How long the connections have to finish once a stop is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// How long to wait after a connection could not be accepted (no file left, say).
@@ -54,8 +57,10 @@ pub(super) async fn serve(listener: TcpListener, app: axum::Router, stop: StopSi
         let service = TowerToHyperService::new(app.clone());
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("an HTTP connection ended: {e}");
+            match tokio::time::timeout(LONGEST_CONNECTION, connection).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::debug!("an HTTP connection ended: {e}"),
+                Err(_) => tracing::debug!("an HTTP connection open too long is dropped"),
             }
             drop(permit);
         });
