@@ -154,12 +154,14 @@ enum Command {
 
     /// Hold the Workspace to the file continuously: plan (and apply) in a loop, with metrics.
     ///
-    /// Every --interval, the file is read again from disk and the Workspace is planned against
-    /// it; with --mode apply the plan is applied under the same guards as `apply
-    /// --auto-approve`. --mode observe (the default) never writes. HTTP endpoints on --listen:
-    /// /metrics (Prometheus), /healthz, /readyz, /plan (the last plan's JSON) and POST
-    /// /reconcile (start a cycle now). SIGTERM or SIGINT: the call in flight finishes, the
-    /// state is written, and it exits 0.
+    /// Every --interval, the file is read again from disk (once it has stood still for
+    /// --settle) and the Workspace is planned against it; with --mode apply the plan is applied
+    /// under the same guards as `apply --auto-approve`. --mode observe (the default) never
+    /// writes. HTTP endpoints on --listen: /metrics (Prometheus), /healthz, /readyz, /plan (the
+    /// last plan's JSON) and POST /reconcile (a cycle now; at most one every 10 s, none during
+    /// a backoff). /plan and /reconcile need `Authorization: Bearer` with the secret of
+    /// CLICKUP_MEMBERS_SERVE_TOKEN; without it they answer on a loopback address only. SIGTERM
+    /// or SIGINT: the call in flight finishes, the state is written, and it exits 0 within 10 s.
     Serve(ServeArgs),
 
     /// Print the JSON Schema of the file (for editors: yaml-language-server).
@@ -183,13 +185,21 @@ struct ServeArgs {
     #[arg(long, value_enum, default_value_t = commands::serve::Mode::Observe)]
     mode: commands::serve::Mode,
 
-    /// Time between cycles (`30s`, `5m`, `1h`); after a failed cycle the next comes after a
-    /// backoff from 10 s, doubling, at most this.
+    /// Time between cycles (`30s`, `5m`, `1h`; from 1s to 7d); after a failed cycle the next
+    /// comes after a backoff from 10 s, doubling, at most this.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = interval)]
     interval: std::time::Duration,
 
+    /// How long the files (the Workspace files and every fragment they include) must have
+    /// stood unchanged before a cycle reads them (`2s`; `0s` reads at once; at most 1m). A file
+    /// changed more recently, or read differently a second time, is waited for; a cycle whose
+    /// files never stand still for ten times this is counted invalid.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = settle)]
+    settle: std::time::Duration,
+
     /// Address of the HTTP endpoints (`/metrics`, `/healthz`, `/readyz`, `/plan`, `POST
-    /// /reconcile`). Port 0 picks a free port.
+    /// /reconcile`). Port 0 picks a free port. On an address other than loopback, /plan and
+    /// /reconcile answer only when CLICKUP_MEMBERS_SERVE_TOKEN is set.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
     listen: String,
 
@@ -209,11 +219,24 @@ enum LogFormat {
     Json,
 }
 
-/// `30s`, `5m`, `1h30m`: at least a second.
+/// `30s`, `5m`, `1h30m`: at least a second, at most a week (a longer one is a typo, and one
+/// no clock can add would overflow every deadline made from it).
 fn interval(text: &str) -> Result<std::time::Duration, String> {
     let duration = humantime::parse_duration(text).map_err(|e| e.to_string())?;
     if duration < std::time::Duration::from_secs(1) {
         return Err("the interval must be at least 1s".to_owned());
+    }
+    if duration > commands::serve::LONGEST_INTERVAL {
+        return Err("the interval must be at most 7d".to_owned());
+    }
+    Ok(duration)
+}
+
+/// `2s`, `500ms`, `0s`: at most a minute.
+fn settle(text: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if duration > commands::serve::LONGEST_SETTLE {
+        return Err("the settle time must be at most 1m".to_owned());
     }
     Ok(duration)
 }
@@ -500,6 +523,7 @@ impl Cli {
                 Invocation::Serve(commands::serve::Options {
                     mode: s.mode,
                     interval: s.interval,
+                    settle: s.settle,
                     listen: s.listen,
                     allow_replace: s.allow_replace,
                 })

@@ -41,6 +41,8 @@ pub(crate) struct Client {
     pub(crate) pacer: Arc<http::Pacer>,
     /// Where the user named the Workspace, for messages (`workspace.id`, `--workspace`).
     pub(crate) named_by: &'static str,
+    /// What a message of a request that kept failing tells a person to do.
+    pub(crate) later: http::Later,
 }
 
 impl Client {
@@ -60,6 +62,7 @@ impl Default for Client {
             retries: http::RETRIES,
             pacer: Arc::default(),
             named_by: "workspace.id",
+            later: http::Later::RunAgain,
         }
     }
 }
@@ -129,6 +132,7 @@ pub(crate) fn open_http(
         retries: client.retries,
         pacer: client.pacer,
         named_by: client.named_by,
+        later: client.later,
     };
     Ok(HttpWorkspace::new(&options, token, workspace_id)?)
 }

@@ -1,6 +1,7 @@
 //! What an adversarial review tried, kept as tests: hostile names in the live Workspace, a
 //! lock taken from a live holder, look-alike groups, hostile rate-limit headers, files that are
-//! not what they seem.
+//! not what they seem, and `serve` attacked through its port, its clock, its files and its
+//! command line.
 
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
@@ -9,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Acme, assert_golden, cli, failed, stderr, stdout};
 use crate::fake::Fake;
+use crate::serve::{FILE as SERVE_FILE, Launch, Server, TEAM, TOKEN as SERVE_TOKEN, workspace};
 
 const TOKEN: &str = "pk_4753994_ATTACKATTACKATTACKATTACK01";
 
@@ -1117,4 +1119,456 @@ async fn negative_seat_counts_are_not_believed() {
         ),
         "{err}"
     );
+}
+// `serve`, attacked through its port, its clock, its files and its command line.
+
+/// Waits until `path` answers `status`; the last body.
+async fn until_status(server: &Server, path: &str, status: u16, within: Duration) -> String {
+    let started = Instant::now();
+    loop {
+        let (code, body) = server.get(path).await;
+        if code == status {
+            return body;
+        }
+        assert!(
+            started.elapsed() < within,
+            "{path} still answers {code} ({body}):\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// How many times the fake was asked `GET /user` (once per cycle that reached it).
+fn user_reads(fake: &Fake) -> usize {
+    fake.log()
+        .iter()
+        .filter(|l| l.method == "GET" && l.path.trim_start_matches('/') == "user")
+        .count()
+}
+
+/// `GET /plan` (every member's email) and `POST /reconcile` (a cycle that spends the token's
+/// rate limit) answer only with the secret of `CLICKUP_MEMBERS_SERVE_TOKEN`; without it they
+/// answer on a loopback address only. The metrics and probes stay open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_s_plan_and_reconcile_need_the_serve_token_or_a_loopback_address() {
+    use reqwest::Method;
+    const SECRET: &str = "s3cr3t-of-the-endpoints-4242";
+    let fake = Fake::start(&workspace(), SERVE_TOKEN).await;
+    let dir = crate::common::workdir(SERVE_FILE);
+    let server = Server::launch(
+        dir.path(),
+        &fake.api_url(),
+        &["--interval", "1h"],
+        &Launch {
+            env: &[("CLICKUP_MEMBERS_SERVE_TOKEN", SECRET)],
+            ..Launch::default()
+        },
+    );
+    until_status(&server, "/readyz", 200, Duration::from_secs(20)).await;
+    let almost = &SECRET[..SECRET.len() - 1];
+    for bearer in [None, Some("wrong"), Some(almost), Some("")] {
+        let (code, body) = server.request(Method::GET, "/plan", bearer).await;
+        assert_eq!(code, 401, "{bearer:?}: {body}");
+        assert!(!body.contains("@acme.example"), "{body}");
+        let (code, _) = server.request(Method::POST, "/reconcile", bearer).await;
+        assert_eq!(code, 401, "{bearer:?}");
+    }
+    let (code, plan) = server.request(Method::GET, "/plan", Some(SECRET)).await;
+    assert_eq!(code, 200, "{plan}");
+    assert!(plan.contains("dee@acme.example"), "{plan}");
+    let (code, _) = server
+        .request(Method::POST, "/reconcile", Some(SECRET))
+        .await;
+    assert_eq!(code, 202);
+    for open in ["/metrics", "/healthz", "/readyz"] {
+        assert_eq!(server.get(open).await.0, 200, "{open}");
+    }
+    assert!(!server.log().contains(SECRET), "{}", server.log());
+
+    // No secret, on an address others reach: refused, with what to do.
+    let dir = crate::common::workdir(SERVE_FILE);
+    let open = Server::start(dir.path(), &fake, &["--listen", "0.0.0.0:0"]);
+    until_status(&open, "/readyz", 200, Duration::from_secs(20)).await;
+    for (method, path) in [(Method::GET, "/plan"), (Method::POST, "/reconcile")] {
+        let (code, body) = open.request(method, path, None).await;
+        assert_eq!(code, 403, "{path}: {body}");
+        assert!(body.contains("CLICKUP_MEMBERS_SERVE_TOKEN"), "{body}");
+        assert!(!body.contains("@acme.example"), "{body}");
+    }
+    assert_eq!(open.get("/metrics").await.0, 200);
+    assert!(
+        open.log().contains("CLICKUP_MEMBERS_SERVE_TOKEN"),
+        "the start-up does not say /plan and /reconcile are refused:\n{}",
+        open.log()
+    );
+}
+
+/// A flood of `POST /reconcile` starts one cycle, not one per request; during a backoff after
+/// a failed cycle it starts none (the backoff is what spares ClickUp's rate limit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_s_reconcile_is_coalesced_and_never_cuts_a_backoff_short() {
+    let fake = Fake::start(&workspace(), SERVE_TOKEN).await;
+    let dir = crate::common::workdir(SERVE_FILE);
+    let server = Server::start(dir.path(), &fake, &["--interval", "1h"]);
+    server.until_total("success", 1.0).await;
+    let before = user_reads(&fake);
+    for _ in 0..20 {
+        assert_eq!(server.post("/reconcile").await, 202);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        user_reads(&fake),
+        before + 1,
+        "20 requests within a second started more than one cycle:\n{}",
+        server.log()
+    );
+
+    // Every read of the Workspace fails: after the first cycle, a backoff of 10 s.
+    let failing = Fake::start(&workspace(), SERVE_TOKEN).await;
+    failing.inject("GET", "team", crate::fake::Fault::Status(503), 1000);
+    let dir = crate::common::workdir(SERVE_FILE);
+    let server = Server::start(dir.path(), &failing, &["--interval", "1h"]);
+    server.until_total("failure", 1.0).await;
+    let before = user_reads(&failing);
+    for _ in 0..10 {
+        let (code, body) = server
+            .request(reqwest::Method::POST, "/reconcile", None)
+            .await;
+        assert!(code == 202 || code == 429, "{code} {body}");
+        assert!(body.contains("backoff"), "{body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        user_reads(&failing),
+        before,
+        "POST /reconcile cut the backoff short:\n{}",
+        server.log()
+    );
+}
+
+/// Opens `n` connections to `address`, each sending the start of a request and no more.
+fn half_requests(address: &str, n: usize) -> Vec<std::net::TcpStream> {
+    use std::io::Write;
+    let address: std::net::SocketAddr = address.parse().expect("address");
+    (0..n)
+        .filter_map(|_| {
+            let mut stream =
+                std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1)).ok()?;
+            stream
+                .write_all(b"GET /metrics HTTP/1.1\r\nHost: serve\r\nX-Slow: ")
+                .ok()?;
+            Some(stream)
+        })
+        .collect()
+}
+
+/// Idle half-requests are cut off after a while, and only so many connections are served at
+/// once: they do not use up serve's files, and its cycles go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_requests_neither_use_up_serve_s_files_nor_stop_its_cycles() {
+    let fake = Fake::start(&workspace(), SERVE_TOKEN).await;
+    let dir = crate::common::workdir(SERVE_FILE);
+    let server = Server::launch(
+        dir.path(),
+        &fake.api_url(),
+        &[],
+        &Launch {
+            open_files: Some(100),
+            ..Launch::default()
+        },
+    );
+    server.wait_cycles("success", 1.0, false).await;
+    let held = half_requests(&server.address, 150);
+    assert!(held.len() > 100, "{}", held.len());
+    let cycles = || server.log().matches("cycle success").count();
+    let before = cycles();
+    let started = Instant::now();
+    while cycles() < before + 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no cycle succeeded while the connections were held:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = server.log();
+    assert!(
+        !log.contains("Too many open files") && !log.contains("os error 24"),
+        "{log}"
+    );
+    drop(held);
+}
+
+/// SIGTERM ends `serve` within 10 s whatever its clients do: half-requests, a request sent a
+/// byte at a time, an idle kept-alive connection, a body that never comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_serve_within_10s_whatever_its_clients_do() {
+    use std::io::Write;
+    let fake = Fake::start(&workspace(), SERVE_TOKEN).await;
+    let dir = crate::common::workdir(SERVE_FILE);
+    let server = Server::start(dir.path(), &fake, &[]);
+    server.wait_cycles("success", 1.0, false).await;
+    let address: std::net::SocketAddr = server.address.parse().expect("address");
+    let mut held = half_requests(&server.address, 5);
+    let mut kept = std::net::TcpStream::connect(address).expect("connect");
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: serve\r\n\r\n")
+        .expect("write");
+    held.push(kept);
+    let mut body = std::net::TcpStream::connect(address).expect("connect");
+    body.write_all(b"POST /reconcile HTTP/1.1\r\nHost: serve\r\nContent-Length: 1000\r\n\r\nab")
+        .expect("write");
+    held.push(body);
+    let slow = std::net::TcpStream::connect(address).expect("connect");
+    let dripping = std::thread::spawn(move || {
+        let mut slow = slow;
+        for byte in b"GET /metrics HTTP/1.1\r\nHost: serve\r\nX-Slow: "
+            .iter()
+            .cycle()
+            .take(300)
+        {
+            if slow.write_all(&[*byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (code, elapsed, log) = server.terminate();
+    assert_eq!(code, Some(0), "not ended by SIGTERM in 20 s:\n{log}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}\n{log}");
+    drop(held);
+    let _ = dripping.join();
+}
+
+/// One 429 whose `X-RateLimit-Reset` is an hour ahead: `serve` holds back (its pacer is not
+/// dark for the hour, see `http::pace::tests`), and a controller that has not reached ClickUp
+/// for three intervals says so on `/healthz` instead of passing for alive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_reset_far_ahead_makes_serve_unhealthy_not_silently_dark() {
+    use wiremock::{Mock, ResponseTemplate, matchers};
+    let fake = Fake::start(&workspace(), SERVE_TOKEN).await;
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 3600;
+    Mock::given(matchers::method("GET"))
+        .and(matchers::path("/api/v2/user"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("X-RateLimit-Remaining", "0")
+                .insert_header("X-RateLimit-Reset", reset.to_string().as_str())
+                .set_body_json(json!({"err": "Rate limit reached", "ECODE": "APP_002"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&fake.server)
+        .await;
+    let dir = crate::common::workdir(SERVE_FILE);
+    let server = Server::start(dir.path(), &fake, &[]);
+    let why = until_status(&server, "/healthz", 503, Duration::from_secs(20)).await;
+    assert!(
+        why.contains("three intervals") && why.contains("rate limit"),
+        "{why}"
+    );
+    assert!(fake.log().is_empty(), "{:?}", fake.log());
+    assert!(server.log().contains("next try in"), "{}", server.log());
+}
+
+/// A Workspace that no file names any more is forgotten: its plan and its series go, so the
+/// shipped alerts do not fire for a Workspace nobody manages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_forgets_a_workspace_its_files_no_longer_name() {
+    let read = |id: &str| -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(
+                crate::common::repo().join(format!("examples/teams/snapshots/{id}.json")),
+            )
+            .expect("snapshot"),
+        )
+        .expect("json")
+    };
+    const EU: &str = "9006054116";
+    let fakes = crate::fake::many::Fakes::start(&[read("9006054115"), read(EU)], SERVE_TOKEN).await;
+    let mentions_eu = |text: &str| text.contains(&format!("workspace=\"{EU}\""));
+    // A folder: the EU file is deleted.
+    let dir = tempfile::tempdir().expect("dir");
+    crate::common::copy_dir(
+        &crate::common::repo().join("examples/teams/clickup"),
+        &dir.path().join("clickup"),
+    );
+    let server = Server::start_at(dir.path(), &fakes.api_url(), &["-f", "clickup"]);
+    let started = Instant::now();
+    while !mentions_eu(&server.get("/metrics").await.1) || server.get("/plan").await.0 != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    std::fs::remove_file(dir.path().join("clickup/eu.yaml")).expect("remove");
+    let started = Instant::now();
+    loop {
+        let (_, metrics) = server.get("/metrics").await;
+        let (_, plan) = server.get("/plan").await;
+        let plan: Value = serde_json::from_str(&plan).expect("json");
+        let ids: Vec<&str> = plan["workspaces"]
+            .as_array()
+            .expect("workspaces")
+            .iter()
+            .filter_map(|p| p["workspace"]["id"].as_str())
+            .collect();
+        if !mentions_eu(&metrics) && ids == [TEAM] {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "Workspace {EU} is still served ({ids:?}):\n{metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(server);
+
+    // One file, pointed at another Workspace.
+    let dir = tempfile::tempdir().expect("dir");
+    let acme = format!(
+        "version: 1\nworkspace:\n  id: \"{TEAM}\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n"
+    );
+    std::fs::write(dir.path().join("members.yaml"), &acme).expect("write");
+    let server = Server::start_at(dir.path(), &fakes.api_url(), &[]);
+    until_status(&server, "/plan", 200, Duration::from_secs(20)).await;
+    std::fs::write(dir.path().join("members.yaml"), acme.replace(TEAM, EU)).expect("write");
+    let started = Instant::now();
+    loop {
+        let (_, metrics) = server.get("/metrics").await;
+        let (_, plan) = server.get("/plan").await;
+        let plan: Value = serde_json::from_str(&plan).expect("json");
+        if plan["workspace"]["id"] == EU && !metrics.contains(&format!("workspace=\"{TEAM}\"")) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "/plan answers {} for a file of {EU}:\n{metrics}",
+            plan["workspace"]["id"]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// An interval no clock can add (`300000000000y`) is a usage error at start-up, not a panic
+/// of `/readyz`; so is one longer than a week, or a settle time longer than a minute.
+#[test]
+fn serve_s_interval_and_settle_time_are_bounded() {
+    for args in [
+        ["--interval", "300000000000y"],
+        ["--interval", "8d"],
+        ["--settle", "2h"],
+    ] {
+        let output = cli()
+            .env("CLICKUP_TOKEN", SERVE_TOKEN)
+            .arg("serve")
+            .args(args)
+            .args(["--listen", "not-an-address"])
+            .output()
+            .expect("run");
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("at most"), "{err}");
+    }
+}
+
+/// A query string (`?key=…`), a fragment or a user and password in `--api-url` never show in
+/// `/readyz` or the log: only the scheme, host, port and path do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_or_password_in_the_api_url_never_shows_in_serve_s_answers_or_log() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("address")
+        .port();
+    let dir = crate::common::workdir(SERVE_FILE);
+    let url = format!("http://ops:hunter2@127.0.0.1:{port}/api/v2?key=QUERYSECRET#FRAGSECRET");
+    let server = Server::start_at(dir.path(), &url, &[]);
+    let started = Instant::now();
+    let why = loop {
+        let (code, why) = server.get("/readyz").await;
+        if code == 503 && why.contains("failure") {
+            break why;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{why}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let log = server.log();
+    for text in [&why, &log] {
+        for secret in ["QUERYSECRET", "FRAGSECRET", "hunter2", "ops:"] {
+            assert!(!text.contains(secret), "{secret} shown:\n{text}");
+        }
+    }
+    assert!(
+        why.contains(&format!("http://127.0.0.1:{port}/api/v2")),
+        "{why}"
+    );
+}
+
+const SETTLE_FILE: &str = "version: 1\nworkspace:\n  id: \"9006054115\"\npolicy:\n  mode: authoritative\ninclude: [\"teams/*.yaml\"]\nmembers:\n  - email: olivia@acme.example\n    role: owner\n";
+const TEAM_FRAGMENT: &str = "members:\n  - email: ada@acme.example\n  - email: bo@acme.example\n  - email: cy@acme.example\n";
+
+fn settle_dir() -> tempfile::TempDir {
+    let dir = crate::common::workdir(SETTLE_FILE);
+    std::fs::create_dir(dir.path().join("teams")).expect("mkdir");
+    std::fs::write(dir.path().join("teams/eng.yaml"), TEAM_FRAGMENT).expect("write");
+    dir
+}
+
+/// A fragment caught half-written (as `git pull` rewrites it in place) is not planned: the
+/// cycle waits until no file has changed for the settle time and reads the same twice; in
+/// apply mode nobody is removed and invited again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fragment_read_while_it_is_rewritten_is_not_planned() {
+    let fake = Fake::start(&workspace(), SERVE_TOKEN).await;
+    let dir = settle_dir();
+    let server = Server::start(dir.path(), &fake, &["--mode", "apply", "--settle", "2s"]);
+    server.wait_cycles("success", 1.0, false).await;
+    let fragment = dir.path().join("teams/eng.yaml");
+    // Half-written for a second and a half: at least one cycle comes meanwhile.
+    std::fs::write(&fragment, "members:\n  - email: ada@acme.example\n").expect("write");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    std::fs::write(&fragment, TEAM_FRAGMENT).expect("write");
+    server.wait_cycles("success", 2.0, false).await;
+    assert_eq!(
+        crate::serve::writes(&fake),
+        0,
+        "a half-written fragment was applied:\n{}",
+        server.log()
+    );
+    drop(server);
+
+    // Files that never stand still: the cycle is invalid, with the reason, and writes nothing.
+    let dir = settle_dir();
+    let server = Server::start(dir.path(), &fake, &["--mode", "apply", "--settle", "300ms"]);
+    server.wait_cycles("success", 1.0, false).await;
+    let fragment = dir.path().join("teams/eng.yaml");
+    let touching = {
+        let fragment = fragment.clone();
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(6) {
+                std::fs::write(&fragment, TEAM_FRAGMENT).expect("write");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    server.wait_cycles("invalid", 1.0, false).await;
+    let (code, why) = server.get("/readyz").await;
+    assert_eq!(code, 503);
+    assert!(
+        why.contains("stand still") && why.contains("eng.yaml"),
+        "{why}"
+    );
+    let _ = touching.join();
+    server.wait_cycles("success", 1.0, false).await;
+    assert_eq!(crate::serve::writes(&fake), 0, "{}", server.log());
 }

@@ -12,10 +12,10 @@ use serde_json::{Value, json};
 use crate::common::{cli, repo, stderr, tool, workdir};
 use crate::fake::{Fake, Fault, Logged};
 
-const TOKEN: &str = "pk_4753994_SERVESERVESERVESERVE0001";
-const TEAM: &str = "9006054115";
+pub(crate) const TOKEN: &str = "pk_4753994_SERVESERVESERVESERVE0001";
+pub(crate) const TEAM: &str = "9006054115";
 
-fn user(id: i64, email: &str, role: i64) -> Value {
+pub(crate) fn user(id: i64, email: &str, role: i64) -> Value {
     json!({"user": {
         "id": id, "username": format!("User {id}"), "email": email, "color": null,
         "profilePicture": null, "initials": "U", "role": role, "custom_role": null,
@@ -23,7 +23,7 @@ fn user(id: i64, email: &str, role: i64) -> Value {
 }
 
 /// The owner and three members.
-fn workspace() -> Value {
+pub(crate) fn workspace() -> Value {
     json!({
         "team": {"id": TEAM, "name": "Acme Workspace", "color": null, "avatar": null, "members": [
             user(1, "olivia@acme.example", 1),
@@ -36,43 +36,81 @@ fn workspace() -> Value {
 }
 
 /// Two changes from [`workspace`]: ada becomes an admin, dee is invited.
-const FILE: &str = "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: ada@acme.example\n    role: admin\n  - email: bo@acme.example\n  - email: cy@acme.example\n  - email: dee@acme.example\n";
+pub(crate) const FILE: &str = "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: ada@acme.example\n    role: admin\n  - email: bo@acme.example\n  - email: cy@acme.example\n  - email: dee@acme.example\n";
 
 /// A running `serve`.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    address: String,
+    /// Where it listens, as a client reaches it.
+    pub(crate) address: String,
     log: PathBuf,
 }
 
+/// How a [`Server`] is started beyond its arguments.
+#[derive(Default)]
+pub(crate) struct Launch<'a> {
+    /// More environment variables.
+    pub(crate) env: &'a [(&'a str, &'a str)],
+    /// The most files the process may have open (`ulimit -n`).
+    pub(crate) open_files: Option<u32>,
+}
+
 impl Server {
-    fn start(dir: &Path, fake: &Fake, args: &[&str]) -> Server {
+    pub(crate) fn start(dir: &Path, fake: &Fake, args: &[&str]) -> Server {
         Server::start_at(dir, &fake.api_url(), args)
     }
 
     /// [`Server::start`] against the ClickUp at `api_url`.
-    fn start_at(dir: &Path, api_url: &str, args: &[&str]) -> Server {
+    pub(crate) fn start_at(dir: &Path, api_url: &str, args: &[&str]) -> Server {
+        Server::launch(dir, api_url, args, &Launch::default())
+    }
+
+    /// [`Server::start_at`], started as `launch` says. Unless `args` say otherwise it listens
+    /// on a free loopback port, cycles every second and lets files settle for 200 ms.
+    pub(crate) fn launch(dir: &Path, api_url: &str, args: &[&str], launch: &Launch<'_>) -> Server {
         let log = dir.join("serve.log");
-        let child = Command::new(assert_cmd::cargo::cargo_bin("clickup-members"))
+        let binary = assert_cmd::cargo::cargo_bin("clickup-members");
+        let mut command = match launch.open_files {
+            Some(limit) => {
+                let mut shell = Command::new("sh");
+                shell.args(["-c", &format!("ulimit -n {limit} && exec \"$0\" \"$@\"")]);
+                shell.arg(&binary);
+                shell
+            }
+            None => Command::new(&binary),
+        };
+        let given = |flag: &str| args.contains(&flag);
+        command
             .current_dir(dir)
             .env_remove("CLICKUP_TOKEN_FILE")
             .env_remove("CLICKUP_API_URL")
+            .env_remove("CLICKUP_MEMBERS_SERVE_TOKEN")
             .env("CLICKUP_TOKEN", TOKEN)
             .env("NO_COLOR", "1")
             .env_remove("RUST_LOG")
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .envs(launch.env.iter().copied())
+            .arg("serve")
+            .args(if given("--listen") {
+                &[][..]
+            } else {
+                &["--listen", "127.0.0.1:0"][..]
+            })
             .args(["--api-url", api_url])
             .args(args)
-            .args(if args.contains(&"--interval") {
+            .args(if given("--interval") {
                 &[][..]
             } else {
                 &["--interval", "1s"][..]
             })
+            .args(if given("--settle") {
+                &[][..]
+            } else {
+                &["--settle", "200ms"][..]
+            })
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("spawn serve");
+            .stderr(std::fs::File::create(&log).expect("log file"));
+        let child = command.spawn().expect("spawn serve");
         // Killed and waited for when dropped, also if it never starts.
         let mut server = Server {
             child,
@@ -83,7 +121,11 @@ impl Server {
         loop {
             let text = server.log();
             if let Some(rest) = text.split("serving on http://").nth(1) {
-                server.address = rest.split_whitespace().next().expect("address").to_owned();
+                let address = rest.split_whitespace().next().expect("address");
+                // An unspecified address is reached on loopback.
+                server.address = address
+                    .replace("0.0.0.0:", "127.0.0.1:")
+                    .replace("[::]:", "[::1]:");
                 return server;
             }
             assert!(
@@ -94,11 +136,11 @@ impl Server {
         }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    async fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, String) {
         let response = reqwest::get(format!("http://{}{path}", self.address))
             .await
             .expect("GET");
@@ -106,7 +148,7 @@ impl Server {
         (status, response.text().await.expect("body"))
     }
 
-    async fn post(&self, path: &str) -> u16 {
+    pub(crate) async fn post(&self, path: &str) -> u16 {
         reqwest::Client::new()
             .post(format!("http://{}{path}", self.address))
             .send()
@@ -117,7 +159,7 @@ impl Server {
     }
 
     /// The metrics, parsed by an OpenMetrics parser (the format Prometheus scrapes).
-    async fn metrics(&self) -> Exposition {
+    pub(crate) async fn metrics(&self) -> Exposition {
         let (status, text) = self.get("/metrics").await;
         assert_eq!(status, 200);
         openmetrics_parser::openmetrics::parse_openmetrics(&text)
@@ -125,18 +167,32 @@ impl Server {
     }
 
     /// The value of the sample `name` with these labels (0 when absent).
-    async fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+    pub(crate) async fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         sample(&self.metrics().await, name, labels)
     }
 
     /// Waits until `more` cycles have ended with `result`, asking for each at once
     /// (`POST /reconcile`) rather than waiting for the interval.
-    async fn cycles(&self, result: &str, more: f64) -> f64 {
+    pub(crate) async fn cycles(&self, result: &str, more: f64) -> f64 {
         self.wait_cycles(result, more, true).await
     }
 
+    /// Waits until `total` cycles in all have ended with `result`, without asking for any.
+    pub(crate) async fn until_total(&self, result: &str, total: f64) {
+        let labels = [("workspace", TEAM), ("result", result)];
+        let started = Instant::now();
+        while self.value("clickup_members_reconcile", &labels).await < total {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no {result} cycle:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until `more` cycles have ended with `result`; with `ask`, asks for each at once.
-    async fn wait_cycles(&self, result: &str, more: f64, ask: bool) -> f64 {
+    pub(crate) async fn wait_cycles(&self, result: &str, more: f64, ask: bool) -> f64 {
         let name = "clickup_members_reconcile";
         let labels = [("workspace", TEAM), ("result", result)];
         let from = self.value(name, &labels).await;
@@ -158,12 +214,39 @@ impl Server {
         }
     }
 
-    /// SIGTERM, then the exit code, how long it took, and the log.
-    fn terminate(mut self) -> (Option<i32>, Duration, String) {
+    /// A request with `Authorization: Bearer <bearer>` when given: its status and body.
+    pub(crate) async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: Option<&str>,
+    ) -> (u16, String) {
+        let mut request =
+            reqwest::Client::new().request(method, format!("http://{}{path}", self.address));
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    /// SIGTERM, then the exit code, how long it took, and the log. A process still running
+    /// 20 s later is killed and has no exit code.
+    pub(crate) fn terminate(mut self) -> (Option<i32>, Duration, String) {
         let started = Instant::now();
         terminate(&self.child);
-        let status = self.child.wait().expect("wait");
-        (status.code(), started.elapsed(), self.log())
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return (status.code(), started.elapsed(), self.log());
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return (None, started.elapsed(), self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -174,7 +257,7 @@ impl Drop for Server {
     }
 }
 
-fn terminate(child: &Child) {
+pub(crate) fn terminate(child: &Child) {
     let pid = i32::try_from(child.id()).expect("pid");
     // `kill`, as an operator would.
     let sent = Command::new("kill")
@@ -184,13 +267,13 @@ fn terminate(child: &Child) {
     assert!(sent.success());
 }
 
-type Exposition = openmetrics_parser::MetricsExposition<
+pub(crate) type Exposition = openmetrics_parser::MetricsExposition<
     openmetrics_parser::OpenMetricsType,
     openmetrics_parser::OpenMetricsValue,
 >;
 
 /// The sum of the samples of the family `name` that have these labels (0 when none).
-fn sample(metrics: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn sample(metrics: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
     use openmetrics_parser::OpenMetricsValue as V;
     let Some(family) = metrics.families.get(name) else {
         return 0.0;
@@ -212,7 +295,19 @@ fn sample(metrics: &Exposition, name: &str, labels: &[(&str, &str)]) -> f64 {
         .sum()
 }
 
-fn writes(fake: &Fake) -> usize {
+/// Whether the family `name` has a sample with these labels (at any value).
+pub(crate) fn has(metrics: &Exposition, name: &str, labels: &[(&str, &str)]) -> bool {
+    metrics.families.get(name).is_some_and(|family| {
+        family.iter_samples().any(|s| {
+            let set = s.get_labelset().expect("labels");
+            labels
+                .iter()
+                .all(|(k, v)| set.get_label_value(k) == Some(*v))
+        })
+    })
+}
+
+pub(crate) fn writes(fake: &Fake) -> usize {
     fake.log().iter().filter(|l| l.is_write()).count()
 }
 
@@ -679,6 +774,10 @@ fn the_kubernetes_manifests_pass_kubernetes_validate() {
         "CLICKUP_TOKEN_FILE",
         "prometheus.io/scrape: \"true\"",
         "- serve",
+        // /plan and /reconcile answer only with the secret; the port only to the scraper.
+        "name: CLICKUP_MEMBERS_SERVE_TOKEN",
+        "kind: NetworkPolicy",
+        "- --link=current",
     ] {
         assert!(text.contains(needed), "kubernetes.yaml lacks {needed}");
     }
@@ -806,4 +905,136 @@ async fn a_folder_of_workspaces_is_held_workspace_by_workspace() {
         "{}",
         server.log()
     );
+}
+
+/// Every counter exists from the start at zero for the label sets `serve` knows, so that
+/// `increase()` and `rate()` see the first failure: before the first cycle has ended, each
+/// result of `reconcile_total` for the file's Workspace, and in observe mode every write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_counter_is_exported_at_zero_from_the_start() {
+    use wiremock::{Mock, ResponseTemplate, matchers};
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    // The first cycle's first read is answered late: the metrics are read before it ends.
+    Mock::given(matchers::method("GET"))
+        .and(matchers::path("/api/v2/user"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"user": {"id": 1, "email": "olivia@acme.example"}}))
+                .set_delay(Duration::from_secs(8)),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&fake.server)
+        .await;
+    let dir = workdir(FILE);
+    let server = Server::start(dir.path(), &fake, &["--interval", "1h"]);
+    let started = Instant::now();
+    let metrics = loop {
+        let metrics = server.metrics().await;
+        if has(
+            &metrics,
+            "clickup_members_reconcile",
+            &[("workspace", TEAM)],
+        ) {
+            break metrics;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "no reconcile_total for {TEAM} before the first cycle ended:\n{}",
+            server.get("/metrics").await.1
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    for result in ["success", "failure", "refused", "invalid"] {
+        let labels = [("workspace", TEAM), ("result", result)];
+        assert!(
+            has(&metrics, "clickup_members_reconcile", &labels),
+            "reconcile_total{{result={result}}} is missing"
+        );
+        assert_eq!(sample(&metrics, "clickup_members_reconcile", &labels), 0.0);
+    }
+    for action in ["invite", "update", "remove", "replace", "create", "delete"] {
+        for result in ["success", "failure"] {
+            let labels = [("workspace", TEAM), ("action", action), ("result", result)];
+            assert!(
+                has(&metrics, "clickup_members_writes", &labels),
+                "writes_total{{action={action},result={result}}} is missing in observe mode"
+            );
+        }
+    }
+}
+
+/// A failed or invalid cycle is a warning or an error in the log, and says when the next try
+/// comes; it does not tell anyone to run it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_and_invalid_cycles_are_warnings_that_say_when_the_next_try_comes() {
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    // One cycle's reads of the Workspace fail, past the client's retries.
+    fake.inject("GET", "team", Fault::Status(503), 3);
+    let dir = workdir(FILE);
+    let server = Server::start(dir.path(), &fake, &["--log-format", "json"]);
+    server.wait_cycles("failure", 1.0, false).await;
+    std::fs::write(
+        dir.path().join("members.yaml"),
+        FILE.replace("  - email: cy@acme.example\n", "  - email: cy@\n"),
+    )
+    .expect("write");
+    server.wait_cycles("invalid", 1.0, false).await;
+    let log = server.log();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    for (result, level) in [("failure", "WARN"), ("invalid", "ERROR")] {
+        let line = lines
+            .iter()
+            .find(|l| l["result"] == result)
+            .unwrap_or_else(|| panic!("no {result} cycle:\n{log}"));
+        assert_eq!(line["level"], level, "{line}");
+        let message = line["message"].as_str().expect("message");
+        assert!(message.contains("next try in 1s"), "{message}");
+        assert!(!message.contains("run again later"), "{message}");
+    }
+    assert!(!log.contains("run again later"), "{log}");
+}
+
+/// The systemd unit's install lines, run as written (in a scratch root), make every folder
+/// they write into.
+#[test]
+fn the_systemd_unit_s_install_lines_make_their_folders() {
+    let unit = std::fs::read_to_string(repo().join("examples/serve/clickup-members.service"))
+        .expect("unit");
+    let root = tempfile::tempdir().expect("root");
+    let base = root.path().display().to_string();
+    // Where the lines run: beside the unit and the binary they install.
+    let here = tempfile::tempdir().expect("dir");
+    std::fs::write(here.path().join("clickup-members.service"), &unit).expect("write");
+    std::fs::write(here.path().join("clickup-members"), "#!/bin/sh\n").expect("write");
+    let lines: Vec<String> = unit
+        .lines()
+        .filter_map(|l| l.strip_prefix("#   "))
+        .map(str::trim)
+        .filter(|l| l.starts_with("install ") || l.starts_with("mkdir "))
+        .map(|l| {
+            l.replace(" /etc/", &format!(" {base}/etc/"))
+                .replace(" /var/lib/", &format!(" {base}/var/lib/"))
+                .replace(" /usr/local/", &format!(" {base}/usr/local/"))
+                .replace("$EDITOR", "true")
+        })
+        .collect();
+    assert!(lines.len() >= 2, "{unit}");
+    let script = format!("set -eu\n{}\n", lines.join("\n"));
+    let ran = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(here.path())
+        .output()
+        .expect("sh");
+    assert!(ran.status.success(), "{script}\n{}", stderr(&ran));
+    for installed in [
+        "etc/clickup-members/token",
+        "etc/systemd/system/clickup-members.service",
+        "usr/local/bin/clickup-members",
+    ] {
+        assert!(root.path().join(installed).is_file(), "{installed}");
+    }
 }

@@ -25,8 +25,8 @@ use crate::clickup::{ReadNeeds, Subscription, Workspace, WriteOp, WriteOutcome, 
 use crate::model::{BaseRole, Email};
 use crate::stop::StopSignal;
 
-pub(crate) use pace::Pacer;
 use pace::Window;
+pub(crate) use pace::{LONGEST_WAIT, Pacer};
 pub(crate) use token::{Token, TokenError};
 
 /// How a failed attempt is handled.
@@ -96,6 +96,16 @@ pub(crate) trait Listener: Send + Sync + std::fmt::Debug {
     fn rate_limit_remaining(&self, remaining: u64);
 }
 
+/// What a message says to do when ClickUp keeps failing or its rate limit is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Later {
+    /// A command run once: run it again later.
+    #[default]
+    RunAgain,
+    /// The controller, which says itself when its next try comes.
+    NextCycle,
+}
+
 /// Options of the HTTP client.
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
@@ -114,6 +124,8 @@ pub(crate) struct Options {
     /// Where the user named the Workspace, for the sentence that says to check it:
     /// `workspace.id` (the file) or `--workspace` (import, snapshot).
     pub(crate) named_by: &'static str,
+    /// What a message of a request that kept failing tells a person to do.
+    pub(crate) later: Later,
 }
 
 /// What a one-shot command retries a request: six times, backing off up to about 13 s.
@@ -131,6 +143,7 @@ pub(crate) struct HttpWorkspace {
     backoff: ExponentialBuilder,
     stop: StopSignal,
     listener: Option<std::sync::Arc<dyn Listener>>,
+    later: Later,
 }
 
 impl HttpWorkspace {
@@ -153,9 +166,11 @@ impl HttpWorkspace {
             other => return Err(SetupError::Scheme(other.to_owned())),
         }
         // A user name or password in the URL is neither sent (the token authenticates) nor
-        // shown.
+        // shown; nor is a query or a fragment (a key someone put there).
         let _ = base.set_username("");
         let _ = base.set_password(None);
+        base.set_query(None);
+        base.set_fragment(None);
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
             base.set_path(&path);
@@ -182,6 +197,7 @@ impl HttpWorkspace {
                 .with_max_times(options.retries),
             stop: options.stop.clone(),
             listener: options.listener.clone(),
+            later: options.later,
         })
     }
 
@@ -218,7 +234,12 @@ impl HttpWorkspace {
             .pacer
             .acquire(&self.stop)
             .await
-            .map_err(|why| Fail::Fatal(WsError::local(format!("{method} /{path}: {why}"))))?;
+            .map_err(|pace::TooFar(reset)| {
+                Fail::Fatal(WsError::local(format!(
+                    "{method} /{path}: {}",
+                    pace::too_far(reset, self.later)
+                )))
+            })?;
         if let Some(reason) = self.stop.reason() {
             return Err(Fail::Fatal(WsError::local(format!(
                 "not sent: {}",
@@ -292,7 +313,7 @@ impl HttpWorkspace {
                 && reset > std::time::SystemTime::now() + pace::LONGEST_WAIT
             {
                 return Err(Fail::Fatal(WsError {
-                    message: format!("{method} /{path}: {}", pace::too_far(reset)),
+                    message: format!("{method} /{path}: {}", pace::too_far(reset, self.later)),
                     transient: true,
                     ..error
                 }));
@@ -344,6 +365,10 @@ impl HttpWorkspace {
         Fut: Future<Output = Result<T, Fail>>,
     {
         let stop = self.stop.clone();
+        let later = match self.later {
+            Later::RunAgain => ", run again later",
+            Later::NextCycle => "",
+        };
         attempt
             .retry(self.backoff)
             .sleep(move |delay| {
@@ -365,7 +390,7 @@ impl HttpWorkspace {
             .map_err(|fail| match fail {
                 Fail::Transient { mut error, .. } | Fail::RateLimited { mut error, .. } => {
                     error.message = format!(
-                        "{what}: {}; it kept failing after retries, run again later",
+                        "{what}: {}; it kept failing after retries{later}",
                         error.message
                     );
                     error.transient = true;
@@ -663,18 +688,21 @@ fn transport_error(e: &reqwest::Error) -> Fail {
     }
 }
 
-/// The URL without the user name and password it may carry, for messages.
+/// The URL as messages show it: its scheme, host, port and path; never a user name, a
+/// password, a query or a fragment, which may carry a key.
 fn redact(url: &url::Url) -> String {
     let mut shown = url.clone();
-    if !shown.username().is_empty() || shown.password().is_some() {
-        let _ = shown.set_username("");
-        let _ = shown.set_password(None);
-    }
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
     shown.to_string()
 }
 
-/// Like [`redact`], for text that is not a URL: whatever stands between `://` and an `@`.
+/// Like [`redact`], for text that is not a URL: whatever stands between `://` and an `@`, and
+/// from a `?` or `#` on.
 fn redact_text(text: &str) -> String {
+    let text = text.split(['?', '#']).next().unwrap_or_default();
     match text.split_once("://") {
         Some((scheme, rest)) => match rest.split_once('@') {
             Some((_, host)) => format!("{scheme}://…@{host}"),
@@ -867,6 +895,7 @@ mod tests {
             retries: RETRIES,
             pacer: std::sync::Arc::default(),
             named_by: "workspace.id",
+            later: Later::default(),
         }
     }
 
@@ -894,6 +923,25 @@ mod tests {
             .to_string();
         assert!(!err.contains("s3cret"), "{err}");
         assert!(err.contains("https://…@[bad/api"), "{err}");
+    }
+
+    #[test]
+    fn a_query_or_fragment_in_the_api_url_is_never_shown() {
+        let workspace = HttpWorkspace::new(
+            &options("https://api.clickup.com:8443/api/v2?key=s3cret#s3cret2"),
+            token(),
+            "1",
+        )
+        .expect("valid");
+        assert_eq!(
+            workspace.describe(),
+            "ClickUp (https://api.clickup.com:8443/api/v2)"
+        );
+        let err = HttpWorkspace::new(&options("https://[bad/api?key=s3cret"), token(), "1")
+            .expect_err("not a URL")
+            .to_string();
+        assert!(!err.contains("s3cret"), "{err}");
+        assert!(err.contains("https://[bad/api"), "{err}");
     }
 
     /// Two Workspaces of one token: what ClickUp told one about the budget holds the other's

@@ -3,10 +3,19 @@
 //! epoch; a value over 10^12 is milliseconds). Requests are started only while the window has
 //! room for them, counting those in flight, so a run never goes over the limit while the headers
 //! are present.
+//!
+//! The reset is a time on ClickUp's clock; it is turned into a wait on the monotonic clock when
+//! it is heard, so that a later step of this machine's wall clock neither lengthens nor shortens
+//! a wait. A reset further ahead than [`LONGEST_WAIT`] is not waited for: requests are refused
+//! with a sentence for that long, once, and then it is forgotten and one request probes the
+//! window again. A long-running process (`serve`) is never held dark for longer.
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use tokio::time::Instant;
+
+use crate::clickup::http::Later;
 use crate::stop::StopSignal;
 
 /// After the reset time, wait this much more: the window may close a little after it.
@@ -23,13 +32,30 @@ struct State {
     /// Requests that may still start in this window; `None` when unknown (before the first
     /// answer, and after a reset), when only one request at a time is let through.
     available: Option<u64>,
-    reset_at: Option<SystemTime>,
+    /// The window's end as ClickUp told it: a later one is a new window.
+    told: Option<SystemTime>,
+    /// When the window ends on the monotonic clock: at most [`LONGEST_WAIT`] after it was heard.
+    ends: Option<Instant>,
+    /// `told` lies further ahead than [`LONGEST_WAIT`]: until `ends`, a request that finds no
+    /// room is refused rather than kept waiting.
+    far: bool,
     in_flight: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Pacer {
     state: Mutex<State>,
+    /// The wall clock a reset is measured from (tests step it).
+    wall: fn() -> SystemTime,
+}
+
+impl Default for Pacer {
+    fn default() -> Pacer {
+        Pacer {
+            state: Mutex::default(),
+            wall: SystemTime::now,
+        }
+    }
 }
 
 /// A started request; dropping it ends it.
@@ -101,11 +127,11 @@ pub(crate) const LONGEST_WAIT: Duration = Duration::from_secs(300);
 /// Why a request is not sent: ClickUp says the rate limit is used up until this time, later
 /// than the longest wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{}", too_far(*.0))]
+#[error("{}", too_far(*.0, Later::RunAgain))]
 pub(crate) struct TooFar(pub(crate) SystemTime);
 
-/// [`TooFar`] as a sentence.
-pub(crate) fn too_far(reset: SystemTime) -> String {
+/// [`TooFar`] as a sentence; `later` says whether to tell a person to run again.
+pub(crate) fn too_far(reset: SystemTime, later: Later) -> String {
     let ahead = reset
         .duration_since(SystemTime::now())
         .unwrap_or_default()
@@ -115,14 +141,36 @@ pub(crate) fn too_far(reset: SystemTime) -> String {
     } else {
         format!("{ahead} s from now")
     };
+    let then = match later {
+        Later::RunAgain => ": run again later, or check what else uses this token",
+        Later::NextCycle => "; check what else uses this token",
+    };
     format!(
-        "ClickUp says the rate limit is used up until {when} (X-RateLimit-Reset), longer than the {} s clickup-members waits for a window; nothing more was sent: run again later, or check what else uses this token",
+        "ClickUp says the rate limit is used up until {when} (X-RateLimit-Reset), longer than the {} s clickup-members waits for a window; nothing more was sent{then}",
         LONGEST_WAIT.as_secs()
     )
 }
 
 fn until(reset: SystemTime) -> Duration {
     (reset.duration_since(SystemTime::now()).unwrap_or_default() + MARGIN).min(MAX_WAIT)
+}
+
+impl State {
+    /// Takes in the window's end as ClickUp told it, `now` on both clocks.
+    fn ends_at(&mut self, told: SystemTime, wall: SystemTime, now: Instant) {
+        let ahead = told.duration_since(wall).unwrap_or_default();
+        self.told = Some(told);
+        self.far = ahead > LONGEST_WAIT;
+        self.ends = Some(now + ahead.min(LONGEST_WAIT));
+    }
+
+    /// The window is over: what it told is forgotten.
+    fn forget(&mut self) {
+        self.available = None;
+        self.told = None;
+        self.ends = None;
+        self.far = false;
+    }
 }
 
 impl Pacer {
@@ -134,18 +182,15 @@ impl Pacer {
 
     /// Waits until the window has room (or a stop is requested), then counts the request as
     /// started. A window that ends later than [`LONGEST_WAIT`] is not waited for: the reason
-    /// comes back instead.
+    /// comes back instead, until [`LONGEST_WAIT`] after it was heard.
     pub(crate) async fn acquire(&self, stop: &StopSignal) -> Result<Permit<'_>, TooFar> {
         let mut told = false;
         loop {
             let wait = {
                 let mut state = self.lock();
-                if state
-                    .reset_at
-                    .is_some_and(|r| SystemTime::now() >= r + MARGIN)
-                {
-                    state.available = None;
-                    state.reset_at = None;
+                let now = Instant::now();
+                if state.ends.is_some_and(|end| now >= end + MARGIN) {
+                    state.forget();
                 }
                 match state.available {
                     None if state.in_flight == 0 => {
@@ -158,12 +203,10 @@ impl Pacer {
                         return Ok(Permit { pacer: self });
                     }
                     None => POLL,
-                    Some(_) => match state.reset_at {
-                        Some(reset) if reset > SystemTime::now() + LONGEST_WAIT => {
-                            return Err(TooFar(reset));
-                        }
-                        Some(reset) => {
-                            let wait = until(reset);
+                    Some(_) => match (state.ends, state.told) {
+                        (Some(_), Some(reset)) if state.far => return Err(TooFar(reset)),
+                        (Some(end), _) => {
+                            let wait = (end + MARGIN).saturating_duration_since(now);
                             if !told && wait > Duration::from_secs(5) {
                                 told = true;
                                 tracing::warn!(
@@ -171,10 +214,10 @@ impl Pacer {
                                     wait
                                 );
                             }
-                            wait
+                            wait.max(POLL)
                         }
                         // Out of requests with no reset known: learn it from the next answer.
-                        None => {
+                        (None, _) => {
                             state.available = None;
                             POLL
                         }
@@ -196,11 +239,12 @@ impl Pacer {
         let Some(remaining) = window.remaining else {
             return;
         };
+        let wall = (self.wall)();
         let mut state = self.lock();
         // The others in flight may not be counted by ClickUp yet: assume they will be.
         let others = state.in_flight.saturating_sub(1);
         let room = remaining.saturating_sub(others);
-        let new_window = match (window.reset_at, state.reset_at) {
+        let new_window = match (window.reset_at, state.told) {
             (Some(new), Some(old)) => new > old,
             (Some(_), None) => true,
             (None, _) => false,
@@ -209,20 +253,20 @@ impl Pacer {
             Some(current) if !new_window => Some(current.min(room)),
             _ => Some(room),
         };
-        if window.reset_at.is_some() {
-            state.reset_at = window.reset_at;
+        if let Some(told) = window.reset_at {
+            state.ends_at(told, wall, Instant::now());
         }
     }
 
     /// After a 429: nothing more starts before the window ends.
     pub(crate) fn exhausted(&self, window: Window) {
+        let wall = (self.wall)();
         let mut state = self.lock();
         state.available = Some(0);
-        state.reset_at = Some(
-            window
-                .reset_at
-                .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(60)),
-        );
+        let told = window
+            .reset_at
+            .unwrap_or_else(|| wall + Duration::from_secs(60));
+        state.ends_at(told, wall, Instant::now());
     }
 }
 
@@ -338,5 +382,63 @@ mod tests {
         let started = std::time::Instant::now();
         let _next = pacer.acquire(&StopSignal::default()).await;
         assert!(started.elapsed() >= Duration::from_millis(100));
+    }
+
+    /// A wall clock that a test steps back.
+    static BEHIND: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+    fn stepped() -> SystemTime {
+        SystemTime::now() - Duration::from_secs(BEHIND.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reset_far_ahead_holds_requests_back_once_for_the_longest_wait_then_is_forgotten() {
+        let stop = StopSignal::default();
+        let pacer = Pacer::default();
+        let first = pacer.acquire(&stop).await.expect("first");
+        pacer.exhausted(window(0, 3 * 3600));
+        drop(first);
+        assert!(
+            pacer.acquire(&stop).await.is_err(),
+            "waited for three hours"
+        );
+        tokio::time::advance(LONGEST_WAIT - Duration::from_secs(1)).await;
+        assert!(pacer.acquire(&stop).await.is_err(), "forgotten too early");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let probe = pacer
+            .acquire(&stop)
+            .await
+            .expect("still dark after the longest wait");
+        // The probe is told the same again: held back once more, for as long, not longer.
+        pacer.exhausted(window(0, 3 * 3600));
+        drop(probe);
+        assert!(pacer.acquire(&stop).await.is_err());
+        tokio::time::advance(LONGEST_WAIT + Duration::from_secs(1)).await;
+        assert!(pacer.acquire(&stop).await.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_backward_step_of_the_wall_clock_does_not_lengthen_a_wait() {
+        let stop = StopSignal::default();
+        let pacer = Pacer {
+            wall: stepped,
+            ..Pacer::default()
+        };
+        let probe = pacer.acquire(&stop).await.expect("probe");
+        pacer.observe(Window {
+            remaining: Some(0),
+            reset_at: Some(stepped() + Duration::from_secs(30)),
+        });
+        drop(probe);
+        // The wall clock steps ten minutes back: the window still ends in 30 s.
+        BEHIND.store(600, std::sync::atomic::Ordering::SeqCst);
+        let started = Instant::now();
+        let next = pacer.acquire(&stop).await;
+        assert!(next.is_ok(), "refused after the clock stepped back");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_secs(30) && waited <= Duration::from_secs(31),
+            "{waited:?}"
+        );
     }
 }

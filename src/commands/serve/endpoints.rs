@@ -1,11 +1,13 @@
 //! The controller's HTTP endpoints. Nothing a client sends can do more than read the metrics,
-//! the health and the last plan, or ask for a cycle.
+//! the health and the last plan, or ask for a cycle. The metrics and the probes are open to
+//! whoever reaches the port; the plan (every member's email) and a cycle (the token's rate
+//! limit) only to whom `access.rs` lets in, and cycles asked for are spaced (`reconcile.rs`).
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
@@ -32,8 +34,11 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.unhealthy() {
+        None => (StatusCode::OK, "ok\n".to_owned()).into_response(),
+        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response(),
+    }
 }
 
 async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
@@ -43,7 +48,10 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
-async fn plan(State(shared): State<Arc<Shared>>) -> Response {
+async fn plan(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Err(denied) = shared.access.check(&headers) {
+        return denied.into_response();
+    }
     let json = {
         let status = shared.status();
         if status.plans.is_empty() {
@@ -74,7 +82,12 @@ async fn plan(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
-async fn reconcile(State(shared): State<Arc<Shared>>) -> Response {
-    shared.trigger.notify_one();
-    (StatusCode::ACCEPTED, "a cycle starts now\n").into_response()
+/// `202 Accepted` whatever is decided (a cycle now, later, folded into one that waits, or the
+/// retry after a backoff, which reads the file again): the body says which.
+async fn reconcile(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Err(denied) = shared.access.check(&headers) {
+        return denied.into_response();
+    }
+    let answer = shared.requests.ask();
+    (StatusCode::ACCEPTED, answer.sentence()).into_response()
 }

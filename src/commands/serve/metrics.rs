@@ -1,7 +1,8 @@
 //! The controller's metrics (SPEC §6), with the Prometheus project's client: what each cycle
-//! did, what the last plan held, the writes and every request to ClickUp.
+//! did, what the last plan held, the writes and every request to ClickUp. A Workspace's
+//! counters exist at zero from when a file names it, and its series go when no file does.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -77,7 +78,26 @@ pub(crate) struct Metrics {
     ratelimit_remaining: Gauge,
     seats: Family<Seat, Gauge>,
     people: Family<People, Gauge>,
+    /// Requests sent to ClickUp, answered or not (for `/healthz`).
+    sent: AtomicU64,
 }
+
+/// The kinds and states of `clickup_members_seats`.
+const SEATS: [(&str, &str); 4] = [
+    ("member", "filled"),
+    ("member", "total"),
+    ("guest", "filled"),
+    ("guest", "total"),
+];
+/// The roles of `clickup_members_people`.
+const ROLES: [BaseRole; 4] = [
+    BaseRole::Owner,
+    BaseRole::Admin,
+    BaseRole::Member,
+    BaseRole::Guest,
+];
+/// The results of `clickup_members_writes_total`.
+const WRITE_RESULTS: [&str; 2] = ["success", "failure"];
 
 /// How a cycle ended, as the `result` label says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +109,13 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
+    const ALL: [Outcome; 4] = [
+        Outcome::Success,
+        Outcome::Failure,
+        Outcome::Refused,
+        Outcome::Invalid,
+    ];
+
     pub(crate) fn label(self) -> &'static str {
         match self {
             Outcome::Success => "success",
@@ -175,6 +202,7 @@ impl Default for Metrics {
             ratelimit_remaining,
             seats,
             people,
+            sent: AtomicU64::new(0),
         }
     }
 }
@@ -186,6 +214,76 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+
+    /// How many requests have been sent to ClickUp, answered or not.
+    pub(crate) fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// A file names `workspace`: its counters exist from now on, at zero, so that the first
+    /// failure or write is an increase Prometheus sees.
+    pub(crate) fn known(&self, workspace: &str) {
+        for outcome in Outcome::ALL {
+            drop(self.reconcile.get_or_create(&Cycle {
+                workspace: workspace.to_owned(),
+                result: outcome.label().to_owned(),
+            }));
+        }
+        for action in Action::ALL {
+            for result in WRITE_RESULTS {
+                drop(self.writes.get_or_create(&Write {
+                    workspace: workspace.to_owned(),
+                    action: action.key().to_owned(),
+                    result: result.to_owned(),
+                }));
+            }
+        }
+    }
+
+    /// No file names `workspace` any more: its series go (the alerts are about Workspaces that
+    /// are managed).
+    pub(crate) fn forget(&self, workspace: &str) {
+        let workspace = workspace.to_owned();
+        for outcome in Outcome::ALL {
+            self.reconcile.remove(&Cycle {
+                workspace: workspace.clone(),
+                result: outcome.label().to_owned(),
+            });
+        }
+        self.last_success.remove(&Workspace {
+            workspace: workspace.clone(),
+        });
+        for action in Action::ALL {
+            let action = action.key().to_owned();
+            self.drift.remove(&ByAction {
+                workspace: workspace.clone(),
+                action: action.clone(),
+            });
+            for result in WRITE_RESULTS {
+                self.writes.remove(&Write {
+                    workspace: workspace.clone(),
+                    action: action.clone(),
+                    result: result.to_owned(),
+                });
+            }
+        }
+        for (kind, state) in SEATS {
+            self.seats.remove(&Seat {
+                workspace: workspace.clone(),
+                kind: kind.to_owned(),
+                state: state.to_owned(),
+            });
+        }
+        for role in ROLES {
+            for status in ["active", "pending"] {
+                self.people.remove(&People {
+                    workspace: workspace.clone(),
+                    kind: role.name().to_owned(),
+                    status: status.to_owned(),
+                });
+            }
+        }
     }
 
     /// A cycle of `workspace` ended with `outcome` after `seconds`.
@@ -221,12 +319,7 @@ impl Metrics {
                 })
                 .set(i64::try_from(count).unwrap_or(i64::MAX));
         }
-        for role in [
-            BaseRole::Owner,
-            BaseRole::Admin,
-            BaseRole::Member,
-            BaseRole::Guest,
-        ] {
+        for role in ROLES {
             for pending in [false, true] {
                 let count = live
                     .people
@@ -243,13 +336,13 @@ impl Metrics {
             }
         }
         if let Some(seats) = seats {
-            let rows = [
-                ("member", "filled", seats.members.filled_members_seats),
-                ("member", "total", seats.members.total_member_seats),
-                ("guest", "filled", seats.guests.filled_guest_seats),
-                ("guest", "total", seats.guests.total_guest_seats),
+            let values = [
+                seats.members.filled_members_seats,
+                seats.members.total_member_seats,
+                seats.guests.filled_guest_seats,
+                seats.guests.total_guest_seats,
             ];
-            for (kind, state, value) in rows {
+            for ((kind, state), value) in SEATS.into_iter().zip(values) {
                 self.seats
                     .get_or_create(&Seat {
                         workspace: workspace.clone(),
@@ -275,6 +368,7 @@ impl Metrics {
 /// Counts the requests to ClickUp (a [`Listener`] of the HTTP client).
 impl Listener for Metrics {
     fn answered(&self, method: &str, route: Option<Route>, status: Option<u16>) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
         self.api_requests
             .get_or_create(&ApiRequest {
                 method: method.to_owned(),
@@ -330,5 +424,30 @@ impl Observer for Writes<'_> {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_named_workspace_counts_from_zero_and_a_forgotten_one_leaves_no_series() {
+        let metrics = Metrics::default();
+        metrics.known("9006054115");
+        let text = metrics.encode();
+        for line in [
+            "clickup_members_reconcile_total{workspace=\"9006054115\",result=\"invalid\"} 0",
+            "clickup_members_writes_total{workspace=\"9006054115\",action=\"delete\",result=\"failure\"} 0",
+        ] {
+            assert!(text.contains(line), "{line} is missing:\n{text}");
+        }
+        metrics.cycle("9006054115", Outcome::Success, 0.1);
+        metrics.forget("9006054115");
+        assert!(
+            !metrics.encode().contains("9006054115"),
+            "{}",
+            metrics.encode()
+        );
     }
 }
