@@ -23,11 +23,16 @@ calls that difference needs and records what it did in a state file.";
 
 const EXAMPLES: &str = "\
 Examples:
-  Check a file:                 clickup-members validate -f members.yaml
-  Plan offline on a snapshot:   clickup-members plan -f members.yaml --snapshot workspace.snapshot.json
-  Save a plan for review:       clickup-members plan --out plan.json
-  Apply exactly that plan:      clickup-members apply plan.json
-  Apply in CI:                  clickup-members apply --auto-approve
+  Check a file:
+    clickup-members validate -f members.yaml
+  Plan offline on a snapshot:
+    clickup-members plan -f members.yaml --snapshot workspace.snapshot.json
+  Save a plan for review:
+    clickup-members plan --out plan.json
+  Apply exactly that plan:
+    clickup-members apply plan.json
+  Apply on merge what the pull request's plan showed:
+    clickup-members apply --auto-approve --reviewed plan.json
 
 The token comes from CLICKUP_TOKEN (or the file named by CLICKUP_TOKEN_FILE).";
 
@@ -107,7 +112,9 @@ enum Command {
     ///
     /// Without PLAN: plans, shows the plan and asks for `yes` on a terminal (without a terminal
     /// it refuses unless --auto-approve is given). With PLAN (a file written by `plan --out`):
-    /// re-reads the Workspace and applies that plan if it is still current.
+    /// re-reads the Workspace and applies that plan if it is still current. With --reviewed
+    /// PLAN (the plan a pull request showed): plans again and makes only the changes both
+    /// plans hold; what the review did not see is listed and left for a new review (exit 1).
     Apply(ApplyArgs),
 
     /// Save the live Workspace as a snapshot file, to plan against offline.
@@ -400,7 +407,8 @@ struct ApplyArgs {
     allow_replace: bool,
 
     /// How many changes to send at once (always within the rate limit, and in order: invites,
-    /// updates, group changes, removals, group deletes).
+    /// replaces, updates, group changes, removals, group deletes; the removals of a kind of
+    /// seat that is full go first).
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
 
@@ -548,6 +556,94 @@ impl Cli {
     }
 }
 
+/// Global options a command has no use for, by command: not listed in its help nor offered
+/// by completion (they are still accepted where global options go).
+const UNUSED: &[(&str, &[&str])] = &[
+    ("validate", &["state", "api_url", "snapshot", "timeout"]),
+    ("fmt", &["state", "api_url", "snapshot", "timeout"]),
+    (
+        "schema",
+        &["file", "state", "api_url", "snapshot", "timeout"],
+    ),
+    (
+        "completions",
+        &[
+            "file", "state", "api_url", "snapshot", "timeout", "color", "verbose", "quiet",
+        ],
+    ),
+    (
+        "man",
+        &[
+            "file", "state", "api_url", "snapshot", "timeout", "color", "verbose", "quiet",
+        ],
+    ),
+];
+
+/// The command line's definition: what `--help`, the completions and the manual pages show.
+pub(crate) fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    // A subcommand that has an argument of a global one's id keeps its own: a hidden copy.
+    for (name, ids) in UNUSED {
+        let hidden: Vec<clap::Arg> = command
+            .get_arguments()
+            .filter(|arg| ids.contains(&arg.get_id().as_str()))
+            .map(|arg| arg.clone().hide(true))
+            .collect();
+        command = command.mut_subcommand(*name, |sub| sub.args(hidden));
+    }
+    command
+}
+
+impl Cli {
+    /// The command line of this process; a usage error ends it (exit 2), with a hint when an
+    /// option was written with one dash as terraform writes them (`-out` for `--out`).
+    pub fn from_env() -> Cli {
+        use clap::FromArgMatches;
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let mut command = command();
+        let parsed = command
+            .try_get_matches_from_mut(&args)
+            .and_then(|matches| Cli::from_arg_matches(&matches));
+        match parsed {
+            Ok(cli) => cli,
+            Err(mut error) => {
+                if error.kind() == clap::error::ErrorKind::UnknownArgument
+                    && let Some(meant) = one_dash(&command, &args)
+                {
+                    error.insert(
+                        clap::error::ContextKind::SuggestedArg,
+                        clap::error::ContextValue::String(meant),
+                    );
+                }
+                error.exit()
+            }
+        }
+    }
+}
+
+/// `--out` for an `-out` among `args` (terraform's one-dash habit), when the command has a
+/// long option of that name.
+fn one_dash(command: &clap::Command, args: &[std::ffi::OsString]) -> Option<String> {
+    let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    let sub = words
+        .iter()
+        .find_map(|w| command.find_subcommand(w))
+        .unwrap_or(command);
+    words.iter().find_map(|word| {
+        let rest = word.strip_prefix('-').filter(|r| !r.starts_with('-'))?;
+        let name = rest.split('=').next().unwrap_or(rest);
+        if name.chars().count() < 2 {
+            return None;
+        }
+        let known = sub
+            .get_arguments()
+            .chain(command.get_arguments())
+            .any(|arg| arg.get_long() == Some(name));
+        known.then(|| format!("-{word}"))
+    })
+}
+
 /// A command line, resolved: a command to run, or what the command line itself is asked for.
 #[derive(Debug)]
 pub(crate) enum Resolved {
@@ -584,8 +680,7 @@ fn completions(shell: clap_complete::Shell) -> Result<Exit, Error> {
 
 /// The completion script for `shell`.
 pub(crate) fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
-    use clap::CommandFactory;
-    let mut command = Cli::command();
+    let mut command = command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, BIN, &mut script);
     if shell == clap_complete::Shell::Bash {
@@ -605,14 +700,13 @@ const BIN: &str = "clickup-members";
 /// The manual page on standard output, or with `out_dir` one page per command
 /// (`clickup-members.1`, `clickup-members-plan.1`, …) written there.
 fn man(out_dir: Option<&std::path::Path>) -> Result<Exit, Error> {
-    use clap::CommandFactory;
     let Some(dir) = out_dir else {
         let mut out = crate::console::stdout();
-        clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+        clap_mangen::Man::new(command()).render(&mut out)?;
         return Ok(Exit::Success);
     };
     let written =
-        std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(Cli::command(), dir));
+        std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(command(), dir));
     written.map_err(|e| Error::io("write the manual pages to", dir, e))?;
     Ok(Exit::Success)
 }
@@ -654,6 +748,85 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    /// The long help of `sub` (the whole command for `None`), at `width` columns.
+    fn help(sub: Option<&str>, width: usize) -> String {
+        let mut command = command().term_width(width);
+        command.build();
+        let mut target = match sub {
+            Some(name) => command
+                .find_subcommand_mut(name)
+                .expect("subcommand")
+                .clone(),
+            None => command,
+        };
+        target.render_long_help().to_string()
+    }
+
+    #[test]
+    fn commands_do_not_list_the_global_options_they_ignore() {
+        for (name, ids) in UNUSED {
+            let text = help(Some(name), 100);
+            for id in *ids {
+                let flag = format!("--{}", id.replace('_', "-"));
+                assert!(
+                    !text.contains(&format!("{flag} ")) && !text.contains(&format!("{flag}\n")),
+                    "{name} --help lists {flag}:\n{text}"
+                );
+            }
+        }
+        let plan = help(Some("plan"), 100);
+        for flag in ["--snapshot", "--state", "--api-url", "-f, --file"] {
+            assert!(plan.contains(flag), "plan --help lacks {flag}");
+        }
+        // Still accepted where global options go.
+        let cli = Cli::try_parse_from(["clickup-members", "--snapshot", "s.json", "validate"]);
+        assert!(cli.is_ok());
+    }
+
+    #[test]
+    fn the_examples_in_the_help_are_never_cut_inside_a_command() {
+        let text = help(None, 80);
+        for line in EXAMPLES.lines().filter(|l| l.contains("clickup-members ")) {
+            assert!(
+                text.lines().any(|shown| shown == line),
+                "{line:?} is not shown whole in:\n{text}"
+            );
+        }
+        let apply = help(Some("apply"), 100);
+        let apply = apply.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            apply.contains("invites, replaces, updates, group changes, removals, group deletes"),
+            "{apply}"
+        );
+    }
+
+    #[test]
+    fn an_option_with_one_dash_is_told_its_two_dash_name() {
+        let command = command();
+        let args = |words: &[&str]| -> Vec<std::ffi::OsString> {
+            words.iter().map(std::ffi::OsString::from).collect()
+        };
+        assert_eq!(
+            one_dash(
+                &command,
+                &args(&["clickup-members", "plan", "-out", "p.json"])
+            ),
+            Some("--out".to_owned())
+        );
+        assert_eq!(
+            one_dash(
+                &command,
+                &args(&["clickup-members", "plan", "-refresh=false"])
+            ),
+            Some("--refresh=false".to_owned())
+        );
+        assert_eq!(
+            one_dash(&command, &args(&["clickup-members", "plan", "-vv"])),
+            None
+        );
     }
 
     #[test]

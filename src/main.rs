@@ -2,9 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = clickup_members::Cli::parse();
+    let cli = clickup_members::Cli::from_env();
     clickup_members::run(cli).into()
 }

@@ -387,9 +387,8 @@ pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
             role: wanted.role.to_owned(),
             status: None,
             in_file: true,
-            // SPEC §7: a row of someone the Workspace does not have says `managed: no`; there
-            // is no one in the Workspace to manage yet.
-            managed: false,
+            // Managed as SPEC §1 says: the file lists them (the next apply invites them).
+            managed: true,
             groups: Vec::new(),
             last_active: None,
             invited: None,

@@ -90,7 +90,8 @@ fn every_flag_falls_on_the_person_it_describes_in_additive_mode() {
     let hana = row(&rows, "hana@acme.example");
     assert_eq!(
         (hana.status, hana.in_file, hana.managed, hana.name.as_str()),
-        (None, true, false, "")
+        (None, true, true, ""),
+        "in the file, so managed: the next apply invites her"
     );
     let olivia = row(&rows, "olivia@acme.example");
     assert_eq!(olivia.role, "owner");
@@ -232,7 +233,7 @@ fn the_csv_reads_back_to_the_same_cells_and_no_cell_is_a_formula() {
         .iter()
         .find(|r| &r[0] == "hana@acme.example")
         .expect("hana");
-    assert_eq!((&hana[4], &hana[6], &hana[11]), ("", "no", "missing"));
+    assert_eq!((&hana[4], &hana[6], &hana[11]), ("", "yes", "missing"));
 }
 
 #[test]

@@ -119,6 +119,26 @@ async fn the_quickstart_runs_as_written_from_an_empty_folder() {
         fake.log().iter().all(|l| !l.is_write()),
         "the quickstart changes nothing in ClickUp"
     );
+    // What an apply leaves beside the file (the state, its lock, the audit log) stays out of
+    // git.
+    let api = fake.api_url();
+    let dir_path = repo_dir.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        bash(
+            &dir_path,
+            "clickup-members apply --auto-approve -f clickup/members.yaml --audit-log clickup/audit/first.jsonl >/dev/null\n\
+             test -f clickup/members.state.json\n\
+             git status --porcelain",
+            &[("CLICKUP_API_URL", api.as_str()), ("CLICKUP_TOKEN", TOKEN)],
+        )
+    })
+    .await
+    .expect("join");
+    assert_eq!(
+        ok(&output).trim(),
+        "",
+        "nothing for git to take after an apply"
+    );
     assert!(!out.contains(TOKEN) && !stderr(&output).contains(TOKEN));
 }
 
@@ -479,4 +499,20 @@ fn a_plan_whose_output_closes_still_saves_and_exits_with_its_code() {
     );
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(acme.path("plan.json").is_file(), "the plan was saved");
+}
+
+#[test]
+fn terraforms_one_dash_options_are_told_their_two_dash_names() {
+    for (args, meant) in [
+        (&["plan", "-out", "plan.json"][..], "--out"),
+        (&["apply", "-auto-approve"][..], "--auto-approve"),
+    ] {
+        let output = cli().args(args).output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "a usage error");
+        let err = stderr(&output);
+        assert!(
+            err.contains(&format!("tip: a similar argument exists: '{meant}'")),
+            "{args:?}: {err}"
+        );
+    }
 }
