@@ -4,11 +4,14 @@
 #
 #   clickup-members-ci.sh install       install the pinned release, its checksum verified
 #   clickup-members-ci.sh check         validate the member file and check its formatting
-#   clickup-members-ci.sh plan [ARG…]   plan for a pull/merge request into plan.md (and plan.json)
+#   clickup-members-ci.sh plan [ARG…]   plan for a pull/merge request into plan.md, save it as plan.json
 #   clickup-members-ci.sh comment FILE  post FILE as the request's plan comment, or edit the one there
-#   clickup-members-ci.sh apply [ARG…]  apply on the default branch, then push the state
+#   clickup-members-ci.sh apply [ARG…]  on the default branch: apply the plan reviewed on the merged
+#                                       pull/merge request, then push the state
+#   clickup-members-ci.sh reviewed-plan [FILE]  save that reviewed plan in FILE (reviewed-plan.json)
 #   clickup-members-ci.sh drift [ARG…]  nightly: open, update or close the drift issue
-#   clickup-members-ci.sh report [ARG…] the access review: access-review.csv and access-review.md
+#   clickup-members-ci.sh report [ARG…] the access review: access-review.csv and access-review.md,
+#                                       also recorded on the state branch (reviews/)
 #   clickup-members-ci.sh fetch-state   put the recorded state into the work tree
 #   clickup-members-ci.sh push-state [FILE…]  record the state (and FILEs) on the state branch
 #   clickup-members-ci.sh init-state    create the state branch, once, before the first apply
@@ -17,6 +20,13 @@
 # default branch: it is fetched before every plan and apply and pushed after every apply, a
 # partial one too, on top of whatever the branch holds then (a push that loses a race is
 # retried). Applies are serialised by the recipes (GitHub `concurrency`, GitLab `resource_group`).
+#
+# What was reviewed is what is applied: the pull/merge request's plan job saves its plan
+# (plan.json, kept by the recipes as an artifact of the request's head commit), and apply on the
+# default branch finds that plan through GitHub's or GitLab's API and runs
+# `clickup-members apply --reviewed` with it: only the changes both that plan and a new one hold
+# are made. Where no reviewed plan can be found, apply stops, unless
+# CLICKUP_MEMBERS_APPLY_UNREVIEWED is true.
 #
 # Settings, from the environment:
 #   CLICKUP_MEMBERS_FILE           the member file (default clickup/members.yaml), or a folder with
@@ -32,9 +42,22 @@
 #   CLICKUP_MEMBERS_REMOTE         the git remote (name or URL) of the state branch (default origin)
 #   CLICKUP_MEMBERS_PUSH_ATTEMPTS  how many times to try a push of the state (default 5)
 #   CLICKUP_MEMBERS_ALLOW_REPLACE  true: apply may replace people (member <-> guest)
-#   CLICKUP_TOKEN, CLICKUP_TOKEN_FILE  the ClickUp token; without one, `plan` plans against the
-#                                  Workspace recorded by the last apply
-#   GITHUB_TOKEN (GitHub) or GITLAB_API_TOKEN (GitLab): for comments and the drift issue
+#   CLICKUP_MEMBERS_APPLY_UNREVIEWED  true: where no reviewed plan is found, apply plans the
+#                                  Workspace again and applies that plan under the guards,
+#                                  unreviewed (and says so loudly)
+#   CLICKUP_MEMBERS_MERGE_COMMIT   the commit whose pull/merge request's plan apply takes
+#                                  (default GITHUB_SHA or CI_COMMIT_SHA: the commit being applied)
+#   CLICKUP_MEMBERS_REVIEWED_PLAN  a reviewed plan already at hand (another CI system): apply
+#                                  takes this file instead of asking GitHub or GitLab
+#   CLICKUP_MEMBERS_PLAN_JOB       GitLab: the job that saves plan.json (default plan)
+#   CLICKUP_TOKEN, CLICKUP_TOKEN_FILE  the ClickUp token apply writes with (an admin's)
+#   CLICKUP_READ_TOKEN             the token plan, drift and report read the Workspace with (a
+#                                  ClickUp user with the least role that can read it), passed to
+#                                  clickup-members as CLICKUP_TOKEN. Without any token, plan and
+#                                  drift plan against the Workspace recorded by the last apply,
+#                                  and report refuses
+#   GITHUB_TOKEN (GitHub) or GITLAB_API_TOKEN (GitLab): for comments, the drift issue and the
+#                                  reviewed plan's lookup
 set -euo pipefail
 
 file=${CLICKUP_MEMBERS_FILE:-clickup/members.yaml}
@@ -44,6 +67,9 @@ repository=${CLICKUP_MEMBERS_REPOSITORY:-https://github.com/clickup-members/clic
 bin_dir=${CLICKUP_MEMBERS_BIN_DIR:-$HOME/.local/bin}
 marker='<!-- clickup-members plan -->'
 drift_label=clickup-drift
+# The GitHub recipes keep a pull request's saved plan as the artifact of this name and its head
+# commit: clickup-members-plan-<sha>.
+plan_artifact=clickup-members-plan
 export PATH="$bin_dir:$PATH"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -69,6 +95,36 @@ state_path() {
 
 allow_replace() { [ "${CLICKUP_MEMBERS_ALLOW_REPLACE:-false}" = true ]; }
 has_token() { [ -n "${CLICKUP_TOKEN:-}" ] || [ -n "${CLICKUP_TOKEN_FILE:-}" ]; }
+
+# Whether ARGs read a snapshot file instead of ClickUp (tests, rehearsals): no token is needed.
+reads_snapshot() {
+  case " $* " in
+    *" --snapshot "* | *" --snapshot="*) return 0 ;;
+  esac
+  return 1
+}
+
+# The commands that only read (plan, drift, report) read ClickUp with the read token when
+# there is one: the admin's token is for apply alone.
+use_read_token() {
+  if [ -n "${CLICKUP_READ_TOKEN:-}" ]; then
+    export CLICKUP_TOKEN=$CLICKUP_READ_TOKEN
+    unset CLICKUP_TOKEN_FILE
+  fi
+}
+
+# A warning on the job's page (GitHub annotation and summary) and in its log.
+warn() {
+  say "warning: $*"
+  if [ -n "${GITHUB_ACTIONS:-}" ]; then
+    local text=$*
+    text=${text//%/%25}
+    printf '::warning title=clickup-members::%s\n' "$text"
+    if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+      printf '> :warning: **%s**\n\n' "$*" >>"$GITHUB_STEP_SUMMARY"
+    fi
+  fi
+}
 
 # Every git command works from the top of the work tree, where the recipes' paths start.
 to_top() {
@@ -174,9 +230,10 @@ cmd_fetch_state() {
 
 # Records FILEs (the state file by default) on the state branch: a commit on top of the branch
 # as it is now, whatever was pushed since this job started; a push that loses a race is tried
-# again. The work tree, the index and the checked-out branch are left as they are.
+# again. The work tree, the index and the checked-out branch are left as they are. The commit's
+# message is $record_message when set (what is recorded if not a state).
 cmd_push_state() {
-  local files=("$@") attempts=${CLICKUP_MEMBERS_PUSH_ATTEMPTS:-5}
+  local files=("$@") attempts=${CLICKUP_MEMBERS_PUSH_ATTEMPTS:-5} message=${record_message:-}
   [ ${#files[@]} -gt 0 ] || mapfile -t files < <(state_paths)
   to_top
   local present=()
@@ -211,10 +268,10 @@ cmd_push_state() {
       say "the state branch '$branch' already holds this state"
       return 0
     fi
-    if [ -n "$started_from" ] && [ -n "$parent" ] && [ "$parent" != "$started_from" ]; then
+    if [ -z "$message" ] && [ -n "$started_from" ] && [ -n "$parent" ] && [ "$parent" != "$started_from" ]; then
       say "warning: the state branch '$branch' moved while this job ran (another apply recorded its state); this state is recorded on top, and the next plan reads the Workspace again"
     fi
-    commit=$(git commit-tree "$tree" ${parent:+-p "$parent"} -m "clickup-members: state after apply of ${source:0:12}")
+    commit=$(git commit-tree "$tree" ${parent:+-p "$parent"} -m "${message:-clickup-members: state after apply of ${source:0:12}}")
     if git push --quiet "$remote" "$commit:refs/heads/$branch" 2>/dev/null; then
       git update-ref refs/clickup-members/state "$commit"
       say "recorded ${present[*]} on the state branch '$branch' ($(git rev-parse --short "$commit"))"
@@ -227,6 +284,26 @@ cmd_push_state() {
     sleep $((attempt + RANDOM % 3))
     attempt=$((attempt + 1))
   done
+}
+
+# Where the runs' records go, beside the state (a folder of Workspace files: in it): the audit
+# logs of applies (audit/) and the access reviews (reviews/).
+records_dir() {
+  if [ -d "$file" ]; then
+    printf '%s\n' "${file%/}"
+  else
+    dirname "$(state_path)"
+  fi
+}
+
+state_branch_exists() {
+  local code=0
+  git ls-remote --exit-code --heads "$remote" "$branch" >/dev/null 2>&1 || code=$?
+  case "$code" in
+    0) return 0 ;;
+    2) return 1 ;;
+    *) fail "cannot reach the git remote to read the state branch '$branch' (git ls-remote exit $code)" ;;
+  esac
 }
 
 cmd_init_state() {
@@ -242,7 +319,8 @@ cmd_init_state() {
   local readme tree commit
   readme=$(printf '%s\n' \
     "# clickup-members state" "" \
-    "What clickup-members applied to the ClickUp Workspace, written by CI after every apply." \
+    "What clickup-members applied to the ClickUp Workspace, written by CI after every apply," \
+    "with the audit log of each apply (audit/) and the nightly access reviews (reviews/)." \
     "Kept apart from the protected default branch; do not edit by hand." |
     git hash-object -w --stdin)
   tree=$(printf '100644 blob %s\tREADME.md\n' "$readme" | git mktree)
@@ -253,40 +331,256 @@ cmd_init_state() {
   say "created the state branch '$branch'"
 }
 
+# The plan of a pull/merge request: plan.md for its comment, and plan.json, the plan the merge
+# applies (saved also for a plan apply refuses only for its replaces: run by hand with allow
+# replace, apply takes it). Without a token it plans against the Workspace the last apply
+# recorded; that plan is saved too, and apply on merge makes only what it shows.
 cmd_plan() {
+  use_read_token
   cmd_fetch_state optional
-  local args=(plan -f "$file" --format markdown "$@") code=0
+  local args=(plan -f "$file" --format markdown --out plan.json "$@") code=0
   allow_replace && args+=(--allow-replace)
-  if has_token; then
-    args+=(--out plan.json)
-  else
-    say "no ClickUp token (a pull request from a fork, or a pipeline without the token): planning against the Workspace recorded by the last apply"
+  if ! has_token && ! reads_snapshot "$@"; then
+    say "no ClickUp read token (CLICKUP_READ_TOKEN is not set, or a pull request from a fork): planning against the Workspace recorded by the last apply"
     args+=(--refresh=false)
   fi
+  rm -f plan.json
   clickup-members "${args[@]}" >plan.md || code=$?
   cat plan.md
+  if [ -f plan.json ]; then
+    say "saved the plan in plan.json: the merge applies what it holds"
+  else
+    say "no plan saved (see above): the merge of this request finds no reviewed plan"
+  fi
   return "$code"
 }
 
 cmd_apply() {
   local args=("$@")
-  case " ${args[*]-} " in
-    *" --snapshot "*) ;;
-    *) has_token || fail "apply needs the ClickUp token: set the secret CLICKUP_TOKEN (GitHub) or the protected variable CLICKUP_TOKEN (GitLab) for this job" ;;
-  esac
+  reads_snapshot "${args[@]}" || has_token ||
+    fail "apply needs the ClickUp token: set the secret CLICKUP_TOKEN (GitHub: in the environment clickup) or the protected variable CLICKUP_TOKEN (GitLab) for this job"
   cmd_fetch_state required
-  local states audit code=0 logs
+  local states audit code=0 reviewed=$tmp/reviewed-plan.json
   mapfile -t states < <(state_paths)
-  # The audit logs go beside the state (a folder of Workspace files: in it).
-  logs=$(dirname "${states[0]}")
-  [ -d "$file" ] && logs=$file
-  audit="$logs/audit/$(date -u +%Y%m%dT%H%M%SZ)-${GITHUB_RUN_ID:-${CI_PIPELINE_ID:-local}}.jsonl"
+  find_reviewed_plan "$reviewed"
+  if [ "$reviewed_found" = true ]; then
+    say "applying $reviewed_from: only the changes it holds are made"
+    args+=(--reviewed "$reviewed")
+  elif [ "${CLICKUP_MEMBERS_APPLY_UNREVIEWED:-false}" = true ]; then
+    warn "APPLYING AN UNREVIEWED PLAN: $no_review. CLICKUP_MEMBERS_APPLY_UNREVIEWED=true lets apply plan the Workspace again and apply that plan, under the guards, without anyone having reviewed it"
+  else
+    fail "no reviewed plan to apply: $no_review. Nothing was applied. A merge applies the plan its pull/merge request showed: make the change in a pull/merge request and let its plan job save its plan (if the plan expired, run that job again, then this apply), or set the repository's CI variable CLICKUP_MEMBERS_APPLY_UNREVIEWED=true to plan and apply without a review"
+  fi
+  audit="$(records_dir)/audit/$(date -u +%Y%m%dT%H%M%SZ)-${GITHUB_RUN_ID:-${CI_PIPELINE_ID:-local}}.jsonl"
   mkdir -p "$(dirname "$audit")"
   allow_replace && args+=(--allow-replace)
   clickup-members apply --auto-approve -f "$file" --audit-log "$audit" "${args[@]}" || code=$?
   # Also after a failed or partial apply: what was applied is recorded either way.
   cmd_push_state "${states[@]}" "$audit"
   return "$code"
+}
+
+# The reviewed plan: the plan the pull/merge request merged as this commit saved (its plan
+# job's plan.json), found through the platform's API with the job's own token. Sets
+# reviewed_found=true and reviewed_from (what it is) when the plan is in OUT; otherwise
+# no_review says why there is none. An API that answers with an error fails the job: a lookup
+# that cannot be made is not the same as a plan that does not exist.
+reviewed_found=false reviewed_from='' no_review=''
+find_reviewed_plan() {
+  local out=$1 sha=${CLICKUP_MEMBERS_MERGE_COMMIT:-${GITHUB_SHA:-${CI_COMMIT_SHA:-}}}
+  if [ -n "${CLICKUP_MEMBERS_REVIEWED_PLAN:-}" ]; then
+    [ -f "$CLICKUP_MEMBERS_REVIEWED_PLAN" ] ||
+      fail "CLICKUP_MEMBERS_REVIEWED_PLAN names $CLICKUP_MEMBERS_REVIEWED_PLAN, which is not a file"
+    cp "$CLICKUP_MEMBERS_REVIEWED_PLAN" "$out"
+    reviewed_found=true reviewed_from="the reviewed plan $CLICKUP_MEMBERS_REVIEWED_PLAN"
+    return 0
+  fi
+  if [ -z "${GITHUB_ACTIONS:-}${GITLAB_CI:-}" ]; then
+    no_review="this job runs neither in GitHub Actions nor in GitLab CI, so there is no pull/merge request to take the reviewed plan from (CLICKUP_MEMBERS_REVIEWED_PLAN can name a plan saved by plan --out)"
+    return 0
+  fi
+  [ -n "$sha" ] || fail "the commit to apply is unknown: GITHUB_SHA, CI_COMMIT_SHA and CLICKUP_MEMBERS_MERGE_COMMIT are not set"
+  if [ -n "${GITHUB_ACTIONS:-}" ]; then
+    github_reviewed_plan "$sha" "$out"
+  else
+    gitlab_reviewed_plan "$sha" "$out"
+  fi
+  if [ "$reviewed_found" = true ] && ! jq -e '.format_version' "$out" >/dev/null 2>&1; then
+    fail "$reviewed_from is not a plan saved by clickup-members plan --out"
+  fi
+}
+
+# GitHub: the pull request merged as SHA, then the artifact named after its head commit, then
+# that artifact's zip (a redirect to GitHub's storage, followed without the token).
+github_reviewed_plan() {
+  local sha=$1 out=$2 repo=${GITHUB_REPOSITORY:?GITHUB_REPOSITORY is the owner/name of the repository}
+  local base=${GITHUB_API_URL:-https://api.github.com}/repos/$repo status location pr number head name id
+  platform_headers >/dev/null
+  read -r status location <<<"$(platform_get "$base/commits/$sha/pulls?per_page=100" "$tmp/pulls.json")"
+  case "$status" in
+    200) ;;
+    404 | 422)
+      no_review="GitHub knows no commit $sha in $repo"
+      return 0
+      ;;
+    *) platform_failed "$status" "GET /repos/$repo/commits/$sha/pulls" "$tmp/pulls.json" ;;
+  esac
+  pr=$(jq -r --arg sha "$sha" \
+    '([.[] | select(.merged_at != null and .merge_commit_sha == $sha)][0] // empty) | "\(.number) \(.head.sha)"' \
+    "$tmp/pulls.json") || fail "GitHub's list of the pull requests of $sha cannot be read"
+  if [ -z "$pr" ]; then
+    no_review="no merged pull request has $sha as its merge commit (a push straight to the default branch?)"
+    return 0
+  fi
+  read -r number head <<<"$pr"
+  name=$plan_artifact-$head
+  read -r status location <<<"$(platform_get "$base/actions/artifacts?name=$name&per_page=100" "$tmp/artifacts.json")"
+  [ "$status" = 200 ] || platform_failed "$status" "GET /repos/$repo/actions/artifacts?name=$name" "$tmp/artifacts.json"
+  # The newest that has not expired, of a run on that very commit.
+  id=$(jq -r --arg head "$head" \
+    '[.artifacts[] | select((.expired | not) and (.workflow_run.head_sha // $head) == $head)] | sort_by(.created_at) | last | .id // empty' \
+    "$tmp/artifacts.json") || fail "GitHub's list of the artifacts named $name cannot be read"
+  if [ -z "$id" ]; then
+    if jq -e '[.artifacts[] | select(.expired)] | length > 0' "$tmp/artifacts.json" >/dev/null; then
+      no_review="the plan of pull request #$number (artifact $name) has expired"
+    else
+      no_review="pull request #$number has no saved plan (no artifact $name): its plan job did not run on its last commit, or could not plan (see its comment)"
+    fi
+    return 0
+  fi
+  read -r status location <<<"$(platform_get "$base/actions/artifacts/$id/zip" "$tmp/plan.zip")"
+  case "$status" in
+    200) ;;
+    301 | 302 | 303 | 307 | 308) download_redirect "$location" "$tmp/plan.zip" ;;
+    410)
+      no_review="the plan of pull request #$number (artifact $name) has expired"
+      return 0
+      ;;
+    *) platform_failed "$status" "GET /repos/$repo/actions/artifacts/$id/zip" "$tmp/plan.zip" ;;
+  esac
+  if ! unzip -p "$tmp/plan.zip" plan.json >"$out" 2>/dev/null; then
+    no_review="the artifact $name of pull request #$number holds no plan.json"
+    return 0
+  fi
+  reviewed_found=true
+  reviewed_from="the plan reviewed on pull request #$number (artifact $name)"
+}
+
+# GitLab: the merge request merged as SHA (its merge, squash or, fast-forwarded, head commit),
+# its last pipeline, that pipeline's plan job, and the plan.json that job kept.
+gitlab_reviewed_plan() {
+  local sha=$1 out=$2 job=${CLICKUP_MEMBERS_PLAN_JOB:-plan}
+  local base=${CI_API_V4_URL:?CI_API_V4_URL is the API of GitLab}/projects/${CI_PROJECT_ID:?CI_PROJECT_ID is the project}
+  local status location iid pipeline job_id
+  platform_headers >/dev/null
+  read -r status location <<<"$(platform_get "$base/repository/commits/$sha/merge_requests" "$tmp/mrs.json")"
+  case "$status" in
+    200) ;;
+    404)
+      no_review="GitLab knows no commit $sha in project $CI_PROJECT_ID"
+      return 0
+      ;;
+    *) platform_failed "$status" "GET /projects/$CI_PROJECT_ID/repository/commits/$sha/merge_requests" "$tmp/mrs.json" ;;
+  esac
+  iid=$(jq -r --arg sha "$sha" \
+    '[.[] | select(.state == "merged" and (.merge_commit_sha == $sha or .squash_commit_sha == $sha or .sha == $sha))][0].iid // empty' \
+    "$tmp/mrs.json") || fail "GitLab's list of the merge requests of $sha cannot be read"
+  if [ -z "$iid" ]; then
+    no_review="no merged merge request has $sha as its merge commit (a push straight to the default branch?)"
+    return 0
+  fi
+  read -r status location <<<"$(platform_get "$base/merge_requests/$iid/pipelines?per_page=1" "$tmp/pipelines.json")"
+  [ "$status" = 200 ] || platform_failed "$status" "GET /projects/$CI_PROJECT_ID/merge_requests/$iid/pipelines" "$tmp/pipelines.json"
+  pipeline=$(jq -r '.[0].id // empty' "$tmp/pipelines.json") ||
+    fail "GitLab's list of the pipelines of merge request !$iid cannot be read"
+  if [ -z "$pipeline" ]; then
+    no_review="merge request !$iid has no pipeline, so no saved plan"
+    return 0
+  fi
+  read -r status location <<<"$(platform_get "$base/pipelines/$pipeline/jobs?per_page=100" "$tmp/jobs.json")"
+  [ "$status" = 200 ] || platform_failed "$status" "GET /projects/$CI_PROJECT_ID/pipelines/$pipeline/jobs" "$tmp/jobs.json"
+  job_id=$(jq -r --arg job "$job" '[.[] | select(.name == $job)] | sort_by(.id) | last | .id // empty' "$tmp/jobs.json") ||
+    fail "GitLab's list of the jobs of pipeline $pipeline cannot be read"
+  if [ -z "$job_id" ]; then
+    no_review="the last pipeline of merge request !$iid ($pipeline) has no job $job, so no saved plan"
+    return 0
+  fi
+  read -r status location <<<"$(platform_get "$base/jobs/$job_id/artifacts/plan.json" "$out")"
+  case "$status" in
+    200) ;;
+    301 | 302 | 303 | 307 | 308) download_redirect "$location" "$out" ;;
+    404)
+      no_review="the job $job ($job_id) of merge request !$iid's last pipeline kept no plan.json: it could not plan (see its note), or its artifacts expired"
+      return 0
+      ;;
+    *) platform_failed "$status" "GET /projects/$CI_PROJECT_ID/jobs/$job_id/artifacts/plan.json" "$out" ;;
+  esac
+  reviewed_found=true
+  reviewed_from="the plan reviewed on merge request !$iid (job $job_id of pipeline $pipeline)"
+}
+
+cmd_reviewed_plan() {
+  local out=${1:-reviewed-plan.json}
+  find_reviewed_plan "$tmp/reviewed-plan.json"
+  [ "$reviewed_found" = true ] || fail "no reviewed plan: $no_review"
+  cp "$tmp/reviewed-plan.json" "$out"
+  say "saved $reviewed_from in $out"
+}
+
+# The headers that authenticate this job to its platform's API, in a file only this job reads,
+# so that the token never shows in a list of processes.
+platform_headers() {
+  local headers=$tmp/platform-headers
+  if [ ! -f "$headers" ]; then
+    if [ -n "${GITHUB_ACTIONS:-}" ]; then
+      [ -n "${GITHUB_TOKEN:-}" ] ||
+        fail "GITHUB_TOKEN is not set: this step needs the job's token (github.token) for GitHub's API"
+      (
+        umask 077
+        printf 'Authorization: Bearer %s\nAccept: application/vnd.github+json\nX-GitHub-Api-Version: 2022-11-28\n' \
+          "$GITHUB_TOKEN" >"$headers"
+      )
+    else
+      [ -n "${GITLAB_API_TOKEN:-}" ] ||
+        fail "GITLAB_API_TOKEN is not set: this job needs a project access token for GitLab's API (README: the workflow)"
+      (
+        umask 077
+        printf 'PRIVATE-TOKEN: %s\n' "$GITLAB_API_TOKEN" >"$headers"
+      )
+    fi
+  fi
+  printf '%s\n' "$headers"
+}
+
+# GET URL into FILE with the platform's token; prints the HTTP status ("000" when there was no
+# answer) and, for a redirect, where it points. A redirect is never followed with the token.
+platform_get() {
+  local url=$1 out=$2 headers
+  headers=$(platform_headers)
+  curl --silent --show-error --retry 3 --max-time 120 --header @"$headers" --output "$out" \
+    --write-out '%{http_code} %{redirect_url}' "$url" 2>"$tmp/curl.log" || true
+}
+
+platform_failed() {
+  local status=$1 what=$2 body=$3 hint=''
+  case "$status" in
+    000) fail "$what: no answer ($(cat "$tmp/curl.log" 2>/dev/null))" ;;
+    401 | 403) hint=": the job's token may not read this (GitHub: permissions actions: read, contents: read, pull-requests: read; GitLab: GITLAB_API_TOKEN with read_api and the Reporter role)" ;;
+  esac
+  fail "$what was answered $status$hint. $(head -c 300 "$body" 2>/dev/null)"
+}
+
+# A redirect's target (GitHub's artifact storage, GitLab's object storage or CDN): a link that
+# carries its own short-lived signature, fetched without the platform's token, over HTTPS.
+download_redirect() {
+  local location=$1 out=$2
+  case "$location" in
+    https://*) ;;
+    http://127.0.0.1[:/]* | http://localhost[:/]* | http://\[::1\][:/]*) ;;
+    *) fail "the download was redirected to ${location%%\?*}, which is not HTTPS: not followed" ;;
+  esac
+  curl --fail --silent --show-error --retry 3 --max-time 300 --output "$out" "$location" ||
+    fail "cannot download the reviewed plan from ${location%%\?*}"
 }
 
 # JSON for an API call, from a file's text and more string fields.
@@ -298,18 +592,13 @@ json_body() {
 }
 
 api() {
-  local method=$1 url=$2 data=${3:-}
-  local auth
-  if [ -n "${GITHUB_ACTIONS:-}" ]; then
-    auth="Authorization: Bearer ${GITHUB_TOKEN:?GITHUB_TOKEN is needed to write to the pull request or the issue}"
-  else
-    auth="PRIVATE-TOKEN: ${GITLAB_API_TOKEN:?GITLAB_API_TOKEN is needed to write to the merge request or the issue}"
-  fi
+  local method=$1 url=$2 data=${3:-} headers
+  headers=$(platform_headers)
   if [ -n "$data" ]; then
-    curl --fail --silent --show-error --request "$method" --header "$auth" \
+    curl --fail --silent --show-error --request "$method" --header @"$headers" \
       --header 'Content-Type: application/json' --data @"$data" "$url"
   else
-    curl --fail --silent --show-error --request "$method" --header "$auth" "$url"
+    curl --fail --silent --show-error --request "$method" --header @"$headers" "$url"
   fi
 }
 
@@ -341,6 +630,7 @@ cmd_comment() {
   json_body body "$tmp/comment.md" . >"$tmp/comment.json"
   local id
   if [ -n "${GITHUB_ACTIONS:-}" ]; then
+    platform_headers >/dev/null
     local api_url=${GITHUB_API_URL:-https://api.github.com} number=${PR_NUMBER:?PR_NUMBER is the pull request number}
     id=$(find_marked "$api_url/repos/$GITHUB_REPOSITORY/issues/$number/comments" body id)
     if [ -n "$id" ]; then
@@ -355,6 +645,7 @@ cmd_comment() {
       say "GITLAB_API_TOKEN is not set: the plan is in the job log and its artifacts, not on the merge request"
       return 0
     fi
+    platform_headers >/dev/null
     local notes="$CI_API_V4_URL/projects/$CI_PROJECT_ID/merge_requests/$CI_MERGE_REQUEST_IID/notes"
     id=$(find_marked "$notes?sort=asc" body id)
     if [ -n "$id" ]; then
@@ -370,31 +661,47 @@ cmd_comment() {
 }
 
 # The nightly drift check: an open issue (labelled clickup-drift) holds the plan that would bring
-# the Workspace back to the file while it differs, and is closed once they match again.
+# the Workspace back to the file while it differs, and is closed once they match again. Without
+# a token it can only compare the file with the Workspace the last apply recorded, and says so.
 cmd_drift() {
+  use_read_token
   cmd_fetch_state optional
   local code=0 args=(plan -f "$file" --detailed-exitcode --format markdown "$@")
   allow_replace && args+=(--allow-replace)
+  if ! has_token && ! reads_snapshot "$@"; then
+    warn "no ClickUp read token (CLICKUP_READ_TOKEN is not set): the drift check compares $file with the Workspace as the last apply recorded it, and cannot see changes made in ClickUp since. Set CLICKUP_READ_TOKEN to check the live Workspace"
+    args+=(--refresh=false)
+  fi
   clickup-members "${args[@]}" >drift.md || code=$?
   cat drift.md
   case "$code" in
     0) drift_issue close ;;
     2) drift_issue open ;;
     *)
-      # A plan that apply would refuse (exit 1, the plan still printed) is drift all the same:
-      # the issue holds it, with why apply refuses it at its top.
-      if grep -q '^### clickup-members plan for ' drift.md; then
+      # A plan that apply would refuse (exit 1, the plan still printed with its changes) is
+      # drift all the same: the issue holds it, with why apply refuses it at its top. A run
+      # that could not plan (the file is invalid, ClickUp could not be read) prints no changes
+      # and leaves the issue as it is.
+      if has_changes drift.md; then
         drift_issue open
         fail "the Workspace drifted from $file, and apply would refuse the plan that brings it back (see its top)"
       fi
-      fail "the drift check could not plan (exit $code): see above"
+      fail "the drift check could not plan (exit $code): see above; the drift issue is left as it was"
       ;;
   esac
 }
 
+# Whether a markdown plan holds a Workspace's changes: its summary line.
+has_changes() { grep -q '^\*\*Plan: ' "$1"; }
+
 # The access review of the live Workspace against the member file, as CSV (for the auditor's
-# spreadsheet, kept as the job's artifact) and markdown (its summary goes to the job's page).
+# spreadsheet) and markdown (its summary goes to the job's page). Both are kept as the job's
+# artifact and recorded on the state branch (reviews/YYYY-MM-DD.csv and .md beside the state),
+# which keeps them past the platform's artifact retention.
 cmd_report() {
+  use_read_token
+  reads_snapshot "$@" || has_token ||
+    fail "the access review reads the live Workspace and needs a token: set CLICKUP_READ_TOKEN (GitHub: a repository secret; GitLab: a masked variable), the token of a ClickUp user who can see the Workspace's people (README: the workflow). Nothing was reviewed"
   cmd_fetch_state optional
   clickup-members report -f "$file" --format csv "$@" >access-review.csv ||
     fail "the access review could not be made: see above"
@@ -406,6 +713,15 @@ cmd_report() {
     sed -n '1,3p' access-review.md >>"$GITHUB_STEP_SUMMARY"
   fi
   say "wrote access-review.csv ($(($(wc -l <access-review.csv) - 1)) rows) and access-review.md"
+  local day reviews
+  day=$(date -u +%Y-%m-%d)
+  reviews="$(records_dir)/reviews"
+  state_branch_exists ||
+    fail "the access review is in access-review.csv but cannot be kept: the state branch '$branch' does not exist. Create it once with \`bash ci/clickup-members-ci.sh init-state\` (README: the workflow)"
+  mkdir -p "$reviews"
+  cp access-review.csv "$reviews/$day.csv"
+  cp access-review.md "$reviews/$day.md"
+  record_message="clickup-members: access review of $day" cmd_push_state "$reviews/$day.csv" "$reviews/$day.md"
 }
 
 drift_issue() {
@@ -453,13 +769,15 @@ case "$command" in
   plan) cmd_plan "$@" ;;
   comment) cmd_comment "$@" ;;
   apply) cmd_apply "$@" ;;
+  reviewed-plan) cmd_reviewed_plan "$@" ;;
   drift) cmd_drift "$@" ;;
   report) cmd_report "$@" ;;
   fetch-state) cmd_fetch_state "${1:-optional}" ;;
   push-state) cmd_push_state "$@" ;;
   init-state) cmd_init_state ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+    # The commands of the header: its lines up to the second bare "#".
+    awk 'NR > 1 && /^#$/ && ++blank == 2 { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 64
     ;;
 esac

@@ -1,8 +1,10 @@
 //! The CI recipes under examples/ci and the project's own workflows: valid for their platforms'
 //! validators (actionlint, GitHub's and GitLab's schemas, hadolint, shellcheck), every command
-//! line in them parses, and the CI script they share does what it says against real git
-//! repositories and fake GitHub and GitLab APIs: install, state branch, plans with and without a
-//! token, comments edited in place, the drift issue.
+//! line in them parses, the admin's token reaches the apply job alone, and the CI script they
+//! share does what it says against real git repositories and fake GitHub and GitLab APIs:
+//! install, state branch, plans with and without a token, comments edited in place, the drift
+//! issue, the access review kept on the state branch, and the merge that applies the plan its
+//! pull or merge request reviewed.
 
 use crate::common::{cli, failed, repo, stderr, stdout};
 
@@ -545,6 +547,22 @@ fn make_executable(path: &std::path::Path) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
+/// The script's own settings and the CI variables it reads, which the machine running the tests
+/// may have.
+const SCRIPT_ENV: &[&str] = &[
+    "CLICKUP_READ_TOKEN",
+    "CLICKUP_MEMBERS_FILE",
+    "CLICKUP_MEMBERS_ALLOW_REPLACE",
+    "CLICKUP_MEMBERS_APPLY_UNREVIEWED",
+    "CLICKUP_MEMBERS_MERGE_COMMIT",
+    "CLICKUP_MEMBERS_REVIEWED_PLAN",
+    "CLICKUP_MEMBERS_PLAN_JOB",
+    "CI_API_V4_URL",
+    "CI_PROJECT_ID",
+    "CI_MERGE_REQUEST_IID",
+    "PR_NUMBER",
+];
+
 /// `bash ci/clickup-members-ci.sh ARGS` in a checkout (the project's own copy of the script in
 /// a folder without one), with the binary under test on `PATH`, no token and no CI job around
 /// it.
@@ -557,7 +575,7 @@ fn ci_script(checkout: &std::path::Path, args: &[&str]) -> std::process::Command
     };
     let mut cmd = std::process::Command::new("bash");
     cmd.current_dir(checkout).arg(script).args(args);
-    for name in crate::common::OUTSIDE_ENV {
+    for name in crate::common::OUTSIDE_ENV.iter().chain(SCRIPT_ENV) {
         cmd.env_remove(name);
     }
     let path = std::env::join_paths(std::iter::once(crate::common::bin_dir()).chain(
@@ -614,8 +632,11 @@ fn an_apply_records_its_state_and_audit_log_on_the_state_branch_and_never_pushes
     ok(&run(ci_script(&admin, &["init-state"])));
     let job = team.checkout("job");
     let mut apply = ci_script(&job, &["apply", "--snapshot", "workspace.snapshot.json"]);
-    apply.env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true");
+    apply
+        .env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true")
+        .env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
     let err = ok(&run(apply));
+    assert!(err.contains("APPLYING AN UNREVIEWED PLAN"), "{err}");
     assert!(err.contains("recorded clickup/members.state.json"), "{err}");
     let files = team.branch_files();
     assert!(files.contains(&STATE.to_owned()), "{files:?}");
@@ -741,15 +762,18 @@ fn a_pull_request_without_a_token_plans_against_the_recorded_workspace() {
     let pr = team.checkout("pr");
     // No state branch yet: not a failure, and the comment says what to do.
     let err = ok(&run(ci_script(&pr, &["plan"])));
-    assert!(err.contains("no ClickUp token"), "{err}");
+    assert!(err.contains("no ClickUp read token"), "{err}");
     let md = std::fs::read_to_string(pr.join("plan.md")).expect("plan.md");
     assert!(md.starts_with("> **No plan yet:**"), "{md}");
+    assert!(!pr.join("plan.json").exists(), "no plan without a state");
 
     let admin = team.checkout("admin");
     ok(&run(ci_script(&admin, &["init-state"])));
     let job = team.checkout("job");
     let mut apply = ci_script(&job, &["apply", "--snapshot", "workspace.snapshot.json"]);
-    apply.env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true");
+    apply
+        .env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true")
+        .env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
     ok(&run(apply));
 
     let pr = team.checkout("pr2");
@@ -769,9 +793,14 @@ fn a_pull_request_without_a_token_plans_against_the_recorded_workspace() {
         md.contains("Plan: 0 to invite, 1 to change, 0 to remove."),
         "{md}"
     );
-    assert!(
-        !pr.join("plan.json").exists(),
-        "no saved plan without the live Workspace"
+    // Saved all the same: the merge applies what this plan showed, and nothing else.
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pr.join("plan.json")).expect("plan.json"))
+            .expect("plan JSON");
+    assert_eq!(
+        saved["changes"].as_array().map(Vec::len),
+        Some(1),
+        "{saved}"
     );
 }
 
@@ -1244,7 +1273,9 @@ fn with_a_folder_of_workspace_files_each_state_is_recorded_and_fetched() {
     let job = team.checkout("job");
     teams_layout(&job);
     let mut apply = ci_script(&job, &["apply", "--snapshot", "snapshots"]);
-    apply.env("CLICKUP_MEMBERS_FILE", "clickup");
+    apply
+        .env("CLICKUP_MEMBERS_FILE", "clickup")
+        .env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
     let err = ok(&run(apply));
     assert!(
         err.contains("recorded clickup/acme.state.json clickup/eu.state.json"),
@@ -1278,4 +1309,1263 @@ fn with_a_folder_of_workspace_files_each_state_is_recorded_and_fetched() {
         .output()
         .expect("plan");
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+// ---------------------------------------------------------------------------------------------
+// What was reviewed is what is applied: the merge finds its pull or merge request's saved plan
+// through fake GitHub and GitLab APIs that answer as their REST references document.
+
+/// The edit a pull request makes in these tests: one role.
+const PROMOTED: (&str, &str) = (
+    "    role: admin  # promoted",
+    "    role: member  # not promoted after all",
+);
+
+impl Team {
+    /// ClickUp for the jobs of one test: the example's snapshot beside the checkouts, first
+    /// brought to the file when `converged`, so that a pull request plans only its own change.
+    fn clickup(&self, converged: bool) -> std::path::PathBuf {
+        let path = self.dir.path().join("clickup.json");
+        std::fs::copy(repo().join("examples/acme/workspace.snapshot.json"), &path).expect("copy");
+        if converged {
+            let output = cli()
+                .args(["apply", "--auto-approve", "--allow-replace", "-f"])
+                .arg(repo().join("examples/acme/members.yaml"))
+                .arg("--snapshot")
+                .arg(&path)
+                .arg("--state")
+                .arg(self.dir.path().join("converge.state.json"))
+                .output()
+                .expect("apply");
+            ok(&output);
+        }
+        path
+    }
+
+    /// A checkout whose member file has `edit` made and committed (a pull request's head, or
+    /// the commit that merged it); gives the checkout and the commit.
+    fn commit(&self, name: &str, edit: (&str, &str)) -> (std::path::PathBuf, String) {
+        let checkout = self.checkout(name);
+        crate::common::edit(&checkout.join("clickup/members.yaml"), edit.0, edit.1);
+        git(
+            &checkout,
+            &["commit", "--quiet", "-am", "Max is not promoted after all"],
+        );
+        let sha = git(&checkout, &["rev-parse", "HEAD"]);
+        (checkout, sha)
+    }
+
+    fn init_state(&self) {
+        let admin = self.checkout("admin");
+        ok(&run(ci_script(&admin, &["init-state"])));
+    }
+}
+
+/// `plan --detailed-exitcode` of the checkout's file against `clickup`: 0 when it matches.
+fn plan_code(checkout: &std::path::Path, file: &str, clickup: &std::path::Path) -> Option<i32> {
+    cli()
+        .current_dir(checkout)
+        .args(["plan", "--detailed-exitcode", "-f", file, "--snapshot"])
+        .arg(clickup)
+        .output()
+        .expect("plan")
+        .status
+        .code()
+}
+
+/// The pull request's plan job: `plan` in its checkout, against `clickup`, with a read token;
+/// gives the saved plan and its markdown, as its artifact holds them.
+fn pull_request_plan(pr: &std::path::Path, clickup: &str, env: &[(&str, &str)]) -> Vec<u8> {
+    let mut plan = ci_script(pr, &["plan", "--snapshot", clickup]);
+    plan.env("CLICKUP_READ_TOKEN", "pk_1_READTOKEN");
+    for (key, value) in env {
+        plan.env(key, value);
+    }
+    let output = run(plan);
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&output)
+    );
+    let json = std::fs::read(pr.join("plan.json")).expect("the plan job saved plan.json");
+    let md = std::fs::read(pr.join("plan.md")).expect("plan.md");
+    zip(&[("plan.json", &json), ("plan.md", &md)])
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A zip archive of `files`, stored uncompressed: what GitHub serves for an artifact.
+fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let (mut out, mut central) = (Vec::new(), Vec::new());
+    let n = |v: usize| u32::try_from(v).expect("small");
+    for (name, data) in files {
+        let offset = n(out.len());
+        // version 2.0, no flags, stored, 1980-01-01 00:00, crc, sizes, name length, no extra
+        let mut fields = Vec::new();
+        for half in [20u16, 0, 0, 0, 0x21] {
+            fields.extend(half.to_le_bytes());
+        }
+        for word in [crc32(data), n(data.len()), n(data.len())] {
+            fields.extend(word.to_le_bytes());
+        }
+        fields.extend(u16::try_from(name.len()).expect("short").to_le_bytes());
+        fields.extend(0u16.to_le_bytes());
+        out.extend(0x0403_4b50u32.to_le_bytes());
+        out.extend(&fields);
+        out.extend(name.as_bytes());
+        out.extend(*data);
+        central.extend(0x0201_4b50u32.to_le_bytes());
+        central.extend(20u16.to_le_bytes());
+        central.extend(&fields);
+        // no comment, disk 0, no attributes, where the local header is
+        central.extend([0u8; 6]);
+        central.extend(0u32.to_le_bytes());
+        central.extend(offset.to_le_bytes());
+        central.extend(name.as_bytes());
+    }
+    let (start, size) = (n(out.len()), n(central.len()));
+    out.extend(central);
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    let count = u16::try_from(files.len()).expect("few");
+    for half in [0u16, 0, count, count] {
+        out.extend(half.to_le_bytes());
+    }
+    out.extend(size.to_le_bytes());
+    out.extend(start.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
+/// The requests a fake received, as `METHOD /path?query`, in order.
+async fn requests(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let query = r.url.query().map(|q| format!("?{q}")).unwrap_or_default();
+            format!("{} {}{}", r.method, r.url.path(), query)
+        })
+        .collect()
+}
+
+/// Every request a fake received carries `header` with `value`.
+async fn all_carry(server: &MockServer, header: &str, value: &str) {
+    for r in server.received_requests().await.unwrap_or_default() {
+        assert_eq!(
+            r.headers.get(header).and_then(|v| v.to_str().ok()),
+            Some(value),
+            "{} {} without {header}: {value}",
+            r.method,
+            r.url
+        );
+    }
+}
+
+/// What became of the pull request's plan on GitHub.
+enum Kept {
+    Saved(Vec<u8>),
+    Expired,
+    Missing,
+}
+
+/// GitHub, in the shapes of its REST reference: pull request #7 (head `head`) was merged as
+/// `merge` (an open pull request #6 holds the commit too), and its plan job's artifact is
+/// `kept`; its zip is a redirect to `storage`, which serves the archive to whoever has the
+/// link.
+async fn github_merged(
+    api: &MockServer,
+    storage: &MockServer,
+    merge: &str,
+    head: &str,
+    kept: Kept,
+) {
+    let repo = "/repos/acme/people";
+    Mock::given(method("GET"))
+        .and(path(format!("{repo}/commits/{merge}/pulls")))
+        .respond_with(json(
+            200,
+            serde_json::json!([
+                {"number": 6, "state": "open", "merged_at": null, "merge_commit_sha": "6".repeat(40),
+                 "head": {"ref": "later", "sha": "5".repeat(40)}, "base": {"ref": "main"}},
+                {"number": 7, "state": "closed", "merged_at": "2026-06-01T10:00:00Z",
+                 "merge_commit_sha": merge, "title": "Max is not promoted after all",
+                 "head": {"ref": "max", "sha": head}, "base": {"ref": "main"}}
+            ]),
+        ))
+        .mount(api)
+        .await;
+    let name = format!("clickup-members-plan-{head}");
+    let artifact = |id: u64, expired: bool, created: &str| {
+        serde_json::json!({
+            "id": id, "node_id": "MDg6QXJ0aWZhY3Q=", "name": name, "size_in_bytes": 4096,
+            "url": format!("https://api.github.com{repo}/actions/artifacts/{id}"),
+            "archive_download_url": format!("https://api.github.com{repo}/actions/artifacts/{id}/zip"),
+            "expired": expired, "created_at": created, "updated_at": created,
+            "expires_at": "2026-08-30T10:00:00Z",
+            "workflow_run": {"id": 900 + id, "repository_id": 1, "head_repository_id": 1,
+                             "head_branch": "max", "head_sha": head}
+        })
+    };
+    let artifacts = match &kept {
+        Kept::Saved(_) => vec![
+            artifact(40, true, "2026-05-01T10:00:00Z"),
+            artifact(41, false, "2026-06-01T09:00:00Z"),
+        ],
+        Kept::Expired => vec![artifact(40, true, "2026-05-01T10:00:00Z")],
+        Kept::Missing => vec![],
+    };
+    Mock::given(method("GET"))
+        .and(path(format!("{repo}/actions/artifacts")))
+        .and(query_param("name", name.as_str()))
+        .respond_with(json(
+            200,
+            serde_json::json!({"total_count": artifacts.len(), "artifacts": artifacts}),
+        ))
+        .mount(api)
+        .await;
+    if let Kept::Saved(archive) = kept {
+        Mock::given(method("GET"))
+            .and(path(format!("{repo}/actions/artifacts/41/zip")))
+            .respond_with(ResponseTemplate::new(302).insert_header(
+                "Location",
+                format!("{}/artifacts/41/plan.zip?sig=SIGNED", storage.uri()).as_str(),
+            ))
+            .mount(api)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/artifacts/41/plan.zip"))
+            .and(query_param("sig", "SIGNED"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("Content-Type", "application/zip")
+                    .set_body_bytes(archive),
+            )
+            .mount(storage)
+            .await;
+    }
+}
+
+/// The apply job on GitHub, for the push of `merge`: the job's token, the admin's ClickUp token
+/// (unused against a snapshot), `clickup` as the Workspace.
+fn github_apply(
+    job: &std::path::Path,
+    api: &MockServer,
+    merge: &str,
+    clickup: &str,
+) -> std::process::Command {
+    let mut cmd = ci_script(job, &["apply", "--snapshot", clickup]);
+    github(&mut cmd, api);
+    cmd.env("GITHUB_SHA", merge);
+    cmd
+}
+
+#[tokio::test]
+async fn a_merge_applies_the_plan_its_pull_request_reviewed_on_github() {
+    let team = Team::new();
+    team.init_state();
+    let clickup = team.clickup(true);
+    let (pr, head) = team.commit("pr", PROMOTED);
+    let archive = pull_request_plan(&pr, "../clickup.json", &[]);
+    let (job, merge) = team.commit("job", PROMOTED);
+    assert_eq!(plan_code(&job, "clickup/members.yaml", &clickup), Some(2));
+
+    let (api, storage) = (MockServer::start().await, MockServer::start().await);
+    github_merged(&api, &storage, &merge, &head, Kept::Saved(archive)).await;
+    let output = run_async(github_apply(&job, &api, &merge, "../clickup.json")).await;
+    let err = ok(&output);
+    assert!(
+        err.contains(&format!(
+            "applying the plan reviewed on pull request #7 (artifact clickup-members-plan-{head})"
+        )),
+        "{err}"
+    );
+    assert!(
+        stdout(&output).contains("Apply complete!"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        plan_code(&job, "clickup/members.yaml", &clickup),
+        Some(0),
+        "applied"
+    );
+    assert!(
+        team.branch_files().contains(&STATE.to_owned()),
+        "state recorded"
+    );
+
+    // Exactly these requests, each with the job's token; the storage link without it.
+    assert_eq!(
+        requests(&api).await,
+        [
+            format!("GET /repos/acme/people/commits/{merge}/pulls?per_page=100"),
+            format!(
+                "GET /repos/acme/people/actions/artifacts?name=clickup-members-plan-{head}&per_page=100"
+            ),
+            "GET /repos/acme/people/actions/artifacts/41/zip".to_owned(),
+        ]
+    );
+    all_carry(&api, "authorization", "Bearer ghs_TESTTOKEN").await;
+    all_carry(&api, "accept", "application/vnd.github+json").await;
+    all_carry(&api, "x-github-api-version", "2022-11-28").await;
+    let fetched = storage.received_requests().await.unwrap_or_default();
+    assert_eq!(fetched.len(), 1);
+    assert!(
+        fetched[0].headers.get("authorization").is_none(),
+        "the token stays with GitHub's API"
+    );
+}
+
+#[tokio::test]
+async fn only_what_the_pull_request_reviewed_is_applied_on_merge() {
+    let team = Team::new();
+    team.init_state();
+    let clickup = team.clickup(true);
+    let (pr, head) = team.commit("pr", PROMOTED);
+    let archive = pull_request_plan(&pr, "../clickup.json", &[]);
+    // After the review, someone takes dan's custom role away in ClickUp's UI: the file would
+    // give it back, but nobody reviewed that change.
+    let mut workspace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&clickup).expect("read")).expect("json");
+    for member in workspace["team"]["members"]
+        .as_array_mut()
+        .expect("members")
+    {
+        if member["user"]["email"] == "dan@acme.example" {
+            member["user"]["custom_role"] = serde_json::Value::Null;
+        }
+    }
+    std::fs::write(&clickup, workspace.to_string()).expect("write");
+
+    let (job, merge) = team.commit("job", PROMOTED);
+    let (api, storage) = (MockServer::start().await, MockServer::start().await);
+    github_merged(&api, &storage, &merge, &head, Kept::Saved(archive)).await;
+    let output = run_async(github_apply(&job, &api, &merge, "../clickup.json")).await;
+    let err = failed(&output);
+    let out = stdout(&output);
+    assert!(out.contains("member max@acme.example: changed"), "{out}");
+    assert!(
+        out.contains("Not reviewed, not made (1)") && out.contains("dan@acme.example"),
+        "{out}"
+    );
+    assert!(err.contains("is not in the reviewed plan"), "{err}");
+    assert!(
+        team.branch_files().contains(&STATE.to_owned()),
+        "what was applied is recorded"
+    );
+}
+
+#[tokio::test]
+async fn a_push_without_a_reviewed_plan_applies_nothing_on_github() {
+    let team = Team::new();
+    team.init_state();
+    let clickup = team.clickup(true);
+    let before = std::fs::read(&clickup).expect("read");
+    let (job, merge) = team.commit("job", PROMOTED);
+    let head = "b".repeat(40);
+    let cases = [
+        (None, "no merged pull request has"),
+        (
+            Some(Kept::Expired),
+            "the plan of pull request #7 (artifact clickup-members-plan-bbbb",
+        ),
+        (
+            Some(Kept::Missing),
+            "pull request #7 has no saved plan (no artifact clickup-members-plan-bbbb",
+        ),
+    ];
+    for (kept, why) in cases {
+        let (api, storage) = (MockServer::start().await, MockServer::start().await);
+        match kept {
+            // A push straight to the default branch: no pull request merged it.
+            None => {
+                Mock::given(method("GET"))
+                    .and(path(format!("/repos/acme/people/commits/{merge}/pulls")))
+                    .respond_with(json(200, serde_json::json!([])))
+                    .mount(&api)
+                    .await;
+            }
+            Some(kept) => github_merged(&api, &storage, &merge, &head, kept).await,
+        }
+        let err = failed(&run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
+        assert!(
+            err.contains(&format!("error: no reviewed plan to apply: {why}")),
+            "{err}"
+        );
+        assert!(
+            err.contains("Nothing was applied")
+                && err.contains("CLICKUP_MEMBERS_APPLY_UNREVIEWED=true"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read(&clickup).expect("read"),
+            before,
+            "nothing applied"
+        );
+        assert_eq!(team.branch_files(), ["README.md"], "the state is untouched");
+        assert!(
+            storage
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unreviewed_apply_is_made_only_where_the_repository_allows_it_and_says_so() {
+    let team = Team::new();
+    team.init_state();
+    let clickup = team.clickup(true);
+    let (job, merge) = team.commit("job", PROMOTED);
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/acme/people/commits/{merge}/pulls")))
+        .respond_with(json(200, serde_json::json!([])))
+        .expect(1)
+        .mount(&api)
+        .await;
+    let mut apply = github_apply(&job, &api, &merge, "../clickup.json");
+    apply.env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
+    let output = run_async(apply).await;
+    let err = ok(&output);
+    assert!(
+        err.contains("warning: APPLYING AN UNREVIEWED PLAN: no merged pull request has"),
+        "{err}"
+    );
+    assert!(
+        stdout(&output).contains("::warning title=clickup-members::APPLYING AN UNREVIEWED PLAN"),
+        "an annotation on the run's page"
+    );
+    assert_eq!(
+        plan_code(&job, "clickup/members.yaml", &clickup),
+        Some(0),
+        "applied"
+    );
+    assert!(team.branch_files().contains(&STATE.to_owned()));
+    api.verify().await;
+}
+
+#[tokio::test]
+async fn a_lookup_github_refuses_fails_the_apply_even_where_unreviewed_applies_are_allowed() {
+    let team = Team::new();
+    team.init_state();
+    let clickup = team.clickup(true);
+    let before = std::fs::read(&clickup).expect("read");
+    let (job, merge) = team.commit("job", PROMOTED);
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(
+            403,
+            serde_json::json!({"message": "Resource not accessible by integration",
+                               "documentation_url": "https://docs.github.com/rest"}),
+        ))
+        .mount(&api)
+        .await;
+    let mut apply = github_apply(&job, &api, &merge, "../clickup.json");
+    apply.env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
+    let err = failed(&run_async(apply).await);
+    assert!(
+        err.contains("was answered 403") && err.contains("pull-requests: read"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&clickup).expect("read"),
+        before,
+        "nothing applied"
+    );
+    assert_eq!(team.branch_files(), ["README.md"]);
+}
+
+#[tokio::test]
+async fn allow_replace_by_hand_applies_the_reviewed_plan_of_the_merge_commit() {
+    let team = Team::new();
+    team.init_state();
+    // The example's Workspace: the file turns a member into a guest, a replace.
+    let clickup = team.clickup(false);
+    let before = std::fs::read(&clickup).expect("read");
+    let (pr, head) = team.commit("pr", PROMOTED);
+    let archive = pull_request_plan(&pr, "../clickup.json", &[]);
+    let md = std::fs::read_to_string(pr.join("plan.md")).expect("plan.md");
+    assert!(
+        md.starts_with("> :no_entry: **Apply on merge will refuse this plan:**"),
+        "{md}"
+    );
+
+    let (job, merge) = team.commit("job", PROMOTED);
+    let (api, storage) = (MockServer::start().await, MockServer::start().await);
+    github_merged(&api, &storage, &merge, &head, Kept::Saved(archive)).await;
+    // The push: the reviewed plan replaces someone, which apply refuses. Nothing is made.
+    let err = failed(&run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
+    assert!(
+        err.contains("apply makes replaces only with --allow-replace"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&clickup).expect("read"),
+        before,
+        "nothing applied"
+    );
+
+    // Run by hand with "allow replace", after another commit landed: the reviewed plan of the
+    // merge commit named, replaces included.
+    let mut by_hand = github_apply(&job, &api, &"c".repeat(40), "../clickup.json");
+    by_hand
+        .env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true")
+        .env("CLICKUP_MEMBERS_MERGE_COMMIT", &merge);
+    let output = run_async(by_hand).await;
+    ok(&output);
+    assert!(
+        stdout(&output).contains("1 replaced"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(
+        plan_code(&job, "clickup/members.yaml", &clickup),
+        Some(0),
+        "applied"
+    );
+    let asked = requests(&api).await;
+    assert!(
+        asked
+            .iter()
+            .filter(|r| r.contains(&format!("/commits/{merge}/pulls")))
+            .count()
+            == 2,
+        "{asked:?}"
+    );
+}
+
+/// GitLab, in the shapes of its REST reference: merge request !3 (head `head`) was merged as
+/// `merge` (an open one holds the commit too); its last pipeline, 77, ran the plan job 501,
+/// which kept `plan` as plan.json (None: no such file).
+async fn gitlab_merged(api: &MockServer, merge: &str, head: &str, plan: Option<Vec<u8>>) {
+    let project = "/api/v4/projects/12";
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "{project}/repository/commits/{merge}/merge_requests"
+        )))
+        .respond_with(json(
+            200,
+            serde_json::json!([
+                {"id": 1041, "iid": 2, "project_id": 12, "state": "opened", "sha": "5".repeat(40),
+                 "merge_commit_sha": null, "squash_commit_sha": null, "merged_at": null,
+                 "source_branch": "later", "target_branch": "main"},
+                {"id": 1042, "iid": 3, "project_id": 12, "title": "Max is not promoted after all",
+                 "state": "merged", "merged_at": "2026-06-01T10:00:00.000Z", "sha": head,
+                 "merge_commit_sha": merge, "squash_commit_sha": null,
+                 "source_branch": "max", "target_branch": "main",
+                 "web_url": "https://gitlab.example.com/acme/people/-/merge_requests/3"}
+            ]),
+        ))
+        .mount(api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{project}/merge_requests/3/pipelines")))
+        .respond_with(json(
+            200,
+            serde_json::json!([
+                {"id": 77, "iid": 40, "project_id": 12, "sha": head, "ref": "refs/merge-requests/3/head",
+                 "status": "success", "source": "merge_request_event",
+                 "created_at": "2026-06-01T09:00:00.000Z", "updated_at": "2026-06-01T09:05:00.000Z",
+                 "web_url": "https://gitlab.example.com/acme/people/-/pipelines/77"}
+            ]),
+        ))
+        .mount(api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{project}/pipelines/77/jobs")))
+        .respond_with(json(
+            200,
+            serde_json::json!([
+                {"id": 502, "name": "check", "stage": "plan", "status": "success", "artifacts": []},
+                {"id": 501, "name": "plan", "stage": "plan", "status": "success",
+                 "ref": "refs/merge-requests/3/head",
+                 "artifacts": [{"file_type": "archive", "size": 4096, "filename": "artifacts.zip", "file_format": "zip"},
+                               {"file_type": "metadata", "size": 180, "filename": "metadata.gz", "file_format": "gzip"}],
+                 "artifacts_expire_at": "2026-08-30T09:05:00.000Z"}
+            ]),
+        ))
+        .mount(api)
+        .await;
+    let file =
+        Mock::given(method("GET")).and(path(format!("{project}/jobs/501/artifacts/plan.json")));
+    match plan {
+        Some(plan) => file.respond_with(ResponseTemplate::new(200).set_body_bytes(plan)),
+        None => file.respond_with(json(404, serde_json::json!({"message": "404 Not Found"}))),
+    }
+    .mount(api)
+    .await;
+}
+
+fn gitlab_apply(
+    job: &std::path::Path,
+    api: &MockServer,
+    merge: &str,
+    clickup: &str,
+) -> std::process::Command {
+    let mut cmd = ci_script(job, &["apply", "--snapshot", clickup]);
+    gitlab(&mut cmd, api);
+    cmd.env("CI_COMMIT_SHA", merge);
+    cmd
+}
+
+#[tokio::test]
+async fn a_merge_applies_the_plan_its_merge_request_reviewed_on_gitlab() {
+    let team = Team::new();
+    team.init_state();
+    let clickup = team.clickup(true);
+    let (pr, head) = team.commit("mr", PROMOTED);
+    pull_request_plan(&pr, "../clickup.json", &[]);
+    let plan = std::fs::read(pr.join("plan.json")).expect("plan.json");
+    let (job, merge) = team.commit("job", PROMOTED);
+
+    let api = MockServer::start().await;
+    gitlab_merged(&api, &merge, &head, Some(plan)).await;
+    let err = ok(&run_async(gitlab_apply(&job, &api, &merge, "../clickup.json")).await);
+    assert!(
+        err.contains("applying the plan reviewed on merge request !3 (job 501 of pipeline 77)"),
+        "{err}"
+    );
+    assert_eq!(
+        plan_code(&job, "clickup/members.yaml", &clickup),
+        Some(0),
+        "applied"
+    );
+    assert!(team.branch_files().contains(&STATE.to_owned()));
+    let project = "/api/v4/projects/12";
+    assert_eq!(
+        requests(&api).await,
+        [
+            format!("GET {project}/repository/commits/{merge}/merge_requests"),
+            format!("GET {project}/merge_requests/3/pipelines?per_page=1"),
+            format!("GET {project}/pipelines/77/jobs?per_page=100"),
+            format!("GET {project}/jobs/501/artifacts/plan.json"),
+        ]
+    );
+    all_carry(&api, "private-token", "glpat-TESTTOKEN").await;
+}
+
+#[tokio::test]
+async fn a_push_without_a_reviewed_plan_applies_nothing_on_gitlab() {
+    let team = Team::new();
+    team.init_state();
+    let clickup = team.clickup(true);
+    let before = std::fs::read(&clickup).expect("read");
+    let (job, merge) = team.commit("job", PROMOTED);
+
+    // The merge request's plan job kept no plan.json.
+    let api = MockServer::start().await;
+    gitlab_merged(&api, &merge, &"b".repeat(40), None).await;
+    let err = failed(&run_async(gitlab_apply(&job, &api, &merge, "../clickup.json")).await);
+    assert!(
+        err.contains("no reviewed plan to apply: the job plan (501) of merge request !3's last pipeline kept no plan.json"),
+        "{err}"
+    );
+    // A push straight to the default branch.
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/api/v4/projects/12/repository/commits/{merge}/merge_requests"
+        )))
+        .respond_with(json(200, serde_json::json!([])))
+        .mount(&api)
+        .await;
+    let err = failed(&run_async(gitlab_apply(&job, &api, &merge, "../clickup.json")).await);
+    assert!(
+        err.contains("no reviewed plan to apply: no merged merge request has")
+            && err.contains("Nothing was applied"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&clickup).expect("read"),
+        before,
+        "nothing applied"
+    );
+    assert_eq!(team.branch_files(), ["README.md"], "the state is untouched");
+}
+
+#[tokio::test]
+async fn a_folder_of_workspace_files_is_applied_from_its_reviewed_plan() {
+    let team = Team::new();
+    team.init_state();
+    // ClickUp: the example's two Workspaces, brought to their files.
+    let snapshots = team.dir.path().join("snapshots");
+    crate::common::copy_dir(&repo().join("examples/teams/snapshots"), &snapshots);
+    let scratch = team.checkout("converge");
+    teams_layout(&scratch);
+    ok(&cli()
+        .current_dir(&scratch)
+        .args([
+            "apply",
+            "--auto-approve",
+            "-f",
+            "clickup",
+            "--snapshot",
+            "../snapshots",
+        ])
+        .output()
+        .expect("apply"));
+    let farah = (
+        "  - email: farah@acme.example\n",
+        "  - email: farah@acme.example\n    role: admin\n",
+    );
+    let change = |name: &str| {
+        let checkout = team.checkout(name);
+        teams_layout(&checkout);
+        crate::common::edit(&checkout.join("clickup/eu.yaml"), farah.0, farah.1);
+        git(&checkout, &["add", "-A"]);
+        git(
+            &checkout,
+            &["commit", "--quiet", "-m", "Farah runs the EU office"],
+        );
+        let sha = git(&checkout, &["rev-parse", "HEAD"]);
+        (checkout, sha)
+    };
+    let (pr, head) = change("pr");
+    pull_request_plan(&pr, "../snapshots", &[("CLICKUP_MEMBERS_FILE", "clickup")]);
+    let plan = std::fs::read(pr.join("plan.json")).expect("plan.json");
+    let saved: serde_json::Value = serde_json::from_slice(&plan).expect("json");
+    assert_eq!(saved["format_version"], 1);
+    assert_eq!(
+        saved["workspaces"].as_array().map(Vec::len),
+        Some(2),
+        "{saved}"
+    );
+
+    let (job, merge) = change("job");
+    assert_eq!(plan_code(&job, "clickup", &snapshots), Some(2));
+    let api = MockServer::start().await;
+    gitlab_merged(&api, &merge, &head, Some(plan)).await;
+    let mut apply = gitlab_apply(&job, &api, &merge, "../snapshots");
+    apply.env("CLICKUP_MEMBERS_FILE", "clickup");
+    let err = ok(&run_async(apply).await);
+    assert!(
+        err.contains("recorded clickup/acme.state.json clickup/eu.state.json"),
+        "{err}"
+    );
+    assert_eq!(plan_code(&job, "clickup", &snapshots), Some(0), "applied");
+}
+
+#[tokio::test]
+async fn the_reviewed_plan_can_be_saved_on_its_own() {
+    let team = Team::new();
+    team.clickup(true);
+    let (pr, head) = team.commit("pr", PROMOTED);
+    let archive = pull_request_plan(&pr, "../clickup.json", &[]);
+    let (job, merge) = team.commit("job", PROMOTED);
+    let (api, storage) = (MockServer::start().await, MockServer::start().await);
+    github_merged(&api, &storage, &merge, &head, Kept::Saved(archive)).await;
+    let mut cmd = ci_script(&job, &["reviewed-plan", "reviewed.json"]);
+    github(&mut cmd, &api);
+    cmd.env("GITHUB_SHA", &merge);
+    let err = ok(&run_async(cmd).await);
+    assert!(
+        err.contains("saved the plan reviewed on pull request #7"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(job.join("reviewed.json")).expect("saved"),
+        std::fs::read(pr.join("plan.json")).expect("plan")
+    );
+    let shown = cli()
+        .current_dir(&job)
+        .args(["show", "reviewed.json"])
+        .output()
+        .expect("show");
+    assert!(
+        stdout(&shown).contains("max@acme.example"),
+        "{}",
+        stdout(&shown)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The read token, the drift check and the access review.
+
+/// A ClickUp that refuses every token: enough to see which token each job sends.
+async fn refusing_clickup() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(
+            401,
+            serde_json::json!({"err": "Token invalid", "ECODE": "OAUTH_025"}),
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn the_jobs_that_only_read_send_clickup_the_read_token_never_the_admins() {
+    let team = Team::new();
+    let job = team.checkout("job");
+    for args in [&["plan"][..], &["drift"], &["report"]] {
+        let clickup = refusing_clickup().await;
+        let mut cmd = ci_script(&job, args);
+        cmd.env("CLICKUP_API_URL", clickup.uri())
+            .env("CLICKUP_READ_TOKEN", "pk_1_READTOKEN")
+            .env("CLICKUP_TOKEN", "pk_2_ADMINTOKEN");
+        let output = run_async(cmd).await;
+        assert_ne!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            !clickup
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .is_empty(),
+            "{args:?} read ClickUp"
+        );
+        all_carry(&clickup, "authorization", "pk_1_READTOKEN").await;
+    }
+}
+
+#[tokio::test]
+async fn the_drift_check_without_a_token_compares_with_the_recorded_workspace_and_says_so() {
+    let team = Team::new();
+    team.init_state();
+    let job = team.checkout("job");
+    let mut apply = ci_script(&job, &["apply", "--snapshot", "workspace.snapshot.json"]);
+    apply
+        .env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true")
+        .env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
+    ok(&run(apply));
+
+    let nightly = team.checkout("nightly");
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/people/issues"))
+        .respond_with(json(200, serde_json::json!([])))
+        .mount(&server)
+        .await;
+    let mut drift = ci_script(&nightly, &["drift"]);
+    github(&mut drift, &server);
+    let output = run_async(drift).await;
+    let err = ok(&output);
+    assert!(
+        err.contains("no ClickUp read token (CLICKUP_READ_TOKEN is not set): the drift check compares clickup/members.yaml with the Workspace as the last apply recorded it"),
+        "{err}"
+    );
+    assert!(stdout(&output).contains("::warning title=clickup-members::no ClickUp read token"));
+    let md = std::fs::read_to_string(nightly.join("drift.md")).expect("drift.md");
+    assert!(
+        md.starts_with("> **Planned without reading ClickUp: against the Workspace as the last apply recorded it"),
+        "{md}"
+    );
+}
+
+#[test]
+fn the_access_review_without_a_token_fails_with_what_to_set() {
+    let team = Team::new();
+    let job = team.checkout("job");
+    let err = failed(&run(ci_script(&job, &["report"])));
+    assert!(
+        err.contains(
+            "the access review reads the live Workspace and needs a token: set CLICKUP_READ_TOKEN"
+        ),
+        "{err}"
+    );
+    assert!(!job.join("access-review.csv").exists());
+}
+
+#[test]
+fn the_access_review_is_kept_on_the_state_branch_past_any_artifact_retention() {
+    let team = Team::new();
+    let job = team.checkout("job");
+    // Without a state branch, the review is made but cannot be kept: the job fails saying so.
+    let err = failed(&run(ci_script(
+        &job,
+        &["report", "--snapshot", "workspace.snapshot.json"],
+    )));
+    assert!(
+        err.contains("cannot be kept: the state branch 'clickup-members-state' does not exist"),
+        "{err}"
+    );
+
+    team.init_state();
+    let err = ok(&run(ci_script(
+        &job,
+        &["report", "--snapshot", "workspace.snapshot.json"],
+    )));
+    let today = String::from_utf8(
+        std::process::Command::new("date")
+            .args(["-u", "+%Y-%m-%d"])
+            .output()
+            .expect("date")
+            .stdout,
+    )
+    .expect("utf-8");
+    let today = today.trim();
+    assert!(
+        err.contains(&format!(
+            "recorded clickup/reviews/{today}.csv clickup/reviews/{today}.md"
+        )),
+        "{err}"
+    );
+    for ext in ["csv", "md"] {
+        let kept = git(
+            &team.remote(),
+            &[
+                "show",
+                &format!("{STATE_BRANCH}:clickup/reviews/{today}.{ext}"),
+            ],
+        );
+        let made = std::fs::read_to_string(job.join(format!("access-review.{ext}"))).expect("made");
+        assert_eq!(kept, made.trim_end());
+    }
+    let message = git(&team.remote(), &["log", "-1", "--format=%s", STATE_BRANCH]);
+    assert_eq!(
+        message,
+        format!("clickup-members: access review of {today}")
+    );
+}
+
+#[tokio::test]
+async fn a_drift_whose_plan_apply_would_refuse_opens_the_issue_and_fails() {
+    let team = Team::new();
+    let issues = "/repos/acme/people/issues";
+    // A replace without allow-replace (the example as it is); more removals than
+    // max_removals allows. Each: the file's policy line, the repository's allow-replace, and
+    // the reason the issue shows.
+    let cases = [
+        (
+            "max_removals: 6",
+            false,
+            "apply makes replaces only with --allow-replace",
+        ),
+        (
+            "max_removals: 1",
+            true,
+            "more than policy.max\\_removals (1)",
+        ),
+    ];
+    for (n, (policy, allow_replace, reason)) in cases.into_iter().enumerate() {
+        let nightly = team.checkout(&format!("nightly{n}"));
+        crate::common::edit(
+            &nightly.join("clickup/members.yaml"),
+            "max_removals: 6",
+            policy,
+        );
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(issues))
+            .respond_with(json(200, serde_json::json!([])))
+            .mount(&server)
+            .await;
+        let top = "> :no_entry: **Apply on merge will refuse this plan:**";
+        Mock::given(method("POST"))
+            .and(path(issues))
+            .and(marked("body", top))
+            .and(move |r: &Request| {
+                serde_json::from_slice::<serde_json::Value>(&r.body)
+                    .ok()
+                    .and_then(|v| v["body"].as_str().map(|b| b.contains(reason)))
+                    .unwrap_or(false)
+            })
+            .respond_with(json(201, serde_json::json!({"number": 5})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mut drift = ci_script(
+            &nightly,
+            &["drift", "--snapshot", "workspace.snapshot.json"],
+        );
+        github(&mut drift, &server);
+        if allow_replace {
+            drift.env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true");
+        }
+        let err = failed(&run_async(drift).await);
+        assert!(err.contains("opened a drift issue"), "{err}");
+        assert!(
+            err.contains("the Workspace drifted from clickup/members.yaml, and apply would refuse the plan that brings it back"),
+            "{err}"
+        );
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn a_drift_check_that_cannot_plan_leaves_the_issue_alone() {
+    let team = Team::new();
+    let nightly = team.checkout("nightly");
+    let clickup = refusing_clickup().await;
+    let github_api = MockServer::start().await;
+    let mut drift = ci_script(&nightly, &["drift"]);
+    github(&mut drift, &github_api);
+    drift
+        .env("CLICKUP_API_URL", clickup.uri())
+        .env("CLICKUP_READ_TOKEN", "pk_1_READTOKEN");
+    let err = failed(&run_async(drift).await);
+    assert!(
+        err.contains(
+            "the drift check could not plan (exit 1): see above; the drift issue is left as it was"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        requests(&github_api).await,
+        Vec::<String>::new(),
+        "no issue opened or closed"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The recipes and the README agree on tokens, branches, retention and the API they use.
+
+fn yaml(path: &std::path::Path) -> serde_json::Value {
+    serde_saphyr::from_str(&std::fs::read_to_string(path).expect("read")).expect("YAML")
+}
+
+#[test]
+fn the_admins_token_reaches_only_the_apply_job_of_the_clickup_environment() {
+    let dir = repo().join("examples/ci/github");
+    for (name, writes) in [
+        ("clickup-members-apply.yml", true),
+        ("clickup-members-plan.yml", false),
+        ("clickup-members-drift.yml", false),
+        ("clickup-members-access-review.yml", false),
+    ] {
+        let text = std::fs::read_to_string(dir.join(name)).expect("read");
+        let workflow = yaml(&dir.join(name));
+        for (job_name, job) in workflow["jobs"].as_object().expect("jobs") {
+            let job_text = serde_json::to_string(job).expect("json");
+            if job_text.contains("secrets.CLICKUP_TOKEN") {
+                assert_eq!(
+                    job["environment"], "clickup",
+                    "{name}: {job_name} uses the admin's token"
+                );
+            }
+        }
+        assert_eq!(text.contains("secrets.CLICKUP_TOKEN"), writes, "{name}");
+        assert_eq!(
+            text.contains("secrets.CLICKUP_READ_TOKEN"),
+            !writes,
+            "{name}"
+        );
+    }
+    // Every recipe's header says where the tokens live as the README does: the admin's in the
+    // environment clickup (a protected variable on GitLab), the read token a repository secret.
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let words = |text: &str| -> String {
+        text.lines()
+            .map(|l| l.trim_start().trim_start_matches('#').trim())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace('`', "")
+    };
+    for path in recipes()
+        .iter()
+        .map(|p| p.as_path())
+        .chain([repo().join("README.md").as_path()])
+    {
+        let text = words(&std::fs::read_to_string(path).expect("read"));
+        for (at, _) in text.match_indices("repository secret") {
+            let after: String = text[at..].chars().take(50).collect();
+            assert!(
+                !after.contains("CLICKUP_TOKEN"),
+                "{}: \"{after}\": the admin's token lives in the environment clickup",
+                path.display()
+            );
+        }
+    }
+    for path in recipes() {
+        let header: String = std::fs::read_to_string(&path)
+            .expect("read")
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if header.contains("CLICKUP_TOKEN") {
+            assert!(
+                header.contains("environment clickup")
+                    || header.contains("environment scope clickup"),
+                "{}: its header says where the admin's token lives",
+                path.display()
+            );
+        }
+    }
+    assert!(readme.contains("environment `clickup`") && readme.contains("CLICKUP_READ_TOKEN"));
+    let gitlab = yaml(&repo().join("examples/ci/gitlab-ci.yml"));
+    assert_eq!(gitlab["apply"]["environment"]["name"], "clickup");
+}
+
+#[test]
+fn the_apply_workflow_runs_on_the_default_branch_whatever_its_name() {
+    let apply = yaml(&repo().join("examples/ci/github/clickup-members-apply.yml"));
+    let on_push = &apply["on"]["push"];
+    for branch in on_push["branches"].as_array().into_iter().flatten() {
+        assert_eq!(branch, "**", "a branch named in the filter: {branch}");
+    }
+    assert!(on_push.get("branches-ignore").is_none());
+    let job = &apply["jobs"]["apply"];
+    assert_eq!(
+        job["if"],
+        "github.ref_name == github.event.repository.default_branch"
+    );
+    assert_eq!(
+        apply["permissions"],
+        serde_json::json!({"contents": "write", "pull-requests": "read", "actions": "read"})
+    );
+    let gitlab = std::fs::read_to_string(repo().join("examples/ci/gitlab-ci.yml")).expect("read");
+    assert!(gitlab.contains("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"));
+    assert!(!gitlab.contains("== \"main\"") && !gitlab.contains("== main"));
+}
+
+#[test]
+fn the_plan_is_kept_for_the_merge_and_the_reviews_past_the_artifacts() {
+    let plan = yaml(&repo().join("examples/ci/github/clickup-members-plan.yml"));
+    let steps = plan["jobs"]["plan"]["steps"].as_array().expect("steps");
+    let upload = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/upload-artifact@"))
+        })
+        .expect("the plan is uploaded");
+    assert_eq!(
+        upload["with"]["name"],
+        "clickup-members-plan-${{ github.event.pull_request.head.sha }}"
+    );
+    assert!(
+        upload["with"]["path"]
+            .as_str()
+            .is_some_and(|p| p.contains("plan.json"))
+    );
+    let review = yaml(&repo().join("examples/ci/github/clickup-members-access-review.yml"));
+    let steps = review["jobs"]["access-review"]["steps"]
+        .as_array()
+        .expect("steps");
+    for step in steps {
+        if let Some(days) = step["with"]["retention-days"].as_u64() {
+            assert!(
+                days <= 90,
+                "GitHub lowers {days} days to the repository's maximum, 90 by default"
+            );
+        }
+    }
+    assert_eq!(
+        review["permissions"]["contents"], "write",
+        "the review is pushed"
+    );
+    let gitlab = yaml(&repo().join("examples/ci/gitlab-ci.yml"));
+    assert!(
+        gitlab["plan"]["artifacts"]["paths"]
+            .as_array()
+            .expect("paths")
+            .contains(&"plan.json".into())
+    );
+    assert!(gitlab["access-review"]["variables"]["CLICKUP_MEMBERS_REMOTE"].is_string());
+}
+
+#[test]
+fn the_readme_names_every_endpoint_the_reviewed_plan_lookup_calls() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let script = std::fs::read_to_string(repo().join(CI_SCRIPT)).expect("script");
+    for (documented, called) in [
+        (
+            "GET /repos/{owner}/{repo}/commits/{sha}/pulls",
+            "/commits/$sha/pulls?",
+        ),
+        (
+            "GET /repos/{owner}/{repo}/actions/artifacts?name=",
+            "/actions/artifacts?name=$name",
+        ),
+        (
+            "GET /repos/{owner}/{repo}/actions/artifacts/{id}/zip",
+            "/actions/artifacts/$id/zip",
+        ),
+        (
+            "GET /projects/:id/repository/commits/:sha/merge_requests",
+            "/repository/commits/$sha/merge_requests",
+        ),
+        (
+            "GET /projects/:id/merge_requests/:iid/pipelines",
+            "/merge_requests/$iid/pipelines?",
+        ),
+        (
+            "GET /projects/:id/pipelines/:pipeline_id/jobs",
+            "/pipelines/$pipeline/jobs?",
+        ),
+        (
+            "GET /projects/:id/jobs/:job_id/artifacts/plan.json",
+            "/jobs/$job_id/artifacts/plan.json",
+        ),
+    ] {
+        assert!(readme.contains(documented), "README: {documented}");
+        assert!(script.contains(called), "script: {called}");
+    }
+    for permission in [
+        "actions: read",
+        "pull-requests: read",
+        "contents: write",
+        "read_api",
+    ] {
+        assert!(readme.contains(permission), "README: {permission}");
+    }
+}
+
+#[tokio::test]
+async fn an_artifact_redirect_to_plain_http_elsewhere_is_not_followed() {
+    let team = Team::new();
+    team.init_state();
+    let clickup = team.clickup(true);
+    let before = std::fs::read(&clickup).expect("read");
+    let (job, merge) = team.commit("job", PROMOTED);
+    let head = "b".repeat(40);
+    let (api, storage) = (MockServer::start().await, MockServer::start().await);
+    github_merged(&api, &storage, &merge, &head, Kept::Missing).await;
+    // The artifact is there, but its download points to plain HTTP on another host.
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/people/actions/artifacts"))
+        .respond_with(json(
+            200,
+            serde_json::json!({"total_count": 1, "artifacts": [{
+                "id": 41, "name": format!("clickup-members-plan-{head}"), "expired": false,
+                "created_at": "2026-06-01T09:00:00Z",
+                "workflow_run": {"id": 941, "head_sha": head}}]}),
+        ))
+        .with_priority(1)
+        .mount(&api)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/people/actions/artifacts/41/zip"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("Location", "http://storage.example.net/41.zip?sig=SECRET"),
+        )
+        .mount(&api)
+        .await;
+    let err = failed(&run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
+    assert!(
+        err.contains("the download was redirected to http://storage.example.net/41.zip, which is not HTTPS: not followed"),
+        "{err}"
+    );
+    assert!(!err.contains("SECRET"), "the link's signature is not shown");
+    assert_eq!(
+        std::fs::read(&clickup).expect("read"),
+        before,
+        "nothing applied"
+    );
 }
