@@ -17,8 +17,8 @@ const ABOUT: &str = "Manage a ClickUp Workspace's members, guests and user group
 const LONG_ABOUT: &str = "\
 Manage a ClickUp Workspace's members, guests and user groups as code.
 
-Keep the list of who belongs in the Workspace, and with which role, in a YAML file in git.
-`plan` compares it with the live Workspace and prints the difference; `apply` makes only the
+Keep the list of who belongs in the Workspace, and with which role, in a YAML file in git. \
+`plan` compares it with the live Workspace and prints the difference; `apply` makes only the \
 calls that difference needs and records what it did in a state file.";
 
 const EXAMPLES: &str = "\
@@ -426,12 +426,12 @@ impl Cli {
         // `apply PLAN` without -f applies to the file the plan was made from, wherever it is
         // run from.
         let recorded = match (&g.file, &self.command) {
-            (
-                None,
-                Command::Apply(ApplyArgs {
-                    plan: Some(plan), ..
-                }),
-            ) => crate::engine::recorded_file(plan)?,
+            (None, Command::Apply(ApplyArgs { plan, reviewed, .. })) => {
+                match plan.as_ref().or(reviewed.as_ref()) {
+                    Some(plan) => crate::engine::recorded_file(plan)?,
+                    None => None,
+                }
+            }
             _ => None,
         };
         let file = g
@@ -563,7 +563,9 @@ const UNUSED: &[(&str, &[&str])] = &[
     ("fmt", &["state", "api_url", "snapshot", "timeout"]),
     (
         "schema",
-        &["file", "state", "api_url", "snapshot", "timeout"],
+        &[
+            "file", "state", "api_url", "snapshot", "timeout", "color", "verbose", "quiet",
+        ],
     ),
     (
         "completions",
@@ -596,29 +598,39 @@ pub(crate) fn command() -> clap::Command {
 }
 
 impl Cli {
-    /// The command line of this process; a usage error ends it (exit 2), with a hint when an
-    /// option was written with one dash as terraform writes them (`-out` for `--out`).
-    pub fn from_env() -> Cli {
+    /// The command line of this process, or what to print instead (`--help`, `--version`, a
+    /// usage error with a hint when an option was written with one dash as terraform writes
+    /// them: `-out` for `--out`); [`usage`] prints it.
+    pub fn from_env() -> Result<Cli, clap::Error> {
         use clap::FromArgMatches;
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
         let mut command = command();
         let parsed = command
             .try_get_matches_from_mut(&args)
             .and_then(|matches| Cli::from_arg_matches(&matches));
-        match parsed {
-            Ok(cli) => cli,
-            Err(mut error) => {
-                if error.kind() == clap::error::ErrorKind::UnknownArgument
-                    && let Some(meant) = one_dash(&command, &args)
-                {
-                    error.insert(
-                        clap::error::ContextKind::SuggestedArg,
-                        clap::error::ContextValue::String(meant),
-                    );
-                }
-                error.exit()
+        parsed.map_err(|mut error| {
+            if error.kind() == clap::error::ErrorKind::UnknownArgument
+                && let Some(meant) = one_dash(&command, &args)
+            {
+                error.insert(
+                    clap::error::ContextKind::SuggestedArg,
+                    clap::error::ContextValue::String(meant),
+                );
             }
-        }
+            error
+        })
+    }
+}
+
+/// Prints what the command line asked for instead of a command (help, the version) with exit
+/// 0, or its usage error with exit 1: 2 is `plan --detailed-exitcode`'s "there are changes",
+/// which a mistyped option in CI must never read as.
+pub fn usage(error: &clap::Error) -> Exit {
+    let _ = error.print();
+    if error.use_stderr() {
+        Exit::Failure
+    } else {
+        Exit::Success
     }
 }
 

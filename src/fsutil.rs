@@ -136,6 +136,14 @@ pub(crate) fn relative(target: &Path, from: &Path) -> Option<String> {
     })
 }
 
+/// `relative` (a path relative to the folder of the file `beside`), as a path from here.
+pub(crate) fn beside(beside: &Path, relative: &str) -> std::path::PathBuf {
+    match beside.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(relative),
+        _ => std::path::PathBuf::from(relative),
+    }
+}
+
 /// The folder a file is in (`.` for a bare name).
 pub(crate) fn folder_of(path: &Path) -> &Path {
     match path.parent() {

@@ -35,7 +35,7 @@ mod yaml;
 mod testing;
 
 pub use cli::Cli;
-pub use cli::run;
+pub use cli::{run, usage};
 pub use commands::Exit;
 
 /// Entry points for the benchmarks (`cargo bench`): the stages of a plan, one by one. Not a
@@ -59,6 +59,7 @@ pub mod bench {
             file_name: "members.yaml".to_owned(),
             saved_plan: None,
             max_chars: crate::render::MAX_CHARS,
+            held_back: false,
         }
     }
 

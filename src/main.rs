@@ -3,6 +3,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = clickup_members::Cli::from_env();
-    clickup_members::run(cli).into()
+    match clickup_members::Cli::from_env() {
+        Ok(cli) => clickup_members::run(cli).into(),
+        Err(usage) => clickup_members::usage(&usage).into(),
+    }
 }

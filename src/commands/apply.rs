@@ -95,8 +95,12 @@ pub(crate) async fn run_with(
     if let Some(Against::Saved(saved)) = &against {
         planned.check_saved_plan(&saved.name, &saved.plan, &json_plan)?;
     }
+    let ctx = render::Context {
+        held_back: planned.review.as_ref().is_some_and(|r| !r.is_whole()),
+        ..planned.context()
+    };
     let mut stdout = crate::console::stdout();
-    render::text(&mut stdout, &json_plan, &planned.context())?;
+    render::text(&mut stdout, &json_plan, &ctx)?;
     if let Some(review) = &planned.review {
         writeln!(stdout)?;
         render::review(
@@ -145,9 +149,13 @@ pub(crate) async fn run_with(
         Exit::Success
     };
     match review {
-        Some(review) if !review.is_whole() && exit == Exit::Success => {
+        Some(review) if !review.is_whole() => {
             crate::console::error(&not_reviewed_sentence(&review));
-            Ok(Exit::Failure)
+            Ok(if exit == Exit::Success {
+                Exit::Failure
+            } else {
+                exit
+            })
         }
         _ => Ok(exit),
     }
@@ -157,12 +165,11 @@ pub(crate) async fn run_with(
 fn not_reviewed_sentence(review: &engine::Review) -> String {
     let n = review.not_reviewed.len();
     format!(
-        "{n} {} the Workspace needs {} not in the reviewed plan {} and {} not made: plan again and have the new plan reviewed (a pull request), or make {} in ClickUp's UI undone",
+        "{n} {} the Workspace needs {} not in the reviewed plan {} and {} not made: plan again and have the new plan reviewed (a pull request), or undo in ClickUp's UI what was changed there since the review",
         if n == 1 { "change" } else { "changes" },
         if n == 1 { "is" } else { "are" },
         review.name,
         if n == 1 { "was" } else { "were" },
-        if n == 1 { "the change" } else { "the changes" },
     )
 }
 

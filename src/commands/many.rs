@@ -16,7 +16,7 @@ use crate::commands::{Common, Exit, Format, default_state_path, display_path, pl
 use crate::config::Loaded;
 use crate::diag::Diagnostic;
 use crate::engine::{self, Error, FileProblems};
-use crate::render::{self, Context, json};
+use crate::render::{self, Context, count, json};
 use crate::stop::StopSignal;
 
 /// One Workspace of the folder: its file, read and valid, and the options that point at its
@@ -121,8 +121,9 @@ pub(crate) fn load_all(common: &Common) -> Result<Vec<Member>, Error> {
     } else {
         Err(Error::Several {
             summary: format!(
-                "{} of the {total} Workspace files in {} cannot be used; nothing was done",
+                "{} of {} in {} cannot be used; nothing was done",
                 errors.len(),
+                count(total, "Workspace file", "Workspace files"),
                 dir.display()
             ),
             errors,
@@ -197,9 +198,10 @@ pub(crate) fn validate(common: &Common) -> Result<Exit, Error> {
         let mut out = crate::console::stdout();
         writeln!(
             out,
-            "{} Workspace files in {} are valid.",
-            members.len(),
-            display_path(&common.file)
+            "{} in {} {} valid.",
+            count(members.len(), "Workspace file", "Workspace files"),
+            display_path(&common.file),
+            if members.len() == 1 { "is" } else { "are" }
         )?;
     }
     Ok(Exit::Success)
@@ -345,8 +347,10 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
         }
         return Err(Error::Several {
             summary: format!(
-                "{} of {total} Workspaces have no plan apply accepts",
+                "{} of {} {} no plan apply accepts",
                 failures.len(),
+                count(total, "Workspace", "Workspaces"),
+                if failures.len() == 1 { "has" } else { "have" }
             ),
             errors: failures,
         });
@@ -375,19 +379,27 @@ pub(crate) async fn plan(common: &Common, options: &plan::Options) -> Result<Exi
             let mut stdout = crate::console::stdout();
             writeln!(
                 stdout,
-                "\nSaved the plans of {} Workspaces to {}. Apply exactly these plans with:\n    clickup-members apply {} -f {}",
-                plans.len(),
+                "\nSaved the plans of {} to {}. Apply exactly these plans with:\n    {}",
+                crate::render::count(plans.len(), "Workspace", "Workspaces"),
                 display_path(path),
-                display_path(path),
-                display_path(&common.file)
+                crate::commands::ci::apply_command(
+                    common,
+                    path,
+                    options.allow_replace
+                        && plans
+                            .iter()
+                            .any(|p| p.count(crate::plan::Action::Replace) > 0)
+                )
             )?;
         }
     }
     if !replacing.is_empty() {
         return Err(Error::Several {
             summary: format!(
-                "{} of {total} Workspaces have a plan apply refuses without --allow-replace",
-                replacing.len()
+                "{} of {} {} a plan apply refuses without --allow-replace",
+                replacing.len(),
+                count(total, "Workspace", "Workspaces"),
+                if replacing.len() == 1 { "has" } else { "have" }
             ),
             errors: replacing,
         });
@@ -494,9 +506,15 @@ pub(crate) async fn apply(common: &Common, options: apply::Options) -> Result<Ex
     } else {
         Err(Error::Several {
             summary: format!(
-                "{} of {} Workspaces were refused or failed; the others were applied",
+                "{} of {} {} refused or failed; {}",
                 failures.len(),
-                members.len()
+                count(members.len(), "Workspace", "Workspaces"),
+                if failures.len() == 1 { "was" } else { "were" },
+                match members.len() - failures.len() {
+                    0 => "none was applied",
+                    1 => "the other was applied",
+                    _ => "the others were applied",
+                }
             ),
             errors: failures,
         })
@@ -665,8 +683,14 @@ pub(crate) async fn access_review(
     } else {
         Err(Error::Several {
             summary: format!(
-                "{} of {total} Workspaces could not be reviewed; the rows of the others were written",
-                failures.len()
+                "{} of {} could not be reviewed; {}",
+                failures.len(),
+                count(total, "Workspace", "Workspaces"),
+                match total - failures.len() {
+                    0 => "no row was written",
+                    1 => "the rows of the other were written",
+                    _ => "the rows of the others were written",
+                }
             ),
             errors: failures,
         })

@@ -27,8 +27,14 @@ pub(crate) enum Error {
     #[error("the saved plan is stale: re-run plan ({why} since {plan} was made)")]
     Stale { plan: String, why: String },
     /// `apply --reviewed`: the reviewed plan cannot stand for the plan made now at all.
-    #[error("the reviewed plan {plan} is refused whole, nothing was applied: {why}")]
-    NotReviewed { plan: String, why: String },
+    #[error(
+        "the reviewed plan {plan} is refused whole, and Workspace {workspace} is left as it is: {why}"
+    )]
+    NotReviewed {
+        plan: String,
+        workspace: String,
+        why: String,
+    },
     /// A saved plan that cannot be used at all.
     #[error(transparent)]
     SavedPlan(#[from] SavedPlanError),
@@ -251,9 +257,13 @@ pub(crate) enum SavedPlanError {
     )]
     Tampered { name: String },
     #[error(
-        "{name} holds the plans of a folder of Workspace files (`plan -f DIR --out`): give that folder with -f DIR"
+        "{name} has no plan_digest: it is what `plan --format json` prints, not a plan saved by `plan --out`; save the plan with `clickup-members plan --out {name}`"
     )]
-    OfAFolder { name: String },
+    NotSaved { name: String },
+    #[error(
+        "{name} holds the plans of a folder of Workspace files (`plan -f DIR --out`): give that folder, -f {folder}"
+    )]
+    OfAFolder { name: String, folder: String },
     #[error(
         "{name} has plan format_version {found}; this clickup-members reads version {}",
         crate::render::json::FORMAT_VERSION

@@ -47,6 +47,7 @@ pub(crate) fn check_whole(
     let saved = &reviewed.plan;
     let refuse = |why: String| Error::NotReviewed {
         plan: reviewed.name.clone(),
+        workspace: plan.workspace_id.clone(),
         why,
     };
     if saved.format_version != json::FORMAT_VERSION {
@@ -106,12 +107,15 @@ pub(crate) fn select(plan: &mut Plan, reviewed: &Reviewed, ctx: &Context) -> Rev
         .filter(|(_, kept)| !**kept)
         .map(|(c, _)| c.clone())
         .collect();
-    let still: std::collections::BTreeSet<Key> = now.iter().map(Key::of).collect();
+    // Done already: nothing about that person or group is left to change. (One the new plan
+    // changes otherwise, an invitation now an update of whom ClickUp's UI invited, is not done:
+    // the new change is listed as not reviewed.)
+    let still: std::collections::BTreeSet<(bool, String)> = now.iter().map(about).collect();
     let already_done = reviewed
         .plan
         .changes
         .iter()
-        .filter(|r| !still.contains(&Key::of(r)))
+        .filter(|r| !still.contains(&about(r)))
         .cloned()
         .collect();
     plan.retain_changes(|i| keep[i]);
@@ -122,7 +126,15 @@ pub(crate) fn select(plan: &mut Plan, reviewed: &Reviewed, ctx: &Context) -> Rev
     }
 }
 
-/// What a change is about: its action, kind and person or group.
+/// Whom a change is about: a group or a person, by name or email.
+fn about(change: &JsonChange) -> (bool, String) {
+    (
+        change.kind == crate::plan::Kind::Group,
+        change.subject().to_lowercase(),
+    )
+}
+
+/// What a change is: its action, kind and person or group.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
     action: crate::plan::Action,

@@ -17,8 +17,12 @@ pub(crate) enum SavedDoc {
 pub(crate) fn read_saved_plan(path: &Path) -> Result<JsonPlan, SavedPlanError> {
     match read_saved(path)? {
         SavedDoc::One(plan) => Ok(*plan),
-        SavedDoc::Folder(_) => Err(SavedPlanError::OfAFolder {
+        SavedDoc::Folder(all) => Err(SavedPlanError::OfAFolder {
             name: path.display().to_string(),
+            folder: all.folder.map_or_else(
+                || "DIR".to_owned(),
+                |f| crate::fsutil::beside(path, &f).display().to_string(),
+            ),
         }),
     }
 }
@@ -48,6 +52,9 @@ pub(crate) fn read_saved(path: &Path) -> Result<SavedDoc, SavedPlanError> {
         SavedDoc::One(plan) => std::slice::from_ref(&**plan),
         SavedDoc::Folder(all) => all.workspaces.as_slice(),
     };
+    if plans.iter().any(|plan| plan.plan_digest.is_none()) {
+        return Err(SavedPlanError::NotSaved { name });
+    }
     // Every field is covered, the ones only shown (mode, max_removals, the summary) too.
     if plans
         .iter()
@@ -77,13 +84,14 @@ pub(crate) fn recorded_file(path: &Path) -> Result<Option<std::path::PathBuf>, E
     let Some(relative) = recorded.folder.or(recorded.file) else {
         return Ok(None);
     };
-    let found = crate::fsutil::folder_of(path).join(&relative);
+    let found = crate::fsutil::beside(path, &relative);
     if found.exists() {
         return Ok(Some(found));
     }
     Err(Error::Usage(format!(
-        "{} was made from {relative} (beside it), which is not there: run apply where the plan was made, or pass -f with the members file (or folder) the plan was made from",
+        "{} was made from {} ({relative} from the plan's folder), which is not there: pass -f with the members file (or folder) the plan was made from",
         path.display(),
+        found.display(),
     )))
 }
 

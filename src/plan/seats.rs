@@ -73,30 +73,32 @@ pub(crate) fn after(plan: &Plan, members: (i64, i64), guests: (i64, i64)) -> Sea
     }
 }
 
-/// The kinds of seat that are full now (used = total) and that the plan both gives back and
-/// takes: the removals of such a kind must be made before its invitations, or a swap needs a
-/// seat the Workspace does not have (SPEC §10). A member <-> guest replace gives back a seat
-/// of the kind it leaves and takes one of the kind it joins.
+/// The kinds of seat whose invitations would not all find a free seat before the plan's
+/// removals of that kind (a full Workspace swapping people, or one with fewer free seats than
+/// it invites): those removals must be made first, or the plan needs seats the Workspace does
+/// not have while it runs (SPEC §10). A member <-> guest replace gives back a seat of the kind
+/// it leaves and takes one of the kind it joins.
 pub(crate) fn squeezed(plan: &Plan, seats: &SeatsAfter) -> Vec<Kind> {
-    let mut frees = [false; 2];
-    let mut takes = [false; 2];
+    // Seats given back and taken, by kind: members, guests.
+    let mut frees = [0_i64; 2];
+    let mut takes = [0_i64; 2];
     let slot = |kind: Kind| match kind {
         Kind::Member => Some(0),
         Kind::Guest => Some(1),
         Kind::Group => None,
     };
-    let mark = |marks: &mut [bool; 2], kind: Kind| {
+    let count = |counts: &mut [i64; 2], kind: Kind| {
         if let Some(i) = slot(kind) {
-            marks[i] = true;
+            counts[i] += 1;
         }
     };
     for change in &plan.changes {
         match change {
-            Change::Invite(invite) => mark(&mut takes, invite.seat.kind()),
-            Change::Remove(remove) => mark(&mut frees, remove.kind),
+            Change::Invite(invite) => count(&mut takes, invite.seat.kind()),
+            Change::Remove(remove) => count(&mut frees, remove.kind),
             Change::Replace(replace) => {
-                mark(&mut frees, replace.from_kind);
-                mark(&mut takes, replace.seat.kind());
+                count(&mut frees, replace.from_kind);
+                count(&mut takes, replace.seat.kind());
             }
             Change::UpdateMember(_)
             | Change::UpdateGuest(_)
@@ -110,7 +112,7 @@ pub(crate) fn squeezed(plan: &Plan, seats: &SeatsAfter) -> Vec<Kind> {
         (Kind::Guest, seats.guests, 1),
     ]
     .into_iter()
-    .filter(|(_, seat, i)| seat.used >= seat.total && frees[*i] && takes[*i])
+    .filter(|(_, seat, i)| frees[*i] > 0 && seat.used + takes[*i] > seat.total)
     .map(|(kind, _, _)| kind)
     .collect()
 }

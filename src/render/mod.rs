@@ -40,6 +40,9 @@ pub(crate) struct Context {
     /// The markdown plan stays under this many characters (several Workspaces share one
     /// comment).
     pub(crate) max_chars: usize,
+    /// Changes the Workspace needs were held back (`apply --reviewed`): a plan without changes
+    /// does not mean the Workspace matches the file.
+    pub(crate) held_back: bool,
 }
 
 impl Context {
@@ -52,6 +55,7 @@ impl Context {
             ),
             saved_plan: None,
             max_chars: markdown::MAX_CHARS,
+            held_back: false,
         }
     }
 }
@@ -161,6 +165,9 @@ pub(crate) fn seats_line(plan: &JsonPlan) -> Option<String> {
 }
 
 pub(crate) fn no_changes_line(ctx: &Context) -> String {
+    if ctx.held_back {
+        return "No reviewed change is left to make.".to_owned();
+    }
     format!("No changes. The workspace matches {}.", ctx.file_name)
 }
 

@@ -63,6 +63,7 @@ fn ctx() -> Context {
         file_name: "members.yaml".into(),
         saved_plan: Some("plan.json".into()),
         max_chars: crate::render::MAX_CHARS,
+        held_back: false,
     }
 }
 

@@ -506,9 +506,17 @@ fn terraforms_one_dash_options_are_told_their_two_dash_names() {
     for (args, meant) in [
         (&["plan", "-out", "plan.json"][..], "--out"),
         (&["apply", "-auto-approve"][..], "--auto-approve"),
+        (
+            &["plan", "--detailed-exitcode", "-out", "p.json"][..],
+            "--out",
+        ),
     ] {
         let output = cli().args(args).output().expect("run");
-        assert_eq!(output.status.code(), Some(2), "a usage error");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "a usage error, never 2 (changes)"
+        );
         let err = stderr(&output);
         assert!(
             err.contains(&format!("tip: a similar argument exists: '{meant}'")),

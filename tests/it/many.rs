@@ -187,7 +187,7 @@ async fn one_refused_workspace_does_not_stop_the_others() {
     let err = stderr(&apply);
     assert!(err.contains("is the Workspace owner"), "{err}");
     assert!(
-        err.contains("1 of 2 Workspaces were refused or failed; the others were applied"),
+        err.contains("1 of 2 Workspaces was refused or failed; the other was applied"),
         "{err}"
     );
     assert!(
@@ -297,7 +297,7 @@ fn a_folder_that_cannot_be_used_is_an_error_and_nothing_is_done() {
         "{err}"
     );
     assert!(
-        err.contains("1 of the 3 Workspace files in clickup cannot be used; nothing was done"),
+        err.contains("1 of 3 Workspace files in clickup cannot be used; nothing was done"),
         "{err}"
     );
     assert!(stdout(&output).is_empty());

@@ -575,7 +575,7 @@ fn a_saved_plan_applied_from_another_folder_finds_the_file_it_was_made_from() {
         .expect("run");
     let err = failed(&output);
     assert!(
-        err.contains("plan.json was made from ../members.yaml (beside it), which is not there")
+        err.contains("plan.json was made from ../members.yaml (../members.yaml from the plan's folder), which is not there")
             && err.contains("pass -f"),
         "{err}"
     );
@@ -685,4 +685,25 @@ fn yes_at_the_question_applies() {
     let after = seen["after"].as_str().unwrap_or_default();
     assert_eq!(seen["code"], 0, "{after}");
     assert!(after.contains("Apply complete!"), "{after}");
+}
+
+#[test]
+fn the_json_plan_printed_is_not_taken_for_a_saved_one() {
+    let acme = Acme::new();
+    let output = acme
+        .run(&["plan", "--allow-replace", "--format", "json"])
+        .output()
+        .expect("run");
+    std::fs::write(acme.path("printed.json"), &output.stdout).expect("write");
+    for args in [
+        &["apply", "printed.json", "--allow-replace"][..],
+        &["apply", "--auto-approve", "--reviewed", "printed.json"][..],
+        &["show", "printed.json"][..],
+    ] {
+        let err = failed(&acme.run(args).output().expect("run"));
+        assert!(
+            err.contains("printed.json has no plan_digest: it is what `plan --format json` prints, not a plan saved by `plan --out`"),
+            "{args:?}: {err}"
+        );
+    }
 }

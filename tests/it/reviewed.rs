@@ -139,7 +139,7 @@ async fn a_reviewed_plan_of_another_file_is_refused_whole_and_nothing_is_sent() 
     .await;
     let err = failed(&output);
     assert!(
-        err.contains("the reviewed plan plan.json is refused whole, nothing was applied: members.yaml is not the file that was reviewed"),
+        err.contains("the reviewed plan plan.json is refused whole, and Workspace 9006054115 is left as it is: members.yaml is not the file that was reviewed"),
         "{err}"
     );
     assert!(writes(&fake).is_empty(), "{:?}", writes(&fake));
@@ -161,7 +161,7 @@ fn reviewed_needs_auto_approve_without_a_terminal_and_is_not_a_saved_plan_too() 
         .run(&["apply", "plan.json", "--reviewed", "plan.json"])
         .output()
         .expect("run");
-    assert_eq!(output.status.code(), Some(2), "a usage error");
+    assert_eq!(output.status.code(), Some(1), "a usage error");
     assert!(stderr(&output).contains("cannot be used with"));
 }
 
@@ -193,7 +193,7 @@ fn a_folder_applies_each_workspace_what_its_own_reviewed_plan_holds() {
         "{err}"
     );
     assert!(
-        err.contains("1 of 2 Workspaces were refused or failed; the others were applied"),
+        err.contains("1 of 2 Workspaces was refused or failed; the other was applied"),
         "{err}"
     );
     assert!(stdout(&output).contains("Apply complete!"), "the other one");

@@ -152,7 +152,7 @@ pub(crate) fn api_error(
             "ClickUp refused the user group change ({said}); the group may have been renamed or deleted in ClickUp since the plan: run plan again"
         ),
         Meaning::NoRoute => format!(
-            "ClickUp has no such route ({said}): --api-url (or CLICKUP_API_URL) must be ClickUp's API base, ending in /api/v2 (https://api.clickup.com/api/v2)"
+            "ClickUp has no such route ({said}): --api-url (or CLICKUP_API_URL) must be ClickUp's API base, ending in /api/v2 (https://api.clickup.com/api/v2); check it, and any proxy in between"
         ),
         Meaning::Unknown if status >= 500 => format!("ClickUp failed with {said}"),
         Meaning::Unknown => format!("ClickUp refused the request with {said}"),

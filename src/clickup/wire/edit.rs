@@ -255,7 +255,7 @@ impl SnapshotDoc {
             Ok(())
         } else {
             Err(EditError(format!(
-                "the Workspace has no free {kind} seat ({used} of {total} used)"
+                "the Workspace has no free {kind} seat ({used} of {total} used): buy more seats in ClickUp, or remove someone from the file"
             )))
         }
     }

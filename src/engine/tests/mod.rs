@@ -1136,3 +1136,45 @@ fn with_seats_to_spare_invitations_still_go_first() {
     let first = heard.requests.first().expect("a request");
     assert_eq!(first.0.method_name(), "POST", "{:?}", heard.requests);
 }
+
+#[test]
+fn with_fewer_free_seats_than_invitations_the_removals_still_go_first() {
+    // One seat free, two invitations: the plan fits (two leave), but only if they leave first.
+    let setup = Setup::acme();
+    setup.edit_snapshot(|doc| {
+        doc["seats"]["members"]["total_member_seats"] = serde_json::json!(27);
+        doc["seats"]["members"]["empty_member_seats"] = serde_json::json!(1);
+    });
+    let (applied, heard) = setup.apply(true, &setup.store());
+    let applied = applied.expect("apply");
+    assert!(applied.complete(), "{:?}", applied.failures());
+    let first = heard.requests.first().expect("a request");
+    assert_eq!(first.0.method_name(), "DELETE", "{:?}", heard.requests);
+}
+
+#[test]
+fn a_reviewed_change_that_clickup_made_otherwise_is_not_already_done() {
+    let setup = Setup::acme();
+    let reviewed = reviewed_plan(&setup);
+    // ClickUp's UI invites nina, whom the plan invites as a member, as an admin.
+    setup.edit_snapshot(|doc| {
+        added_in_clickup(doc, 990_020, "nina@acme.example");
+        member_mut(doc, "nina@acme.example")["role"] = serde_json::json!(2);
+    });
+    let (applied, _) = apply_reviewed(&setup, reviewed);
+    let (_, review) = applied.expect("applied");
+    let not_reviewed: Vec<String> = review
+        .not_reviewed
+        .iter()
+        .map(|c| format!("{} {}", c.action, c.subject()))
+        .collect();
+    assert_eq!(not_reviewed, ["update nina@acme.example"]);
+    assert!(
+        review
+            .already_done
+            .iter()
+            .all(|c| c.subject() != "nina@acme.example"),
+        "nina's invitation was not done as reviewed: {:?}",
+        review.already_done
+    );
+}
