@@ -238,3 +238,48 @@ async fn a_swap_in_a_full_workspace_frees_the_seat_before_it_takes_one() {
         .expect("nina invited");
     assert!(removal < invite, "{writes:#?}");
 }
+
+#[test]
+fn when_every_change_left_was_held_back_it_never_says_the_workspace_matches() {
+    let acme = Acme::new();
+    acme.run(&["plan", "--allow-replace", "--out", "plan.json"])
+        .assert()
+        .code(0);
+    // Everything reviewed gets done (another apply), then a guest is invited in ClickUp's UI.
+    acme.run(&["apply", "--auto-approve", "--allow-replace"])
+        .assert()
+        .code(0);
+    let path = acme.snapshot();
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    let members = doc["team"]["members"].as_array_mut().expect("members");
+    let mut guest = members
+        .iter()
+        .find(|m| m["user"]["role"] == 4)
+        .expect("a guest")
+        .clone();
+    guest["user"]["id"] = serde_json::json!(990_030);
+    guest["user"]["email"] = serde_json::json!("late.guest@acme.example");
+    members.push(guest);
+    std::fs::write(&path, serde_json::to_vec(&doc).expect("json")).expect("write");
+
+    let output = acme
+        .run(&[
+            "apply",
+            "--auto-approve",
+            "--allow-replace",
+            "--reviewed",
+            "plan.json",
+        ])
+        .output()
+        .expect("run");
+    let err = failed(&output);
+    let out = stdout(&output);
+    assert!(out.contains("No reviewed change is left to make."), "{out}");
+    assert!(!out.contains("The workspace matches"), "{out}");
+    assert!(out.contains("Already done (14):"), "{out}");
+    assert!(
+        err.contains("1 change the Workspace needs is not in the reviewed plan"),
+        "{err}"
+    );
+}
