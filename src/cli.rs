@@ -407,8 +407,8 @@ struct ApplyArgs {
     allow_replace: bool,
 
     /// How many changes to send at once (always within the rate limit, and in order: invites,
-    /// replaces, updates, group changes, removals, group deletes; the removals of a kind of
-    /// seat that is full go first).
+    /// replaces, updates, group changes, removals, group deletes; when the invitations of a
+    /// kind would not all find a free seat, that kind's removals go first).
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
 
@@ -434,6 +434,29 @@ impl Cli {
             }
             _ => None,
         };
+        // A members file or state named for a command that reads neither would be ignored:
+        // `import -f out.yaml` would write nowhere the user looks.
+        let name = self.command.name();
+        let unused = |id: &str| {
+            UNUSED
+                .iter()
+                .any(|(cmd, ids)| *cmd == name && ids.contains(&id))
+        };
+        if g.file.is_some() && unused("file") {
+            let out = if matches!(self.command, Command::Import(_) | Command::Snapshot(_)) {
+                " (--out names the file it writes)"
+            } else {
+                ""
+            };
+            return Err(Error::Usage(format!(
+                "-f is not an option of {name}: it reads no members file{out}"
+            )));
+        }
+        if g.state.is_some() && unused("state") {
+            return Err(Error::Usage(format!(
+                "--state is not an option of {name}: it reads no state"
+            )));
+        }
         let file = g
             .file
             .or(recorded)
@@ -556,9 +579,34 @@ impl Cli {
     }
 }
 
+impl Command {
+    /// The subcommand's name on the command line.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Validate => "validate",
+            Command::Plan(_) => "plan",
+            Command::Apply(_) => "apply",
+            Command::Snapshot(_) => "snapshot",
+            Command::Import(_) => "import",
+            Command::Fmt(_) => "fmt",
+            Command::Show(_) => "show",
+            Command::Report(_) => "report",
+            Command::ForceUnlock(_) => "force-unlock",
+            Command::Serve(_) => "serve",
+            Command::Schema(_) => "schema",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
+        }
+    }
+}
+
 /// Global options a command has no use for, by command: not listed in its help nor offered
 /// by completion (they are still accepted where global options go).
 const UNUSED: &[(&str, &[&str])] = &[
+    ("import", &["file", "state"]),
+    ("snapshot", &["file", "state", "snapshot"]),
+    ("force-unlock", &["api_url", "snapshot", "timeout"]),
+    ("show", &["api_url", "snapshot", "timeout"]),
     ("validate", &["state", "api_url", "snapshot", "timeout"]),
     ("fmt", &["state", "api_url", "snapshot", "timeout"]),
     (
@@ -813,6 +861,45 @@ mod tests {
             apply.contains("invites, replaces, updates, group changes, removals, group deletes"),
             "{apply}"
         );
+    }
+
+    #[test]
+    fn every_command_is_named_as_on_the_command_line() {
+        let definition = command();
+        let names: Vec<&str> = definition
+            .get_subcommands()
+            .map(clap::Command::get_name)
+            .filter(|n| *n != "help")
+            .collect();
+        for name in names {
+            let mut args = vec!["clickup-members", name];
+            match name {
+                "force-unlock" => args.push("x"),
+                "completions" => args.push("bash"),
+                "snapshot" => args.extend(["--workspace", "1", "--out", "x"]),
+                _ => {}
+            }
+            let cli = Cli::try_parse_from(&args).expect(name);
+            assert_eq!(cli.command.name(), name);
+        }
+    }
+
+    #[test]
+    fn a_members_file_or_state_named_for_a_command_that_reads_neither_is_an_error() {
+        let resolve = |args: &[&str]| Cli::try_parse_from(args).expect("parse").resolve();
+        let Err(Error::Usage(said)) = resolve(&[
+            "clickup-members",
+            "import",
+            "--workspace",
+            "1",
+            "-f",
+            "out.yaml",
+        ]) else {
+            panic!("import -f is refused");
+        };
+        assert!(said.contains("--out names the file it writes"), "{said}");
+        assert!(resolve(&["clickup-members", "schema", "--state", "s.json"]).is_err());
+        assert!(resolve(&["clickup-members", "validate", "-f", "m.yaml"]).is_ok());
     }
 
     #[test]

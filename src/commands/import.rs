@@ -235,13 +235,21 @@ async fn one(
                 let mut out = crate::console::stdout();
                 writeln!(
                     out,
-                    "Wrote {}: {}, {}, {} of Workspace \"{}\".\nCheck it with `clickup-members plan -f {}`: it shows no changes.",
+                    "Wrote {}: {}, {}, {} of Workspace \"{}\".\nCheck it with `clickup-members plan -f {}{}`: it shows no changes.",
                     display_path(path),
                     count(live.people.len() - guests, "member", "members"),
                     count(guests, "guest", "guests"),
                     count(live.groups.as_ref().map_or(0, Vec::len), "group", "groups"),
                     crate::escape::visible(&live.workspace_name),
-                    display_path(path)
+                    display_path(path),
+                    // Offline, the plan that shows no changes is against the same snapshot.
+                    common
+                        .snapshot
+                        .as_deref()
+                        .map_or(String::new(), |s| format!(
+                            " --snapshot {}",
+                            display_path(s)
+                        ))
                 )?;
             }
         }

@@ -131,11 +131,16 @@ fn import_from_a_snapshot_then_plan_shows_no_changes() {
         "imported.yaml",
     ];
     let acme = Acme::new();
-    let output = acme.run(&IMPORT).output().expect("run");
+    let output = cli()
+        .current_dir(acme.dir.path())
+        .args(IMPORT)
+        .args(["--snapshot", "workspace.snapshot.json"])
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stdout(&output).starts_with(
-        "Wrote imported.yaml: 26 members, 3 guests, 2 groups of Workspace \"Acme Workspace\"."
-    ));
+        "Wrote imported.yaml: 26 members, 3 guests, 2 groups of Workspace \"Acme Workspace\".\nCheck it with `clickup-members plan -f imported.yaml --snapshot workspace.snapshot.json`: it shows no changes."
+    ), "{}", stdout(&output));
     let text = std::fs::read_to_string(acme.path("imported.yaml")).expect("read");
     assert!(text.starts_with("# yaml-language-server: $schema=members.schema.json\n"));
     assert!(text.contains("\npolicy:\n  mode: authoritative\n"));
@@ -171,7 +176,12 @@ fn import_from_a_snapshot_then_plan_shows_no_changes() {
     );
 
     // The same import again does not overwrite without --force.
-    let output = acme.run(&IMPORT).output().expect("run");
+    let output = cli()
+        .current_dir(acme.dir.path())
+        .args(IMPORT)
+        .args(["--snapshot", "workspace.snapshot.json"])
+        .output()
+        .expect("run");
     let err = failed(&output);
     assert!(err.contains("imported.yaml exists; import does not overwrite it without --force"));
 }
