@@ -416,6 +416,20 @@ struct ApplyArgs {
     /// path, status, ECODE, duration, plan fingerprint).
     #[arg(long, value_name = "FILE")]
     audit_log: Option<PathBuf>,
+
+    /// Wait up to this long (`30s`, `5m`) for the state's lock when another run holds it,
+    /// saying once who holds it; `0s` fails at once, naming the holder.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = lock_timeout)]
+    lock_timeout: std::time::Duration,
+}
+
+/// `30s`, `5m`, `0s`: at most a day.
+fn lock_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if duration > std::time::Duration::from_secs(86_400) {
+        return Err("the lock timeout is at most a day (24h)".to_owned());
+    }
+    Ok(duration)
 }
 
 impl Cli {
@@ -512,6 +526,7 @@ impl Cli {
             Command::Apply(a) => Invocation::Apply(commands::apply::Options {
                 saved: a.plan,
                 reviewed: a.reviewed,
+                lock_timeout: a.lock_timeout,
                 auto_approve: a.auto_approve,
                 allow_replace: a.allow_replace,
                 parallelism: usize::from(a.parallelism),

@@ -23,7 +23,38 @@ pub(crate) struct Options {
     pub(crate) diff: bool,
 }
 
-pub(crate) fn run(common: &Common, options: Options) -> Result<Exit, Error> {
+/// `fmt` of the file, or of each Workspace file of a folder (with their fragments) in turn:
+/// one that cannot be formatted does not stop the others.
+pub(crate) fn run_all(common: &Common, options: Options) -> Result<Exit, Error> {
+    if !common.file.is_dir() {
+        return run(common, options);
+    }
+    let mut exit = Exit::Success;
+    let mut errors = Vec::new();
+    for path in crate::commands::targets::folder_files(&common.file)? {
+        let each = Common {
+            file: path,
+            ..common.clone()
+        };
+        match run(&each, options) {
+            Ok(Exit::Success) => {}
+            Ok(other) => exit = other,
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        return Ok(exit);
+    }
+    Err(Error::Several {
+        summary: format!(
+            "{} not be formatted",
+            crate::render::count(errors.len(), "file could", "files could")
+        ),
+        errors,
+    })
+}
+
+fn run(common: &Common, options: Options) -> Result<Exit, Error> {
     // The file is read with its fragments and checked whole, as `validate` does: a group of
     // the Workspace file may name people a fragment lists. A file validate rejects is not
     // rewritten.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::clickup::Workspace;
 use crate::clock;
-use crate::commands::source::{Client, check_workspace_id, open_backend, open_http};
+use crate::commands::targets::{Connection, check_workspace_id, open_backend, open_http};
 use crate::commands::{Common, Exit, display_path};
 use crate::engine::{Error, read_whole};
 use crate::format::{self, Header};
@@ -56,7 +56,12 @@ async fn every(common: &Common, options: &Options, dir: &Path) -> Result<Exit, E
         }
         None => {
             // Only `GET /team` is sent: any id opens the client.
-            let client = open_http(common, "0", &StopSignal::default(), Client::for_option())?;
+            let client = open_http(
+                common,
+                "0",
+                &StopSignal::default(),
+                Connection::for_option(),
+            )?;
             client.visible().await.map_err(|error| Error::Read {
                 what: "the Workspaces the token reaches".to_owned(),
                 from: Some(client.describe()),

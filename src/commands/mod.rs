@@ -6,7 +6,6 @@ pub(crate) mod apply;
 mod ci;
 pub(crate) mod fmt;
 pub(crate) mod import;
-mod many;
 mod options;
 pub(crate) mod plan;
 mod progress;
@@ -14,8 +13,8 @@ pub(crate) mod review;
 pub(crate) mod serve;
 mod show;
 pub(crate) mod snapshot;
-mod source;
 mod summary;
+mod targets;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -27,7 +26,7 @@ use crate::render::{Problems, count};
 
 pub use options::Exit;
 pub(crate) use options::{Common, Format, Invocation, default_state_path};
-pub(crate) use source::Refresh;
+pub(crate) use targets::Refresh;
 
 /// Prints why a command stopped, with the problems' places when it has them, and gives the
 /// exit code.
@@ -94,38 +93,64 @@ pub(crate) fn display_path(path: &Path) -> String {
 
 /// Runs a command to its end.
 pub(crate) async fn dispatch(common: &Common, invocation: Invocation) -> Result<Exit, Error> {
-    if many::is_folder(common) {
-        return match invocation {
-            Invocation::Validate => many::validate(common),
-            Invocation::Fmt(options) => many::fmt(common, options),
-            Invocation::Plan(options) => many::plan(common, &options).await,
-            Invocation::Apply(options) => many::apply(common, options).await,
-            Invocation::Report(options) => many::access_review(common, &options).await,
-            Invocation::Serve(options) => serve::run(common, options).await,
-            _ => Err(Error::Usage(format!(
+    let one_file = || {
+        if common.file.is_dir() {
+            return Err(Error::Usage(format!(
                 "{} is a folder: this command takes one Workspace file (-f FILE)",
                 display_path(&common.file)
-            ))),
-        };
-    }
+            )));
+        }
+        Ok(())
+    };
     match invocation {
         Invocation::Validate => validate(common),
         Invocation::Schema { fragment } => schema(fragment),
-        Invocation::Show { plan, format } => show::run(common, plan.as_deref(), format),
-        Invocation::ForceUnlock { lock_id, force } => force_unlock(common, &lock_id, force),
-        Invocation::Fmt(options) => fmt::run(common, options),
+        Invocation::Show { plan, format } => {
+            one_file()?;
+            show::run(common, plan.as_deref(), format)
+        }
+        Invocation::ForceUnlock { lock_id, force } => {
+            one_file()?;
+            force_unlock(common, &lock_id, force)
+        }
+        Invocation::Fmt(options) => fmt::run_all(common, options),
         Invocation::Plan(options) => plan::run(common, &options).await,
         Invocation::Apply(options) => apply::run(common, options).await,
-        Invocation::Snapshot(options) => snapshot::run(common, &options).await,
-        Invocation::Import(options) => import::run(common, &options).await,
+        Invocation::Snapshot(options) => {
+            one_file()?;
+            snapshot::run(common, &options).await
+        }
+        Invocation::Import(options) => {
+            one_file()?;
+            import::run(common, &options).await
+        }
         Invocation::Serve(options) => serve::run(common, options).await,
         Invocation::Report(options) => review::run(common, &options).await,
     }
 }
 
+/// `validate`: every Workspace file's problems at once (a folder's all read first), and a
+/// line for each valid one.
 fn validate(common: &Common) -> Result<Exit, Error> {
-    let loaded = engine::load(&common.file)?;
-    say_valid(&loaded, common.quiet)?;
+    let targets = targets::targets(common)?;
+    let valid = targets.files.len();
+    for each in targets.files {
+        let loaded = match each.loaded {
+            Some(loaded) => loaded,
+            None => engine::load(&each.options.file)?,
+        };
+        say_valid(&loaded, common.quiet)?;
+    }
+    if targets.folder && !common.quiet {
+        let mut out = crate::console::stdout();
+        writeln!(
+            out,
+            "{} in {} {} valid.",
+            count(valid, "Workspace file", "Workspace files"),
+            display_path(&common.file),
+            if valid == 1 { "is" } else { "are" }
+        )?;
+    }
     Ok(Exit::Success)
 }
 

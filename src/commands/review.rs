@@ -1,10 +1,13 @@
-//! `report`: the access review of the live Workspace (or `--snapshot`) against the file, as
-//! text, CSV, JSON or markdown. Changes nothing and writes no state.
+//! `report`: the access review of each Workspace's run (live, or `--snapshot`) against its
+//! file, as text, CSV, JSON or markdown; a folder's rows each start with their Workspace, and
+//! one Workspace that cannot be read does not cost the others their rows (it is named in
+//! place and on standard error, exit 1). Changes nothing and writes no state.
 
 use crate::commands::progress::Warnings;
-use crate::commands::source::{Client, Refresh, heard_inputs};
-use crate::commands::{Common, Exit};
-use crate::engine::{self, Error};
+use crate::commands::targets::{Connection, Refresh, targets};
+use crate::commands::{Common, Exit, display_path, problems};
+use crate::engine::{self, Error, Outcome, Purpose};
+use crate::render::count;
 use crate::review::render::{self, Heading, Subject};
 use crate::review::{self as core, Sources};
 use crate::stop::StopSignal;
@@ -26,26 +29,81 @@ pub(crate) struct Options {
 }
 
 pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Error> {
-    let (rows, heading) = review(common, None, options, Client::default()).await?;
-    print(options.format, &rows, &heading)?;
-    Ok(Exit::Success)
+    let targets = targets(common)?;
+    let (folder, total) = (targets.folder, targets.files.len());
+    let (connection, stop) = (Connection::default(), StopSignal::default());
+    let mut all = Vec::new();
+    let mut day = None;
+    let mut unreviewed = Vec::new();
+    let mut failures = Vec::new();
+    let mut subject = None;
+    for each in targets.files {
+        let id = each.workspace_id().unwrap_or_default().to_owned();
+        let file = display_path(&each.options.file);
+        let target = each.target(Refresh::Read, &stop, connection.clone());
+        let reviewed = review(target, options).await;
+        let (rows, heading) = match reviewed {
+            Ok(made) => made,
+            // One Workspace that cannot be read does not cost the others their rows.
+            Err(e) if folder => {
+                unreviewed.push(format!(
+                    "Workspace {id} ({file}) was not reviewed: {}",
+                    problems(&e).summary
+                ));
+                failures.push(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        day = Some(heading.day);
+        subject = Some(heading.subject);
+        all.extend(rows.into_iter().map(|row| core::Row {
+            workspace: folder.then(|| id.clone()),
+            ..row
+        }));
+    }
+    let subject = match (folder, subject) {
+        (false, Some(subject)) => subject,
+        _ => Subject::Folder {
+            path: display_path(&common.file),
+            workspaces: total,
+        },
+    };
+    let heading = Heading {
+        subject,
+        day: day.unwrap_or_else(|| crate::clock::now().date()),
+        inactive_days: options.inactive_days,
+        unreviewed,
+    };
+    print(options.format, &all, &heading)?;
+    if failures.is_empty() {
+        return Ok(Exit::Success);
+    }
+    Err(Error::Several {
+        summary: format!(
+            "{} of {} could not be reviewed; {}",
+            failures.len(),
+            count(total, "Workspace", "Workspaces"),
+            match total - failures.len() {
+                0 => "no row was written",
+                1 => "the rows of the other were written",
+                _ => "the rows of the others were written",
+            }
+        ),
+        errors: failures,
+    })
 }
 
-/// The review of one Workspace file, and what its summary names. `decoded`: the file, when it
-/// was read already.
-pub(crate) async fn review(
-    common: &Common,
-    decoded: Option<crate::config::Decoded>,
+/// The review of one Workspace, and what its summary names.
+async fn review(
+    target: engine::Target<crate::clickup::Backend>,
     options: &Options,
-    client: Client,
 ) -> Result<(Vec<core::Row>, Heading), Error> {
-    let inputs = engine::Inputs {
-        read_all: true,
-        decoded,
-        ..heard_inputs(common, Refresh::Read, true, &StopSignal::default(), client)
+    let now = target.now;
+    let Outcome::Planned(planned) = engine::run(target, Purpose::Review, &mut Warnings).await?
+    else {
+        return Err(Error::Internal("a review applied changes"));
     };
-    let now = inputs.now;
-    let planned = engine::plan(inputs, &mut Warnings).await?;
     let doc = planned.doc.as_ref().ok_or(Error::Internal(
         "the Workspace was read without its document",
     ))?;

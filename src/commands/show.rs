@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::commands::{Common, Exit, Format, display_path, many};
+use crate::commands::{Common, Exit, Format, display_path};
 use crate::engine::{Error, SavedDoc, read_saved};
 use crate::render::{self, Context, count, json};
 use crate::state::{ManagedPerson, PersonStatus, State};
@@ -29,7 +29,7 @@ fn show_plan(common: &Common, path: &Path, format: Format) -> Result<Exit, Error
                     if format == Format::Markdown {
                         writeln!(document, "## `{}`\n", file.replace('`', "'"))?;
                     } else {
-                        let title = many::heading(
+                        let title = crate::commands::targets::heading(
                             Path::new(file),
                             &plan.workspace.id,
                             Some(&plan.workspace.name),
@@ -42,7 +42,7 @@ fn show_plan(common: &Common, path: &Path, format: Format) -> Result<Exit, Error
                 writeln!(
                     document,
                     "{}",
-                    many::total_line(&all.workspaces, all.workspaces.len())
+                    crate::commands::plan::total_line(&all.workspaces, all.workspaces.len())
                 )?;
             }
         }

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::clickup::Workspace;
-use crate::commands::source::{Client, check_workspace_id, open_http};
+use crate::commands::targets::{Connection, check_workspace_id, open_http};
 use crate::commands::{Common, Exit, display_path};
 use crate::engine::{Error, read_whole};
 use crate::fsutil;
@@ -27,7 +27,7 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
         common,
         workspace_id,
         &StopSignal::default(),
-        Client::for_option(),
+        Connection::for_option(),
     )?;
     let mut doc = read_whole(&workspace, options.with_guest_shares)
         .await

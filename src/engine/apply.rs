@@ -103,7 +103,7 @@ impl Applied {
 }
 
 /// Makes `planned`'s changes in its Workspace and keeps the state at `store` current. The
-/// plan must be applicable ([`Planned::check_applicable`]): a refused plan or a replace not
+/// plan must be applicable (its [`crate::engine::Verdict`]): a refused plan or a replace not
 /// allowed is an error before anything is sent. A change that fails is reported in
 /// [`Applied`], not as an error; an error means the apply could not run or record what it did.
 pub(crate) async fn apply<W: Workspace>(
@@ -112,7 +112,9 @@ pub(crate) async fn apply<W: Workspace>(
     observer: &mut dyn Observer,
     options: &ApplyOptions,
 ) -> Result<Applied, Error> {
-    planned.check_applicable(options.allow_replace)?;
+    if let Some(refused) = planned.verdict.error(true) {
+        return Err(refused);
+    }
     let free_first = planned
         .seats_after
         .as_ref()

@@ -284,17 +284,6 @@ pub(crate) fn replace_sentence(people: &[String]) -> String {
 }
 
 impl Error {
-    /// The same error, raised by `apply`: a refusal then says nothing was applied.
-    pub(crate) fn when_applying(self) -> Error {
-        match self {
-            Error::Refused(mut refusal) => {
-                refusal.applying = true;
-                Error::Refused(refusal)
-            }
-            other => other,
-        }
-    }
-
     /// The problems to print with their places, when the error has them.
     pub(crate) fn file_problems(&self) -> Option<FileProblems> {
         match self {

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::Error;
 use crate::plan::Plan;
 use crate::render::Context;
 use crate::render::json::{self, JsonChange, JsonPlan, JsonStateRef};
@@ -37,19 +36,16 @@ impl Review {
 }
 
 /// Refuses a reviewed plan made for another Workspace, from another file or against another
-/// state history: none of its changes can be trusted to mean what they meant then.
+/// state history (why, as a sentence): none of its changes can be trusted to mean what they
+/// meant then.
 pub(crate) fn check_whole(
     reviewed: &Reviewed,
     plan: &Plan,
     state: Option<&JsonStateRef>,
     file_name: &str,
-) -> Result<(), Error> {
+) -> Result<(), String> {
     let saved = &reviewed.plan;
-    let refuse = |why: String| Error::NotReviewed {
-        plan: reviewed.name.clone(),
-        workspace: plan.workspace_id.clone(),
-        why,
-    };
+    let refuse = |why: String| why;
     if saved.format_version != json::FORMAT_VERSION {
         return Err(refuse(format!(
             "it has plan format_version {}, and this clickup-members reads version {}",

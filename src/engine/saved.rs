@@ -55,6 +55,21 @@ pub(crate) fn read_saved(path: &Path) -> Result<SavedDoc, SavedPlanError> {
     if plans.iter().any(|plan| plan.plan_digest.is_none()) {
         return Err(SavedPlanError::NotSaved { name });
     }
+    // A plan of another format or made by another version is read as nothing else.
+    for plan in plans {
+        if plan.format_version != json::FORMAT_VERSION {
+            return Err(SavedPlanError::FormatVersion {
+                name,
+                found: plan.format_version,
+            });
+        }
+        if plan.tool_version != env!("CARGO_PKG_VERSION") {
+            return Err(SavedPlanError::ToolVersion {
+                name,
+                found: plan.tool_version.clone(),
+            });
+        }
+    }
     // Every field is covered, the ones only shown (mode, max_removals, the summary) too.
     if plans
         .iter()
@@ -96,64 +111,16 @@ pub(crate) fn recorded_file(path: &Path) -> Result<Option<std::path::PathBuf>, E
 }
 
 impl<W> Planned<W> {
-    /// Refuses the saved plan at `path` unless it is the plan made now (`now`, the JSON of
-    /// this plan): same version, Workspace, file, Workspace contents, state and changes.
+    /// Refuses the saved plan at `path` unless it is the plan made now.
     #[cfg(test)]
-    pub(crate) fn check_saved(&self, path: &Path, now: &JsonPlan) -> Result<(), Error> {
+    pub(crate) fn check_saved(&self, path: &Path) -> Result<(), Error> {
         let saved = read_saved_plan(path)?;
-        self.check_saved_plan(&path.display().to_string(), &saved, now)
-    }
-
-    /// [`Planned::check_saved`] for a saved plan already read, `name` being where it is.
-    pub(crate) fn check_saved_plan(
-        &self,
-        name: &str,
-        saved: &JsonPlan,
-        now: &JsonPlan,
-    ) -> Result<(), Error> {
-        let name = name.to_owned();
-        if saved.format_version != json::FORMAT_VERSION {
-            return Err(SavedPlanError::FormatVersion {
-                name,
-                found: saved.format_version,
-            }
-            .into());
+        match crate::engine::verdict::stale(self, &saved) {
+            Some(why) => Err(Error::Stale {
+                plan: path.display().to_string(),
+                why,
+            }),
+            None => Ok(()),
         }
-        if saved.tool_version != env!("CARGO_PKG_VERSION") {
-            return Err(SavedPlanError::ToolVersion {
-                name,
-                found: saved.tool_version.clone(),
-            }
-            .into());
-        }
-        let plan = &self.plan;
-        let stale = |why: String| Error::Stale {
-            plan: name.clone(),
-            why,
-        };
-        if saved.workspace.id != plan.workspace_id {
-            return Err(stale("the file now describes another Workspace".to_owned()));
-        }
-        if saved.config_digest != plan.config_digest {
-            return Err(stale(format!("{} changed", self.context().file_name)));
-        }
-        if saved.live_fingerprint != plan.live_fingerprint {
-            return Err(stale("the Workspace changed".to_owned()));
-        }
-        if let (Some(then), Some(current)) = (&saved.state, &now.state)
-            && then.lineage != current.lineage
-        {
-            return Err(stale(format!(
-                "the state file was replaced by another history (lineage {}, not {})",
-                current.lineage, then.lineage
-            )));
-        }
-        if saved.state != now.state {
-            return Err(stale("the state file changed".to_owned()));
-        }
-        if saved.changes != now.changes {
-            return Err(stale("the changes differ".to_owned()));
-        }
-        Ok(())
     }
 }

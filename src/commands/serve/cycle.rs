@@ -11,74 +11,21 @@ use crate::clickup::http::Later;
 use crate::commands::serve::metrics::{Metrics, Outcome};
 use crate::commands::serve::settle::{self, Settled};
 use crate::commands::serve::{Mode, Options, Shared};
-use crate::commands::source::{Client, Refresh, heard_inputs};
+use crate::commands::targets::{Connection, Refresh, WorkspaceFile};
 use crate::commands::{Common, problems};
-use crate::config::Decoded;
-use crate::engine::{self, ApplyOptions, Error, StateStore};
-use crate::lock::StateLock;
+use crate::engine::{self, Error, Purpose, Writing};
 use crate::render::json;
 use crate::stop::StopSignal;
 
 /// How many times a request failing for a passing reason is sent again within a cycle.
 const RETRIES: usize = 2;
 
-/// Runs one cycle of the Workspace file; its outcome is in the metrics, the status and one log
-/// line. `next`: when the next try comes if this cycle does not succeed.
+/// Runs one cycle: the file set read once it stands still (a file that cannot be read or is
+/// invalid, or two files for one Workspace, and no Workspace is planned), then each
+/// Workspace's run in turn. Its outcome (the worst of the Workspaces') is in the metrics, the
+/// status and one log line per Workspace. `next`: when the next try comes if it does not
+/// succeed.
 pub(super) async fn run(
-    common: &Common,
-    options: &Options,
-    shared: &Shared,
-    stop: &StopSignal,
-    next: Duration,
-) -> Outcome {
-    let file = common.file.clone();
-    let read = settle::read_still(options.settle, &shared.seen, stop, move || {
-        settle::file(&file)
-    })
-    .await;
-    let decoded = match read {
-        Settled::Read(Ok(decoded)) => decoded,
-        Settled::Read(Err(_)) => {
-            // The files stood still and cannot be used: the engine says why, as `plan` would.
-            let error = match engine::load(&common.file) {
-                Err(error) => error,
-                Ok(_) => Error::Usage(format!(
-                    "{} changed while the cycle read it",
-                    common.file.display()
-                )),
-            };
-            let workspace = last_workspace(shared, &common.file);
-            let (outcome, why) = failed(&error);
-            log_cycle(outcome, &workspace, Counts::default(), 0.0, &why, next);
-            shared.metrics.cycle(&workspace, outcome, 0.0);
-            record(shared, outcome, why);
-            return outcome;
-        }
-        Settled::Never(why) => {
-            let workspace = last_workspace(shared, &common.file);
-            return invalid(shared, [workspace].into(), why, next);
-        }
-        Settled::Stopped => return Outcome::Failure,
-    };
-    let named = decoded.file.workspace.id.value.clone();
-    // A file the decoder found wrong may name its Workspace wrong: nothing is forgotten for it.
-    let workspace = if decoded.diagnostics.is_empty() {
-        name_workspaces(shared, [(common.file.clone(), named.clone())]);
-        named
-    } else {
-        Some(last_workspace(shared, &common.file))
-            .filter(|last| !last.is_empty())
-            .unwrap_or(named)
-    };
-    let (outcome, why) = one(common, decoded, &workspace, options, shared, stop, next).await;
-    record(shared, outcome, why);
-    outcome
-}
-
-/// A cycle over a folder of Workspace files: the whole set is read first (a file that cannot
-/// be read or is invalid, or two files for one Workspace, and no Workspace is planned), then
-/// each Workspace in turn. Its outcome is the worst of theirs.
-pub(super) async fn run_folder(
     common: &Common,
     options: &Options,
     shared: &Shared,
@@ -88,12 +35,12 @@ pub(super) async fn run_folder(
     let read = {
         let common = common.clone();
         settle::read_still(options.settle, &shared.seen, stop, move || {
-            settle::folder(&common)
+            settle::targets(&common)
         })
         .await
     };
-    let members = match read {
-        Settled::Read(Ok(members)) => members,
+    let targets = match read {
+        Settled::Read(Ok(targets)) => targets,
         Settled::Read(Err(error)) => {
             let each: Vec<&Error> = match &error {
                 Error::Several { errors, .. } => errors.iter().collect(),
@@ -105,7 +52,7 @@ pub(super) async fn run_folder(
                     tracing::error!("{}", crate::escape::visible(line));
                 }
             }
-            // Nothing is planned for any Workspace of the folder.
+            // Nothing is planned for any Workspace the files named.
             let known = shared.status().known.clone();
             return invalid(shared, known, error.to_string(), next);
         }
@@ -117,31 +64,18 @@ pub(super) async fn run_folder(
     };
     name_workspaces(
         shared,
-        members.iter().map(|m| {
-            (
-                m.loaded.path.clone(),
-                m.loaded.file.workspace.id.value.clone(),
-            )
+        targets.files.iter().filter_map(|each| {
+            let id = each.workspace_id()?.to_owned();
+            Some((each.options.file.clone(), id))
         }),
     );
     let mut worst = (Outcome::Success, String::new());
-    for member in members {
+    for each in targets.files {
         if stop.is_set() {
             break;
         }
-        let workspace = member.loaded.file.workspace.id.value.clone();
-        // The file was read with the folder: the cycle does not read it again.
-        let decoded = member.loaded.into_decoded();
-        let (outcome, why) = one(
-            &member.common,
-            decoded,
-            &workspace,
-            options,
-            shared,
-            stop,
-            next,
-        )
-        .await;
+        let workspace = each.workspace_id().unwrap_or_default().to_owned();
+        let (outcome, why) = one(each, &workspace, options, shared, stop, next).await;
         if outcome != Outcome::Success && worst.0 == Outcome::Success {
             worst = (outcome, why);
         }
@@ -170,16 +104,6 @@ fn name_workspaces(shared: &Shared, named: impl IntoIterator<Item = (PathBuf, St
     status.plans.retain(|id, _| ids.contains(id));
     status.workspaces = named.into_iter().collect();
     status.known = ids;
-}
-
-/// The Workspace `file` was last found to be ("" before it ever was).
-fn last_workspace(shared: &Shared, file: &PathBuf) -> String {
-    shared
-        .status()
-        .workspaces
-        .get(file)
-        .cloned()
-        .unwrap_or_default()
 }
 
 /// The files cannot be planned (they never stood still, or one of a folder is invalid): the
@@ -216,7 +140,10 @@ fn record(shared: &Shared, outcome: Outcome, why: String) {
 fn failed(error: &Error) -> (Outcome, String) {
     let outcome = match error {
         Error::Invalid(_) => Outcome::Invalid,
-        Error::Refused(_) | Error::ReplaceNotAllowed(_) => Outcome::Refused,
+        Error::Refused(_)
+        | Error::ReplaceNotAllowed(_)
+        | Error::Stale { .. }
+        | Error::NotReviewed { .. } => Outcome::Refused,
         _ => Outcome::Failure,
     };
     let found = problems(error);
@@ -229,8 +156,7 @@ fn failed(error: &Error) -> (Outcome, String) {
 /// One Workspace's cycle from its file as read: its metrics and its log line; how it ended,
 /// and why.
 async fn one(
-    common: &Common,
-    decoded: Decoded,
+    each: WorkspaceFile,
     workspace: &str,
     options: &Options,
     shared: &Shared,
@@ -239,16 +165,7 @@ async fn one(
 ) -> (Outcome, String) {
     let started = Instant::now();
     let mut counts = Counts::default();
-    let result = cycle(
-        common,
-        decoded,
-        workspace,
-        options,
-        shared,
-        stop,
-        &mut counts,
-    )
-    .await;
+    let result = cycle(each, workspace, options, shared, stop, &mut counts).await;
     let (outcome, why) = match result {
         Ok(outcome) => (outcome, String::new()),
         Err(error) => failed(&error),
@@ -300,9 +217,11 @@ struct Counts {
     failed: usize,
 }
 
+/// One Workspace's run, as `plan` (observe mode) or as `apply --auto-approve` (apply mode,
+/// waiting up to the interval for a state lock another run holds): its plan kept for `/plan`
+/// and the metrics.
 async fn cycle(
-    common: &Common,
-    decoded: Decoded,
+    each: WorkspaceFile,
     workspace: &str,
     options: &Options,
     shared: &Shared,
@@ -310,21 +229,31 @@ async fn cycle(
     counts: &mut Counts,
 ) -> Result<Outcome, Error> {
     let metrics: &Metrics = &shared.metrics;
-    let applying = options.mode == Mode::Apply;
     // A failing request is tried again less within a cycle: the next cycle tries again.
-    let client = Client {
+    let connection = Connection {
         listener: Some(shared.metrics.clone()),
         retries: RETRIES,
         pacer: shared.pacer.clone(),
         later: Later::NextCycle,
-        ..Client::default()
+        ..Connection::default()
     };
-    let inputs = engine::Inputs {
-        decoded: Some(decoded),
-        ..heard_inputs(common, Refresh::Read, applying, stop, client)
+    let target = each.target(Refresh::Read, stop, connection);
+    let purpose = match options.mode {
+        Mode::Observe => Purpose::Plan {
+            allow_replace: options.allow_replace,
+        },
+        Mode::Apply => Purpose::Apply(Box::new(Writing {
+            against: None,
+            allow_replace: options.allow_replace,
+            parallelism: 4,
+            stop: stop.clone(),
+            holder: "clickup-members serve".to_owned(),
+            lock_timeout: options.interval,
+        })),
     };
     let mut writes = metrics.writes(workspace);
-    let planned = engine::plan(inputs, &mut writes).await?;
+    let prepared = engine::prepare(target, purpose, &mut writes).await?;
+    let planned = &prepared.planned;
     metrics.planned(&planned.plan, &planned.live, planned.seats.as_ref());
     let json_plan = planned.json(options.allow_replace);
     let mut bytes = Vec::new();
@@ -338,30 +267,12 @@ async fn cycle(
     if let Some(refusal) = planned.refusal() {
         return Err(refusal);
     }
-    if !applying {
-        return Ok(Outcome::Success);
-    }
-    planned.check_applicable(options.allow_replace)?;
-    // The lock is held only while the cycle applies (and records the state).
-    let lock = StateLock::acquire(&common.state, "clickup-members serve")?;
     let mut writes = metrics.writes(workspace);
-    let applied = engine::apply(
-        planned,
-        &StateStore::new(&common.state),
-        &mut writes,
-        &ApplyOptions {
-            allow_replace: options.allow_replace,
-            parallelism: 4,
-            stop: stop.clone(),
-        },
-    )
-    .await?;
-    drop(lock);
+    let finished = prepared.finish(&mut writes).await?;
     counts.writes = writes.made;
     counts.failed = writes.failed;
-    Ok(if applied.complete() {
-        Outcome::Success
-    } else {
-        Outcome::Failure
+    Ok(match finished {
+        engine::Outcome::Applied { applied, .. } if !applied.complete() => Outcome::Failure,
+        _ => Outcome::Success,
     })
 }

@@ -160,9 +160,9 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Error
     if common.snapshot.is_none() {
         crate::clickup::http::Token::from_env()?;
     }
-    let folder = crate::commands::many::is_folder(common);
+    let folder = common.file.is_dir();
     if folder {
-        crate::commands::many::files(&common.file)?;
+        crate::commands::targets::folder_files(&common.file)?;
     } else {
         State::read(&common.state)?;
     }
@@ -212,11 +212,7 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Error
         let sent = shared.metrics.sent();
         shared.status().cycle_began = Some(Instant::now());
         // A failed cycle says when the next try comes: after the backoff as it stands.
-        let outcome = if folder {
-            cycle::run_folder(common, &options, &shared, &stop, backoff).await
-        } else {
-            cycle::run(common, &options, &shared, &stop, backoff).await
-        };
+        let outcome = cycle::run(common, &options, &shared, &stop, backoff).await;
         {
             let mut status = shared.status();
             status.cycle_began = None;

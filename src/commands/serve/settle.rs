@@ -16,8 +16,7 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use crate::commands::Common;
-use crate::commands::many::{self, Member};
-use crate::config::{self, Decoded, LoadError};
+use crate::commands::targets::Targets;
 use crate::engine::Error;
 use crate::stop::StopSignal;
 
@@ -75,64 +74,51 @@ pub(super) struct Read<T> {
     pub(super) used: Used,
 }
 
-/// Reads one Workspace file and its fragments.
-pub(super) fn file(path: &Path) -> Read<Result<Decoded, LoadError>> {
-    let decoded = config::decode_file(path);
+/// Reads the file set the command line names (a Workspace file, or a folder of them) with
+/// their fragments.
+pub(super) fn targets(common: &Common) -> Read<Result<Targets, Error>> {
+    let read = crate::commands::targets::read_all(common);
     let mut used = Used::default();
-    match &decoded {
-        Ok(decoded) => {
-            // Only a file that decoded cleanly can be planned: only its texts must match.
-            let exact = decoded.diagnostics.is_empty();
-            used.file(path, exact.then_some(decoded.source.as_str()));
-            for (name, text) in &decoded.fragments {
-                used.file(Path::new(name), exact.then_some(text.as_str()));
-            }
-            if !decoded.file.include.is_empty() {
-                used.tree(folder_of(path));
-            }
-        }
-        Err(LoadError::Invalid { fragments, .. }) => {
-            used.file(path, None);
-            for (name, _) in fragments {
-                used.file(Path::new(name), None);
-            }
-            if !fragments.is_empty() {
-                used.tree(folder_of(path));
-            }
-        }
-        Err(LoadError::Io { .. } | LoadError::TooLarge { .. }) => used.file(path, None),
+    if common.file.is_dir() {
+        used.tree(&common.file);
     }
-    Read {
-        value: decoded,
-        used,
-    }
-}
-
-/// Reads a folder of Workspace files and their fragments.
-pub(super) fn folder(common: &Common) -> Read<Result<Vec<Member>, Error>> {
-    let members = many::load_all(common);
-    let mut used = Used::default();
-    used.tree(&common.file);
-    match &members {
-        Ok(members) => {
-            for member in members {
-                let loaded = &member.loaded;
+    match &read {
+        // Only files read whole and valid can be planned: only their texts must match.
+        Ok(targets) => {
+            for loaded in targets.files.iter().filter_map(|f| f.loaded.as_ref()) {
                 used.file(&loaded.path, Some(&loaded.source));
                 for (name, text) in &loaded.fragments {
                     used.file(Path::new(name), Some(text));
                 }
+                if !loaded.file.include.is_empty() {
+                    used.tree(folder_of(&loaded.path));
+                }
             }
         }
-        Err(_) => {
-            for path in many::files(&common.file).unwrap_or_default() {
-                used.file(&path, None);
+        Err(error) => {
+            let files = if common.file.is_dir() {
+                crate::commands::targets::folder_files(&common.file).unwrap_or_default()
+            } else {
+                vec![common.file.clone()]
+            };
+            for path in &files {
+                used.file(path, None);
+            }
+            let each: Vec<&Error> = match error {
+                Error::Several { errors, .. } => errors.iter().collect(),
+                other => vec![other],
+            };
+            for found in each.iter().filter_map(|e| e.file_problems()) {
+                for (name, _) in &found.fragments {
+                    used.file(Path::new(name), None);
+                }
+                if !found.fragments.is_empty() {
+                    used.tree(folder_of(Path::new(&found.file)));
+                }
             }
         }
     }
-    Read {
-        value: members,
-        used,
-    }
+    Read { value: read, used }
 }
 
 fn folder_of(path: &Path) -> &Path {

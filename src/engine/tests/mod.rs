@@ -62,7 +62,8 @@ impl Setup {
             keep_doc,
             read_all: false,
             decoded: None,
-            reviewed: None,
+            against: None,
+            allow_replace: true,
             now: NOW,
         }
     }
@@ -82,7 +83,11 @@ impl Setup {
     fn apply(&self, allow_replace: bool, store: &StateStore) -> (Result<Applied, Error>, Heard) {
         let mut heard = Heard::default();
         let applied = run(async {
-            let planned = plan(self.inputs(true), &mut heard).await?;
+            let inputs = Inputs {
+                allow_replace,
+                ..self.inputs(true)
+            };
+            let planned = plan(inputs, &mut heard).await?;
             apply(planned, store, &mut heard, &options(allow_replace)).await
         });
         (applied, heard)
@@ -177,12 +182,20 @@ fn a_plan_is_made_from_the_file_and_the_snapshot_read_side_by_side() {
 #[test]
 fn replaces_are_refused_unless_allowed_and_nothing_is_sent() {
     let setup = Setup::acme();
-    let planned = setup.plan().expect("plan");
-    match planned.check_applicable(false) {
-        Err(Error::ReplaceNotAllowed(people)) => assert_eq!(people, ["tom@acme.example"]),
+    let planned = run(plan(
+        Inputs {
+            allow_replace: false,
+            ..setup.inputs(false)
+        },
+        &mut Heard::default(),
+    ))
+    .expect("plan");
+    match &planned.verdict {
+        Verdict::ReplaceNotAllowed(people) => assert_eq!(people, &["tom@acme.example"]),
         other => panic!("expected the replace gate, got {other:?}"),
     }
-    assert!(planned.check_applicable(true).is_ok());
+    let allowed = setup.plan().expect("plan");
+    assert!(matches!(allowed.verdict, Verdict::Applicable));
     let refused = planned.json(false).refused;
     assert!(refused.iter().any(|r| r.contains("replaces 1 person")));
     assert!(planned.json(true).refused.is_empty());
@@ -312,15 +325,11 @@ fn a_saved_plan_applies_only_while_nothing_it_was_made_from_changed() {
     let mut bytes = Vec::new();
     json::write(&mut bytes, &planned.json(true).sealed()).expect("json");
     std::fs::write(&saved, &bytes).expect("save");
-    let stale = |planned: &Planned<SnapshotWorkspace>| match planned
-        .check_saved(&saved, &planned.json(true))
-    {
+    let stale = |planned: &Planned<SnapshotWorkspace>| match planned.check_saved(&saved) {
         Err(Error::Stale { why, .. }) => why,
         other => panic!("expected a stale plan, got {other:?}"),
     };
-    planned
-        .check_saved(&saved, &planned.json(true))
-        .expect("the same plan");
+    planned.check_saved(&saved).expect("the same plan");
 
     setup.edit_snapshot(|doc| member_mut(doc, "ada@acme.example")["username"] = "Ada L.".into());
     assert_eq!(stale(&setup.plan().expect("plan")), "the Workspace changed");
@@ -329,8 +338,7 @@ fn a_saved_plan_applies_only_while_nothing_it_was_made_from_changed() {
     // A comment is not a change of the file; a new limit is.
     std::fs::write(&setup.file, format!("{MEMBERS}\n# a comment\n")).expect("write");
     let now = setup.plan().expect("plan");
-    now.check_saved(&saved, &now.json(true))
-        .expect("the same plan");
+    now.check_saved(&saved).expect("the same plan");
     let members = MEMBERS.replace("max_removals: 6", "max_removals: 7");
     std::fs::write(&setup.file, members).expect("write");
     assert_eq!(stale(&setup.plan().expect("plan")), "members.yaml changed");
@@ -395,7 +403,8 @@ fn after_a_failed_write_the_workspace_is_read_again_and_the_state_records_what_i
         keep_doc: true,
         read_all: false,
         decoded: None,
-        reviewed: None,
+        against: None,
+        allow_replace: true,
         now: NOW,
     };
     let mut heard = Heard::default();
@@ -572,7 +581,8 @@ fn a_failed_read_says_where_and_whether_trying_again_may_help() {
         keep_doc: false,
         read_all: false,
         decoded: None,
-        reviewed: None,
+        against: None,
+        allow_replace: true,
         now: NOW,
     };
     let error = run(plan(inputs, &mut Heard::default())).expect_err("down");
@@ -975,13 +985,13 @@ fn apply_reviewed(setup: &Setup, reviewed: Reviewed) -> (Result<(Applied, Review
     let mut heard = Heard::default();
     let applied = run(async {
         let inputs = Inputs {
-            reviewed: Some(reviewed),
+            against: Some(Against::Reviewed(Box::new(reviewed))),
             ..setup.inputs(true)
         };
         let planned = plan(inputs, &mut heard).await?;
-        let review = planned.review.clone().expect("a review");
+        let review = planned.review.clone();
         let applied = apply(planned, &setup.store(), &mut heard, &options(true)).await?;
-        Ok((applied, review))
+        Ok((applied, review.expect("a review")))
     });
     (applied, heard)
 }
