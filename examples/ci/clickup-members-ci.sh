@@ -5,10 +5,14 @@
 #   clickup-members-ci.sh install       install the pinned release, its checksum verified
 #   clickup-members-ci.sh check         validate the member file and check its formatting
 #   clickup-members-ci.sh plan [ARG…]   plan for a pull/merge request into plan.md, save it as plan.json
+#                                       (a GitHub pull request that changes nothing under the member
+#                                       file's folder or this script: nothing to plan, at once)
 #   clickup-members-ci.sh comment FILE  post FILE as the request's plan comment, or edit the one there
 #   clickup-members-ci.sh apply [ARG…]  on the default branch: apply the plan reviewed on the merged
-#                                       pull/merge request, then push the state
-#   clickup-members-ci.sh reviewed-plan [FILE]  save that reviewed plan in FILE (reviewed-plan.json)
+#                                       pull/merge request (without one: only a merge with nothing
+#                                       to change), then push the state
+#   clickup-members-ci.sh reviewed-plan [FILE]  save that reviewed plan in FILE (reviewed-plan.json);
+#                                       outside CI too, with CLICKUP_MEMBERS_PLATFORM (below)
 #   clickup-members-ci.sh drift [ARG…]  nightly: open, update or close the drift issue
 #   clickup-members-ci.sh report [ARG…] the access review: access-review.csv and access-review.md,
 #                                       also recorded on the state branch (reviews/)
@@ -25,8 +29,14 @@
 # (plan.json, kept by the recipes as an artifact of the request's head commit), and apply on the
 # default branch finds that plan through GitHub's or GitLab's API and runs
 # `clickup-members apply --reviewed` with it: only the changes both that plan and a new one hold
-# are made. Where no reviewed plan can be found, apply stops, unless
-# CLICKUP_MEMBERS_APPLY_UNREVIEWED is true.
+# are made. Where no reviewed plan can be found, apply plans the Workspace first: a merge with
+# nothing to change needs no review, and is applied (the state is recorded, nothing is written
+# to ClickUp); one with changes stops, unless CLICKUP_MEMBERS_APPLY_UNREVIEWED is true.
+#
+# A pull/merge request whose plan apply refuses only because it replaces people (member <->
+# guest) passes its plan job all the same, saying so, and its plan is saved: after the merge,
+# the apply run by hand with CLICKUP_MEMBERS_ALLOW_REPLACE=true applies it. A plan a guard
+# refuses, or one that could not be made, fails the plan job.
 #
 # Settings, from the environment:
 #   CLICKUP_MEMBERS_FILE           the member file (default clickup/members.yaml), or a folder with
@@ -46,9 +56,17 @@
 #                                  Workspace again and applies that plan under the guards,
 #                                  unreviewed (and says so loudly)
 #   CLICKUP_MEMBERS_MERGE_COMMIT   the commit whose pull/merge request's plan apply takes
-#                                  (default GITHUB_SHA or CI_COMMIT_SHA: the commit being applied)
+#                                  (default GITHUB_SHA or CI_COMMIT_SHA: the commit being applied;
+#                                  outside CI, the commit checked out)
 #   CLICKUP_MEMBERS_REVIEWED_PLAN  a reviewed plan already at hand (another CI system): apply
 #                                  takes this file instead of asking GitHub or GitLab
+#   CLICKUP_MEMBERS_PLATFORM       github or gitlab: whose API the reviewed plan is looked up in
+#                                  (default: the CI system the job runs in). Outside CI, set it
+#                                  with what that platform's jobs are given: GitHub
+#                                  GITHUB_REPOSITORY (owner/name), GITHUB_TOKEN (e.g. `gh auth
+#                                  token`), GITHUB_API_URL (GitHub Enterprise Server); GitLab
+#                                  CI_API_V4_URL (https://HOST/api/v4), CI_PROJECT_ID,
+#                                  GITLAB_API_TOKEN
 #   CLICKUP_MEMBERS_PLAN_JOB       GitLab: the job that saves plan.json (default plan)
 #   CLICKUP_TOKEN, CLICKUP_TOKEN_FILE  the ClickUp token apply writes with (an admin's)
 #   CLICKUP_READ_TOKEN             the token plan, drift and report read the Workspace with (a
@@ -332,10 +350,20 @@ cmd_init_state() {
 }
 
 # The plan of a pull/merge request: plan.md for its comment, and plan.json, the plan the merge
-# applies (saved also for a plan apply refuses only for its replaces: run by hand with allow
-# replace, apply takes it). Without a token it plans against the Workspace the last apply
-# recorded; that plan is saved too, and apply on merge makes only what it shows.
+# applies. Without a token it plans against the Workspace the last apply recorded; that plan is
+# saved too, and apply on merge makes only what it shows. A plan apply refuses only for its
+# replaces is saved as well (the plan tool saves nothing for any other refusal), and the job
+# passes, saying that apply on merge refuses it until run with allow replace: the pull/merge
+# request can be merged, then applied by hand. A guard's refusal, or a plan that could not be
+# made, fails the job.
 cmd_plan() {
+  local watched
+  watched=$(watched_paths)
+  if nothing_to_plan "$watched"; then
+    rm -f plan.md plan.json
+    say "this pull request changes nothing under ${watched//$'\n'/ or }: nothing to plan, and nothing for its merge to apply"
+    return 0
+  fi
   use_read_token
   cmd_fetch_state optional
   local args=(plan -f "$file" --format markdown --out plan.json "$@") code=0
@@ -347,12 +375,49 @@ cmd_plan() {
   rm -f plan.json
   clickup-members "${args[@]}" >plan.md || code=$?
   cat plan.md
-  if [ -f plan.json ]; then
-    say "saved the plan in plan.json: the merge applies what it holds"
-  else
+  if [ ! -f plan.json ]; then
     say "no plan saved (see above): the merge of this request finds no reviewed plan"
+    return "$code"
+  fi
+  say "saved the plan in plan.json: the merge applies what it holds"
+  if [ "$code" = 1 ] && holds_replaces plan.json; then
+    warn "the plan replaces people (member <-> guest), which apply on merge refuses: after the merge, run the apply by hand with allow replace to make it (README: Replacing people). The plan is saved, so this job passes"
+    return 0
   fi
   return "$code"
+}
+
+# Whether a saved plan (one Workspace's, or a folder's) replaces anyone.
+holds_replaces() {
+  jq -e '[.. | objects | select(.action? == "replace")] | length > 0' "$1" >/dev/null 2>&1
+}
+
+# What a pull/merge request must change to be planned: the member file's folder (the fragments
+# it includes are in it) and this script, one a line, from the top of the work tree.
+watched_paths() {
+  local self
+  if [ -d "$file" ]; then
+    printf '%s/\n' "${file%/}"
+  else
+    printf '%s/\n' "$(dirname "$file")"
+  fi
+  self=$(git ls-files --full-name -- "$0" 2>/dev/null || true)
+  [ -z "$self" ] || printf '%s\n' "$self"
+}
+
+# Whether this job plans a GitHub pull request that changes none of WATCHED (one a line).
+# GitHub checks a pull request out as the merge of its head into the base branch; with
+# `fetch-depth: 2` (the plan workflow's checkout) that merge's parents are there too, and its
+# first is the base branch as the pull request would be merged into it. Anything else (no
+# such merge, a shallower checkout, another CI system) is planned.
+nothing_to_plan() {
+  local watched=() top
+  [ "${GITHUB_EVENT_NAME:-}" = pull_request ] || return 1
+  mapfile -t watched <<<"$1"
+  top=$(git rev-parse --show-toplevel 2>/dev/null) || return 1
+  git -C "$top" rev-parse --quiet --verify 'HEAD^2^{commit}' >/dev/null 2>&1 || return 1
+  git -C "$top" rev-parse --quiet --verify 'HEAD^1^{commit}' >/dev/null 2>&1 || return 1
+  git -C "$top" diff --quiet 'HEAD^1' HEAD -- "${watched[@]}" 2>/dev/null
 }
 
 cmd_apply() {
@@ -366,18 +431,63 @@ cmd_apply() {
   if [ "$reviewed_found" = true ]; then
     say "applying $reviewed_from: only the changes it holds are made"
     args+=(--reviewed "$reviewed")
-  elif [ "${CLICKUP_MEMBERS_APPLY_UNREVIEWED:-false}" = true ]; then
-    warn "APPLYING AN UNREVIEWED PLAN: $no_review. CLICKUP_MEMBERS_APPLY_UNREVIEWED=true lets apply plan the Workspace again and apply that plan, under the guards, without anyone having reviewed it"
   else
-    fail "no reviewed plan to apply: $no_review. Nothing was applied. A merge applies the plan its pull/merge request showed: make the change in a pull/merge request and let its plan job save its plan (if the plan expired, run that job again, then this apply), or set the repository's CI variable CLICKUP_MEMBERS_APPLY_UNREVIEWED=true to plan and apply without a review"
+    # A merge with nothing to change needs no review: the Workspace is planned first, and a
+    # plan without changes is the plan applied (it records the state and writes nothing to
+    # ClickUp; a change made in ClickUp meanwhile is not in it, so it is not made either).
+    say "no reviewed plan: $no_review. Planning the Workspace: a merge with nothing to change needs no review"
+    local unchanged=$tmp/unchanged-plan.json planned=0
+    local unchanged_args=(plan --quiet --detailed-exitcode -f "$file" --out "$unchanged")
+    plan_options "${args[@]}"
+    allow_replace && plan_args+=(--allow-replace)
+    clickup-members "${unchanged_args[@]}" "${plan_args[@]}" || planned=$?
+    case "$planned" in
+      0)
+        say "the Workspace matches $file: applying the plan without changes, which records the state and writes nothing to ClickUp"
+        args+=(--reviewed "$unchanged")
+        ;;
+      2)
+        if [ "${CLICKUP_MEMBERS_APPLY_UNREVIEWED:-false}" = true ]; then
+          warn "APPLYING AN UNREVIEWED PLAN: $no_review. CLICKUP_MEMBERS_APPLY_UNREVIEWED=true lets apply plan the Workspace again and apply that plan, under the guards, without anyone having reviewed it"
+        else
+          fail "no reviewed plan to apply: $no_review. The Workspace differs from $file (the plan above). Nothing was applied. A merge applies the plan its pull/merge request showed: make the change in a pull/merge request and let its plan job save its plan (if the plan expired, run that job again, then this apply), or set the repository's CI variable CLICKUP_MEMBERS_APPLY_UNREVIEWED=true to plan and apply without a review"
+        fi
+        ;;
+      *) fail "no reviewed plan to apply: $no_review, and the Workspace could not be planned, or apply would refuse its plan (exit $planned, see above). Nothing was applied" ;;
+    esac
   fi
   audit="$(records_dir)/audit/$(date -u +%Y%m%dT%H%M%SZ)-${GITHUB_RUN_ID:-${CI_PIPELINE_ID:-local}}.jsonl"
   mkdir -p "$(dirname "$audit")"
   allow_replace && args+=(--allow-replace)
   clickup-members apply --auto-approve -f "$file" --audit-log "$audit" "${args[@]}" || code=$?
+  if [ "$code" != 0 ] && ! allow_replace && [ "$reviewed_found" = true ] && holds_replaces "$reviewed"; then
+    say "the reviewed plan replaces people, which apply makes only with allow replace: once it is reviewed, run this apply by hand with it (GitHub: Run workflow, \"allow replace\" ticked; GitLab: a pipeline run by hand with CLICKUP_MEMBERS_ALLOW_REPLACE=true; README: Replacing people)"
+  fi
   # Also after a failed or partial apply: what was applied is recorded either way.
   cmd_push_state "${states[@]}" "$audit"
   return "$code"
+}
+
+# The options of apply's ARGs that plan takes too (the global ones: the Workspace, the state,
+# the API), in plan_args.
+plan_args=()
+plan_options() {
+  plan_args=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --state | --api-url | --snapshot | --timeout | --color)
+        plan_args+=("$1")
+        if [ $# -gt 1 ]; then
+          plan_args+=("$2")
+          shift
+        fi
+        ;;
+      --state=* | --api-url=* | --snapshot=* | --timeout=* | --color=* | -v | -vv | -vvv | --verbose)
+        plan_args+=("$1")
+        ;;
+    esac
+    shift
+  done
 }
 
 # The reviewed plan: the plan the pull/merge request merged as this commit saved (its plan
@@ -387,7 +497,7 @@ cmd_apply() {
 # that cannot be made is not the same as a plan that does not exist.
 reviewed_found=false reviewed_from='' no_review=''
 find_reviewed_plan() {
-  local out=$1 sha=${CLICKUP_MEMBERS_MERGE_COMMIT:-${GITHUB_SHA:-${CI_COMMIT_SHA:-}}}
+  local out=$1 sha=${CLICKUP_MEMBERS_MERGE_COMMIT:-${GITHUB_SHA:-${CI_COMMIT_SHA:-}}} where
   if [ -n "${CLICKUP_MEMBERS_REVIEWED_PLAN:-}" ]; then
     [ -f "$CLICKUP_MEMBERS_REVIEWED_PLAN" ] ||
       fail "CLICKUP_MEMBERS_REVIEWED_PLAN names $CLICKUP_MEMBERS_REVIEWED_PLAN, which is not a file"
@@ -395,12 +505,15 @@ find_reviewed_plan() {
     reviewed_found=true reviewed_from="the reviewed plan $CLICKUP_MEMBERS_REVIEWED_PLAN"
     return 0
   fi
-  if [ -z "${GITHUB_ACTIONS:-}${GITLAB_CI:-}" ]; then
-    no_review="this job runs neither in GitHub Actions nor in GitLab CI, so there is no pull/merge request to take the reviewed plan from (CLICKUP_MEMBERS_REVIEWED_PLAN can name a plan saved by plan --out)"
+  where=$(platform)
+  if [ -z "$where" ]; then
+    no_review="this job runs neither in GitHub Actions nor in GitLab CI, so there is no pull/merge request to take the reviewed plan from (CLICKUP_MEMBERS_PLATFORM=github or gitlab looks it up from elsewhere; CLICKUP_MEMBERS_REVIEWED_PLAN can name a plan saved by plan --out)"
     return 0
   fi
-  [ -n "$sha" ] || fail "the commit to apply is unknown: GITHUB_SHA, CI_COMMIT_SHA and CLICKUP_MEMBERS_MERGE_COMMIT are not set"
-  if [ -n "${GITHUB_ACTIONS:-}" ]; then
+  # Outside CI: the commit checked out.
+  [ -n "$sha" ] || sha=$(git rev-parse --quiet --verify 'HEAD^{commit}' 2>/dev/null) ||
+    fail "the commit to apply is unknown: GITHUB_SHA, CI_COMMIT_SHA and CLICKUP_MEMBERS_MERGE_COMMIT are not set, and no commit is checked out here"
+  if [ "$where" = github ]; then
     github_reviewed_plan "$sha" "$out"
   else
     gitlab_reviewed_plan "$sha" "$out"
@@ -527,14 +640,30 @@ cmd_reviewed_plan() {
   say "saved $reviewed_from in $out"
 }
 
+# The platform whose API the job talks to: CLICKUP_MEMBERS_PLATFORM, else the CI system the
+# job runs in (github, gitlab), else nothing.
+platform() {
+  case "${CLICKUP_MEMBERS_PLATFORM:-}" in
+    github | gitlab) printf '%s\n' "$CLICKUP_MEMBERS_PLATFORM" ;;
+    '')
+      if [ -n "${GITHUB_ACTIONS:-}" ]; then
+        printf 'github\n'
+      elif [ -n "${GITLAB_CI:-}" ]; then
+        printf 'gitlab\n'
+      fi
+      ;;
+    *) fail "CLICKUP_MEMBERS_PLATFORM is github or gitlab, not \"$CLICKUP_MEMBERS_PLATFORM\"" ;;
+  esac
+}
+
 # The headers that authenticate this job to its platform's API, in a file only this job reads,
 # so that the token never shows in a list of processes.
 platform_headers() {
   local headers=$tmp/platform-headers
   if [ ! -f "$headers" ]; then
-    if [ -n "${GITHUB_ACTIONS:-}" ]; then
+    if [ "$(platform)" = github ]; then
       [ -n "${GITHUB_TOKEN:-}" ] ||
-        fail "GITHUB_TOKEN is not set: this step needs the job's token (github.token) for GitHub's API"
+        fail "GITHUB_TOKEN is not set: this step needs the job's token (github.token; outside CI, e.g. \`gh auth token\`) for GitHub's API"
       (
         umask 077
         printf 'Authorization: Bearer %s\nAccept: application/vnd.github+json\nX-GitHub-Api-Version: 2022-11-28\n' \

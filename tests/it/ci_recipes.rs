@@ -557,6 +557,8 @@ const SCRIPT_ENV: &[&str] = &[
     "CLICKUP_MEMBERS_MERGE_COMMIT",
     "CLICKUP_MEMBERS_REVIEWED_PLAN",
     "CLICKUP_MEMBERS_PLAN_JOB",
+    "CLICKUP_MEMBERS_PLATFORM",
+    "GITHUB_EVENT_NAME",
     "CI_API_V4_URL",
     "CI_PROJECT_ID",
     "CI_MERGE_REQUEST_IID",
@@ -1817,6 +1819,10 @@ async fn allow_replace_by_hand_applies_the_reviewed_plan_of_the_merge_commit() {
         err.contains("apply makes replaces only with --allow-replace"),
         "{err}"
     );
+    assert!(
+        err.contains("the reviewed plan replaces people, which apply makes only with allow replace: once it is reviewed, run this apply by hand with it"),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read(&clickup).expect("read"),
         before,
@@ -2568,4 +2574,653 @@ async fn an_artifact_redirect_to_plain_http_elsewhere_is_not_followed() {
         before,
         "nothing applied"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a newcomer meets setting the recipes up as the README says: a replace that can be
+// merged, the first apply without a read token, a required check on every pull request, the
+// GitLab variables, CODEOWNERS, the reviewed plan looked at from a clone.
+
+#[test]
+fn a_plan_refused_only_for_its_replaces_passes_its_job_and_a_guard_s_refusal_fails_it() {
+    let team = Team::new();
+    // The example's file turns a member into a guest: a replace, which apply on merge refuses.
+    let pr = team.checkout("pr");
+    let summary = pr.join("summary.md");
+    let mut plan = ci_script(&pr, &["plan", "--snapshot", "workspace.snapshot.json"]);
+    plan.env("CLICKUP_READ_TOKEN", "pk_1_READTOKEN")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary);
+    let output = run(plan);
+    let err = ok(&output);
+    assert!(
+        err.contains("warning: the plan replaces people (member <-> guest), which apply on merge refuses: after the merge, run the apply by hand with allow replace to make it (README: Replacing people)"),
+        "{err}"
+    );
+    assert!(
+        stdout(&output).contains("::warning title=clickup-members::the plan replaces people"),
+        "an annotation on the run's page: {}",
+        stdout(&output)
+    );
+    let md = std::fs::read_to_string(pr.join("plan.md")).expect("plan.md");
+    assert!(
+        md.starts_with(
+            "> :no_entry: **Apply on merge will refuse this plan:**\n> - the plan replaces 1 person"
+        ),
+        "the comment says so at its top: {md}"
+    );
+    let summary = std::fs::read_to_string(&summary).expect("summary");
+    assert!(
+        summary.contains("> :warning: **the plan replaces people"),
+        "{summary}"
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pr.join("plan.json")).expect("saved"))
+            .expect("plan JSON");
+    assert!(
+        saved["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .any(|c| c["action"] == "replace"),
+        "{saved}"
+    );
+
+    // A guard's refusal saves nothing, and fails the job; so does a file that cannot be planned.
+    for (n, edit) in [
+        ("max_removals: 6", "max_removals: 0"),
+        ("mode: authoritative", "mode: authorative"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let pr = team.checkout(&format!("refused{n}"));
+        crate::common::edit(&pr.join("clickup/members.yaml"), edit.0, edit.1);
+        let mut plan = ci_script(&pr, &["plan", "--snapshot", "workspace.snapshot.json"]);
+        plan.env("CLICKUP_READ_TOKEN", "pk_1_READTOKEN");
+        let output = run(plan);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{edit:?}: {}",
+            stderr(&output)
+        );
+        assert!(!pr.join("plan.json").exists(), "{edit:?}");
+        assert!(
+            stderr(&output).contains("no plan saved (see above)"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_a_read_token_the_first_merge_records_the_state_and_later_pull_requests_plan_against_it()
+ {
+    let team = Team::new();
+    team.init_state();
+    // The Workspace matches the imported file.
+    let clickup = team.clickup(true);
+    let before = std::fs::read(&clickup).expect("read");
+
+    // The pull request of the imported file, planned without a read token: nothing recorded
+    // yet, so no plan is saved (its artifact holds plan.md alone).
+    let pr = team.checkout("pr");
+    let head = git(&pr, &["rev-parse", "HEAD"]);
+    ok(&run(ci_script(&pr, &["plan"])));
+    assert!(!pr.join("plan.json").exists());
+    let md = std::fs::read(pr.join("plan.md")).expect("plan.md");
+    assert!(md.starts_with(b"> **No plan yet:**"));
+    let job = team.checkout("job");
+    let merge = git(&job, &["rev-parse", "HEAD"]);
+    let (api, storage) = (MockServer::start().await, MockServer::start().await);
+    github_merged(
+        &api,
+        &storage,
+        &merge,
+        &head,
+        Kept::Saved(zip(&[("plan.md", &md)])),
+    )
+    .await;
+    // The merge: no reviewed plan, and nothing to change, so nothing to review.
+    let output = run_async(github_apply(&job, &api, &merge, "../clickup.json")).await;
+    let err = ok(&output);
+    assert!(
+        err.contains("no reviewed plan: the artifact clickup-members-plan-")
+            && err.contains("holds no plan.json. Planning the Workspace: a merge with nothing to change needs no review"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the Workspace matches clickup/members.yaml: applying the plan without changes, which records the state and writes nothing to ClickUp"),
+        "{err}"
+    );
+    assert!(!err.contains("UNREVIEWED"), "{err}");
+    assert_eq!(
+        std::fs::read(&clickup).expect("read"),
+        before,
+        "nothing written"
+    );
+    let state: serde_json::Value =
+        serde_json::from_str(&team.recorded_states()[0]).expect("the state is recorded");
+    assert_eq!(state["workspace_id"], "9006054115");
+
+    // The next pull request, still without a read token, plans against the recorded Workspace,
+    // and its merge applies what it showed.
+    let (pr, head) = team.commit("pr2", PROMOTED);
+    ok(&run(ci_script(&pr, &["plan"])));
+    let md = std::fs::read(pr.join("plan.md")).expect("plan.md");
+    assert!(
+        md.starts_with(b"> **Planned without reading ClickUp"),
+        "{}",
+        String::from_utf8_lossy(&md)
+    );
+    let json = std::fs::read(pr.join("plan.json")).expect("a plan is saved now");
+    let (job, merge) = team.commit("job2", PROMOTED);
+    let (api, storage) = (MockServer::start().await, MockServer::start().await);
+    let archive = zip(&[("plan.json", &json), ("plan.md", &md)]);
+    github_merged(&api, &storage, &merge, &head, Kept::Saved(archive)).await;
+    let err = ok(&run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
+    assert!(
+        err.contains("applying the plan reviewed on pull request #7"),
+        "{err}"
+    );
+    assert_eq!(
+        plan_code(&job, "clickup/members.yaml", &clickup),
+        Some(0),
+        "applied"
+    );
+
+    // The README says how the first run goes.
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let first = &readme[readme.find("### The first run").expect("the first run")..];
+    let first = &first[..first[4..].find("\n### ").map_or(first.len(), |e| e + 4)];
+    for said in [
+        "A merge with nothing to change needs no review",
+        "`clickup-members plan --detailed-exitcode`",
+        "records the state and\n  writes nothing to ClickUp",
+        "`CLICKUP_MEMBERS_APPLY_UNREVIEWED=true`",
+    ] {
+        assert!(first.contains(said), "README, the first run: {said}");
+    }
+}
+
+#[tokio::test]
+async fn a_merge_without_a_reviewed_plan_is_applied_only_when_it_changes_nothing() {
+    // GitLab, a merge request whose plan job kept no plan.json; the Workspace matches.
+    let team = Team::new();
+    team.init_state();
+    let clickup = team.clickup(true);
+    let before = std::fs::read(&clickup).expect("read");
+    let job = team.checkout("job");
+    let merge = git(&job, &["rev-parse", "HEAD"]);
+    let api = MockServer::start().await;
+    gitlab_merged(&api, &merge, &"b".repeat(40), None).await;
+    let err = ok(&run_async(gitlab_apply(&job, &api, &merge, "../clickup.json")).await);
+    assert!(
+        err.contains(
+            "the Workspace matches clickup/members.yaml: applying the plan without changes"
+        ),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&clickup).expect("read"), before);
+    assert!(team.branch_files().contains(&STATE.to_owned()));
+
+    // A Workspace whose plan apply refuses (here a replace, not allowed) fails the job, even
+    // where unreviewed applies are allowed: nothing applied, nothing recorded.
+    let team = Team::new();
+    team.init_state();
+    let clickup = team.clickup(false);
+    let before = std::fs::read(&clickup).expect("read");
+    let job = team.checkout("job");
+    let merge = git(&job, &["rev-parse", "HEAD"]);
+    let api = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/repos/acme/people/commits/{merge}/pulls")))
+        .respond_with(json(200, serde_json::json!([])))
+        .mount(&api)
+        .await;
+    let mut apply = github_apply(&job, &api, &merge, "../clickup.json");
+    apply.env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
+    let err = failed(&run_async(apply).await);
+    assert!(
+        err.contains("error: no reviewed plan to apply: no merged pull request has")
+            && err.contains("and the Workspace could not be planned, or apply would refuse its plan (exit 1, see above). Nothing was applied"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&clickup).expect("read"), before);
+    assert_eq!(team.branch_files(), ["README.md"]);
+}
+
+impl Team {
+    /// What GitHub checks a pull request out as: the merge of a branch, whose commit `change`
+    /// makes in a checkout, into `main`, kept on the remote as `refs/pull/N/merge`; gives that
+    /// ref.
+    fn pull_request_merge(&self, n: u32, change: impl Fn(&std::path::Path)) -> String {
+        let work = self.checkout(&format!("work{n}"));
+        git(&work, &["checkout", "--quiet", "-b", &format!("topic{n}")]);
+        change(&work);
+        git(&work, &["add", "-A"]);
+        git(&work, &["commit", "--quiet", "-m", "a change"]);
+        git(&work, &["checkout", "--quiet", "main"]);
+        git(
+            &work,
+            &[
+                "merge",
+                "--quiet",
+                "--no-ff",
+                "-m",
+                "merge",
+                &format!("topic{n}"),
+            ],
+        );
+        let merge_ref = format!("refs/pull/{n}/merge");
+        git(
+            &work,
+            &["push", "--quiet", "origin", &format!("HEAD:{merge_ref}")],
+        );
+        merge_ref
+    }
+
+    /// A checkout of `merge_ref` fetched `depth` commits deep, as actions/checkout makes it.
+    fn shallow_checkout(&self, name: &str, merge_ref: &str, depth: u32) -> std::path::PathBuf {
+        let dir = self.dir.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        git(&dir, &["init", "--quiet"]);
+        let url = format!("file://{}", self.remote().display());
+        git(
+            &dir,
+            &[
+                "fetch",
+                "--quiet",
+                &format!("--depth={depth}"),
+                &url,
+                merge_ref,
+            ],
+        );
+        git(&dir, &["checkout", "--quiet", "FETCH_HEAD"]);
+        git(&dir, &["remote", "add", "origin", &url]);
+        dir
+    }
+}
+
+#[tokio::test]
+async fn every_pull_request_runs_the_plan_and_one_that_changes_nothing_under_clickup_passes_at_once()
+ {
+    // The workflow runs for every pull request (its job `plan` can be required) and checks out
+    // the merge with its parents.
+    let plan = yaml(&repo().join("examples/ci/github/clickup-members-plan.yml"));
+    let on = &plan["on"];
+    assert!(on.get("pull_request").is_some(), "{on}");
+    for filter in ["paths", "paths-ignore", "branches", "branches-ignore"] {
+        assert!(
+            on["pull_request"].get(filter).is_none(),
+            "a {filter} filter skips the workflow, and a required check waits for ever"
+        );
+    }
+    let steps = plan["jobs"]["plan"]["steps"].as_array().expect("steps");
+    let checkout = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/checkout@"))
+        })
+        .expect("a checkout");
+    assert_eq!(checkout["with"]["fetch-depth"], 2, "{checkout}");
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let setup = &readme[readme
+        .find("### Setting it up on GitHub")
+        .expect("GitHub setup")..];
+    let setup = &setup[..setup.find("### Setting it up on GitLab").expect("end")];
+    assert!(
+        setup.contains("the status check `plan`") && setup.contains("without a `paths:` filter"),
+        "README: {setup}"
+    );
+
+    let team = Team::new();
+    let unrelated = team.pull_request_merge(1, |work| {
+        std::fs::write(work.join("NOTES.md"), "Office hours move to Tuesday.\n").expect("write");
+    });
+    let related = team.pull_request_merge(2, |work| {
+        crate::common::edit(&work.join("clickup/members.yaml"), PROMOTED.0, PROMOTED.1);
+    });
+    // `plan` with a read token, on a ClickUp that refuses it: it plans (and fails) or it does
+    // not plan at all.
+    let plan_of = |checkout: &std::path::Path, clickup: &MockServer, event: Option<&str>| {
+        let mut cmd = ci_script(checkout, &["plan"]);
+        cmd.env("CLICKUP_READ_TOKEN", "pk_1_READTOKEN")
+            .env("CLICKUP_API_URL", clickup.uri());
+        if let Some(event) = event {
+            cmd.env("GITHUB_EVENT_NAME", event);
+        }
+        cmd
+    };
+
+    let clickup = refusing_clickup().await;
+    let job = team.shallow_checkout("job1", &unrelated, 2);
+    let err = ok(&run_async(plan_of(&job, &clickup, Some("pull_request"))).await);
+    assert!(
+        err.contains("this pull request changes nothing under clickup/ or ci/clickup-members-ci.sh: nothing to plan, and nothing for its merge to apply"),
+        "{err}"
+    );
+    assert!(!job.join("plan.md").exists() && !job.join("plan.json").exists());
+    assert!(
+        clickup
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "ClickUp was not read"
+    );
+
+    // A pull request that changes the member file is planned; so is anything the script cannot
+    // tell: a checkout without the base (fetch-depth: 1), or a job that is not a pull request.
+    let cases = [
+        ("job2", related.as_str(), 2, Some("pull_request")),
+        ("job3", unrelated.as_str(), 1, Some("pull_request")),
+        ("job4", unrelated.as_str(), 2, None),
+    ];
+    for (name, merge_ref, depth, event) in cases {
+        let clickup = refusing_clickup().await;
+        let job = team.shallow_checkout(name, merge_ref, depth);
+        let output = run_async(plan_of(&job, &clickup, event)).await;
+        assert_eq!(output.status.code(), Some(1), "{name}: {}", stderr(&output));
+        assert!(!stderr(&output).contains("nothing to plan"), "{name}");
+        assert!(
+            !clickup
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .is_empty(),
+            "{name}: ClickUp was read"
+        );
+    }
+}
+
+/// The header of a recipe: each variable it describes (a line `#   NAME  text`), with its text.
+fn header_variables(text: &str) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = Vec::new();
+    for line in text.lines().take_while(|l| l.starts_with('#')) {
+        let body = line.trim_start_matches('#');
+        let name = body.split_whitespace().next().unwrap_or_default();
+        let is_name = body.starts_with("   ")
+            && !body.starts_with("    ")
+            && name.len() > 3
+            && name.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+        if is_name {
+            vars.push((name.to_owned(), body.trim()[name.len()..].trim().to_owned()));
+        } else if let Some(last) = vars.last_mut()
+            && body.starts_with("     ")
+        {
+            last.1.push(' ');
+            last.1.push_str(body.trim());
+        }
+    }
+    vars
+}
+
+/// Whether a variable's flags make it protected (Some(true)), not protected (Some(false)), or
+/// say nothing of it.
+fn protected(flags: &str) -> Option<bool> {
+    if flags.contains("not protected") {
+        Some(false)
+    } else if flags.contains("protected") {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+#[test]
+fn the_gitlab_variables_codeowners_and_the_readme_agree() {
+    let recipe = std::fs::read_to_string(repo().join("examples/ci/gitlab-ci.yml")).expect("read");
+    let in_recipe = header_variables(&recipe);
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let gitlab = &readme[readme
+        .find("### Setting it up on GitLab")
+        .expect("GitLab setup")..];
+    let gitlab = &gitlab[..gitlab[4..].find("\n### ").expect("end") + 4];
+    let table = &gitlab[gitlab.find("| variable | flags |").expect("the table")..];
+    let in_readme: Vec<(String, String, String)> = table
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|row| {
+            let cells: Vec<&str> = row.split(" | ").collect();
+            (
+                cells[0]
+                    .trim_start_matches("| ")
+                    .trim_matches('`')
+                    .to_owned(),
+                cells[1].to_owned(),
+                cells[2].to_owned(),
+            )
+        })
+        .collect();
+    for token in [
+        "CLICKUP_TOKEN",
+        "CLICKUP_READ_TOKEN",
+        "CLICKUP_MEMBERS_PUSH_TOKEN",
+        "GITLAB_API_TOKEN",
+    ] {
+        let (_, header) = in_recipe
+            .iter()
+            .find(|(n, _)| n == token)
+            .unwrap_or_else(|| panic!("gitlab-ci.yml's header: {token}: {in_recipe:?}"));
+        let (_, flags, _) = in_readme
+            .iter()
+            .find(|(n, _, _)| n == token)
+            .unwrap_or_else(|| panic!("README's table: {token}"));
+        assert!(protected(header).is_some(), "{token}: {header}");
+        assert_eq!(
+            protected(header),
+            protected(flags),
+            "{token}: gitlab-ci.yml says \"{header}\", the README \"{flags}\""
+        );
+    }
+    // The merge request plan runs on an unprotected branch: its tokens cannot be protected.
+    for token in ["CLICKUP_READ_TOKEN", "GITLAB_API_TOKEN"] {
+        let (_, flags, _) = in_readme.iter().find(|(n, _, _)| n == token).expect("row");
+        assert_eq!(protected(flags), Some(false), "{token}: {flags}");
+    }
+    // The push token's role.
+    let (_, _, push) = in_readme
+        .iter()
+        .find(|(n, _, _)| n == "CLICKUP_MEMBERS_PUSH_TOKEN")
+        .expect("row");
+    let (_, push_header) = in_recipe
+        .iter()
+        .find(|(n, _)| n == "CLICKUP_MEMBERS_PUSH_TOKEN")
+        .expect("header");
+    for text in [push, push_header] {
+        assert!(
+            text.contains("write_repository") && text.contains("Developer role"),
+            "{text}"
+        );
+    }
+
+    // CODEOWNERS: copied on GitLab too, to a place GitLab reads it from; its owners are
+    // placeholders the README says to replace; it covers itself and the workflows.
+    for place in [
+        "`CODEOWNERS`",
+        "`docs/CODEOWNERS`",
+        "`.gitlab/CODEOWNERS`",
+        "`@your-org/…`",
+    ] {
+        assert!(gitlab.contains(place), "README, GitLab: {place}");
+    }
+    let github = &readme[readme
+        .find("### Setting it up on GitHub")
+        .expect("GitHub setup")..];
+    assert!(github[..github.find("### Setting it up on GitLab").expect("end")]
+        .contains("`CODEOWNERS` to `.github/CODEOWNERS`, with its placeholder owners (`@your-org/…`)\n   replaced"));
+    let codeowners =
+        std::fs::read_to_string(repo().join("examples/ci/CODEOWNERS")).expect("CODEOWNERS");
+    let rules: Vec<(&str, Vec<&str>)> = codeowners
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next().expect("a pattern"), words.collect())
+        })
+        .collect();
+    for (pattern, owners) in &rules {
+        assert!(!owners.is_empty(), "{pattern} has an owner");
+        for owner in owners {
+            assert!(
+                owner.starts_with("@your-org/"),
+                "{pattern}: {owner} is not an obvious placeholder"
+            );
+        }
+    }
+    let owned = |file: &str| {
+        rules.iter().any(|(pattern, _)| {
+            let pattern = pattern.trim_start_matches('/');
+            if pattern.ends_with('/') {
+                file.starts_with(pattern)
+            } else {
+                file == pattern
+            }
+        })
+    };
+    for file in [
+        "clickup/members.yaml",
+        "ci/clickup-members-ci.sh",
+        ".github/workflows/clickup-members-plan.yml",
+        ".github/workflows/release.yml",
+        ".gitlab-ci.yml",
+        ".github/CODEOWNERS",
+        "CODEOWNERS",
+        "docs/CODEOWNERS",
+        ".gitlab/CODEOWNERS",
+    ] {
+        assert!(owned(file), "CODEOWNERS does not cover {file}");
+    }
+}
+
+#[tokio::test]
+async fn the_reviewed_plan_can_be_looked_at_from_a_clone_with_the_platform_named() {
+    let team = Team::new();
+    team.clickup(true);
+    let (pr, head) = team.commit("pr", PROMOTED);
+    let archive = pull_request_plan(&pr, "../clickup.json", &[]);
+    let plan = std::fs::read(pr.join("plan.json")).expect("plan.json");
+    // A clone on someone's machine: no CI job around it, the merge commit checked out.
+    let (clone, merge) = team.commit("clone", PROMOTED);
+
+    let (api, storage) = (MockServer::start().await, MockServer::start().await);
+    github_merged(&api, &storage, &merge, &head, Kept::Saved(archive)).await;
+    let mut cmd = ci_script(&clone, &["reviewed-plan", "github.json"]);
+    cmd.env("CLICKUP_MEMBERS_PLATFORM", "github")
+        .env("GITHUB_API_URL", api.uri())
+        .env("GITHUB_REPOSITORY", "acme/people")
+        .env("GITHUB_TOKEN", "gho_TESTTOKEN");
+    let err = ok(&run_async(cmd).await);
+    assert!(
+        err.contains("saved the plan reviewed on pull request #7"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(clone.join("github.json")).expect("saved"),
+        plan
+    );
+    all_carry(&api, "authorization", "Bearer gho_TESTTOKEN").await;
+
+    let api = MockServer::start().await;
+    gitlab_merged(&api, &merge, &head, Some(plan.clone())).await;
+    let mut cmd = ci_script(&clone, &["reviewed-plan", "gitlab.json"]);
+    cmd.env("CLICKUP_MEMBERS_PLATFORM", "gitlab")
+        .env("CI_API_V4_URL", format!("{}/api/v4", api.uri()))
+        .env("CI_PROJECT_ID", "12")
+        .env("GITLAB_API_TOKEN", "glpat-TESTTOKEN");
+    let err = ok(&run_async(cmd).await);
+    assert!(
+        err.contains("saved the plan reviewed on merge request !3"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(clone.join("gitlab.json")).expect("saved"),
+        plan
+    );
+
+    // Without the platform named, it says what to set; a platform it does not know is refused.
+    let err = failed(&run(ci_script(&clone, &["reviewed-plan"])));
+    assert!(
+        err.contains("CLICKUP_MEMBERS_PLATFORM=github or gitlab"),
+        "{err}"
+    );
+    let mut cmd = ci_script(&clone, &["reviewed-plan"]);
+    cmd.env("CLICKUP_MEMBERS_PLATFORM", "bitbucket");
+    let err = failed(&run(cmd));
+    assert!(
+        err.contains("CLICKUP_MEMBERS_PLATFORM is github or gitlab, not \"bitbucket\""),
+        "{err}"
+    );
+
+    // The README shows it so.
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    for shown in [
+        "CLICKUP_MEMBERS_PLATFORM=github GITHUB_REPOSITORY=",
+        "CLICKUP_MEMBERS_PLATFORM=gitlab CI_API_V4_URL=",
+    ] {
+        assert!(readme.contains(shown), "README: {shown}");
+    }
+}
+
+#[test]
+fn the_readme_names_what_ci_test_installs_and_what_to_do_when_no_reviewed_plan_is_found() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let opening = &readme[..readme.find("\n## ").expect("the first section")];
+    let table = &readme[readme
+        .find("| installed when missing | from | into |")
+        .expect("what .ci/test installs")..];
+    let mut tools = Vec::new();
+    for row in table.lines().skip(2).take_while(|l| l.starts_with('|')) {
+        let first = row.split(" | ").next().unwrap_or_default();
+        // cargo-deny: `.ci/run` only.
+        if first.contains(".ci/run") {
+            continue;
+        }
+        let mut depth = 0;
+        let mut item = String::new();
+        // Each item of the cell (commas inside parentheses are not separators): its first word.
+        for c in first.trim_start_matches("| ").chars().chain([',']) {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                ',' if depth == 0 => {
+                    let name = item.split_whitespace().next().unwrap_or_default();
+                    tools.push(name.trim_end_matches("-bin").to_owned());
+                    item.clear();
+                    continue;
+                }
+                _ => {}
+            }
+            if depth == 0 && c != ')' {
+                item.push(c);
+            }
+        }
+    }
+    assert!(tools.len() >= 10, "{tools:?}");
+    for tool in &tools {
+        assert!(
+            opening.contains(tool.as_str()),
+            "the opening paragraph does not name {tool}, which .ci/test installs"
+        );
+    }
+
+    let script = std::fs::read_to_string(repo().join(CI_SCRIPT)).expect("script");
+    assert!(script.contains("fail \"no reviewed plan to apply: "));
+    let troubleshooting = &readme[readme.find("## Troubleshooting").expect("Troubleshooting")..];
+    let row = troubleshooting
+        .lines()
+        .find(|l| l.starts_with("| `no reviewed plan to apply: …`"))
+        .expect("a Troubleshooting row for an apply that found no reviewed plan");
+    for said in [
+        "run the pull request's plan job again",
+        "CLICKUP_MEMBERS_APPLY_UNREVIEWED=true",
+        "[the first run](#the-first-run)",
+    ] {
+        assert!(row.contains(said), "{said}: {row}");
+    }
 }
