@@ -16,10 +16,35 @@ fn lineage_on_disk(path: &Path) -> Option<String> {
     head_field(path, "lineage")
 }
 
-/// The string `key` of the state file at `path`, when there is one that says it. The state is
-/// written with its lineage and Workspace id near the top, so its first kilobytes are read,
-/// not megabytes.
-fn head_field(path: &Path, key: &str) -> Option<String> {
+/// The serial of the state at `path` as the next read of it would find it: its file's, or
+/// the last line of its journal when that is further.
+fn serial_on_disk(path: &Path) -> Option<u64> {
+    let file = head_raw(path, "serial")?.parse::<u64>().ok()?;
+    let journal = std::fs::read_to_string(journal_path(path))
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .rev()
+                .find_map(|line| serde_json::from_str::<JournalEntry>(line).ok())
+                .map(|entry| entry.serial)
+        });
+    Some(journal.map_or(file, |j| j.max(file)))
+}
+
+/// The number `key` of the state file at `path`, as written, when there is one that says it.
+fn head_raw(path: &Path, key: &str) -> Option<String> {
+    let text = head(path)?;
+    let key = format!("\"{key}\":");
+    let after = text[text.find(&key)? + key.len()..].trim_start();
+    let end = after
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(after.len());
+    Some(after[..end].to_owned())
+}
+
+/// The first kilobytes of the state file at `path`: its lineage, serial and Workspace id are
+/// written near the top, so megabytes are not read for them.
+fn head(path: &Path) -> Option<String> {
     use std::io::Read;
     if !std::fs::metadata(path).ok()?.is_file() {
         return None;
@@ -30,7 +55,14 @@ fn head_field(path: &Path, key: &str) -> Option<String> {
         .take(4096)
         .read_to_end(&mut head)
         .ok()?;
-    let text = String::from_utf8_lossy(&head);
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// The string `key` of the state file at `path`, when there is one that says it. The state is
+/// written with its lineage and Workspace id near the top, so its first kilobytes are read,
+/// not megabytes.
+fn head_field(path: &Path, key: &str) -> Option<String> {
+    let text = head(path)?;
     let key = format!("\"{key}\":");
     let after = text[text.find(&key)? + key.len()..].trim_start();
     let value = after.strip_prefix('"')?;
@@ -145,18 +177,30 @@ impl State {
     }
 
     /// Writes the state atomically, one serial further, and empties the journal it now holds.
-    /// A state file of another lineage found at `path` is an error, never overwritten.
+    /// A state file of another lineage found at `path` is an error, never overwritten, and so
+    /// is one further on than this state: a save never takes the state back in time, undoing
+    /// what another run recorded since this one read it (SPEC §10).
     pub(crate) fn save(&mut self, path: &Path) -> std::io::Result<()> {
         // Another history put in its place during the run is not overwritten.
-        if let Some(found) = lineage_on_disk(path)
-            && found != self.lineage
+        let lineage = lineage_on_disk(path);
+        if let Some(found) = &lineage
+            && *found != self.lineage
         {
             return Err(std::io::Error::other(format!(
                 "the state file was replaced during this run by another history (lineage {found}, this run's is {}); it is left as it is: compare the two, then run again",
                 self.lineage
             )));
         }
-        self.serial = next_serial(self.serial)?;
+        let next = next_serial(self.serial)?;
+        if lineage.is_some()
+            && let Some(found) = serial_on_disk(path)
+            && found >= next
+        {
+            return Err(std::io::Error::other(format!(
+                "the state on disk is at serial {found}, and this run would write serial {next}: another run recorded its writes since this one read the state, and saving would undo them; nothing was written over it: run again"
+            )));
+        }
+        self.serial = next;
         let mut bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
         fsutil::write_private(path, &bytes)?;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::plan::ops::WriteOp;
+use crate::plan::ops::{WriteOp, WriteOutcome};
 
 fn doc() -> SnapshotDoc {
     SnapshotDoc::from_json(
@@ -118,6 +118,56 @@ fn a_state_replaced_by_another_history_is_not_overwritten() {
     );
     let on_disk = State::read(&path).expect("read").expect("state");
     assert_eq!(on_disk.lineage, theirs.lineage);
+}
+
+#[test]
+fn a_save_never_takes_the_state_back_to_an_older_serial() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("members.state.json");
+    let mut first = State::new("900");
+    first.save(&path).expect("first save");
+    // Two runs read serial 1; one records two writes, then the other tries to save.
+    let mut late = State::read(&path).expect("read").expect("state");
+    let mut other = State::read(&path).expect("read").expect("state");
+    other
+        .record(
+            &path,
+            None,
+            &invite("a@x.io"),
+            &WriteOutcome::Invited { user_id: 8 },
+        )
+        .expect("a write");
+    other
+        .record(
+            &path,
+            None,
+            &invite("b@x.io"),
+            &WriteOutcome::Invited { user_id: 9 },
+        )
+        .expect("a write");
+    let err = late.save(&path).expect_err("older than on disk");
+    assert!(
+        err.to_string()
+            .contains("the state on disk is at serial 3, and this run would write serial 2"),
+        "{err}"
+    );
+    let on_disk = State::read(&path).expect("read").expect("state");
+    assert_eq!(on_disk.serial, 3);
+    assert_eq!(on_disk.members.len(), 2, "the other run's writes are kept");
+
+    // The same through the other run's journal, whose lines are further than its file.
+    let mut journal = Journal::create(&path).expect("journal");
+    let mut journaled = State::read(&path).expect("read").expect("state");
+    let mut stale = State::read(&path).expect("read").expect("state");
+    journaled
+        .record(
+            &path,
+            Some(&mut journal),
+            &invite("c@x.io"),
+            &WriteOutcome::Invited { user_id: 10 },
+        )
+        .expect("a journal line");
+    assert!(stale.save(&path).is_err(), "the journal's serial counts");
 }
 
 #[test]

@@ -20,6 +20,7 @@ mod plan_apply;
 mod report;
 mod reviewed;
 mod robustness;
+mod run;
 mod schema;
 mod security;
 mod serve;

@@ -117,6 +117,8 @@ struct State {
     /// Invitations of someone already in the Workspace, refused.
     duplicates: usize,
     write_delay: Duration,
+    /// Reads whose path starts with this are answered this much later.
+    read_delay: Option<(String, Duration)>,
     timeout_delay: Duration,
     /// Requests that broke ClickUp's official contract (answered 400, and a failed test).
     violations: Vec<String>,
@@ -235,6 +237,7 @@ impl Fake {
             too_many: 0,
             duplicates: 0,
             write_delay: Duration::ZERO,
+            read_delay: None,
             timeout_delay: Duration::from_secs(5),
             violations: Vec::new(),
             deviations: Vec::new(),
@@ -364,6 +367,11 @@ impl Fake {
     }
 
     /// Every write is answered after this delay (it is applied first).
+    /// Answers the reads whose path (below `/api/v2`) starts with `path_prefix` `delay` late.
+    pub fn slow_reads(&self, path_prefix: &str, delay: Duration) {
+        self.lock().read_delay = Some((path_prefix.to_owned(), delay));
+    }
+
     pub fn slow_writes(&self, delay: Duration) {
         self.lock().write_delay = delay;
     }
@@ -1057,10 +1065,10 @@ fn decide(s: &mut State, request: &Request) -> Decision {
             r.fault
         });
     let segments: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    let write_delay = if method == "GET" {
-        Duration::ZERO
-    } else {
-        s.write_delay
+    let write_delay = match &s.read_delay {
+        _ if method != "GET" => s.write_delay,
+        Some((prefix, delay)) if path.starts_with(prefix.as_str()) => *delay,
+        _ => Duration::ZERO,
     };
     let fail = |s: &mut State, status: u16, code: &str, err: &str| {
         let (status, body) = error(status, code, err);
