@@ -5,10 +5,10 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+use crate::commands::Error;
 use crate::commands::{
     self, Common, Exit, Format, Invocation, default_state_path, dispatch, report,
 };
-use crate::engine::Error;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
@@ -682,18 +682,6 @@ impl Cli {
             }
             error
         })
-    }
-}
-
-/// Prints what the command line asked for instead of a command (help, the version) with exit
-/// 0, or its usage error with exit 1: 2 is `plan --detailed-exitcode`'s "there are changes",
-/// which a mistyped option in CI must never read as.
-pub fn usage(error: &clap::Error) -> Exit {
-    let _ = error.print();
-    if error.use_stderr() {
-        Exit::Failure
-    } else {
-        Exit::Success
     }
 }
 

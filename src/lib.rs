@@ -35,8 +35,9 @@ mod yaml;
 mod testing;
 
 pub use cli::Cli;
-pub use cli::{run, usage};
+pub use cli::run;
 pub use commands::Exit;
+pub use commands::usage;
 
 /// Entry points for the benchmarks (`cargo bench`): the stages of a plan, one by one. Not a
 /// stable API.

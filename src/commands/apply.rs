@@ -11,12 +11,13 @@ use std::time::Duration;
 
 use crate::audit::AuditLog;
 use crate::clickup::Backend;
+use crate::commands::Error;
 use crate::commands::progress::{Terminal, Warnings};
 use crate::commands::summary::summary;
 use crate::commands::targets::{Connection, Refresh, Targets, WorkspaceFile, targets};
 use crate::commands::{Common, Exit, display_path, report};
 use crate::console::warning;
-use crate::engine::{self, Against, Error, Outcome, Prepared, Purpose, Reviewed, Verdict, Writing};
+use crate::engine::{self, Against, Outcome, Prepared, Purpose, Reviewed, Verdict, Writing};
 use crate::render::{self, count, json};
 use crate::stop::{StopSignal, listen_for_signals};
 
@@ -52,7 +53,7 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Error
     let total = targets.files.len();
     if !targets.folder {
         let mut pairs = targets.files.into_iter().zip(against);
-        let (each, against) = pairs.next().ok_or(Error::Internal("no Workspace file"))?;
+        let (each, against) = pairs.next().ok_or(Error::internal("no Workspace file"))?;
         let prepared = run.prepare(each, against.map_err(Error::Usage)?).await?;
         return run.one(prepared).await;
     }
@@ -158,7 +159,7 @@ impl Run<'_> {
             holder: self.holder.clone(),
             lock_timeout: self.options.lock_timeout,
         };
-        engine::prepare(target, Purpose::Apply(Box::new(writing)), &mut Warnings).await
+        Ok(engine::prepare(target, Purpose::Apply(Box::new(writing)), &mut Warnings).await?)
     }
 
     /// Every Workspace of a folder planned and held to its saved plan: one stale, and all are
@@ -183,19 +184,15 @@ impl Run<'_> {
             let against = match against {
                 Ok(against) => against,
                 Err(why) => {
-                    stale.push(Error::Stale {
-                        plan: name.clone(),
-                        why,
-                    });
+                    stale.push(stale_plan(name.clone(), why));
                     continue;
                 }
             };
             match self.prepare(each, against).await {
                 Ok(one) => match &one.planned.verdict {
-                    Verdict::Stale { plan, why } => stale.push(Error::Stale {
-                        plan: plan.clone(),
-                        why: why.clone(),
-                    }),
+                    Verdict::Stale { plan, why } => {
+                        stale.push(stale_plan(plan.clone(), why.clone()));
+                    }
                     _ => prepared.push((heading, one)),
                 },
                 Err(e) => stale.push(e),
@@ -203,10 +200,7 @@ impl Run<'_> {
         }
         // Saved plans of Workspaces whose files are gone.
         for why in against.filter_map(Result::err) {
-            stale.push(Error::Stale {
-                plan: name.clone(),
-                why,
-            });
+            stale.push(stale_plan(name.clone(), why));
         }
         if stale.is_empty() {
             return Ok(prepared);
@@ -227,9 +221,10 @@ impl Run<'_> {
         match &planned.verdict {
             Verdict::Applicable | Verdict::ReplaceNotAllowed(_) => {}
             refused => {
-                return Err(refused
-                    .error(true)
-                    .unwrap_or(Error::Internal("a refused verdict without a reason")));
+                return Err(match refused.error(true) {
+                    Some(error) => error.into(),
+                    None => Error::internal("a refused verdict without a reason"),
+                });
             }
         }
         show(planned, options.allow_replace)?;
@@ -237,7 +232,7 @@ impl Run<'_> {
         let mut audit = None;
         if has_changes {
             if let Some(refused) = planned.verdict.error(true) {
-                return Err(refused);
+                return Err(refused.into());
             }
             if options.saved.is_none() && !options.auto_approve {
                 confirm().await?;
@@ -254,7 +249,7 @@ impl Run<'_> {
         let finished = prepared.finish(&mut observer).await;
         observer.finish();
         let Outcome::Applied { applied, review } = finished? else {
-            return Err(Error::Internal("an apply that did not apply"));
+            return Err(Error::internal("an apply that did not apply"));
         };
         let exit = if has_changes {
             summary(&applied)?
@@ -375,6 +370,11 @@ fn against_each(
     Ok(each)
 }
 
+/// A saved plan that is not the plan made now.
+fn stale_plan(plan: String, why: String) -> Error {
+    engine::Error::Stale { plan, why }.into()
+}
+
 /// Why an apply of a reviewed plan that made everything it could still fails.
 fn not_reviewed_sentence(review: &engine::Review) -> String {
     let n = review.not_reviewed.len();
@@ -419,7 +419,7 @@ async fn confirm() -> Result<(), Error> {
                 Err(cancelled(130))
             }
             Ok(Err(dialoguer::Error::IO(e))) => Err(Error::Prompt(e)),
-            Err(_) => Err(Error::Internal("the question was not answered")),
+            Err(_) => Err(Error::internal("the question was not answered")),
         },
     }
 }

@@ -4,9 +4,10 @@ use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
+use crate::commands::Error;
 use crate::commands::{Common, Exit, display_path};
 use crate::console::error;
-use crate::engine::{self, Error, FileProblems};
+use crate::engine::{self, FileProblems};
 use crate::format;
 use crate::fsutil;
 
@@ -59,9 +60,9 @@ fn run(common: &Common, options: Options) -> Result<Exit, Error> {
     // the Workspace file may name people a fragment lists. A file validate rejects is not
     // rewritten.
     let loaded = engine::load(&common.file).map_err(|e| match e {
-        Error::Invalid(mut problems) => {
+        engine::Error::Invalid(mut problems) => {
             problems.summary = format!("{} was not changed", display_path(&common.file));
-            Error::Invalid(problems)
+            engine::Error::Invalid(problems)
         }
         other => other,
     })?;
@@ -121,14 +122,16 @@ fn one(
     let formatted = match formatter(&source) {
         Ok(text) => text,
         Err(diagnostics) => {
-            return Err(Error::Invalid(Box::new(FileProblems {
-                summary: format!("{name} was not changed"),
-                file: name,
-                source,
-                diagnostics,
-                general: Vec::new(),
-                fragments: Vec::new(),
-            })));
+            return Err(Error::Engine(engine::Error::Invalid(Box::new(
+                FileProblems {
+                    summary: format!("{name} was not changed"),
+                    file: name,
+                    source,
+                    diagnostics,
+                    general: Vec::new(),
+                    fragments: Vec::new(),
+                },
+            ))));
         }
     };
     if formatted == source {

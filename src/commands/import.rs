@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::clickup::Workspace;
 use crate::clock;
+use crate::commands::Error;
 use crate::commands::targets::{Connection, check_workspace_id, open_backend, open_http};
 use crate::commands::{Common, Exit, display_path};
-use crate::engine::{Error, read_whole};
+use crate::engine::{self, read_whole};
 use crate::format::{self, Header};
 use crate::fsutil;
 use crate::model::BaseRole;
@@ -62,11 +63,14 @@ async fn every(common: &Common, options: &Options, dir: &Path) -> Result<Exit, E
                 &StopSignal::default(),
                 Connection::for_option(),
             )?;
-            client.visible().await.map_err(|error| Error::Read {
-                what: "the Workspaces the token reaches".to_owned(),
-                from: Some(client.describe()),
-                error: Box::new(error),
-            })?
+            client
+                .visible()
+                .await
+                .map_err(|error| engine::Error::Read {
+                    what: "the Workspaces the token reaches".to_owned(),
+                    from: Some(client.describe()),
+                    error: Box::new(error),
+                })?
         }
     };
     if workspaces.is_empty() {
@@ -201,17 +205,18 @@ async fn one(
     let backend = open_backend(common, id, &StopSignal::default())?;
     let doc = read_whole(&backend, options.with_guest_shares)
         .await
-        .map_err(|error| Error::Read {
+        .map_err(|error| engine::Error::Read {
             what: format!("Workspace {id}"),
             from: Some(backend.describe()),
             error: Box::new(error),
         })?;
     if doc.team.id != *id {
-        return Err(Error::OtherWorkspace {
+        return Err(engine::Error::OtherWorkspace {
             from: backend.describe(),
             found: doc.team.id,
             wanted: id.clone(),
-        });
+        }
+        .into());
     }
     let live = doc.to_live();
     let header = Header {

@@ -4,6 +4,7 @@
 
 pub(crate) mod apply;
 mod ci;
+mod error;
 pub(crate) mod fmt;
 pub(crate) mod import;
 mod options;
@@ -21,9 +22,10 @@ use std::path::Path;
 
 use crate::console::error;
 use crate::diag::{self, Diagnostic};
-use crate::engine::{self, Error};
+use crate::engine;
 use crate::render::{Problems, count};
 
+pub(crate) use error::Error;
 pub use options::Exit;
 pub(crate) use options::{Common, Format, Invocation, default_state_path};
 pub(crate) use targets::Refresh;
@@ -54,6 +56,18 @@ pub(crate) fn report(stop: Error) -> Exit {
         None => error(&stop.to_string()),
     }
     Exit::Failure
+}
+
+/// Prints what the command line asked for instead of a command (help, the version) with exit
+/// 0, or its usage error with exit 1: 2 is `plan --detailed-exitcode`'s "there are changes",
+/// which a mistyped option in CI must never read as.
+pub fn usage(error: &clap::Error) -> Exit {
+    let _ = error.print();
+    if error.use_stderr() {
+        Exit::Failure
+    } else {
+        Exit::Success
+    }
 }
 
 /// What stopped a command, as plain text: a summary and each problem (`FILE:LINE:COL: …`),

@@ -9,12 +9,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::commands::Error;
 use crate::commands::ci::{apply_command, step_summary};
 use crate::commands::progress::Warnings;
 use crate::commands::targets::{Connection, Refresh, targets};
 use crate::commands::{Common, Exit, Format, display_path, problems};
 use crate::console::warning;
-use crate::engine::{self, Error, Outcome, Purpose};
+use crate::engine::{self, Outcome, Purpose};
 use crate::fsutil;
 use crate::render::{self, Context, count, json};
 use crate::stop::StopSignal;
@@ -65,9 +66,10 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
         };
         let planned = match engine::run(target, purpose, &mut Warnings).await {
             Ok(Outcome::Planned(planned)) => planned,
-            Ok(Outcome::Applied { .. }) => return Err(Error::Internal("a plan applied changes")),
-            Err(stop) if !folder => return without_plan(common, options, saved_plan, stop),
+            Ok(Outcome::Applied { .. }) => return Err(Error::internal("a plan applied changes")),
+            Err(stop) if !folder => return without_plan(common, options, saved_plan, stop.into()),
             Err(e) => {
+                let e = Error::from(e);
                 if options.format == Format::Text {
                     writeln!(made.document, "=== {untitled} ===\n")?;
                     writeln!(made.document, "No plan: {}\n", problems(&e).summary)?;
@@ -91,7 +93,7 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
             &ctx,
         )?;
         if let Some(refusal) = planned.refusal() {
-            made.failures.push(refusal);
+            made.failures.push(refusal.into());
         }
         let replaces = planned.replaces();
         if !options.allow_replace && !replaces.is_empty() {
@@ -225,14 +227,14 @@ fn finish(
                         Error::Usage(format!(
                             "{}: {}",
                             display_path(&file),
-                            Error::ReplaceNotAllowed(people)
+                            engine::Error::ReplaceNotAllowed(people)
                         ))
                     })
                     .collect(),
             }
         } else {
             let (_, people) = replacing.into_iter().next().unwrap_or_default();
-            Error::ReplaceNotAllowed(people)
+            engine::Error::ReplaceNotAllowed(people).into()
         });
     }
     let changes = plans.iter().any(|(_, p)| !p.is_empty());
@@ -334,7 +336,7 @@ fn without_plan(
         ..Context::for_file(&common.file)
     };
     let problems = problems(&stop);
-    let nothing_recorded = matches!(stop, Error::NothingRecorded { .. });
+    let nothing_recorded = matches!(stop, Error::Engine(engine::Error::NothingRecorded { .. }));
     let render =
         |out: &mut dyn Write| render::markdown_without_plan(out, &ctx, &problems, nothing_recorded);
     if options.format == Format::Markdown {

@@ -3,10 +3,11 @@
 //! one Workspace that cannot be read does not cost the others their rows (it is named in
 //! place and on standard error, exit 1). Changes nothing and writes no state.
 
+use crate::commands::Error;
 use crate::commands::progress::Warnings;
 use crate::commands::targets::{Connection, Refresh, targets};
 use crate::commands::{Common, Exit, display_path, problems};
-use crate::engine::{self, Error, Outcome, Purpose};
+use crate::engine::{self, Outcome, Purpose};
 use crate::render::count;
 use crate::review::render::{self, Heading, Subject};
 use crate::review::{self as core, Sources};
@@ -102,9 +103,9 @@ async fn review(
     let now = target.now;
     let Outcome::Planned(planned) = engine::run(target, Purpose::Review, &mut Warnings).await?
     else {
-        return Err(Error::Internal("a review applied changes"));
+        return Err(Error::internal("a review applied changes"));
     };
-    let doc = planned.doc.as_ref().ok_or(Error::Internal(
+    let doc = planned.doc.as_ref().ok_or(Error::internal(
         "the Workspace was read without its document",
     ))?;
     let managed = planned

@@ -3,8 +3,9 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::commands::Error;
 use crate::commands::{Common, Exit, Format, display_path};
-use crate::engine::{Error, SavedDoc, read_saved};
+use crate::engine::{SavedDoc, read_saved};
 use crate::render::{self, Context, count, json};
 use crate::state::{ManagedPerson, PersonStatus, State};
 
@@ -73,7 +74,7 @@ fn one(
 fn show_state(common: &Common) -> Result<Exit, Error> {
     let path = &common.state;
     let Some(state) = State::read(path)? else {
-        return Err(Error::NoState(path.clone()));
+        return Err(crate::engine::Error::NoState(path.clone()).into());
     };
     // Names in the state come from ClickUp: each is escaped as the plan escapes it, so that a
     // line feed in one cannot start a line of its own.

@@ -4,9 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::clickup::Workspace;
+use crate::commands::Error;
 use crate::commands::targets::{Connection, check_workspace_id, open_http};
 use crate::commands::{Common, Exit, display_path};
-use crate::engine::{Error, read_whole};
+use crate::engine::{self, read_whole};
 use crate::fsutil;
 use crate::render::count;
 use crate::stop::StopSignal;
@@ -31,7 +32,7 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
     )?;
     let mut doc = read_whole(&workspace, options.with_guest_shares)
         .await
-        .map_err(|error| Error::Read {
+        .map_err(|error| engine::Error::Read {
             what: format!("Workspace {workspace_id}"),
             from: None,
             error: Box::new(error),

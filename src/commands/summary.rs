@@ -3,9 +3,10 @@
 
 use std::io::Write;
 
+use crate::commands::Error;
 use crate::commands::Exit;
 use crate::console::error;
-use crate::engine::{Applied, Error, Failure};
+use crate::engine::{Applied, Failure};
 use crate::plan::{Action, Plan};
 use crate::render;
 

@@ -16,10 +16,11 @@ use std::sync::Arc;
 use crate::clickup::Backend;
 use crate::clickup::http::{self, HttpWorkspace, Listener, Token};
 use crate::clickup::snapshot::SnapshotWorkspace;
+use crate::commands::Error;
 use crate::commands::{Common, default_state_path, display_path};
 use crate::config::Loaded;
 use crate::diag::Diagnostic;
-use crate::engine::{self, Error, FileProblems, Source, StateStore};
+use crate::engine::{self, FileProblems, Source, StateStore};
 use crate::render::count;
 use crate::stop::StopSignal;
 
@@ -229,7 +230,7 @@ fn read_folder(common: &Common) -> Result<Vec<WorkspaceFile>, Error> {
         let loaded = match engine::load(path) {
             Ok(loaded) => loaded,
             Err(e) => {
-                errors.push(e);
+                errors.push(e.into());
                 continue;
             }
         };
@@ -284,7 +285,7 @@ fn one_state_each(paths: &[PathBuf]) -> Vec<Error> {
 /// The error of a second file for a Workspace, at its `workspace.id`.
 fn two_files(first: &Path, second: &Loaded) -> Error {
     let id = &second.file.workspace.id;
-    Error::Invalid(Box::new(
+    let problems = Box::new(
         FileProblems::counted(
             second.path.display().to_string(),
             second.source.clone(),
@@ -303,7 +304,8 @@ fn two_files(first: &Path, second: &Loaded) -> Error {
             |name| format!("{name} cannot be used"),
         )
         .with_fragments(second.fragments.clone()),
-    ))
+    );
+    engine::Error::Invalid(problems).into()
 }
 
 /// The options of one Workspace of a folder: its file, its own state beside it, and with
@@ -343,17 +345,17 @@ pub(crate) fn open_backend(
     common: &Common,
     workspace_id: &str,
     stop: &StopSignal,
-) -> Result<Backend, Error> {
+) -> Result<Backend, engine::Error> {
     match &common.snapshot {
         Some(path) => open_snapshot(path),
         None => open_http(common, workspace_id, stop, Connection::for_option()).map(Backend::Http),
     }
 }
 
-fn open_snapshot(path: &Path) -> Result<Backend, Error> {
+fn open_snapshot(path: &Path) -> Result<Backend, engine::Error> {
     SnapshotWorkspace::open(path)
         .map(Backend::Snapshot)
-        .map_err(|e| Error::io("read the snapshot", path, e))
+        .map_err(|e| engine::Error::io("read the snapshot", path, e))
 }
 
 /// ClickUp, with the token from the environment.
@@ -362,7 +364,7 @@ pub(crate) fn open_http(
     workspace_id: &str,
     stop: &StopSignal,
     connection: Connection,
-) -> Result<HttpWorkspace, Error> {
+) -> Result<HttpWorkspace, engine::Error> {
     let token = Token::from_env()?;
     let options = http::Options {
         api_url: common.api_url.clone(),

@@ -130,8 +130,8 @@ pub(crate) async fn apply<W: Workspace>(
         ..
     } = planned;
     let (Some(workspace), Some(doc)) = (workspace, doc) else {
-        return Err(Error::Usage(
-            "apply reads the Workspace: it cannot apply to the one the state recorded".to_owned(),
+        return Err(Error::Internal(
+            "an apply planned against the Workspace the state recorded, not one it read",
         ));
     };
     let before = state.clone();

@@ -1,5 +1,6 @@
-//! Why a plan or an apply (or any command) stops: one type a caller can match on. Each
-//! variant's sentence is its `Display`; `commands::report` prints it and picks the exit code.
+//! Why a plan or an apply stops: one type a caller of the library can match on and act on.
+//! Each variant's sentence is its `Display`; what only the command line meets (arguments, the
+//! question at a terminal, several Workspaces at once) is `commands::Error`.
 
 use std::path::PathBuf;
 
@@ -99,35 +100,20 @@ pub(crate) enum Error {
         #[source]
         error: std::io::Error,
     },
-    /// Arguments that do not go together, or a value that cannot be used.
-    #[error("{0}")]
-    Usage(String),
-    /// Several Workspaces of `-f DIR` stopped, each for its own reason.
-    #[error("{summary}")]
-    Several { summary: String, errors: Vec<Error> },
-    /// `apply` without `--auto-approve` when no one can answer.
+    /// A saved plan records the members file it was made from, and that file is gone.
     #[error(
-        "refusing to apply without confirmation: stdin is not a terminal; review the plan and re-run with --auto-approve"
+        "{} was made from {} ({relative} from the plan's folder), which is not there: pass -f with the members file (or folder) the plan was made from",
+        .plan.display(),
+        .expected.display()
     )]
-    NoConfirmation,
-    /// The answer to `apply`'s question was not `yes`.
-    #[error("apply cancelled; nothing was changed")]
-    Cancelled,
-    #[error("cannot read the answer: {0}")]
-    Prompt(#[source] std::io::Error),
-    /// Ctrl-C (130) or SIGTERM (143) while apply waited for its answer.
-    #[error("cancelled, nothing was applied")]
-    Interrupted(u8),
+    PlannedFileGone {
+        plan: PathBuf,
+        expected: PathBuf,
+        relative: String,
+    },
     /// Something that cannot happen did: a bug.
     #[error("internal error: {0}; please report it")]
     Internal(&'static str),
-    /// The runtime could not start.
-    #[error("cannot start: {0}")]
-    Start(#[source] std::io::Error),
-    /// Writing the command's output failed (a closed standard output is not an error: see
-    /// `console`).
-    #[error("cannot write the output: {0}")]
-    Output(#[from] std::io::Error),
 }
 
 impl From<LockError> for Error {

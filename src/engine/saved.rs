@@ -103,11 +103,11 @@ pub(crate) fn recorded_file(path: &Path) -> Result<Option<std::path::PathBuf>, E
     if found.exists() {
         return Ok(Some(found));
     }
-    Err(Error::Usage(format!(
-        "{} was made from {} ({relative} from the plan's folder), which is not there: pass -f with the members file (or folder) the plan was made from",
-        path.display(),
-        found.display(),
-    )))
+    Err(Error::PlannedFileGone {
+        plan: path.to_owned(),
+        expected: found,
+        relative,
+    })
 }
 
 impl<W> Planned<W> {

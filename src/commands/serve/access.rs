@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::engine::Error;
+use crate::commands::Error;
 
 /// The environment variable that holds the secret of `/plan` and `/reconcile`.
 pub(crate) const SERVE_TOKEN: &str = "CLICKUP_MEMBERS_SERVE_TOKEN";

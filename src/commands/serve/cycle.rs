@@ -8,12 +8,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::clickup::http::Later;
+use crate::commands::Error;
 use crate::commands::serve::metrics::{Metrics, Outcome};
 use crate::commands::serve::settle::{self, Settled};
 use crate::commands::serve::{Mode, Options, Shared};
 use crate::commands::targets::{Connection, Refresh, WorkspaceFile};
 use crate::commands::{Common, problems};
-use crate::engine::{self, Error, Purpose, Writing};
+use crate::engine::{self, Purpose, Writing};
 use crate::render::json;
 use crate::stop::StopSignal;
 
@@ -138,12 +139,14 @@ fn record(shared: &Shared, outcome: Outcome, why: String) {
 
 /// How an error ends a cycle, and why (its problems each on an error line).
 fn failed(error: &Error) -> (Outcome, String) {
-    let outcome = match error {
-        Error::Invalid(_) => Outcome::Invalid,
-        Error::Refused(_)
-        | Error::ReplaceNotAllowed(_)
-        | Error::Stale { .. }
-        | Error::NotReviewed { .. } => Outcome::Refused,
+    let outcome = match error.engine() {
+        Some(engine::Error::Invalid(_)) => Outcome::Invalid,
+        Some(
+            engine::Error::Refused(_)
+            | engine::Error::ReplaceNotAllowed(_)
+            | engine::Error::Stale { .. }
+            | engine::Error::NotReviewed { .. },
+        ) => Outcome::Refused,
         _ => Outcome::Failure,
     };
     let found = problems(error);
@@ -265,7 +268,7 @@ async fn cycle(
     }
     counts.changes = planned.plan.changes.len();
     if let Some(refusal) = planned.refusal() {
-        return Err(refusal);
+        return Err(refusal.into());
     }
     let mut writes = metrics.writes(workspace);
     let finished = prepared.finish(&mut writes).await?;

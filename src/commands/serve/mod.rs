@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::commands::Error;
 use crate::commands::{Common, Exit};
-use crate::engine::Error;
 use crate::state::State;
 use crate::stop::{StopSignal, listen_for_signals};
 

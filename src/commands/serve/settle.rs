@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use crate::commands::Common;
+use crate::commands::Error;
 use crate::commands::targets::Targets;
-use crate::engine::Error;
 use crate::stop::StopSignal;
 
 /// How many settle times a cycle waits for its files before it is counted invalid.

@@ -596,7 +596,7 @@ fn a_failed_read_says_where_and_whether_trying_again_may_help() {
     );
     // Opened for the Workspace the file names.
     assert_eq!(opened.lock().expect("lock").as_deref(), Some("9006054115"));
-    assert!(!Error::NoConfirmation.retryable());
+    assert!(!Error::Internal("a bug").retryable());
 }
 
 #[test]
