@@ -18,7 +18,7 @@ mod summary;
 mod targets;
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::console::error;
 use crate::diag::{self, Diagnostic};
@@ -27,7 +27,7 @@ use crate::render::{Problems, count};
 
 pub(crate) use error::Error;
 pub use options::Exit;
-pub(crate) use options::{Common, Format, Invocation, default_state_path};
+pub(crate) use options::{Common, Format, default_state_path};
 pub(crate) use targets::Refresh;
 
 /// Prints why a command stopped, with the problems' places when it has them, and gives the
@@ -103,6 +103,31 @@ fn print_diagnostics(texts: diag::Texts<'_>, diagnostics: &[Diagnostic]) -> std:
 /// The file's name as the user wrote it, for messages.
 pub(crate) fn display_path(path: &Path) -> String {
     path.display().to_string()
+}
+
+/// A command ready to run.
+#[derive(Debug, Clone)]
+pub(crate) enum Invocation {
+    Validate,
+    Plan(plan::Options),
+    Apply(apply::Options),
+    Snapshot(snapshot::Options),
+    Show {
+        plan: Option<PathBuf>,
+        format: Format,
+    },
+    ForceUnlock {
+        lock_id: String,
+        force: bool,
+    },
+    Import(import::Options),
+    Fmt(fmt::Options),
+    Report(review::Options),
+    Schema {
+        /// The schema of a fragment (`include:`) rather than of a Workspace file.
+        fragment: bool,
+    },
+    Serve(serve::Options),
 }
 
 /// Runs a command to its end.

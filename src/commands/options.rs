@@ -1,10 +1,8 @@
-//! What a command line resolves to: the options every command shares, the command with its
-//! own options, and the exit codes.
+//! What every command shares: the options of the command line they all take, how they print
+//! a plan, and the exit codes.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-use crate::commands::{apply, fmt, import, plan, review, serve, snapshot};
 
 /// How a run ended, as an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,31 +48,6 @@ pub(crate) struct Common {
     pub(crate) quiet: bool,
     /// Log lines as JSON objects (`serve --log-format json`).
     pub(crate) log_json: bool,
-}
-
-/// A command ready to run.
-#[derive(Debug, Clone)]
-pub(crate) enum Invocation {
-    Validate,
-    Plan(plan::Options),
-    Apply(apply::Options),
-    Snapshot(snapshot::Options),
-    Show {
-        plan: Option<PathBuf>,
-        format: Format,
-    },
-    ForceUnlock {
-        lock_id: String,
-        force: bool,
-    },
-    Import(import::Options),
-    Fmt(fmt::Options),
-    Report(review::Options),
-    Schema {
-        /// The schema of a fragment (`include:`) rather than of a Workspace file.
-        fragment: bool,
-    },
-    Serve(serve::Options),
 }
 
 /// `members.yaml` → `members.state.json`, in the same directory.

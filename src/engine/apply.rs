@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::clickup::{Workspace, WriteOp, Written, WsError};
 use crate::clock;
-use crate::engine::execute::{self, Failure, Hooks, Ids, Report};
+use crate::engine::execute::{self, Failure, Ids, Report};
 use crate::engine::{Error, Observer, Planned, Request, read_needs};
 use crate::plan::{Action, Change, Plan};
 use crate::state::{Journal, State, journal_path};
@@ -241,12 +241,17 @@ impl Recorder<'_> {
     }
 }
 
-impl Hooks for Recorder<'_> {
+/// The apply's own observer: every write recorded in the state, and told on to the caller's.
+impl Observer for Recorder<'_> {
+    fn warning(&mut self, message: &str) {
+        self.observer.warning(message);
+    }
+
     fn change_started(&mut self, index: usize, change: &Change) {
         self.observer.change_started(index, change);
     }
 
-    fn write_done(
+    fn written(
         &mut self,
         change: &Change,
         op: &WriteOp,

@@ -1,38 +1,19 @@
 //! Sending a plan: turns each change into the write requests it needs and sends them through
 //! a [`Workspace`]. A failed change is recorded and the others go on; every successful write
-//! is given to the [`Hooks`] (which keep the state file current) before the next one starts.
+//! is told to the [`Observer`] (whose apply keeps the state file current) before the next one
+//! starts.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::stream::{self, StreamExt};
 
-use crate::clickup::{Workspace, WriteOp, WriteOutcome, Written, WsError};
-use crate::engine::Error;
+use crate::clickup::{Workspace, WriteOp, WriteOutcome, WsError};
+use crate::engine::Observer;
 use crate::model::{Email, Share, UserId};
 use crate::plan::{Change, Kind, Plan, Seat, ShareChange};
 use crate::stop::{StopReason, StopSignal};
-
-/// Hears about the progress of the sending.
-pub(crate) trait Hooks {
-    fn change_started(&mut self, index: usize, change: &Change);
-
-    /// A write of `change` succeeded. An error here (the state cannot be saved) stops the
-    /// apply.
-    fn write_done(
-        &mut self,
-        change: &Change,
-        op: &WriteOp,
-        written: &Written,
-        elapsed: Duration,
-    ) -> Result<(), Error>;
-
-    /// A write of `change` failed.
-    fn write_failed(&mut self, change: &Change, op: &WriteOp, error: &WsError, elapsed: Duration);
-
-    fn change_finished(&mut self, index: usize, change: &Change, result: &Result<(), Failure>);
-}
 
 /// Why a change failed: the write that failed and what ClickUp said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +92,7 @@ pub(crate) async fn send<W: Workspace>(
     plan: &Plan,
     workspace: &W,
     ids: &mut Ids,
-    hooks: &mut dyn Hooks,
+    observer: &mut dyn Observer,
     options: Options,
     stop: &StopSignal,
 ) -> Report {
@@ -146,10 +127,10 @@ pub(crate) async fn send<W: Workspace>(
         groups
             .retain(|g| !deleted.contains(&g.as_str()) && !leaving.contains(&(g.as_str(), email)));
     }
-    let shared = Shared {
+    let shared = InFlight {
         allow_replace,
         workspace,
-        hooks: Mutex::new(hooks),
+        observer: Mutex::new(observer),
         ids: Mutex::new(std::mem::take(ids)),
         stop,
         halted: Mutex::new(None),
@@ -169,12 +150,14 @@ pub(crate) async fn send<W: Workspace>(
                     if stop.is_set() {
                         return (index, None);
                     }
-                    shared.lock_hooks().change_started(index, change);
+                    shared.lock_observer().change_started(index, change);
                     let result = shared.change(change).await;
                     if matches!(&result, Err(f) if f.stopped) && !shared.wrote(change) {
                         return (index, None);
                     }
-                    shared.lock_hooks().change_finished(index, change, &result);
+                    shared
+                        .lock_observer()
+                        .change_finished(index, change, &result);
                     (index, Some(result))
                 }
             })
@@ -238,10 +221,10 @@ fn phases(plan: &Plan, free_first: &[Kind]) -> Vec<Vec<usize>> {
 }
 
 /// What the changes in flight share.
-struct Shared<'a, W> {
+struct InFlight<'a, W> {
     allow_replace: bool,
     workspace: &'a W,
-    hooks: Mutex<&'a mut dyn Hooks>,
+    observer: Mutex<&'a mut dyn Observer>,
     ids: Mutex<Ids>,
     /// Once set, no new request is sent.
     stop: &'a StopSignal,
@@ -252,9 +235,9 @@ struct Shared<'a, W> {
     written: Mutex<std::collections::BTreeSet<usize>>,
 }
 
-impl<'a, W: Workspace> Shared<'a, W> {
-    fn lock_hooks(&self) -> MutexGuard<'_, &'a mut dyn Hooks> {
-        self.hooks.lock().unwrap_or_else(PoisonError::into_inner)
+impl<'a, W: Workspace> InFlight<'a, W> {
+    fn lock_observer(&self) -> MutexGuard<'_, &'a mut dyn Observer> {
+        self.observer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether `change` made a write.
@@ -306,7 +289,8 @@ impl<'a, W: Workspace> Shared<'a, W> {
                         .unwrap_or_else(PoisonError::into_inner)
                         .get_or_insert_with(|| error.clone());
                 }
-                self.lock_hooks().write_failed(change, &op, &error, elapsed);
+                self.lock_observer()
+                    .write_failed(change, &op, &error, elapsed);
                 return Err(Failure {
                     request: op.request_name(),
                     error,
@@ -319,7 +303,7 @@ impl<'a, W: Workspace> Shared<'a, W> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(std::ptr::from_ref(change) as usize);
-        let recorded = self.lock_hooks().write_done(change, &op, &written, elapsed);
+        let recorded = self.lock_observer().written(change, &op, &written, elapsed);
         if let Err(error) = recorded {
             self.stop.request(StopReason {
                 message: error.to_string(),

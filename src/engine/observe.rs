@@ -1,12 +1,14 @@
-//! What a plan or an apply tells as it goes: warnings, each change started and finished, and
-//! every write request with its answer. The command line shows progress and writes the audit
-//! log from it; tests record it; a controller counts it.
+//! The one vocabulary of what a run tells as it goes: warnings, each change started and
+//! finished, every write request with its answer, and every write made, which the apply's
+//! own observer records in the state before the next starts. The command line shows progress
+//! and writes the audit log from it; tests record it; a controller counts it. (The HTTP
+//! client's `Listener` hears every request, reads too, one layer down.)
 
 use std::time::Duration;
 
-use crate::clickup::WsError;
 use crate::clickup::wire::routes::Route;
-use crate::engine::Failure;
+use crate::clickup::{WriteOp, Written, WsError};
+use crate::engine::{Error, Failure};
 use crate::plan::Change;
 
 /// Hears what a plan or an apply does. Every method does nothing unless implemented.
@@ -24,6 +26,24 @@ pub(crate) trait Observer: Send {
     /// A write request was answered, or failed.
     fn request(&mut self, request: &Request<'_>) {
         let _ = request;
+    }
+
+    /// A write of `change` succeeded: heard before the next write starts. An error (the state
+    /// cannot be saved) stops the apply.
+    fn written(
+        &mut self,
+        change: &Change,
+        op: &WriteOp,
+        written: &Written,
+        elapsed: Duration,
+    ) -> Result<(), Error> {
+        let _ = (change, op, written, elapsed);
+        Ok(())
+    }
+
+    /// A write of `change` failed.
+    fn write_failed(&mut self, change: &Change, op: &WriteOp, error: &WsError, elapsed: Duration) {
+        let _ = (change, op, error, elapsed);
     }
 
     /// The change at `index` is done: made, or failed with why.

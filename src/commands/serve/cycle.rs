@@ -11,7 +11,7 @@ use crate::clickup::http::Later;
 use crate::commands::Error;
 use crate::commands::serve::metrics::{Metrics, Outcome};
 use crate::commands::serve::settle::{self, Settled};
-use crate::commands::serve::{Mode, Options, Shared};
+use crate::commands::serve::{Controller, Mode, Options};
 use crate::commands::targets::{Connection, Refresh, WorkspaceFile};
 use crate::commands::{Common, problems};
 use crate::engine::{self, Purpose, Writing};
@@ -29,7 +29,7 @@ const RETRIES: usize = 2;
 pub(super) async fn run(
     common: &Common,
     options: &Options,
-    shared: &Shared,
+    shared: &Controller,
     stop: &StopSignal,
     next: Duration,
 ) -> Outcome {
@@ -87,7 +87,7 @@ pub(super) async fn run(
 
 /// The files named these Workspaces: their counters exist from now on, and the Workspaces no
 /// file names any more are forgotten (their plans and series).
-fn name_workspaces(shared: &Shared, named: impl IntoIterator<Item = (PathBuf, String)>) {
+fn name_workspaces(shared: &Controller, named: impl IntoIterator<Item = (PathBuf, String)>) {
     let named: Vec<(PathBuf, String)> = named.into_iter().collect();
     let ids: BTreeSet<String> = named.iter().map(|(_, id)| id.clone()).collect();
     let mut status = shared.status();
@@ -109,7 +109,12 @@ fn name_workspaces(shared: &Shared, named: impl IntoIterator<Item = (PathBuf, St
 
 /// The files cannot be planned (they never stood still, or one of a folder is invalid): the
 /// cycle is invalid for each of these Workspaces, and nothing was read from ClickUp.
-fn invalid(shared: &Shared, workspaces: BTreeSet<String>, why: String, next: Duration) -> Outcome {
+fn invalid(
+    shared: &Controller,
+    workspaces: BTreeSet<String>,
+    why: String,
+    next: Duration,
+) -> Outcome {
     if workspaces.is_empty() {
         log_cycle(Outcome::Invalid, "", Counts::default(), 0.0, &why, next);
     }
@@ -129,7 +134,7 @@ fn invalid(shared: &Shared, workspaces: BTreeSet<String>, why: String, next: Dur
 }
 
 /// Records how a cycle ended, for `/readyz`.
-fn record(shared: &Shared, outcome: Outcome, why: String) {
+fn record(shared: &Controller, outcome: Outcome, why: String) {
     let mut status = shared.status();
     if outcome == Outcome::Success {
         status.last_success = Some(tokio::time::Instant::now());
@@ -162,7 +167,7 @@ async fn one(
     each: WorkspaceFile,
     workspace: &str,
     options: &Options,
-    shared: &Shared,
+    shared: &Controller,
     stop: &StopSignal,
     next: Duration,
 ) -> (Outcome, String) {
@@ -227,7 +232,7 @@ async fn cycle(
     each: WorkspaceFile,
     workspace: &str,
     options: &Options,
-    shared: &Shared,
+    shared: &Controller,
     stop: &StopSignal,
     counts: &mut Counts,
 ) -> Result<Outcome, Error> {

@@ -11,9 +11,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::commands::serve::Shared;
+use crate::commands::serve::Controller;
 
-pub(super) fn router(shared: Arc<Shared>) -> Router {
+pub(super) fn router(shared: Arc<Controller>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
@@ -23,7 +23,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+async fn metrics(State(shared): State<Arc<Controller>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -34,21 +34,21 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
-async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+async fn healthz(State(shared): State<Arc<Controller>>) -> Response {
     match shared.unhealthy() {
         None => (StatusCode::OK, "ok\n".to_owned()).into_response(),
         Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response(),
     }
 }
 
-async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
+async fn readyz(State(shared): State<Arc<Controller>>) -> Response {
     match shared.unready() {
         None => (StatusCode::OK, "ready\n".to_owned()).into_response(),
         Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")).into_response(),
     }
 }
 
-async fn plan(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+async fn plan(State(shared): State<Arc<Controller>>, headers: HeaderMap) -> Response {
     if let Err(denied) = shared.access.check(&headers) {
         return denied.into_response();
     }
@@ -84,7 +84,7 @@ async fn plan(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
 
 /// `202 Accepted` whatever is decided (a cycle now, later, folded into one that waits, or the
 /// retry after a backoff, which reads the file again): the body says which.
-async fn reconcile(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+async fn reconcile(State(shared): State<Arc<Controller>>, headers: HeaderMap) -> Response {
     if let Err(denied) = shared.access.check(&headers) {
         return denied.into_response();
     }

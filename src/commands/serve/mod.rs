@@ -64,9 +64,9 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(10);
 /// A controller that has not reached ClickUp for this many intervals is not healthy.
 const QUIET_INTERVALS: u32 = 3;
 
-/// What the loop and the endpoints share.
+/// The controller: what its loop and its endpoints share.
 #[derive(Debug)]
-struct Shared {
+struct Controller {
     metrics: Arc<Metrics>,
     status: Mutex<Status>,
     /// `POST /reconcile`: cycles asked for.
@@ -101,7 +101,7 @@ struct Status {
     cycle_began: Option<Instant>,
 }
 
-impl Shared {
+impl Controller {
     fn status(&self) -> std::sync::MutexGuard<'_, Status> {
         self.status.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -173,7 +173,7 @@ pub(crate) async fn run(common: &Common, options: Options) -> Result<Exit, Error
         .local_addr()
         .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", options.listen)))?;
     let access = access::Access::from_env(address)?;
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(Controller {
         metrics: Arc::new(Metrics::default()),
         status: Mutex::new(Status {
             plans: BTreeMap::new(),

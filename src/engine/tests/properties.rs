@@ -11,7 +11,8 @@ use crate::clickup::snapshot::SnapshotWorkspace;
 use crate::clickup::wire::SnapshotDoc;
 use crate::clickup::{WriteOp, Written, WsError};
 use crate::config;
-use crate::engine::execute::{self, Failure, Hooks, Ids};
+use crate::engine::Observer;
+use crate::engine::execute::{self, Failure, Ids};
 use crate::model::Email;
 use crate::plan::{Change, Managed, compute, guards};
 use crate::stop::StopSignal;
@@ -321,10 +322,10 @@ struct Log {
     failures: Vec<String>,
 }
 
-impl Hooks for Log {
+impl Observer for Log {
     fn change_started(&mut self, _: usize, _: &Change) {}
 
-    fn write_done(
+    fn written(
         &mut self,
         _: &Change,
         op: &WriteOp,
