@@ -12,7 +12,7 @@ use futures_util::stream::{self, StreamExt};
 use crate::clickup::{Workspace, WriteOp, WriteOutcome, WsError};
 use crate::engine::Observer;
 use crate::model::{Email, Share, UserId};
-use crate::plan::{Change, Kind, Plan, Seat, ShareChange};
+use crate::plan::{Change, Kind, Plan, Replace, Seat, ShareChange, UpdateGuest, UpdateMember};
 use crate::stop::{StopReason, StopSignal};
 
 /// Why a change failed: the write that failed and what ClickUp said.
@@ -313,205 +313,170 @@ impl<'a, W: Workspace> InFlight<'a, W> {
         Ok(written.outcome)
     }
 
+    /// Makes one change: the write requests it needs, in order.
     async fn change(&self, change: &Change) -> Result<(), Failure> {
         match change {
             Change::Invite(invite) => self.invite(change, &invite.email, &invite.seat).await,
-            Change::Replace(replace) => {
-                let remove = match replace.from_kind {
-                    Kind::Guest => WriteOp::RemoveGuest {
-                        user_id: replace.user_id,
-                    },
-                    _ => WriteOp::RemoveMember {
-                        user_id: replace.user_id,
-                    },
-                };
-                // The old id must not serve the groups that wait for the new one, even if the
-                // removal fails.
-                self.lock_ids().0.remove(&replace.email);
-                self.write(change, remove).await?;
-                self.invite(change, &replace.email, &replace.seat).await
-            }
-            Change::UpdateMember(update) => {
-                let edited = self
-                    .write(
-                        change,
-                        WriteOp::EditMember {
-                            user_id: update.user_id,
-                            // An invitee who has not joined has no username; ClickUp shows
-                            // them by their email, which is sent in its place.
-                            username: Some(
-                                update
-                                    .username
-                                    .clone()
-                                    .unwrap_or_else(|| update.email.to_string()),
-                            ),
-                            admin: update.to.admin(),
-                            custom_role_id: update.to.custom_role_id(),
-                        },
-                    )
-                    .await;
-                match edited {
-                    Ok(_) => Ok(()),
-                    Err(failure)
-                        if !update.pending
-                            || failure.not_attempted
-                            || failure.error.stops_all_writes() =>
-                    {
-                        Err(failure)
-                    }
-                    // ClickUp would not edit the pending invitation: send it again with the
-                    // new role, when the run allows replaces.
-                    Err(failure) if self.allow_replace => {
-                        tracing::info!(
-                            "{}: {}; inviting them again with the new role",
-                            update.email,
-                            failure.error.message
-                        );
-                        self.lock_ids().0.remove(&update.email);
-                        self.write(
-                            change,
-                            WriteOp::RemoveMember {
-                                user_id: update.user_id,
-                            },
-                        )
-                        .await?;
-                        let seat = Seat::Member {
-                            role: update.to.clone(),
-                        };
-                        self.invite(change, &update.email, &seat).await?;
-                        // The removal took them out of their groups: back in, with the new id.
-                        let (user_id, groups) = {
-                            let ids = self.lock_ids();
-                            (
-                                ids.0.get(&update.email).copied(),
-                                ids.1.get(&update.email).cloned().unwrap_or_default(),
-                            )
-                        };
-                        if let Some(user_id) = user_id {
-                            for group_id in groups {
-                                self.write(
-                                    change,
-                                    WriteOp::UpdateGroup {
-                                        group_id,
-                                        handle: None,
-                                        add: vec![user_id],
-                                        remove: Vec::new(),
-                                    },
-                                )
-                                .await?;
-                            }
-                        }
-                        Ok(())
-                    }
-                    Err(mut failure) => {
-                        failure.error.message = format!(
-                            "{}; ClickUp did not edit this pending invitation: run apply with --allow-replace to cancel it and invite {} again with the new role",
-                            failure.error.message, update.email
-                        );
-                        Err(failure)
-                    }
-                }
-            }
-            Change::UpdateGuest(update) => {
-                if update.edits_guest() {
-                    self.write(
-                        change,
-                        WriteOp::EditGuest {
-                            user_id: update.user_id,
-                            permissions: update.new_permissions(),
-                            custom_role_id: update.custom_role.as_ref().map(|c| c.to.id),
-                        },
-                    )
-                    .await?;
-                }
-                for share in &update.shares {
-                    let op = match share {
-                        ShareChange::Add(share) => WriteOp::AddShare {
-                            guest_id: update.user_id,
-                            share: share.clone(),
-                        },
-                        ShareChange::Change { target, to, .. } => WriteOp::AddShare {
-                            guest_id: update.user_id,
-                            share: Share {
-                                target: target.clone(),
-                                permission: *to,
-                            },
-                        },
-                        ShareChange::Remove(share) => WriteOp::RemoveShare {
-                            guest_id: update.user_id,
-                            target: share.target.clone(),
-                        },
-                    };
-                    self.write(change, op).await?;
-                }
-                Ok(())
-            }
+            Change::Replace(replace) => self.replace(change, replace).await,
+            Change::UpdateMember(update) => self.update_member(change, update).await,
+            Change::UpdateGuest(update) => self.update_guest(change, update).await,
             Change::Remove(remove) => {
-                let op = match remove.kind {
-                    Kind::Guest => WriteOp::RemoveGuest {
-                        user_id: remove.user_id,
-                    },
-                    _ => WriteOp::RemoveMember {
-                        user_id: remove.user_id,
-                    },
-                };
-                self.write(change, op).await?;
+                self.write(change, removal(remove.kind, remove.user_id))
+                    .await?;
                 self.lock_ids().0.remove(&remove.email);
                 Ok(())
             }
             Change::CreateGroup(create) => {
                 let request = "POST /team/{id}/group";
-                let member_ids = {
-                    let ids = self.lock_ids();
-                    create
-                        .members
-                        .iter()
-                        .map(|e| ids.get(e, request))
-                        .collect::<Result<Vec<_>, _>>()?
+                let member_ids = self.ids_of(&create.members, request)?;
+                let op = WriteOp::CreateGroup {
+                    name: create.name.clone(),
+                    handle: create.handle.clone(),
+                    member_ids,
                 };
-                self.write(
-                    change,
-                    WriteOp::CreateGroup {
-                        name: create.name.clone(),
-                        handle: create.handle.clone(),
-                        member_ids,
-                    },
-                )
-                .await
-                .map(drop)
+                self.write(change, op).await.map(drop)
             }
             Change::UpdateGroup(update) => {
-                let request = format!("PUT /group/{}", update.group_id);
-                let add = {
-                    let ids = self.lock_ids();
-                    update
-                        .add
-                        .iter()
-                        .map(|e| ids.get(e, &request))
-                        .collect::<Result<Vec<_>, _>>()?
+                let add = self.ids_of(&update.add, &format!("PUT /group/{}", update.group_id))?;
+                let op = WriteOp::UpdateGroup {
+                    group_id: update.group_id.clone(),
+                    handle: update.handle.as_ref().map(|(_, to)| to.clone()),
+                    add,
+                    remove: update.remove.iter().map(|(id, _)| *id).collect(),
                 };
-                self.write(
-                    change,
-                    WriteOp::UpdateGroup {
-                        group_id: update.group_id.clone(),
-                        handle: update.handle.as_ref().map(|(_, to)| to.clone()),
-                        add,
-                        remove: update.remove.iter().map(|(id, _)| *id).collect(),
-                    },
-                )
-                .await
-                .map(drop)
+                self.write(change, op).await.map(drop)
             }
-            Change::DeleteGroup(delete) => self
-                .write(
-                    change,
-                    WriteOp::DeleteGroup {
-                        group_id: delete.group_id.clone(),
-                    },
-                )
-                .await
-                .map(drop),
+            Change::DeleteGroup(delete) => {
+                let op = WriteOp::DeleteGroup {
+                    group_id: delete.group_id.clone(),
+                };
+                self.write(change, op).await.map(drop)
+            }
         }
+    }
+
+    /// The ClickUp ids of these people (invited earlier in the run, or there already).
+    fn ids_of(&self, people: &[Email], request: &str) -> Result<Vec<UserId>, Failure> {
+        let ids = self.lock_ids();
+        people.iter().map(|e| ids.get(e, request)).collect()
+    }
+
+    /// A member who becomes a guest, or back: removed, then invited again. The removal's
+    /// answer is awaited before the invitation is sent.
+    async fn replace(&self, change: &Change, replace: &Replace) -> Result<(), Failure> {
+        // The old id must not serve the groups that wait for the new one, even if the removal
+        // fails.
+        self.lock_ids().0.remove(&replace.email);
+        self.write(change, removal(replace.from_kind, replace.user_id))
+            .await?;
+        self.invite(change, &replace.email, &replace.seat).await
+    }
+
+    /// A member's role edited; a pending invitation ClickUp will not edit is sent again with
+    /// the new role when the run allows replaces.
+    async fn update_member(&self, change: &Change, update: &UpdateMember) -> Result<(), Failure> {
+        let op = WriteOp::EditMember {
+            user_id: update.user_id,
+            // An invitee who has not joined has no username; ClickUp shows them by their
+            // email, which is sent in its place.
+            username: Some(
+                update
+                    .username
+                    .clone()
+                    .unwrap_or_else(|| update.email.to_string()),
+            ),
+            admin: update.to.admin(),
+            custom_role_id: update.to.custom_role_id(),
+        };
+        match self.write(change, op).await {
+            Ok(_) => Ok(()),
+            Err(failure)
+                if !update.pending || failure.not_attempted || failure.error.stops_all_writes() =>
+            {
+                Err(failure)
+            }
+            Err(failure) if self.allow_replace => {
+                tracing::info!(
+                    "{}: {}; inviting them again with the new role",
+                    update.email,
+                    failure.error.message
+                );
+                self.invite_again(change, update).await
+            }
+            Err(mut failure) => {
+                failure.error.message = format!(
+                    "{}; ClickUp did not edit this pending invitation: run apply with --allow-replace to cancel it and invite {} again with the new role",
+                    failure.error.message, update.email
+                );
+                Err(failure)
+            }
+        }
+    }
+
+    /// A pending invitation cancelled and sent again with the new role, then put back in the
+    /// groups the removal took it out of, with its new id.
+    async fn invite_again(&self, change: &Change, update: &UpdateMember) -> Result<(), Failure> {
+        self.lock_ids().0.remove(&update.email);
+        self.write(change, removal(Kind::Member, update.user_id))
+            .await?;
+        let seat = Seat::Member {
+            role: update.to.clone(),
+        };
+        self.invite(change, &update.email, &seat).await?;
+        let (user_id, groups) = {
+            let ids = self.lock_ids();
+            (
+                ids.0.get(&update.email).copied(),
+                ids.1.get(&update.email).cloned().unwrap_or_default(),
+            )
+        };
+        let Some(user_id) = user_id else {
+            return Ok(());
+        };
+        for group_id in groups {
+            let op = WriteOp::UpdateGroup {
+                group_id,
+                handle: None,
+                add: vec![user_id],
+                remove: Vec::new(),
+            };
+            self.write(change, op).await?;
+        }
+        Ok(())
+    }
+
+    /// A guest's switches and custom role edited, then one request per share added, changed
+    /// or removed.
+    async fn update_guest(&self, change: &Change, update: &UpdateGuest) -> Result<(), Failure> {
+        if update.edits_guest() {
+            let op = WriteOp::EditGuest {
+                user_id: update.user_id,
+                permissions: update.new_permissions(),
+                custom_role_id: update.custom_role.as_ref().map(|c| c.to.id),
+            };
+            self.write(change, op).await?;
+        }
+        for share in &update.shares {
+            let op = match share {
+                ShareChange::Add(share) => WriteOp::AddShare {
+                    guest_id: update.user_id,
+                    share: share.clone(),
+                },
+                ShareChange::Change { target, to, .. } => WriteOp::AddShare {
+                    guest_id: update.user_id,
+                    share: Share {
+                        target: target.clone(),
+                        permission: *to,
+                    },
+                },
+                ShareChange::Remove(share) => WriteOp::RemoveShare {
+                    guest_id: update.user_id,
+                    target: share.target.clone(),
+                },
+            };
+            self.write(change, op).await?;
+        }
+        Ok(())
     }
 
     async fn invite(&self, change: &Change, email: &Email, seat: &Seat) -> Result<(), Failure> {
@@ -555,5 +520,13 @@ impl<'a, W: Workspace> InFlight<'a, W> {
             }
         }
         Ok(())
+    }
+}
+
+/// The request that removes a person of this kind from the Workspace.
+fn removal(kind: Kind, user_id: UserId) -> WriteOp {
+    match kind {
+        Kind::Guest => WriteOp::RemoveGuest { user_id },
+        Kind::Member | Kind::Group => WriteOp::RemoveMember { user_id },
     }
 }
