@@ -182,16 +182,24 @@ pub(super) fn merge(
 }
 
 /// A fragment's text: a regular file of UTF-8 no larger than a members file may be.
-fn read(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+fn read(path: &Path) -> Result<String, UnreadableFragment> {
+    let meta = std::fs::metadata(path)?;
     if meta.len() > yaml::MAX_FILE_BYTES {
-        return Err(format!(
-            "it is {} bytes, more than a members file may be",
-            meta.len()
-        ));
+        return Err(UnreadableFragment::TooLarge { bytes: meta.len() });
     }
-    let bytes = crate::fsutil::read_regular(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text; save it as UTF-8".to_owned())
+    let bytes = crate::fsutil::read_regular(path)?;
+    String::from_utf8(bytes).map_err(|_| UnreadableFragment::NotUtf8)
+}
+
+/// Why a fragment could not be read, as a clause after `cannot read the fragment NAME: `.
+#[derive(Debug, thiserror::Error)]
+enum UnreadableFragment {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("it is {bytes} bytes, more than a members file may be")]
+    TooLarge { bytes: u64 },
+    #[error("it is not UTF-8 text; save it as UTF-8")]
+    NotUtf8,
 }
 
 /// What [`walk`] finds below the Workspace file's folder, as paths relative to it with `/`

@@ -376,27 +376,28 @@ pub(crate) struct Expiry(pub(crate) time::OffsetDateTime);
 
 impl Expiry {
     /// `2027-03-31` (00:00 UTC that day), or an RFC 3339 time with its zone.
-    pub(crate) fn parse(text: &str) -> Result<Expiry, String> {
+    pub(crate) fn parse(text: &str) -> Result<Expiry, InvalidExpiry> {
         use time::format_description::well_known::Rfc3339;
         let date_format = time::macros::format_description!("[year]-[month]-[day]");
         if text.len() == 10 {
             return time::Date::parse(text, date_format)
                 .map(|date| Expiry(date.midnight().assume_utc()))
-                .map_err(|e| format!("\"{text}\" is not a date ({e})"));
+                .map_err(|error| InvalidExpiry::NotADate {
+                    text: text.to_owned(),
+                    error,
+                });
         }
         let at = time::OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
-            format!(
-                "\"{text}\" is neither a date (2027-03-31) nor a time with its zone (2027-03-31T17:00:00Z)"
-            )
+            InvalidExpiry::NeitherDateNorTime {
+                text: text.to_owned(),
+            }
         })?;
         // RFC 3339 allows 9999-12-31 in a zone behind UTC, which is the year 10000 in UTC:
         // past the calendar the tool keeps, and never a panic.
         at.checked_to_offset(time::UtcOffset::UTC)
             .map(Expiry)
-            .ok_or_else(|| {
-                format!(
-                    "\"{text}\" is past 9999-12-31 in UTC, the last day the tool keeps; write 9999-12-31 at the latest"
-                )
+            .ok_or_else(|| InvalidExpiry::PastLastDay {
+                text: text.to_owned(),
             })
     }
 
@@ -404,6 +405,25 @@ impl Expiry {
     pub(crate) fn day(self) -> String {
         day(self.0.date())
     }
+}
+
+/// Why an `expires:` cannot be read, naming the text as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum InvalidExpiry {
+    /// Ten characters, as a date is, but not a date of the calendar.
+    #[error("\"{text}\" is not a date ({error})")]
+    NotADate {
+        text: String,
+        error: time::error::Parse,
+    },
+    #[error(
+        "\"{text}\" is neither a date (2027-03-31) nor a time with its zone (2027-03-31T17:00:00Z)"
+    )]
+    NeitherDateNorTime { text: String },
+    #[error(
+        "\"{text}\" is past 9999-12-31 in UTC, the last day the tool keeps; write 9999-12-31 at the latest"
+    )]
+    PastLastDay { text: String },
 }
 
 /// A date as the file and the plan write it: `2027-03-31`.
