@@ -591,7 +591,7 @@ fn guest_change(
             seat: Seat::Guest {
                 permissions: guest.permissions,
                 custom_role,
-                shares: wanted_shares.map(sorted).unwrap_or_default(),
+                shares: wanted_shares.map(sorted_shares).unwrap_or_default(),
             },
         })));
     };
@@ -605,7 +605,7 @@ fn guest_change(
             seat: Seat::Guest {
                 permissions: guest.permissions,
                 custom_role,
-                shares: wanted_shares.map(sorted).unwrap_or_default(),
+                shares: wanted_shares.map(sorted_shares).unwrap_or_default(),
             },
         })));
     }
@@ -643,7 +643,7 @@ fn guest_change(
     })))
 }
 
-fn sorted(mut shares: Vec<Share>) -> Vec<Share> {
+fn sorted_shares(mut shares: Vec<Share>) -> Vec<Share> {
     shares.sort();
     shares
 }

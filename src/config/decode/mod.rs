@@ -20,23 +20,23 @@ use values::whole;
 /// taken out of it and each item is freed once decoded, so that the tree and the file it
 /// becomes are never both whole.
 pub(super) fn decode(mut root: Node) -> (Option<MembersFile>, Vec<Diagnostic>) {
-    let mut d = Decoder::default();
+    let mut decoder = Decoder::default();
     let members = take_list(&mut root, "members");
     let guests = take_list(&mut root, "guests");
-    let file = d.file(&root, Lists { members, guests });
+    let file = decoder.file(&root, Lists { members, guests });
     // What is left of a large file's tree takes a while to free, and nothing waits for it
     // (if no thread can be started, it is freed here).
     let _ = std::thread::Builder::new().spawn(move || drop(root));
-    (file, d.diags)
+    (file, decoder.diags)
 }
 
 /// Decodes a fragment's tree. Keys that only a Workspace file holds are errors that say so.
 pub(super) fn fragment(mut root: Node) -> (Option<FragmentFile>, Vec<Diagnostic>) {
-    let mut d = Decoder::default();
+    let mut decoder = Decoder::default();
     let members = take_list(&mut root, "members");
     let guests = take_list(&mut root, "guests");
-    let fragment = d.fragment(&mut root, Lists { members, guests });
-    (fragment, d.diags)
+    let fragment = decoder.fragment(&mut root, Lists { members, guests });
+    (fragment, decoder.diags)
 }
 
 /// The items of the top-level list `key`, taken out of the tree (which keeps an empty list in
