@@ -57,7 +57,7 @@ fn variation_selector(c: char) -> bool {
 fn needs_escape(text: &str) -> bool {
     let mut previous: Option<char> = None;
     for c in text.chars() {
-        if hidden(c) || (variation_selector(c) && !previous.is_some_and(shows)) {
+        if hidden(c) || (variation_selector(c) && !previous.is_some_and(draws)) {
             return true;
         }
         previous = Some(c);
@@ -66,7 +66,7 @@ fn needs_escape(text: &str) -> bool {
 }
 
 /// A character that draws something, which a variation selector may follow.
-fn shows(c: char) -> bool {
+fn draws(c: char) -> bool {
     !hidden(c) && !variation_selector(c) && !c.is_whitespace()
 }
 
@@ -82,7 +82,7 @@ pub(crate) fn visible(text: &str) -> Cow<'_, str> {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if hidden(c) || (variation_selector(c) && !previous.is_some_and(shows)) => {
+            c if hidden(c) || (variation_selector(c) && !previous.is_some_and(draws)) => {
                 let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
             c => out.push(c),
@@ -146,7 +146,7 @@ const BREAK: &str = "<!-- -->";
 
 /// A character that makes the `@` after it part of a word (an email), not a mention: GitHub
 /// counts ASCII letters, digits and `_`.
-fn word(c: char) -> bool {
+fn in_word(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
@@ -179,7 +179,7 @@ pub(crate) fn markdown(text: &str) -> String {
             c => out.push(c),
         }
         let breaks = match c {
-            '@' => !before.is_some_and(word) && after.is_some_and(|a| a.is_ascii_alphanumeric()),
+            '@' => !before.is_some_and(in_word) && after.is_some_and(|a| a.is_ascii_alphanumeric()),
             '#' => after.is_some_and(|a| a.is_ascii_digit()),
             ':' => after == Some('/') && chars.get(i + 2) == Some(&'/'),
             _ => false,

@@ -16,22 +16,22 @@ pub(crate) type UserId = i64;
 pub(crate) struct Email(Box<str>);
 
 /// A domain as written in the file (`policy.member_domains`), normalised as the domains of
-/// emails are (lower-case, in Unicode); the reason when it is not a domain alone.
-pub(crate) fn domain(text: &str) -> Result<String, &'static str> {
+/// emails are (lower-case, in Unicode); why not when it is not a domain alone.
+pub(crate) fn domain(text: &str) -> Result<String, InvalidDomain> {
     if text.contains("://") {
-        return Err("it has a scheme");
+        return Err(InvalidDomain::Scheme);
     }
     if text.contains('@') {
-        return Err("it has an @ (write what comes after it)");
+        return Err(InvalidDomain::At);
     }
     if text.contains('/') || text.contains(':') {
-        return Err("it has a path or a port");
+        return Err(InvalidDomain::PathOrPort);
     }
     if text.chars().any(char::is_whitespace) {
-        return Err("it has spaces");
+        return Err(InvalidDomain::Spaces);
     }
     if text.split('.').count() < 2 || text.split('.').any(str::is_empty) {
-        return Err("it needs labels joined by dots, none empty");
+        return Err(InvalidDomain::Labels);
     }
     let email = normalise(&format!("x@{text}"));
     Ok(email
@@ -39,11 +39,41 @@ pub(crate) fn domain(text: &str) -> Result<String, &'static str> {
         .map_or(email.clone(), |(_, d)| d.to_owned()))
 }
 
+/// Why a `policy.member_domains` entry is not a domain alone, as a clause (`it has spaces`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum InvalidDomain {
+    #[error("it has a scheme")]
+    Scheme,
+    #[error("it has an @ (write what comes after it)")]
+    At,
+    #[error("it has a path or a port")]
+    PathOrPort,
+    #[error("it has spaces")]
+    Spaces,
+    #[error("it needs labels joined by dots, none empty")]
+    Labels,
+}
+
 /// Why an address written in the file is not acceptable, as a clause
 /// (`it has spaces around it`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct InvalidEmail(String);
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum InvalidEmail {
+    #[error("it has spaces around it")]
+    SpacesAround,
+    /// What `email_address` found, told as a clause: `invalid character`.
+    #[error("{}", clause(.0))]
+    Rejected(email_address::Error),
+}
+
+/// `Invalid character.` as a clause: `invalid character`.
+fn clause(error: &email_address::Error) -> String {
+    let reason = error.to_string();
+    let reason = reason.trim_end_matches('.');
+    let mut chars = reason.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
+}
 
 impl Email {
     /// Checks and normalises an address written by a person: one `@`, a domain with a dot, no
@@ -55,18 +85,11 @@ impl Email {
             .without_display_text();
         let trimmed = text.trim();
         if trimmed != text {
-            return Err(InvalidEmail("it has spaces around it".to_owned()));
+            return Err(InvalidEmail::SpacesAround);
         }
         email_address::EmailAddress::parse_with_options(text, options)
             .map(|_| Email(normalise(text).into_boxed_str()))
-            .map_err(|e| {
-                let reason = e.to_string();
-                let reason = reason.trim_end_matches('.');
-                let mut chars = reason.chars();
-                InvalidEmail(chars.next().map_or_else(String::new, |first| {
-                    first.to_lowercase().chain(chars).collect()
-                }))
-            })
+            .map_err(InvalidEmail::Rejected)
     }
 
     /// An address as ClickUp reports it: trusted to be valid, only normalised.
@@ -401,6 +424,36 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn why_an_address_or_a_domain_is_refused_reads_as_a_clause() {
+        let why = |text: &str| Email::parse(text).map(|_| ()).map_err(|e| e.to_string());
+        assert_eq!(why(" a@b.io"), Err("it has spaces around it".to_owned()));
+        assert_eq!(
+            why("ada"),
+            Err("missing separator character '@'".to_owned())
+        );
+        assert_eq!(why("ada@"), Err("domain is empty".to_owned()));
+        let why = |text: &str| domain(text).map_err(|e| e.to_string());
+        assert_eq!(
+            why("https://acme.example"),
+            Err("it has a scheme".to_owned())
+        );
+        assert_eq!(
+            why("ada@acme.example"),
+            Err("it has an @ (write what comes after it)".to_owned())
+        );
+        assert_eq!(
+            why("acme.example:443"),
+            Err("it has a path or a port".to_owned())
+        );
+        assert_eq!(why("acme .example"), Err("it has spaces".to_owned()));
+        assert_eq!(
+            why("acme"),
+            Err("it needs labels joined by dots, none empty".to_owned())
+        );
+        assert_eq!(why("Acme.Example"), Ok("acme.example".to_owned()));
     }
 
     #[test]

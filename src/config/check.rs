@@ -4,16 +4,27 @@
 
 use std::collections::HashMap;
 
-use crate::config::{At, MembersFile, RoleName};
+use crate::config::{At, Group, MembersFile, RoleName};
 use crate::diag::{Diagnostic, Loc};
 use crate::model::{Email, ShareTarget};
 
 pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
+    let people = listed_once(file, &mut diags);
+    within_member_domains(file, &mut diags);
+    one_owner(file, &mut diags);
+    each_share_once(file, &mut diags);
+    groups_unique_and_listed(file, &people, &mut diags);
+    diags
+}
 
+/// Everyone the file lists, by email, with where and in which section.
+type Listed<'f> = foldhash::HashMap<&'f Email, (&'f At<Email>, &'static str)>;
+
+/// Everyone the file lists; an email listed a second time is a problem.
+fn listed_once<'f>(file: &'f MembersFile, diags: &mut Vec<Diagnostic>) -> Listed<'f> {
     // Sized once for everyone: at 100,000 people, growing it would briefly hold two tables.
-    let mut people: foldhash::HashMap<&Email, (&At<Email>, &'static str)> =
-        foldhash::HashMap::default();
+    let mut people = Listed::default();
     people.reserve(file.members.len() + file.guests.len());
     let listed = file
         .members
@@ -38,32 +49,39 @@ pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
             people.insert(&email.value, (email, section));
         }
     }
+    people
+}
 
-    if let Some(domains) = &file.policy.member_domains
-        && !domains.is_empty()
-    {
-        let listed: Vec<&str> = domains.iter().map(|d| d.value.as_str()).collect();
-        for member in &file.members {
-            let email = &member.email;
-            if !listed.contains(&email.value.domain()) {
-                diags.push(
-                    Diagnostic::new(
-                        email.loc,
-                        format!(
-                            "{} is outside policy.member_domains ({})",
-                            email.value,
-                            listed.join(", ")
-                        ),
-                    )
-                    .label("outside the members' domains")
-                    .help(
-                        "list the domain under policy.member_domains, or the person under guests:",
+/// Every member's email in one of `policy.member_domains`, when it is set.
+fn within_member_domains(file: &MembersFile, diags: &mut Vec<Diagnostic>) {
+    let Some(domains) = &file.policy.member_domains else {
+        return;
+    };
+    if domains.is_empty() {
+        return;
+    }
+    let listed: Vec<&str> = domains.iter().map(|d| d.value.as_str()).collect();
+    for member in &file.members {
+        let email = &member.email;
+        if !listed.contains(&email.value.domain()) {
+            diags.push(
+                Diagnostic::new(
+                    email.loc,
+                    format!(
+                        "{} is outside policy.member_domains ({})",
+                        email.value,
+                        listed.join(", ")
                     ),
-                );
-            }
+                )
+                .label("outside the members' domains")
+                .help("list the domain under policy.member_domains, or the person under guests:"),
+            );
         }
     }
+}
 
+/// At most one `role: owner`.
+fn one_owner(file: &MembersFile, diags: &mut Vec<Diagnostic>) {
     let mut owners = file
         .members
         .iter()
@@ -80,7 +98,10 @@ pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
             ));
         }
     }
+}
 
+/// One access entry per folder, list or task of a guest.
+fn each_share_once(file: &MembersFile, diags: &mut Vec<Diagnostic>) {
     for guest in &file.guests {
         let mut seen: HashMap<&ShareTarget, Loc> = HashMap::new();
         for access in guest.access.iter().flatten() {
@@ -99,7 +120,10 @@ pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
             }
         }
     }
+}
 
+/// Group names unique (case-insensitive), and each group's members listed, once.
+fn groups_unique_and_listed(file: &MembersFile, people: &Listed<'_>, diags: &mut Vec<Diagnostic>) {
     let mut groups: HashMap<String, Loc> = HashMap::new();
     for group in file.groups.iter().flatten() {
         let key = group.name.value.to_lowercase();
@@ -119,37 +143,44 @@ pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
         } else {
             groups.insert(key, group.name.loc);
         }
-        let mut in_group: HashMap<&Email, Loc> = HashMap::new();
-        for member in &group.members {
-            if !people.contains_key(&member.value) {
-                diags.push(
-                    Diagnostic::new(
-                        member.loc,
-                        format!(
-                            "group \"{}\" lists {}, who is not in members or guests",
-                            group.name.value, member.value
-                        ),
-                    )
-                    .label("not listed")
-                    .help(
-                        "add the person to `members:` or `guests:`, or remove them from the group",
-                    ),
-                );
-            }
-            if let Some(first) = in_group.get(&member.value) {
-                diags.push(Diagnostic::new(
+        group_members_listed_once(file, group, people, diags);
+    }
+}
+
+/// A group's members each listed in `members` or `guests`, and once in the group.
+fn group_members_listed_once(
+    file: &MembersFile,
+    group: &Group,
+    people: &Listed<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut in_group: HashMap<&Email, Loc> = HashMap::new();
+    for member in &group.members {
+        if !people.contains_key(&member.value) {
+            diags.push(
+                Diagnostic::new(
                     member.loc,
                     format!(
-                        "{} is listed twice in group \"{}\" (first at {})",
-                        member.value,
-                        group.name.value,
-                        file.place(*first)
+                        "group \"{}\" lists {}, who is not in members or guests",
+                        group.name.value, member.value
                     ),
-                ));
-            } else {
-                in_group.insert(&member.value, member.loc);
-            }
+                )
+                .label("not listed")
+                .help("add the person to `members:` or `guests:`, or remove them from the group"),
+            );
+        }
+        if let Some(first) = in_group.get(&member.value) {
+            diags.push(Diagnostic::new(
+                member.loc,
+                format!(
+                    "{} is listed twice in group \"{}\" (first at {})",
+                    member.value,
+                    group.name.value,
+                    file.place(*first)
+                ),
+            ));
+        } else {
+            in_group.insert(&member.value, member.loc);
         }
     }
-    diags
 }

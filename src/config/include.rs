@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use globset::GlobBuilder;
+use globset::{GlobBuilder, GlobMatcher};
 
-use crate::config::{MembersFile, decode};
+use crate::config::{At, MembersFile, decode};
 use crate::diag::{Diagnostic, Loc};
 use crate::yaml;
 
@@ -25,51 +25,95 @@ pub(super) fn merge(
     file: &mut MembersFile,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<(String, String)> {
-    let base = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let itself = std::fs::canonicalize(path).ok();
-    // Where fragments must be, every link resolved.
-    let inside = std::fs::canonicalize(&base).ok();
-    let mut found = Found::default();
-    walk(&base, "", 0, &mut found);
-    let Found {
-        files: mut candidates,
-        linked_folders,
-    } = found;
-    candidates.sort();
+    let folder = Folder::scan(path);
+    let chosen = folder.choose(&file.include, diags);
+    file.sources = vec![path.display().to_string()];
+    read_and_merge(&folder.base, chosen, file, diags)
+}
 
-    // Each fragment, with the include that first named it and where it really is.
-    let mut chosen: Vec<(String, Loc, PathBuf)> = Vec::new();
-    for pattern in &file.include {
-        let text = pattern.value.as_str();
-        if Path::new(text).is_absolute() || text.split(['/', '\\']).any(|part| part == "..") {
-            diags.push(
-                Diagnostic::new(
-                    pattern.loc,
-                    format!("include \"{text}\" must stay in the Workspace file's folder"),
-                )
-                .help("write a path relative to the Workspace file, without `..`: teams/*.yaml"),
-            );
-            continue;
-        }
-        let matcher = match GlobBuilder::new(text).literal_separator(true).build() {
-            Ok(glob) => glob.compile_matcher(),
-            Err(e) => {
-                diags.push(Diagnostic::new(
-                    pattern.loc,
-                    format!("include \"{text}\" is not a valid glob: {}", e.kind()),
-                ));
-                continue;
-            }
+/// The Workspace file and the folder its fragments must be in.
+struct Folder<'p> {
+    /// The Workspace file, as it was named.
+    path: &'p Path,
+    /// Its folder, as the includes are written relative to it.
+    base: PathBuf,
+    /// The Workspace file, every link resolved: an include must not match it.
+    itself: Option<PathBuf>,
+    /// Where fragments must be, every link resolved.
+    inside: Option<PathBuf>,
+    /// The files below the folder, sorted.
+    candidates: Vec<String>,
+    /// Links to folders below it, which are not followed.
+    linked_folders: Vec<String>,
+}
+
+/// A fragment, with the include that first named it and where it really is.
+struct Chosen {
+    relative: String,
+    include_loc: Loc,
+    real: PathBuf,
+}
+
+impl<'p> Folder<'p> {
+    fn scan(path: &'p Path) -> Folder<'p> {
+        let base = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
         };
+        let itself = std::fs::canonicalize(path).ok();
+        let inside = std::fs::canonicalize(&base).ok();
+        let mut found = Found::default();
+        walk(&base, "", 0, &mut found);
+        let Found {
+            files: mut candidates,
+            linked_folders,
+        } = found;
+        candidates.sort();
+        Folder {
+            path,
+            base,
+            itself,
+            inside,
+            candidates,
+            linked_folders,
+        }
+    }
+
+    /// The fragments the includes name, each once, in the order they are first named.
+    fn choose(&self, includes: &[At<String>], diags: &mut Vec<Diagnostic>) -> Vec<Chosen> {
+        let mut chosen: Vec<Chosen> = Vec::new();
+        for pattern in includes {
+            let Some(matcher) = matcher(pattern, diags) else {
+                continue;
+            };
+            let matched = self.pick(pattern, &matcher, &mut chosen, diags);
+            if matched == 0 {
+                diags.push(self.nothing_matched(pattern));
+            }
+        }
+        chosen
+    }
+
+    /// Adds to `chosen` the files `matcher` matches that may be read, each once; says why the
+    /// others may not. Returns how many it matched.
+    fn pick(
+        &self,
+        pattern: &At<String>,
+        matcher: &GlobMatcher,
+        chosen: &mut Vec<Chosen>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> usize {
+        let text = pattern.value.as_str();
         let mut matched = 0;
-        for relative in candidates.iter().filter(|c| matcher.is_match(c.as_str())) {
+        for relative in self
+            .candidates
+            .iter()
+            .filter(|c| matcher.is_match(c.as_str()))
+        {
             matched += 1;
-            let full = base.join(relative);
+            let full = self.base.join(relative);
             let real = std::fs::canonicalize(&full).ok();
-            if let (Some(real), Some(inside)) = (&real, &inside)
+            if let (Some(real), Some(inside)) = (&real, &self.inside)
                 && !real.starts_with(inside)
             {
                 diags.push(
@@ -77,7 +121,7 @@ pub(super) fn merge(
                         pattern.loc,
                         format!(
                             "include \"{text}\": {relative} leads out of {} (it is a symbolic link); a fragment must be a file inside the Workspace file's folder, and is not read",
-                            base.display()
+                            self.base.display()
                         ),
                     )
                     .label("a link out of the folder")
@@ -85,56 +129,102 @@ pub(super) fn merge(
                 );
                 continue;
             }
-            if itself.is_some() && real == itself {
+            if self.itself.is_some() && real == self.itself {
                 diags.push(
                     Diagnostic::new(
                         pattern.loc,
                         format!(
                             "include \"{text}\" matches the Workspace file itself ({}); a file cannot include itself",
-                            path.display()
+                            self.path.display()
                         ),
                     )
                     .help("keep fragments in a folder of their own: include: [\"teams/*.yaml\"]"),
                 );
                 continue;
             }
-            if !chosen.iter().any(|(c, _, _)| c == relative) {
-                chosen.push((relative.clone(), pattern.loc, real.unwrap_or(full)));
+            if !chosen.iter().any(|c| c.relative == *relative) {
+                chosen.push(Chosen {
+                    relative: relative.clone(),
+                    include_loc: pattern.loc,
+                    real: real.unwrap_or(full),
+                });
             }
         }
-        let through_link = linked_folders
-            .iter()
-            .find(|folder| reaches_into(text, folder));
-        if matched == 0
-            && let Some(folder) = through_link
-        {
-            diags.push(
-                Diagnostic::new(
-                    pattern.loc,
-                    format!(
-                        "include \"{text}\": {folder} is a symbolic link to a folder, and fragments are not read through links"
-                    ),
-                )
-                .label("a link to a folder")
-                .help(format!(
-                    "make {folder} a folder of {} holding the fragments themselves",
-                    base.display()
-                )),
-            );
-        } else if matched == 0 {
-            diags.push(
-                Diagnostic::new(
-                    pattern.loc,
-                    format!("include \"{text}\" matches no file in {}", base.display()),
-                )
-                .label("nothing matches"),
-            );
-        }
+        matched
     }
 
-    file.sources = vec![path.display().to_string()];
+    /// Why an include matched nothing: it reaches through a link to a folder, or there is
+    /// nothing there.
+    fn nothing_matched(&self, pattern: &At<String>) -> Diagnostic {
+        let text = pattern.value.as_str();
+        let through_link = self
+            .linked_folders
+            .iter()
+            .find(|folder| reaches_into(text, folder));
+        match through_link {
+            Some(folder) => Diagnostic::new(
+                pattern.loc,
+                format!(
+                    "include \"{text}\": {folder} is a symbolic link to a folder, and fragments are not read through links"
+                ),
+            )
+            .label("a link to a folder")
+            .help(format!(
+                "make {folder} a folder of {} holding the fragments themselves",
+                self.base.display()
+            )),
+            None => Diagnostic::new(
+                pattern.loc,
+                format!(
+                    "include \"{text}\" matches no file in {}",
+                    self.base.display()
+                ),
+            )
+            .label("nothing matches"),
+        }
+    }
+}
+
+/// The glob of an include, which must stay in the Workspace file's folder.
+fn matcher(pattern: &At<String>, diags: &mut Vec<Diagnostic>) -> Option<GlobMatcher> {
+    let text = pattern.value.as_str();
+    if Path::new(text).is_absolute() || text.split(['/', '\\']).any(|part| part == "..") {
+        diags.push(
+            Diagnostic::new(
+                pattern.loc,
+                format!("include \"{text}\" must stay in the Workspace file's folder"),
+            )
+            .help("write a path relative to the Workspace file, without `..`: teams/*.yaml"),
+        );
+        return None;
+    }
+    match GlobBuilder::new(text).literal_separator(true).build() {
+        Ok(glob) => Some(glob.compile_matcher()),
+        Err(e) => {
+            diags.push(Diagnostic::new(
+                pattern.loc,
+                format!("include \"{text}\" is not a valid glob: {}", e.kind()),
+            ));
+            None
+        }
+    }
+}
+
+/// Reads each chosen fragment and merges it into `file`, numbering them 1, 2, … as their
+/// [`Loc::file`]; a fragment that cannot be read is an error at its include, with no text.
+fn read_and_merge(
+    base: &Path,
+    chosen: Vec<Chosen>,
+    file: &mut MembersFile,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, String)> {
     let mut texts = Vec::with_capacity(chosen.len());
-    for (relative, include_loc, real) in chosen {
+    for Chosen {
+        relative,
+        include_loc,
+        real,
+    } in chosen
+    {
         let index = match u16::try_from(texts.len() + 1) {
             Ok(index) if index < u16::MAX => index,
             _ => {
@@ -159,39 +249,53 @@ pub(super) fn merge(
                 continue;
             }
         };
-        let in_fragment = |loc: Loc| Loc { file: index, ..loc };
-        match yaml::parse(&text) {
-            Err(e) => diags.push(Diagnostic::new(in_fragment(e.loc), e.message)),
-            Ok(mut root) => {
-                yaml::in_file(&mut root, index);
-                let (fragment, found) = decode::fragment(root);
-                diags.extend(found);
-                if let Some(fragment) = fragment {
-                    file.members.extend(fragment.members);
-                    file.guests.extend(fragment.guests);
-                    if let Some(groups) = fragment.groups {
-                        file.groups.get_or_insert_with(Vec::new).extend(groups);
-                    }
-                }
-            }
-        }
+        merge_fragment(file, index, &text, diags);
         file.sources.push(name.clone());
         texts.push((name, text));
     }
     texts
 }
 
-/// A fragment's text: a regular file of UTF-8 no larger than a members file may be.
-fn read(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.len() > yaml::MAX_FILE_BYTES {
-        return Err(format!(
-            "it is {} bytes, more than a members file may be",
-            meta.len()
-        ));
+/// Decodes the text of fragment number `index` and adds its members, guests and groups to
+/// `file`.
+fn merge_fragment(file: &mut MembersFile, index: u16, text: &str, diags: &mut Vec<Diagnostic>) {
+    let in_fragment = |loc: Loc| Loc { file: index, ..loc };
+    match yaml::parse(text) {
+        Err(e) => diags.push(Diagnostic::new(in_fragment(e.loc), e.message)),
+        Ok(mut root) => {
+            yaml::in_file(&mut root, index);
+            let (fragment, found) = decode::fragment(root);
+            diags.extend(found);
+            if let Some(fragment) = fragment {
+                file.members.extend(fragment.members);
+                file.guests.extend(fragment.guests);
+                if let Some(groups) = fragment.groups {
+                    file.groups.get_or_insert_with(Vec::new).extend(groups);
+                }
+            }
+        }
     }
-    let bytes = crate::fsutil::read_regular(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text; save it as UTF-8".to_owned())
+}
+
+/// A fragment's text: a regular file of UTF-8 no larger than a members file may be.
+fn read(path: &Path) -> Result<String, UnreadableFragment> {
+    let meta = std::fs::metadata(path)?;
+    if meta.len() > yaml::MAX_FILE_BYTES {
+        return Err(UnreadableFragment::TooLarge { bytes: meta.len() });
+    }
+    let bytes = crate::fsutil::read_regular(path)?;
+    String::from_utf8(bytes).map_err(|_| UnreadableFragment::NotUtf8)
+}
+
+/// Why a fragment could not be read, as a clause after `cannot read the fragment NAME: `.
+#[derive(Debug, thiserror::Error)]
+enum UnreadableFragment {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("it is {bytes} bytes, more than a members file may be")]
+    TooLarge { bytes: u64 },
+    #[error("it is not UTF-8 text; save it as UTF-8")]
+    NotUtf8,
 }
 
 /// What [`walk`] finds below the Workspace file's folder, as paths relative to it with `/`

@@ -86,10 +86,31 @@ fn a_misspelt_key_gets_a_suggestion() {
 #[test]
 fn an_expiry_beyond_the_dates_the_tool_keeps_is_an_error_not_a_panic() {
     for text in ["9999-12-31T20:00:00-05:00", "9999-12-31T23:59:59-00:01"] {
-        let why = Expiry::parse(text).expect_err(text);
+        let why = Expiry::parse(text).expect_err(text).to_string();
         assert!(why.contains(text) && why.contains("9999-12-31"), "{why}");
     }
     let last = Expiry::parse("9999-12-31T23:59:59Z").expect("the last moment kept");
     assert_eq!(last.day(), "9999-12-31");
     assert!(Expiry::parse("0000-01-01T00:00:00+01:00").is_ok());
+}
+
+#[test]
+fn an_unreadable_expiry_says_why_with_the_text_as_written() {
+    let why = |text: &str| Expiry::parse(text).map_err(|e| e.to_string()).err();
+    assert_eq!(
+        why("2027-02-30").as_deref(),
+        Some("\"2027-02-30\" is not a date (day was not in range)")
+    );
+    assert_eq!(
+        why("tomorrow").as_deref(),
+        Some(
+            "\"tomorrow\" is neither a date (2027-03-31) nor a time with its zone (2027-03-31T17:00:00Z)"
+        )
+    );
+    assert_eq!(
+        why("9999-12-31T20:00:00-05:00").as_deref(),
+        Some(
+            "\"9999-12-31T20:00:00-05:00\" is past 9999-12-31 in UTC, the last day the tool keeps; write 9999-12-31 at the latest"
+        )
+    );
 }

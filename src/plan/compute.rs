@@ -1,5 +1,6 @@
 //! The diff itself: set arithmetic between the file and the live Workspace, every rule of
-//! SPEC §1–§2. Pure: no file, network, clock or environment.
+//! SPEC §1–§2 (the user groups' in [`groups`](crate::plan::groups)). Pure: no file, network,
+//! clock or environment.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,10 +14,11 @@ use time::OffsetDateTime;
 use crate::config::{Guest, Member, MembersFile, Mode, RoleName};
 use crate::live::{Live, Person};
 use crate::model::{BaseRole, Email, Share, ShareTarget, UserId};
+use crate::plan::groups::group_changes;
 use crate::plan::{
-    Census, Change, CreateGroup, CurrentRole, CustomRoleChange, DeleteGroup, FlagChange, Invite,
-    Kind, Managed, Plan, PlanError, Remove, RemoveReason, Replace, ReplaceReason, RoleRef, Seat,
-    ShareChange, TargetRole, UpdateGroup, UpdateGuest, UpdateMember,
+    Census, Change, CurrentRole, CustomRoleChange, FlagChange, Invite, Kind, Managed, Plan,
+    PlanError, Remove, RemoveReason, Replace, ReplaceReason, RoleRef, Seat, ShareChange,
+    TargetRole, UpdateGuest, UpdateMember,
 };
 
 /// Computes the plan that makes `live` match `file`, given what the state records as managed.
@@ -59,14 +61,93 @@ fn changes(
     live_fingerprint: String,
     now: OffsetDateTime,
 ) -> Result<Plan, Vec<PlanError>> {
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    check_workspace(file, live, &mut errors);
+    let mut draft = Draft::default();
+    check_workspace(file, live, &mut draft.errors);
+    let (expired, expiring) = expiries(file, now);
+    let inputs = Inputs {
+        file,
+        live,
+        managed,
+        expired,
+        exempt: Exempt::of(file, live),
+    };
+    let listed = inputs.listed_changes(&mut draft);
+    inputs.unlisted_changes(&listed, &mut draft);
+    inputs.unknown_roles(&mut draft);
+    if file.groups.is_some() {
+        match &live.groups {
+            Some(live_groups) => {
+                let groups =
+                    group_changes(&inputs, live_groups, &draft.changes, &mut draft.warnings);
+                draft.changes.extend(groups);
+            }
+            None => draft.errors.push(PlanError::general(
+                "the file manages groups but the Workspace's groups were not read",
+            )),
+        }
+    }
+    admins_outside_bounds(file, live, &mut draft.warnings);
+    draft.into_plan(file, live, expiring, live_fingerprint)
+}
 
-    // From their `expires` on, people are as absent from the file (and its groups); those who
-    // expire soon are told.
+/// What each step of a plan reads: the file, the Workspace, whom the state manages, who has
+/// expired and who is never removed.
+pub(super) struct Inputs<'a> {
+    pub(super) file: &'a MembersFile,
+    live: &'a Live,
+    pub(super) managed: &'a Managed,
+    /// From their `expires` on, people are as absent from the file (and its groups).
+    pub(super) expired: BTreeMap<&'a Email, time::Date>,
+    pub(super) exempt: Exempt<'a>,
+}
+
+/// What the steps of a plan have found so far.
+#[derive(Default)]
+struct Draft {
+    changes: Vec<Change>,
+    errors: Vec<PlanError>,
+    warnings: Vec<String>,
+    unmanaged: Vec<Email>,
+    unknown: Vec<String>,
+}
+
+/// Who the plan never removes nor takes out of a group: the owner, the token's user and
+/// `policy.protected`. By email and by id: ClickUp's answers may disagree on one person's
+/// email.
+pub(super) struct Exempt<'a> {
+    owner: Option<&'a Email>,
+    owner_id: Option<UserId>,
+    me: &'a crate::live::Me,
+    protected: HashSet<&'a Email>,
+}
+
+impl<'a> Exempt<'a> {
+    fn of(file: &'a MembersFile, live: &'a Live) -> Exempt<'a> {
+        Exempt {
+            owner: live.owner().map(|p| &p.email),
+            owner_id: live.owner().map(|p| p.id),
+            me: &live.me,
+            protected: file.policy.protected.iter().map(|e| &e.value).collect(),
+        }
+    }
+
+    pub(super) fn covers(&self, id: UserId, email: &Email) -> bool {
+        Some(email) == self.owner
+            || Some(id) == self.owner_id
+            || *email == self.me.email
+            || id == self.me.id
+            || self.protected.contains(email)
+    }
+}
+
+/// Who has expired (from their `expires` on, as absent from the file), and who expires within
+/// `policy.expiry_notice_days`, with the day (the plan tells them).
+fn expiries(
+    file: &MembersFile,
+    now: OffsetDateTime,
+) -> (BTreeMap<&Email, time::Date>, Vec<(Email, String)>) {
     let notice = crate::clock::add_days(now, i64::from(file.policy.expiry_notice_days));
-    let mut expired: BTreeMap<&Email, time::Date> = BTreeMap::new();
+    let mut expired = BTreeMap::new();
     let mut expiring = Vec::new();
     for (email, expires) in file.expiries() {
         if expires.value.0 <= now {
@@ -75,60 +156,76 @@ fn changes(
             expiring.push((email.clone(), expires.value.day()));
         }
     }
+    (expired, expiring)
+}
 
-    // Who in the Workspace the file lists, marked as each is looked up once.
-    let mut listed = vec![false; live.people.len()];
-    let mut find = |email: &Email| {
-        let at = live.position(email);
-        if let Some(i) = at {
-            listed[i] = true;
+impl Inputs<'_> {
+    /// The invitations and updates of the people the file lists (but the expired). Returns who
+    /// in the Workspace the file lists, by their index in `live.people`.
+    fn listed_changes(&self, draft: &mut Draft) -> Vec<bool> {
+        let live = self.live;
+        // Marked as each is looked up once.
+        let mut listed = vec![false; live.people.len()];
+        let mut find = |email: &Email| {
+            let at = live.position(email);
+            if let Some(i) = at {
+                listed[i] = true;
+            }
+            at.map(|i| &live.people[i])
+        };
+        let current = |email: &Email| !self.expired.contains_key(email);
+        for member in self.file.members.iter().filter(|m| current(&m.email.value)) {
+            let person = find(&member.email.value);
+            match member_change(member, person, live, &mut draft.errors) {
+                Ok(Some(change)) => draft.changes.push(change),
+                Ok(None) => {}
+                Err(e) => draft.errors.push(e),
+            }
         }
-        at.map(|i| &live.people[i])
-    };
-    let mut changes = Vec::new();
-    for member in file
-        .members
-        .iter()
-        .filter(|m| !expired.contains_key(&m.email.value))
-    {
-        match member_change(member, find(&member.email.value), live, &mut errors) {
-            Ok(Some(change)) => changes.push(change),
-            Ok(None) => {}
-            Err(e) => errors.push(e),
+        for guest in self.file.guests.iter().filter(|g| current(&g.email.value)) {
+            match guest_change(guest, find(&guest.email.value), live) {
+                Ok(Some(change)) => draft.changes.push(change),
+                Ok(None) => {}
+                Err(e) => draft.errors.extend(e),
+            }
+        }
+        listed
+    }
+
+    /// The removals of the people in the Workspace the file does not list (or lists expired),
+    /// as the mode says; the others unlisted are left alone, and told as unmanaged.
+    fn unlisted_changes(&self, listed: &[bool], draft: &mut Draft) {
+        let live = self.live;
+        // One email held by two people in the Workspace: both count as listed.
+        let is_listed = |person: &Person| live.position(&person.email).is_some_and(|i| listed[i]);
+        let owner = live.owner().map(|p| &p.email);
+        for (i, person) in live.people.iter().enumerate() {
+            if listed[i] || is_listed(person) {
+                continue;
+            }
+            let lapsed = self.expired.get(&person.email).copied();
+            match self.removal_reason(person, lapsed, &mut draft.warnings) {
+                Some(reason) => draft.changes.push(removal(person, reason)),
+                None if Some(&person.email) != owner
+                    && person.email != live.me.email
+                    && lapsed.is_none() =>
+                {
+                    draft.unmanaged.push(person.email.clone());
+                }
+                None => {}
+            }
         }
     }
-    for guest in file
-        .guests
-        .iter()
-        .filter(|g| !expired.contains_key(&g.email.value))
-    {
-        match guest_change(guest, find(&guest.email.value), live) {
-            Ok(Some(change)) => changes.push(change),
-            Ok(None) => {}
-            Err(e) => errors.extend(e),
-        }
-    }
-    // One email held by two people in the Workspace: both count as listed.
-    let is_listed = |person: &Person| live.position(&person.email).is_some_and(|i| listed[i]);
-    let protected: HashSet<&Email> = file.policy.protected.iter().map(|e| &e.value).collect();
-    let owner = live.owner().map(|p| &p.email);
-    let owner_id = live.owner().map(|p| p.id);
-    // By email and by id: ClickUp's answers may disagree on one person's email.
-    let exempt = |person: &Person| {
-        Some(&person.email) == owner
-            || Some(person.id) == owner_id
-            || person.email == live.me.email
-            || person.id == live.me.id
-            || protected.contains(&person.email)
-    };
-    let mut unmanaged = Vec::new();
-    for (i, person) in live.people.iter().enumerate() {
-        if listed[i] || is_listed(person) {
-            continue;
-        }
-        let lapsed = expired.get(&person.email).copied();
-        let reason = match file.policy.mode {
-            _ if exempt(person) => {
+
+    /// Why an unlisted person is removed, if they are: `lapsed` is the day they expired on.
+    fn removal_reason(
+        &self,
+        person: &Person,
+        lapsed: Option<time::Date>,
+        warnings: &mut Vec<String>,
+    ) -> Option<RemoveReason> {
+        match self.file.policy.mode {
+            _ if self.exempt.covers(person.id, &person.email) => {
                 if let Some(day) = lapsed {
                     warnings.push(format!(
                         "{} expired on {day}, but is the owner, the token's user or protected: kept",
@@ -140,121 +237,114 @@ fn changes(
             // Expired people stay managed (the file lists them): removed in both modes.
             _ if lapsed.is_some() => lapsed.map(RemoveReason::Expired),
             Mode::Authoritative => Some(RemoveReason::NotListed),
-            Mode::Additive if managed.people.contains(&person.email) => {
+            Mode::Additive if self.managed.people.contains(&person.email) => {
                 Some(RemoveReason::NoLongerListed)
             }
             Mode::Additive => None,
+        }
+    }
+
+    /// The people whose role the tool cannot tell: left alone, and an error when the file
+    /// lists them.
+    fn unknown_roles(&self, draft: &mut Draft) {
+        let in_file = |email: &Email| {
+            !self.expired.contains_key(email)
+                && self.file.people().any(|listed| listed.value == *email)
         };
-        match reason {
-            Some(reason) => changes.push(Change::Remove(Remove {
-                email: person.email.clone(),
-                user_id: person.id,
-                kind: if person.role == BaseRole::Guest {
-                    Kind::Guest
-                } else {
-                    Kind::Member
-                },
-                pending: person.pending,
-                reason,
-            })),
-            None if Some(&person.email) != owner
-                && person.email != live.me.email
-                && lapsed.is_none() =>
-            {
-                unmanaged.push(person.email.clone());
+        for person in &self.live.unknown_roles {
+            match &person.email {
+                Some(email) if in_file(email) => draft.errors.push(PlanError::general(format!(
+                    "{email} is in the Workspace, but the tool cannot tell their role ({}); remove them from the file, the tool leaves them alone",
+                    person.why
+                ))),
+                _ => draft.unknown.push(person.describe()),
             }
-            None => {}
         }
     }
-    let mut unknown = Vec::new();
-    let in_file = |email: &Email| {
-        !expired.contains_key(email) && file.people().any(|listed| listed.value == *email)
-    };
-    for person in &live.unknown_roles {
-        match &person.email {
-            Some(email) if in_file(email) => errors.push(PlanError::general(format!(
-                "{email} is in the Workspace, but the tool cannot tell their role ({}); remove them from the file, the tool leaves them alone",
-                person.why
-            ))),
-            _ => unknown.push(person.describe()),
-        }
-    }
+}
 
-    if file.groups.is_some() {
-        match &live.groups {
-            Some(live_groups) => {
-                // The owner, the token's user and protected people stay in their groups too.
-                let stays = |id: UserId, email: &Email| {
-                    Some(email) == owner
-                        || Some(id) == owner_id
-                        || *email == live.me.email
-                        || id == live.me.id
-                        || protected.contains(email)
-                };
-                group_changes(
-                    file,
-                    live_groups,
-                    managed,
-                    &changes,
-                    &mut warnings,
-                    &stays,
-                    &expired,
-                )
-                .into_iter()
-                .for_each(|c| changes.push(c));
-            }
-            None => errors.push(PlanError::general(
-                "the file manages groups but the Workspace's groups were not read",
-            )),
-        }
-    }
-
-    if let Some(bounds) = &file.policy.admins {
-        let before = crate::plan::admins::held(live);
-        if bounds.distance(before) > 0 {
-            warnings.push(format!(
-                "the Workspace has {before} people with admin rights (the owner, admins and custom roles that inherit admin), outside policy.admins ({}); plans that keep the count or move it towards the bounds are allowed",
-                bounds.describe()
-            ));
-        }
-    }
-
-    if !errors.is_empty() {
-        errors.sort_by(|a, b| a.loc.cmp(&b.loc).then(a.message.cmp(&b.message)));
-        errors.dedup();
-        return Err(errors);
-    }
-
-    changes.sort_by_cached_key(|c| (c.rank(), c.kind(), c.subject().to_lowercase()));
-    let leaving: BTreeSet<&Email> = changes
-        .iter()
-        .filter(|c| matches!(c, Change::Remove(_) | Change::Replace(_)))
-        .filter_map(Change::email)
-        .collect();
-    let pending = live
-        .people
-        .iter()
-        .filter(|p| p.pending && !leaving.contains(&p.email))
-        .map(|p| p.email.clone())
-        .collect();
-    unmanaged.sort();
-
-    Ok(Plan {
-        workspace_id: live.workspace_id.clone(),
-        workspace_name: live.workspace_name.clone(),
-        mode: file.policy.mode,
-        max_removals: file.policy.max_removals,
-        changes,
-        unmanaged,
-        unknown,
-        warnings,
-        expiring,
-        pending,
-        census: census(live),
-        live_fingerprint,
-        config_digest: String::new(),
-        drift: BTreeSet::new(),
+/// The removal of `person` from the Workspace.
+fn removal(person: &Person, reason: RemoveReason) -> Change {
+    Change::Remove(Remove {
+        email: person.email.clone(),
+        user_id: person.id,
+        kind: if person.role == BaseRole::Guest {
+            Kind::Guest
+        } else {
+            Kind::Member
+        },
+        pending: person.pending,
+        reason,
     })
+}
+
+/// A warning when the Workspace already holds more or fewer admins than `policy.admins`
+/// allows: plans that do not make it worse are still allowed.
+fn admins_outside_bounds(file: &MembersFile, live: &Live, warnings: &mut Vec<String>) {
+    let Some(bounds) = &file.policy.admins else {
+        return;
+    };
+    let before = crate::plan::admins::held(live);
+    if bounds.distance(before) > 0 {
+        warnings.push(format!(
+            "the Workspace has {before} people with admin rights (the owner, admins and custom roles that inherit admin), outside policy.admins ({}); plans that keep the count or move it towards the bounds are allowed",
+            bounds.describe()
+        ));
+    }
+}
+
+impl Draft {
+    /// The plan, once every step has run: the errors if there are any, else the changes in
+    /// the order they are applied.
+    fn into_plan(
+        self,
+        file: &MembersFile,
+        live: &Live,
+        expiring: Vec<(Email, String)>,
+        live_fingerprint: String,
+    ) -> Result<Plan, Vec<PlanError>> {
+        let Draft {
+            mut changes,
+            mut errors,
+            warnings,
+            mut unmanaged,
+            unknown,
+        } = self;
+        if !errors.is_empty() {
+            errors.sort_by(|a, b| a.loc.cmp(&b.loc).then(a.message.cmp(&b.message)));
+            errors.dedup();
+            return Err(errors);
+        }
+        changes.sort_by_cached_key(|c| (c.rank(), c.kind(), c.subject().to_lowercase()));
+        let leaving: BTreeSet<&Email> = changes
+            .iter()
+            .filter(|c| matches!(c, Change::Remove(_) | Change::Replace(_)))
+            .filter_map(Change::email)
+            .collect();
+        let pending = live
+            .people
+            .iter()
+            .filter(|p| p.pending && !leaving.contains(&p.email))
+            .map(|p| p.email.clone())
+            .collect();
+        unmanaged.sort();
+        Ok(Plan {
+            workspace_id: live.workspace_id.clone(),
+            workspace_name: live.workspace_name.clone(),
+            mode: file.policy.mode,
+            max_removals: file.policy.max_removals,
+            changes,
+            unmanaged,
+            unknown,
+            warnings,
+            expiring,
+            pending,
+            census: census(live),
+            live_fingerprint,
+            config_digest: String::new(),
+            drift: BTreeSet::new(),
+        })
+    }
 }
 
 /// `sha256:<hex>` of the live Workspace as the plan saw it (only what plans depend on).
@@ -501,7 +591,7 @@ fn guest_change(
             seat: Seat::Guest {
                 permissions: guest.permissions,
                 custom_role,
-                shares: wanted_shares.map(sorted).unwrap_or_default(),
+                shares: wanted_shares.map(sorted_shares).unwrap_or_default(),
             },
         })));
     };
@@ -515,7 +605,7 @@ fn guest_change(
             seat: Seat::Guest {
                 permissions: guest.permissions,
                 custom_role,
-                shares: wanted_shares.map(sorted).unwrap_or_default(),
+                shares: wanted_shares.map(sorted_shares).unwrap_or_default(),
             },
         })));
     }
@@ -553,7 +643,7 @@ fn guest_change(
     })))
 }
 
-fn sorted(mut shares: Vec<Share>) -> Vec<Share> {
+fn sorted_shares(mut shares: Vec<Share>) -> Vec<Share> {
     shares.sort();
     shares
 }
@@ -579,146 +669,6 @@ fn share_changes(current: &[Share], wanted: &[Share]) -> Vec<ShareChange> {
         if !wanted.contains_key(target) {
             changes.push(ShareChange::Remove((*have).clone()));
         }
-    }
-    changes
-}
-
-fn group_changes(
-    file: &MembersFile,
-    live_groups: &[crate::live::LiveGroup],
-    managed: &Managed,
-    person_changes: &[Change],
-    warnings: &mut Vec<String>,
-    stays: &dyn Fn(UserId, &Email) -> bool,
-    expired: &BTreeMap<&Email, time::Date>,
-) -> Vec<Change> {
-    let groups = file.groups.as_deref().unwrap_or_default();
-    // People who leave the Workspace (or leave and come back with a new id) drop out of every
-    // group on their own; the replaced ones must be added back.
-    let leaving: BTreeSet<&Email> = person_changes
-        .iter()
-        .filter(|c| matches!(c, Change::Remove(_)))
-        .filter_map(Change::email)
-        .collect();
-    let replaced: BTreeSet<&Email> = person_changes
-        .iter()
-        .filter(|c| matches!(c, Change::Replace(_)))
-        .filter_map(Change::email)
-        .collect();
-    // Live groups by name, case-insensitive. Two of one name are both seen: the file's group is
-    // kept as the one spelled like it (then the lowest id); the others are duplicates.
-    let mut same_name: BTreeMap<String, Vec<&crate::live::LiveGroup>> = BTreeMap::new();
-    for group in live_groups {
-        same_name
-            .entry(group.name.to_lowercase())
-            .or_default()
-            .push(group);
-    }
-    let spelled: BTreeMap<String, &str> = groups
-        .iter()
-        .map(|g| (g.name.value.to_lowercase(), g.name.value.as_str()))
-        .collect();
-    for (key, found) in &mut same_name {
-        let spelling = spelled.get(key).copied();
-        found.sort_by(|a, b| {
-            (Some(a.name.as_str()) != spelling, &a.id)
-                .cmp(&(Some(b.name.as_str()) != spelling, &b.id))
-        });
-    }
-    let by_name: BTreeMap<String, &crate::live::LiveGroup> =
-        same_name.iter().map(|(k, v)| (k.clone(), v[0])).collect();
-    let mut changes = Vec::new();
-    let mut wanted_names = BTreeSet::new();
-    for group in groups {
-        let key = group.name.value.to_lowercase();
-        wanted_names.insert(key.clone());
-        let mut members: Vec<Email> = group
-            .members
-            .iter()
-            .filter(|m| !expired.contains_key(&m.value))
-            .map(|m| m.value.clone())
-            .collect();
-        members.sort();
-        let handle = group.handle.as_ref().map(|h| h.value.clone());
-        let Some(current) = by_name.get(&key) else {
-            changes.push(Change::CreateGroup(CreateGroup {
-                name: group.name.value.clone(),
-                handle,
-                members,
-            }));
-            continue;
-        };
-        let have: BTreeMap<&Email, UserId> =
-            current.members.iter().map(|(id, e)| (e, *id)).collect();
-        let want: BTreeSet<&Email> = members.iter().collect();
-        let add: Vec<Email> = members
-            .iter()
-            .filter(|e| !have.contains_key(e) || replaced.contains(e))
-            .cloned()
-            .collect();
-        let remove: Vec<(UserId, Email)> = current
-            .members
-            .iter()
-            .filter(|(id, e)| {
-                !want.contains(e) && !leaving.contains(e) && !replaced.contains(e) && !stays(*id, e)
-            })
-            .cloned()
-            .collect();
-        let handle = handle
-            .filter(|h| current.handle.as_ref() != Some(h))
-            .map(|h| (current.handle.clone(), h));
-        if !add.is_empty() || !remove.is_empty() || handle.is_some() {
-            changes.push(Change::UpdateGroup(UpdateGroup {
-                name: current.name.clone(),
-                group_id: current.id.clone(),
-                handle,
-                add,
-                remove,
-            }));
-        }
-    }
-    for (key, found) in &same_name {
-        let [kept, extra @ ..] = found.as_slice() else {
-            continue;
-        };
-        if extra.is_empty() || !wanted_names.contains(key) {
-            continue;
-        }
-        let ids: Vec<&str> = extra.iter().map(|g| g.id.as_str()).collect();
-        match file.policy.mode {
-            Mode::Authoritative => changes.extend(extra.iter().map(|g| {
-                Change::DeleteGroup(DeleteGroup {
-                    name: g.name.clone(),
-                    group_id: g.id.clone(),
-                    members: g.members.len(),
-                    reason: RemoveReason::Duplicate,
-                })
-            })),
-            Mode::Additive => warnings.push(format!(
-                "the Workspace has {} user groups named \"{}\" (case-insensitive): {} is managed as the file's group, {} left alone; rename or delete the others in ClickUp",
-                found.len(),
-                kept.name,
-                kept.id,
-                ids.join(", ")
-            )),
-        }
-    }
-    for group in live_groups {
-        let key = group.name.to_lowercase();
-        if wanted_names.contains(&key) {
-            continue;
-        }
-        let reason = match file.policy.mode {
-            Mode::Authoritative => RemoveReason::NotListed,
-            Mode::Additive if managed.groups.contains(&key) => RemoveReason::NoLongerListed,
-            Mode::Additive => continue,
-        };
-        changes.push(Change::DeleteGroup(DeleteGroup {
-            name: group.name.clone(),
-            group_id: group.id.clone(),
-            members: group.members.len(),
-            reason,
-        }));
     }
     changes
 }

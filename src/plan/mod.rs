@@ -5,6 +5,7 @@
 
 pub(crate) mod admins;
 mod compute;
+mod groups;
 pub(crate) mod guards;
 pub(crate) mod ops;
 pub(crate) mod seats;

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::{GuestPermissions, Share};
-use crate::plan::{Action, Change, CurrentRole, Kind, Plan, Seat, ShareChange};
+use crate::plan::{
+    Action, Change, CurrentRole, Kind, Plan, Replace, Seat, ShareChange, UpdateGuest,
+};
 use crate::render::{Context, remove_reason, replace_reason};
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -333,31 +335,12 @@ pub(crate) fn change_json(change: &Change, ctx: &Context) -> JsonChange {
     let base = JsonChange::new(change);
     match change {
         Change::Invite(invite) => base.seat(&invite.seat),
-        Change::Replace(replace) => {
-            let mut attributes = BTreeMap::new();
-            attributes.insert(
-                "kind".to_owned(),
-                from_to(replace.from_kind.key(), replace.seat.kind().key()),
-            );
-            let to = match &replace.seat {
-                Seat::Member { role } => role.to_string(),
-                Seat::Guest { .. } => "guest".to_owned(),
-            };
-            attributes.insert("role".to_owned(), from_to(role_value(&replace.from), to));
-            JsonChange {
-                user_id: Some(replace.user_id),
-                attributes: Some(attributes),
-                reason: Some(replace_reason(replace.reason).to_owned()),
-                ..base
-            }
-            .seat(&replace.seat)
-        }
+        Change::Replace(replace) => replace_json(replace, base),
         Change::UpdateMember(update) => {
-            let mut attributes = BTreeMap::new();
-            attributes.insert(
+            let attributes = BTreeMap::from([(
                 "role".to_owned(),
                 from_to(role_value(&update.from), update.to.to_string()),
-            );
+            )]);
             JsonChange {
                 user_id: Some(update.user_id),
                 attributes: Some(attributes),
@@ -366,34 +349,11 @@ pub(crate) fn change_json(change: &Change, ctx: &Context) -> JsonChange {
                 ..base
             }
         }
-        Change::UpdateGuest(update) => {
-            let mut attributes = BTreeMap::new();
-            for flag in &update.permissions {
-                attributes.insert(flag.flag.key().to_owned(), from_to(flag.from, flag.to));
-            }
-            if let Some(role) = &update.custom_role {
-                attributes.insert(
-                    "custom_role".to_owned(),
-                    from_to(role.from.clone(), role.to.name.clone()),
-                );
-            }
-            for share in &update.shares {
-                let (target, from, to) = match share {
-                    ShareChange::Add(s) => (&s.target, None, Some(s.permission)),
-                    ShareChange::Change { target, from, to } => (target, Some(*from), Some(*to)),
-                    ShareChange::Remove(s) => (&s.target, Some(s.permission), None),
-                };
-                attributes.insert(
-                    format!("access.{}.{}", target.kind.key(), target.id),
-                    from_to(from.map(|p| p.key()), to.map(|p| p.key())),
-                );
-            }
-            JsonChange {
-                user_id: Some(update.user_id),
-                attributes: Some(attributes),
-                ..base
-            }
-        }
+        Change::UpdateGuest(update) => JsonChange {
+            user_id: Some(update.user_id),
+            attributes: Some(guest_attributes(update)),
+            ..base
+        },
         Change::Remove(remove) => JsonChange {
             user_id: Some(remove.user_id),
             pending: remove.pending.then_some(true),
@@ -430,6 +390,55 @@ pub(crate) fn change_json(change: &Change, ctx: &Context) -> JsonChange {
             ..base
         },
     }
+}
+
+/// A replace: the kind and the role it goes from and to, why, and the new seat.
+fn replace_json(replace: &Replace, base: JsonChange) -> JsonChange {
+    let to = match &replace.seat {
+        Seat::Member { role } => role.to_string(),
+        Seat::Guest { .. } => "guest".to_owned(),
+    };
+    let attributes = BTreeMap::from([
+        (
+            "kind".to_owned(),
+            from_to(replace.from_kind.key(), replace.seat.kind().key()),
+        ),
+        ("role".to_owned(), from_to(role_value(&replace.from), to)),
+    ]);
+    JsonChange {
+        user_id: Some(replace.user_id),
+        attributes: Some(attributes),
+        reason: Some(replace_reason(replace.reason).to_owned()),
+        ..base
+    }
+    .seat(&replace.seat)
+}
+
+/// What a guest update changes: each switch, the custom role, and each share
+/// (`access.<kind>.<id>`), from and to.
+fn guest_attributes(update: &UpdateGuest) -> BTreeMap<String, FromTo> {
+    let mut attributes = BTreeMap::new();
+    for flag in &update.permissions {
+        attributes.insert(flag.flag.key().to_owned(), from_to(flag.from, flag.to));
+    }
+    if let Some(role) = &update.custom_role {
+        attributes.insert(
+            "custom_role".to_owned(),
+            from_to(role.from.clone(), role.to.name.clone()),
+        );
+    }
+    for share in &update.shares {
+        let (target, from, to) = match share {
+            ShareChange::Add(s) => (&s.target, None, Some(s.permission)),
+            ShareChange::Change { target, from, to } => (target, Some(*from), Some(*to)),
+            ShareChange::Remove(s) => (&s.target, Some(s.permission), None),
+        };
+        attributes.insert(
+            format!("access.{}.{}", target.kind.key(), target.id),
+            from_to(from.map(|p| p.key()), to.map(|p| p.key())),
+        );
+    }
+    attributes
 }
 
 impl JsonPlan {

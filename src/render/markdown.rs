@@ -21,6 +21,27 @@ const MAX_REASONS: usize = 20;
 
 pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> io::Result<()> {
     let plan = &crate::render::for_humans(plan);
+    let mut head = heading(plan, ctx);
+    if plan.is_empty() {
+        head.push_str(&format!("**{}**\n", no_changes_line(ctx)));
+        return out.write_all(head.as_bytes());
+    }
+    head.push_str(&summary(plan));
+    let room = ctx.max_chars.saturating_sub(chars(&head) + FOOTER);
+    let mut doc = Doc {
+        text: head,
+        left_out: 0,
+    };
+    doc.removals(plan, room / 3);
+    doc.drift(plan, ctx, room / 6);
+    doc.details(plan, ctx)?;
+    doc.cut_note(plan, ctx);
+    out.write_all(doc.text.as_bytes())
+}
+
+/// What a reviewer must know first (the notices, why apply would refuse the plan), then the
+/// title.
+fn heading(plan: &JsonPlan, ctx: &Context) -> String {
     let mut head = String::new();
     for notice in notices(plan, ctx) {
         head.push_str(&format!("> **{}**\n\n", escape(&notice)));
@@ -43,91 +64,24 @@ pub(crate) fn markdown(out: &mut dyn Write, plan: &JsonPlan, ctx: &Context) -> i
         escape(&plan.workspace.name),
         plan.workspace.id
     ));
-    if plan.is_empty() {
-        head.push_str(&format!("**{}**\n", no_changes_line(ctx)));
-        return out.write_all(head.as_bytes());
-    }
-    head.push_str(&format!("**{}**\n\n", plan_line(plan)));
-    head.push_str("| action | count |\n| --- | ---: |\n");
+    head
+}
+
+/// The verdict, the table of counts and the seats.
+fn summary(plan: &JsonPlan) -> String {
+    let mut text = format!("**{}**\n\n", plan_line(plan));
+    text.push_str("| action | count |\n| --- | ---: |\n");
     for action in Action::ALL {
         let n = plan.count(action);
         if n > 0 {
-            head.push_str(&format!("| {} | {n} |\n", action.key()));
+            text.push_str(&format!("| {} | {n} |\n", action.key()));
         }
     }
-    head.push('\n');
+    text.push('\n');
     if let Some(seats) = crate::render::seats_line(plan) {
-        head.push_str(&format!("{}\n\n", escape(&seats)));
+        text.push_str(&format!("{}\n\n", escape(&seats)));
     }
-
-    let room = ctx.max_chars.saturating_sub(chars(&head) + FOOTER);
-    let mut doc = Doc {
-        text: head,
-        left_out: 0,
-    };
-
-    let removals: Vec<String> = plan
-        .changes
-        .iter()
-        .filter(|c| c.is_removal())
-        .map(|c| {
-            let verb = match c.action {
-                Action::Replace => "replace",
-                Action::Delete => "delete group",
-                _ => "remove",
-            };
-            format!("- :warning: **{verb}** {}\n", escape(c.subject()))
-        })
-        .collect();
-    if !removals.is_empty() {
-        doc.text.push_str(&format!(
-            "**Removals ({} of at most {}):**\n\n",
-            removals.len(),
-            plan.max_removals
-        ));
-        doc.list(&removals, room / 3);
-        doc.text.push('\n');
-    }
-
-    let drift: Vec<String> = plan
-        .changes
-        .iter()
-        .filter(|c| c.drift)
-        .map(|c| format!("- {} {} {}\n", c.action, c.kind, escape(c.subject())))
-        .collect();
-    if !drift.is_empty() {
-        doc.text.push_str(&format!(
-            "**Changed in ClickUp since the last apply ({}):** these changes undo edits made outside {}.\n\n",
-            drift.len(),
-            ctx.file_name
-        ));
-        doc.list(&drift, room / 6);
-        doc.text.push('\n');
-    }
-
-    let mut details = Vec::new();
-    text::changes(&mut anstream::StripStream::new(&mut details), plan)?;
-    let details = String::from_utf8_lossy(&details).replace("```", "'''");
-    let details: Vec<String> = details.lines().map(|l| format!("{l}\n")).collect();
-    doc.text
-        .push_str("<details><summary>Details</summary>\n\n```diff\n");
-    let used = chars(&doc.text);
-    doc.list(&details, ctx.max_chars.saturating_sub(used + FOOTER));
-    doc.text.push_str("```\n\n</details>\n");
-    if doc.left_out > 0 {
-        let whole = match &ctx.saved_plan {
-            Some(path) => format!(
-                "in the saved plan `{path}` (the plan artifact in CI): `clickup-members show {path}` prints it"
-            ),
-            None => "printed by `clickup-members plan`".to_owned(),
-        };
-        doc.text.push_str(&format!(
-            "\n_This comment was cut to stay under GitHub's limit of 65,536 characters: {} left out. The whole plan of {} is {whole}._\n",
-            crate::render::count(doc.left_out, "line was", "lines were"),
-            crate::render::count(plan.changes.len(), "change", "changes")
-        ));
-    }
-    out.write_all(doc.text.as_bytes())
+    text
 }
 
 /// What a pull request shows when no plan could be made: why, and each problem found.
@@ -187,6 +141,85 @@ struct Doc {
 }
 
 impl Doc {
+    /// The removals, called out.
+    fn removals(&mut self, plan: &JsonPlan, room: usize) {
+        let removals: Vec<String> = plan
+            .changes
+            .iter()
+            .filter(|c| c.is_removal())
+            .map(|c| {
+                let verb = match c.action {
+                    Action::Replace => "replace",
+                    Action::Delete => "delete group",
+                    _ => "remove",
+                };
+                format!("- :warning: **{verb}** {}\n", escape(c.subject()))
+            })
+            .collect();
+        if removals.is_empty() {
+            return;
+        }
+        self.text.push_str(&format!(
+            "**Removals ({} of at most {}):**\n\n",
+            removals.len(),
+            plan.max_removals
+        ));
+        self.list(&removals, room);
+        self.text.push('\n');
+    }
+
+    /// The changes that undo edits made in ClickUp since the last apply.
+    fn drift(&mut self, plan: &JsonPlan, ctx: &Context, room: usize) {
+        let drift: Vec<String> = plan
+            .changes
+            .iter()
+            .filter(|c| c.drift)
+            .map(|c| format!("- {} {} {}\n", c.action, c.kind, escape(c.subject())))
+            .collect();
+        if drift.is_empty() {
+            return;
+        }
+        self.text.push_str(&format!(
+            "**Changed in ClickUp since the last apply ({}):** these changes undo edits made outside {}.\n\n",
+            drift.len(),
+            ctx.file_name
+        ));
+        self.list(&drift, room);
+        self.text.push('\n');
+    }
+
+    /// Every change as the text plan shows it, folded away, in the room that is left.
+    fn details(&mut self, plan: &JsonPlan, ctx: &Context) -> io::Result<()> {
+        let mut details = Vec::new();
+        text::changes(&mut anstream::StripStream::new(&mut details), plan)?;
+        let details = String::from_utf8_lossy(&details).replace("```", "'''");
+        let details: Vec<String> = details.lines().map(|l| format!("{l}\n")).collect();
+        self.text
+            .push_str("<details><summary>Details</summary>\n\n```diff\n");
+        let used = chars(&self.text);
+        self.list(&details, ctx.max_chars.saturating_sub(used + FOOTER));
+        self.text.push_str("```\n\n</details>\n");
+        Ok(())
+    }
+
+    /// When lines were left out, how many, and where the whole plan is.
+    fn cut_note(&mut self, plan: &JsonPlan, ctx: &Context) {
+        if self.left_out == 0 {
+            return;
+        }
+        let whole = match &ctx.saved_plan {
+            Some(path) => format!(
+                "in the saved plan `{path}` (the plan artifact in CI): `clickup-members show {path}` prints it"
+            ),
+            None => "printed by `clickup-members plan`".to_owned(),
+        };
+        self.text.push_str(&format!(
+            "\n_This comment was cut to stay under GitHub's limit of 65,536 characters: {} left out. The whole plan of {} is {whole}._\n",
+            crate::render::count(self.left_out, "line was", "lines were"),
+            crate::render::count(plan.changes.len(), "change", "changes")
+        ));
+    }
+
     /// Adds `lines` while they fit in `room` characters; counts the others as left out and
     /// says how many at the end of the list.
     fn list(&mut self, lines: &[String], room: usize) {

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::clickup::wire::SnapshotDoc;
 use crate::clock::add_days;
 use crate::config::{MembersFile, Mode};
-use crate::live::Live;
+use crate::live::{Live, Person, UnknownRole};
 use crate::model::{BaseRole, Email, UserId};
 use crate::plan::{Change, Managed, Plan, RemoveReason};
 
@@ -197,15 +197,234 @@ fn instant(ms: Option<&str>) -> Option<OffsetDateTime> {
 /// The rows of the review: the Workspace's people by email, then those the file lists who are
 /// not in it, by email.
 pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
-    let Sources {
-        file,
-        live,
-        doc,
-        plan,
-        managed,
-    } = sources;
-    let mut listed: HashMap<&Email, Listed<'_>> =
-        HashMap::with_capacity(file.members.len() + file.guests.len());
+    let live = sources.live;
+    let mut review = Review::new(sources, options);
+    let mut rows = Vec::with_capacity(live.people.len() + live.unknown_roles.len());
+    for person in &live.people {
+        rows.push(review.live_row(person));
+    }
+    // ClickUp lists them without an email or with a role the tool does not know: shown so
+    // that no one with access is left out of the review.
+    for person in &live.unknown_roles {
+        rows.push(review.unknown_role_row(person));
+    }
+    rows.sort_by(|a, b| a.email.cmp(&b.email));
+    let mut missing = review.missing_rows();
+    missing.sort_by(|a, b| a.email.cmp(&b.email));
+    rows.extend(missing);
+    for row in &mut rows {
+        row.flags.sort();
+    }
+    rows
+}
+
+/// What the rows are made from, looked up by person.
+struct Review<'a> {
+    live: &'a Live,
+    managed: &'a Managed,
+    /// Everyone the file lists, with the seat and role it gives them.
+    listed: HashMap<&'a Email, Listed<'a>>,
+    /// When each person's access ends, as the file says.
+    expiries: HashMap<&'a Email, OffsetDateTime>,
+    /// What ClickUp says of each person's activity.
+    dates: HashMap<UserId, Dates>,
+    /// The names of the groups each person is in; taken as their row is made.
+    groups: HashMap<UserId, Vec<String>>,
+    /// Why the plan removes whom it removes.
+    removed: HashMap<&'a Email, &'a RemoveReason>,
+    /// Whom the plan leaves alone in additive mode.
+    unmanaged: HashSet<&'a Email>,
+    now: OffsetDateTime,
+    /// An `expires` before this is `expiring`.
+    notice: OffsetDateTime,
+    /// No activity since this is `inactive`.
+    inactive_since: OffsetDateTime,
+    /// Invited before this and not joined is `pending-long`.
+    pending_since: OffsetDateTime,
+}
+
+impl<'a> Review<'a> {
+    fn new(sources: Sources<'a>, options: Options) -> Review<'a> {
+        let Sources {
+            file,
+            live,
+            doc,
+            plan,
+            managed,
+        } = sources;
+        let now = options.now;
+        Review {
+            live,
+            managed,
+            listed: listed(file),
+            expiries: file
+                .expiries()
+                .map(|(email, expires)| (email, expires.value.0))
+                .collect(),
+            dates: dates(doc),
+            groups: groups(live),
+            removed: plan
+                .changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::Remove(remove) => Some((&remove.email, &remove.reason)),
+                    _ => None,
+                })
+                .collect(),
+            unmanaged: match plan.mode {
+                Mode::Additive => plan.unmanaged.iter().collect(),
+                Mode::Authoritative => HashSet::default(),
+            },
+            now,
+            notice: add_days(now, i64::from(file.policy.expiry_notice_days)),
+            inactive_since: add_days(now, -i64::from(options.inactive_days)),
+            pending_since: add_days(now, -PENDING_LONG_DAYS),
+        }
+    }
+
+    /// A person of the Workspace.
+    fn live_row(&mut self, person: &Person) -> Row {
+        let email = &person.email;
+        let status = if person.pending {
+            Status::Pending
+        } else {
+            Status::Active
+        };
+        let known = self.dates.get(&person.id);
+        let mut flags = Vec::new();
+        if let Some(known) = known {
+            self.activity_flags(known, status, &mut flags);
+        }
+        self.expiry_flags(email, &mut flags);
+        if self.unmanaged.contains(email) {
+            flags.push(Flag::Unmanaged);
+        }
+        if matches!(
+            self.removed.get(email),
+            Some(RemoveReason::NotListed | RemoveReason::NoLongerListed)
+        ) {
+            flags.push(Flag::NotInFile);
+        }
+        let last_active = known.and_then(|d| d.last_active).map(|t| t.date());
+        let invited = known.and_then(|d| d.invited).map(|t| t.date());
+        let mut in_groups = self.groups.remove(&person.id).unwrap_or_default();
+        in_groups.sort_by_key(|g| g.to_lowercase());
+        let role = match &person.custom_role {
+            Some(custom) if person.role != BaseRole::Owner => self.live.custom_role_name(custom),
+            _ => person.role.name().to_owned(),
+        };
+        Row {
+            workspace: None,
+            email: email.to_string(),
+            name: person.username.clone().unwrap_or_default(),
+            kind: if person.role == BaseRole::Guest {
+                Kind::Guest
+            } else {
+                Kind::Member
+            },
+            role,
+            status: Some(status),
+            in_file: self.listed.contains_key(email),
+            // SPEC §1: the tool manages whom the file lists and whom the state records.
+            managed: self.listed.contains_key(email) || self.managed.people.contains(email),
+            groups: in_groups,
+            last_active,
+            invited,
+            expires: self.expiries.get(email).map(|t| t.date()),
+            flags,
+        }
+    }
+
+    /// Someone ClickUp lists without an email or with a role the tool does not know.
+    fn unknown_role_row(&mut self, person: &UnknownRole) -> Row {
+        let email = person.email.as_ref();
+        let listed = |e: &Email| self.listed.contains_key(e);
+        Row {
+            workspace: None,
+            email: email.map(Email::to_string).unwrap_or_default(),
+            name: String::new(),
+            kind: Kind::Member,
+            role: format!("unknown ({})", person.why),
+            status: Some(Status::Active),
+            in_file: email.is_some_and(listed),
+            managed: email.is_some_and(|e| listed(e) || self.managed.people.contains(e)),
+            groups: self.groups.remove(&person.id).unwrap_or_default(),
+            last_active: None,
+            invited: None,
+            expires: None,
+            flags: Vec::new(),
+        }
+    }
+
+    /// The people the file lists whom the Workspace does not have.
+    fn missing_rows(&self) -> Vec<Row> {
+        let mut missing = Vec::new();
+        for (email, wanted) in &self.listed {
+            if self.live.position(email).is_some() {
+                continue;
+            }
+            let mut flags = Vec::new();
+            self.expiry_flags(email, &mut flags);
+            // One whose access has ended is not missing: being gone is what the file asks.
+            if !flags.contains(&Flag::Expired) {
+                flags.push(Flag::Missing);
+            }
+            missing.push(Row {
+                workspace: None,
+                email: email.to_string(),
+                name: String::new(),
+                kind: wanted.kind,
+                role: wanted.role.to_owned(),
+                status: None,
+                in_file: true,
+                // Managed as SPEC §1 says: the file lists them (the next apply invites them).
+                managed: true,
+                groups: Vec::new(),
+                last_active: None,
+                invited: None,
+                expires: self.expiries.get(email).map(|t| t.date()),
+                flags,
+            });
+        }
+        missing
+    }
+
+    /// `inactive` for one who joined and was not seen since (or never since joining),
+    /// `pending-long` for an invitation left too long.
+    fn activity_flags(&self, known: &Dates, status: Status, flags: &mut Vec<Flag>) {
+        match status {
+            Status::Active => {
+                if known
+                    .last_active
+                    .or(known.joined)
+                    .is_some_and(|at| at < self.inactive_since)
+                {
+                    flags.push(Flag::Inactive);
+                }
+            }
+            Status::Pending => {
+                if known.invited.is_some_and(|at| at < self.pending_since) {
+                    flags.push(Flag::PendingLong);
+                }
+            }
+        }
+    }
+
+    /// `expired` or `expiring`, as the file's `expires` says.
+    fn expiry_flags(&self, email: &Email, flags: &mut Vec<Flag>) {
+        if let Some(at) = self.expiries.get(email) {
+            if *at <= self.now {
+                flags.push(Flag::Expired);
+            } else if *at <= self.notice {
+                flags.push(Flag::Expiring);
+            }
+        }
+    }
+}
+
+/// Everyone the file lists, with the seat and the role it gives them.
+fn listed(file: &MembersFile) -> HashMap<&Email, Listed<'_>> {
+    let mut listed = HashMap::with_capacity(file.members.len() + file.guests.len());
     for member in &file.members {
         let role = member.role.value.as_str();
         listed.insert(
@@ -229,15 +448,12 @@ pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
             },
         );
     }
-    let expiries: HashMap<&Email, OffsetDateTime> = file
-        .expiries()
-        .map(|(email, expires)| (email, expires.value.0))
-        .collect();
-    let notice = add_days(options.now, i64::from(file.policy.expiry_notice_days));
-    let inactive_since = add_days(options.now, -i64::from(options.inactive_days));
-    let pending_since = add_days(options.now, -PENDING_LONG_DAYS);
-    let dates: HashMap<UserId, Dates> = doc
-        .team
+    listed
+}
+
+/// When each person was last active, joined and was invited, as ClickUp's document says.
+fn dates(doc: &SnapshotDoc) -> HashMap<UserId, Dates> {
+    doc.team
         .members
         .iter()
         .map(|m| {
@@ -249,159 +465,18 @@ pub(crate) fn rows(sources: Sources<'_>, options: Options) -> Vec<Row> {
             };
             (user.id, dates)
         })
-        .collect();
-    let mut groups: HashMap<UserId, Vec<String>> = HashMap::new();
+        .collect()
+}
 
+/// The names of the groups each person is in.
+fn groups(live: &Live) -> HashMap<UserId, Vec<String>> {
+    let mut groups: HashMap<UserId, Vec<String>> = HashMap::new();
     for group in live.groups.iter().flatten() {
         for (id, _) in &group.members {
             groups.entry(*id).or_default().push(group.name.clone());
         }
     }
-    let removed: HashMap<&Email, &RemoveReason> = plan
-        .changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::Remove(remove) => Some((&remove.email, &remove.reason)),
-            _ => None,
-        })
-        .collect();
-    let unmanaged: HashSet<&Email> = match plan.mode {
-        Mode::Additive => plan.unmanaged.iter().collect(),
-        Mode::Authoritative => HashSet::default(),
-    };
-    let expiry_flags = |email: &Email, flags: &mut Vec<Flag>| {
-        if let Some(at) = expiries.get(email) {
-            if *at <= options.now {
-                flags.push(Flag::Expired);
-            } else if *at <= notice {
-                flags.push(Flag::Expiring);
-            }
-        }
-    };
-
-    let mut rows = Vec::with_capacity(live.people.len() + live.unknown_roles.len());
-    for person in &live.people {
-        let email = &person.email;
-        let kind = if person.role == BaseRole::Guest {
-            Kind::Guest
-        } else {
-            Kind::Member
-        };
-        let status = if person.pending {
-            Status::Pending
-        } else {
-            Status::Active
-        };
-        let known = dates.get(&person.id);
-        let mut flags = Vec::new();
-        if let Some(known) = known {
-            match status {
-                // Last seen, or never since joining.
-                Status::Active => {
-                    if known
-                        .last_active
-                        .or(known.joined)
-                        .is_some_and(|at| at < inactive_since)
-                    {
-                        flags.push(Flag::Inactive);
-                    }
-                }
-                Status::Pending => {
-                    if known.invited.is_some_and(|at| at < pending_since) {
-                        flags.push(Flag::PendingLong);
-                    }
-                }
-            }
-        }
-        expiry_flags(email, &mut flags);
-        if unmanaged.contains(email) {
-            flags.push(Flag::Unmanaged);
-        }
-        if matches!(
-            removed.get(email),
-            Some(RemoveReason::NotListed | RemoveReason::NoLongerListed)
-        ) {
-            flags.push(Flag::NotInFile);
-        }
-        let mut in_groups = groups.remove(&person.id).unwrap_or_default();
-        in_groups.sort_by_key(|g| g.to_lowercase());
-        let role = match &person.custom_role {
-            Some(custom) if person.role != BaseRole::Owner => live.custom_role_name(custom),
-            _ => person.role.name().to_owned(),
-        };
-        rows.push(Row {
-            workspace: None,
-            email: email.to_string(),
-            name: person.username.clone().unwrap_or_default(),
-            kind,
-            role,
-            status: Some(status),
-            in_file: listed.contains_key(email),
-            // SPEC §1: the tool manages whom the file lists and whom the state records.
-            managed: listed.contains_key(email) || managed.people.contains(email),
-            groups: in_groups,
-            last_active: known.and_then(|d| d.last_active).map(|t| t.date()),
-            invited: known.and_then(|d| d.invited).map(|t| t.date()),
-            expires: expiries.get(email).map(|t| t.date()),
-            flags,
-        });
-    }
-    // ClickUp lists them without an email or with a role the tool does not know: shown so
-    // that no one with access is left out of the review.
-    for person in &live.unknown_roles {
-        let email = person.email.as_ref();
-        rows.push(Row {
-            workspace: None,
-            email: email.map(Email::to_string).unwrap_or_default(),
-            name: String::new(),
-            kind: Kind::Member,
-            role: format!("unknown ({})", person.why),
-            status: Some(Status::Active),
-            in_file: email.is_some_and(|e| listed.contains_key(e)),
-            managed: email.is_some_and(|e| listed.contains_key(e) || managed.people.contains(e)),
-            groups: groups.remove(&person.id).unwrap_or_default(),
-            last_active: None,
-            invited: None,
-            expires: None,
-            flags: Vec::new(),
-        });
-    }
-    rows.sort_by(|a, b| a.email.cmp(&b.email));
-
-    let mut missing: Vec<Row> = Vec::new();
-    for (email, wanted) in &listed {
-        if live.position(email).is_some() {
-            continue;
-        }
-        let mut flags = Vec::new();
-        expiry_flags(email, &mut flags);
-        // One whose access has ended is not missing: being gone is what the file asks.
-        if !flags.contains(&Flag::Expired) {
-            flags.push(Flag::Missing);
-        }
-        missing.push(Row {
-            workspace: None,
-            email: email.to_string(),
-            name: String::new(),
-            kind: wanted.kind,
-            role: wanted.role.to_owned(),
-            status: None,
-            in_file: true,
-            // Managed as SPEC §1 says: the file lists them (the next apply invites them).
-            managed: true,
-            groups: Vec::new(),
-            last_active: None,
-            invited: None,
-            expires: expiries.get(email).map(|t| t.date()),
-            flags,
-        });
-    }
-    missing.sort_by(|a, b| a.email.cmp(&b.email));
-    rows.extend(missing);
-    for row in &mut rows {
-        row.flags.sort();
-    }
-    rows
+    groups
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ const FORMULA: [char; 13] = [
 /// Whether a spreadsheet could run `text` as a formula: a formula character first, or after
 /// the spaces (a no-break space too), byte order mark and other invisible characters a
 /// spreadsheet trims; or a tab, carriage return or line feed first.
-fn formula(text: &str) -> bool {
+fn runs_as_formula(text: &str) -> bool {
     if text.starts_with(['\t', '\r', '\n']) {
         return true;
     }
@@ -49,7 +49,7 @@ fn formula(text: &str) -> bool {
 /// A cell a spreadsheet could run as a formula starts with `'`: a name chosen in ClickUp must
 /// not run in an auditor's spreadsheet.
 fn inert(text: &str) -> Cow<'_, str> {
-    if formula(text) {
+    if runs_as_formula(text) {
         Cow::Owned(format!("'{text}"))
     } else {
         Cow::Borrowed(text)

@@ -137,7 +137,6 @@ impl State {
         }
     }
 
-    /// Refuses a state recorded for another Workspace.
     /// The lineage and serial a plan records it was made against.
     pub(crate) fn reference(&self) -> crate::render::json::JsonStateRef {
         crate::render::json::JsonStateRef {
@@ -146,6 +145,7 @@ impl State {
         }
     }
 
+    /// Refuses a state recorded for another Workspace.
     pub(crate) fn ensure_workspace(
         &self,
         path: &Path,
@@ -169,16 +169,6 @@ impl State {
         {
             tracing::warn!("the state's copy of the Workspace could not follow a write: {e}");
         }
-        let role = |custom: Option<i64>, base: BaseRole| -> String {
-            let named = custom.and_then(|id| {
-                self.snapshot
-                    .as_ref()
-                    .and_then(|s| s.custom_roles.as_ref())
-                    .and_then(|roles| roles.iter().find(|r| r.id == id))
-                    .map(|r| r.name.clone())
-            });
-            named.unwrap_or_else(|| base.name().to_owned())
-        };
         let invited = |user_id: UserId, role: String| ManagedPerson {
             user_id,
             role,
@@ -194,12 +184,10 @@ impl State {
                 },
                 WriteOutcome::Invited { user_id },
             ) => {
-                let base = if *admin {
-                    BaseRole::Admin
-                } else {
-                    BaseRole::Member
-                };
-                let entry = invited(*user_id, role(*custom_role_id, base));
+                let entry = invited(
+                    *user_id,
+                    self.role_label(*custom_role_id, member_base(*admin)),
+                );
                 self.guests.remove(email);
                 self.members.insert(email.clone(), entry);
             }
@@ -211,7 +199,7 @@ impl State {
                 },
                 WriteOutcome::Invited { user_id },
             ) => {
-                let entry = invited(*user_id, role(*custom_role_id, BaseRole::Guest));
+                let entry = invited(*user_id, self.role_label(*custom_role_id, BaseRole::Guest));
                 self.members.remove(email);
                 self.guests.insert(email.clone(), entry);
             }
@@ -224,12 +212,7 @@ impl State {
                 },
                 _,
             ) => {
-                let base = if *admin {
-                    BaseRole::Admin
-                } else {
-                    BaseRole::Member
-                };
-                let label = role(*custom_role_id, base);
+                let label = self.role_label(*custom_role_id, member_base(*admin));
                 if let Some(entry) = self.members.values_mut().find(|p| p.user_id == *user_id) {
                     entry.role = label;
                 }
@@ -242,21 +225,13 @@ impl State {
                 },
                 _,
             ) => {
-                let label = role(Some(*id), BaseRole::Guest);
+                let label = self.role_label(Some(*id), BaseRole::Guest);
                 if let Some(entry) = self.guests.values_mut().find(|p| p.user_id == *user_id) {
                     entry.role = label;
                 }
             }
             (WriteOp::RemoveMember { user_id } | WriteOp::RemoveGuest { user_id }, _) => {
-                for map in [&mut self.members, &mut self.guests] {
-                    let found = map
-                        .iter()
-                        .find(|(_, p)| p.user_id == *user_id)
-                        .map(|(email, _)| email.clone());
-                    if let Some(email) = found {
-                        map.remove(&email);
-                    }
-                }
+                self.forget_person(*user_id);
             }
             (WriteOp::CreateGroup { name, .. }, WriteOutcome::GroupCreated { group_id }) => {
                 self.groups.insert(
@@ -270,6 +245,32 @@ impl State {
                 self.groups.retain(|_, g| g.group_id != *group_id);
             }
             _ => {}
+        }
+    }
+
+    /// A role as the state records it: the custom role's name as the recorded Workspace
+    /// knows it, else the built-in role's.
+    fn role_label(&self, custom: Option<i64>, base: BaseRole) -> String {
+        let named = custom.and_then(|id| {
+            self.snapshot
+                .as_ref()
+                .and_then(|s| s.custom_roles.as_ref())
+                .and_then(|roles| roles.iter().find(|r| r.id == id))
+                .map(|r| r.name.clone())
+        });
+        named.unwrap_or_else(|| base.name().to_owned())
+    }
+
+    /// No longer manages the person with this id, member or guest.
+    fn forget_person(&mut self, user_id: UserId) {
+        for map in [&mut self.members, &mut self.guests] {
+            let found = map
+                .iter()
+                .find(|(_, p)| p.user_id == user_id)
+                .map(|(email, _)| email.clone());
+            if let Some(email) = found {
+                map.remove(&email);
+            }
         }
     }
 
@@ -364,6 +365,15 @@ impl State {
                 })
                 .collect();
         }
+    }
+}
+
+/// The built-in role a member is invited or edited to: admin or member.
+fn member_base(admin: bool) -> BaseRole {
+    if admin {
+        BaseRole::Admin
+    } else {
+        BaseRole::Member
     }
 }
 

@@ -1,0 +1,230 @@
+//! Reading a members file, the one I/O of `config`: the file here, the fragments it includes
+//! in `include.rs`, each refused when too large or not UTF-8; then parsing, decoding and
+//! checking it, every problem kept for the report. The `parse_*_str` functions do the same for
+//! text already read, without I/O.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{At, MembersFile, Policy, WorkspaceSection, check, decode, include};
+use crate::diag::{Diagnostic, Loc};
+use crate::yaml;
+
+/// A file that was read and decoded, or the problems that stop it.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) path: PathBuf,
+    pub(crate) source: String,
+    pub(crate) file: MembersFile,
+    /// The fragments it includes, name and text.
+    pub(crate) fragments: Vec<(String, String)>,
+}
+
+impl Loaded {
+    /// The file as decoded, its problems known to be none: for a plan of a file read already.
+    pub(crate) fn into_decoded(self) -> Decoded {
+        Decoded {
+            path: self.path,
+            source: self.source,
+            file: self.file,
+            diagnostics: Vec::new(),
+            fragments: self.fragments,
+        }
+    }
+
+    /// The name of the file `loc` is in: the Workspace file or one of its fragments.
+    pub(crate) fn name_of(&self, loc: Loc) -> String {
+        crate::diag::fragment_of(loc, &self.fragments)
+            .map_or_else(|| self.path.display().to_string(), |(name, _)| name.clone())
+    }
+}
+
+/// Why a file could not be used: unreadable, or invalid with every problem found.
+#[derive(Debug)]
+pub(crate) enum LoadError {
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    TooLarge {
+        path: PathBuf,
+        bytes: u64,
+    },
+    Invalid {
+        path: PathBuf,
+        source: String,
+        diagnostics: Vec<Diagnostic>,
+        /// The fragments the file includes, name and text, for problems placed in them.
+        fragments: Vec<(String, String)>,
+    },
+}
+
+/// Reads, parses, decodes and checks a desired-state file.
+pub(crate) fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let decoded = decode_file(path)?;
+    let problems = decoded.problems();
+    if problems.is_empty() {
+        Ok(decoded.into_loaded())
+    } else {
+        Err(LoadError::Invalid {
+            path: decoded.path,
+            source: decoded.source,
+            diagnostics: problems,
+            fragments: decoded.fragments,
+        })
+    }
+}
+
+/// A file read and decoded but not checked yet: the checks ([`Decoded::problems`]) can run
+/// beside other work.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub(crate) path: PathBuf,
+    pub(crate) source: String,
+    pub(crate) file: MembersFile,
+    /// What the decoder found wrong, when it could still make a file of it.
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    /// The fragments it includes, name and text.
+    pub(crate) fragments: Vec<(String, String)>,
+}
+
+impl Decoded {
+    /// Every problem of the file, the decoder's and the checks', in file order; none for a
+    /// valid file.
+    pub(crate) fn problems(&self) -> Vec<Diagnostic> {
+        let mut problems = self.diagnostics.clone();
+        problems.extend(check::check(&self.file));
+        problems.sort_by_key(|d| d.loc);
+        problems
+    }
+
+    /// The file, once [`Decoded::problems`] found none.
+    pub(crate) fn into_loaded(self) -> Loaded {
+        Loaded {
+            path: self.path,
+            source: self.source,
+            file: self.file,
+            fragments: self.fragments,
+        }
+    }
+}
+
+/// Reads, parses and decodes a desired-state file: the first half of [`load`].
+pub(crate) fn decode_file(path: &Path) -> Result<Decoded, LoadError> {
+    let io = |error| LoadError::Io {
+        path: path.to_owned(),
+        error,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.len() > yaml::MAX_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.to_owned(),
+            bytes: meta.len(),
+        });
+    }
+    let bytes = crate::fsutil::read_regular(path).map_err(io)?;
+    let source = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let text = String::from_utf8_lossy(valid).into_owned();
+            let line = text.matches('\n').count() + 1;
+            let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let diag = Diagnostic::new(
+                Loc::new(line as u64, col as u64),
+                "the file is not UTF-8 text; save it as UTF-8",
+            );
+            return Err(LoadError::Invalid {
+                path: path.to_owned(),
+                source: text,
+                diagnostics: vec![diag],
+                fragments: Vec::new(),
+            });
+        }
+    };
+    match decode_str(&source) {
+        Ok((mut file, mut diagnostics)) => {
+            let fragments = if file.include.is_empty() {
+                Vec::new()
+            } else {
+                include::merge(path, &mut file, &mut diagnostics)
+            };
+            Ok(Decoded {
+                path: path.to_owned(),
+                source,
+                file,
+                diagnostics,
+                fragments,
+            })
+        }
+        Err(diagnostics) => Err(LoadError::Invalid {
+            path: path.to_owned(),
+            source,
+            diagnostics,
+            fragments: Vec::new(),
+        }),
+    }
+}
+
+/// Parses and decodes the text of a desired-state file: the file, with what the decoder found
+/// wrong, or only the problems when no file could be made of it.
+fn decode_str(source: &str) -> Result<(MembersFile, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let root = yaml::parse(source).map_err(|e| vec![Diagnostic::new(e.loc, e.message)])?;
+    let (file, mut diagnostics) = decode::decode(root);
+    match file {
+        Some(file) => Ok((file, diagnostics)),
+        None => {
+            diagnostics.sort_by_key(|d| d.loc);
+            Err(diagnostics)
+        }
+    }
+}
+
+/// Parses and decodes the text of a desired-state file, without the checks that need the
+/// whole Workspace (its fragments): the file, or what the decoder found wrong. Pure.
+pub(crate) fn parse_unchecked_str(source: &str) -> Result<MembersFile, Vec<Diagnostic>> {
+    match decode_str(source)? {
+        (file, diagnostics) if diagnostics.is_empty() => Ok(file),
+        (_, mut diagnostics) => {
+            diagnostics.sort_by_key(|d| d.loc);
+            Err(diagnostics)
+        }
+    }
+}
+
+/// Parses, decodes and checks the text of a desired-state file. Pure.
+pub(crate) fn parse_str(source: &str) -> Result<MembersFile, Vec<Diagnostic>> {
+    let (file, mut diagnostics) = decode_str(source)?;
+    diagnostics.extend(check::check(&file));
+    if diagnostics.is_empty() {
+        Ok(file)
+    } else {
+        diagnostics.sort_by_key(|d| d.loc);
+        Err(diagnostics)
+    }
+}
+
+/// Parses and decodes the text of a fragment (`include:`) on its own, as a file with only
+/// members, guests and groups; the checks that need the whole Workspace file are not made.
+pub(crate) fn parse_fragment_str(source: &str) -> Result<MembersFile, Vec<Diagnostic>> {
+    let root = yaml::parse(source).map_err(|e| vec![Diagnostic::new(e.loc, e.message)])?;
+    let (fragment, mut diagnostics) = decode::fragment(root);
+    match fragment {
+        Some(fragment) if diagnostics.is_empty() => Ok(MembersFile {
+            version: 1,
+            workspace: WorkspaceSection {
+                id: At::new(String::new(), Loc::default()),
+                name: None,
+            },
+            include: Vec::new(),
+            sources: Vec::new(),
+            policy: Policy::default(),
+            members: fragment.members,
+            guests: fragment.guests,
+            groups: fragment.groups,
+        }),
+        _ => {
+            diagnostics.sort_by_key(|d| d.loc);
+            Err(diagnostics)
+        }
+    }
+}
