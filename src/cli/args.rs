@@ -1,16 +1,12 @@
-//! Command-line arguments in two stages: clap parses the raw flags into [`Cli`], then
-//! [`Cli::resolve`] makes every cross-check and default in one place and returns the
-//! [`Invocation`] to run.
+//! The command line's one definition: every command, option, default and help text, from
+//! which clap parses the raw flags and `--help`, the completions and the manual pages are
+//! made. Only the global options a command has no use for are kept out of its help.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use crate::commands::Error;
-use crate::commands::{
-    self, Common, Exit, Format, Invocation, default_state_path, dispatch, report,
-};
-
 use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::commands::{self, Format};
 
 const ABOUT: &str = "Manage a ClickUp Workspace's members, guests and user groups as code.";
 
@@ -21,7 +17,7 @@ Keep the list of who belongs in the Workspace, and with which role, in a YAML fi
 `plan` compares it with the live Workspace and prints the difference; `apply` makes only the \
 calls that difference needs and records what it did in a state file.";
 
-const EXAMPLES: &str = "\
+pub(super) const EXAMPLES: &str = "\
 Examples:
   Check a file:
     clickup-members validate -f members.yaml
@@ -47,21 +43,21 @@ The token comes from CLICKUP_TOKEN (or the file named by CLICKUP_TOKEN_FILE).";
 )]
 pub struct Cli {
     #[command(flatten)]
-    global: Global,
+    pub(super) global: Global,
     #[command(subcommand)]
-    command: Command,
+    pub(super) command: Command,
 }
 
 #[derive(Debug, Args)]
-struct Global {
+pub(super) struct Global {
     /// The desired-state file, or a folder with one file per Workspace (each with its state
     /// beside it) [default: members.yaml; for `apply PLAN`, the file the plan was made from].
     #[arg(short = 'f', long = "file", value_name = "PATH", global = true)]
-    file: Option<PathBuf>,
+    pub(super) file: Option<PathBuf>,
 
     /// The state file [default: beside the file, <file stem>.state.json].
     #[arg(long, value_name = "PATH", global = true)]
-    state: Option<PathBuf>,
+    pub(super) state: Option<PathBuf>,
 
     /// ClickUp's API base URL.
     #[arg(
@@ -71,30 +67,30 @@ struct Global {
         default_value = "https://api.clickup.com/api/v2",
         global = true
     )]
-    api_url: String,
+    pub(super) api_url: String,
 
     /// Work on a local snapshot file instead of the live API (apply writes into it).
     #[arg(long, value_name = "PATH", global = true)]
-    snapshot: Option<PathBuf>,
+    pub(super) snapshot: Option<PathBuf>,
 
     /// Give up on one HTTP request after this many seconds (it is then retried).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0, global = true)]
-    timeout: f64,
+    pub(super) timeout: f64,
 
     #[command(flatten)]
-    color: colorchoice_clap::Color,
+    pub(super) color: colorchoice_clap::Color,
 
     /// More logs on stderr (-v info, -vv debug, -vvv trace); RUST_LOG also works.
     #[arg(short, long, action = ArgAction::Count, global = true)]
-    verbose: u8,
+    pub(super) verbose: u8,
 
     /// Print only errors and the plan itself.
     #[arg(short, long, global = true)]
-    quiet: bool,
+    pub(super) quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {
+pub(super) enum Command {
     /// Check the file: syntax, schema and the rules that need no network.
     ///
     /// Every problem is reported at once, each as FILE:LINE:COL: message. Exits 0 when the file
@@ -186,42 +182,42 @@ enum Command {
 }
 
 #[derive(Debug, Args)]
-struct ServeArgs {
+pub(super) struct ServeArgs {
     /// observe: plan and report only; apply: also make the changes of every plan that is not
     /// refused.
     #[arg(long, value_enum, default_value_t = commands::serve::Mode::Observe)]
-    mode: commands::serve::Mode,
+    pub(super) mode: commands::serve::Mode,
 
     /// Time between cycles (`30s`, `5m`, `1h`; from 1s to 7d); after a failed cycle the next
     /// comes after a backoff from 10 s, doubling, at most this.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = interval)]
-    interval: std::time::Duration,
+    pub(super) interval: std::time::Duration,
 
     /// How long the files (the Workspace files and every fragment they include) must have
     /// stood unchanged before a cycle reads them (`2s`; `0s` reads at once; at most 1m). A file
     /// changed more recently, or read differently a second time, is waited for; a cycle whose
     /// files never stand still for ten times this is counted invalid.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = settle)]
-    settle: std::time::Duration,
+    pub(super) settle: std::time::Duration,
 
     /// Address of the HTTP endpoints (`/metrics`, `/healthz`, `/readyz`, `/plan`, `POST
     /// /reconcile`). Port 0 picks a free port. On an address other than loopback, /plan and
     /// /reconcile answer only when CLICKUP_MEMBERS_SERVE_TOKEN is set.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
-    listen: String,
+    pub(super) listen: String,
 
     /// Log lines as JSON objects (for log shippers) rather than text.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    log_format: LogFormat,
+    pub(super) log_format: LogFormat,
 
     /// In --mode apply: allow changes that remove someone and invite them again.
     #[arg(long)]
-    allow_replace: bool,
+    pub(super) allow_replace: bool,
 }
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum LogFormat {
+pub(super) enum LogFormat {
     Text,
     Json,
 }
@@ -249,31 +245,31 @@ fn settle(text: &str) -> Result<std::time::Duration, String> {
 }
 
 #[derive(Debug, Args)]
-struct ManArgs {
+pub(super) struct ManArgs {
     /// Write clickup-members.1 and one clickup-members-<command>.1 per command into this
     /// folder (made if missing) instead of printing the main page.
     #[arg(long, value_name = "DIR")]
-    out_dir: Option<PathBuf>,
+    pub(super) out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-struct ImportArgs {
+pub(super) struct ImportArgs {
     /// The Workspace (team) id. Without it, --out is a folder that gets one file for each
     /// Workspace the token reaches (with --snapshot DIR: each `<id>.json` in it).
     #[arg(long, value_name = "ID")]
-    workspace: Option<String>,
+    pub(super) workspace: Option<String>,
 
     /// Write the file here instead of printing it (a folder when --workspace is not given).
     #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
 
     /// Overwrite --out if it exists.
     #[arg(long)]
-    force: bool,
+    pub(super) force: bool,
 
     /// Also read and list what is shared with each guest (one request per guest).
     #[arg(long)]
-    with_guest_shares: bool,
+    pub(super) with_guest_shares: bool,
 
     /// The JSON Schema named on the file's first line, for editors.
     #[arg(
@@ -281,146 +277,146 @@ struct ImportArgs {
         value_name = "PATH_OR_URL",
         default_value = "members.schema.json"
     )]
-    schema: String,
+    pub(super) schema: String,
 }
 
 #[derive(Debug, Args)]
-struct FmtArgs {
+pub(super) struct FmtArgs {
     /// Change nothing; exit 1 if the file is not in canonical form.
     #[arg(long)]
-    check: bool,
+    pub(super) check: bool,
 
     /// Print what would change, as a unified diff.
     #[arg(long)]
-    diff: bool,
+    pub(super) diff: bool,
 }
 
 #[derive(Debug, Args)]
-struct CompletionsArgs {
+pub(super) struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
-    shell: clap_complete::Shell,
+    pub(super) shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
-struct ShowArgs {
+pub(super) struct ShowArgs {
     /// A plan saved by `plan --out`.
     #[arg(value_name = "PLAN")]
-    plan: Option<PathBuf>,
+    pub(super) plan: Option<PathBuf>,
 
     /// How to print a saved plan.
     #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    pub(super) format: Format,
 }
 
 #[derive(Debug, Args)]
-struct SchemaArgs {
+pub(super) struct SchemaArgs {
     /// The schema of a fragment, a file an `include:` names (members, guests and groups only).
     #[arg(long)]
-    fragment: bool,
+    pub(super) fragment: bool,
 }
 
 #[derive(Debug, Args)]
-struct ReportArgs {
+pub(super) struct ReportArgs {
     /// How to print the review: csv for spreadsheets and audit tools, json for scripts,
     /// markdown for a pull request or a ticket.
     #[arg(long, value_enum, default_value_t = commands::review::Format::Text)]
-    format: commands::review::Format,
+    pub(super) format: commands::review::Format,
 
     /// Flag people with no activity for this many days (never a pending invitee).
     #[arg(long, value_name = "DAYS", default_value_t = crate::review::DEFAULT_INACTIVE_DAYS)]
-    inactive_days: u32,
+    pub(super) inactive_days: u32,
 }
 
 #[derive(Debug, Args)]
-struct ForceUnlockArgs {
+pub(super) struct ForceUnlockArgs {
     /// The lock id, as the error of the blocked apply shows it.
     #[arg(value_name = "LOCK_ID")]
-    lock_id: String,
+    pub(super) lock_id: String,
 
     /// Remove the lock even though its holder looks alive (a stuck process on a network file
     /// system, a holder on another host you know is gone).
     #[arg(long)]
-    force: bool,
+    pub(super) force: bool,
 }
 
 #[derive(Debug, Args)]
-struct SnapshotArgs {
+pub(super) struct SnapshotArgs {
     /// The Workspace (team) id.
     #[arg(long, value_name = "ID")]
-    workspace: String,
+    pub(super) workspace: String,
 
     /// Where to write the snapshot.
     #[arg(long, value_name = "FILE")]
-    out: PathBuf,
+    pub(super) out: PathBuf,
 
     /// Also read what is shared with each guest.
     #[arg(long)]
-    with_guest_shares: bool,
+    pub(super) with_guest_shares: bool,
 }
 
 #[derive(Debug, Args)]
-struct PlanArgs {
+pub(super) struct PlanArgs {
     /// Also save the plan (JSON) to this file, for `apply PLAN`.
     #[arg(long, value_name = "PLAN")]
-    out: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
 
     /// How to print the plan.
     #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    pub(super) format: Format,
 
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
     #[arg(long)]
-    detailed_exitcode: bool,
+    pub(super) detailed_exitcode: bool,
 
     /// Read the live Workspace; --refresh=false plans against the Workspace the last apply
     /// recorded in the state file (for pull requests that get no token).
     #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1,
           default_missing_value = "true", action = ArgAction::Set)]
-    refresh: bool,
+    pub(super) refresh: bool,
 
     /// The apply that follows will run with --allow-replace: do not warn that it refuses the
     /// plan's replaces.
     #[arg(long)]
-    allow_replace: bool,
+    pub(super) allow_replace: bool,
 }
 
 #[derive(Debug, Args)]
-struct ApplyArgs {
+pub(super) struct ApplyArgs {
     /// A plan saved by `plan --out`; it is refused if the Workspace or the file changed since.
     #[arg(value_name = "PLAN")]
-    plan: Option<PathBuf>,
+    pub(super) plan: Option<PathBuf>,
 
     /// The plan a pull request showed for review (saved by `plan --out`): the Workspace is
     /// planned again and only the changes both plans hold are made; changes the review did
     /// not see are listed as not reviewed (exit 1), those no longer needed as already done.
     #[arg(long, value_name = "PLAN", conflicts_with = "plan")]
-    reviewed: Option<PathBuf>,
+    pub(super) reviewed: Option<PathBuf>,
 
     /// Apply without asking for confirmation (required when stdin is not a terminal).
     #[arg(long)]
-    auto_approve: bool,
+    pub(super) auto_approve: bool,
 
     /// Allow changes that remove someone and invite them again (member <-> guest, or a
     /// pending invitation whose role changes).
     #[arg(long)]
-    allow_replace: bool,
+    pub(super) allow_replace: bool,
 
     /// How many changes to send at once (always within the rate limit, and in order: invites,
     /// replaces, updates, group changes, removals, group deletes; when the invitations of a
     /// kind would not all find a free seat, that kind's removals go first).
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    parallelism: u16,
+    pub(super) parallelism: u16,
 
     /// Append one JSON line per request sent to ClickUp to this file (time, change, method and
     /// path, status, ECODE, duration, plan fingerprint).
     #[arg(long, value_name = "FILE")]
-    audit_log: Option<PathBuf>,
+    pub(super) audit_log: Option<PathBuf>,
 
     /// Wait up to this long (`30s`, `5m`) for the state's lock when another run holds it,
     /// saying once who holds it; `0s` fails at once, naming the holder.
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = lock_timeout)]
-    lock_timeout: std::time::Duration,
+    pub(super) lock_timeout: std::time::Duration,
 }
 
 /// `30s`, `5m`, `0s`: at most a day.
@@ -432,171 +428,9 @@ fn lock_timeout(text: &str) -> Result<std::time::Duration, String> {
     Ok(duration)
 }
 
-impl Cli {
-    /// Applies defaults and cross-checks. Also sets the colour choice for the process.
-    pub(crate) fn resolve(self) -> Result<Resolved, Error> {
-        self.global.color.write_global();
-        let g = self.global;
-        // `apply PLAN` without -f applies to the file the plan was made from, wherever it is
-        // run from.
-        let recorded = match (&g.file, &self.command) {
-            (None, Command::Apply(ApplyArgs { plan, reviewed, .. })) => {
-                match plan.as_ref().or(reviewed.as_ref()) {
-                    Some(plan) => crate::engine::recorded_file(plan)?,
-                    None => None,
-                }
-            }
-            _ => None,
-        };
-        // A members file or state named for a command that reads neither would be ignored:
-        // `import -f out.yaml` would write nowhere the user looks.
-        let name = self.command.name();
-        let unused = |id: &str| {
-            UNUSED
-                .iter()
-                .any(|(cmd, ids)| *cmd == name && ids.contains(&id))
-        };
-        if g.file.is_some() && unused("file") {
-            let out = if matches!(self.command, Command::Import(_) | Command::Snapshot(_)) {
-                " (--out names the file it writes)"
-            } else {
-                ""
-            };
-            return Err(Error::Usage(format!(
-                "-f is not an option of {name}: it reads no members file{out}"
-            )));
-        }
-        if g.state.is_some() && unused("state") {
-            return Err(Error::Usage(format!(
-                "--state is not an option of {name}: it reads no state"
-            )));
-        }
-        let file = g
-            .file
-            .or(recorded)
-            .unwrap_or_else(|| PathBuf::from("members.yaml"));
-        if g.state.is_some() && file.is_dir() {
-            return Err(Error::Usage(format!(
-                "--state cannot be used with -f {}: with a folder, each Workspace's state file is beside its file",
-                file.display()
-            )));
-        }
-        let state = g.state.unwrap_or_else(|| default_state_path(&file));
-        if !(g.timeout.is_finite() && g.timeout > 0.0 && g.timeout <= 3600.0) {
-            return Err(Error::Usage(format!(
-                "--timeout must be a number of seconds between 0 and 3600, not {}",
-                g.timeout
-            )));
-        }
-        let common = Common {
-            file,
-            state,
-            api_url: g.api_url,
-            snapshot: g.snapshot,
-            timeout: std::time::Duration::from_secs_f64(g.timeout),
-            verbose: g.verbose,
-            quiet: g.quiet,
-            log_json: false,
-        };
-        let mut log_json = false;
-        let invocation = match self.command {
-            Command::Validate => Invocation::Validate,
-            Command::Schema(s) => Invocation::Schema {
-                fragment: s.fragment,
-            },
-            Command::Plan(p) => {
-                if !p.refresh && common.snapshot.is_some() {
-                    return Err(Error::Usage(
-                        "--refresh=false plans against the state's snapshot; it cannot be used with --snapshot"
-                            .to_owned(),
-                    ));
-                }
-                Invocation::Plan(commands::plan::Options {
-                    out: p.out,
-                    format: p.format,
-                    detailed_exitcode: p.detailed_exitcode,
-                    refresh: if p.refresh {
-                        commands::Refresh::Read
-                    } else {
-                        commands::Refresh::Recorded
-                    },
-                    allow_replace: p.allow_replace,
-                })
-            }
-            Command::Apply(a) => Invocation::Apply(commands::apply::Options {
-                saved: a.plan,
-                reviewed: a.reviewed,
-                lock_timeout: a.lock_timeout,
-                auto_approve: a.auto_approve,
-                allow_replace: a.allow_replace,
-                parallelism: usize::from(a.parallelism),
-                audit_log: a.audit_log,
-            }),
-            Command::Show(s) => Invocation::Show {
-                plan: s.plan,
-                format: s.format,
-            },
-            Command::Report(r) => Invocation::Report(commands::review::Options {
-                format: r.format,
-                inactive_days: r.inactive_days,
-            }),
-            Command::ForceUnlock(f) => Invocation::ForceUnlock {
-                lock_id: f.lock_id,
-                force: f.force,
-            },
-            Command::Import(i) => Invocation::Import(commands::import::Options {
-                workspace: match (i.workspace, &i.out) {
-                    (Some(id), _) => Some(id),
-                    (None, Some(_)) => None,
-                    (None, None) => {
-                        return Err(Error::Usage(
-                            "import needs --workspace ID, or --out DIR to write a file for each Workspace the token reaches"
-                                .to_owned(),
-                        ));
-                    }
-                },
-                out: i.out,
-                force: i.force,
-                with_guest_shares: i.with_guest_shares,
-                schema: i.schema,
-            }),
-            Command::Fmt(f) => Invocation::Fmt(commands::fmt::Options {
-                check: f.check,
-                diff: f.diff,
-            }),
-            Command::Serve(s) => {
-                log_json = s.log_format == LogFormat::Json;
-                Invocation::Serve(commands::serve::Options {
-                    mode: s.mode,
-                    interval: s.interval,
-                    settle: s.settle,
-                    listen: s.listen,
-                    allow_replace: s.allow_replace,
-                })
-            }
-            Command::Completions(c) => return Ok(Resolved::Completions(c.shell)),
-            Command::Man(m) => return Ok(Resolved::Man(m.out_dir)),
-            Command::Snapshot(s) => {
-                if common.snapshot.is_some() {
-                    return Err(Error::Usage(
-                        "snapshot reads the live Workspace; it cannot be used with --snapshot"
-                            .to_owned(),
-                    ));
-                }
-                Invocation::Snapshot(commands::snapshot::Options {
-                    workspace: s.workspace,
-                    out: s.out,
-                    with_guest_shares: s.with_guest_shares,
-                })
-            }
-        };
-        Ok(Resolved::Run(Common { log_json, ..common }, invocation))
-    }
-}
-
 impl Command {
     /// The subcommand's name on the command line.
-    fn name(&self) -> &'static str {
+    pub(super) fn name(&self) -> &'static str {
         match self {
             Command::Validate => "validate",
             Command::Plan(_) => "plan",
@@ -617,7 +451,7 @@ impl Command {
 
 /// Global options a command has no use for, by command: not listed in its help nor offered
 /// by completion (they are still accepted where global options go).
-const UNUSED: &[(&str, &[&str])] = &[
+pub(super) const UNUSED: &[(&str, &[&str])] = &[
     ("import", &["file", "state"]),
     ("snapshot", &["file", "state", "snapshot"]),
     ("force-unlock", &["api_url", "snapshot", "timeout"]),
@@ -687,7 +521,7 @@ impl Cli {
 
 /// `--out` for an `-out` among `args` (terraform's one-dash habit), when the command has a
 /// long option of that name.
-fn one_dash(command: &clap::Command, args: &[std::ffi::OsString]) -> Option<String> {
+pub(super) fn one_dash(command: &clap::Command, args: &[std::ffi::OsString]) -> Option<String> {
     let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
     let sub = words
         .iter()
@@ -705,261 +539,4 @@ fn one_dash(command: &clap::Command, args: &[std::ffi::OsString]) -> Option<Stri
             .any(|arg| arg.get_long() == Some(name));
         known.then(|| format!("-{word}"))
     })
-}
-
-/// A command line, resolved: a command to run, or what the command line itself is asked for.
-#[derive(Debug)]
-pub(crate) enum Resolved {
-    Run(Common, Invocation),
-    Completions(clap_complete::Shell),
-    Man(Option<PathBuf>),
-}
-
-/// Runs a parsed command line to its end.
-pub fn run(cli: Cli) -> Exit {
-    let (common, invocation) = match cli.resolve() {
-        Ok(Resolved::Run(common, invocation)) => (common, invocation),
-        Ok(Resolved::Completions(shell)) => return completions(shell).unwrap_or_else(report),
-        Ok(Resolved::Man(out_dir)) => return man(out_dir.as_deref()).unwrap_or_else(report),
-        Err(stop) => return report(stop),
-    };
-    init_tracing(&common, matches!(invocation, Invocation::Serve(_)));
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => return report(Error::Start(e)),
-    };
-    let result = runtime.block_on(dispatch(&common, invocation));
-    result.unwrap_or_else(report)
-}
-
-fn completions(shell: clap_complete::Shell) -> Result<Exit, Error> {
-    let mut out = crate::console::stdout();
-    out.write_all(&completion_script(shell))?;
-    Ok(Exit::Success)
-}
-
-/// The completion script for `shell`.
-pub(crate) fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
-    let mut command = command();
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut command, BIN, &mut script);
-    if shell == clap_complete::Shell::Bash {
-        // clap_complete names the functions of subcommands from the binary's name with its
-        // hyphen turned into a subcommand separator (`clickup__subcmd__members__subcmd__plan`),
-        // while the dispatch names them `clickup__members__subcmd__plan`: without this, bash
-        // completes the subcommands but none of their flags.
-        let text = String::from_utf8_lossy(&script)
-            .replace(&BIN.replace('-', "__subcmd__"), &BIN.replace('-', "__"));
-        script = text.into_bytes();
-    }
-    script
-}
-
-const BIN: &str = "clickup-members";
-
-/// The manual page on standard output, or with `out_dir` one page per command
-/// (`clickup-members.1`, `clickup-members-plan.1`, …) written there.
-fn man(out_dir: Option<&std::path::Path>) -> Result<Exit, Error> {
-    let Some(dir) = out_dir else {
-        let mut out = crate::console::stdout();
-        clap_mangen::Man::new(command()).render(&mut out)?;
-        return Ok(Exit::Success);
-    };
-    let written =
-        std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(command(), dir));
-    written.map_err(|e| Error::io("write the manual pages to", dir, e))?;
-    Ok(Exit::Success)
-}
-
-/// Log lines on standard error; a controller (`serving`) logs each cycle and when, a command
-/// only what goes wrong.
-fn init_tracing(common: &Common, serving: bool) {
-    let level = match (common.quiet, common.verbose) {
-        (true, _) => "error",
-        (false, 0) if serving => "info",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, 2) => "debug",
-        (false, _) => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("clickup_members={level}")));
-    let colour = std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && anstream::ColorChoice::global() != anstream::ColorChoice::Never;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
-    let _ = match (common.log_json, serving) {
-        (true, _) => builder.json().flatten_event(true).try_init(),
-        (false, true) => builder.with_ansi(colour).try_init(),
-        (false, false) => builder.with_ansi(colour).without_time().try_init(),
-    };
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn the_command_line_definition_is_consistent() {
-        Cli::command().debug_assert();
-        command().debug_assert();
-    }
-
-    /// The long help of `sub` (the whole command for `None`), at `width` columns.
-    fn help(sub: Option<&str>, width: usize) -> String {
-        let mut command = command().term_width(width);
-        command.build();
-        let mut target = match sub {
-            Some(name) => command
-                .find_subcommand_mut(name)
-                .expect("subcommand")
-                .clone(),
-            None => command,
-        };
-        target.render_long_help().to_string()
-    }
-
-    #[test]
-    fn commands_do_not_list_the_global_options_they_ignore() {
-        for (name, ids) in UNUSED {
-            let text = help(Some(name), 100);
-            for id in *ids {
-                let flag = format!("--{}", id.replace('_', "-"));
-                assert!(
-                    !text.contains(&format!("{flag} ")) && !text.contains(&format!("{flag}\n")),
-                    "{name} --help lists {flag}:\n{text}"
-                );
-            }
-        }
-        let plan = help(Some("plan"), 100);
-        for flag in ["--snapshot", "--state", "--api-url", "-f, --file"] {
-            assert!(plan.contains(flag), "plan --help lacks {flag}");
-        }
-        // Still accepted where global options go.
-        let cli = Cli::try_parse_from(["clickup-members", "--snapshot", "s.json", "validate"]);
-        assert!(cli.is_ok());
-    }
-
-    #[test]
-    fn the_examples_in_the_help_are_never_cut_inside_a_command() {
-        let text = help(None, 80);
-        for line in EXAMPLES.lines().filter(|l| l.contains("clickup-members ")) {
-            assert!(
-                text.lines().any(|shown| shown == line),
-                "{line:?} is not shown whole in:\n{text}"
-            );
-        }
-        let apply = help(Some("apply"), 100);
-        let apply = apply.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(
-            apply.contains("invites, replaces, updates, group changes, removals, group deletes"),
-            "{apply}"
-        );
-    }
-
-    #[test]
-    fn every_command_is_named_as_on_the_command_line() {
-        let definition = command();
-        let names: Vec<&str> = definition
-            .get_subcommands()
-            .map(clap::Command::get_name)
-            .filter(|n| *n != "help")
-            .collect();
-        for name in names {
-            let mut args = vec!["clickup-members", name];
-            match name {
-                "force-unlock" => args.push("x"),
-                "completions" => args.push("bash"),
-                "snapshot" => args.extend(["--workspace", "1", "--out", "x"]),
-                _ => {}
-            }
-            let cli = Cli::try_parse_from(&args).expect(name);
-            assert_eq!(cli.command.name(), name);
-        }
-    }
-
-    #[test]
-    fn a_members_file_or_state_named_for_a_command_that_reads_neither_is_an_error() {
-        let resolve = |args: &[&str]| Cli::try_parse_from(args).expect("parse").resolve();
-        let Err(Error::Usage(said)) = resolve(&[
-            "clickup-members",
-            "import",
-            "--workspace",
-            "1",
-            "-f",
-            "out.yaml",
-        ]) else {
-            panic!("import -f is refused");
-        };
-        assert!(said.contains("--out names the file it writes"), "{said}");
-        assert!(resolve(&["clickup-members", "schema", "--state", "s.json"]).is_err());
-        assert!(resolve(&["clickup-members", "validate", "-f", "m.yaml"]).is_ok());
-    }
-
-    #[test]
-    fn an_option_with_one_dash_is_told_its_two_dash_name() {
-        let command = command();
-        let args = |words: &[&str]| -> Vec<std::ffi::OsString> {
-            words.iter().map(std::ffi::OsString::from).collect()
-        };
-        assert_eq!(
-            one_dash(
-                &command,
-                &args(&["clickup-members", "plan", "-out", "p.json"])
-            ),
-            Some("--out".to_owned())
-        );
-        assert_eq!(
-            one_dash(
-                &command,
-                &args(&["clickup-members", "plan", "-refresh=false"])
-            ),
-            Some("--refresh=false".to_owned())
-        );
-        assert_eq!(
-            one_dash(&command, &args(&["clickup-members", "plan", "-vv"])),
-            None
-        );
-    }
-
-    #[test]
-    fn the_state_file_sits_beside_the_members_file() {
-        assert_eq!(
-            default_state_path(Path::new("examples/acme/members.yaml")),
-            PathBuf::from("examples/acme/members.state.json")
-        );
-        assert_eq!(
-            default_state_path(Path::new("members.yaml")),
-            PathBuf::from("members.state.json")
-        );
-    }
-
-    #[test]
-    fn global_options_work_before_and_after_the_command() {
-        let before =
-            Cli::try_parse_from(["clickup-members", "-f", "x.yaml", "plan"]).expect("parse");
-        let after =
-            Cli::try_parse_from(["clickup-members", "plan", "-f", "x.yaml"]).expect("parse");
-        assert_eq!(before.global.file, after.global.file);
-    }
-
-    #[test]
-    fn refresh_takes_an_explicit_false() {
-        let cli =
-            Cli::try_parse_from(["clickup-members", "plan", "--refresh=false"]).expect("parse");
-        let resolved = cli.resolve().expect("resolve");
-        assert!(matches!(
-            resolved,
-            Resolved::Run(_, Invocation::Plan(p)) if p.refresh == commands::Refresh::Recorded
-        ));
-    }
 }
