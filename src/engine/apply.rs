@@ -189,14 +189,27 @@ pub(crate) async fn apply<W: Workspace>(
         observer,
         ..
     } = recorder;
+    settle(&mut state, &workspace, &loaded.file, &report, observer).await;
+    state.last_apply = Some(clock::now_rfc3339());
+    store.save(&mut state)?;
+    Ok(Applied { plan, report })
+}
+
+/// What the state records once the writes are sent: the Workspace as it now is (read again
+/// after failures: a failed request may still have taken effect, an answer lost after ClickUp
+/// acted), and who is managed in it.
+async fn settle<W: Workspace>(
+    state: &mut State,
+    workspace: &W,
+    file: &crate::config::MembersFile,
+    report: &Report,
+    observer: &mut dyn Observer,
+) {
     if let Err(e) = workspace.flush().await {
         observer.warning(&e.message);
     }
-    // A failed request may still have taken effect (an answer lost after ClickUp acted): after
-    // failures, the Workspace is read again so that the state records what is, not what was
-    // asked.
     if report.failures().next().is_some() && report.stopped.is_none() {
-        match workspace.read(&read_needs(&loaded.file)).await {
+        match workspace.read(&read_needs(file)).await {
             Ok(doc) => state.snapshot = Some(doc),
             Err(e) => observer.warning(&format!(
                 "cannot read the Workspace again after the failures ({e}); the state records what was applied as ClickUp answered it"
@@ -205,11 +218,8 @@ pub(crate) async fn apply<W: Workspace>(
     }
     if let Some(doc) = &state.snapshot {
         let live = doc.to_live();
-        state.refresh_managed(&loaded.file, &live, &clock::now_rfc3339());
+        state.refresh_managed(file, &live, &clock::now_rfc3339());
     }
-    state.last_apply = Some(clock::now_rfc3339());
-    store.save(&mut state)?;
-    Ok(Applied { plan, report })
 }
 
 /// Records every successful write in the state (or its journal) and tells the observer.
