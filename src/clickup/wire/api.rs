@@ -169,9 +169,9 @@ pub(crate) fn edited_member(bytes: &[u8]) -> Result<(i64, Option<CustomRoleField
     }
     #[derive(Deserialize)]
     struct EditedUser {
-        #[serde(deserialize_with = "super::int_or_string")]
+        #[serde(deserialize_with = "super::tolerant::int_or_string")]
         role: i64,
-        #[serde(default, deserialize_with = "super::custom_role_field")]
+        #[serde(default, deserialize_with = "super::tolerant::custom_role_field")]
         custom_role: Option<CustomRoleField>,
     }
     parse::<Answer>(bytes, "PUT /team/{id}/user/{id}")
