@@ -10,7 +10,9 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-use super::tolerant::string_or_number;
+use serde_with::serde_as;
+
+use super::tolerant::Text;
 use super::{
     CustomRole, Group, GuestDetail, Me, Seats, Shared, SnapshotDoc, TeamMember, User, WireError,
     WorkspacePlan, snapshot_error,
@@ -77,9 +79,10 @@ struct LiveDoc {
     seats: Option<Seats>,
 }
 
+#[serde_as]
 #[derive(Deserialize)]
 struct LiveTeam {
-    #[serde(deserialize_with = "string_or_number")]
+    #[serde_as(deserialize_as = "Text")]
     id: String,
     #[serde(default)]
     name: String,

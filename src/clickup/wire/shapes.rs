@@ -7,16 +7,16 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::tolerant::{
-    custom_role_field, int_or_string, null_as_empty, opt_int_or_string, opt_seat_count, seat_count,
-    string_or_number, timestamp,
-};
+use serde_with::{DefaultOnNull, serde_as};
+
+use super::tolerant::{CustomRoleOrId, Id, SeatCount, Text};
 use crate::model::{BaseRole, Email, GuestPermissions, ShareKind};
 
 /// A Workspace ("team" in API v2) with its members.
+#[serde_as]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Team {
-    #[serde(deserialize_with = "string_or_number")]
+    #[serde_as(deserialize_as = "Text")]
     pub(crate) id: String,
     #[serde(default)]
     pub(crate) name: String,
@@ -124,9 +124,10 @@ impl TeamMember {
     }
 }
 
+#[serde_as]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct User {
-    #[serde(deserialize_with = "int_or_string")]
+    #[serde_as(deserialize_as = "Id")]
     pub(crate) id: i64,
     #[serde(default)]
     pub(crate) username: Option<String>,
@@ -140,27 +141,25 @@ pub(crate) struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) initials: Option<String>,
     /// Absent in some of ClickUp's own documented answers: such a member is left alone.
-    #[serde(
-        default,
-        deserialize_with = "opt_int_or_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde_as(deserialize_as = "Option<Id>")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) role: Option<i64>,
-    #[serde(
-        default,
-        deserialize_with = "opt_int_or_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde_as(deserialize_as = "Option<Id>")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) role_subtype: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) role_key: Option<String>,
-    #[serde(default, deserialize_with = "custom_role_field")]
+    #[serde_as(deserialize_as = "Option<CustomRoleOrId>")]
+    #[serde(default)]
     pub(crate) custom_role: Option<CustomRoleField>,
-    #[serde(default, deserialize_with = "timestamp")]
+    #[serde_as(deserialize_as = "Option<Text>")]
+    #[serde(default)]
     pub(crate) last_active: Option<String>,
-    #[serde(default, deserialize_with = "timestamp")]
+    #[serde_as(deserialize_as = "Option<Text>")]
+    #[serde(default)]
     pub(crate) date_joined: Option<String>,
-    #[serde(default, deserialize_with = "timestamp")]
+    #[serde_as(deserialize_as = "Option<Text>")]
+    #[serde(default)]
     pub(crate) date_invited: Option<String>,
 }
 
@@ -183,9 +182,11 @@ pub(crate) struct CustomRoleField {
     pub(crate) name: Option<String>,
 }
 
+#[serde_as]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct InvitedBy {
-    #[serde(default, deserialize_with = "opt_int_or_string")]
+    #[serde_as(deserialize_as = "Option<Id>")]
+    #[serde(default)]
     pub(crate) id: Option<i64>,
     #[serde(default)]
     pub(crate) username: Option<String>,
@@ -209,29 +210,28 @@ pub(crate) struct InvitedBy {
 }
 
 /// An entry of `GET /team/{id}/customroles`.
+#[serde_as]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CustomRole {
-    #[serde(deserialize_with = "int_or_string")]
+    #[serde_as(deserialize_as = "Id")]
     pub(crate) id: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) team_id: Option<serde_json::Value>,
     pub(crate) name: String,
-    #[serde(deserialize_with = "int_or_string")]
+    #[serde_as(deserialize_as = "Id")]
     pub(crate) inherited_role: i64,
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde_as(deserialize_as = "Option<Text>")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) date_created: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) members: Option<Vec<serde_json::Value>>,
 }
 
 /// A user group (`GET /group?team_id=`).
+#[serde_as]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Group {
-    #[serde(deserialize_with = "string_or_number")]
+    #[serde_as(deserialize_as = "Text")]
     pub(crate) id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) team_id: Option<serde_json::Value>,
@@ -240,23 +240,22 @@ pub(crate) struct Group {
     pub(crate) name: String,
     #[serde(default)]
     pub(crate) handle: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "timestamp",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde_as(deserialize_as = "Option<Text>")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) date_created: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) initials: Option<String>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde_as(deserialize_as = "DefaultOnNull")]
+    #[serde(default)]
     pub(crate) members: Vec<GroupMember>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) avatar: Option<serde_json::Value>,
 }
 
+#[serde_as]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct GroupMember {
-    #[serde(deserialize_with = "int_or_string")]
+    #[serde_as(deserialize_as = "Id")]
     pub(crate) id: i64,
     #[serde(default)]
     pub(crate) username: Option<String>,
@@ -272,11 +271,13 @@ pub(crate) struct GroupMember {
 
 /// `GET /team/{id}/plan`: the Workspace's subscription, e.g. `{"plan_name": "Enterprise",
 /// "plan_id": 4}`.
+#[serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct WorkspacePlan {
     #[serde(default)]
     pub(crate) plan_name: Option<String>,
-    #[serde(default, deserialize_with = "opt_int_or_string")]
+    #[serde_as(deserialize_as = "Option<Id>")]
+    #[serde(default)]
     pub(crate) plan_id: Option<i64>,
 }
 
@@ -301,30 +302,35 @@ pub(crate) struct Seats {
     pub(crate) guests: GuestSeats,
 }
 
+#[serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct MemberSeats {
-    #[serde(deserialize_with = "seat_count")]
+    #[serde_as(deserialize_as = "SeatCount")]
     pub(crate) filled_members_seats: i64,
-    #[serde(deserialize_with = "seat_count")]
+    #[serde_as(deserialize_as = "SeatCount")]
     pub(crate) total_member_seats: i64,
-    #[serde(default, deserialize_with = "opt_seat_count")]
+    #[serde_as(deserialize_as = "Option<SeatCount>")]
+    #[serde(default)]
     pub(crate) empty_member_seats: Option<i64>,
 }
 
+#[serde_as]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct GuestSeats {
-    #[serde(deserialize_with = "seat_count")]
+    #[serde_as(deserialize_as = "SeatCount")]
     pub(crate) filled_guest_seats: i64,
-    #[serde(deserialize_with = "seat_count")]
+    #[serde_as(deserialize_as = "SeatCount")]
     pub(crate) total_guest_seats: i64,
-    #[serde(default, deserialize_with = "opt_seat_count")]
+    #[serde_as(deserialize_as = "Option<SeatCount>")]
+    #[serde(default)]
     pub(crate) empty_guest_seats: Option<i64>,
 }
 
 /// The token's user (`GET /user`).
+#[serde_as]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Me {
-    #[serde(deserialize_with = "int_or_string")]
+    #[serde_as(deserialize_as = "Id")]
     pub(crate) id: i64,
     pub(crate) email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -339,21 +345,26 @@ pub(crate) struct GuestDetail {
     pub(crate) shared: Shared,
 }
 
+#[serde_as]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct GuestUser {
-    #[serde(deserialize_with = "int_or_string")]
+    #[serde_as(deserialize_as = "Id")]
     pub(crate) id: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) email: Option<String>,
 }
 
+#[serde_as]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub(crate) struct Shared {
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde_as(deserialize_as = "DefaultOnNull")]
+    #[serde(default)]
     pub(crate) tasks: Vec<SharedItem>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde_as(deserialize_as = "DefaultOnNull")]
+    #[serde(default)]
     pub(crate) lists: Vec<SharedItem>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde_as(deserialize_as = "DefaultOnNull")]
+    #[serde(default)]
     pub(crate) folders: Vec<SharedItem>,
 }
 
