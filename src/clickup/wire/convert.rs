@@ -174,39 +174,8 @@ impl People {
         people.dedup_by(|b, a| a.email == b.email);
         unknown_roles.sort_by(|a, b| a.email.cmp(&b.email).then(a.id.cmp(&b.id)));
 
-        let custom_roles = custom_roles.map(|roles| {
-            let mut roles: Vec<live::CustomRole> = roles
-                .into_iter()
-                .map(|r| live::CustomRole {
-                    id: r.id,
-                    inherited: BaseRole::from_code(r.inherited_role),
-                    name: r.name,
-                })
-                .collect();
-            roles.sort_by_key(|r| r.id);
-            roles
-        });
-        let groups = groups.map(|groups| {
-            let mut groups: Vec<live::LiveGroup> = groups
-                .into_iter()
-                .map(|g| {
-                    let mut members: Vec<_> = g
-                        .members
-                        .into_iter()
-                        .map(|m| (m.id, Email::from_live_owned(m.email)))
-                        .collect();
-                    members.sort_unstable_by(|a, b| a.1.cmp(&b.1));
-                    live::LiveGroup {
-                        id: g.id,
-                        name: g.name,
-                        handle: g.handle.filter(|h| !h.is_empty()),
-                        members,
-                    }
-                })
-                .collect();
-            groups.sort_by_key(|g| g.name.to_lowercase());
-            groups
-        });
+        let custom_roles = custom_roles.map(custom_roles_into_model);
+        let groups = groups.map(groups_into_model);
         let shares: BTreeMap<_, _> = guests
             .iter()
             .map(|g| (g.user.id, g.shared.shares()))
@@ -249,6 +218,44 @@ impl<'de> Deserialize<'de> for People {
         }
         d.deserialize_seq(Members)
     }
+}
+
+/// The custom roles, by id.
+fn custom_roles_into_model(roles: Vec<CustomRole>) -> Vec<live::CustomRole> {
+    let mut roles: Vec<live::CustomRole> = roles
+        .into_iter()
+        .map(|r| live::CustomRole {
+            id: r.id,
+            inherited: BaseRole::from_code(r.inherited_role),
+            name: r.name,
+        })
+        .collect();
+    roles.sort_by_key(|r| r.id);
+    roles
+}
+
+/// The user groups, by name whatever its case, each with its members by email; an empty
+/// handle is none.
+fn groups_into_model(groups: Vec<Group>) -> Vec<live::LiveGroup> {
+    let mut groups: Vec<live::LiveGroup> = groups
+        .into_iter()
+        .map(|g| {
+            let mut members: Vec<_> = g
+                .members
+                .into_iter()
+                .map(|m| (m.id, Email::from_live_owned(m.email)))
+                .collect();
+            members.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+            live::LiveGroup {
+                id: g.id,
+                name: g.name,
+                handle: g.handle.filter(|h| !h.is_empty()),
+                members,
+            }
+        })
+        .collect();
+    groups.sort_by_key(|g| g.name.to_lowercase());
+    groups
 }
 
 /// The role and email of a member, or why this tool cannot tell them: no email, no role, a
