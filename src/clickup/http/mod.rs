@@ -24,12 +24,12 @@ use reqwest::Method;
 
 use crate::clickup::wire::api;
 use crate::clickup::wire::routes::Route;
-use crate::clickup::wire::{GuestDetail, SnapshotDoc, Team};
+use crate::clickup::wire::{CustomRole, Group, GuestDetail, SnapshotDoc, Team};
 use crate::clickup::{ReadNeeds, Subscription, Workspace, WriteOp, WriteOutcome, Written, WsError};
 use crate::model::BaseRole;
 use crate::stop::StopSignal;
 
-use retry::{Answer, Effect, Found};
+use retry::{Answer, Created, Effect};
 use send::Fail;
 use setup::redact;
 
@@ -37,7 +37,8 @@ pub(crate) use pace::{LONGEST_WAIT, Pacer};
 pub(crate) use setup::SetupError;
 pub(crate) use token::{Token, TokenError};
 
-/// Hears every request sent to ClickUp, for metrics.
+/// Hears every request sent to ClickUp and what ClickUp said of its rate limit, for metrics.
+/// It is told on the request's own task, as the answer comes: it must not block.
 pub(crate) trait Listener: Send + Sync + std::fmt::Debug {
     /// A request was answered with `status`, or got no answer (`None`). `route` is `None` for
     /// a request outside the table of routes (none is made).
@@ -121,6 +122,51 @@ impl HttpWorkspace {
         Ok(teams.into_iter().map(|t| (t.id, t.name)).collect())
     }
 
+    /// `GET /team/{id}/customroles`.
+    async fn custom_roles(&self) -> Result<Vec<CustomRole>, WsError> {
+        let path = Route::GetCustomRoles.path(&[&self.team_id]);
+        self.get(
+            &path,
+            &[("include_members", "false")],
+            api::parse_custom_roles,
+        )
+        .await
+    }
+
+    /// `GET /group?team_id=`: the Workspace's user groups.
+    async fn groups(&self) -> Result<Vec<Group>, WsError> {
+        self.get(
+            &Route::GetGroups.path(&[]),
+            &[("team_id", &self.team_id)],
+            api::parse_groups,
+        )
+        .await
+    }
+
+    /// `GET /team/{id}/guest/{id}` of each guest of `team` whose shares a plan needs.
+    async fn guest_details(
+        &self,
+        team: &Team,
+        needs: &ReadNeeds,
+    ) -> Result<Vec<GuestDetail>, WsError> {
+        let mut guests = Vec::new();
+        for member in &team.members {
+            if !member.user.is_guest()
+                || !needs
+                    .guest_shares
+                    .iter()
+                    .any(|email| member.user.has_email(email))
+            {
+                continue;
+            }
+            let path = Route::GetGuest.path(&[&self.team_id, &member.user.id.to_string()]);
+            let mut detail = self.get(&path, &[], api::parse_guest).await?;
+            detail.user.id = member.user.id;
+            guests.push(detail);
+        }
+        Ok(guests)
+    }
+
     /// `GET /team`, and this Workspace in it.
     async fn team(&self) -> Result<Team, WsError> {
         let teams = self
@@ -167,11 +213,7 @@ fn edit_took_effect(
             "{e}; run `clickup-members plan` to see whether the role of user {user_id} changed"
         ))
     })?;
-    let wanted = if admin {
-        BaseRole::Admin
-    } else {
-        BaseRole::Member
-    };
+    let wanted = member_role(admin);
     match (custom_role, custom_role_id) {
         (Some(kept), None) => {
             let name = kept.name.map_or_else(
@@ -211,45 +253,16 @@ impl Workspace for HttpWorkspace {
             .await?;
         let team = self.team().await?;
         let custom_roles = if needs.custom_roles {
-            let path = Route::GetCustomRoles.path(&[&self.team_id]);
-            Some(
-                self.get(
-                    &path,
-                    &[("include_members", "false")],
-                    api::parse_custom_roles,
-                )
-                .await?,
-            )
+            Some(self.custom_roles().await?)
         } else {
             None
         };
         let groups = if needs.groups {
-            Some(
-                self.get(
-                    &Route::GetGroups.path(&[]),
-                    &[("team_id", &self.team_id)],
-                    api::parse_groups,
-                )
-                .await?,
-            )
+            Some(self.groups().await?)
         } else {
             None
         };
-        let mut guests: Vec<GuestDetail> = Vec::new();
-        for member in &team.members {
-            if !member.user.is_guest()
-                || !needs
-                    .guest_shares
-                    .iter()
-                    .any(|email| member.user.has_email(email))
-            {
-                continue;
-            }
-            let path = Route::GetGuest.path(&[&self.team_id, &member.user.id.to_string()]);
-            let mut detail = self.get(&path, &[], api::parse_guest).await?;
-            detail.user.id = member.user.id;
-            guests.push(detail);
-        }
+        let guests = self.guest_details(&team, needs).await?;
         Ok(SnapshotDoc {
             team,
             custom_roles,
@@ -282,13 +295,7 @@ impl Workspace for HttpWorkspace {
         api::check_ids(op).map_err(|e| WsError::local(format!("not sent: {e}")))?;
         let (method, path, body) = api::request(op, &self.team_id);
         tracing::debug!("{} ({})", op.request_name(), op.route().0.what());
-        let effect = match op {
-            WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } => {
-                Some(Effect::Invited(email.clone()))
-            }
-            WriteOp::CreateGroup { name, .. } => Some(Effect::GroupCreated(name.clone())),
-            _ => None,
-        };
+        let effect = Effect::of(op);
         let is_delete = method == Method::DELETE;
         let answer = match self
             .request(method, &path, &[], body.as_ref(), effect.as_ref())
@@ -303,18 +310,35 @@ impl Workspace for HttpWorkspace {
                     status: Some(404),
                 });
             }
-            Err(e) => return self.settle(op, effect.as_ref(), e).await,
+            Err(e) => return self.check_failed_write(op, effect.as_ref(), e).await,
         };
-        // An answer that does not say the new id (unreadable, or shaped otherwise) is resolved
-        // by looking at the Workspace.
-        let (status, found) = match answer {
-            Answer::AlreadyDone(found) => (None, Some(found)),
+        self.written(op, effect.as_ref(), answer).await
+    }
+}
+
+impl HttpWorkspace {
+    /// What a write ClickUp answered (or had made before) did. An answer that does not say the
+    /// new id (unreadable, or shaped otherwise) is resolved by looking at the Workspace.
+    async fn written(
+        &self,
+        op: &WriteOp,
+        effect: Option<&Effect>,
+        answer: Answer,
+    ) -> Result<Written, WsError> {
+        let done = |status| Written {
+            outcome: WriteOutcome::Done,
+            status: Some(status),
+        };
+        let (status, created) = match answer {
+            Answer::AlreadyDone(created) => (None, Some(created)),
             Answer::Body(status, bytes) => {
-                let found = match op {
+                let created = match op {
                     WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } => {
-                        api::invited_user_id(&bytes, email).map(Found::User)
+                        api::invited_user_id(&bytes, email).map(Created::User)
                     }
-                    WriteOp::CreateGroup { .. } => api::created_group_id(&bytes).map(Found::Group),
+                    WriteOp::CreateGroup { .. } => {
+                        api::created_group_id(&bytes).map(Created::Group)
+                    }
                     WriteOp::EditMember {
                         user_id,
                         admin,
@@ -322,40 +346,46 @@ impl Workspace for HttpWorkspace {
                         ..
                     } => {
                         edit_took_effect(&bytes, *user_id, *admin, *custom_role_id)?;
-                        return Ok(Written {
-                            outcome: WriteOutcome::Done,
-                            status: Some(status),
-                        });
+                        return Ok(done(status));
                     }
-                    _ => {
-                        return Ok(Written {
-                            outcome: WriteOutcome::Done,
-                            status: Some(status),
-                        });
-                    }
+                    _ => return Ok(done(status)),
                 };
-                (Some(status), found)
+                (Some(status), created)
             }
         };
-        let found = match (found, &effect) {
-            (Some(found), _) => Some(found),
-            (None, Some(effect)) => self.find_effect(effect).await.ok().flatten(),
+        let created = match (created, effect) {
+            (Some(created), _) => Some(created),
+            (None, Some(effect)) => self.look_for_effect(effect).await.ok().flatten(),
             (None, None) => None,
         };
-        let written = |outcome| Ok(Written { outcome, status });
-        match (op, found) {
-            (_, Some(Found::User(user_id))) => written(WriteOutcome::Invited { user_id }),
-            (_, Some(Found::Group(group_id))) => written(WriteOutcome::GroupCreated { group_id }),
-            (WriteOp::CreateGroup { name, .. }, None) => Err(WsError::local(format!(
-                "ClickUp accepted group \"{name}\" but it cannot be found; run again to pick it up"
-            ))),
-            (WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. }, None) => {
-                Err(WsError::local(format!(
-                    "ClickUp accepted the invitation of {email} but they cannot be found; run again to pick them up"
-                )))
-            }
-            (_, None) => written(WriteOutcome::Done),
+        outcome(op, created).map(|outcome| Written { outcome, status })
+    }
+}
+
+/// What a write created; a creation ClickUp accepted but that cannot be found is an error that
+/// says to run again.
+fn outcome(op: &WriteOp, created: Option<Created>) -> Result<WriteOutcome, WsError> {
+    match (op, created) {
+        (_, Some(Created::User(user_id))) => Ok(WriteOutcome::Invited { user_id }),
+        (_, Some(Created::Group(group_id))) => Ok(WriteOutcome::GroupCreated { group_id }),
+        (WriteOp::CreateGroup { name, .. }, None) => Err(WsError::local(format!(
+            "ClickUp accepted group \"{name}\" but it cannot be found; run again to pick it up"
+        ))),
+        (WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. }, None) => {
+            Err(WsError::local(format!(
+                "ClickUp accepted the invitation of {email} but they cannot be found; run again to pick them up"
+            )))
         }
+        (_, None) => Ok(WriteOutcome::Done),
+    }
+}
+
+/// The base role of a member (not a guest) who is an admin or not.
+fn member_role(admin: bool) -> BaseRole {
+    if admin {
+        BaseRole::Admin
+    } else {
+        BaseRole::Member
     }
 }
 

@@ -12,11 +12,11 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::send::Fail;
-use super::{HttpWorkspace, Later};
+use super::{HttpWorkspace, Later, member_role};
 use crate::clickup::wire::api;
 use crate::clickup::wire::routes::Route;
 use crate::clickup::{WriteOp, WriteOutcome, Written, WsError};
-use crate::model::{BaseRole, Email};
+use crate::model::Email;
 
 /// How to tell whether a write whose answer was lost took effect.
 #[derive(Debug, Clone)]
@@ -27,16 +27,35 @@ pub(super) enum Effect {
     GroupCreated(String),
 }
 
+impl Effect {
+    /// The effect of a write that creates something, which a second send would create again;
+    /// `None` for the others, which are sent again as they are.
+    pub(super) fn of(op: &WriteOp) -> Option<Effect> {
+        match op {
+            WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } => {
+                Some(Effect::Invited(email.clone()))
+            }
+            WriteOp::CreateGroup { name, .. } => Some(Effect::GroupCreated(name.clone())),
+            _ => None,
+        }
+    }
+}
+
 /// What a request came back with.
 #[derive(Debug)]
 pub(super) enum Answer {
+    /// ClickUp's status and answer.
     Body(u16, Vec<u8>),
-    AlreadyDone(Found),
+    /// Not sent again: an earlier send whose answer was lost had made this.
+    AlreadyDone(Created),
 }
 
+/// What a write created, as found in its answer or in the Workspace.
 #[derive(Debug)]
-pub(super) enum Found {
+pub(super) enum Created {
+    /// The invited user's id.
     User(i64),
+    /// The new user group's id.
     Group(String),
 }
 
@@ -55,7 +74,7 @@ impl HttpWorkspace {
         let attempt = || async {
             if uncertain.load(Ordering::SeqCst)
                 && let Some(effect) = effect
-                && let Some(found) = self.find_effect(effect).await?
+                && let Some(found) = self.look_for_effect(effect).await?
             {
                 tracing::info!("{method} /{path} had taken effect; not sending it again");
                 return Ok(Answer::AlreadyDone(found));
@@ -116,7 +135,7 @@ impl HttpWorkspace {
     }
 
     /// Looks for the effect of a write whose answer was lost.
-    pub(super) async fn find_effect(&self, effect: &Effect) -> Result<Option<Found>, Fail> {
+    pub(super) async fn look_for_effect(&self, effect: &Effect) -> Result<Option<Created>, Fail> {
         match effect {
             Effect::Invited(email) => {
                 let (_, bytes) = self
@@ -128,7 +147,7 @@ impl HttpWorkspace {
                     .iter()
                     .find(|t| t.id == self.team_id)
                     .and_then(|t| t.members.iter().find(|m| m.user.has_email(email)))
-                    .map(|m| Found::User(m.user.id)))
+                    .map(|m| Created::User(m.user.id)))
             }
             Effect::GroupCreated(name) => {
                 let (_, bytes) = self
@@ -144,16 +163,17 @@ impl HttpWorkspace {
                 Ok(groups
                     .into_iter()
                     .find(|g| g.name.eq_ignore_ascii_case(name))
-                    .map(|g| Found::Group(g.id)))
+                    .map(|g| Created::Group(g.id)))
             }
         }
     }
 
     /// A write ClickUp refused, or whose retries were spent, is checked against the Workspace
     /// before it is called failed (SPEC §5): an invitation refused with a 4xx may name someone
-    /// already there, and a removal or a role change that failed may have been made. Refusals every write would
-    /// meet (`TEAM_110`, `OAUTH_*`) are not checked: the read would be refused too.
-    pub(super) async fn settle(
+    /// already there, and a removal or a role change that failed may have been made. Refusals
+    /// every write would meet (`TEAM_110`, `OAUTH_*`) are not checked: the read would be
+    /// refused too.
+    pub(super) async fn check_failed_write(
         &self,
         op: &WriteOp,
         effect: Option<&Effect>,
@@ -163,22 +183,11 @@ impl HttpWorkspace {
             return Err(error);
         }
         let client_error = error.status.is_some_and(|s| (400..500).contains(&s));
-        match op {
+        let made = match op {
             WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. }
                 if client_error =>
             {
-                if let Some(effect) = effect
-                    && let Ok(Some(Found::User(user_id))) = self.find_effect(effect).await
-                {
-                    tracing::info!(
-                        "the invitation of {email} was refused, but they are in the Workspace ({})",
-                        error.message
-                    );
-                    return Ok(Written {
-                        outcome: WriteOutcome::Invited { user_id },
-                        status: error.status,
-                    });
-                }
+                self.invitee_already_there(email, effect, &error).await
             }
             // An edit whose answer was lost may have been made (a pending invitation would
             // otherwise be sent again for nothing).
@@ -188,44 +197,75 @@ impl HttpWorkspace {
                 custom_role_id,
                 ..
             } => {
-                let wanted = if *admin {
-                    BaseRole::Admin
-                } else {
-                    BaseRole::Member
-                };
-                if let Ok(team) = self.team().await
-                    && let Some(position) = team.position(*user_id)
-                    && let user = &team.members[position].user
-                    && user.role == Some(wanted.code())
-                    && user.custom_role.as_ref().map(|c| c.id) == *custom_role_id
-                {
-                    tracing::info!(
-                        "the role change of user {user_id} failed, but the role is already {} ({})",
-                        wanted.name(),
-                        error.message
-                    );
-                    return Ok(Written {
-                        outcome: WriteOutcome::Done,
-                        status: error.status,
-                    });
-                }
+                self.role_already_set(*user_id, *admin, *custom_role_id, &error)
+                    .await
             }
             WriteOp::RemoveMember { user_id } | WriteOp::RemoveGuest { user_id } => {
-                if let Ok(team) = self.team().await
-                    && team.position(*user_id).is_none()
-                {
-                    tracing::info!(
-                        "the removal of user {user_id} failed, but they are gone from the Workspace ({})",
-                        error.message
-                    );
-                    return Ok(Written {
-                        outcome: WriteOutcome::Done,
-                        status: error.status,
-                    });
-                }
+                self.already_gone(*user_id, &error).await
             }
-            _ => {}
+            _ => None,
+        };
+        match made {
+            Some(outcome) => Ok(Written {
+                outcome,
+                status: error.status,
+            }),
+            None => Err(error),
         }
-        Err(error)
+    }
+
+    /// The invitation of `email` was refused, but they are in the Workspace: their id.
+    async fn invitee_already_there(
+        &self,
+        email: &Email,
+        effect: Option<&Effect>,
+        error: &WsError,
+    ) -> Option<WriteOutcome> {
+        let Ok(Some(Created::User(user_id))) = self.look_for_effect(effect?).await else {
+            return None;
+        };
+        tracing::info!(
+            "the invitation of {email} was refused, but they are in the Workspace ({})",
+            error.message
+        );
+        Some(WriteOutcome::Invited { user_id })
+    }
+
+    /// The role change of `user_id` failed, but the Workspace has them with the role and
+    /// custom role asked for.
+    async fn role_already_set(
+        &self,
+        user_id: i64,
+        admin: bool,
+        custom_role_id: Option<i64>,
+        error: &WsError,
+    ) -> Option<WriteOutcome> {
+        let wanted = member_role(admin);
+        let team = self.team().await.ok()?;
+        let user = &team.members[team.position(user_id)?].user;
+        if user.role != Some(wanted.code())
+            || user.custom_role.as_ref().map(|c| c.id) != custom_role_id
+        {
+            return None;
+        }
+        tracing::info!(
+            "the role change of user {user_id} failed, but the role is already {} ({})",
+            wanted.name(),
+            error.message
+        );
+        Some(WriteOutcome::Done)
+    }
+
+    /// The removal of `user_id` failed, but they are gone from the Workspace.
+    async fn already_gone(&self, user_id: i64, error: &WsError) -> Option<WriteOutcome> {
+        let team = self.team().await.ok()?;
+        if team.position(user_id).is_some() {
+            return None;
+        }
+        tracing::info!(
+            "the removal of user {user_id} failed, but they are gone from the Workspace ({})",
+            error.message
+        );
+        Some(WriteOutcome::Done)
     }
 }

@@ -6,7 +6,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use super::pace::{self, Window};
+use super::pace::{self, Permit, Window};
 use super::{HttpWorkspace, errors};
 use crate::clickup::WsError;
 use crate::clickup::wire::api::ErrorBody;
@@ -45,7 +45,7 @@ impl HttpWorkspace {
             .map_err(|e| WsError::local(format!("bad request path {path}: {e}")))
     }
 
-    /// One attempt of one request.
+    /// One attempt of one request: prepared, paced, sent, its answer read and judged.
     pub(super) async fn attempt(
         &self,
         method: &Method,
@@ -53,6 +53,40 @@ impl HttpWorkspace {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<(u16, Vec<u8>), Fail> {
+        let request = self.prepare(method, path, query, body)?;
+        let permit = self.wait_for_turn(method, path).await?;
+        tracing::debug!("{method} /{path}");
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => {
+                drop(permit);
+                self.tell_listener(method, path, None);
+                return Err(transport_error(&e));
+            }
+        };
+        let status = response.status();
+        self.tell_listener(method, path, Some(status.as_u16()));
+        let window = self.take_in_window(response.headers());
+        if status.is_redirection() {
+            return Err(redirect_refused(method, path, status, response.headers()));
+        }
+        let bytes = read_body(response)
+            .await
+            .map_err(|fail| fail.at(method, path));
+        drop(permit);
+        let bytes = bytes?;
+        tracing::debug!("{method} /{path} -> {}", status.as_u16());
+        self.judge(method, path, status, window, bytes)
+    }
+
+    /// The request with its query, token and body, not sent yet.
+    fn prepare(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<reqwest::RequestBuilder, Fail> {
         let mut url = self.url(path).map_err(Fail::Fatal)?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -68,6 +102,12 @@ impl HttpWorkspace {
         if let Some(body) = body {
             request = request.json(body);
         }
+        Ok(request)
+    }
+
+    /// Waits for the pacer to let a request start. Nothing is sent when the rate limit is used
+    /// up until later than the longest wait, or once a stop is requested.
+    async fn wait_for_turn(&self, method: &Method, path: &str) -> Result<Permit<'_>, Fail> {
         let permit = self
             .pacer
             .acquire(&self.stop)
@@ -84,49 +124,36 @@ impl HttpWorkspace {
                 reason.message
             ))));
         }
-        tracing::debug!("{method} /{path}");
-        let heard = |status: Option<u16>| {
-            if let Some(listener) = &self.listener {
-                listener.answered(method.as_str(), Route::of(method.as_str(), path), status);
-            }
-        };
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => {
-                drop(permit);
-                heard(None);
-                return Err(transport_error(&e));
-            }
-        };
-        let status = response.status();
-        heard(Some(status.as_u16()));
-        let window = Window::from_headers(response.headers());
+        Ok(permit)
+    }
+
+    /// Tells the listener a request was answered with `status`, or got no answer (`None`).
+    fn tell_listener(&self, method: &Method, path: &str, status: Option<u16>) {
+        if let Some(listener) = &self.listener {
+            listener.answered(method.as_str(), Route::of(method.as_str(), path), status);
+        }
+    }
+
+    /// The rate-limit headers of an answer, told to the listener and the pacer.
+    fn take_in_window(&self, headers: &reqwest::header::HeaderMap) -> Window {
+        let window = Window::from_headers(headers);
         if let (Some(listener), Some(remaining)) = (&self.listener, window.remaining) {
             listener.rate_limit_remaining(remaining);
         }
         self.pacer.observe(window);
-        if status.is_redirection() {
-            let to = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .and_then(|l| url::Url::parse(l).ok())
-                .and_then(|l| l.host_str().map(str::to_owned))
-                .unwrap_or_else(|| "elsewhere".to_owned());
-            return Err(Fail::Fatal(WsError::local(format!(
-                "{method} /{path}: ClickUp answered HTTP {} with a redirect to {to}; it is not followed, so the token is sent to the API URL only (check --api-url)",
-                status.as_u16()
-            ))));
-        }
-        let bytes = match read_body(response).await {
-            Ok(bytes) => bytes,
-            Err(fail) => {
-                drop(permit);
-                return Err(fail.at(method, path));
-            }
-        };
-        drop(permit);
-        tracing::debug!("{method} /{path} -> {}", status.as_u16());
+        window
+    }
+
+    /// What an answer means: its body, a rate limit to wait out, a server error worth another
+    /// try, or a final failure with ClickUp's sentence.
+    fn judge(
+        &self,
+        method: &Method,
+        path: &str,
+        status: StatusCode,
+        window: Window,
+        bytes: Vec<u8>,
+    ) -> Result<(u16, Vec<u8>), Fail> {
         // A 200 may carry ClickUp's error shape; such a body is small, and a large answer
         // (a Workspace's members) is not read twice to find out.
         let error_body = if status.is_success() && bytes.len() > 4096 {
@@ -146,23 +173,48 @@ impl HttpWorkspace {
         );
         if status == StatusCode::TOO_MANY_REQUESTS || error_body.ecode.as_deref() == Some("APP_002")
         {
-            self.pacer.exhausted(window);
-            if let Some(reset) = window.reset_at
-                && reset > std::time::SystemTime::now() + pace::LONGEST_WAIT
-            {
-                return Err(Fail::Fatal(WsError {
-                    message: format!("{method} /{path}: {}", pace::too_far(reset, self.later)),
-                    transient: true,
-                    ..error
-                }));
-            }
-            return Err(Fail::RateLimited { window, error });
+            return Err(self.rate_limited(method, path, window, error));
         }
         if status.is_server_error() {
             return Err(Fail::Transient { sent: true, error });
         }
         Err(Fail::Fatal(error))
     }
+
+    /// A 429 (or `APP_002`): nothing more starts before the window ends. A window that ends
+    /// later than the longest wait is not waited for: the failure is final for this run.
+    fn rate_limited(&self, method: &Method, path: &str, window: Window, error: WsError) -> Fail {
+        self.pacer.exhausted(window);
+        if let Some(reset) = window.reset_at
+            && reset > std::time::SystemTime::now() + pace::LONGEST_WAIT
+        {
+            return Fail::Fatal(WsError {
+                message: format!("{method} /{path}: {}", pace::too_far(reset, self.later)),
+                transient: true,
+                ..error
+            });
+        }
+        Fail::RateLimited { window, error }
+    }
+}
+
+/// A redirect is never followed: the token goes to the API URL and nowhere else.
+fn redirect_refused(
+    method: &Method,
+    path: &str,
+    status: StatusCode,
+    headers: &reqwest::header::HeaderMap,
+) -> Fail {
+    let to = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| url::Url::parse(l).ok())
+        .and_then(|l| l.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "elsewhere".to_owned());
+    Fail::Fatal(WsError::local(format!(
+        "{method} /{path}: ClickUp answered HTTP {} with a redirect to {to}; it is not followed, so the token is sent to the API URL only (check --api-url)",
+        status.as_u16()
+    )))
 }
 
 /// The most an answer may hold: several times the `GET /team` of a 100,000-people Workspace.

@@ -32,42 +32,13 @@ pub(crate) enum SetupError {
 }
 
 impl HttpWorkspace {
+    /// A client of Workspace `team_id` at `options.api_url`, sending `token`.
     pub(crate) fn new(options: &Options, token: Token, team_id: &str) -> Result<Self, SetupError> {
         if team_id.is_empty() || !team_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(SetupError::WorkspaceId(team_id.to_owned()));
         }
-        let mut base = url::Url::parse(&options.api_url).map_err(|e| SetupError::NotUrl {
-            url: redact_text(&options.api_url),
-            error: e,
-        })?;
-        match base.scheme() {
-            "https" => {}
-            "http" if is_loopback(&base) => {}
-            "http" => {
-                return Err(SetupError::PlainHttp(
-                    base.host_str().unwrap_or("?").to_owned(),
-                ));
-            }
-            other => return Err(SetupError::Scheme(other.to_owned())),
-        }
-        // A user name or password in the URL is neither sent (the token authenticates) nor
-        // shown; nor is a query or a fragment (a key someone put there).
-        let _ = base.set_username("");
-        let _ = base.set_password(None);
-        base.set_query(None);
-        base.set_fragment(None);
-        if !base.path().ends_with('/') {
-            let path = format!("{}/", base.path());
-            base.set_path(&path);
-        }
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("clickup-members/", env!("CARGO_PKG_VERSION")))
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-            // A redirect is never followed: the token goes to the API URL and nowhere else.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(SetupError::Client)?;
+        let base = api_base(&options.api_url)?;
+        let client = https_client(options.timeout)?;
         Ok(HttpWorkspace {
             client,
             base,
@@ -85,6 +56,47 @@ impl HttpWorkspace {
             later: options.later,
         })
     }
+}
+
+/// The URL every request path is joined to: https (plain http only to a loopback address),
+/// with nothing but where to send, ending in `/`.
+fn api_base(api_url: &str) -> Result<url::Url, SetupError> {
+    let mut base = url::Url::parse(api_url).map_err(|e| SetupError::NotUrl {
+        url: redact_text(api_url),
+        error: e,
+    })?;
+    match base.scheme() {
+        "https" => {}
+        "http" if is_loopback(&base) => {}
+        "http" => {
+            return Err(SetupError::PlainHttp(
+                base.host_str().unwrap_or("?").to_owned(),
+            ));
+        }
+        other => return Err(SetupError::Scheme(other.to_owned())),
+    }
+    // A user name or password in the URL is neither sent (the token authenticates) nor
+    // shown; nor is a query or a fragment (a key someone put there).
+    let _ = base.set_username("");
+    let _ = base.set_password(None);
+    base.set_query(None);
+    base.set_fragment(None);
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    Ok(base)
+}
+
+fn https_client(timeout: Duration) -> Result<reqwest::Client, SetupError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("clickup-members/", env!("CARGO_PKG_VERSION")))
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        // A redirect is never followed: the token goes to the API URL and nowhere else.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(SetupError::Client)
 }
 
 /// The URL as messages show it: its scheme, host, port and path; never a user name, a
