@@ -74,10 +74,10 @@ impl HttpWorkspace {
         let attempt = || async {
             if uncertain.load(Ordering::SeqCst)
                 && let Some(effect) = effect
-                && let Some(found) = self.look_for_effect(effect).await?
+                && let Some(created) = self.look_for_effect(effect).await?
             {
                 tracing::info!("{method} /{path} had taken effect; not sending it again");
-                return Ok(Answer::AlreadyDone(found));
+                return Ok(Answer::AlreadyDone(created));
             }
             match self.attempt(&method, path, query, body).await {
                 Ok((status, bytes)) => Ok(Answer::Body(status, bytes)),
