@@ -72,11 +72,13 @@ impl HttpWorkspace {
         }
         let bytes = read_body(response)
             .await
-            .map_err(|fail| fail.at(method, path));
-        drop(permit);
-        let bytes = bytes?;
+            .map_err(|fail| fail.at(method, path))?;
         tracing::debug!("{method} /{path} -> {}", status.as_u16());
-        self.judge(method, path, status, window, bytes)
+        let judged = self.judge(method, path, status, window, bytes);
+        // Given back only now, so that a request it wakes finds a 429 already told to the
+        // pacer (`exhausted`), even one without rate-limit headers.
+        drop(permit);
+        judged
     }
 
     /// The request with its query, token and body, not sent yet.
