@@ -9,10 +9,15 @@
 //! a wait. A reset further ahead than [`LONGEST_WAIT`] is not waited for: requests are refused
 //! with a sentence for that long, once, and then it is forgotten and one request probes the
 //! window again. A long-running process (`serve`) is never held dark for longer.
+//!
+//! A request that finds no room waits for the window to end or for the pacer's state to change
+//! (a request ends, an answer tells the window), whichever comes first, and then looks again;
+//! it never polls. No I/O here: the client hands in the headers it reads.
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::clickup::http::Later;
@@ -24,8 +29,8 @@ const MARGIN: Duration = Duration::from_millis(50);
 const MIN_WAIT_AFTER_429: Duration = Duration::from_secs(1);
 /// Never wait longer than this for one window, whatever the header says.
 const MAX_WAIT: Duration = Duration::from_secs(120);
-/// How often a request waiting for a free slot looks again.
-const POLL: Duration = Duration::from_millis(5);
+/// A request that waits longer than this for a window's end says so, once.
+const WARN_AFTER: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Default)]
 struct State {
@@ -45,6 +50,8 @@ struct State {
 #[derive(Debug)]
 pub(crate) struct Pacer {
     state: Mutex<State>,
+    /// Told whenever `state` changes: the requests waiting for room look again.
+    changed: Notify,
     /// The wall clock a reset is measured from (tests step it).
     wall: fn() -> SystemTime,
 }
@@ -53,6 +60,7 @@ impl Default for Pacer {
     fn default() -> Pacer {
         Pacer {
             state: Mutex::default(),
+            changed: Notify::new(),
             wall: SystemTime::now,
         }
     }
@@ -68,7 +76,22 @@ impl Drop for Permit<'_> {
     fn drop(&mut self) {
         let mut state = self.pacer.lock();
         state.in_flight = state.in_flight.saturating_sub(1);
+        drop(state);
+        self.pacer.changed.notify_waiters();
     }
+}
+
+/// What a request finds when it asks to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    /// It starts: it is counted in flight.
+    Start,
+    /// The window is used up until this reset, further ahead than [`LONGEST_WAIT`].
+    Refused(SystemTime),
+    /// The window is used up: it ends in this long.
+    UntilWindowEnds(Duration),
+    /// The window is unknown and a request is in flight: its answer will tell.
+    UntilChanged,
 }
 
 /// The rate-limit headers of an answer.
@@ -171,6 +194,36 @@ impl State {
         self.ends = None;
         self.far = false;
     }
+
+    /// Whether a request may start at `now`; one that does is counted.
+    fn turn(&mut self, now: Instant) -> Turn {
+        if self.ends.is_some_and(|end| now >= end + MARGIN) {
+            self.forget();
+        }
+        match self.available {
+            None if self.in_flight == 0 => {
+                self.in_flight += 1;
+                Turn::Start
+            }
+            Some(n) if n > 0 => {
+                self.available = Some(n - 1);
+                self.in_flight += 1;
+                Turn::Start
+            }
+            None => Turn::UntilChanged,
+            Some(_) => match (self.ends, self.told) {
+                (Some(_), Some(reset)) if self.far => Turn::Refused(reset),
+                (Some(end), _) => {
+                    Turn::UntilWindowEnds((end + MARGIN).saturating_duration_since(now))
+                }
+                // Out of requests with no reset known: learn it from the next answer.
+                (None, _) => {
+                    self.available = None;
+                    self.turn(now)
+                }
+            },
+        }
+    }
 }
 
 impl Pacer {
@@ -184,53 +237,44 @@ impl Pacer {
     /// started. A window that ends later than [`LONGEST_WAIT`] is not waited for: the reason
     /// comes back instead, until [`LONGEST_WAIT`] after it was heard.
     pub(crate) async fn acquire(&self, stop: &StopSignal) -> Result<Permit<'_>, TooFar> {
-        let mut told = false;
+        let mut warned = false;
         loop {
-            let wait = {
-                let mut state = self.lock();
-                let now = Instant::now();
-                if state.ends.is_some_and(|end| now >= end + MARGIN) {
-                    state.forget();
-                }
-                match state.available {
-                    None if state.in_flight == 0 => {
-                        state.in_flight += 1;
-                        return Ok(Permit { pacer: self });
-                    }
-                    Some(n) if n > 0 => {
-                        state.available = Some(n - 1);
-                        state.in_flight += 1;
-                        return Ok(Permit { pacer: self });
-                    }
-                    None => POLL,
-                    Some(_) => match (state.ends, state.told) {
-                        (Some(_), Some(reset)) if state.far => return Err(TooFar(reset)),
-                        (Some(end), _) => {
-                            let wait = (end + MARGIN).saturating_duration_since(now);
-                            if !told && wait > Duration::from_secs(5) {
-                                told = true;
-                                tracing::warn!(
-                                    "waiting {:.0?} for ClickUp's rate-limit window to end",
-                                    wait
-                                );
-                            }
-                            wait.max(POLL)
-                        }
-                        // Out of requests with no reset known: learn it from the next answer.
-                        (None, _) => {
-                            state.available = None;
-                            POLL
-                        }
-                    },
-                }
+            // Listening before the state is read, so that no change after it goes unheard.
+            let mut changed = std::pin::pin!(self.changed.notified());
+            changed.as_mut().enable();
+            let turn = self.lock().turn(Instant::now());
+            let wait = match turn {
+                Turn::Start => return Ok(Permit { pacer: self }),
+                Turn::Refused(reset) => return Err(TooFar(reset)),
+                Turn::UntilWindowEnds(wait) => Some(wait),
+                Turn::UntilChanged => None,
             };
+            if let Some(wait) = wait
+                && !warned
+                && wait > WARN_AFTER
+            {
+                warned = true;
+                tracing::warn!(
+                    "waiting {:.0?} for ClickUp's rate-limit window to end",
+                    wait
+                );
+            }
             if stop.is_set() {
                 let mut state = self.lock();
                 state.in_flight += 1;
                 return Ok(Permit { pacer: self });
             }
             tracing::trace!(?wait, "waiting for the rate-limit window");
-            stop.sleep(wait).await;
+            match wait {
+                Some(wait) => tokio::select! {
+                    () = changed => {}
+                    () = stop.sleep(wait) => {}
+                },
+                None => tokio::select! {
+                    () = changed => {}
+                    () = stop.stopped() => {}
+                },
+            }
         }
     }
 
@@ -256,6 +300,8 @@ impl Pacer {
         if let Some(told) = window.reset_at {
             state.ends_at(told, wall, Instant::now());
         }
+        drop(state);
+        self.changed.notify_waiters();
     }
 
     /// After a 429: nothing more starts before the window ends.
@@ -267,6 +313,8 @@ impl Pacer {
             .reset_at
             .unwrap_or_else(|| wall + Duration::from_secs(60));
         state.ends_at(told, wall, Instant::now());
+        drop(state);
+        self.changed.notify_waiters();
     }
 }
 
@@ -382,6 +430,36 @@ mod tests {
         let started = std::time::Instant::now();
         let _next = pacer.acquire(&StopSignal::default()).await;
         assert!(started.elapsed() >= Duration::from_millis(100));
+    }
+
+    /// Paused time: a request waiting for the one in flight starts the moment it ends or its
+    /// answer tells the window, without a tick of the clock.
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_request_starts_as_soon_as_the_window_is_known_or_the_request_ends() {
+        let stop = StopSignal::default();
+        let pacer = Pacer::default();
+        let started = Instant::now();
+        let first = pacer.acquire(&stop).await.expect("first");
+        let ends = async {
+            tokio::task::yield_now().await;
+            drop(first);
+        };
+        let (second, ()) = tokio::join!(
+            tokio::time::timeout(Duration::from_secs(1), pacer.acquire(&stop)),
+            ends
+        );
+        let second = second.expect("woken when the request ended");
+        let told = async {
+            tokio::task::yield_now().await;
+            pacer.observe(window(5, 60));
+        };
+        let (third, ()) = tokio::join!(
+            tokio::time::timeout(Duration::from_secs(1), pacer.acquire(&stop)),
+            told
+        );
+        assert!(third.expect("woken when the window was told").is_ok());
+        drop(second);
+        assert_eq!(started.elapsed(), Duration::ZERO);
     }
 
     /// A wall clock that a test steps back.

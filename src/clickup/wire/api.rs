@@ -4,7 +4,9 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use serde_with::serde_as;
 
+use crate::clickup::wire::tolerant::{CustomRoleOrId, Id};
 use crate::clickup::wire::{
     CustomRole, CustomRoleField, Group, GuestDetail, Me, Seats, Team, WireError, WorkspacePlan,
 };
@@ -167,11 +169,13 @@ pub(crate) fn edited_member(bytes: &[u8]) -> Result<(i64, Option<CustomRoleField
     struct Member {
         user: EditedUser,
     }
+    #[serde_as]
     #[derive(Deserialize)]
     struct EditedUser {
-        #[serde(deserialize_with = "super::int_or_string")]
+        #[serde_as(deserialize_as = "Id")]
         role: i64,
-        #[serde(default, deserialize_with = "super::custom_role_field")]
+        #[serde_as(deserialize_as = "Option<CustomRoleOrId>")]
+        #[serde(default)]
         custom_role: Option<CustomRoleField>,
     }
     parse::<Answer>(bytes, "PUT /team/{id}/user/{id}")

@@ -9,7 +9,7 @@ use crate::clickup::wire::{
     CustomRoleField, Group, GroupMember, GuestDetail, GuestUser, InvitedBy, SharedItem,
     SnapshotDoc, TeamMember, User,
 };
-use crate::model::{BaseRole, Email, UserId};
+use crate::model::{BaseRole, Email, GuestPermissions, Share, ShareTarget, UserId};
 use crate::plan::ops::{WriteOp, WriteOutcome};
 
 /// A write that cannot apply to this snapshot (what ClickUp would answer with a 4xx).
@@ -95,139 +95,210 @@ impl SnapshotDoc {
                 admin,
                 custom_role_id,
             } => {
-                let role = if *admin {
-                    BaseRole::Admin
-                } else {
-                    BaseRole::Member
+                let invitee = Invitee {
+                    email,
+                    role: member_role(*admin),
+                    custom_role_id: *custom_role_id,
+                    permissions: None,
                 };
-                let id = invited_id(outcome)?;
-                let member = self.new_member(id, email, role, *custom_role_id, now_ms)?;
-                self.team.push(member);
-                self.take_seat(false, 1);
+                self.invite(&invitee, outcome, now_ms)
             }
             WriteOp::InviteGuest {
                 email,
                 permissions,
                 custom_role_id,
             } => {
-                let id = invited_id(outcome)?;
-                let mut member =
-                    self.new_member(id, email, BaseRole::Guest, *custom_role_id, now_ms)?;
-                member.set_permissions(permissions);
-                self.team.push(member);
-                self.take_seat(true, 1);
+                let invitee = Invitee {
+                    email,
+                    role: BaseRole::Guest,
+                    custom_role_id: *custom_role_id,
+                    permissions: Some(permissions),
+                };
+                self.invite(&invitee, outcome, now_ms)
             }
             WriteOp::EditMember {
                 user_id,
                 admin,
                 custom_role_id,
                 ..
-            } => {
-                let custom = self.custom_role(*custom_role_id)?;
-                let member = self.member_mut(*user_id)?;
-                let role = if *admin {
-                    BaseRole::Admin
-                } else {
-                    BaseRole::Member
-                };
-                member.user.role = Some(role.code());
-                member.user.role_key = Some(role.name().to_owned());
-                member.user.custom_role = custom;
-            }
+            } => self.edit_member(*user_id, *admin, *custom_role_id),
             WriteOp::EditGuest {
                 user_id,
                 permissions,
                 custom_role_id,
-            } => {
-                let custom = self.custom_role(*custom_role_id)?;
-                let member = self.member_mut(*user_id)?;
-                member.set_permissions(permissions);
-                if custom.is_some() {
-                    member.user.custom_role = custom;
-                }
-            }
+            } => self.edit_guest(*user_id, permissions, *custom_role_id),
             WriteOp::RemoveMember { user_id } | WriteOp::RemoveGuest { user_id } => {
-                let index = self
-                    .member_index(*user_id)
-                    .ok_or_else(|| no_user(*user_id))?;
-                let guest = self.team.members[index].user.is_guest();
-                self.team.remove(index);
-                self.take_seat(guest, -1);
-                for group in self.groups.iter_mut().flatten() {
-                    group.members.retain(|m| m.id != *user_id);
-                }
-                self.guests.retain(|g| g.user.id != *user_id);
+                self.remove_person(*user_id)
             }
-            WriteOp::AddShare { guest_id, share } => {
-                let detail = self.guest_detail_mut(*guest_id)?;
-                let items = detail.shared.items_mut(share.target.kind);
-                items.retain(|i| i.id != share.target.id);
-                items.push(SharedItem {
-                    id: share.target.id.clone(),
-                    name: None,
-                    permission_level: Some(share.permission.key().to_owned()),
-                });
-            }
-            WriteOp::RemoveShare { guest_id, target } => {
-                let detail = self.guest_detail_mut(*guest_id)?;
-                detail
-                    .shared
-                    .items_mut(target.kind)
-                    .retain(|i| i.id != target.id);
-            }
+            WriteOp::AddShare { guest_id, share } => self.add_share(*guest_id, share),
+            WriteOp::RemoveShare { guest_id, target } => self.remove_share(*guest_id, target),
             WriteOp::CreateGroup {
                 name,
                 handle,
                 member_ids,
-            } => {
-                let WriteOutcome::GroupCreated { group_id } = outcome else {
-                    return Err(EditError("a created group needs its new id".to_owned()));
-                };
-                let members = member_ids
-                    .iter()
-                    .map(|id| self.group_member(*id))
-                    .collect::<Result<Vec<_>, _>>()?;
-                self.groups.get_or_insert_with(Vec::new).push(Group {
-                    id: group_id.clone(),
-                    team_id: Some(serde_json::Value::String(self.team.id.clone())),
-                    userid: Some(serde_json::Value::from(self.me.id)),
-                    name: name.clone(),
-                    handle: handle.clone(),
-                    date_created: Some(now_ms.to_string()),
-                    initials: Some(initials(name)),
-                    members,
-                    avatar: None,
-                });
-            }
+            } => self.create_group(name, handle.as_deref(), member_ids, outcome, now_ms),
             WriteOp::UpdateGroup {
                 group_id,
                 handle,
                 add,
                 remove,
-            } => {
-                let added = add
-                    .iter()
-                    .map(|id| self.group_member(*id))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let index = self.group_index(group_id)?;
-                let groups = self.groups.get_or_insert_with(Vec::new);
-                let group = &mut groups[index];
-                if let Some(handle) = handle {
-                    group.handle = Some(handle.clone());
-                }
-                group.members.retain(|m| !remove.contains(&m.id));
-                for member in added {
-                    if !group.members.iter().any(|m| m.id == member.id) {
-                        group.members.push(member);
-                    }
-                }
+            } => self.update_group(group_id, handle.as_deref(), add, remove),
+            WriteOp::DeleteGroup { group_id } => self.delete_group(group_id),
+        }
+    }
+
+    /// A member or a guest invited: pending, with the id ClickUp gave, taking a seat.
+    fn invite(
+        &mut self,
+        invitee: &Invitee<'_>,
+        outcome: &WriteOutcome,
+        now_ms: u64,
+    ) -> Result<(), EditError> {
+        let id = invited_id(outcome)?;
+        let mut member = self.new_member(
+            id,
+            invitee.email,
+            invitee.role,
+            invitee.custom_role_id,
+            now_ms,
+        )?;
+        if let Some(permissions) = invitee.permissions {
+            member.set_permissions(permissions);
+        }
+        self.team.push(member);
+        self.take_seat(invitee.role == BaseRole::Guest, 1);
+        Ok(())
+    }
+
+    /// A member's role (and custom role, or none) changed.
+    fn edit_member(
+        &mut self,
+        user_id: UserId,
+        admin: bool,
+        custom_role_id: Option<i64>,
+    ) -> Result<(), EditError> {
+        let custom = self.custom_role(custom_role_id)?;
+        let member = self.member_mut(user_id)?;
+        let role = member_role(admin);
+        member.user.role = Some(role.code());
+        member.user.role_key = Some(role.name().to_owned());
+        member.user.custom_role = custom;
+        Ok(())
+    }
+
+    /// A guest's permissions laid over theirs; a custom role set when one is named.
+    fn edit_guest(
+        &mut self,
+        user_id: UserId,
+        permissions: &GuestPermissions,
+        custom_role_id: Option<i64>,
+    ) -> Result<(), EditError> {
+        let custom = self.custom_role(custom_role_id)?;
+        let member = self.member_mut(user_id)?;
+        member.set_permissions(permissions);
+        if custom.is_some() {
+            member.user.custom_role = custom;
+        }
+        Ok(())
+    }
+
+    /// A member or guest removed: their seat given back, gone from every group, their shares
+    /// forgotten.
+    fn remove_person(&mut self, user_id: UserId) -> Result<(), EditError> {
+        let index = self.member_index(user_id).ok_or_else(|| no_user(user_id))?;
+        let guest = self.team.members[index].user.is_guest();
+        self.team.remove(index);
+        self.take_seat(guest, -1);
+        for group in self.groups.iter_mut().flatten() {
+            group.members.retain(|m| m.id != user_id);
+        }
+        self.guests.retain(|g| g.user.id != user_id);
+        Ok(())
+    }
+
+    /// A share with a guest, replacing any of the same target.
+    fn add_share(&mut self, guest_id: UserId, share: &Share) -> Result<(), EditError> {
+        let detail = self.guest_detail_mut(guest_id)?;
+        let items = detail.shared.items_mut(share.target.kind);
+        items.retain(|i| i.id != share.target.id);
+        items.push(SharedItem {
+            id: share.target.id.clone(),
+            name: None,
+            permission_level: Some(share.permission.key().to_owned()),
+        });
+        Ok(())
+    }
+
+    fn remove_share(&mut self, guest_id: UserId, target: &ShareTarget) -> Result<(), EditError> {
+        let detail = self.guest_detail_mut(guest_id)?;
+        detail
+            .shared
+            .items_mut(target.kind)
+            .retain(|i| i.id != target.id);
+        Ok(())
+    }
+
+    /// A user group created with the id ClickUp gave, made by the token's user.
+    fn create_group(
+        &mut self,
+        name: &str,
+        handle: Option<&str>,
+        member_ids: &[UserId],
+        outcome: &WriteOutcome,
+        now_ms: u64,
+    ) -> Result<(), EditError> {
+        let WriteOutcome::GroupCreated { group_id } = outcome else {
+            return Err(EditError("a created group needs its new id".to_owned()));
+        };
+        let members = member_ids
+            .iter()
+            .map(|id| self.group_member(*id))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.groups.get_or_insert_with(Vec::new).push(Group {
+            id: group_id.clone(),
+            team_id: Some(serde_json::Value::String(self.team.id.clone())),
+            userid: Some(serde_json::Value::from(self.me.id)),
+            name: name.to_owned(),
+            handle: handle.map(str::to_owned),
+            date_created: Some(now_ms.to_string()),
+            initials: Some(initials(name)),
+            members,
+            avatar: None,
+        });
+        Ok(())
+    }
+
+    /// A user group's handle set (when given) and its members added and removed.
+    fn update_group(
+        &mut self,
+        group_id: &str,
+        handle: Option<&str>,
+        add: &[UserId],
+        remove: &[UserId],
+    ) -> Result<(), EditError> {
+        let added = add
+            .iter()
+            .map(|id| self.group_member(*id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let index = self.group_index(group_id)?;
+        let groups = self.groups.get_or_insert_with(Vec::new);
+        let group = &mut groups[index];
+        if let Some(handle) = handle {
+            group.handle = Some(handle.to_owned());
+        }
+        group.members.retain(|m| !remove.contains(&m.id));
+        for member in added {
+            if !group.members.iter().any(|m| m.id == member.id) {
+                group.members.push(member);
             }
-            WriteOp::DeleteGroup { group_id } => {
-                let index = self.group_index(group_id)?;
-                if let Some(groups) = &mut self.groups {
-                    groups.remove(index);
-                }
-            }
+        }
+        Ok(())
+    }
+
+    fn delete_group(&mut self, group_id: &str) -> Result<(), EditError> {
+        let index = self.group_index(group_id)?;
+        if let Some(groups) = &mut self.groups {
+            groups.remove(index);
         }
         Ok(())
     }
@@ -404,6 +475,24 @@ impl SnapshotDoc {
             }
         };
         Ok(&mut self.guests[position])
+    }
+}
+
+/// Who an invitation names, and as what.
+struct Invitee<'a> {
+    email: &'a Email,
+    role: BaseRole,
+    custom_role_id: Option<i64>,
+    /// A guest's permissions.
+    permissions: Option<&'a GuestPermissions>,
+}
+
+/// The role of a member (not a guest) who is an admin or not.
+fn member_role(admin: bool) -> BaseRole {
+    if admin {
+        BaseRole::Admin
+    } else {
+        BaseRole::Member
     }
 }
 
