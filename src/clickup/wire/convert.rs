@@ -14,8 +14,8 @@ use serde_with::serde_as;
 
 use super::tolerant::Text;
 use super::{
-    CustomRole, Group, GuestDetail, Me, Seats, Shared, SnapshotDoc, TeamMember, User, WireError,
-    WorkspacePlan, snapshot_error,
+    CustomRole, Group, GuestDetail, GuestShares, Me, Seats, SnapshotDoc, TeamMember, User,
+    WireError, WorkspacePlan, snapshot_error,
 };
 use crate::live::{self, Live};
 use crate::model::{
@@ -293,7 +293,7 @@ enum Unknown {
     GuestSubtype(i64),
 }
 
-impl Shared {
+impl GuestShares {
     /// The shares, sorted. An item without a known permission level reads as `read`.
     pub(crate) fn shares(&self) -> Vec<Share> {
         let mut shares: Vec<Share> = ShareKind::ALL

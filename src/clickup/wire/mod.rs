@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use convert::LiveRead;
 pub(crate) use shapes::{
-    CustomRole, CustomRoleField, Group, GroupMember, GuestDetail, GuestUser, InvitedBy, Me, Seats,
-    Shared, SharedItem, Team, TeamMember, User, WorkspacePlan,
+    CustomRole, CustomRoleField, Group, GroupMember, GuestDetail, GuestShares, GuestUser,
+    InvitedBy, Me, Seats, SharedItem, Team, TeamMember, User, WorkspacePlan,
 };
 
 /// A saved Workspace: what `GET /team`, `/customroles`, `/group` and `/user` answered.

@@ -342,7 +342,7 @@ pub(crate) struct Me {
 pub(crate) struct GuestDetail {
     pub(crate) user: GuestUser,
     #[serde(default)]
-    pub(crate) shared: Shared,
+    pub(crate) shared: GuestShares,
 }
 
 #[serde_as]
@@ -354,9 +354,10 @@ pub(crate) struct GuestUser {
     pub(crate) email: Option<String>,
 }
 
+/// What is shared with a guest (`shared` of ClickUp's guest object): tasks, lists, folders.
 #[serde_as]
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub(crate) struct Shared {
+pub(crate) struct GuestShares {
     #[serde_as(deserialize_as = "DefaultOnNull")]
     #[serde(default)]
     pub(crate) tasks: Vec<SharedItem>,
@@ -378,7 +379,7 @@ pub(crate) struct SharedItem {
     pub(crate) permission_level: Option<String>,
 }
 
-impl Shared {
+impl GuestShares {
     pub(crate) fn items_mut(&mut self, kind: ShareKind) -> &mut Vec<SharedItem> {
         match kind {
             ShareKind::Folder => &mut self.folders,
