@@ -127,3 +127,35 @@ async fn an_apply_told_to_wait_for_the_lock_does_only_what_the_first_left() {
     assert_eq!(fake.count("dee@acme.example"), 1);
     assert_eq!(fake.duplicate_invitations(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_serve_cycle_that_cannot_get_the_lock_within_its_interval_fails_naming_the_holder() {
+    let fake = Fake::start(&workspace(), TOKEN).await;
+    let dir = workdir(FILE);
+    // Another run holds the state's lock, and does not let go.
+    let lock = dir.path().join("members.state.json.lock");
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(&lock)
+        .expect("lock file");
+    held.try_lock().expect("lock");
+    std::fs::write(
+        &lock,
+        r#"{"id":"3f6c1d2e-dead-4bad-8f00-000000000002","host":"ci-runner-7","pid":4242,"started":"2026-12-07T03:00:00Z","command":"clickup-members apply --auto-approve"}"#,
+    )
+    .expect("write");
+    let server = Server::start(dir.path(), &fake, &["--mode", "apply", "--interval", "1s"]);
+    server.until_total("failure", 1.0).await;
+    let log = server.log();
+    assert!(
+        log.lines().any(|l| l.contains("WARN")
+            && l.contains("cycle failure")
+            && l.contains("the state is locked by `clickup-members apply --auto-approve` on ci-runner-7 (pid 4242)")),
+        "{log}"
+    );
+    // The lock comes first: without it, nothing is read from ClickUp, let alone written.
+    assert!(fake.log().is_empty(), "{:?}", fake.log());
+    drop(held);
+}
