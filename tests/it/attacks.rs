@@ -6,9 +6,11 @@
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
+use assert_cmd::assert::{Assert, OutputAssertExt};
+use predicates::prelude::*;
 use serde_json::{Value, json};
 
-use crate::common::{Acme, assert_golden, cli, failed, stderr, stdout};
+use crate::common::{Acme, assert_golden, cli, stderr, stdout};
 use crate::fake::Fake;
 use crate::serve::{FILE as SERVE_FILE, Launch, Server, TEAM, TOKEN as SERVE_TOKEN, workspace};
 
@@ -53,13 +55,12 @@ fn hostile_dir() -> tempfile::TempDir {
     dir
 }
 
-fn run_in(dir: &std::path::Path, args: &[&str]) -> Output {
+fn run_in(dir: &std::path::Path, args: &[&str]) -> Assert {
     cli()
         .current_dir(dir)
         .args(args)
         .args(["--snapshot", "workspace.snapshot.json"])
-        .output()
-        .expect("run")
+        .assert()
 }
 
 /// The hostile sequences, raw: none may reach a terminal or a document.
@@ -86,8 +87,8 @@ fn live_names_reach_the_terminal_escaped_in_text_show_and_markdown() {
     let text = run_in(
         dir.path(),
         &["plan", "--color", "always", "--out", "plan.json"],
-    );
-    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    )
+    .success();
     assert_nothing_raw("plan (colour on)", &stdout(&text));
     assert!(
         stdout(&text).contains("\\u001b]0;pwned\\u0007\\u001b[2K"),
@@ -104,13 +105,12 @@ fn live_names_reach_the_terminal_escaped_in_text_show_and_markdown() {
     assert_golden("hostile.plan.md", &stdout(&markdown));
 
     let summary = dir.path().join("summary.md");
-    let output = cli()
+    cli()
         .current_dir(dir.path())
         .env("GITHUB_STEP_SUMMARY", &summary)
         .args(["plan", "--snapshot", "workspace.snapshot.json"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .assert()
+        .success();
     let written = std::fs::read_to_string(&summary).expect("step summary");
     assert_nothing_raw("the step summary", &written);
     assert!(!written.contains('\u{1b}'), "{written}");
@@ -118,22 +118,19 @@ fn live_names_reach_the_terminal_escaped_in_text_show_and_markdown() {
     let show = cli()
         .current_dir(dir.path())
         .args(["show", "plan.json", "--color", "never"])
-        .output()
-        .expect("run");
-    assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
+        .assert()
+        .success();
     assert_nothing_raw("show", &stdout(&show));
     assert_golden("hostile.show.txt", &stdout(&show));
 
     // The state of an apply keeps the names as ClickUp sent them; `show` escapes them.
-    let apply = run_in(dir.path(), &["apply", "--auto-approve", "--color", "never"]);
-    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    let apply = run_in(dir.path(), &["apply", "--auto-approve", "--color", "never"]).success();
     assert_nothing_raw("apply", &stdout(&apply));
     let state = cli()
         .current_dir(dir.path())
         .args(["show"])
-        .output()
-        .expect("run");
-    assert_eq!(state.status.code(), Some(0), "{}", stderr(&state));
+        .assert()
+        .success();
     assert_nothing_raw("show of the state", &stdout(&state));
     assert!(
         stdout(&state).contains("Acme\\u001b]0;pwned\\u0007\\u001b[2K"),
@@ -143,7 +140,7 @@ fn live_names_reach_the_terminal_escaped_in_text_show_and_markdown() {
 
     // The JSON plan keeps the data exact: escaping is JSON's own.
     let json = run_in(dir.path(), &["plan", "--format", "json"]);
-    let plan: Value = serde_json::from_slice(&json.stdout).expect("json");
+    let plan: Value = serde_json::from_slice(&json.get_output().stdout).expect("json");
     assert_eq!(
         plan["workspace"]["name"],
         "Acme\u{1b}]0;pwned\u{7}\u{1b}[2K"
@@ -206,13 +203,13 @@ async fn force_unlock_refuses_the_lock_of_a_live_apply() {
         cli()
             .current_dir(&dir_path)
             .args(["force-unlock", &id])
-            .output()
-            .expect("run")
+            .assert()
     })
     .await
     .expect("join");
-    let err = failed(&unlock);
-    assert!(err.contains("a live process holds it"), "{err}");
+    unlock
+        .code(1)
+        .stderr(predicate::str::contains("a live process holds it"));
     assert!(lock.exists(), "the live holder's lock stays");
     let status = tokio::task::spawn_blocking(move || apply.wait().expect("wait"))
         .await
@@ -233,14 +230,14 @@ fn links_planted_for_the_lock_or_the_journal_never_touch_their_targets() {
         let output = acme
             .run(&["apply", "--auto-approve", "--allow-replace"])
             .env("CLICKUP_MEMBERS_JOURNAL_ABOVE", "0")
-            .output()
-            .expect("run");
+            .assert();
         if planted.ends_with(".lock") {
-            let err = failed(&output);
-            assert!(err.contains("cannot open the lock"), "{err}");
+            output
+                .code(1)
+                .stderr(predicate::str::contains("cannot open the lock"));
         } else {
             // A journal left behind is folded in and removed: the link goes, never its target.
-            assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+            output.success();
         }
         assert_eq!(
             std::fs::read_to_string(&victim).expect("read"),
@@ -264,11 +261,9 @@ fn a_state_reached_through_a_link_shares_its_lock_and_is_written_through() {
         lock_of(&acme, "alias.json"),
         "one state, one lock"
     );
-    let output = acme
-        .run(&["apply", "--auto-approve", "--allow-replace"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    acme.run(&["apply", "--auto-approve", "--allow-replace"])
+        .assert()
+        .success();
     let link = std::fs::symlink_metadata(acme.path("members.state.json")).expect("meta");
     assert!(link.file_type().is_symlink(), "the link is kept");
     let state: Value =
@@ -292,13 +287,14 @@ fn lock_of(acme: &Acme, state: &str) -> String {
     holder.try_lock().expect("lock");
     let output = acme
         .run(&["apply", "--auto-approve", "--state", state])
-        .output()
-        .expect("run");
+        .assert();
     drop(holder);
     let _ = std::fs::remove_file(&lock);
-    let err = failed(&output);
-    assert!(err.contains("the state is locked by"), "{state}: {err}");
-    err.rsplit("(lock file ")
+    let refused = output
+        .code(1)
+        .stderr(predicate::str::contains("the state is locked by"));
+    stderr(&refused)
+        .rsplit("(lock file ")
         .next()
         .unwrap_or_default()
         .to_owned()
@@ -341,18 +337,25 @@ fn a_fifo_in_place_of_the_state_is_refused_at_once() {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let mut err = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+        let mut stderr = Vec::new();
+        std::io::Read::read_to_end(&mut child.stderr.take().expect("stderr"), &mut stderr)
             .expect("read");
-        assert_eq!(status.code(), Some(1), "{args:?}: {err}");
-        assert!(err.contains("not a regular file"), "{args:?}: {err}");
+        Output {
+            status,
+            stdout: Vec::new(),
+            stderr,
+        }
+        .assert()
+        .append_context("args", format!("{args:?}"))
+        .code(1)
+        .stderr(predicate::str::contains("not a regular file"));
     }
-    let show = cli()
+    cli()
         .current_dir(acme.dir.path())
         .arg("show")
-        .output()
-        .expect("run");
-    assert!(failed(&show).contains("not a regular file"));
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not a regular file"));
 }
 
 /// Only a last line cut short is the crash the journal expects; a damaged line before it
@@ -360,12 +363,10 @@ fn a_fifo_in_place_of_the_state_is_refused_at_once() {
 #[test]
 fn a_damaged_journal_line_before_the_last_is_an_error() {
     let acme = Acme::new();
-    let output = acme
-        .run(&["apply", "--auto-approve", "--allow-replace"])
+    acme.run(&["apply", "--auto-approve", "--allow-replace"])
         .env("CLICKUP_MEMBERS_JOURNAL_ABOVE", "0")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .assert()
+        .success();
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(acme.state()).expect("read")).expect("json");
     let serial = state["serial"].as_u64().expect("serial");
@@ -377,23 +378,21 @@ fn a_damaged_journal_line_before_the_last_is_an_error() {
     };
     let journal = format!("{}\n{{\"serial\": tru\n{}\n", entry(1), entry(3));
     std::fs::write(acme.path("members.state.json.journal"), journal).expect("write");
-    let output = cli()
+    cli()
         .current_dir(acme.dir.path())
         .arg("show")
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(err.contains("line 2 of 3 is damaged"), "{err}");
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("line 2 of 3 is damaged"));
 
     // A last line cut short is the expected crash: ignored.
     let journal = format!("{}\n{{\"serial\": tru", entry(1));
     std::fs::write(acme.path("members.state.json.journal"), journal).expect("write");
-    let output = cli()
+    cli()
         .current_dir(acme.dir.path())
         .arg("show")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .assert()
+        .success();
 }
 
 /// Hostile rate-limit headers: a reset an hour or years ahead, a value no clock holds. The
@@ -438,9 +437,12 @@ async fn a_rate_limit_reset_far_ahead_ends_the_run_with_a_sentence() {
                 ["plan"],
             )
             .await;
-            let err = failed(&output);
-            assert!(err.contains(expected), "{status} {reset}: {err}");
-            assert!(err.contains("run again later"), "{err}");
+            output
+                .assert()
+                .append_context("answer", format!("{status} {reset}"))
+                .code(1)
+                .stderr(predicate::str::contains(expected))
+                .stderr(predicate::str::contains("run again later"));
             assert!(
                 started.elapsed() < Duration::from_secs(20),
                 "{status} {reset}"
@@ -474,31 +476,26 @@ fn look_alike_groups_are_seen_and_handled() {
         let output = cli()
             .current_dir(dir.path())
             .args(["plan", "--snapshot", "w.json"])
-            .output()
-            .expect("run");
-        let out = stdout(&output);
+            .assert();
         match (mode, max_removals) {
             ("authoritative", 1) => {
-                assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-                assert!(
-                    out.contains("  - delete group OPS (g-fake)\n      # another user group has the same name (case-insensitive) and is the one kept (mode: authoritative); it has 1 member"),
-                    "{out}"
-                );
-                assert!(!out.contains("g-real"), "the file's group is kept: {out}");
+                output
+                    .success()
+                    .stdout(predicate::str::contains(
+                        "  - delete group OPS (g-fake)\n      # another user group has the same name (case-insensitive) and is the one kept (mode: authoritative); it has 1 member",
+                    ))
+                    // The file's group is kept.
+                    .stdout(predicate::str::contains("g-real").not());
             }
             ("authoritative", _) => {
-                let err = failed(&output);
-                assert!(
-                    err.contains("more than policy.max_removals (0): delete OPS"),
-                    "{err}"
-                );
+                output.code(1).stderr(predicate::str::contains(
+                    "more than policy.max_removals (0): delete OPS",
+                ));
             }
             _ => {
-                assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-                assert!(
-                    out.contains("the Workspace has 2 user groups named \"Ops\" (case-insensitive): g-real is managed as the file's group, g-fake left alone"),
-                    "{out}"
-                );
+                output.success().stdout(predicate::str::contains(
+                    "the Workspace has 2 user groups named \"Ops\" (case-insensitive): g-real is managed as the file's group, g-fake left alone",
+                ));
             }
         }
     }
@@ -517,8 +514,8 @@ fn teams() -> tempfile::TempDir {
     dir
 }
 
-fn in_dir(dir: &std::path::Path, args: &[&str]) -> Output {
-    cli().current_dir(dir).args(args).output().expect("run")
+fn in_dir(dir: &std::path::Path, args: &[&str]) -> Assert {
+    cli().current_dir(dir).args(args).assert()
 }
 
 /// A Workspace that cannot be read does not take the access review of the others with it:
@@ -539,14 +536,13 @@ fn a_folder_report_writes_every_workspace_it_can_read() {
             "--format",
             "csv",
         ],
-    );
-    let err = failed(&csv);
-    assert!(err.contains("9006054116"), "{err}");
-    assert!(
-        err.contains("1 of 2 Workspaces could not be reviewed; the rows of the other were written"),
-        "{err}"
-    );
-    let mut reader = csv::Reader::from_reader(csv.stdout.as_slice());
+    )
+    .code(1)
+    .stderr(predicate::str::contains("9006054116"))
+    .stderr(predicate::str::contains(
+        "1 of 2 Workspaces could not be reviewed; the rows of the other were written",
+    ));
+    let mut reader = csv::Reader::from_reader(csv.get_output().stdout.as_slice());
     let workspaces: Vec<String> = reader
         .records()
         .map(|r| r.expect("record")[0].to_owned())
@@ -557,17 +553,15 @@ fn a_folder_report_writes_every_workspace_it_can_read() {
         "{workspaces:?}"
     );
 
-    let text = in_dir(
+    in_dir(
         dir.path(),
         &["report", "-f", "clickup", "--snapshot", "snapshots"],
-    );
-    failed(&text);
-    let out = stdout(&text);
-    assert!(
-        out.contains("Workspace 9006054116 (clickup/eu.yaml) was not reviewed: cannot read"),
-        "{out}"
-    );
-    assert!(out.contains("9006054115  "), "{out}");
+    )
+    .code(1)
+    .stdout(predicate::str::contains(
+        "Workspace 9006054116 (clickup/eu.yaml) was not reviewed: cannot read",
+    ))
+    .stdout(predicate::str::contains("9006054115  "));
 }
 
 /// Cells a spreadsheet would still run as a formula once it trims what comes first: a
@@ -609,9 +603,9 @@ fn report_csv_cells_are_inert_whatever_comes_before_the_formula() {
     let output = in_dir(
         dir.path(),
         &["report", "--format", "csv", "--snapshot", "w.json"],
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    )
+    .success();
+    let mut reader = csv::Reader::from_reader(output.get_output().stdout.as_slice());
     let read: Vec<(String, String)> = reader
         .records()
         .map(|r| r.expect("record"))
@@ -660,9 +654,10 @@ fn an_include_never_follows_a_link_out_of_the_workspace_files_folder() {
     let snapshot = crate::common::repo().join("examples/acme/workspace.snapshot.json");
     let check = |dir: &std::path::Path, expected: &str| {
         let repo = dir.join("repo");
-        let validate = in_dir(&repo, &["validate", "-f", "clickup/members.yaml"]);
-        let err = failed(&validate);
-        assert!(err.contains(expected), "{err}");
+        let validate = in_dir(&repo, &["validate", "-f", "clickup/members.yaml"])
+            .code(1)
+            .stderr(predicate::str::contains(expected));
+        let err = stderr(&validate);
         let markdown = cli()
             .current_dir(&repo)
             .args([
@@ -674,14 +669,9 @@ fn an_include_never_follows_a_link_out_of_the_workspace_files_folder() {
                 "--snapshot",
             ])
             .arg(&snapshot)
-            .output()
-            .expect("run");
-        failed(&markdown);
-        assert!(
-            stdout(&markdown).contains(expected),
-            "{}",
-            stdout(&markdown)
-        );
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains(expected));
         for secret in SECRETS {
             for (what, text) in [("validate", &err), ("markdown", &stdout(&markdown))] {
                 assert!(!text.contains(secret), "{what} shows {secret}:\n{text}");
@@ -783,13 +773,12 @@ fn two_workspace_files_of_one_stem_in_a_folder_are_refused_before_anything_is_do
             "snapshots",
         ][..],
     ] {
-        let output = in_dir(dir.path(), args);
-        let err = failed(&output);
-        assert!(
-            err.contains("clickup/acme.yaml and clickup/acme.yml would share one state file, clickup/acme.state.json"),
-            "{args:?}: {err}"
-        );
-        assert!(stdout(&output).is_empty(), "{args:?}: {}", stdout(&output));
+        in_dir(dir.path(), args)
+            .code(1)
+            .stderr(predicate::str::contains(
+                "clickup/acme.yaml and clickup/acme.yml would share one state file, clickup/acme.state.json",
+            ))
+            .stdout(predicate::str::is_empty());
     }
     assert!(!dir.path().join("clickup/acme.state.json").exists());
 }
@@ -803,15 +792,13 @@ fn a_workspace_file_with_an_upper_case_extension_is_one_of_the_folder() {
         dir.path().join("clickup/EU.YAML"),
     )
     .expect("rename");
-    let output = in_dir(dir.path(), &["validate", "-f", "clickup"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(
-        stdout(&output).contains("clickup/EU.YAML is valid"),
-        "{}",
-        stdout(&output)
-    );
-    assert!(stdout(&output).contains("2 Workspace files in clickup are valid."));
-    let plan = in_dir(
+    in_dir(dir.path(), &["validate", "-f", "clickup"])
+        .success()
+        .stdout(predicate::str::contains("clickup/EU.YAML is valid"))
+        .stdout(predicate::str::contains(
+            "2 Workspace files in clickup are valid.",
+        ));
+    in_dir(
         dir.path(),
         &[
             "apply",
@@ -821,8 +808,8 @@ fn a_workspace_file_with_an_upper_case_extension_is_one_of_the_folder() {
             "--snapshot",
             "snapshots",
         ],
-    );
-    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    )
+    .success();
     assert!(dir.path().join("clickup/EU.state.json").is_file());
 }
 
@@ -832,11 +819,9 @@ fn a_workspace_file_with_an_upper_case_extension_is_one_of_the_folder() {
 #[test]
 fn a_renamed_workspace_file_is_told_where_its_state_is() {
     let acme = Acme::new();
-    let output = acme
-        .run(&["apply", "--auto-approve", "--allow-replace"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    acme.run(&["apply", "--auto-approve", "--allow-replace"])
+        .assert()
+        .success();
     std::fs::rename(acme.members(), acme.path("acme.yaml")).expect("rename");
     let expected = "there is no state file at acme.state.json, but members.state.json records Workspace 9006054115";
     for args in [
@@ -882,15 +867,13 @@ fn dates_beyond_the_calendar_are_errors_or_bounds_never_panics() {
         "  - email: elif@acme.example\n    expires: \"9999-12-31T20:00:00-05:00\"\n",
     );
     for args in [&["validate"][..], &["plan"][..], &["report"][..]] {
-        let output = acme.run(args).output().expect("run");
-        let err = failed(&output);
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
-        assert!(
-            err.contains(
-                "members.yaml:29:14: expires: \"9999-12-31T20:00:00-05:00\" is past 9999-12-31"
-            ),
-            "{args:?}: {err}"
-        );
+        acme.run(args)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("panicked").not())
+            .stderr(predicate::str::contains(
+                "members.yaml:29:14: expires: \"9999-12-31T20:00:00-05:00\" is past 9999-12-31",
+            ));
     }
     // The notice is bounded by the file's rules; the longest one plans.
     let acme = Acme::new();
@@ -898,11 +881,12 @@ fn dates_beyond_the_calendar_are_errors_or_bounds_never_panics() {
         "  max_removals: 6\n",
         "  max_removals: 6\n  expiry_notice_days: 4294967295\n",
     );
-    let err = failed(&acme.run(&["validate"]).output().expect("run"));
-    assert!(
-        err.contains("members.yaml:13:23: policy.expiry_notice_days must be a whole number of days, 0 to 36500, not 4294967295"),
-        "{err}"
-    );
+    acme.run(&["validate"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "members.yaml:13:23: policy.expiry_notice_days must be a whole number of days, 0 to 36500, not 4294967295",
+        ));
     acme.edit_members("4294967295", "36500");
     acme.edit_members(
         "  - email: elif@acme.example\n",
@@ -913,13 +897,7 @@ fn dates_beyond_the_calendar_are_errors_or_bounds_never_panics() {
         &["report"][..],
         &["report", "--inactive-days", "4294967295"][..],
     ] {
-        let output = acme.run(args).output().expect("run");
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        acme.run(args).assert().success();
     }
 }
 
@@ -964,13 +942,12 @@ fn invisible_characters_mentions_and_links_in_live_names_stay_inert() {
         '\u{e006e}',
     ];
     let outputs = [
-        run_in(dir.path(), &["plan", "--format", "markdown"]),
-        run_in(dir.path(), &["plan"]),
-        run_in(dir.path(), &["report", "--format", "markdown"]),
-        run_in(dir.path(), &["report"]),
+        run_in(dir.path(), &["plan", "--format", "markdown"]).success(),
+        run_in(dir.path(), &["plan"]).success(),
+        run_in(dir.path(), &["report", "--format", "markdown"]).success(),
+        run_in(dir.path(), &["report"]).success(),
     ];
     for (i, output) in outputs.iter().enumerate() {
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
         let text = stdout(output);
         for c in INVISIBLE {
             assert!(
@@ -1008,7 +985,7 @@ fn an_imported_workspace_name_cannot_write_yaml() {
     let mut snapshot = owner_only();
     snapshot["team"]["name"] = json!("Acme\ninclude: [\"x\"]\r\npolicy: {mode: authoritative}");
     std::fs::write(dir.path().join("w.json"), snapshot.to_string()).expect("write");
-    let output = in_dir(
+    in_dir(
         dir.path(),
         &[
             "import",
@@ -1019,26 +996,18 @@ fn an_imported_workspace_name_cannot_write_yaml() {
             "--snapshot",
             "w.json",
         ],
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(
-        !stdout(&output).contains("\ninclude"),
-        "{}",
-        stdout(&output)
-    );
+    )
+    .success()
+    .stdout(predicate::str::contains("\ninclude").not());
     let text = std::fs::read_to_string(dir.path().join("members.yaml")).expect("read");
     assert!(
         text.lines()
             .all(|l| !l.starts_with("include") && !l.starts_with("policy: {")),
         "{text}"
     );
-    let validate = in_dir(dir.path(), &["validate"]);
-    assert_eq!(validate.status.code(), Some(0), "{}", stderr(&validate));
-    assert!(
-        stdout(&validate).contains("0 guests (mode: authoritative)"),
-        "{}",
-        stdout(&validate)
-    );
+    in_dir(dir.path(), &["validate"])
+        .success()
+        .stdout(predicate::str::contains("0 guests (mode: authoritative)"));
 }
 
 /// `import --out` never writes through a symbolic link, dangling or not: a link planted in
@@ -1053,15 +1022,14 @@ fn import_refuses_to_write_through_a_link() {
     std::fs::create_dir_all(dir.path().join("clickup")).expect("mkdir");
     let victim = dir.path().join("victim.yaml");
     std::os::unix::fs::symlink(&victim, dir.path().join("clickup/acme.yaml")).expect("link");
-    let output = in_dir(
+    in_dir(
         dir.path(),
         &["import", "--out", "clickup", "--snapshot", "snapshots"],
-    );
-    let err = failed(&output);
-    assert!(
-        err.contains("clickup/acme.yaml is a symbolic link; import does not write through links"),
-        "{err}"
-    );
+    )
+    .code(1)
+    .stderr(predicate::str::contains(
+        "clickup/acme.yaml is a symbolic link; import does not write through links",
+    ));
     assert!(!victim.exists(), "written through the link");
 
     std::os::unix::fs::symlink(&victim, dir.path().join("one.yaml")).expect("link");
@@ -1078,9 +1046,9 @@ fn import_refuses_to_write_through_a_link() {
         if force {
             args.push("--force");
         }
-        let output = in_dir(dir.path(), &args);
-        let err = failed(&output);
-        assert!(err.contains("one.yaml is a symbolic link"), "{err}");
+        in_dir(dir.path(), &args)
+            .code(1)
+            .stderr(predicate::str::contains("one.yaml is a symbolic link"));
         assert!(!victim.exists(), "written through the link");
     }
 }
@@ -1102,21 +1070,18 @@ async fn negative_seat_counts_are_not_believed() {
         "members:\n",
         "policy:\n  seats:\n    max_members: 2\nmembers:\n",
     );
-    let output = crate::common::run_against(dir.path(), &fake.api_url(), TOKEN, ["plan"]).await;
-    let err = failed(&output);
-    let out = stdout(&output);
-    assert!(!out.contains("-50"), "{out}");
-    assert!(
-        err.contains("cannot read the Workspace's seats")
-            && err.contains("filled_guest_seats: a seat count is 0 or more, not -5"),
-        "{err}"
-    );
-    assert!(
-        err.contains(
-            "refused: the plan would use 3 member seats (now 1), above policy.seats.max_members (2)"
-        ),
-        "{err}"
-    );
+    crate::common::run_against(dir.path(), &fake.api_url(), TOKEN, ["plan"])
+        .await
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("-50").not())
+        .stderr(predicate::str::contains("cannot read the Workspace's seats"))
+        .stderr(predicate::str::contains(
+            "filled_guest_seats: a seat count is 0 or more, not -5",
+        ))
+        .stderr(predicate::str::contains(
+            "refused: the plan would use 3 member seats (now 1), above policy.seats.max_members (2)",
+        ));
 }
 // `serve`, attacked through its port, its clock, its files and its command line.
 
@@ -1470,20 +1435,15 @@ fn serve_s_interval_and_settle_time_are_bounded() {
         ["--interval", "8d"],
         ["--settle", "2h"],
     ] {
-        let output = cli()
+        // A usage error.
+        cli()
             .env("CLICKUP_TOKEN", SERVE_TOKEN)
             .arg("serve")
             .args(args)
             .args(["--listen", "not-an-address"])
-            .output()
-            .expect("run");
-        let err = stderr(&output);
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "a usage error, {args:?}: {err}"
-        );
-        assert!(err.contains("at most"), "{err}");
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("at most"));
     }
 }
 

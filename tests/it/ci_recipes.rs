@@ -6,7 +6,10 @@
 //! issue, the access review kept on the state branch, and the merge that applies the plan its
 //! pull or merge request reviewed.
 
-use crate::common::{cli, failed, repo, stderr, stdout};
+use assert_cmd::assert::{Assert, OutputAssertExt};
+use predicates::prelude::*;
+
+use crate::common::{cli, fails, repo, stderr, stdout};
 
 fn recipes() -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
@@ -71,17 +74,13 @@ fn every_recipe_parses_as_yaml_and_every_command_in_it_exists() {
         // `"$@"` passes the script's own arguments on: they are the caller's.
         let args: Vec<&String> = args.iter().filter(|a| a.as_str() != "\"$@\"").collect();
         let args = args.as_slice();
-        let output = cli().args(args).arg("--help").output().expect("run");
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{place}: `clickup-members {}` does not parse:\n{}",
-            args.iter()
-                .map(|a| a.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-            stderr(&output)
-        );
+        // `clickup-members ARGS` parses.
+        cli()
+            .args(args)
+            .arg("--help")
+            .assert()
+            .append_context("in", place.to_owned())
+            .success();
         checked += 1;
     };
     for path in &files {
@@ -170,7 +169,7 @@ fn plan_appends_its_markdown_to_the_github_step_summary() {
     let dir = tempfile::tempdir().expect("dir");
     let summary = dir.path().join("summary.md");
     std::fs::write(&summary, "earlier step\n").expect("write");
-    let output = cli()
+    cli()
         .current_dir(repo())
         .env("GITHUB_STEP_SUMMARY", &summary)
         .args([
@@ -182,11 +181,10 @@ fn plan_appends_its_markdown_to_the_github_step_summary() {
         ])
         .arg("--state")
         .arg(dir.path().join("none.json"))
-        .output()
-        .expect("run");
-    // The example replaces a person, which apply on merge refuses: that comes first, and the
-    // plan fails.
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        .assert()
+        // The example replaces a person, which apply on merge refuses: that comes first, and
+        // the plan fails.
+        .code(1);
     let text = std::fs::read_to_string(&summary).expect("summary");
     assert!(
         text.starts_with("earlier step\n> :no_entry: **Apply on merge will refuse this plan:**\n> - the plan replaces 1 person"),
@@ -197,7 +195,7 @@ fn plan_appends_its_markdown_to_the_github_step_summary() {
 
 /// `plan --format markdown` on a copy of the example with `edit` applied, with a step summary;
 /// gives the run, its markdown and the summary.
-fn plan_markdown(edit: (&str, &str), extra: &[&str]) -> (std::process::Output, String, String) {
+fn plan_markdown(edit: (&str, &str), extra: &[&str]) -> (Assert, String, String) {
     let acme = crate::common::Acme::new();
     acme.edit_members(edit.0, edit.1);
     let summary = acme.path("summary.md");
@@ -205,8 +203,7 @@ fn plan_markdown(edit: (&str, &str), extra: &[&str]) -> (std::process::Output, S
         .run(&["plan", "--format", "markdown"])
         .args(extra)
         .env("GITHUB_STEP_SUMMARY", &summary)
-        .output()
-        .expect("run");
+        .assert();
     let markdown = stdout(&output);
     let summary = std::fs::read_to_string(&summary).unwrap_or_default();
     (output, markdown, summary)
@@ -215,8 +212,9 @@ fn plan_markdown(edit: (&str, &str), extra: &[&str]) -> (std::process::Output, S
 #[test]
 fn a_refused_plan_still_writes_its_markdown_and_step_summary_with_the_reason() {
     let (output, markdown, summary) = plan_markdown(("max_removals: 6", "max_removals: 1"), &[]);
-    let err = failed(&output);
-    assert!(err.contains("apply would refuse this plan"), "{err}");
+    output
+        .code(1)
+        .stderr(predicate::str::contains("apply would refuse this plan"));
     assert!(
         markdown.starts_with(
             "> :no_entry: **Apply on merge will refuse this plan:**\n> - the plan would remove"
@@ -235,7 +233,7 @@ fn a_refused_plan_still_writes_its_markdown_and_step_summary_with_the_reason() {
 fn a_file_that_cannot_be_planned_still_tells_the_pull_request_why() {
     let (output, markdown, summary) =
         plan_markdown(("mode: authoritative", "mode: authorative"), &[]);
-    failed(&output);
+    output.code(1);
     assert!(
         markdown.starts_with("> :no_entry: **Apply on merge will refuse this plan:** members.yaml is invalid: 1 problem"),
         "{markdown}"
@@ -252,14 +250,14 @@ fn a_file_that_cannot_be_planned_still_tells_the_pull_request_why() {
 #[test]
 fn a_plan_for_an_apply_that_allows_replaces_does_not_warn_about_them() {
     let (output, markdown, _) = plan_markdown(("max_removals: 6", "max_removals: 6"), &[]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    output.code(1);
     assert!(
         markdown.contains("Apply on merge will refuse this plan"),
         "{markdown}"
     );
     let (output, markdown, _) =
         plan_markdown(("max_removals: 6", "max_removals: 6"), &["--allow-replace"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    output.success();
     assert!(!markdown.contains("will refuse"), "{markdown}");
     assert!(markdown.contains("1 to replace"), "{markdown}");
 }
@@ -267,19 +265,19 @@ fn a_plan_for_an_apply_that_allows_replaces_does_not_warn_about_them() {
 #[test]
 fn completions_and_the_man_page_come_from_the_command_line_definition() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let output = cli().args(["completions", shell]).output().expect("run");
-        assert_eq!(output.status.code(), Some(0), "{shell}");
-        let text = stdout(&output);
-        assert!(
-            text.contains("force-unlock") && text.contains("detailed-exitcode"),
-            "{shell}"
-        );
+        cli()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("force-unlock"))
+            .stdout(predicate::str::contains("detailed-exitcode"));
     }
-    let output = cli().arg("man").output().expect("run");
-    assert_eq!(output.status.code(), Some(0));
-    let page = stdout(&output);
-    assert!(page.contains(".TH clickup-members 1"), "{page}");
-    assert!(page.contains("apply"));
+    cli()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH clickup-members 1"))
+        .stdout(predicate::str::contains("apply"));
 }
 
 #[test]
@@ -311,19 +309,11 @@ fn workflow_files() -> Vec<std::path::PathBuf> {
 }
 
 fn passes(tool: &std::path::Path, args: &[&str], files: &[std::path::PathBuf]) {
-    let output = std::process::Command::new(tool)
+    std::process::Command::new(tool)
         .args(args)
         .args(files)
-        .output()
-        .expect("run the validator");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{} {args:?} refuses:\n{}{}",
-        tool.display(),
-        stdout(&output),
-        stderr(&output)
-    );
+        .assert()
+        .success();
 }
 
 #[test]
@@ -370,18 +360,11 @@ fn the_validators_refuse_what_gitlab_and_github_would() {
     )
     .expect("write");
     let refuses = |tool: &std::path::Path, args: &[&str], file: &std::path::Path| {
-        let output = std::process::Command::new(tool)
+        std::process::Command::new(tool)
             .args(args)
             .arg(file)
-            .output()
-            .expect("run");
-        assert_ne!(
-            output.status.code(),
-            Some(0),
-            "{} accepts {}",
-            tool.display(),
-            file.display()
-        );
+            .assert()
+            .failure();
     };
     if let Some(check) = crate::common::tool("check-jsonschema") {
         refuses(&check, &["--builtin-schema", "vendor.gitlab-ci"], &gitlab);
@@ -453,9 +436,8 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
         .env("GIT_AUTHOR_EMAIL", "team@acme.example")
         .env("GIT_COMMITTER_NAME", "Team")
         .env("GIT_COMMITTER_EMAIL", "team@acme.example")
-        .output()
-        .expect("git");
-    assert!(output.status.success(), "git {args:?}: {}", stderr(&output));
+        .assert()
+        .success();
     stdout(&output).trim().to_owned()
 }
 
@@ -598,10 +580,12 @@ fn run(mut cmd: std::process::Command) -> std::process::Output {
     cmd.output().expect("run the CI script")
 }
 
-fn ok(output: &std::process::Output) -> String {
-    let err = stderr(output);
-    assert_eq!(output.status.code(), Some(0), "{err}{}", stdout(output));
-    err
+/// Runs the CI script (or takes the `Output` of one run already), asserts that it succeeded
+/// (showing its code, stdout and stderr when not), and gives its standard error, where the
+/// script says what it did.
+#[track_caller]
+fn ok(run: impl OutputAssertExt) -> String {
+    stderr(&run.assert().success())
 }
 
 #[test]
@@ -609,11 +593,10 @@ fn an_apply_without_a_state_branch_fails_with_what_to_do_and_sends_nothing() {
     let team = Team::new();
     let job = team.checkout("job");
     let before = std::fs::read(job.join("workspace.snapshot.json")).expect("snapshot");
-    let output = run(ci_script(
+    let err = fails(run(ci_script(
         &job,
         &["apply", "--snapshot", "workspace.snapshot.json"],
-    ));
-    let err = failed(&output);
+    )));
     assert!(
         err.contains("the state branch 'clickup-members-state' does not exist")
             && err.contains("init-state"),
@@ -631,13 +614,13 @@ fn an_apply_records_its_state_and_audit_log_on_the_state_branch_and_never_pushes
     let team = Team::new();
     let main = team.main();
     let admin = team.checkout("admin");
-    ok(&run(ci_script(&admin, &["init-state"])));
+    ok(run(ci_script(&admin, &["init-state"])));
     let job = team.checkout("job");
     let mut apply = ci_script(&job, &["apply", "--snapshot", "workspace.snapshot.json"]);
     apply
         .env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true")
         .env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
-    let err = ok(&run(apply));
+    let err = ok(run(apply));
     assert!(err.contains("APPLYING AN UNREVIEWED PLAN"), "{err}");
     assert!(err.contains("recorded clickup/members.state.json"), "{err}");
     let files = team.branch_files();
@@ -655,7 +638,7 @@ fn an_apply_records_its_state_and_audit_log_on_the_state_branch_and_never_pushes
 
     // The next job starts from the recorded state: the same file plans no changes.
     let next = team.checkout("next");
-    ok(&run(ci_script(&next, &["fetch-state", "required"])));
+    ok(run(ci_script(&next, &["fetch-state", "required"])));
     let output = cli()
         .current_dir(&next)
         .args([
@@ -679,14 +662,14 @@ fn states_pushed_in_a_row_and_at_once_all_land_on_the_state_branch() {
     let team = Team::new();
     let main = team.main();
     let admin = team.checkout("admin");
-    ok(&run(ci_script(&admin, &["init-state"])));
+    ok(run(ci_script(&admin, &["init-state"])));
 
     // Twice in a row from one job.
     let first = team.checkout("first");
-    ok(&run(ci_script(&first, &["fetch-state", "required"])));
+    ok(run(ci_script(&first, &["fetch-state", "required"])));
     for serial in ["1", "2"] {
         std::fs::write(first.join(STATE), format!("{{\"serial\": {serial}}}\n")).expect("write");
-        ok(&run(ci_script(&first, &["push-state"])));
+        ok(run(ci_script(&first, &["push-state"])));
     }
 
     // Twice at once, from two jobs that both started before either pushed.
@@ -694,7 +677,7 @@ fn states_pushed_in_a_row_and_at_once_all_land_on_the_state_branch() {
         .iter()
         .map(|name| {
             let job = team.checkout(name);
-            ok(&run(ci_script(&job, &["fetch-state", "required"])));
+            ok(run(ci_script(&job, &["fetch-state", "required"])));
             std::fs::write(job.join(STATE), format!("{{\"serial\": \"{name}\"}}\n"))
                 .expect("write");
             job
@@ -710,7 +693,7 @@ fn states_pushed_in_a_row_and_at_once_all_land_on_the_state_branch() {
             .map(|r| r.join().expect("join"))
             .collect()
     });
-    for output in &outputs {
+    for output in outputs {
         ok(output);
     }
 
@@ -732,13 +715,13 @@ fn states_pushed_in_a_row_and_at_once_all_land_on_the_state_branch() {
 fn a_push_that_keeps_failing_fails_the_job_with_one_sentence() {
     let team = Team::new();
     let admin = team.checkout("admin");
-    ok(&run(ci_script(&admin, &["init-state"])));
+    ok(run(ci_script(&admin, &["init-state"])));
     team.refuse_every_push();
     let job = team.checkout("job");
     std::fs::write(job.join(STATE), "{}\n").expect("write");
     let mut push = ci_script(&job, &["push-state"]);
     push.env("CLICKUP_MEMBERS_PUSH_ATTEMPTS", "2");
-    let err = failed(&run(push));
+    let err = fails(run(push));
     assert!(
         err.contains(
             "could not push the state to the branch 'clickup-members-state' after 2 attempts"
@@ -751,9 +734,9 @@ fn a_push_that_keeps_failing_fails_the_job_with_one_sentence() {
 fn an_apply_without_a_token_fails_at_once() {
     let team = Team::new();
     let admin = team.checkout("admin");
-    ok(&run(ci_script(&admin, &["init-state"])));
+    ok(run(ci_script(&admin, &["init-state"])));
     let job = team.checkout("job");
-    let err = failed(&run(ci_script(&job, &["apply"])));
+    let err = fails(run(ci_script(&job, &["apply"])));
     assert!(err.contains("apply needs the ClickUp token"), "{err}");
     assert_eq!(team.branch_files(), vec!["README.md".to_owned()]);
 }
@@ -763,20 +746,20 @@ fn a_pull_request_without_a_token_plans_against_the_recorded_workspace() {
     let team = Team::new();
     let pr = team.checkout("pr");
     // No state branch yet: not a failure, and the comment says what to do.
-    let err = ok(&run(ci_script(&pr, &["plan"])));
+    let err = ok(run(ci_script(&pr, &["plan"])));
     assert!(err.contains("no ClickUp read token"), "{err}");
     let md = std::fs::read_to_string(pr.join("plan.md")).expect("plan.md");
     assert!(md.starts_with("> **No plan yet:**"), "{md}");
     assert!(!pr.join("plan.json").exists(), "no plan without a state");
 
     let admin = team.checkout("admin");
-    ok(&run(ci_script(&admin, &["init-state"])));
+    ok(run(ci_script(&admin, &["init-state"])));
     let job = team.checkout("job");
     let mut apply = ci_script(&job, &["apply", "--snapshot", "workspace.snapshot.json"]);
     apply
         .env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true")
         .env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
-    ok(&run(apply));
+    ok(run(apply));
 
     let pr = team.checkout("pr2");
     crate::common::edit(
@@ -784,7 +767,7 @@ fn a_pull_request_without_a_token_plans_against_the_recorded_workspace() {
         "    role: admin  # promoted",
         "    role: member  # not promoted after all",
     );
-    ok(&run(ci_script(&pr, &["plan"])));
+    ok(run(ci_script(&pr, &["plan"])));
     let md = std::fs::read_to_string(pr.join("plan.md")).expect("plan.md");
     let first = md.lines().next().unwrap_or_default();
     assert!(
@@ -818,8 +801,7 @@ fn a_plan_apply_would_refuse_still_writes_its_markdown_with_the_reason() {
     let mut plan = ci_script(&pr, &["plan", "--snapshot", "workspace.snapshot.json"]);
     // With a token, the plan reads the Workspace (here a snapshot) as apply would.
     plan.env("CLICKUP_TOKEN", "pk_1_TESTTESTTEST");
-    let output = run(plan);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    run(plan).assert().code(1);
     let md = std::fs::read_to_string(pr.join("plan.md")).expect("plan.md");
     assert!(
         md.starts_with("> :no_entry: **Apply on merge will refuse this plan:**"),
@@ -910,7 +892,7 @@ fn install_takes_only_the_archive_whose_checksum_is_pinned() {
     let sha = fake_release(dir.path());
     let installed = dir.path().join("bin/clickup-members");
 
-    let err = failed(&install(dir.path(), None));
+    let err = fails(install(dir.path(), None));
     assert!(
         err.contains("CLICKUP_MEMBERS_SHA256 is not set") && err.contains("SHA256SUMS"),
         "{err}"
@@ -918,14 +900,14 @@ fn install_takes_only_the_archive_whose_checksum_is_pinned() {
     assert!(!installed.exists());
 
     let wrong = "0".repeat(64);
-    let err = failed(&install(dir.path(), Some(&wrong)));
+    let err = fails(install(dir.path(), Some(&wrong)));
     assert!(
         err.contains("does not have the pinned checksum") && err.contains("nothing was installed"),
         "{err}"
     );
     assert!(!installed.exists());
 
-    let err = ok(&install(dir.path(), Some(&sha)));
+    let err = ok(install(dir.path(), Some(&sha)));
     assert!(err.contains(&format!("sha256 {sha}")), "{err}");
     let version = std::process::Command::new(&installed)
         .arg("--version")
@@ -1013,7 +995,7 @@ async fn the_plan_comment_is_posted_once_then_edited_in_place_on_github() {
         .await;
     let mut cmd = ci_script(dir.path(), &["comment", "plan.md"]);
     github(&mut cmd, &server);
-    let err = ok(&run_async(cmd).await);
+    let err = ok(run_async(cmd).await);
     assert!(err.contains("posted the plan on pull request #7"), "{err}");
 
     // The next push: the comment is there, and is edited.
@@ -1038,7 +1020,7 @@ async fn the_plan_comment_is_posted_once_then_edited_in_place_on_github() {
         .await;
     let mut cmd = ci_script(dir.path(), &["comment", "plan.md"]);
     github(&mut cmd, &server);
-    let err = ok(&run_async(cmd).await);
+    let err = ok(run_async(cmd).await);
     assert!(
         err.contains("updated the plan comment of pull request #7"),
         "{err}"
@@ -1068,7 +1050,7 @@ async fn the_plan_note_is_posted_once_then_edited_in_place_on_gitlab() {
         .await;
     let mut cmd = ci_script(dir.path(), &["comment", "plan.md"]);
     gitlab(&mut cmd, &server);
-    ok(&run_async(cmd).await);
+    ok(run_async(cmd).await);
 
     Mock::given(method("GET"))
         .and(path(notes))
@@ -1087,7 +1069,7 @@ async fn the_plan_note_is_posted_once_then_edited_in_place_on_gitlab() {
         .await;
     let mut cmd = ci_script(dir.path(), &["comment", "plan.md"]);
     gitlab(&mut cmd, &server);
-    let err = ok(&run_async(cmd).await);
+    let err = ok(run_async(cmd).await);
     assert!(
         err.contains("updated the plan note of merge request !3"),
         "{err}"
@@ -1132,7 +1114,7 @@ async fn the_drift_issue_is_opened_updated_and_closed_once_the_workspace_matches
         .expect(1)
         .mount(&server)
         .await;
-    let err = ok(&run_async(drift(&server)).await);
+    let err = ok(run_async(drift(&server)).await);
     assert!(err.contains("opened a drift issue"), "{err}");
     let shown = std::fs::read_to_string(job.join("drift.md")).expect("drift.md");
     assert!(shown.contains("Plan: 3 to invite"), "{shown}");
@@ -1152,12 +1134,12 @@ async fn the_drift_issue_is_opened_updated_and_closed_once_the_workspace_matches
         .expect(1)
         .mount(&server)
         .await;
-    let err = ok(&run_async(drift(&server)).await);
+    let err = ok(run_async(drift(&server)).await);
     assert!(err.contains("updated the drift issue 5"), "{err}");
     server.verify().await;
 
     // The Workspace is brought back to the file: the issue is closed.
-    let output = cli()
+    cli()
         .current_dir(&job)
         .args([
             "apply",
@@ -1167,9 +1149,8 @@ async fn the_drift_issue_is_opened_updated_and_closed_once_the_workspace_matches
             "clickup/members.yaml",
         ])
         .args(["--snapshot", "workspace.snapshot.json"])
-        .output()
-        .expect("apply");
-    ok(&output);
+        .assert()
+        .success();
     server.reset().await;
     Mock::given(method("GET"))
         .and(path(issues))
@@ -1185,7 +1166,7 @@ async fn the_drift_issue_is_opened_updated_and_closed_once_the_workspace_matches
         .expect(1)
         .mount(&server)
         .await;
-    let err = ok(&run_async(drift(&server)).await);
+    let err = ok(run_async(drift(&server)).await);
     assert!(err.contains("closed the drift issue 5"), "{err}");
     server.verify().await;
 }
@@ -1221,10 +1202,10 @@ async fn the_drift_issue_is_opened_and_closed_on_gitlab() {
         .expect(1)
         .mount(&server)
         .await;
-    ok(&run_async(drift(&server)).await);
+    ok(run_async(drift(&server)).await);
     server.verify().await;
 
-    ok(&cli()
+    cli()
         .current_dir(&job)
         .args([
             "apply",
@@ -1234,8 +1215,8 @@ async fn the_drift_issue_is_opened_and_closed_on_gitlab() {
             "clickup/members.yaml",
         ])
         .args(["--snapshot", "workspace.snapshot.json"])
-        .output()
-        .expect("apply"));
+        .assert()
+        .success();
     server.reset().await;
     Mock::given(method("GET"))
         .and(path(issues))
@@ -1254,7 +1235,7 @@ async fn the_drift_issue_is_opened_and_closed_on_gitlab() {
         .expect(1)
         .mount(&server)
         .await;
-    let err = ok(&run_async(drift(&server)).await);
+    let err = ok(run_async(drift(&server)).await);
     assert!(err.contains("closed the drift issue 9"), "{err}");
     server.verify().await;
 }
@@ -1271,14 +1252,14 @@ fn teams_layout(checkout: &std::path::Path) {
 fn with_a_folder_of_workspace_files_each_state_is_recorded_and_fetched() {
     let team = Team::new();
     let admin = team.checkout("admin");
-    ok(&run(ci_script(&admin, &["init-state"])));
+    ok(run(ci_script(&admin, &["init-state"])));
     let job = team.checkout("job");
     teams_layout(&job);
     let mut apply = ci_script(&job, &["apply", "--snapshot", "snapshots"]);
     apply
         .env("CLICKUP_MEMBERS_FILE", "clickup")
         .env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
-    let err = ok(&run(apply));
+    let err = ok(run(apply));
     assert!(
         err.contains("recorded clickup/acme.state.json clickup/eu.state.json"),
         "{err}"
@@ -1299,18 +1280,17 @@ fn with_a_folder_of_workspace_files_each_state_is_recorded_and_fetched() {
     teams_layout(&next);
     let mut fetch = ci_script(&next, &["fetch-state", "required"]);
     fetch.env("CLICKUP_MEMBERS_FILE", "clickup");
-    let err = ok(&run(fetch));
+    let err = ok(run(fetch));
     assert!(
         err.contains("took clickup/acme.state.json") && err.contains("took clickup/eu.state.json"),
         "{err}"
     );
-    let output = cli()
+    cli()
         .current_dir(&next)
         .args(["plan", "-f", "clickup", "--snapshot", "../job/snapshots"])
         .args(["--detailed-exitcode"])
-        .output()
-        .expect("plan");
-    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+        .assert()
+        .code(0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1330,16 +1310,15 @@ impl Team {
         let path = self.dir.path().join("clickup.json");
         std::fs::copy(repo().join("examples/acme/workspace.snapshot.json"), &path).expect("copy");
         if converged {
-            let output = cli()
+            cli()
                 .args(["apply", "--auto-approve", "--allow-replace", "-f"])
                 .arg(repo().join("examples/acme/members.yaml"))
                 .arg("--snapshot")
                 .arg(&path)
                 .arg("--state")
                 .arg(self.dir.path().join("converge.state.json"))
-                .output()
-                .expect("apply");
-            ok(&output);
+                .assert()
+                .success();
         }
         path
     }
@@ -1359,20 +1338,18 @@ impl Team {
 
     fn init_state(&self) {
         let admin = self.checkout("admin");
-        ok(&run(ci_script(&admin, &["init-state"])));
+        ok(run(ci_script(&admin, &["init-state"])));
     }
 }
 
-/// `plan --detailed-exitcode` of the checkout's file against `clickup`: 0 when it matches.
-fn plan_code(checkout: &std::path::Path, file: &str, clickup: &std::path::Path) -> Option<i32> {
+/// `plan --detailed-exitcode` of the checkout's file against `clickup`: exit 0 when it
+/// matches, 2 when there are changes.
+fn plan_detailed(checkout: &std::path::Path, file: &str, clickup: &std::path::Path) -> Assert {
     cli()
         .current_dir(checkout)
         .args(["plan", "--detailed-exitcode", "-f", file, "--snapshot"])
         .arg(clickup)
-        .output()
-        .expect("plan")
-        .status
-        .code()
+        .assert()
 }
 
 /// The pull request's plan job: `plan` in its checkout, against `clickup`, with a read token;
@@ -1383,12 +1360,7 @@ fn pull_request_plan(pr: &std::path::Path, clickup: &str, env: &[(&str, &str)]) 
     for (key, value) in env {
         plan.env(key, value);
     }
-    let output = run(plan);
-    assert!(
-        matches!(output.status.code(), Some(0 | 1)),
-        "{}",
-        stderr(&output)
-    );
+    run(plan).assert().code(predicate::in_iter([0, 1]));
     let json = std::fs::read(pr.join("plan.json")).expect("the plan job saved plan.json");
     let md = std::fs::read(pr.join("plan.md")).expect("plan.md");
     zip(&[("plan.json", &json), ("plan.md", &md)])
@@ -1584,28 +1556,20 @@ async fn a_merge_applies_the_plan_its_pull_request_reviewed_on_github() {
     let (pr, head) = team.commit("pr", PROMOTED);
     let archive = pull_request_plan(&pr, "../clickup.json", &[]);
     let (job, merge) = team.commit("job", PROMOTED);
-    assert_eq!(plan_code(&job, "clickup/members.yaml", &clickup), Some(2));
+    plan_detailed(&job, "clickup/members.yaml", &clickup).code(2);
 
     let (api, storage) = (MockServer::start().await, MockServer::start().await);
     github_merged(&api, &storage, &merge, &head, Kept::Saved(archive)).await;
-    let output = run_async(github_apply(&job, &api, &merge, "../clickup.json")).await;
-    let err = ok(&output);
-    assert!(
-        err.contains(&format!(
+    run_async(github_apply(&job, &api, &merge, "../clickup.json"))
+        .await
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
             "applying the plan reviewed on pull request #7 (artifact clickup-members-plan-{head})"
-        )),
-        "{err}"
-    );
-    assert!(
-        stdout(&output).contains("Apply complete!"),
-        "{}",
-        stdout(&output)
-    );
-    assert_eq!(
-        plan_code(&job, "clickup/members.yaml", &clickup),
-        Some(0),
-        "applied"
-    );
+        )))
+        .stdout(predicate::str::contains("Apply complete!"));
+    // Applied.
+    plan_detailed(&job, "clickup/members.yaml", &clickup).code(0);
     assert!(
         team.branch_files().contains(&STATE.to_owned()),
         "state recorded"
@@ -1657,15 +1621,14 @@ async fn only_what_the_pull_request_reviewed_is_applied_on_merge() {
     let (job, merge) = team.commit("job", PROMOTED);
     let (api, storage) = (MockServer::start().await, MockServer::start().await);
     github_merged(&api, &storage, &merge, &head, Kept::Saved(archive)).await;
-    let output = run_async(github_apply(&job, &api, &merge, "../clickup.json")).await;
-    let err = failed(&output);
-    let out = stdout(&output);
-    assert!(out.contains("member max@acme.example: changed"), "{out}");
-    assert!(
-        out.contains("Not reviewed, not made (1)") && out.contains("dan@acme.example"),
-        "{out}"
-    );
-    assert!(err.contains("is not in the reviewed plan"), "{err}");
+    run_async(github_apply(&job, &api, &merge, "../clickup.json"))
+        .await
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("member max@acme.example: changed"))
+        .stdout(predicate::str::contains("Not reviewed, not made (1)"))
+        .stdout(predicate::str::contains("dan@acme.example"))
+        .stderr(predicate::str::contains("is not in the reviewed plan"));
     assert!(
         team.branch_files().contains(&STATE.to_owned()),
         "what was applied is recorded"
@@ -1704,7 +1667,7 @@ async fn a_push_without_a_reviewed_plan_applies_nothing_on_github() {
             }
             Some(kept) => github_merged(&api, &storage, &merge, &head, kept).await,
         }
-        let err = failed(&run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
+        let err = fails(run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
         assert!(
             err.contains(&format!("error: no reviewed plan to apply: {why}")),
             "{err}"
@@ -1745,21 +1708,19 @@ async fn an_unreviewed_apply_is_made_only_where_the_repository_allows_it_and_say
         .await;
     let mut apply = github_apply(&job, &api, &merge, "../clickup.json");
     apply.env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
-    let output = run_async(apply).await;
-    let err = ok(&output);
-    assert!(
-        err.contains("warning: APPLYING AN UNREVIEWED PLAN: no merged pull request has"),
-        "{err}"
-    );
-    assert!(
-        stdout(&output).contains("::warning title=clickup-members::APPLYING AN UNREVIEWED PLAN"),
-        "an annotation on the run's page"
-    );
-    assert_eq!(
-        plan_code(&job, "clickup/members.yaml", &clickup),
-        Some(0),
-        "applied"
-    );
+    run_async(apply)
+        .await
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "warning: APPLYING AN UNREVIEWED PLAN: no merged pull request has",
+        ))
+        // An annotation on the run's page.
+        .stdout(predicate::str::contains(
+            "::warning title=clickup-members::APPLYING AN UNREVIEWED PLAN",
+        ));
+    // Applied.
+    plan_detailed(&job, "clickup/members.yaml", &clickup).code(0);
     assert!(team.branch_files().contains(&STATE.to_owned()));
     api.verify().await;
 }
@@ -1782,7 +1743,7 @@ async fn a_lookup_github_refuses_fails_the_apply_even_where_unreviewed_applies_a
         .await;
     let mut apply = github_apply(&job, &api, &merge, "../clickup.json");
     apply.env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
-    let err = failed(&run_async(apply).await);
+    let err = fails(run_async(apply).await);
     assert!(
         err.contains("was answered 403") && err.contains("pull-requests: read"),
         "{err}"
@@ -1814,7 +1775,7 @@ async fn allow_replace_by_hand_applies_the_reviewed_plan_of_the_merge_commit() {
     let (api, storage) = (MockServer::start().await, MockServer::start().await);
     github_merged(&api, &storage, &merge, &head, Kept::Saved(archive)).await;
     // The push: the reviewed plan replaces someone, which apply refuses. Nothing is made.
-    let err = failed(&run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
+    let err = fails(run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
     assert!(
         err.contains("apply makes replaces only with --allow-replace"),
         "{err}"
@@ -1835,18 +1796,13 @@ async fn allow_replace_by_hand_applies_the_reviewed_plan_of_the_merge_commit() {
     by_hand
         .env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true")
         .env("CLICKUP_MEMBERS_MERGE_COMMIT", &merge);
-    let output = run_async(by_hand).await;
-    ok(&output);
-    assert!(
-        stdout(&output).contains("1 replaced"),
-        "{}",
-        stdout(&output)
-    );
-    assert_eq!(
-        plan_code(&job, "clickup/members.yaml", &clickup),
-        Some(0),
-        "applied"
-    );
+    run_async(by_hand)
+        .await
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 replaced"));
+    // Applied.
+    plan_detailed(&job, "clickup/members.yaml", &clickup).code(0);
     let asked = requests(&api).await;
     assert!(
         asked
@@ -1944,16 +1900,13 @@ async fn a_merge_applies_the_plan_its_merge_request_reviewed_on_gitlab() {
 
     let api = MockServer::start().await;
     gitlab_merged(&api, &merge, &head, Some(plan)).await;
-    let err = ok(&run_async(gitlab_apply(&job, &api, &merge, "../clickup.json")).await);
+    let err = ok(run_async(gitlab_apply(&job, &api, &merge, "../clickup.json")).await);
     assert!(
         err.contains("applying the plan reviewed on merge request !3 (job 501 of pipeline 77)"),
         "{err}"
     );
-    assert_eq!(
-        plan_code(&job, "clickup/members.yaml", &clickup),
-        Some(0),
-        "applied"
-    );
+    // Applied.
+    plan_detailed(&job, "clickup/members.yaml", &clickup).code(0);
     assert!(team.branch_files().contains(&STATE.to_owned()));
     let project = "/api/v4/projects/12";
     assert_eq!(
@@ -1979,7 +1932,7 @@ async fn a_push_without_a_reviewed_plan_applies_nothing_on_gitlab() {
     // The merge request's plan job kept no plan.json.
     let api = MockServer::start().await;
     gitlab_merged(&api, &merge, &"b".repeat(40), None).await;
-    let err = failed(&run_async(gitlab_apply(&job, &api, &merge, "../clickup.json")).await);
+    let err = fails(run_async(gitlab_apply(&job, &api, &merge, "../clickup.json")).await);
     assert!(
         err.contains("no reviewed plan to apply: the job plan (501) of merge request !3's last pipeline kept no plan.json"),
         "{err}"
@@ -1993,7 +1946,7 @@ async fn a_push_without_a_reviewed_plan_applies_nothing_on_gitlab() {
         .respond_with(json(200, serde_json::json!([])))
         .mount(&api)
         .await;
-    let err = failed(&run_async(gitlab_apply(&job, &api, &merge, "../clickup.json")).await);
+    let err = fails(run_async(gitlab_apply(&job, &api, &merge, "../clickup.json")).await);
     assert!(
         err.contains("no reviewed plan to apply: no merged merge request has")
             && err.contains("Nothing was applied"),
@@ -2016,7 +1969,7 @@ async fn a_folder_of_workspace_files_is_applied_from_its_reviewed_plan() {
     crate::common::copy_dir(&repo().join("examples/teams/snapshots"), &snapshots);
     let scratch = team.checkout("converge");
     teams_layout(&scratch);
-    ok(&cli()
+    cli()
         .current_dir(&scratch)
         .args([
             "apply",
@@ -2026,8 +1979,8 @@ async fn a_folder_of_workspace_files_is_applied_from_its_reviewed_plan() {
             "--snapshot",
             "../snapshots",
         ])
-        .output()
-        .expect("apply"));
+        .assert()
+        .success();
     let farah = (
         "  - email: farah@acme.example\n",
         "  - email: farah@acme.example\n    role: admin\n",
@@ -2056,17 +2009,18 @@ async fn a_folder_of_workspace_files_is_applied_from_its_reviewed_plan() {
     );
 
     let (job, merge) = change("job");
-    assert_eq!(plan_code(&job, "clickup", &snapshots), Some(2));
+    plan_detailed(&job, "clickup", &snapshots).code(2);
     let api = MockServer::start().await;
     gitlab_merged(&api, &merge, &head, Some(plan)).await;
     let mut apply = gitlab_apply(&job, &api, &merge, "../snapshots");
     apply.env("CLICKUP_MEMBERS_FILE", "clickup");
-    let err = ok(&run_async(apply).await);
+    let err = ok(run_async(apply).await);
     assert!(
         err.contains("recorded clickup/acme.state.json clickup/eu.state.json"),
         "{err}"
     );
-    assert_eq!(plan_code(&job, "clickup", &snapshots), Some(0), "applied");
+    // Applied.
+    plan_detailed(&job, "clickup", &snapshots).code(0);
 }
 
 #[tokio::test]
@@ -2081,7 +2035,7 @@ async fn the_reviewed_plan_can_be_saved_on_its_own() {
     let mut cmd = ci_script(&job, &["reviewed-plan", "reviewed.json"]);
     github(&mut cmd, &api);
     cmd.env("GITHUB_SHA", &merge);
-    let err = ok(&run_async(cmd).await);
+    let err = ok(run_async(cmd).await);
     assert!(
         err.contains("saved the plan reviewed on pull request #7"),
         "{err}"
@@ -2128,13 +2082,11 @@ async fn the_jobs_that_only_read_send_clickup_the_read_token_never_the_admins() 
         cmd.env("CLICKUP_API_URL", clickup.uri())
             .env("CLICKUP_READ_TOKEN", "pk_1_READTOKEN")
             .env("CLICKUP_TOKEN", "pk_2_ADMINTOKEN");
-        let output = run_async(cmd).await;
-        assert_ne!(
-            output.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        run_async(cmd)
+            .await
+            .assert()
+            .append_context("args", format!("{args:?}"))
+            .failure();
         assert!(
             !clickup
                 .received_requests()
@@ -2156,7 +2108,7 @@ async fn the_drift_check_without_a_token_compares_with_the_recorded_workspace_an
     apply
         .env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true")
         .env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
-    ok(&run(apply));
+    ok(run(apply));
 
     let nightly = team.checkout("nightly");
     let server = MockServer::start().await;
@@ -2167,13 +2119,16 @@ async fn the_drift_check_without_a_token_compares_with_the_recorded_workspace_an
         .await;
     let mut drift = ci_script(&nightly, &["drift"]);
     github(&mut drift, &server);
-    let output = run_async(drift).await;
-    let err = ok(&output);
-    assert!(
-        err.contains("no ClickUp read token (CLICKUP_READ_TOKEN is not set): the drift check compares clickup/members.yaml with the Workspace as the last apply recorded it"),
-        "{err}"
-    );
-    assert!(stdout(&output).contains("::warning title=clickup-members::no ClickUp read token"));
+    run_async(drift)
+        .await
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "no ClickUp read token (CLICKUP_READ_TOKEN is not set): the drift check compares clickup/members.yaml with the Workspace as the last apply recorded it",
+        ))
+        .stdout(predicate::str::contains(
+            "::warning title=clickup-members::no ClickUp read token",
+        ));
     let md = std::fs::read_to_string(nightly.join("drift.md")).expect("drift.md");
     assert!(
         md.starts_with("> **Planned without reading ClickUp: against the Workspace as the last apply recorded it"),
@@ -2185,7 +2140,7 @@ async fn the_drift_check_without_a_token_compares_with_the_recorded_workspace_an
 fn the_access_review_without_a_token_fails_with_what_to_set() {
     let team = Team::new();
     let job = team.checkout("job");
-    let err = failed(&run(ci_script(&job, &["report"])));
+    let err = fails(run(ci_script(&job, &["report"])));
     assert!(
         err.contains(
             "the access review reads the live Workspace and needs a token: set CLICKUP_READ_TOKEN"
@@ -2200,7 +2155,7 @@ fn the_access_review_is_kept_on_the_state_branch_past_any_artifact_retention() {
     let team = Team::new();
     let job = team.checkout("job");
     // Without a state branch, the review is made but cannot be kept: the job fails saying so.
-    let err = failed(&run(ci_script(
+    let err = fails(run(ci_script(
         &job,
         &["report", "--snapshot", "workspace.snapshot.json"],
     )));
@@ -2210,7 +2165,7 @@ fn the_access_review_is_kept_on_the_state_branch_past_any_artifact_retention() {
     );
 
     team.init_state();
-    let err = ok(&run(ci_script(
+    let err = ok(run(ci_script(
         &job,
         &["report", "--snapshot", "workspace.snapshot.json"],
     )));
@@ -2301,7 +2256,7 @@ async fn a_drift_whose_plan_apply_would_refuse_opens_the_issue_and_fails() {
         if allow_replace {
             drift.env("CLICKUP_MEMBERS_ALLOW_REPLACE", "true");
         }
-        let err = failed(&run_async(drift).await);
+        let err = fails(run_async(drift).await);
         assert!(err.contains("opened a drift issue"), "{err}");
         assert!(
             err.contains("the Workspace drifted from clickup/members.yaml, and apply would refuse the plan that brings it back"),
@@ -2322,7 +2277,7 @@ async fn a_drift_check_that_cannot_plan_leaves_the_issue_alone() {
     drift
         .env("CLICKUP_API_URL", clickup.uri())
         .env("CLICKUP_READ_TOKEN", "pk_1_READTOKEN");
-    let err = failed(&run_async(drift).await);
+    let err = fails(run_async(drift).await);
     assert!(
         err.contains(
             "the drift check could not plan (exit 1): see above; the drift issue is left as it was"
@@ -2563,7 +2518,7 @@ async fn an_artifact_redirect_to_plain_http_elsewhere_is_not_followed() {
         )
         .mount(&api)
         .await;
-    let err = failed(&run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
+    let err = fails(run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
     assert!(
         err.contains("the download was redirected to http://storage.example.net/41.zip, which is not HTTPS: not followed"),
         "{err}"
@@ -2591,17 +2546,16 @@ fn a_plan_refused_only_for_its_replaces_passes_its_job_and_a_guard_s_refusal_fai
     plan.env("CLICKUP_READ_TOKEN", "pk_1_READTOKEN")
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_STEP_SUMMARY", &summary);
-    let output = run(plan);
-    let err = ok(&output);
-    assert!(
-        err.contains("warning: the plan replaces people (member <-> guest), which apply on merge refuses: after the merge, run the apply by hand with allow replace to make it (README: Replacing people)"),
-        "{err}"
-    );
-    assert!(
-        stdout(&output).contains("::warning title=clickup-members::the plan replaces people"),
-        "an annotation on the run's page: {}",
-        stdout(&output)
-    );
+    run(plan)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "warning: the plan replaces people (member <-> guest), which apply on merge refuses: after the merge, run the apply by hand with allow replace to make it (README: Replacing people)",
+        ))
+        // An annotation on the run's page.
+        .stdout(predicate::str::contains(
+            "::warning title=clickup-members::the plan replaces people",
+        ));
     let md = std::fs::read_to_string(pr.join("plan.md")).expect("plan.md");
     assert!(
         md.starts_with(
@@ -2638,19 +2592,12 @@ fn a_plan_refused_only_for_its_replaces_passes_its_job_and_a_guard_s_refusal_fai
         crate::common::edit(&pr.join("clickup/members.yaml"), edit.0, edit.1);
         let mut plan = ci_script(&pr, &["plan", "--snapshot", "workspace.snapshot.json"]);
         plan.env("CLICKUP_READ_TOKEN", "pk_1_READTOKEN");
-        let output = run(plan);
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{edit:?}: {}",
-            stderr(&output)
-        );
+        let output = run(plan)
+            .assert()
+            .append_context("edit", format!("{edit:?}"))
+            .code(1);
         assert!(!pr.join("plan.json").exists(), "{edit:?}");
-        assert!(
-            stderr(&output).contains("no plan saved (see above)"),
-            "{}",
-            stderr(&output)
-        );
+        output.stderr(predicate::str::contains("no plan saved (see above)"));
     }
 }
 
@@ -2667,7 +2614,7 @@ async fn without_a_read_token_the_first_merge_records_the_state_and_later_pull_r
     // yet, so no plan is saved (its artifact holds plan.md alone).
     let pr = team.checkout("pr");
     let head = git(&pr, &["rev-parse", "HEAD"]);
-    ok(&run(ci_script(&pr, &["plan"])));
+    ok(run(ci_script(&pr, &["plan"])));
     assert!(!pr.join("plan.json").exists());
     let md = std::fs::read(pr.join("plan.md")).expect("plan.md");
     assert!(md.starts_with(b"> **No plan yet:**"));
@@ -2683,8 +2630,7 @@ async fn without_a_read_token_the_first_merge_records_the_state_and_later_pull_r
     )
     .await;
     // The merge: no reviewed plan, and nothing to change, so nothing to review.
-    let output = run_async(github_apply(&job, &api, &merge, "../clickup.json")).await;
-    let err = ok(&output);
+    let err = ok(run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
     assert!(
         err.contains("no reviewed plan: the artifact clickup-members-plan-")
             && err.contains("holds no plan.json. Planning the Workspace: a merge with nothing to change needs no review"),
@@ -2707,7 +2653,7 @@ async fn without_a_read_token_the_first_merge_records_the_state_and_later_pull_r
     // The next pull request, still without a read token, plans against the recorded Workspace,
     // and its merge applies what it showed.
     let (pr, head) = team.commit("pr2", PROMOTED);
-    ok(&run(ci_script(&pr, &["plan"])));
+    ok(run(ci_script(&pr, &["plan"])));
     let md = std::fs::read(pr.join("plan.md")).expect("plan.md");
     assert!(
         md.starts_with(b"> **Planned without reading ClickUp"),
@@ -2719,16 +2665,13 @@ async fn without_a_read_token_the_first_merge_records_the_state_and_later_pull_r
     let (api, storage) = (MockServer::start().await, MockServer::start().await);
     let archive = zip(&[("plan.json", &json), ("plan.md", &md)]);
     github_merged(&api, &storage, &merge, &head, Kept::Saved(archive)).await;
-    let err = ok(&run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
+    let err = ok(run_async(github_apply(&job, &api, &merge, "../clickup.json")).await);
     assert!(
         err.contains("applying the plan reviewed on pull request #7"),
         "{err}"
     );
-    assert_eq!(
-        plan_code(&job, "clickup/members.yaml", &clickup),
-        Some(0),
-        "applied"
-    );
+    // Applied.
+    plan_detailed(&job, "clickup/members.yaml", &clickup).code(0);
 
     // The README says how the first run goes.
     let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
@@ -2755,7 +2698,7 @@ async fn a_merge_without_a_reviewed_plan_is_applied_only_when_it_changes_nothing
     let merge = git(&job, &["rev-parse", "HEAD"]);
     let api = MockServer::start().await;
     gitlab_merged(&api, &merge, &"b".repeat(40), None).await;
-    let err = ok(&run_async(gitlab_apply(&job, &api, &merge, "../clickup.json")).await);
+    let err = ok(run_async(gitlab_apply(&job, &api, &merge, "../clickup.json")).await);
     assert!(
         err.contains(
             "the Workspace matches clickup/members.yaml: applying the plan without changes"
@@ -2781,7 +2724,7 @@ async fn a_merge_without_a_reviewed_plan_is_applied_only_when_it_changes_nothing
         .await;
     let mut apply = github_apply(&job, &api, &merge, "../clickup.json");
     apply.env("CLICKUP_MEMBERS_APPLY_UNREVIEWED", "true");
-    let err = failed(&run_async(apply).await);
+    let err = fails(run_async(apply).await);
     assert!(
         err.contains("error: no reviewed plan to apply: no merged pull request has")
             && err.contains("and the Workspace could not be planned, or apply would refuse its plan (exit 1, see above). Nothing was applied"),
@@ -2898,7 +2841,7 @@ async fn every_pull_request_runs_the_plan_and_one_that_changes_nothing_under_cli
 
     let clickup = refusing_clickup().await;
     let job = team.shallow_checkout("job1", &unrelated, 2);
-    let err = ok(&run_async(plan_of(&job, &clickup, Some("pull_request"))).await);
+    let err = ok(run_async(plan_of(&job, &clickup, Some("pull_request"))).await);
     assert!(
         err.contains("this pull request changes nothing under clickup/ or ci/clickup-members-ci.sh: nothing to plan, and nothing for its merge to apply"),
         "{err}"
@@ -2923,9 +2866,12 @@ async fn every_pull_request_runs_the_plan_and_one_that_changes_nothing_under_cli
     for (name, merge_ref, depth, event) in cases {
         let clickup = refusing_clickup().await;
         let job = team.shallow_checkout(name, merge_ref, depth);
-        let output = run_async(plan_of(&job, &clickup, event)).await;
-        assert_eq!(output.status.code(), Some(1), "{name}: {}", stderr(&output));
-        assert!(!stderr(&output).contains("nothing to plan"), "{name}");
+        run_async(plan_of(&job, &clickup, event))
+            .await
+            .assert()
+            .append_context("job", name)
+            .code(1)
+            .stderr(predicate::str::contains("nothing to plan").not());
         assert!(
             !clickup
                 .received_requests()
@@ -3115,7 +3061,7 @@ async fn the_reviewed_plan_can_be_looked_at_from_a_clone_with_the_platform_named
         .env("GITHUB_API_URL", api.uri())
         .env("GITHUB_REPOSITORY", "acme/people")
         .env("GITHUB_TOKEN", "gho_TESTTOKEN");
-    let err = ok(&run_async(cmd).await);
+    let err = ok(run_async(cmd).await);
     assert!(
         err.contains("saved the plan reviewed on pull request #7"),
         "{err}"
@@ -3133,7 +3079,7 @@ async fn the_reviewed_plan_can_be_looked_at_from_a_clone_with_the_platform_named
         .env("CI_API_V4_URL", format!("{}/api/v4", api.uri()))
         .env("CI_PROJECT_ID", "12")
         .env("GITLAB_API_TOKEN", "glpat-TESTTOKEN");
-    let err = ok(&run_async(cmd).await);
+    let err = ok(run_async(cmd).await);
     assert!(
         err.contains("saved the plan reviewed on merge request !3"),
         "{err}"
@@ -3144,14 +3090,14 @@ async fn the_reviewed_plan_can_be_looked_at_from_a_clone_with_the_platform_named
     );
 
     // Without the platform named, it says what to set; a platform it does not know is refused.
-    let err = failed(&run(ci_script(&clone, &["reviewed-plan"])));
+    let err = fails(run(ci_script(&clone, &["reviewed-plan"])));
     assert!(
         err.contains("CLICKUP_MEMBERS_PLATFORM=github or gitlab"),
         "{err}"
     );
     let mut cmd = ci_script(&clone, &["reviewed-plan"]);
     cmd.env("CLICKUP_MEMBERS_PLATFORM", "bitbucket");
-    let err = failed(&run(cmd));
+    let err = fails(run(cmd));
     assert!(
         err.contains("CLICKUP_MEMBERS_PLATFORM is github or gitlab, not \"bitbucket\""),
         "{err}"

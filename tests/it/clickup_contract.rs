@@ -8,11 +8,13 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
+use assert_cmd::assert::{Assert, OutputAssertExt};
+use predicates::prelude::*;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{failed, stderr, stdout, workdir};
+use crate::common::workdir;
 use crate::fake::contract::{self, EDIT_USER_WITHOUT_CUSTOM_ROLE};
 use crate::fake::{Fake, Fault};
 
@@ -227,12 +229,13 @@ async fn a_custom_role_clickup_kept_is_a_failed_change_with_what_to_do() {
     let fake = Fake::start(&owner_only(), TOKEN).await;
     fake.keep_custom_role_without_id(true);
     let dir = workdir(CORA_PLAIN);
-    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    let err = failed(&output);
-    assert!(
-        err.contains("ClickUp kept custom role \"member custom\" (id 998877) for user 5100002, which the file no longer names: the API cannot clear a custom role; remove it in ClickUp (Settings → People) or name the role in the file, then run again"),
-        "{err}"
-    );
+    run(dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "ClickUp kept custom role \"member custom\" (id 998877) for user 5100002, which the file no longer names: the API cannot clear a custom role; remove it in ClickUp (Settings → People) or name the role in the file, then run again",
+        ));
     let sent = fake
         .log()
         .into_iter()
@@ -251,8 +254,10 @@ async fn a_custom_role_clickup_kept_is_a_failed_change_with_what_to_do() {
 
     // Where ClickUp clears it, the same change converges.
     let fake = Fake::start(&owner_only(), TOKEN).await;
-    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    run(dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .success();
     let cora = fake.member("cora@acme.example").expect("cora");
     assert_eq!(
         (
@@ -313,8 +318,8 @@ async fn the_documented_example_answers_give_a_plan_in_seconds() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let plan: Value = serde_json::from_slice(&output.stdout).expect("json plan");
+    let output = output.assert().success();
+    let plan: Value = serde_json::from_slice(&output.get_output().stdout).expect("json plan");
     assert_eq!(
         plan["unknown"],
         json!(["user 123 (no email in ClickUp's answer)"])
@@ -350,30 +355,31 @@ async fn members_the_tool_cannot_tell_are_left_alone() {
     let dir = workdir(
         "version: 1\nworkspace:\n  id: \"9006054115\"\npolicy:\n  mode: authoritative\n  max_removals: 5\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: cora@acme.example\n    role: member custom\n",
     );
-    let output = run(dir.path(), &fake, &["plan"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let out = stdout(&output);
-    assert!(
-        out.contains("- remove member numeric@acme.example (79, pending invitation)")
-            && out.contains("Plan: 0 to invite, 0 to change, 1 to remove."),
-        "{out}"
-    );
-    assert!(
-        out.contains("Unknown to this tool, left alone (2): user 77 (no email in ClickUp's answer), limited@acme.example (role 4 with role_subtype 5: not the guest ClickUp documents (2), perhaps a limited member)"),
-        "{out}"
-    );
-    assert!(!out.contains("remove member limited"), "{out}");
+    run(dir.path(), &fake, &["plan"])
+        .await
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "- remove member numeric@acme.example (79, pending invitation)",
+        ))
+        .stdout(predicate::str::contains(
+            "Plan: 0 to invite, 0 to change, 1 to remove.",
+        ))
+        .stdout(predicate::str::contains(
+            "Unknown to this tool, left alone (2): user 77 (no email in ClickUp's answer), limited@acme.example (role 4 with role_subtype 5: not the guest ClickUp documents (2), perhaps a limited member)",
+        ))
+        .stdout(predicate::str::contains("remove member limited").not());
 }
 
 // ---- a hostile or broken server ---------------------------------------------------------
 
-async fn plan_against(api_url: &str) -> (std::process::Output, tempfile::TempDir) {
+async fn plan_against(api_url: &str) -> (Assert, tempfile::TempDir) {
     let dir = workdir(
         "version: 1\nworkspace:\n  id: \"9006054115\"\nmembers:\n  - email: olivia@acme.example\n    role: owner\n",
     );
     let output =
         crate::common::run_against(dir.path(), api_url, TOKEN, ["plan", "--timeout", "5"]).await;
-    (output, dir)
+    (output.assert(), dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -387,12 +393,12 @@ async fn an_html_error_page_is_named_for_what_it_is() {
         .mount(&server)
         .await;
     let (output, _dir) = plan_against(&format!("{}/api/v2", server.uri())).await;
-    let err = failed(&output);
-    assert!(
-        err.contains("the token's user may not do this in Workspace 9006054115 (HTTP 403, not ClickUp's error shape: it starts with \"<!DOCTYPE html><html><body>Forbidden by proxy</body></html>\")"),
-        "{err}"
-    );
-    assert!(!err.contains(TOKEN));
+    output
+        .code(1)
+        .stderr(predicate::str::contains(
+            "the token's user may not do this in Workspace 9006054115 (HTTP 403, not ClickUp's error shape: it starts with \"<!DOCTYPE html><html><body>Forbidden by proxy</body></html>\")",
+        ))
+        .stderr(predicate::str::contains(TOKEN).not());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -406,11 +412,9 @@ async fn a_200_carrying_an_error_is_an_error() {
         .mount(&server)
         .await;
     let (output, _dir) = plan_against(&format!("{}/api/v2", server.uri())).await;
-    let err = failed(&output);
-    assert!(
-        err.contains("the token is invalid or was revoked (OAUTH_025: Token invalid)"),
-        "{err}"
-    );
+    output.code(1).stderr(predicate::str::contains(
+        "the token is invalid or was revoked (OAUTH_025: Token invalid)",
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -432,11 +436,9 @@ async fn a_redirect_is_not_followed_and_the_token_stays_home() {
         .mount(&server)
         .await;
     let (output, _dir) = plan_against(&format!("{}/api/v2", server.uri())).await;
-    let err = failed(&output);
-    assert!(
-        err.contains("GET /user: ClickUp answered HTTP 302 with a redirect to localhost; it is not followed, so the token is sent to the API URL only (check --api-url)"),
-        "{err}"
-    );
+    output.code(1).stderr(predicate::str::contains(
+        "GET /user: ClickUp answered HTTP 302 with a redirect to localhost; it is not followed, so the token is sent to the API URL only (check --api-url)",
+    ));
     assert!(
         elsewhere
             .received_requests()
@@ -482,12 +484,12 @@ async fn a_gigabyte_answer_is_refused_before_it_fills_memory() {
         });
         let started = Instant::now();
         let (output, _dir) = plan_against(&format!("http://127.0.0.1:{port}/api/v2")).await;
-        let err = failed(&output);
-        assert!(
-            err.contains("GET /user: the answer is")
-                && err.contains("more than the 256 MiB an answer may hold; not read"),
-            "{err}"
-        );
+        output
+            .code(1)
+            .stderr(predicate::str::contains("GET /user: the answer is"))
+            .stderr(predicate::str::contains(
+                "more than the 256 MiB an answer may hold; not read",
+            ));
         assert!(started.elapsed() < Duration::from_secs(30));
         let _ = serving.join();
     }
@@ -513,19 +515,13 @@ async fn refused_invitations_and_failed_removals_are_read_back() {
     let dir = workdir(
         "version: 1\nworkspace:\n  id: \"9006054115\"\npolicy:\n  mode: authoritative\nmembers:\n  - email: olivia@acme.example\n    role: owner\n  - email: new@acme.example\n",
     );
-    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&output),
-        stderr(&output)
-    );
-    assert!(
-        stdout(&output).contains("Apply complete! 1 invited, 0 changed, 1 removed."),
-        "{}",
-        stdout(&output)
-    );
+    run(dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Apply complete! 1 invited, 0 changed, 1 removed.",
+        ));
     assert_eq!(fake.count("new@acme.example"), 1);
     assert!(fake.member("cora@acme.example").is_none());
     let writes: Vec<String> = fake
@@ -544,12 +540,13 @@ async fn refused_invitations_and_failed_removals_are_read_back() {
         Fault::Refuse(400, "INPUT_005", "Invalid email"),
         1,
     );
-    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    let err = failed(&output);
-    assert!(
-        err.contains("ClickUp refused the request with INPUT_005: Invalid email"),
-        "{err}"
-    );
+    run(dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "ClickUp refused the request with INPUT_005: Invalid email",
+        ));
 }
 
 /// A pending invitation's role change is an Edit User (with the invitee's email as the
@@ -588,8 +585,7 @@ async fn a_pending_role_change_is_edited_first_and_replaced_only_when_allowed() 
 
     // ClickUp edits it: one request, no replace needed.
     let fake = Fake::start(&snapshot, TOKEN).await;
-    let output = apply(&fake, &[]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    apply(&fake, &[]).await.assert().success();
     let writes: Vec<(String, Option<Value>)> = fake
         .log()
         .into_iter()
@@ -608,20 +604,16 @@ async fn a_pending_role_change_is_edited_first_and_replaced_only_when_allowed() 
     let refused = Fault::Refuse(400, "TEAM_092", "Cannot edit a pending invitation");
     let fake = Fake::start(&snapshot, TOKEN).await;
     fake.inject("PUT", &format!("team/{TEAM}/user/57207539"), refused, 1);
-    let output = apply(&fake, &[]).await;
-    let err = failed(&output);
-    assert!(
-        err.contains("ClickUp did not edit this pending invitation: run apply with --allow-replace to cancel it and invite pending.person@acme.example again with the new role"),
-        "{err}"
-    );
+    apply(&fake, &[]).await.assert().code(1).stderr(predicate::str::contains(
+        "ClickUp did not edit this pending invitation: run apply with --allow-replace to cancel it and invite pending.person@acme.example again with the new role",
+    ));
     assert_eq!(fake.count("pending.person@acme.example"), 1);
 
     // With --allow-replace it is cancelled and sent again as an admin, and put back into the
     // groups the cancelled invitation was in.
     let fake = Fake::start(&snapshot, TOKEN).await;
     fake.inject("PUT", &format!("team/{TEAM}/user/57207539"), refused, 1);
-    let output = apply(&fake, &["--allow-replace"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    apply(&fake, &["--allow-replace"]).await.assert().success();
     let lines: Vec<String> = fake
         .log()
         .iter()
@@ -641,6 +633,8 @@ async fn a_pending_role_change_is_edited_first_and_replaced_only_when_allowed() 
         .member("pending.person@acme.example")
         .expect("invited again");
     assert_eq!(invitee["user"]["role"], 2);
-    let output = run(dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    run(dir.path(), &fake, &["plan", "--detailed-exitcode"])
+        .await
+        .assert()
+        .success();
 }

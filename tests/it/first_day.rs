@@ -7,6 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use assert_cmd::assert::OutputAssertExt;
+use predicates::prelude::*;
+
 use crate::common::{bin_dir, cli, repo, stderr, stdout};
 
 const TOKEN: &str = "pk_4753994_FIRSTDAYFIRSTDAYFIRSTDAY";
@@ -67,15 +70,11 @@ fn bash(dir: &Path, script: &str, env: &[(&str, &str)]) -> Output {
     cmd.output().expect("bash")
 }
 
-fn ok(output: &Output) -> String {
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(output),
-        stderr(output)
-    );
-    stdout(output)
+/// Runs the command (or takes the `Output` of one run already), asserts that it succeeded
+/// (showing its code, stdout and stderr when not), and gives its standard output.
+#[track_caller]
+fn ok(run: impl OutputAssertExt) -> String {
+    stdout(&run.assert().success())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,7 +100,7 @@ async fn the_quickstart_runs_as_written_from_an_empty_folder() {
     })
     .await
     .expect("join");
-    let out = ok(&output);
+    let out = ok(output);
     assert!(
         out.contains("No changes. The workspace matches members.yaml."),
         "{out}"
@@ -133,9 +132,11 @@ async fn the_quickstart_runs_as_written_from_an_empty_folder() {
         )
     })
     .await
-    .expect("join");
+    .expect("join")
+    .assert()
+    .success();
     assert_eq!(
-        ok(&output).trim(),
+        stdout(&output).trim(),
         "",
         "nothing for git to take after an apply"
     );
@@ -150,7 +151,7 @@ fn the_offline_trial_runs_as_written_from_a_clone() {
     for name in ["members.yaml", "workspace.snapshot.json"] {
         std::fs::copy(repo().join("examples/acme").join(name), examples.join(name)).expect("copy");
     }
-    let out = ok(&bash(dir.path(), &block("offline"), &[]));
+    let out = ok(bash(dir.path(), &block("offline"), &[]));
     let last = out.trim_end().lines().last().unwrap_or_default();
     assert_eq!(
         last, "No changes. The workspace matches members.yaml.",
@@ -187,12 +188,7 @@ fn shows_what_it_gives(name: &str) {
         .next()
         .and_then(|l| l.strip_prefix("$ clickup-members "))
         .expect("the sample starts with its command");
-    let output = cli()
-        .current_dir(repo())
-        .args(command.split_whitespace())
-        .output()
-        .expect("run");
-    let actual = ok(&output);
+    let actual = ok(cli().current_dir(repo()).args(command.split_whitespace()));
     // Every line shown is in the output, in the same order; `…` stands for lines left out.
     let actual_lines: Vec<&str> = actual.lines().collect();
     let mut at = 0;
@@ -207,14 +203,12 @@ fn shows_what_it_gives(name: &str) {
 
 /// Runs `clickup-members ARGS --help`, which fails on an unknown command, flag or value.
 fn parses(args: &[&str], place: &str) {
-    let output = cli().args(args).arg("--help").output().expect("run");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "README ({place}): `clickup-members {}` does not parse:\n{}",
-        args.join(" "),
-        stderr(&output)
-    );
+    cli()
+        .args(args)
+        .arg("--help")
+        .assert()
+        .append_context("README", place.to_owned())
+        .success();
 }
 
 #[test]
@@ -253,8 +247,7 @@ fn every_command_line_and_flag_the_readme_shows_exists() {
         let first = row.split(" | ").next().unwrap_or_default();
         for usage in first.split('`').skip(1).step_by(2) {
             let command = usage.split_whitespace().next().expect("a command");
-            let help = cli().args([command, "--help"]).output().expect("run");
-            let help = ok(&help);
+            let help = ok(cli().args([command, "--help"]));
             for flag in usage
                 .split(|c: char| c.is_whitespace() || "[]=".contains(c))
                 .filter(|w| w.starts_with("--"))
@@ -290,10 +283,9 @@ fn the_hint_after_plan_out_can_be_pasted() {
             "--snapshot",
             "workspace.snapshot.json",
         ])
-        .output()
-        .expect("plan");
-    // The example replaces a person: the plan is saved, and refused until that is accepted.
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        .assert()
+        // The example replaces a person: the plan is saved, and refused until that is accepted.
+        .code(1);
     let out = stdout(&output);
     let hint = out
         .lines()
@@ -307,7 +299,7 @@ fn the_hint_after_plan_out_can_be_pasted() {
         "clickup-members apply 'saved plan.json' -f members.yaml --snapshot workspace.snapshot.json"
     );
     assert!(out.contains("(add --allow-replace once you accept that it replaces people)"));
-    let applied = ok(&bash(
+    let applied = ok(bash(
         acme.dir.path(),
         &format!("{hint} --allow-replace"),
         &[],
@@ -343,18 +335,12 @@ fn offered(shell: &str, program: &Path, line: &str) -> Vec<String> {
             .arg(format!("source {}; complete -C '{line}'", script.display()))
             .output(),
     }
-    .expect("run the shell");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{shell} could not load or run the completion: {}",
-        stderr(&output)
-    );
-    assert!(
-        stderr(&output).trim().is_empty(),
-        "{shell} complains about the completion script: {}",
-        stderr(&output)
-    );
+    .expect("run the shell")
+    .assert()
+    .append_context("shell", shell.to_owned())
+    // The shell loads and runs the completion, and does not complain about the script.
+    .success()
+    .stderr(predicate::str::is_empty().trim());
     stdout(&output)
         .lines()
         .map(|l| l.split('\t').next().unwrap_or_default().trim().to_owned())
@@ -393,12 +379,11 @@ fn completions_complete_subcommands_and_flags_in_bash_zsh_and_fish() {
 fn man_writes_one_page_per_command() {
     let dir = tempfile::tempdir().expect("dir");
     let out = dir.path().join("man1");
-    let output = cli()
+    cli()
         .args(["man", "--out-dir"])
         .arg(&out)
-        .output()
-        .expect("run");
-    ok(&output);
+        .assert()
+        .success();
     for command in [
         "",
         "-validate",
@@ -471,11 +456,11 @@ fn with_stdout_closed(acme: &crate::common::Acme, args: &[&str]) -> Output {
 #[test]
 fn an_apply_whose_output_closes_still_applies_and_reports_on_stderr() {
     let acme = crate::common::Acme::new();
-    let output = with_stdout_closed(&acme, &["apply", "--auto-approve", "--allow-replace"]);
-    let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(0), "{err}");
-    assert!(err.contains("standard output is closed"), "{err}");
-    assert!(err.contains("Apply complete!"), "{err}");
+    with_stdout_closed(&acme, &["apply", "--auto-approve", "--allow-replace"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("standard output is closed"))
+        .stderr(predicate::str::contains("Apply complete!"));
     let again = acme.run(&["plan"]).output().expect("plan");
     assert!(
         stdout(&again).contains("No changes."),
@@ -487,7 +472,7 @@ fn an_apply_whose_output_closes_still_applies_and_reports_on_stderr() {
 #[test]
 fn a_plan_whose_output_closes_still_saves_and_exits_with_its_code() {
     let acme = crate::common::Acme::new();
-    let output = with_stdout_closed(
+    with_stdout_closed(
         &acme,
         &[
             "plan",
@@ -496,8 +481,9 @@ fn a_plan_whose_output_closes_still_saves_and_exits_with_its_code() {
             "plan.json",
             "--detailed-exitcode",
         ],
-    );
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    )
+    .assert()
+    .code(2);
     assert!(acme.path("plan.json").is_file(), "the plan was saved");
 }
 
@@ -511,16 +497,13 @@ fn terraforms_one_dash_options_are_told_their_two_dash_names() {
             "--out",
         ),
     ] {
-        let output = cli().args(args).output().expect("run");
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "a usage error, never 2 (changes)"
-        );
-        let err = stderr(&output);
-        assert!(
-            err.contains(&format!("tip: a similar argument exists: '{meant}'")),
-            "{args:?}: {err}"
-        );
+        // A usage error, never 2 (changes).
+        cli()
+            .args(args)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(format!(
+                "tip: a similar argument exists: '{meant}'"
+            )));
     }
 }

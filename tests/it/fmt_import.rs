@@ -1,7 +1,10 @@
 //! `fmt` (golden before/after files, --check, --diff, refusals) and `import` (its first plan
 //! shows no changes).
 
-use crate::common::{Acme, assert_golden, cli, failed, repo, stderr, stdout};
+use assert_cmd::assert::{Assert, OutputAssertExt};
+use predicates::prelude::*;
+
+use crate::common::{Acme, assert_golden, cli, repo};
 use crate::fake::Fake;
 
 fn fixtures() -> Vec<std::path::PathBuf> {
@@ -14,16 +17,11 @@ fn fixtures() -> Vec<std::path::PathBuf> {
 }
 
 /// Runs `clickup-members fmt <args>` on a copy of `source` named members.yaml.
-fn fmt(source: &str, args: &[&str]) -> (std::process::Output, String) {
+fn fmt(source: &str, args: &[&str]) -> (Assert, String) {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("members.yaml");
     std::fs::write(&path, source).expect("write");
-    let output = cli()
-        .current_dir(dir.path())
-        .arg("fmt")
-        .args(args)
-        .output()
-        .expect("run");
+    let output = cli().current_dir(dir.path()).arg("fmt").args(args).assert();
     let after = std::fs::read_to_string(&path).expect("read");
     (output, after)
 }
@@ -41,8 +39,10 @@ fn fmt_rewrites_each_fixture_into_its_golden_form_keeping_comments() {
             continue;
         }
         let (output, formatted) = fmt(&source, &[]);
-        assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));
-        assert_eq!(stdout(&output), "Formatted members.yaml.\n");
+        output
+            .append_context("fixture", name.clone())
+            .success()
+            .stdout("Formatted members.yaml.\n");
         assert_golden(&format!("fmt/{name}"), &formatted);
 
         // Every comment of the original is still there.
@@ -56,7 +56,7 @@ fn fmt_rewrites_each_fixture_into_its_golden_form_keeping_comments() {
         }
         // Formatting a formatted file changes nothing.
         let (output, again) = fmt(&formatted, &[]);
-        assert_eq!(stdout(&output), "members.yaml is already formatted.\n");
+        output.stdout("members.yaml is already formatted.\n");
         assert_eq!(again, formatted, "{name}: fmt is not idempotent");
     }
 }
@@ -66,18 +66,13 @@ fn fmt_check_fails_on_an_unsorted_file_and_passes_on_its_formatted_version() {
     let source =
         std::fs::read_to_string(repo().join("tests/fixtures/fmt/commented.yaml")).expect("read");
     let (output, after) = fmt(&source, &["--check"]);
-    let err = failed(&output);
+    output.code(1).stderr(predicate::str::contains(
+        "members.yaml is not in canonical form; run `clickup-members fmt -f members.yaml`",
+    ));
     assert_eq!(after, source, "--check changed the file");
-    assert!(
-        err.contains(
-            "members.yaml is not in canonical form; run `clickup-members fmt -f members.yaml`"
-        ),
-        "{err}"
-    );
     let (_, formatted) = fmt(&source, &[]);
     let (output, _) = fmt(&formatted, &["--check"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(stdout(&output), "");
+    output.success().stdout("");
 }
 
 #[test]
@@ -85,15 +80,14 @@ fn fmt_diff_shows_a_unified_diff_and_changes_nothing() {
     let source =
         "version: 1\nworkspace: {id: \"1\"}\nmembers:\n  - email: b@x.io\n  - email: a@x.io\n";
     let (output, after) = fmt(source, &["--diff"]);
-    assert_eq!(output.status.code(), Some(0));
+    output
+        .success()
+        .stdout(predicate::str::starts_with(
+            "--- members.yaml\n+++ members.yaml (formatted)\n@@",
+        ))
+        .stdout(predicate::str::contains("\n-  - email: b@x.io\n"))
+        .stdout(predicate::str::contains("\n+  - email: b@x.io\n"));
     assert_eq!(after, source);
-    let diff = stdout(&output);
-    assert!(
-        diff.starts_with("--- members.yaml\n+++ members.yaml (formatted)\n@@"),
-        "{diff}"
-    );
-    assert!(diff.contains("\n-  - email: b@x.io\n"), "{diff}");
-    assert!(diff.contains("\n+  - email: b@x.io\n"), "{diff}");
 }
 
 #[test]
@@ -105,20 +99,24 @@ fn a_file_fmt_cannot_rewrite_is_reported_and_left_alone() {
         .find_map(|l| l.strip_prefix("# expect: "))
         .expect("expectation");
     let (output, after) = fmt(&source, &[]);
-    let err = failed(&output);
+    output
+        .code(1)
+        .stderr(predicate::str::starts_with(format!(
+            "members.yaml:{want}\n"
+        )))
+        .stderr(predicate::str::ends_with(
+            "Error: members.yaml was not changed\n",
+        ));
     assert_eq!(after, source, "the file was changed");
-    assert!(err.starts_with(&format!("members.yaml:{want}\n")), "{err}");
-    assert!(err.ends_with("Error: members.yaml was not changed\n"));
 }
 
 #[test]
 fn the_shipped_example_is_in_canonical_form() {
-    let output = cli()
+    cli()
         .current_dir(repo())
         .args(["fmt", "--check", "-f", "examples/acme/members.yaml"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .assert()
+        .success();
 }
 
 #[test]
@@ -131,16 +129,15 @@ fn import_from_a_snapshot_then_plan_shows_no_changes() {
         "imported.yaml",
     ];
     let acme = Acme::new();
-    let output = cli()
+    cli()
         .current_dir(acme.dir.path())
         .args(IMPORT)
         .args(["--snapshot", "workspace.snapshot.json"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).starts_with(
-        "Wrote imported.yaml: 26 members, 3 guests, 2 groups of Workspace \"Acme Workspace\".\nCheck it with `clickup-members plan -f imported.yaml --snapshot workspace.snapshot.json`: it shows no changes."
-    ), "{}", stdout(&output));
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "Wrote imported.yaml: 26 members, 3 guests, 2 groups of Workspace \"Acme Workspace\".\nCheck it with `clickup-members plan -f imported.yaml --snapshot workspace.snapshot.json`: it shows no changes.",
+        ));
     let text = std::fs::read_to_string(acme.path("imported.yaml")).expect("read");
     assert!(text.starts_with("# yaml-language-server: $schema=members.schema.json\n"));
     assert!(text.contains("\npolicy:\n  mode: authoritative\n"));
@@ -148,7 +145,7 @@ fn import_from_a_snapshot_then_plan_shows_no_changes() {
     assert!(text.contains("  - email: cora@acme.example\n    role: Project Lead\n"));
     assert!(text.contains("    custom_role: Client Viewer\n"));
 
-    let output = cli()
+    cli()
         .current_dir(acme.dir.path())
         .args([
             "plan",
@@ -158,32 +155,29 @@ fn import_from_a_snapshot_then_plan_shows_no_changes() {
             "--snapshot",
             "workspace.snapshot.json",
         ])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(stdout(&output).ends_with("No changes. The workspace matches imported.yaml.\n"));
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(
+            "No changes. The workspace matches imported.yaml.\n",
+        ));
 
-    let output = cli()
+    // An imported file is canonical.
+    cli()
         .current_dir(acme.dir.path())
         .args(["fmt", "--check", "-f", "imported.yaml"])
-        .output()
-        .expect("run");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "an imported file is canonical: {}",
-        stderr(&output)
-    );
+        .assert()
+        .success();
 
     // The same import again does not overwrite without --force.
-    let output = cli()
+    cli()
         .current_dir(acme.dir.path())
         .args(IMPORT)
         .args(["--snapshot", "workspace.snapshot.json"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(err.contains("imported.yaml exists; import does not overwrite it without --force"));
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "imported.yaml exists; import does not overwrite it without --force",
+        ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -206,7 +200,7 @@ async fn import_from_clickup_with_guests_custom_roles_groups_and_shares_plans_no
             .args(["--api-url", &api]);
         cmd.output().expect("run")
     };
-    let output = tokio::task::spawn_blocking({
+    tokio::task::spawn_blocking({
         let run = run.clone();
         move || {
             run(vec![
@@ -220,8 +214,9 @@ async fn import_from_clickup_with_guests_custom_roles_groups_and_shares_plans_no
         }
     })
     .await
-    .expect("join");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    .expect("join")
+    .assert()
+    .success();
     let text = std::fs::read_to_string(dir.path().join("members.yaml")).expect("read");
     assert!(
         text.contains("    access:\n      - list: \"901234567\"\n        permission: read\n"),
@@ -233,10 +228,11 @@ async fn import_from_clickup_with_guests_custom_roles_groups_and_shares_plans_no
     );
 
     fake.clear_log();
-    let output = tokio::task::spawn_blocking(move || run(vec!["plan", "--detailed-exitcode"]))
+    tokio::task::spawn_blocking(move || run(vec!["plan", "--detailed-exitcode"]))
         .await
-        .expect("join");
-    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+        .expect("join")
+        .assert()
+        .success();
     assert!(fake.log().iter().all(|l| !l.is_write()));
 }
 
@@ -249,21 +245,19 @@ async fn import_of_a_workspace_the_token_does_not_see_names_the_workspace_option
     .expect("json");
     let fake = Fake::start(&snapshot, crate::live::TOKEN).await;
     let dir = tempfile::tempdir().expect("dir");
-    let output = crate::common::run_against(
+    crate::common::run_against(
         dir.path(),
         &fake.api_url(),
         crate::live::TOKEN,
         ["import", "--workspace", "1111111", "--out", "members.yaml"],
     )
-    .await;
-    let err = failed(&output);
-    assert!(
-        err.contains("Workspace 1111111 is not visible to this token")
-            && err.contains("check --workspace"),
-        "{err}"
-    );
-    assert!(
-        !err.contains("workspace.id"),
-        "import has no file yet: {err}"
-    );
+    .await
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains(
+        "Workspace 1111111 is not visible to this token",
+    ))
+    .stderr(predicate::str::contains("check --workspace"))
+    // Import has no file yet.
+    .stderr(predicate::str::contains("workspace.id").not());
 }

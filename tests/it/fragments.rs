@@ -3,7 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{cli, failed, repo, stderr, stdout};
+use assert_cmd::assert::Assert;
+use predicates::prelude::*;
+
+use crate::common::{cli, repo, stderr, stdout};
 
 /// A Workspace file including `teams/*.yaml`, with `fragments` (name, text) under `teams/`.
 fn layout(workspace_extra: &str, fragments: &[(&str, &str)]) -> tempfile::TempDir {
@@ -23,13 +26,12 @@ fn layout(workspace_extra: &str, fragments: &[(&str, &str)]) -> tempfile::TempDi
     dir
 }
 
-fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+fn run(dir: &Path, args: &[&str]) -> Assert {
     cli()
         .current_dir(dir)
         .args(args)
         .args(["-f", "clickup/members.yaml"])
-        .output()
-        .expect("run")
+        .assert()
 }
 
 fn snapshot() -> PathBuf {
@@ -67,10 +69,10 @@ fn fragments_are_merged_into_the_workspace_file_in_order() {
                 "--snapshot",
             ])
             .arg(snapshot())
-            .output()
-            .expect("run");
-        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        let mut plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+            .assert()
+            .success();
+        let mut plan: serde_json::Value =
+            serde_json::from_slice(&output.get_output().stdout).expect("json");
         // The file's digest counts its includes too: the rest is the same.
         let object = plan.as_object_mut().expect("plan");
         object.remove("config_digest");
@@ -91,19 +93,19 @@ fn a_person_in_two_fragments_is_an_error_naming_both_places() {
             ),
         ],
     );
-    let err = failed(&run(dir.path(), &["validate"]));
-    assert!(
-        err.contains("clickup/teams/eng.yaml:3:12: duplicate email \"mei@acme.example\": already listed in members at clickup/teams/design.yaml:2:12"),
-        "{err}"
-    );
+    run(dir.path(), &["validate"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "clickup/teams/eng.yaml:3:12: duplicate email \"mei@acme.example\": already listed in members at clickup/teams/design.yaml:2:12",
+        ));
     // A group of the same name in two fragments, too.
     let group = "groups:\n  - name: Engineering\n    members: []\n";
     let dir = layout("", &[("a.yaml", group), ("b.yaml", group)]);
-    let err = failed(&run(dir.path(), &["validate"]));
-    assert!(
-        err.contains("clickup/teams/b.yaml:2:11: duplicate group name \"Engineering\": already defined at clickup/teams/a.yaml:2:11"),
-        "{err}"
-    );
+    run(dir.path(), &["validate"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "clickup/teams/b.yaml:2:11: duplicate group name \"Engineering\": already defined at clickup/teams/a.yaml:2:11",
+        ));
 }
 
 #[test]
@@ -115,35 +117,32 @@ fn what_only_a_workspace_file_holds_is_an_error_in_the_fragment() {
             "policy:\n  mode: authoritative\nworkspace:\n  id: \"1\"\ninclude: [\"more/*.yaml\"]\nmembers:\n  - email: dan@acme.example\n",
         )],
     );
-    let err = failed(&run(dir.path(), &["validate"]));
-    assert!(
-        err.contains("clickup/teams/eng.yaml:1:1: policy: a fragment holds only members, guests and groups; this key belongs in the Workspace file"),
-        "{err}"
-    );
-    assert!(
-        err.contains("clickup/teams/eng.yaml:3:1: workspace: a fragment holds only members"),
-        "{err}"
-    );
-    assert!(
-        err.contains("clickup/teams/eng.yaml:5:1: include: a fragment may not include other files"),
-        "{err}"
-    );
+    run(dir.path(), &["validate"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "clickup/teams/eng.yaml:1:1: policy: a fragment holds only members, guests and groups; this key belongs in the Workspace file",
+        ))
+        .stderr(predicate::str::contains(
+            "clickup/teams/eng.yaml:3:1: workspace: a fragment holds only members",
+        ))
+        .stderr(predicate::str::contains(
+            "clickup/teams/eng.yaml:5:1: include: a fragment may not include other files",
+        ));
     // A problem of an entry is placed in its fragment too.
     let dir = layout("", &[("eng.yaml", "members:\n  - email: not-an-email\n")]);
-    let err = failed(&run(dir.path(), &["validate"]));
-    assert!(err.contains("clickup/teams/eng.yaml:2:12:"), "{err}");
+    run(dir.path(), &["validate"])
+        .code(1)
+        .stderr(predicate::str::contains("clickup/teams/eng.yaml:2:12:"));
 }
 
 #[test]
 fn an_include_that_matches_nothing_or_the_file_itself_is_an_error_at_the_include() {
     let dir = layout("", &[]);
-    let err = failed(&run(dir.path(), &["validate"]));
-    assert!(
-        err.contains(
-            "clickup/members.yaml:5:5: include \"teams/*.yaml\" matches no file in clickup"
-        ),
-        "{err}"
-    );
+    run(dir.path(), &["validate"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "clickup/members.yaml:5:5: include \"teams/*.yaml\" matches no file in clickup",
+        ));
     // `*.yaml` beside the Workspace file matches the file itself: an include cycle.
     let dir = layout("", &[("eng.yaml", ENG)]);
     let path = dir.path().join("clickup/members.yaml");
@@ -153,18 +152,18 @@ fn an_include_that_matches_nothing_or_the_file_itself_is_an_error_at_the_include
         text.replace("  - teams/*.yaml\n", "  - \"*.yaml\"\n"),
     )
     .expect("write");
-    let err = failed(&run(dir.path(), &["validate"]));
-    assert!(
-        err.contains("include \"*.yaml\" matches the Workspace file itself"),
-        "{err}"
-    );
+    run(dir.path(), &["validate"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "include \"*.yaml\" matches the Workspace file itself",
+        ));
     // Out of the Workspace file's folder.
     std::fs::write(&path, text.replace("  - teams/*.yaml\n", "  - ../*.yaml\n")).expect("write");
-    let err = failed(&run(dir.path(), &["validate"]));
-    assert!(
-        err.contains("include \"../*.yaml\" must stay in the Workspace file's folder"),
-        "{err}"
-    );
+    run(dir.path(), &["validate"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "include \"../*.yaml\" must stay in the Workspace file's folder",
+        ));
 }
 
 #[test]
@@ -186,46 +185,39 @@ fn a_refusal_caused_by_a_fragment_points_into_it() {
         "members:\n  - email: olivia@acme.example\n    role: admin\n",
     )
     .expect("write");
-    let output = cli()
+    cli()
         .current_dir(dir.path())
         .args(["plan", "-f", "clickup/members.yaml", "--snapshot"])
         .arg(snapshot())
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1));
-    let err = stderr(&output);
-    assert!(
-        err.contains(
-            "clickup/teams/owner.yaml:3:11: refused: olivia@acme.example is the Workspace owner"
-        ),
-        "{err}"
-    );
-    assert!(
-        err.contains("(clickup/teams/owner.yaml:3:11 asks for it)"),
-        "{err}"
-    );
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "clickup/teams/owner.yaml:3:11: refused: olivia@acme.example is the Workspace owner",
+        ))
+        .stderr(predicate::str::contains(
+            "(clickup/teams/owner.yaml:3:11 asks for it)",
+        ));
 }
 
 #[test]
 fn fmt_formats_each_fragment_in_place_and_check_fails_on_any() {
     let unsorted = "members:\n  - email: Zed@acme.example\n  - email: amy@acme.example  # new\n";
     let dir = layout("", &[("eng.yaml", unsorted), ("design.yaml", DESIGN)]);
-    let check = run(dir.path(), &["fmt", "--check"]);
-    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
-    assert!(
-        stderr(&check).contains("clickup/teams/eng.yaml is not in canonical form"),
-        "{}",
-        stderr(&check)
-    );
-    let output = run(dir.path(), &["fmt"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).contains("Formatted clickup/teams/eng.yaml."));
+    run(dir.path(), &["fmt", "--check"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "clickup/teams/eng.yaml is not in canonical form",
+        ));
+    run(dir.path(), &["fmt"])
+        .success()
+        .stdout(predicate::str::contains(
+            "Formatted clickup/teams/eng.yaml.",
+        ));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("clickup/teams/eng.yaml")).expect("read"),
         "members:\n  - email: amy@acme.example  # new\n  - email: zed@acme.example\n"
     );
-    let check = run(dir.path(), &["fmt", "--check"]);
-    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    run(dir.path(), &["fmt", "--check"]).success();
     // The Workspace file keeps its include, as written.
     let workspace = std::fs::read_to_string(dir.path().join("clickup/members.yaml")).expect("read");
     assert!(
@@ -256,28 +248,22 @@ fn the_fragment_schema_is_committed_and_accepts_a_fragment_but_not_a_policy() {
 fn a_saved_plan_is_stale_once_a_fragment_changes() {
     let dir = layout("", &[("design.yaml", DESIGN)]);
     std::fs::copy(snapshot(), dir.path().join("workspace.json")).expect("copy");
-    let output = cli()
+    cli()
         .current_dir(dir.path())
         .args(["plan", "--out", "plan.json", "--snapshot", "workspace.json"])
         .args(["-f", "clickup/members.yaml"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .assert()
+        .success();
     std::fs::write(
         dir.path().join("clickup/teams/design.yaml"),
         DESIGN.replace("mei@", "meike@"),
     )
     .expect("write");
-    let output = cli()
+    cli()
         .current_dir(dir.path())
         .args(["apply", "plan.json", "--snapshot", "workspace.json"])
         .args(["-f", "clickup/members.yaml"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("the saved plan is stale"),
-        "{}",
-        stderr(&output)
-    );
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("the saved plan is stale"));
 }

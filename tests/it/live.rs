@@ -4,9 +4,11 @@
 use std::process::Output;
 use std::time::Duration;
 
+use assert_cmd::assert::OutputAssertExt;
+use predicates::prelude::*;
 use serde_json::{Value, json};
 
-use crate::common::{Acme, cli, failed, repo, stderr, stdout};
+use crate::common::{Acme, cli, repo, stderr, stdout};
 use crate::fake::{Fake, Fault};
 
 pub(crate) const TOKEN: &str = "pk_4753994_SECRETSECRETSECRETSECRET0123";
@@ -69,8 +71,10 @@ fn newcomers_file(n: usize, groups: &str) -> tempfile::TempDir {
 async fn a_plan_costs_a_fixed_set_of_reads() {
     let fake = Fake::start(&acme_snapshot(), TOKEN).await;
     let acme = Acme::new();
-    let output = run(acme.dir.path(), &fake, &["plan", "--allow-replace"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = run(acme.dir.path(), &fake, &["plan", "--allow-replace"])
+        .await
+        .assert()
+        .success();
     assert_eq!(
         lines(&fake),
         vec![
@@ -105,15 +109,13 @@ async fn a_plan_costs_a_fixed_set_of_reads() {
     // subscription and seats when it has writes.
     fake.clear_log();
     let dir = newcomers_file(3, "");
-    let output = run(dir.path(), &fake, &["plan"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    run(dir.path(), &fake, &["plan"]).await.assert().success();
     let plan = format!("GET team/{TEAM}/plan");
     let seats = format!("GET team/{TEAM}/seats");
     assert_eq!(lines(&fake), vec!["GET user", "GET team", &plan, &seats]);
     fake.clear_log();
     let dir = newcomers_file(0, "");
-    let output = run(dir.path(), &fake, &["plan"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    run(dir.path(), &fake, &["plan"]).await.assert().success();
     assert_eq!(
         lines(&fake),
         vec!["GET user", "GET team"],
@@ -127,18 +129,16 @@ async fn seats_that_cannot_be_read_are_unknown_and_the_plan_is_still_made() {
     // Refused outright (a 5xx would be retried for half a minute first).
     fake.inject("GET", &format!("team/{TEAM}/seats"), Fault::Team110, 2);
     let dir = newcomers_file(2, "");
-    let output = run(dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stdout(&output).contains("Seats (Enterprise plan): unknown (not read)."),
-        "{}",
-        stdout(&output)
-    );
-    assert!(
-        stderr(&output).contains("cannot read the Workspace's seats from ClickUp"),
-        "{}",
-        stderr(&output)
-    );
+    run(dir.path(), &fake, &["plan", "--detailed-exitcode"])
+        .await
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains(
+            "Seats (Enterprise plan): unknown (not read).",
+        ))
+        .stderr(predicate::str::contains(
+            "cannot read the Workspace's seats from ClickUp",
+        ));
     let output = run(dir.path(), &fake, &["plan", "--format", "json"]).await;
     let plan: Value = serde_json::from_slice(&output.stdout).expect("json plan");
     assert_eq!(plan["seats"], Value::Null);
@@ -163,21 +163,20 @@ async fn policy_seats_reads_the_seats_without_writes_and_refuses_a_plan_above_it
     // No writes, yet the seats are read: the file bounds them. The fake counts 1 member seat
     // used of 6.
     let dir = bounded(0, 1);
-    let output = run(dir.path(), &fake, &["plan"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    run(dir.path(), &fake, &["plan"]).await.assert().success();
     let plan = format!("GET team/{TEAM}/plan");
     let seats = format!("GET team/{TEAM}/seats");
     assert_eq!(lines(&fake), vec!["GET user", "GET team", &plan, &seats]);
     // Two newcomers on a bound of 2: refused, at the line of seats; nothing is written.
     fake.clear_log();
     let dir = bounded(2, 2);
-    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("members.yaml:5:3: refused: the plan would use 3 member seats (now 1), above policy.seats.max_members (2)"),
-        "{}",
-        stderr(&output)
-    );
+    run(dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "members.yaml:5:3: refused: the plan would use 3 member seats (now 1), above policy.seats.max_members (2)",
+        ));
     assert!(writes(&fake).is_empty(), "{:?}", writes(&fake));
 }
 
@@ -185,29 +184,27 @@ async fn policy_seats_reads_the_seats_without_writes_and_refuses_a_plan_above_it
 async fn plan_apply_plan_converges_with_one_write_per_change() {
     let fake = Fake::start(&acme_snapshot(), TOKEN).await;
     let acme = Acme::new();
-    let output = run(
+    run(
         acme.dir.path(),
         &fake,
         &["plan", "--detailed-exitcode", "--allow-replace"],
     )
-    .await;
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    .await
+    .assert()
+    .code(2);
     fake.clear_log();
 
-    let output = run(
+    run(
         acme.dir.path(),
         &fake,
         &["apply", "--auto-approve", "--allow-replace"],
     )
-    .await;
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&output),
-        stderr(&output)
-    );
-    assert!(stdout(&output).contains("Apply complete! 3 invited, 6 changed, 2 removed, 1 replaced, 1 group created, 1 group deleted."));
+    .await
+    .assert()
+    .success()
+    .stdout(predicate::str::contains(
+        "Apply complete! 3 invited, 6 changed, 2 removed, 1 replaced, 1 group created, 1 group deleted.",
+    ));
     let mut w = writes(&fake);
     w.sort();
     // 14 changes: one request each, two for the replace, one per share added, changed or
@@ -253,13 +250,19 @@ async fn plan_apply_plan_converges_with_one_write_per_change() {
             .all(|l| l.status == 200)
     );
 
-    let output = run(acme.dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(stdout(&output).ends_with("No changes. The workspace matches members.yaml.\n"));
+    run(acme.dir.path(), &fake, &["plan", "--detailed-exitcode"])
+        .await
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(
+            "No changes. The workspace matches members.yaml.\n",
+        ));
 
     fake.clear_log();
-    let output = run(acme.dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    assert_eq!(output.status.code(), Some(0));
+    run(acme.dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .success();
     assert!(
         writes(&fake).is_empty(),
         "a second apply wrote: {:?}",
@@ -272,8 +275,10 @@ async fn apply_stays_under_the_rate_limit_while_headers_are_honoured() {
     let fake = Fake::start(&small_snapshot(), TOKEN).await;
     fake.rate_limit(10, Duration::from_secs(2));
     let dir = newcomers_file(40, "");
-    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    run(dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .success();
     assert_eq!(
         fake.too_many(),
         0,
@@ -283,8 +288,10 @@ async fn apply_stays_under_the_rate_limit_while_headers_are_honoured() {
     for i in 0..40 {
         assert_eq!(fake.count(&format!("new{i:02}@acme.example")), 1);
     }
-    let output = run(dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
-    assert_eq!(output.status.code(), Some(0));
+    run(dir.path(), &fake, &["plan", "--detailed-exitcode"])
+        .await
+        .assert()
+        .success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,8 +300,10 @@ async fn apply_converges_through_injected_429s() {
     fake.rate_limit(10, Duration::from_secs(1));
     fake.inject("POST", &format!("team/{TEAM}/user"), Fault::RateLimited, 3);
     let dir = newcomers_file(12, "");
-    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    run(dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .success();
     assert_eq!(fake.too_many(), 3);
     for i in 0..12 {
         assert_eq!(fake.count(&format!("new{i:02}@acme.example")), 1);
@@ -314,24 +323,18 @@ async fn survives(fault: Fault) {
         3,
         "groups:\n  - name: Everyone\n    members: [new00@acme.example, new01@acme.example]\n",
     );
-    let output = run(
+    run(
         dir.path(),
         &fake,
         &["apply", "--auto-approve", "--timeout", "1"],
     )
-    .await;
-    let err = stderr(&output);
-    assert!(!err.contains("panicked"), "{fault:?}: {err}");
-    assert!(
-        err.contains("trying again in"),
-        "{fault:?}: the retry is not reported: {err}"
-    );
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{fault:?}: {}\n{err}",
-        stdout(&output)
-    );
+    .await
+    .assert()
+    .append_context("fault", format!("{fault:?}"))
+    .stderr(predicate::str::contains("panicked").not())
+    // The retry is reported.
+    .stderr(predicate::str::contains("trying again in"))
+    .success();
     for i in 0..3 {
         assert_eq!(
             fake.count(&format!("new{i:02}@acme.example")),
@@ -346,13 +349,11 @@ async fn survives(fault: Fault) {
     );
     let groups = fake.snapshot()["groups"].as_array().map_or(0, Vec::len);
     assert_eq!(groups, 1, "{fault:?}: duplicate group");
-    let output = run(dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{fault:?}: {}",
-        stdout(&output)
-    );
+    run(dir.path(), &fake, &["plan", "--detailed-exitcode"])
+        .await
+        .assert()
+        .append_context("fault", format!("{fault:?}"))
+        .success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -377,14 +378,14 @@ async fn an_undecodable_answer_is_not_retried() {
     let fake = Fake::start(&small_snapshot(), TOKEN).await;
     fake.inject("GET", "team", Fault::Malformed, 1);
     let dir = newcomers_file(1, "");
-    let output = run(dir.path(), &fake, &["plan"]).await;
-    assert_eq!(output.status.code(), Some(1));
-    let err = stderr(&output);
-    assert!(
-        err.contains("ClickUp's answer to GET /team could not be read at team: EOF while parsing a list (the answer was cut short)"),
-        "{err}"
-    );
-    assert!(!err.contains("trying again"), "{err}");
+    run(dir.path(), &fake, &["plan"])
+        .await
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "ClickUp's answer to GET /team could not be read at team: EOF while parsing a list (the answer was cut short)",
+        ))
+        .stderr(predicate::str::contains("trying again").not());
     assert_eq!(
         lines(&fake),
         vec!["GET user".to_owned(), "GET team".to_owned()]
@@ -415,36 +416,26 @@ async fn refusals_are_reported_with_their_sentence_and_a_rerun_converges() {
             &fake,
             &["apply", "--auto-approve", "--parallelism", "1"],
         )
-        .await;
-        assert_eq!(output.status.code(), Some(1), "{fault:?}");
-        let err = stderr(&output);
-        assert!(err.contains(sentence), "{fault:?}: {err}");
+        .await
+        .assert()
+        .append_context("fault", format!("{fault:?}"))
+        .code(1)
+        .stderr(predicate::str::contains(sentence))
         // Every other write would meet the same refusal: none is sent (SPEC §5).
-        assert!(
-            stdout(&output).contains(
-                "Apply incomplete: 0 of 3 changes applied (0 invited, 0 changed, 0 removed), 1 failed, 2 not attempted, 0 not started."
-            ),
-            "{}",
-            stdout(&output)
-        );
+        .stdout(predicate::str::contains(
+            "Apply incomplete: 0 of 3 changes applied (0 invited, 0 changed, 0 removed), 1 failed, 2 not attempted, 0 not started.",
+        ));
         let writes = fake.log().iter().filter(|l| l.is_write()).count();
         assert_eq!(writes, 1, "{fault:?}: writes after the refusal");
-        assert!(
-            err.contains("not attempted: an earlier write was refused with"),
-            "{err}"
-        );
-        let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{fault:?}: {}",
-            stderr(&output)
-        );
-        assert!(
-            stdout(&output).contains("Apply complete! 3 invited"),
-            "{}",
-            stdout(&output)
-        );
+        output.stderr(predicate::str::contains(
+            "not attempted: an earlier write was refused with",
+        ));
+        run(dir.path(), &fake, &["apply", "--auto-approve"])
+            .await
+            .assert()
+            .append_context("fault", format!("{fault:?}"))
+            .success()
+            .stdout(predicate::str::contains("Apply complete! 3 invited"));
         for i in 0..3 {
             assert_eq!(fake.count(&format!("new{i:02}@acme.example")), 1);
         }
@@ -455,15 +446,14 @@ async fn refusals_are_reported_with_their_sentence_and_a_rerun_converges() {
 async fn an_invalid_token_is_one_sentence_and_exit_1() {
     let fake = Fake::start(&small_snapshot(), "pk_the_right_one").await;
     let dir = newcomers_file(1, "");
-    let output = run(dir.path(), &fake, &["plan"]).await;
-    let err = failed(&output);
-    assert_eq!(
-        err,
-        format!(
+    run(dir.path(), &fake, &["plan"])
+        .await
+        .assert()
+        .code(1)
+        .stderr(format!(
             "Error: cannot read the Workspace from ClickUp ({}): the token is invalid or was revoked (OAUTH_025: Token invalid); set CLICKUP_TOKEN to a valid personal token (pk_…) or OAuth token\n",
             fake.api_url()
-        )
-    );
+        ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -471,9 +461,13 @@ async fn an_unknown_workspace_lists_the_ones_the_token_sees() {
     let fake = Fake::start(&small_snapshot(), TOKEN).await;
     let dir = newcomers_file(1, "");
     crate::common::edit(&dir.path().join("members.yaml"), TEAM, "42");
-    let output = run(dir.path(), &fake, &["plan"]).await;
-    let err = failed(&output);
-    assert!(err.contains("Workspace 42 is not visible to this token (it sees 9006054115 \"Acme Workspace\", 1234567 \"Side Project\"); check workspace.id"), "{err}");
+    run(dir.path(), &fake, &["plan"])
+        .await
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "Workspace 42 is not visible to this token (it sees 9006054115 \"Acme Workspace\", 1234567 \"Side Project\"); check workspace.id",
+        ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -483,32 +477,34 @@ async fn a_workspace_off_the_enterprise_plan_fails_writes_with_team_110() {
     let dir = newcomers_file(2, "");
 
     // The plan reads the Workspace's subscription and says so before anything is sent.
-    let output = run(dir.path(), &fake, &["plan"]).await;
-    assert_eq!(output.status.code(), Some(1));
     let refusal = "Apply will refuse this plan: Workspace 9006054115 is on the Business plan: ClickUp makes member, guest and sharing changes only on the Enterprise plan, so every write would be refused with TEAM_110";
-    assert!(stdout(&output).contains(refusal), "{}", stdout(&output));
-    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    let err = failed(&output);
-    assert!(
-        err.contains("refused: Workspace 9006054115 is on the Business plan"),
-        "{err}"
-    );
+    run(dir.path(), &fake, &["plan"])
+        .await
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(refusal));
+    run(dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "refused: Workspace 9006054115 is on the Business plan",
+        ));
     assert!(fake.log().iter().all(|l| !l.is_write()), "nothing was sent");
 
     // A Workspace that says Enterprise but answers TEAM_110 still gets a sentence, and the
     // other writes are not sent.
     fake.set_enterprise(true);
     fake.inject("POST", &format!("team/{TEAM}/user"), Fault::Team110, 1);
-    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    let err = failed(&output);
-    assert!(err.contains("Failed changes:"), "{err}");
-    assert!(
-        err.contains(
-            "new00@acme.example  invite member  403   TEAM_110  Team must be on enterprise plan"
-        ),
-        "{err}"
-    );
-    assert!(err.contains("not on the Enterprise plan"), "{err}");
+    run(dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("Failed changes:"))
+        .stderr(predicate::str::contains(
+            "new00@acme.example  invite member  403   TEAM_110  Team must be on enterprise plan",
+        ))
+        .stderr(predicate::str::contains("not on the Enterprise plan"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -522,13 +518,11 @@ async fn the_token_never_appears_in_output_logs_plans_or_state() {
         vec!["apply", "plan.json", "-vv", "--allow-replace"],
         vec!["snapshot", "-vv", "--workspace", TEAM, "--out", "snap.json"],
     ] {
-        let output = run(acme.dir.path(), &fake, &args).await;
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            stderr(&output)
-        );
+        let output = run(acme.dir.path(), &fake, &args)
+            .await
+            .assert()
+            .append_context("args", format!("{args:?}"))
+            .success();
         seen.push_str(&stdout(&output));
         seen.push_str(&stderr(&output));
     }
@@ -560,48 +554,44 @@ async fn the_token_comes_from_a_file_too() {
     cmd.current_dir(dir.path())
         .env("CLICKUP_TOKEN_FILE", dir.path().join("token"))
         .args(["plan", "--api-url", &fake.api_url()]);
-    let output = tokio::task::spawn_blocking(move || cmd.output().expect("run"))
+    tokio::task::spawn_blocking(move || cmd.assert())
         .await
-        .expect("join");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .expect("join")
+        .success();
 }
 
 #[test]
 fn no_token_is_a_clear_error() {
     let dir = newcomers_file(1, "");
-    let output = cli()
+    cli()
         .current_dir(dir.path())
         .arg("plan")
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(
-        err.starts_with("Error: no ClickUp token: set CLICKUP_TOKEN"),
-        "{err}"
-    );
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "Error: no ClickUp token: set CLICKUP_TOKEN",
+        ));
 }
 
 #[test]
 fn the_token_is_never_sent_over_plain_http_to_another_host() {
     let dir = newcomers_file(1, "");
-    let output = cli()
+    cli()
         .current_dir(dir.path())
         .env("CLICKUP_TOKEN", TOKEN)
         .args(["plan", "--api-url", "http://api.clickup.example/api/v2"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert_eq!(
-        err,
-        "Error: refusing to send the token over plain http:// to api.clickup.example; use https:// (plain http is allowed only to a loopback address)\n"
-    );
+        .assert()
+        .code(1)
+        .stderr(
+            "Error: refusing to send the token over plain http:// to api.clickup.example; use https:// (plain http is allowed only to a loopback address)\n",
+        );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_of_the_live_workspace_plans_the_same() {
     let fake = Fake::start(&acme_snapshot(), TOKEN).await;
     let acme = Acme::new();
-    let output = run(
+    run(
         acme.dir.path(),
         &fake,
         &[
@@ -613,9 +603,12 @@ async fn a_snapshot_of_the_live_workspace_plans_the_same() {
             "--with-guest-shares",
         ],
     )
-    .await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).starts_with("Saved Workspace \"Acme Workspace\" (9006054115) to saved.json: 29 people, 2 groups, 3 custom roles."));
+    .await
+    .assert()
+    .success()
+    .stdout(predicate::str::starts_with(
+        "Saved Workspace \"Acme Workspace\" (9006054115) to saved.json: 29 people, 2 groups, 3 custom roles.",
+    ));
     let live = run(acme.dir.path(), &fake, &["plan", "--format", "json"]).await;
     let offline = run(
         acme.dir.path(),
@@ -635,19 +628,17 @@ async fn an_api_url_that_is_not_the_api_base_says_it_must_end_in_api_v2() {
     let fake = Fake::start(&acme_snapshot(), TOKEN).await;
     let acme = Acme::new();
     // A common slip: the base without its version.
-    let output = crate::common::run_against(
+    crate::common::run_against(
         acme.dir.path(),
         &format!("{}/api", fake.server.uri()),
         TOKEN,
         ["plan"],
     )
-    .await;
-    let err = failed(&output);
-    assert!(
-        err.contains("APP_001")
-            && err.contains(
-                "--api-url (or CLICKUP_API_URL) must be ClickUp's API base, ending in /api/v2"
-            ),
-        "{err}"
-    );
+    .await
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("APP_001"))
+    .stderr(predicate::str::contains(
+        "--api-url (or CLICKUP_API_URL) must be ClickUp's API base, ending in /api/v2",
+    ));
 }

@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
+use assert_cmd::assert::{Assert, OutputAssertExt};
+use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::common::{cli, copy_dir, edit, failed, repo, stderr, stdout};
+use crate::common::{cli, copy_dir, edit, repo, stdout};
 use crate::fake::many::Fakes;
 use crate::live::TOKEN;
 
@@ -25,8 +27,8 @@ fn snapshot(id: &str) -> Value {
 }
 
 /// The command line run in `dir` with `args`.
-fn in_dir(dir: &Path, args: &[&str]) -> Output {
-    cli().current_dir(dir).args(args).output().expect("run")
+fn in_dir(dir: &Path, args: &[&str]) -> Assert {
+    cli().current_dir(dir).args(args).assert()
 }
 
 /// The example's folder of Workspace files, in a fresh directory.
@@ -59,8 +61,9 @@ async fn a_folder_plans_a_section_per_workspace_and_applies_each_with_its_own_st
         &fakes,
         &["plan", "-f", "clickup", "--detailed-exitcode"],
     )
-    .await;
-    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    .await
+    .assert()
+    .code(2);
     let text = stdout(&plan);
     let acme = text
         .find("=== clickup/acme.yaml: Workspace \"Acme Workspace\" (9006054115) ===")
@@ -102,20 +105,22 @@ async fn a_folder_plans_a_section_per_workspace_and_applies_each_with_its_own_st
     assert_eq!(json["workspaces"][1]["format_version"], 1);
 
     // Saved, then applied as saved: both converge, each with its own state file.
-    let saved = run(
+    run(
         dir.path(),
         &fakes,
         &["plan", "-f", "clickup", "--out", "plans.json"],
     )
-    .await;
-    assert_eq!(saved.status.code(), Some(0), "{}", stderr(&saved));
-    let apply = run(
+    .await
+    .assert()
+    .success();
+    run(
         dir.path(),
         &fakes,
         &["apply", "plans.json", "-f", "clickup"],
     )
-    .await;
-    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    .await
+    .assert()
+    .success();
     assert!(writes(&fakes, ACME).iter().any(|w| w.contains("user")));
     assert!(writes(&fakes, EU).iter().any(|w| w.contains("user")));
     for (file, id) in [("acme", ACME), ("eu", EU)] {
@@ -125,40 +130,42 @@ async fn a_folder_plans_a_section_per_workspace_and_applies_each_with_its_own_st
         .expect("json");
         assert_eq!(state["workspace_id"], id, "{file}");
     }
-    let again = run(
+    run(
         dir.path(),
         &fakes,
         &["plan", "-f", "clickup", "--detailed-exitcode"],
     )
-    .await;
-    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    .await
+    .assert()
+    .success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_of_a_folder_is_refused_whole_when_one_workspace_changed() {
     let fakes = Fakes::start(&[snapshot(ACME), snapshot(EU)], TOKEN).await;
     let dir = folder();
-    let saved = run(
+    run(
         dir.path(),
         &fakes,
         &["plan", "-f", "clickup", "--out", "plans.json"],
     )
-    .await;
-    assert_eq!(saved.status.code(), Some(0), "{}", stderr(&saved));
+    .await
+    .assert()
+    .success();
     // Someone is invited by hand in the EU Workspace only.
     fakes.of(EU).invite_outside("walk-in@acme.example", 3);
-    let apply = run(
+    run(
         dir.path(),
         &fakes,
         &["apply", "plans.json", "-f", "clickup"],
     )
-    .await;
-    let err = failed(&apply);
-    assert!(err.contains("the saved plan is stale"), "{err}");
-    assert!(
-        err.contains("refused whole: nothing was applied to any Workspace"),
-        "{err}"
-    );
+    .await
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("the saved plan is stale"))
+    .stderr(predicate::str::contains(
+        "refused whole: nothing was applied to any Workspace",
+    ));
     assert!(
         writes(&fakes, ACME).is_empty(),
         "{:?}",
@@ -177,19 +184,18 @@ async fn one_refused_workspace_does_not_stop_the_others() {
         "  - email: olivia@acme.example\n    role: owner\n",
         "  - email: olivia@acme.example\n    role: admin\n",
     );
-    let apply = run(
+    run(
         dir.path(),
         &fakes,
         &["apply", "--auto-approve", "-f", "clickup"],
     )
-    .await;
-    assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
-    let err = stderr(&apply);
-    assert!(err.contains("is the Workspace owner"), "{err}");
-    assert!(
-        err.contains("1 of 2 Workspaces was refused or failed; the other was applied"),
-        "{err}"
-    );
+    .await
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("is the Workspace owner"))
+    .stderr(predicate::str::contains(
+        "1 of 2 Workspaces was refused or failed; the other was applied",
+    ));
     assert!(
         writes(&fakes, ACME).is_empty(),
         "{:?}",
@@ -199,13 +205,14 @@ async fn one_refused_workspace_does_not_stop_the_others() {
         !writes(&fakes, EU).is_empty(),
         "the EU Workspace was applied"
     );
-    let eu = run(
+    run(
         dir.path(),
         &fakes,
         &["plan", "-f", "clickup/eu.yaml", "--detailed-exitcode"],
     )
-    .await;
-    assert_eq!(eu.status.code(), Some(0), "{}", stdout(&eu));
+    .await
+    .assert()
+    .success();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,13 +241,14 @@ async fn workspaces_applied_by_one_process_share_one_rate_limit() {
         .expect("write");
     }
     fakes.rate_limit(15, Duration::from_secs(2));
-    let apply = run(
+    run(
         dir.path(),
         &fakes,
         &["apply", "--auto-approve", "-f", "clickup"],
     )
-    .await;
-    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    .await
+    .assert()
+    .success();
     assert_eq!(
         fakes.too_many(),
         0,
@@ -259,12 +267,9 @@ fn a_folder_that_cannot_be_used_is_an_error_and_nothing_is_done() {
     let dir = tempfile::tempdir().expect("dir");
     std::fs::create_dir_all(dir.path().join("clickup/teams")).expect("mkdir");
     std::fs::write(dir.path().join("clickup/notes.txt"), "not a Workspace").expect("write");
-    let output = in_dir(dir.path(), &["validate", "-f", "clickup"]);
-    assert!(
-        failed(&output).contains("clickup holds no Workspace file"),
-        "{}",
-        stderr(&output)
-    );
+    in_dir(dir.path(), &["validate", "-f", "clickup"])
+        .code(1)
+        .stderr(predicate::str::contains("clickup holds no Workspace file"));
 
     // Two files for one Workspace, named both.
     let dir = folder();
@@ -273,44 +278,35 @@ fn a_folder_that_cannot_be_used_is_an_error_and_nothing_is_done() {
         dir.path().join("clickup/eu-copy.yaml"),
     )
     .expect("copy");
-    let output = in_dir(dir.path(), &["validate", "-f", "clickup"]);
-    let err = failed(&output);
-    assert!(
-        err.contains(
-            "clickup/eu.yaml:6:7: Workspace 9006054116 already has a file, clickup/eu-copy.yaml"
-        ),
-        "{err}"
-    );
+    in_dir(dir.path(), &["validate", "-f", "clickup"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "clickup/eu.yaml:6:7: Workspace 9006054116 already has a file, clickup/eu-copy.yaml",
+        ));
     std::fs::remove_file(dir.path().join("clickup/eu-copy.yaml")).expect("rm");
 
     // A YAML file that is not YAML, among valid ones: its place, and nothing planned.
     std::fs::write(dir.path().join("clickup/broken.yaml"), "members: [\n").expect("write");
-    let output = cli()
+    cli()
         .current_dir(dir.path())
         .args(["plan", "-f", "clickup", "--snapshot"])
         .arg(example().join("snapshots"))
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(
-        err.contains("clickup/broken.yaml:1:10: invalid YAML"),
-        "{err}"
-    );
-    assert!(
-        err.contains("1 of 3 Workspace files in clickup cannot be used; nothing was done"),
-        "{err}"
-    );
-    assert!(stdout(&output).is_empty());
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "clickup/broken.yaml:1:10: invalid YAML",
+        ))
+        .stderr(predicate::str::contains(
+            "1 of 3 Workspace files in clickup cannot be used; nothing was done",
+        ))
+        .stdout(predicate::str::is_empty());
     std::fs::remove_file(dir.path().join("clickup/broken.yaml")).expect("rm");
 
     // A folder where a file should be.
     std::fs::create_dir_all(dir.path().join("clickup/odd.yaml")).expect("mkdir");
-    let output = in_dir(dir.path(), &["validate", "-f", "clickup"]);
-    assert!(
-        failed(&output).contains("clickup/odd.yaml is not a file"),
-        "{}",
-        stderr(&output)
-    );
+    in_dir(dir.path(), &["validate", "-f", "clickup"])
+        .code(1)
+        .stderr(predicate::str::contains("clickup/odd.yaml is not a file"));
     std::fs::remove_dir(dir.path().join("clickup/odd.yaml")).expect("rm");
 
     // A link that loops.
@@ -318,25 +314,25 @@ fn a_folder_that_cannot_be_used_is_an_error_and_nothing_is_done() {
     {
         let link = dir.path().join("clickup/loop.yaml");
         std::os::unix::fs::symlink(&link, &link).expect("symlink");
-        let output = in_dir(dir.path(), &["validate", "-f", "clickup"]);
-        assert!(failed(&output).contains("loop.yaml"), "{}", stderr(&output));
+        in_dir(dir.path(), &["validate", "-f", "clickup"])
+            .code(1)
+            .stderr(predicate::str::contains("loop.yaml"));
         std::fs::remove_file(&link).expect("rm");
     }
 
     // --state with a folder; a --snapshot that is a file; a Workspace without its snapshot.
-    let output = in_dir(dir.path(), &["plan", "-f", "clickup", "--state", "x.json"]);
-    assert!(failed(&output).contains("--state cannot be used with -f clickup"));
-    let output = cli()
+    in_dir(dir.path(), &["plan", "-f", "clickup", "--state", "x.json"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "--state cannot be used with -f clickup",
+        ));
+    cli()
         .current_dir(dir.path())
         .args(["plan", "-f", "clickup", "--snapshot"])
         .arg(example().join("snapshots/9006054115.json"))
-        .output()
-        .expect("run");
-    assert!(
-        failed(&output).contains("--snapshot is a folder"),
-        "{}",
-        stderr(&output)
-    );
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--snapshot is a folder"));
     let snapshots = dir.path().join("snapshots");
     std::fs::create_dir_all(&snapshots).expect("mkdir");
     std::fs::copy(
@@ -344,15 +340,14 @@ fn a_folder_that_cannot_be_used_is_an_error_and_nothing_is_done() {
         snapshots.join("9006054115.json"),
     )
     .expect("copy");
-    let output = in_dir(
+    in_dir(
         dir.path(),
         &["plan", "-f", "clickup", "--snapshot", "snapshots"],
-    );
-    assert!(
-        failed(&output).contains("no snapshot of Workspace 9006054116 (clickup/eu.yaml): snapshots/9006054116.json is missing"),
-        "{}",
-        stderr(&output)
-    );
+    )
+    .code(1)
+    .stderr(predicate::str::contains(
+        "no snapshot of Workspace 9006054116 (clickup/eu.yaml): snapshots/9006054116.json is missing",
+    ));
 }
 
 #[test]
@@ -368,14 +363,13 @@ fn the_example_folder_plans_offline_with_a_snapshot_each() {
             "--format",
             "markdown",
         ])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .assert()
+        .success();
     let markdown = stdout(&output);
     assert!(markdown.contains("## `clickup/acme.yaml`"), "{markdown}");
     assert!(markdown.contains("## `clickup/eu.yaml`"), "{markdown}");
     assert!(markdown.chars().count() < 65_536);
-    let report = cli()
+    cli()
         .current_dir(example())
         .args([
             "report",
@@ -386,12 +380,10 @@ fn the_example_folder_plans_offline_with_a_snapshot_each() {
             "--format",
             "csv",
         ])
-        .output()
-        .expect("run");
-    assert_eq!(report.status.code(), Some(0), "{}", stderr(&report));
-    let text = stdout(&report);
-    assert!(text.starts_with("workspace,email,name,"), "{text}");
-    assert!(text.contains("\n9006054116,luca@acme.example,"), "{text}");
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("workspace,email,name,"))
+        .stdout(predicate::str::contains("\n9006054116,luca@acme.example,"));
 }
 
 #[test]
@@ -421,9 +413,8 @@ fn the_markdown_of_large_plans_stays_under_githubs_limit_in_all() {
             "--snapshot",
         ])
         .arg(example().join("snapshots"))
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .assert()
+        .success();
     let markdown = stdout(&output);
     assert!(
         markdown.chars().count() < 65_536,
@@ -446,8 +437,10 @@ fn the_markdown_of_large_plans_stays_under_githubs_limit_in_all() {
 async fn import_into_a_folder_writes_a_file_for_each_workspace_the_token_reaches() {
     let fakes = Fakes::start(&[snapshot(ACME), snapshot(EU)], TOKEN).await;
     let dir = tempfile::tempdir().expect("dir");
-    let import = run(dir.path(), &fakes, &["import", "--out", "clickup"]).await;
-    assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
+    run(dir.path(), &fakes, &["import", "--out", "clickup"])
+        .await
+        .assert()
+        .success();
     let mut files: Vec<String> = std::fs::read_dir(dir.path().join("clickup"))
         .expect("folder")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -460,35 +453,35 @@ async fn import_into_a_folder_writes_a_file_for_each_workspace_the_token_reaches
             .iter()
             .all(|f| f.log().iter().all(|l| !l.is_write()))
     );
-    let plan = run(
+    run(
         dir.path(),
         &fakes,
         &["plan", "-f", "clickup", "--detailed-exitcode"],
     )
-    .await;
-    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
-    assert!(
-        stdout(&plan).contains("Total for 2 Workspaces: 0 to invite, 0 to change, 0 to remove."),
-        "{}",
-        stdout(&plan)
-    );
+    .await
+    .assert()
+    .success()
+    .stdout(predicate::str::contains(
+        "Total for 2 Workspaces: 0 to invite, 0 to change, 0 to remove.",
+    ));
     // Offline, from a folder of snapshots: the same files.
     let offline = tempfile::tempdir().expect("dir");
-    let output = cli()
+    cli()
         .current_dir(offline.path())
         .args(["import", "--out", "clickup", "--snapshot"])
         .arg(example().join("snapshots"))
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .assert()
+        .success();
     assert!(offline.path().join("clickup/acme-eu.yaml").is_file());
     // Without --workspace, --out is required.
-    let output = cli()
+    cli()
         .current_dir(offline.path())
         .arg("import")
-        .output()
-        .expect("run");
-    assert!(failed(&output).contains("import needs --workspace ID, or --out DIR"));
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "import needs --workspace ID, or --out DIR",
+        ));
 }
 
 #[test]
@@ -502,27 +495,22 @@ fn fmt_check_of_a_folder_fails_on_a_fragment_not_in_canonical_form() {
         format!("{text}\ngroups:\n  - name: Everyone\n    members:\n      - bruno@acme.example\n      - mei@acme.example\n"),
     )
     .expect("write");
-    let validate = in_dir(dir.path(), &["validate", "-f", "clickup"]);
-    assert_eq!(validate.status.code(), Some(0), "{}", stderr(&validate));
-    let check = in_dir(dir.path(), &["fmt", "--check", "-f", "clickup"]);
-    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    in_dir(dir.path(), &["validate", "-f", "clickup"]).success();
+    in_dir(dir.path(), &["fmt", "--check", "-f", "clickup"]).success();
     // A fragment out of order.
     edit(
         &dir.path().join("clickup/teams/design.yaml"),
         "  - email: pia@acme.example\n",
         "  - email: PIA@acme.example\n  - email: aaron@acme.example\n",
     );
-    let check = in_dir(dir.path(), &["fmt", "--check", "-f", "clickup"]);
-    let err = failed(&check);
-    assert!(
-        err.contains("clickup/teams/design.yaml is not in canonical form"),
-        "{err}"
-    );
-    assert!(!err.contains("acme.yaml is not in canonical form"), "{err}");
-    let fmt = in_dir(dir.path(), &["fmt", "-f", "clickup"]);
-    assert_eq!(fmt.status.code(), Some(0), "{}", stderr(&fmt));
-    let check = in_dir(dir.path(), &["fmt", "--check", "-f", "clickup"]);
-    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    in_dir(dir.path(), &["fmt", "--check", "-f", "clickup"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "clickup/teams/design.yaml is not in canonical form",
+        ))
+        .stderr(predicate::str::contains("acme.yaml is not in canonical form").not());
+    in_dir(dir.path(), &["fmt", "-f", "clickup"]).success();
+    in_dir(dir.path(), &["fmt", "--check", "-f", "clickup"]).success();
 }
 
 #[test]
@@ -530,9 +518,8 @@ fn the_text_report_of_a_folder_names_the_folder_once() {
     let output = cli()
         .current_dir(example())
         .args(["report", "-f", "clickup", "--snapshot", "snapshots"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .assert()
+        .success();
     let text = stdout(&output);
     let title = text.lines().next().expect("title");
     assert!(
@@ -564,7 +551,7 @@ fn the_text_report_of_a_folder_names_the_folder_once() {
 fn show_prints_a_folders_saved_plans_each_under_its_file_and_workspace() {
     let dir = tempfile::tempdir().expect("dir");
     copy_dir(&example(), dir.path());
-    let output = in_dir(
+    in_dir(
         dir.path(),
         &[
             "plan",
@@ -575,11 +562,9 @@ fn show_prints_a_folders_saved_plans_each_under_its_file_and_workspace() {
             "--out",
             "plans.json",
         ],
-    );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let output = in_dir(dir.path(), &["show", "plans.json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let out = stdout(&output);
+    )
+    .success();
+    let out = stdout(&in_dir(dir.path(), &["show", "plans.json"]).success());
     for heading in [
         "=== clickup/acme.yaml: Workspace \"Acme Workspace\" (9006054115) ===",
         "=== clickup/eu.yaml: Workspace \"Acme EU\" (9006054116) ===",

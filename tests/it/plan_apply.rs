@@ -1,10 +1,15 @@
 //! The offline loop on the shipped example: plan, save, apply on a snapshot, plan again; golden
 //! renderings; stale saved plans; the guards; confirmation.
 
-use crate::common::{Acme, assert_golden, cli, failed, repo, stderr, stdout};
+use assert_cmd::assert::{Assert, OutputAssertExt};
+use predicates::prelude::*;
+
+use crate::common::{Acme, assert_golden, cli, repo, stdout};
 
 fn acme_plan(format: &str) -> String {
     let state = tempfile::tempdir().expect("dir");
+    // The example turns a member into a guest, which apply makes only with --allow-replace:
+    // the plan is printed whole, and refused.
     let output = cli()
         .current_dir(repo())
         .args([
@@ -18,16 +23,11 @@ fn acme_plan(format: &str) -> String {
         ])
         .arg("--state")
         .arg(state.path().join("none.state.json"))
-        .output()
-        .expect("run");
-    // The example turns a member into a guest, which apply makes only with --allow-replace:
-    // the plan is printed whole, and refused.
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("the plan replaces 1 person (tom@acme.example)"),
-        "{}",
-        stderr(&output)
-    );
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "the plan replaces 1 person (tom@acme.example)",
+        ));
     stdout(&output)
 }
 
@@ -89,32 +89,27 @@ fn the_acme_plan_shows_every_kind_of_change() {
 fn a_plan_apply_would_refuse_exits_1_whatever_the_reason() {
     let acme = Acme::new();
     // A replace without --allow-replace: printed, saved, and refused (not 2 for "changes").
-    let output = acme
-        .run(&["plan", "--detailed-exitcode", "--out", "plan.json"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(
-        stdout(&output).starts_with("Apply will refuse this plan: the plan replaces 1 person"),
-        "{}",
-        stdout(&output)
-    );
-    assert!(
-        err.contains("the plan replaces 1 person (tom@acme.example)"),
-        "{err}"
-    );
+    acme.run(&["plan", "--detailed-exitcode", "--out", "plan.json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "Apply will refuse this plan: the plan replaces 1 person",
+        ))
+        .stderr(predicate::str::contains(
+            "the plan replaces 1 person (tom@acme.example)",
+        ));
     assert!(
         acme.path("plan.json").is_file(),
         "apply --allow-replace takes it"
     );
     // A broken guard: the same exit code.
     acme.edit_members("  max_removals: 6\n", "  max_removals: 1\n");
-    let output = acme
-        .run(&["plan", "--detailed-exitcode", "--allow-replace"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(err.contains("more than policy.max_removals (1)"), "{err}");
+    acme.run(&["plan", "--detailed-exitcode", "--allow-replace"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "more than policy.max_removals (1)",
+        ));
 }
 
 #[test]
@@ -124,27 +119,19 @@ fn plan_apply_plan_again_converges() {
         .assert()
         .code(2);
 
-    let output = acme
-        .run(&["apply", "--auto-approve", "--allow-replace"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let out = stdout(&output);
-    assert!(
-        out.contains("Apply complete! 3 invited, 6 changed, 2 removed, 1 replaced, 1 group created, 1 group deleted."),
-        "{out}"
-    );
+    acme.run(&["apply", "--auto-approve", "--allow-replace"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Apply complete! 3 invited, 6 changed, 2 removed, 1 replaced, 1 group created, 1 group deleted.",
+        ));
 
-    let output = acme
-        .run(&["plan", "--detailed-exitcode"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(
-        stdout(&output).ends_with("No changes. The workspace matches members.yaml.\n"),
-        "{}",
-        stdout(&output)
-    );
+    acme.run(&["plan", "--detailed-exitcode"])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(
+            "No changes. The workspace matches members.yaml.\n",
+        ));
 
     // The snapshot now holds the invitees as pending members, as ClickUp would.
     let snapshot: serde_json::Value =
@@ -159,34 +146,25 @@ fn plan_apply_plan_again_converges() {
     assert_eq!(nina["user"]["role"], 3);
 
     // A second apply makes no change.
-    let output = acme
-        .run(&["apply", "--auto-approve"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0));
-    assert!(
-        !stdout(&output).contains("Apply complete"),
-        "{}",
-        stdout(&output)
-    );
+    acme.run(&["apply", "--auto-approve"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Apply complete").not());
 }
 
 #[test]
 fn the_state_records_what_is_managed_and_plans_without_refresh() {
     let acme = Acme::new();
-    let output = cli()
+    // Nothing recorded yet is not a failure (a pull request without a token): it says so.
+    cli()
         .current_dir(acme.dir.path())
         .args(["plan", "--refresh=false", "--format", "markdown"])
-        .output()
-        .expect("run");
-    // Nothing recorded yet is not a failure (a pull request without a token): it says so.
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stderr(&output).contains("members.state.json does not exist"));
-    assert!(
-        stdout(&output).starts_with("> **No plan yet:** --refresh=false plans against the Workspace recorded by the last apply"),
-        "{}",
-        stdout(&output)
-    );
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("members.state.json does not exist"))
+        .stdout(predicate::str::starts_with(
+            "> **No plan yet:** --refresh=false plans against the Workspace recorded by the last apply",
+        ));
 
     acme.run(&["apply", "--auto-approve", "--allow-replace"])
         .assert()
@@ -206,12 +184,11 @@ fn the_state_records_what_is_managed_and_plans_without_refresh() {
     assert!(state["members"].get("victor.leroy@acme.example").is_none());
     assert!(state["last_apply"].is_string());
 
-    let output = cli()
+    cli()
         .current_dir(acme.dir.path())
         .args(["plan", "--refresh=false", "--detailed-exitcode"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        .assert()
+        .success();
 }
 
 #[test]
@@ -220,12 +197,10 @@ fn a_saved_plan_applies_when_nothing_changed() {
     acme.run(&["plan", "--allow-replace", "--out", "plan.json"])
         .assert()
         .code(0);
-    let output = acme
-        .run(&["apply", "plan.json", "--allow-replace"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).contains("Apply complete!"));
+    acme.run(&["apply", "plan.json", "--allow-replace"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Apply complete!"));
 }
 
 #[test]
@@ -239,15 +214,12 @@ fn a_saved_plan_is_refused_when_the_file_changed() {
         "  - email: yusuf@acme.example\n  - email: late@acme.example\n",
     );
     let before = std::fs::read(acme.snapshot()).expect("read");
-    let output = acme
-        .run(&["apply", "plan.json", "--allow-replace"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert_eq!(
-        err,
-        "Error: the saved plan is stale: re-run plan (members.yaml changed since plan.json was made)\n"
-    );
+    acme.run(&["apply", "plan.json", "--allow-replace"])
+        .assert()
+        .code(1)
+        .stderr(
+            "Error: the saved plan is stale: re-run plan (members.yaml changed since plan.json was made)\n",
+        );
     assert_eq!(
         std::fs::read(acme.snapshot()).expect("read"),
         before,
@@ -267,17 +239,12 @@ fn a_saved_plan_is_refused_when_the_workspace_changed() {
         "\"gita@acme.example\"",
         "\"gita.rao@acme.example\"",
     );
-    let output = acme
-        .run(&["apply", "plan.json", "--allow-replace"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(
-        err.contains(
-            "the saved plan is stale: re-run plan (the Workspace changed since plan.json was made)"
-        ),
-        "{err}"
-    );
+    acme.run(&["apply", "plan.json", "--allow-replace"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "the saved plan is stale: re-run plan (the Workspace changed since plan.json was made)",
+        ));
 }
 
 #[test]
@@ -288,15 +255,12 @@ fn apply_without_a_terminal_and_without_auto_approve_refuses_and_changes_nothing
         "    role: Project Lead\n",
     );
     let before = std::fs::read(acme.snapshot()).expect("read");
-    let output = acme
-        .run(&["apply", "--allow-replace"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(
-        err.contains("refusing to apply without confirmation: stdin is not a terminal"),
-        "{err}"
-    );
+    acme.run(&["apply", "--allow-replace"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "refusing to apply without confirmation: stdin is not a terminal",
+        ));
     assert_eq!(std::fs::read(acme.snapshot()).expect("read"), before);
     assert!(!acme.state().exists());
 }
@@ -305,82 +269,71 @@ fn apply_without_a_terminal_and_without_auto_approve_refuses_and_changes_nothing
 fn replaces_need_allow_replace() {
     let acme = Acme::new();
     let before = std::fs::read(acme.snapshot()).expect("read");
-    let output = acme
-        .run(&["apply", "--auto-approve"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(
-        err.contains("the plan replaces 1 person (tom@acme.example)"),
-        "{err}"
-    );
-    assert!(err.contains("--allow-replace"));
+    acme.run(&["apply", "--auto-approve"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "the plan replaces 1 person (tom@acme.example)",
+        ))
+        .stderr(predicate::str::contains("--allow-replace"));
     assert_eq!(std::fs::read(acme.snapshot()).expect("read"), before);
 }
 
-/// Runs `plan` on the example after an edit and returns (exit code, stderr).
-fn plan_after(from: &str, to: &str) -> (Option<i32>, String) {
+/// Runs `plan` on the example after an edit, for the test to say how it ends.
+fn plan_after(from: &str, to: &str) -> Assert {
     let acme = Acme::new();
     acme.edit_members(from, to);
-    let output = acme.run(&["plan"]).output().expect("run");
-    (output.status.code(), stderr(&output))
+    acme.run(&["plan"]).assert()
 }
 
 #[test]
 fn the_removal_cap_refuses_with_the_people_named() {
-    let (code, err) = plan_after("  max_removals: 6\n", "  max_removals: 2\n");
-    assert_eq!(code, Some(1));
-    assert!(
-        err.contains("Error: refused: the plan would remove, replace or delete 4, more than policy.max_removals (2): replace tom@acme.example, remove victor.leroy@acme.example, remove walt@oldclient.example, delete Launch 2024"),
-        "{err}"
-    );
-    // Nothing was applied, and the plan does not say so: only apply applies.
-    assert!(
-        err.ends_with("Error: apply would refuse this plan\n"),
-        "{err}"
-    );
-    assert!(!err.contains("nothing was applied"), "{err}");
+    plan_after("  max_removals: 6\n", "  max_removals: 2\n")
+        .code(1)
+        .stderr(predicate::str::contains(
+            "Error: refused: the plan would remove, replace or delete 4, more than policy.max_removals (2): replace tom@acme.example, remove victor.leroy@acme.example, remove walt@oldclient.example, delete Launch 2024",
+        ))
+        // Nothing was applied, and the plan does not say so: only apply applies.
+        .stderr(predicate::str::ends_with(
+            "Error: apply would refuse this plan\n",
+        ))
+        .stderr(predicate::str::contains("nothing was applied").not());
 }
 
 #[test]
 fn the_owner_guard_refuses_with_the_person_and_the_rule() {
-    let (code, err) = plan_after(
+    plan_after(
         "  - email: olivia@acme.example\n    role: owner\n",
         "  - email: olivia@acme.example\n    role: admin\n",
-    );
-    assert_eq!(code, Some(1));
-    assert!(
-        err.starts_with("members.yaml:42:11: refused: olivia@acme.example is the Workspace owner, whom clickup-members never changes nor removes, but the plan would change their role from owner to admin (line 42 asks for it)"),
-        "{err}"
-    );
+    )
+    .code(1)
+    .stderr(predicate::str::starts_with(
+        "members.yaml:42:11: refused: olivia@acme.example is the Workspace owner, whom clickup-members never changes nor removes, but the plan would change their role from owner to admin (line 42 asks for it)",
+    ));
 }
 
 #[test]
 fn the_self_guard_refuses_with_the_person_and_the_rule() {
-    let (code, err) = plan_after(
+    plan_after(
         "  - email: ops-bot@acme.example\n    role: admin",
         "  - email: ops-bot@acme.example\n    role: member",
-    );
-    assert_eq!(code, Some(1));
-    assert!(
-        err.starts_with(
-            "members.yaml:45:11: refused: ops-bot@acme.example is the token's own user"
-        ),
-        "{err}"
-    );
+    )
+    .code(1)
+    .stderr(predicate::str::starts_with(
+        "members.yaml:45:11: refused: ops-bot@acme.example is the token's own user",
+    ));
 }
 
 #[test]
 fn the_protected_guard_refuses_with_the_person_and_the_rule() {
-    let (code, err) = plan_after(
+    plan_after(
         "  - email: bruno@acme.example\n    role: admin\n",
         "  - email: bruno@acme.example\n    role: member\n",
-    );
-    assert_eq!(code, Some(1));
-    assert!(
-        err.starts_with("members.yaml:23:11: refused: bruno@acme.example is protected (policy.protected, line 14)"),
-        "{err}"
-    );
+    )
+    .code(1)
+    .stderr(predicate::str::starts_with(
+        "members.yaml:23:11: refused: bruno@acme.example is protected (policy.protected, line 14)",
+    ));
 }
 
 #[test]
@@ -391,9 +344,12 @@ fn role_owner_for_someone_else_is_refused_at_its_line() {
         "  - email: ada@acme.example\n    role: admin\n",
         "  - email: ada@acme.example\n    role: owner\n",
     );
-    let output = acme.run(&["plan"]).output().expect("run");
-    let err = failed(&output);
-    assert!(err.starts_with("members.yaml:21:11: ada@acme.example has role: owner, but the Workspace owner is olivia@acme.example; ownership cannot be given, taken or transferred through ClickUp's API"), "{err}");
+    acme.run(&["plan"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "members.yaml:21:11: ada@acme.example has role: owner, but the Workspace owner is olivia@acme.example; ownership cannot be given, taken or transferred through ClickUp's API",
+        ));
 }
 
 #[test]
@@ -418,22 +374,20 @@ fn colour_follows_the_color_flag() {
 
 #[test]
 fn an_unknown_custom_role_is_an_error_at_its_line() {
-    let (code, err) = plan_after("    role: Ops Admin\n", "    role: Ops Wizard\n");
-    assert_eq!(code, Some(1));
-    assert!(
-        err.starts_with("members.yaml:54:11: yusuf@acme.example: unknown role \"Ops Wizard\"; roles are admin, member, owner or a custom role, and the Workspace has: Client Viewer, Ops Admin, Project Lead"),
-        "{err}"
-    );
+    plan_after("    role: Ops Admin\n", "    role: Ops Wizard\n")
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "members.yaml:54:11: yusuf@acme.example: unknown role \"Ops Wizard\"; roles are admin, member, owner or a custom role, and the Workspace has: Client Viewer, Ops Admin, Project Lead",
+        ));
 }
 
 #[test]
 fn a_wrong_workspace_name_is_an_error_at_its_line() {
-    let (code, err) = plan_after("  name: Acme Workspace\n", "  name: Acme Corp\n");
-    assert_eq!(code, Some(1));
-    assert!(
-        err.starts_with("members.yaml:8:9: workspace.name is \"Acme Corp\" but Workspace 9006054115 is called \"Acme Workspace\""),
-        "{err}"
-    );
+    plan_after("  name: Acme Workspace\n", "  name: Acme Corp\n")
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "members.yaml:8:9: workspace.name is \"Acme Corp\" but Workspace 9006054115 is called \"Acme Workspace\"",
+        ));
 }
 
 #[test]
@@ -448,9 +402,8 @@ fn the_plan_can_be_saved_and_prints_the_same_json() {
             "--out",
             "saved.json",
         ])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0));
+        .assert()
+        .success();
     let saved = std::fs::read_to_string(acme.path("saved.json")).expect("saved");
     // The saved plan is the printed one, sealed with its digest.
     let mut saved: serde_json::Value = serde_json::from_str(&saved).expect("json");
@@ -477,12 +430,13 @@ fn the_plan_can_be_saved_and_prints_the_same_json() {
     ] {
         assert!(text.contains(from), "{from}");
         std::fs::write(acme.path("edited.json"), text.replacen(from, to, 1)).expect("write");
-        let output = acme.run(&["show", "edited.json"]).output().expect("run");
-        let err = failed(&output);
-        assert!(
-            err.contains("edited.json was changed after `clickup-members plan --out` wrote it"),
-            "{from}: {err}"
-        );
+        acme.run(&["show", "edited.json"])
+            .assert()
+            .append_context("edited", from)
+            .code(1)
+            .stderr(predicate::str::contains(
+                "edited.json was changed after `clickup-members plan --out` wrote it",
+            ));
     }
     acme.run(&["show", "saved.json"]).assert().code(0);
 }
@@ -507,17 +461,15 @@ fn changes_made_in_clickup_since_the_last_apply_are_marked_as_drift() {
         "  - email: nina@acme.example  # new hire, starts Monday\n  - email: late@acme.example\n",
     );
 
-    let output = acme.run(&["plan"]).output().expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let text = stdout(&output);
-    assert!(
-        text.contains("  ~ update member max@acme.example (4269250)\n      # (changed in ClickUp since the last apply)\n      role: \"member\" -> \"admin\"\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("  + invite member late@acme.example\n      role: \"member\"\n"),
-        "{text}"
-    );
+    acme.run(&["plan"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "  ~ update member max@acme.example (4269250)\n      # (changed in ClickUp since the last apply)\n      role: \"member\" -> \"admin\"\n",
+        ))
+        .stdout(predicate::str::contains(
+            "  + invite member late@acme.example\n      role: \"member\"\n",
+        ));
 
     let output = acme
         .run(&["plan", "--format", "json"])
@@ -556,29 +508,26 @@ fn a_saved_plan_applied_from_another_folder_finds_the_file_it_was_made_from() {
             .expect("json");
     assert_eq!(saved["file"], "../members.yaml");
     // From the plan's folder, without -f: the file and its state beside it are found.
-    let output = cli()
+    cli()
         .current_dir(acme.path("plans"))
         .args(["apply", "plan.json", "--allow-replace"])
         .args(["--snapshot", "../workspace.snapshot.json"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).contains("Apply complete!"));
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Apply complete!"));
     assert!(acme.state().is_file(), "the state beside the members file");
 
     // The file gone: it says which -f to pass.
     std::fs::rename(acme.members(), acme.path("moved.yaml")).expect("move");
-    let output = cli()
+    cli()
         .current_dir(acme.path("plans"))
         .args(["apply", "plan.json", "--allow-replace"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(
-        err.contains("plan.json was made from ../members.yaml (../members.yaml from the plan's folder), which is not there")
-            && err.contains("pass -f"),
-        "{err}"
-    );
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "plan.json was made from ../members.yaml (../members.yaml from the plan's folder), which is not there",
+        ))
+        .stderr(predicate::str::contains("pass -f"));
 }
 
 #[test]
@@ -595,9 +544,7 @@ fn show_of_the_state_gives_clickups_invitation_dates_and_escapes_live_names() {
     acme.run(&["apply", "--auto-approve", "--allow-replace"])
         .assert()
         .code(0);
-    let output = acme.run(&["show"]).output().expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let out = stdout(&output);
+    let out = stdout(&acme.run(&["show"]).assert().success());
     assert!(
         !out.lines().any(|l| l.starts_with("Workspace: forged line")),
         "{out}"
@@ -638,10 +585,9 @@ fn at_a_terminal(acme: &Acme, answer: &str) -> Option<serde_json::Value> {
         .env("TERM", "xterm")
         .env_remove("NO_COLOR")
         .env_remove("CLICKUP_TOKEN")
-        .output()
-        .expect("run the terminal");
-    assert!(output.status.success(), "{}", stderr(&output));
-    Some(serde_json::from_slice(&output.stdout).expect("what the terminal saw"))
+        .assert()
+        .success();
+    Some(serde_json::from_slice(&output.get_output().stdout).expect("what the terminal saw"))
 }
 
 #[test]
@@ -700,10 +646,11 @@ fn the_json_plan_printed_is_not_taken_for_a_saved_one() {
         &["apply", "--auto-approve", "--reviewed", "printed.json"][..],
         &["show", "printed.json"][..],
     ] {
-        let err = failed(&acme.run(args).output().expect("run"));
-        assert!(
-            err.contains("printed.json has no plan_digest: it is what `plan --format json` prints, not a plan saved by `plan --out`"),
-            "{args:?}: {err}"
-        );
+        acme.run(args)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "printed.json has no plan_digest: it is what `plan --format json` prints, not a plan saved by `plan --out`",
+            ));
     }
 }

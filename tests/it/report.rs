@@ -1,9 +1,11 @@
 //! `report`, the access review, as a user runs it: offline on a snapshot and against the fake
 //! of ClickUp, in every format, with a CSV read back by a CSV reader.
 
+use assert_cmd::assert::OutputAssertExt;
+use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::common::{cli, repo, stderr};
+use crate::common::{cli, repo};
 use crate::fake::Fake;
 use crate::live::{TOKEN, run};
 
@@ -39,10 +41,9 @@ fn offline_on_a_snapshot_the_csv_has_a_row_per_person_and_reads_back() {
             "--snapshot",
             "workspace.snapshot.json",
         ])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+        .assert()
+        .success();
+    let mut reader = csv::Reader::from_reader(output.get_output().stdout.as_slice());
     assert_eq!(
         reader.headers().expect("header").iter().collect::<Vec<_>>(),
         [
@@ -84,8 +85,10 @@ fn offline_on_a_snapshot_the_csv_has_a_row_per_person_and_reads_back() {
 async fn against_clickup_it_only_reads_and_gives_the_same_rows_as_offline() {
     let fake = Fake::start(&snapshot(), TOKEN).await;
     let dir = folder();
-    let live = run(dir.path(), &fake, &["report", "--format", "json"]).await;
-    assert_eq!(live.status.code(), Some(0), "{}", stderr(&live));
+    let live = run(dir.path(), &fake, &["report", "--format", "json"])
+        .await
+        .assert()
+        .success();
     assert!(fake.log().iter().all(|l| !l.is_write()), "{:?}", fake.log());
     let offline = cli()
         .current_dir(fixture())
@@ -98,7 +101,7 @@ async fn against_clickup_it_only_reads_and_gives_the_same_rows_as_offline() {
         ])
         .output()
         .expect("run");
-    let live: Value = serde_json::from_slice(&live.stdout).expect("json");
+    let live: Value = serde_json::from_slice(&live.get_output().stdout).expect("json");
     let offline: Value = serde_json::from_slice(&offline.stdout).expect("json");
     assert_eq!(live.as_array().map(Vec::len), Some(10));
     assert_eq!(live, offline);
@@ -115,17 +118,12 @@ fn an_invalid_file_is_an_error_with_its_line_and_no_review() {
         text.replace("expires: \"2026-12-10\"", "expires: 2027-02-30"),
     )
     .expect("write");
-    let output = cli()
+    cli()
         .current_dir(dir.path())
         .args(["report", "--snapshot"])
         .arg(fixture().join("workspace.snapshot.json"))
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1));
-    assert!(output.stdout.is_empty());
-    assert!(
-        stderr(&output).contains("members.yaml:17:14:"),
-        "{}",
-        stderr(&output)
-    );
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("members.yaml:17:14:"));
 }

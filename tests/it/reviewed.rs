@@ -4,9 +4,11 @@
 //! whole. Also the order of writes in a Workspace whose seats are full, and the exit code of
 //! a plan apply would refuse.
 
+use assert_cmd::assert::OutputAssertExt;
+use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::common::{Acme, copy_dir, failed, repo, stderr, stdout};
+use crate::common::{Acme, copy_dir, repo, stdout};
 use crate::fake::Fake;
 use crate::live::{TOKEN, run};
 
@@ -29,20 +31,21 @@ async fn someone_added_in_clickup_after_the_review_is_not_removed_on_merge() {
     let fake = Fake::start(&acme_snapshot(), TOKEN).await;
     let acme = Acme::new();
     // The pull request's plan, reviewed.
-    let output = run(
+    run(
         acme.dir.path(),
         &fake,
         &["plan", "--allow-replace", "--out", "plan.json"],
     )
-    .await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    .await
+    .assert()
+    .success();
     // Before the merge, a guest is invited in ClickUp's UI (the file is authoritative: a plan
     // made now removes them), and a role the plan changes is changed there already.
     let intruder = fake.invite_outside("intruder@acme.example", 4);
     fake.set_role("max@acme.example", 2);
     fake.clear_log();
 
-    let output = run(
+    run(
         acme.dir.path(),
         &fake,
         &[
@@ -53,28 +56,23 @@ async fn someone_added_in_clickup_after_the_review_is_not_removed_on_merge() {
             "plan.json",
         ],
     )
-    .await;
-    let err = failed(&output);
-    let out = stdout(&output);
-    assert!(
-        out.contains("Not reviewed, not made (1):")
-            && out.contains("  - remove guest intruder@acme.example"),
-        "{out}"
-    );
-    assert!(
-        out.contains("Already done (1):") && out.contains("  ~ update member max@acme.example"),
-        "{out}"
-    );
-    assert!(
-        out.contains(
-            "Apply complete! 3 invited, 5 changed, 2 removed, 1 replaced, 1 group created, 1 group deleted."
-        ),
-        "{out}"
-    );
-    assert!(
-        err.contains("1 change the Workspace needs is not in the reviewed plan plan.json"),
-        "{err}"
-    );
+    .await
+    .assert()
+    .code(1)
+    .stdout(predicate::str::contains("Not reviewed, not made (1):"))
+    .stdout(predicate::str::contains(
+        "  - remove guest intruder@acme.example",
+    ))
+    .stdout(predicate::str::contains("Already done (1):"))
+    .stdout(predicate::str::contains(
+        "  ~ update member max@acme.example",
+    ))
+    .stdout(predicate::str::contains(
+        "Apply complete! 3 invited, 5 changed, 2 removed, 1 replaced, 1 group created, 1 group deleted.",
+    ))
+    .stderr(predicate::str::contains(
+        "1 change the Workspace needs is not in the reviewed plan plan.json",
+    ));
     assert_eq!(fake.count("intruder@acme.example"), 1, "still there");
     assert!(
         !writes(&fake)
@@ -96,8 +94,9 @@ async fn someone_added_in_clickup_after_the_review_is_not_removed_on_merge() {
         &fake,
         &["plan", "--detailed-exitcode", "--format", "json"],
     )
-    .await;
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    .await
+    .assert()
+    .code(2);
     let plan: Value = serde_json::from_str(&stdout(&output)).expect("json");
     let changes: Vec<String> = plan["changes"]
         .as_array()
@@ -112,20 +111,21 @@ async fn someone_added_in_clickup_after_the_review_is_not_removed_on_merge() {
 async fn a_reviewed_plan_of_another_file_is_refused_whole_and_nothing_is_sent() {
     let fake = Fake::start(&acme_snapshot(), TOKEN).await;
     let acme = Acme::new();
-    let output = run(
+    run(
         acme.dir.path(),
         &fake,
         &["plan", "--allow-replace", "--out", "plan.json"],
     )
-    .await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    .await
+    .assert()
+    .success();
     // Another change merged after the plan was made.
     acme.edit_members(
         "  - email: yusuf@acme.example\n",
         "  - email: yusuf@acme.example\n  - email: late@acme.example\n",
     );
     fake.clear_log();
-    let output = run(
+    run(
         acme.dir.path(),
         &fake,
         &[
@@ -136,12 +136,12 @@ async fn a_reviewed_plan_of_another_file_is_refused_whole_and_nothing_is_sent() 
             "plan.json",
         ],
     )
-    .await;
-    let err = failed(&output);
-    assert!(
-        err.contains("the reviewed plan plan.json is refused whole, and Workspace 9006054115 is left as it is: members.yaml is not the file that was reviewed"),
-        "{err}"
-    );
+    .await
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains(
+        "the reviewed plan plan.json is refused whole, and Workspace 9006054115 is left as it is: members.yaml is not the file that was reviewed",
+    ));
     assert!(writes(&fake).is_empty(), "{:?}", writes(&fake));
 }
 
@@ -151,18 +151,15 @@ fn reviewed_needs_auto_approve_without_a_terminal_and_is_not_a_saved_plan_too() 
     acme.run(&["plan", "--allow-replace", "--out", "plan.json"])
         .assert()
         .code(0);
-    let output = acme
-        .run(&["apply", "--allow-replace", "--reviewed", "plan.json"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(err.contains("--auto-approve"), "{err}");
-    let output = acme
-        .run(&["apply", "plan.json", "--reviewed", "plan.json"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(1), "a usage error");
-    assert!(stderr(&output).contains("cannot be used with"));
+    acme.run(&["apply", "--allow-replace", "--reviewed", "plan.json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--auto-approve"));
+    // A usage error.
+    acme.run(&["apply", "plan.json", "--reviewed", "plan.json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot be used with"));
 }
 
 #[test]
@@ -174,11 +171,9 @@ fn a_folder_applies_each_workspace_what_its_own_reviewed_plan_holds() {
             .current_dir(dir.path())
             .args(args)
             .args(["-f", "clickup", "--snapshot", "snapshots"])
-            .output()
-            .expect("run")
+            .assert()
     };
-    let output = run(&["plan", "--out", "plans.json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    run(&["plan", "--out", "plans.json"]).success();
     // The EU Workspace's file changes after the review: its plan is refused whole, the other
     // Workspace is applied.
     crate::common::edit(
@@ -186,17 +181,17 @@ fn a_folder_applies_each_workspace_what_its_own_reviewed_plan_holds() {
         "members:\n",
         "members:\n  - email: late@acme.example\n",
     );
-    let output = run(&["apply", "--auto-approve", "--reviewed", "plans.json"]);
-    let err = failed(&output);
-    assert!(
-        err.contains("is not the file that was reviewed") && err.contains("eu.yaml"),
-        "{err}"
-    );
-    assert!(
-        err.contains("1 of 2 Workspaces was refused or failed; the other was applied"),
-        "{err}"
-    );
-    assert!(stdout(&output).contains("Apply complete!"), "the other one");
+    run(&["apply", "--auto-approve", "--reviewed", "plans.json"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "is not the file that was reviewed",
+        ))
+        .stderr(predicate::str::contains("eu.yaml"))
+        .stderr(predicate::str::contains(
+            "1 of 2 Workspaces was refused or failed; the other was applied",
+        ))
+        // The other one.
+        .stdout(predicate::str::contains("Apply complete!"));
     assert!(dir.path().join("clickup/acme.state.json").exists());
     assert!(!dir.path().join("clickup/eu.state.json").exists());
 }
@@ -207,26 +202,26 @@ async fn a_swap_in_a_full_workspace_frees_the_seat_before_it_takes_one() {
     let fake = Fake::start(&acme_snapshot(), TOKEN).await;
     // The example removes victor and turns tom into a guest, and invites nina and yusuf.
     let acme = Acme::new();
-    let output = run(
+    run(
         acme.dir.path(),
         &fake,
         &["plan", "--detailed-exitcode", "--allow-replace"],
     )
-    .await;
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stdout(&output).contains("members 26 of 26 used, 26 after the plan"),
-        "{}",
-        stdout(&output)
-    );
+    .await
+    .assert()
+    .code(2)
+    .stdout(predicate::str::contains(
+        "members 26 of 26 used, 26 after the plan",
+    ));
     fake.clear_log();
-    let output = run(
+    run(
         acme.dir.path(),
         &fake,
         &["apply", "--auto-approve", "--allow-replace"],
     )
-    .await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    .await
+    .assert()
+    .success();
     let writes = writes(&fake);
     let removal = writes
         .iter()
@@ -263,23 +258,21 @@ fn when_every_change_left_was_held_back_it_never_says_the_workspace_matches() {
     members.push(guest);
     std::fs::write(&path, serde_json::to_vec(&doc).expect("json")).expect("write");
 
-    let output = acme
-        .run(&[
-            "apply",
-            "--auto-approve",
-            "--allow-replace",
-            "--reviewed",
-            "plan.json",
-        ])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    let out = stdout(&output);
-    assert!(out.contains("No reviewed change is left to make."), "{out}");
-    assert!(!out.contains("The workspace matches"), "{out}");
-    assert!(out.contains("Already done (14):"), "{out}");
-    assert!(
-        err.contains("1 change the Workspace needs is not in the reviewed plan"),
-        "{err}"
-    );
+    acme.run(&[
+        "apply",
+        "--auto-approve",
+        "--allow-replace",
+        "--reviewed",
+        "plan.json",
+    ])
+    .assert()
+    .code(1)
+    .stdout(predicate::str::contains(
+        "No reviewed change is left to make.",
+    ))
+    .stdout(predicate::str::contains("The workspace matches").not())
+    .stdout(predicate::str::contains("Already done (14):"))
+    .stderr(predicate::str::contains(
+        "1 change the Workspace needs is not in the reviewed plan",
+    ));
 }

@@ -4,9 +4,11 @@
 use std::process::{Child, Command as StdCommand, Output, Stdio};
 use std::time::Duration;
 
+use assert_cmd::assert::OutputAssertExt;
+use predicates::prelude::*;
 use serde_json::{Value, json};
 
-use crate::common::{Acme, failed, stderr, stdout, workdir};
+use crate::common::{Acme, stderr, stdout, workdir};
 use crate::fake::{Fake, Fault};
 
 const TOKEN: &str = "pk_4753994_ROBUSTROBUSTROBUSTROBUST0001";
@@ -164,22 +166,17 @@ async fn killed_applies(journal_above: Option<&str>) {
     );
     assert!(!serials.is_empty(), "no kill happened after a write");
 
-    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&output),
-        stderr(&output)
-    );
-    assert!(
-        stderr(&output)
-            .contains("took over the lock left by a run that ended without releasing it"),
-        "{}",
-        stderr(&output)
-    );
-    let output = run(dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    run(dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "took over the lock left by a run that ended without releasing it",
+        ));
+    run(dir.path(), &fake, &["plan", "--detailed-exitcode"])
+        .await
+        .assert()
+        .success();
     assert_nothing_twice(&fake);
     assert!(
         !dir.path().join("members.state.json.lock").exists(),
@@ -202,22 +199,19 @@ async fn two_applies_at_once_one_runs_and_the_other_is_refused_naming_the_holder
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let second = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    let err = failed(&second);
-    assert!(err.starts_with("Error: the state is locked by `"), "{err}");
-    assert!(err.contains(&format!("(pid {pid}) since ")), "{err}");
-    assert!(err.contains("lock id "), "{err}");
-    assert!(
-        err.contains("clickup-members force-unlock LOCK_ID"),
-        "{err}"
-    );
-    let first = wait(first).await;
-    assert_eq!(
-        first.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
+    run(dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "Error: the state is locked by `",
+        ))
+        .stderr(predicate::str::contains(format!("(pid {pid}) since ")))
+        .stderr(predicate::str::contains("lock id "))
+        .stderr(predicate::str::contains(
+            "clickup-members force-unlock LOCK_ID",
+        ));
+    wait(first).await.assert().success();
     assert_nothing_twice(&fake);
 }
 
@@ -239,65 +233,48 @@ fn force_unlock_frees_a_stale_lock() {
     )
     .expect("write");
 
-    let output = acme
-        .run(&["apply", "--auto-approve", "--allow-replace"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert_eq!(
-        err,
-        format!(
+    acme.run(&["apply", "--auto-approve", "--allow-replace"])
+        .assert()
+        .code(1)
+        .stderr(format!(
             "Error: the state is locked by `clickup-members apply --auto-approve` on ci-runner-7 (pid 999999) since 2026-11-27T03:00:00Z, lock id 3f6c1d2e-dead-4bad-8f00-000000000001; wait for that run to end, or if it died, run `clickup-members force-unlock LOCK_ID` (lock file {})\n",
             std::fs::canonicalize(acme.dir.path())
                 .expect("dir")
                 .join("members.state.json.lock")
                 .display()
-        )
-    );
+        ));
 
-    let output = acme
-        .run(&["force-unlock", "not-this-one"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(err.contains("nothing was removed"), "{err}");
+    acme.run(&["force-unlock", "not-this-one"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nothing was removed"));
 
     // The operating system's lock is still held (by this test, as by an orphaned child of the
     // dead run): refused unless --force says so.
-    let output = acme
-        .run(&["force-unlock", "3f6c1d2e-dead-4bad-8f00-000000000001"])
-        .output()
-        .expect("run");
-    let err = failed(&output);
-    assert!(
-        err.contains(
-            "a live process holds it: removing it would let a second apply run beside the first"
-        ),
-        "{err}"
-    );
+    acme.run(&["force-unlock", "3f6c1d2e-dead-4bad-8f00-000000000001"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "a live process holds it: removing it would let a second apply run beside the first",
+        ));
     assert!(lock_path.exists());
-    let output = acme
-        .run(&[
-            "force-unlock",
-            "3f6c1d2e-dead-4bad-8f00-000000000001",
-            "--force",
-        ])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(
-        stderr(&output)
-            .contains("Warning: --force: removing the lock although a live process holds it"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(stdout(&output).starts_with("Removed the lock held by `clickup-members apply --auto-approve` on ci-runner-7 (pid 999999)"));
+    acme.run(&[
+        "force-unlock",
+        "3f6c1d2e-dead-4bad-8f00-000000000001",
+        "--force",
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains(
+        "Warning: --force: removing the lock although a live process holds it",
+    ))
+    .stdout(predicate::str::starts_with(
+        "Removed the lock held by `clickup-members apply --auto-approve` on ci-runner-7 (pid 999999)",
+    ));
 
-    let output = acme
-        .run(&["apply", "--auto-approve", "--allow-replace"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    acme.run(&["apply", "--auto-approve", "--allow-replace"])
+        .assert()
+        .success();
     drop(held);
 }
 
@@ -331,13 +308,13 @@ async fn three_failures_among_twenty_changes_are_tabled_and_a_rerun_does_only_th
         &fake,
         &["apply", "--auto-approve", "--audit-log", "audit.jsonl"],
     )
-    .await;
-    let err = failed(&output);
-    assert!(
-        stdout(&output).contains("Apply incomplete: 17 of 20 changes applied (13 invited, 2 changed, 2 removed), 3 failed, 0 not started."),
-        "{}",
-        stdout(&output)
-    );
+    .await
+    .assert()
+    .code(1)
+    .stdout(predicate::str::contains(
+        "Apply incomplete: 17 of 20 changes applied (13 invited, 2 changed, 2 removed), 3 failed, 0 not started.",
+    ));
+    let err = stderr(&output);
     let table: Vec<&str> = err
         .lines()
         .skip_while(|l| *l != "Failed changes:")
@@ -417,13 +394,14 @@ async fn three_failures_among_twenty_changes_are_tabled_and_a_rerun_does_only_th
     );
 
     fake.clear_log();
-    let output = run(
+    run(
         dir.path(),
         &fake,
         &["apply", "--auto-approve", "--audit-log", "audit.jsonl"],
     )
-    .await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    .await
+    .assert()
+    .success();
     let mut writes: Vec<String> = fake
         .log()
         .iter()
@@ -455,15 +433,17 @@ async fn interrupt(signal: &str, code: i32) {
         .status()
         .expect("kill");
     assert!(status.success());
-    let output = wait(child).await;
-    let err = String::from_utf8_lossy(&output.stderr).into_owned();
-    let out = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert_eq!(output.status.code(), Some(code), "{signal}: {out}\n{err}");
-    assert!(
-        err.contains(&format!("SIG{signal} received: no new change is started")),
-        "{err}"
-    );
-    assert!(out.contains("Apply incomplete:"), "{out}");
+    let output = wait(child)
+        .await
+        .assert()
+        .append_context("signal", signal.to_owned())
+        .code(code)
+        .stderr(predicate::str::contains(format!(
+            "SIG{signal} received: no new change is started"
+        )))
+        .stdout(predicate::str::contains("Apply incomplete:"));
+    let err = stderr(&output);
+    let out = stdout(&output);
     // What the stop kept from being sent is "not started", never "failed"; the changes in
     // flight finished.
     let summary = out
@@ -497,10 +477,14 @@ async fn interrupt(signal: &str, code: i32) {
     assert!(serial >= 2, "{signal}: serial {serial}");
     assert!(!dir.path().join("members.state.json.lock").exists());
 
-    let output = run(dir.path(), &fake, &["apply", "--auto-approve"]).await;
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let output = run(dir.path(), &fake, &["plan", "--detailed-exitcode"]).await;
-    assert_eq!(output.status.code(), Some(0));
+    run(dir.path(), &fake, &["apply", "--auto-approve"])
+        .await
+        .assert()
+        .success();
+    run(dir.path(), &fake, &["plan", "--detailed-exitcode"])
+        .await
+        .assert()
+        .success();
     assert_nothing_twice(&fake);
 }
 
@@ -518,9 +502,12 @@ async fn sigterm_stops_cleanly_with_exit_143() {
 fn a_damaged_state_file_is_an_error_never_an_empty_state() {
     let acme = Acme::new();
     std::fs::write(acme.state(), "{\"format_version\": 1, \"lineage\": \"ab").expect("write");
-    let output = acme.run(&["plan"]).output().expect("run");
-    let err = failed(&output);
-    assert!(err.starts_with("Error: the state file members.state.json is damaged (EOF while parsing a string at line 1 column 36); restore it from git or a backup, it is never read as empty"), "{err}");
+    acme.run(&["plan"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "Error: the state file members.state.json is damaged (EOF while parsing a string at line 1 column 36); restore it from git or a backup, it is never read as empty",
+        ));
 }
 
 #[test]
@@ -534,14 +521,12 @@ fn a_state_file_of_another_workspace_is_refused() {
         "\"workspace_id\": \"9006054115\"",
         "\"workspace_id\": \"42\"",
     );
-    let output = acme.run(&["plan"]).output().expect("run");
-    let err = failed(&output);
-    assert!(
-        err.starts_with(
-            "Error: the state file members.state.json belongs to Workspace 42, not 9006054115"
-        ),
-        "{err}"
-    );
+    acme.run(&["plan"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "Error: the state file members.state.json belongs to Workspace 42, not 9006054115",
+        ));
 }
 
 #[test]
@@ -559,9 +544,12 @@ fn a_saved_plan_from_another_state_lineage_is_refused() {
         &lineage,
         "00000000-0000-4000-8000-000000000000",
     );
-    let output = acme.run(&["apply", "plan.json"]).output().expect("run");
-    let err = failed(&output);
-    assert!(err.contains("the state file was replaced by another history (lineage 00000000-0000-4000-8000-000000000000"), "{err}");
+    acme.run(&["apply", "plan.json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "the state file was replaced by another history (lineage 00000000-0000-4000-8000-000000000000",
+        ));
 }
 
 #[test]
@@ -571,23 +559,24 @@ fn show_prints_a_saved_plan_as_plan_did_and_the_state_summary() {
         .run(&["plan", "--out", "plan.json"])
         .output()
         .expect("run");
-    let shown = acme.run(&["show", "plan.json"]).output().expect("run");
-    assert_eq!(shown.status.code(), Some(0));
+    let shown = acme.run(&["show", "plan.json"]).assert().success();
     assert!(
         stdout(&planned).starts_with(&stdout(&shown)),
         "show differs from plan"
     );
     assert!(stdout(&shown).ends_with("1 group to delete.\n"));
 
-    let output = acme.run(&["show"]).output().expect("run");
-    assert!(failed(&output).contains("there is no state file at members.state.json"));
+    acme.run(&["show"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "there is no state file at members.state.json",
+        ));
 
     acme.run(&["apply", "plan.json", "--allow-replace"])
         .assert()
         .code(0);
-    let output = acme.run(&["show"]).output().expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let text = stdout(&output);
+    let text = stdout(&acme.run(&["show"]).assert().success());
     assert!(
         text.starts_with("State members.state.json (lineage "),
         "{text}"

@@ -5,7 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{stderr, workdir};
+use assert_cmd::assert::OutputAssertExt;
+use predicates::prelude::*;
+
+use crate::common::workdir;
 use crate::fake::Fake;
 use crate::serve::{FILE, Server, TOKEN, workspace};
 
@@ -58,20 +61,20 @@ async fn a_serve_cycle_and_a_cli_apply_on_one_state_take_turns_and_never_invite_
         format!("{FILE}  - email: nina@acme.example\n  - email: omar@acme.example\n"),
     )
     .expect("write");
-    let apply = crate::common::run_against(
+    crate::common::run_against(
         dir.path(),
         &fake.api_url(),
         TOKEN,
         ["apply", "--auto-approve", "--lock-timeout", "60s"],
     )
-    .await;
-    let err = stderr(&apply);
-    assert_eq!(apply.status.code(), Some(0), "{err}\n{}", server.log());
-    assert!(
-        err.contains("the state is locked by `clickup-members serve`")
-            && err.contains("waiting up to 1m for it"),
-        "{err}"
-    );
+    .await
+    .assert()
+    .append_context("serve's log", server.log())
+    .success()
+    .stderr(predicate::str::contains(
+        "the state is locked by `clickup-members serve`",
+    ))
+    .stderr(predicate::str::contains("waiting up to 1m for it"));
     drop(server);
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let serials = serials.join().expect("watcher");
@@ -116,14 +119,12 @@ async fn an_apply_told_to_wait_for_the_lock_does_only_what_the_first_left() {
         ["apply", "--auto-approve", "--lock-timeout", "30s"],
     )
     .await;
-    let first = first.await.expect("join");
-    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
-    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
-    assert!(
-        String::from_utf8_lossy(&second.stdout).contains("No changes."),
-        "the first run made every change: {}",
-        String::from_utf8_lossy(&second.stdout)
-    );
+    first.await.expect("join").assert().success();
+    second
+        .assert()
+        .success()
+        // The first run made every change.
+        .stdout(predicate::str::contains("No changes."));
     assert_eq!(fake.count("dee@acme.example"), 1);
     assert_eq!(fake.duplicate_invitations(), 0);
 }

@@ -29,8 +29,7 @@ fn yaml_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 
 #[test]
 fn the_committed_schema_is_what_the_tool_prints() {
-    let output = cli().arg("schema").output().expect("run");
-    assert_eq!(output.status.code(), Some(0));
+    let output = cli().arg("schema").assert().success();
     let committed =
         std::fs::read_to_string(repo().join("schema/members.schema.json")).expect("schema");
     assert!(

@@ -1,28 +1,24 @@
 //! Files that hold people's emails are readable by their owner only.
 
-use crate::common::{Acme, stderr};
+use crate::common::Acme;
 
 #[cfg(unix)]
 #[test]
 fn state_plan_audit_and_snapshot_files_are_created_with_mode_0600() {
     use std::os::unix::fs::PermissionsExt;
     let acme = Acme::new();
-    let output = acme
-        .run(&["plan", "--allow-replace", "--out", "plan.json"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let output = acme
-        .run(&[
-            "apply",
-            "plan.json",
-            "--allow-replace",
-            "--audit-log",
-            "audit.jsonl",
-        ])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    acme.run(&["plan", "--allow-replace", "--out", "plan.json"])
+        .assert()
+        .success();
+    acme.run(&[
+        "apply",
+        "plan.json",
+        "--allow-replace",
+        "--audit-log",
+        "audit.jsonl",
+    ])
+    .assert()
+    .success();
     for file in [
         "plan.json",
         "members.state.json",

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use assert_cmd::assert::OutputAssertExt;
+use predicates::prelude::*;
 use serde_json::{Value, json};
 
 use crate::common::{cli, repo, stderr, tool, workdir};
@@ -643,40 +645,22 @@ async fn what_would_fail_every_cycle_is_refused_at_start_up() {
         command
             .args(["serve", "--api-url", &fake.api_url()])
             .args(args)
-            .output()
-            .expect("run")
+            .assert()
     };
-    let in_use = run(&["--listen", &port], Some(TOKEN));
-    assert_eq!(in_use.status.code(), Some(1));
-    assert!(
-        stderr(&in_use).contains(&format!("cannot listen on {port}")),
-        "{}",
-        stderr(&in_use)
-    );
-    let bad = run(&["--listen", "not-an-address"], Some(TOKEN));
-    assert_eq!(bad.status.code(), Some(1));
-    assert!(
-        stderr(&bad).contains("cannot listen on not-an-address"),
-        "{}",
-        stderr(&bad)
-    );
-    let no_token = run(&["--listen", "127.0.0.1:0"], None);
-    assert_eq!(no_token.status.code(), Some(1));
-    assert!(
-        stderr(&no_token).contains("no ClickUp token"),
-        "{}",
-        stderr(&no_token)
-    );
+    run(&["--listen", &port], Some(TOKEN))
+        .code(1)
+        .stderr(predicate::str::contains(format!("cannot listen on {port}")));
+    run(&["--listen", "not-an-address"], Some(TOKEN))
+        .code(1)
+        .stderr(predicate::str::contains("cannot listen on not-an-address"));
+    run(&["--listen", "127.0.0.1:0"], None)
+        .code(1)
+        .stderr(predicate::str::contains("no ClickUp token"));
     std::fs::write(dir.path().join("members.state.json"), "{ not json").expect("write");
-    let broken_state = run(&["--listen", "127.0.0.1:0"], Some(TOKEN));
-    assert_eq!(broken_state.status.code(), Some(1));
-    assert!(
-        stderr(&broken_state).contains("is damaged"),
-        "{}",
-        stderr(&broken_state)
-    );
-    let short = run(&["--interval", "10ms"], Some(TOKEN));
-    assert_eq!(short.status.code(), Some(1), "{}", stderr(&short));
+    run(&["--listen", "127.0.0.1:0"], Some(TOKEN))
+        .code(1)
+        .stderr(predicate::str::contains("is damaged"));
+    run(&["--interval", "10ms"], Some(TOKEN)).code(1);
     assert_eq!(writes(&fake), 0);
     drop(taken);
 }
@@ -702,16 +686,11 @@ fn the_systemd_unit_passes_systemd_analyze() {
         Command::new(&analyze)
             .args(["verify", "--man=no"])
             .arg(&path)
-            .output()
-            .expect("systemd-analyze")
+            .assert()
     };
-    let output = verify(&installed);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let broken = verify(&unit.replace("/usr/local/bin/", "/nowhere/"));
-    assert!(
-        !broken.status.success(),
-        "a unit whose binary is missing passed"
-    );
+    verify(&installed).success();
+    // A unit whose binary is missing does not pass.
+    verify(&unit.replace("/usr/local/bin/", "/nowhere/")).failure();
     // Its command line is one clickup-members takes.
     let mut exec: Vec<&str> = installed
         .split("ExecStart=")
@@ -754,18 +733,11 @@ fn the_kubernetes_manifests_pass_kubernetes_validate() {
         Command::new(&validate)
             .args(["--strict", "--quiet"])
             .arg(&path)
-            .output()
-            .expect("kubernetes-validate")
+            .assert()
     };
-    let output = check(&text);
-    assert!(
-        output.status.success(),
-        "{}{}",
-        stderr(&output),
-        crate::common::stdout(&output)
-    );
-    let broken = check(&text.replace("containerPort:", "containerPorts:"));
-    assert!(!broken.status.success(), "an unknown field passed");
+    check(&text).success();
+    // An unknown field does not pass.
+    check(&text.replace("containerPort:", "containerPorts:")).failure();
     for needed in [
         "replicas: 1",
         "type: Recreate",
@@ -1026,12 +998,11 @@ fn the_systemd_unit_s_install_lines_make_their_folders() {
         .collect();
     assert!(lines.len() >= 2, "{unit}");
     let script = format!("set -eu\n{}\n", lines.join("\n"));
-    let ran = Command::new("sh")
+    Command::new("sh")
         .args(["-c", &script])
         .current_dir(here.path())
-        .output()
-        .expect("sh");
-    assert!(ran.status.success(), "{script}\n{}", stderr(&ran));
+        .assert()
+        .success();
     for installed in [
         "etc/clickup-members/token",
         "etc/systemd/system/clickup-members.service",

@@ -5,16 +5,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::common::{cli, failed, repo, stderr, stdout};
+use crate::common::{cli, fails, repo, stderr};
 
 /// Runs `validate` in `dir`, which must fail with exit 1; gives its standard error.
 fn validate_fails_in(dir: &Path) -> String {
-    let output = cli()
-        .current_dir(dir)
-        .arg("validate")
-        .output()
-        .expect("run");
-    failed(&output)
+    fails(cli().current_dir(dir).arg("validate"))
 }
 
 fn expectations(text: &str) -> Vec<String> {
@@ -66,16 +61,14 @@ fn every_invalid_fixture_reports_exactly_its_problems() {
 
 #[test]
 fn a_valid_file_gives_a_one_line_summary_and_exit_0() {
-    let output = cli()
+    cli()
         .current_dir(repo())
         .args(["validate", "-f", "examples/acme/members.yaml"])
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(
-        stdout(&output),
-        "examples/acme/members.yaml is valid: Workspace 9006054115, 26 members, 4 guests, 2 groups (mode: authoritative).\n"
-    );
+        .assert()
+        .success()
+        .stdout(
+            "examples/acme/members.yaml is valid: Workspace 9006054115, 26 members, 4 guests, 2 groups (mode: authoritative).\n",
+        );
 }
 
 #[test]

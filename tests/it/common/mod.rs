@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
+use assert_cmd::assert::{Assert, OutputAssertExt};
 
 /// Variables of the machine the tests run on that would change what the tool or the CI
 /// script does: the token, the API, and those of a CI job (the tests may run in one).
@@ -152,12 +153,30 @@ pub fn edit(path: &Path, from: &str, to: &str) {
     std::fs::write(path, text.replacen(from, to, 1)).expect("write");
 }
 
-pub fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
+/// A run of the CLI whose outputs a test reads: the `Output` itself, or the `Assert` made of
+/// it once its exit code is checked (`stdout(&cli().arg("x").assert().success())`).
+pub trait Ran {
+    fn output(&self) -> &Output;
 }
 
-pub fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+impl Ran for Output {
+    fn output(&self) -> &Output {
+        self
+    }
+}
+
+impl Ran for Assert {
+    fn output(&self) -> &Output {
+        self.get_output()
+    }
+}
+
+pub fn stdout(ran: &impl Ran) -> String {
+    String::from_utf8_lossy(&ran.output().stdout).into_owned()
+}
+
+pub fn stderr(ran: &impl Ran) -> String {
+    String::from_utf8_lossy(&ran.output().stderr).into_owned()
 }
 
 /// Runs the CLI in `dir` against the ClickUp API at `api_url` with `token` in the environment,
@@ -177,11 +196,11 @@ where
         .expect("join")
 }
 
-/// Asserts that the command failed with exit 1, and gives its standard error.
-pub fn failed(output: &std::process::Output) -> String {
-    let err = stderr(output);
-    assert_eq!(output.status.code(), Some(1), "{err}");
-    err
+/// Runs the command (or takes the `Output` of one run already), asserts that it failed with
+/// exit 1 (showing its code, stdout and stderr when not), and gives its standard error.
+#[track_caller]
+pub fn fails(run: impl OutputAssertExt) -> String {
+    stderr(&run.assert().code(1))
 }
 
 /// Compares `actual` with `tests/golden/<name>`; `UPDATE_GOLDEN=1` rewrites the file instead.
