@@ -155,6 +155,21 @@ pub(super) enum Command {
     /// each send what the other already sent. `--force` removes it anyway.
     ForceUnlock(ForceUnlockArgs),
 
+    /// Read people from Okta, Entra ID, Google or a CSV export into the fragment sync owns.
+    ///
+    /// The rules of the file's `sync` section name groups of its `sources`; their people are
+    /// written into `sync.into`, a fragment the file includes, each entry with the rules that
+    /// brought it (`source:`). A person listed by hand elsewhere wins. Without --write: a dry
+    /// run that prints the fragment's diff, a summary and the plan the Workspace would get
+    /// (reading ClickUp as `plan` does, or --snapshot, or --refresh=false). With --write: the
+    /// fragment is written, to be committed and reviewed like any change. Nothing is written
+    /// unless every group was read whole; more than max_changes people changing, or a group
+    /// read as empty while the fragment holds its people, is refused (exit 1). Credentials come
+    /// from the environment only: OKTA_API_TOKEN, or OKTA_CLIENT_ID with
+    /// OKTA_PRIVATE_KEY_FILE; ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET;
+    /// GOOGLE_APPLICATION_CREDENTIALS.
+    Sync(SyncArgs),
+
     /// Hold the Workspace to the file continuously: plan (and apply) in a loop, with metrics.
     ///
     /// Every --interval, the file is read again from disk (once it has stood still for
@@ -179,6 +194,53 @@ pub(super) enum Command {
     /// `clickup-members man --out-dir /usr/local/share/man/man1` writes clickup-members.1 and
     /// clickup-members-<command>.1 for every command (`man clickup-members-plan`).
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  See what the identity provider would change, and the plan it would make:
+    clickup-members sync
+  Offline, against a snapshot:
+    clickup-members sync --snapshot workspace.snapshot.json
+  Write the fragment (the scheduled CI job does this and opens a pull request):
+    clickup-members sync --write
+  A group that really is empty now:
+    clickup-members sync --write --allow-empty okta:00g1abcd")]
+pub(super) struct SyncArgs {
+    /// Write the fragment. Without it, a dry run: nothing is written.
+    #[arg(long)]
+    pub(super) write: bool,
+
+    /// How to print: text, or the JSON document of what changes.
+    #[arg(long, value_enum, default_value_t = SyncFormat::Text)]
+    pub(super) format: SyncFormat,
+
+    /// Exit 0 when the fragment does not change, 2 when it does, 1 on an error or a refusal.
+    #[arg(long)]
+    pub(super) detailed_exitcode: bool,
+
+    /// Allow this many people to change in this run, in place of sync.max_changes.
+    #[arg(long, value_name = "N")]
+    pub(super) max_changes: Option<u32>,
+
+    /// A rule (FROM:GROUP, as in `source:`) whose group may read as empty while the fragment
+    /// holds its people: they are removed. Repeat for several.
+    #[arg(long, value_name = "RULE")]
+    pub(super) allow_empty: Vec<String>,
+
+    /// With false, the dry run plans against the Workspace the last apply recorded in the
+    /// state file (no ClickUp token needed).
+    #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", action = ArgAction::Set)]
+    pub(super) refresh: bool,
+}
+
+/// How `sync` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum SyncFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -441,6 +503,7 @@ impl Command {
             Command::Show(_) => "show",
             Command::Report(_) => "report",
             Command::ForceUnlock(_) => "force-unlock",
+            Command::Sync(_) => "sync",
             Command::Serve(_) => "serve",
             Command::Schema(_) => "schema",
             Command::Completions(_) => "completions",

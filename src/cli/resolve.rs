@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::args::{ApplyArgs, Cli, Command, LogFormat, UNUSED};
+use crate::cli::args::{ApplyArgs, Cli, Command, LogFormat, SyncFormat, UNUSED};
 use crate::commands::{self, Common, Error, Invocation, default_state_path};
 
 impl Cli {
@@ -179,6 +179,26 @@ fn invocation(command: Command, common: &Common) -> Result<Invocation, Error> {
                 workspace: s.workspace,
                 out: s.out,
                 with_guest_shares: s.with_guest_shares,
+            })
+        }
+        Command::Sync(s) => {
+            if !s.refresh && common.snapshot.is_some() {
+                return Err(Error::Usage(
+                    "--refresh=false plans against the state's snapshot; it cannot be used with --snapshot"
+                        .to_owned(),
+                ));
+            }
+            Invocation::Sync(commands::sync::Options {
+                write: s.write,
+                json: s.format == SyncFormat::Json,
+                detailed_exitcode: s.detailed_exitcode,
+                max_changes: s.max_changes,
+                allow_empty: s.allow_empty,
+                refresh: if s.refresh {
+                    commands::Refresh::Read
+                } else {
+                    commands::Refresh::Recorded
+                },
             })
         }
         Command::Completions(_) | Command::Man(_) => {

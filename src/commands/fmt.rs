@@ -15,6 +15,31 @@ const ADDED: Style = AnsiColor::Green.on_default();
 const REMOVED: Style = AnsiColor::Red.on_default();
 const HUNK: Style = AnsiColor::Cyan.on_default();
 
+/// A unified diff of two texts, coloured when colour is on.
+pub(crate) fn write_diff(
+    out: &mut dyn Write,
+    before: &str,
+    after: &str,
+    before_name: &str,
+    after_name: &str,
+) -> std::io::Result<()> {
+    let text = similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(before_name, after_name)
+        .to_string();
+    for line in text.lines() {
+        let style = match line.as_bytes().first() {
+            Some(b'+') if !line.starts_with("+++") => ADDED,
+            Some(b'-') if !line.starts_with("---") => REMOVED,
+            Some(b'@') => HUNK,
+            _ => Style::new(),
+        };
+        writeln!(out, "{style}{line}{style:#}")?;
+    }
+    Ok(())
+}
+
 /// How `fmt` was asked to run.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Options {
@@ -77,10 +102,12 @@ fn run(common: &Common, options: Options) -> Result<Exit, Error> {
     let mut exit = Exit::Success;
     let mut errors = Vec::new();
     let each = std::iter::once((common.file.clone(), source, format::format as Formatter)).chain(
-        file.sources
+        file.files
             .into_iter()
             .skip(1)
             .zip(fragments)
+            // The fragment sync writes, before its first sync: nothing to format.
+            .filter(|(name, _)| std::path::Path::new(name).exists())
             .map(|(name, (_, text))| {
                 (
                     std::path::PathBuf::from(name),
@@ -143,20 +170,7 @@ fn one(
     }
     if diff {
         let mut out = crate::console::stdout();
-        let text = similar::TextDiff::from_lines(&source, &formatted)
-            .unified_diff()
-            .context_radius(3)
-            .header(&name, &format!("{name} (formatted)"))
-            .to_string();
-        for line in text.lines() {
-            let style = match line.as_bytes().first() {
-                Some(b'+') if !line.starts_with("+++") => ADDED,
-                Some(b'-') if !line.starts_with("---") => REMOVED,
-                Some(b'@') => HUNK,
-                _ => Style::new(),
-            };
-            writeln!(out, "{style}{line}{style:#}")?;
-        }
+        write_diff(&mut out, &source, &formatted, &name, &format!("{name} (formatted)"))?;
     }
     if check {
         error(&format!(

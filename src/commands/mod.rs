@@ -15,6 +15,7 @@ pub(crate) mod serve;
 mod show;
 pub(crate) mod snapshot;
 mod summary;
+pub(crate) mod sync;
 mod targets;
 
 use std::io::{IsTerminal, Write};
@@ -128,6 +129,7 @@ pub(crate) enum Invocation {
         fragment: bool,
     },
     Serve(serve::Options),
+    Sync(sync::Options),
 }
 
 /// Runs a command to its end.
@@ -154,6 +156,7 @@ pub(crate) async fn dispatch(common: &Common, invocation: Invocation) -> Result<
         }
         Invocation::Fmt(options) => fmt::run_all(common, options),
         Invocation::Plan(options) => plan::run(common, &options).await,
+        Invocation::Sync(options) => sync::run(common, &options).await,
         Invocation::Apply(options) => apply::run(common, options).await,
         Invocation::Snapshot(options) => {
             one_file()?;

@@ -2,9 +2,9 @@
 //! across members and guests, group names unique, group members listed, one owner, one entry per
 //! shared item. Each problem points at the second occurrence and names the first. Pure.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use crate::config::{At, Group, MembersFile, RoleName};
+use crate::config::{At, Group, MembersFile, RoleName, include};
 use crate::diag::{Diagnostic, Loc};
 use crate::model::{Email, ShareTarget};
 
@@ -15,7 +15,96 @@ pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
     one_owner(file, &mut diags);
     each_share_once(file, &mut diags);
     groups_unique_and_listed(file, &people, &mut diags);
+    joined_groups_defined(file, &mut diags);
+    sync_rules(file, &mut diags);
     diags
+}
+
+/// The names of the file's user groups, lower-cased.
+fn group_names(file: &MembersFile) -> Option<HashSet<String>> {
+    file.groups
+        .as_ref()
+        .map(|groups| groups.iter().map(|g| g.name.value.to_lowercase()).collect())
+}
+
+/// A group named where the file defines none, or none of that name.
+fn undefined_group(file: &MembersFile, name: &At<String>, who: &str) -> Diagnostic {
+    let message = match &file.groups {
+        None => format!(
+            "{who} joins the group \"{}\", but the file defines no groups",
+            name.value
+        ),
+        Some(_) => format!(
+            "{who} joins the group \"{}\", which the file does not define",
+            name.value
+        ),
+    };
+    Diagnostic::new(name.loc, message)
+        .label("no such group")
+        .help("define it under `groups:` (name: …), or remove it here")
+}
+
+/// Each group a person's `groups` names is defined in the file.
+fn joined_groups_defined(file: &MembersFile, diags: &mut Vec<Diagnostic>) {
+    let defined = group_names(file).unwrap_or_default();
+    let people = file
+        .members
+        .iter()
+        .map(|m| (&m.email, &m.groups))
+        .chain(file.guests.iter().map(|g| (&g.email, &g.groups)));
+    for (email, groups) in people {
+        for name in groups {
+            if !defined.contains(&name.value.to_lowercase()) {
+                diags.push(undefined_group(file, name, email.value.as_str()));
+            }
+        }
+    }
+}
+
+/// Each sync rule reads a source `sources` sets and names groups the file defines; an include
+/// matches the fragment `sync` writes.
+fn sync_rules(file: &MembersFile, diags: &mut Vec<Diagnostic>) {
+    let Some(sync) = &file.sync else {
+        return;
+    };
+    let defined = group_names(file).unwrap_or_default();
+    let sources = file.sources.clone().unwrap_or_default();
+    for rule in &sync.rules {
+        let from = rule.from.value;
+        if !sources.has(from) {
+            diags.push(
+                Diagnostic::new(
+                    rule.from.loc,
+                    format!(
+                        "this rule reads from {}, but sources has no {}",
+                        from.key(),
+                        from.key()
+                    ),
+                )
+                .label("no such source")
+                .help(format!("add `{}:` under `sources:`", from.key())),
+            );
+        }
+        for name in &rule.groups {
+            if !defined.contains(&name.value.to_lowercase()) {
+                diags.push(undefined_group(file, name, "the rule's people"));
+            }
+        }
+    }
+    let into = &sync.into;
+    if !include::matches(&file.include, &into.value) {
+        diags.push(
+            Diagnostic::new(
+                into.loc,
+                format!(
+                    "sync.into \"{}\" is not matched by any include, so what sync writes would not be planned",
+                    into.value
+                ),
+            )
+            .label("not included")
+            .help(format!("add it to include: include: [\"{}\"]", into.value)),
+        );
+    }
 }
 
 /// Everyone the file lists, by email, with where and in which section.

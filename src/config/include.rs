@@ -20,15 +20,28 @@ const MAX_DEPTH: usize = 8;
 /// Reads the fragments `file.include` names and merges their members, guests and groups into
 /// `file`, in the order of the includes and, within one, of the fragments' paths. Returns each
 /// fragment's name and text, in the order of their [`Loc::file`] (1, 2, …).
+///
+/// The fragment `sync` writes (`sync.into`) may not exist yet: an include that matches only it
+/// is then not an error, and it counts as empty. `written`, when given, is read in its place:
+/// the fragment a dry run of `sync` would write.
 pub(super) fn merge(
     path: &Path,
     file: &mut MembersFile,
     diags: &mut Vec<Diagnostic>,
+    written: Option<&str>,
 ) -> Vec<(String, String)> {
-    let folder = Folder::scan(path);
+    let into = file.sync.as_ref().map(|s| s.into.value.clone());
+    let folder = Folder::scan(path, into.as_deref());
     let chosen = folder.choose(&file.include, diags);
-    file.sources = vec![path.display().to_string()];
-    read_and_merge(&folder.base, chosen, file, diags)
+    file.files = vec![path.display().to_string()];
+    let synced = into.map(|relative| Synced { relative, written });
+    read_and_merge(&folder.base, chosen, file, diags, synced.as_ref())
+}
+
+/// The fragment `sync` writes, and the text to read in its place.
+struct Synced<'a> {
+    relative: String,
+    written: Option<&'a str>,
 }
 
 /// The Workspace file and the folder its fragments must be in.
@@ -55,7 +68,9 @@ struct Chosen {
 }
 
 impl<'p> Folder<'p> {
-    fn scan(path: &'p Path) -> Folder<'p> {
+    /// The folder of `path`; `into`, the fragment `sync` writes, is counted among its files
+    /// even before it exists.
+    fn scan(path: &'p Path, into: Option<&str>) -> Folder<'p> {
         let base = match path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
             _ => PathBuf::from("."),
@@ -68,6 +83,11 @@ impl<'p> Folder<'p> {
             files: mut candidates,
             linked_folders,
         } = found;
+        if let Some(into) = into
+            && !candidates.iter().any(|c| c == into)
+        {
+            candidates.push(into.to_owned());
+        }
         candidates.sort();
         Folder {
             path,
@@ -185,6 +205,16 @@ impl<'p> Folder<'p> {
     }
 }
 
+/// Whether one of the includes matches `relative`, a path relative to the Workspace file.
+pub(super) fn matches(includes: &[At<String>], relative: &str) -> bool {
+    includes.iter().any(|pattern| {
+        GlobBuilder::new(&pattern.value)
+            .literal_separator(true)
+            .build()
+            .is_ok_and(|glob| glob.compile_matcher().is_match(relative))
+    })
+}
+
 /// The glob of an include, which must stay in the Workspace file's folder.
 fn matcher(pattern: &At<String>, diags: &mut Vec<Diagnostic>) -> Option<GlobMatcher> {
     let text = pattern.value.as_str();
@@ -217,6 +247,7 @@ fn read_and_merge(
     chosen: Vec<Chosen>,
     file: &mut MembersFile,
     diags: &mut Vec<Diagnostic>,
+    synced: Option<&Synced<'_>>,
 ) -> Vec<(String, String)> {
     let mut texts = Vec::with_capacity(chosen.len());
     for Chosen {
@@ -237,20 +268,34 @@ fn read_and_merge(
         };
         let name = base.join(&relative).display().to_string();
         // What was checked is what is read.
-        let text = match read(&real) {
+        let synced = synced.filter(|s| s.relative == relative);
+        let found = match synced {
+            Some(Synced {
+                written: Some(text),
+                ..
+            }) => Ok((*text).to_owned()),
+            _ => read(&real),
+        };
+        let text = match found {
             Ok(text) => text,
+            // Not written yet: empty.
+            Err(UnreadableFragment::Io(e))
+                if synced.is_some() && e.kind() == std::io::ErrorKind::NotFound =>
+            {
+                String::new()
+            }
             Err(why) => {
                 diags.push(Diagnostic::new(
                     include_loc,
                     format!("cannot read the fragment {name}: {why}"),
                 ));
-                file.sources.push(name.clone());
+                file.files.push(name.clone());
                 texts.push((name, String::new()));
                 continue;
             }
         };
         merge_fragment(file, index, &text, diags);
-        file.sources.push(name.clone());
+        file.files.push(name.clone());
         texts.push((name, text));
     }
     texts

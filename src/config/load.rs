@@ -110,6 +110,28 @@ impl Decoded {
 
 /// Reads, parses and decodes a desired-state file: the first half of [`load`].
 pub(crate) fn decode_file(path: &Path) -> Result<Decoded, LoadError> {
+    decode_file_with(path, None)
+}
+
+/// [`load`], reading `written` in place of the fragment `sync` writes: the Workspace a dry
+/// run of `sync` would plan.
+pub(crate) fn load_with(path: &Path, written: &str) -> Result<Loaded, LoadError> {
+    let decoded = decode_file_with(path, Some(written))?;
+    let problems = decoded.problems();
+    if problems.is_empty() {
+        Ok(decoded.into_loaded())
+    } else {
+        Err(LoadError::Invalid {
+            path: decoded.path,
+            source: decoded.source,
+            diagnostics: problems,
+            fragments: decoded.fragments,
+        })
+    }
+}
+
+/// [`decode_file`], with the text of the fragment `sync` writes when given.
+fn decode_file_with(path: &Path, written: Option<&str>) -> Result<Decoded, LoadError> {
     let io = |error| LoadError::Io {
         path: path.to_owned(),
         error,
@@ -146,8 +168,9 @@ pub(crate) fn decode_file(path: &Path) -> Result<Decoded, LoadError> {
             let fragments = if file.include.is_empty() {
                 Vec::new()
             } else {
-                include::merge(path, &mut file, &mut diagnostics)
+                include::merge(path, &mut file, &mut diagnostics, written)
             };
+            join_groups(&mut file);
             Ok(Decoded {
                 path: path.to_owned(),
                 source,
@@ -183,7 +206,10 @@ fn decode_str(source: &str) -> Result<(MembersFile, Vec<Diagnostic>), Vec<Diagno
 /// whole Workspace (its fragments): the file, or what the decoder found wrong. Pure.
 pub(crate) fn parse_unchecked_str(source: &str) -> Result<MembersFile, Vec<Diagnostic>> {
     match decode_str(source)? {
-        (file, diagnostics) if diagnostics.is_empty() => Ok(file),
+        (mut file, diagnostics) if diagnostics.is_empty() => {
+            join_groups(&mut file);
+            Ok(file)
+        }
         (_, mut diagnostics) => {
             diagnostics.sort_by_key(|d| d.loc);
             Err(diagnostics)
@@ -193,7 +219,8 @@ pub(crate) fn parse_unchecked_str(source: &str) -> Result<MembersFile, Vec<Diagn
 
 /// Parses, decodes and checks the text of a desired-state file. Pure.
 pub(crate) fn parse_str(source: &str) -> Result<MembersFile, Vec<Diagnostic>> {
-    let (file, mut diagnostics) = decode_str(source)?;
+    let (mut file, mut diagnostics) = decode_str(source)?;
+    join_groups(&mut file);
     diagnostics.extend(check::check(&file));
     if diagnostics.is_empty() {
         Ok(file)
@@ -216,7 +243,9 @@ pub(crate) fn parse_fragment_str(source: &str) -> Result<MembersFile, Vec<Diagno
                 name: None,
             },
             include: Vec::new(),
-            sources: Vec::new(),
+            files: Vec::new(),
+            sources: None,
+            sync: None,
             policy: Policy::default(),
             members: fragment.members,
             guests: fragment.guests,
@@ -225,6 +254,44 @@ pub(crate) fn parse_fragment_str(source: &str) -> Result<MembersFile, Vec<Diagno
         _ => {
             diagnostics.sort_by_key(|d| d.loc);
             Err(diagnostics)
+        }
+    }
+}
+
+/// Adds each person whose `groups` names a group to that group's members, where their
+/// `groups` entry is (a group's members are its own list and the people who name it). A name
+/// the file does not define is left for the checks to report; someone the group lists already
+/// is not added twice.
+fn join_groups(file: &mut MembersFile) {
+    use std::collections::{HashMap, HashSet};
+    let Some(groups) = &mut file.groups else {
+        return;
+    };
+    let joining = file
+        .members
+        .iter()
+        .map(|m| (&m.email, &m.groups))
+        .chain(file.guests.iter().map(|g| (&g.email, &g.groups)))
+        .filter(|(_, names)| !names.is_empty());
+    let by_name: HashMap<String, usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.name.value.to_lowercase(), i))
+        .collect();
+    // Who each group holds already, made when someone first names it.
+    let mut held: HashMap<usize, HashSet<crate::model::Email>> = HashMap::new();
+    for (email, names) in joining {
+        for name in names {
+            let Some(&i) = by_name.get(&name.value.to_lowercase()) else {
+                continue;
+            };
+            let group = &mut groups[i];
+            let held = held
+                .entry(i)
+                .or_insert_with(|| group.members.iter().map(|m| m.value.clone()).collect());
+            if held.insert(email.value.clone()) {
+                group.members.push(At::new(email.value.clone(), name.loc));
+            }
         }
     }
 }

@@ -11,12 +11,14 @@ pub(crate) mod keys;
 mod load;
 mod meaning;
 mod schema;
+pub(crate) mod sync;
 
 pub(crate) use load::{
-    Decoded, LoadError, Loaded, decode_file, load, parse_fragment_str, parse_str,
+    Decoded, LoadError, Loaded, decode_file, load, load_with, parse_fragment_str, parse_str,
     parse_unchecked_str,
 };
 pub(crate) use schema::{fragment_json_schema, json_schema};
+pub(crate) use sync::{Joins, Rule, SourceKind, Sources, SyncSection};
 
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -65,7 +67,15 @@ pub(crate) struct MembersFile {
     /// fragments in the order they are merged. Empty when there are no fragments.
     #[serde(skip)]
     #[schemars(skip)]
-    pub(crate) sources: Vec<String>,
+    pub(crate) files: Vec<String>,
+    /// Where `clickup-members sync` reads people: identity providers and an HR export.
+    /// Credentials come from the environment only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) sources: Option<Sources>,
+    /// What `clickup-members sync` writes: the fragment it owns (`into`) and the rules that
+    /// turn the sources' groups into its entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) sync: Option<SyncSection>,
     /// How far the tool may go.
     #[serde(default)]
     pub(crate) policy: Policy,
@@ -273,10 +283,19 @@ pub(crate) struct Member {
     /// with its zone, `2027-03-31T17:00:00+02:00`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expires: Option<Box<At<Expiry>>>,
+    /// User groups of the file the member joins, beside those whose `members` list them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "schema::group_names")]
+    pub(crate) groups: Vec<At<String>>,
+    /// The `sync` rules that brought the member (`okta:00g1abcd`). Informational: it does not
+    /// change the plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "schema::source_names")]
+    pub(crate) source: Vec<At<String>>,
 }
 
 /// When access ends: a moment in UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Expiry(pub(crate) time::OffsetDateTime);
 
 impl Expiry {
@@ -409,6 +428,15 @@ pub(crate) struct Guest {
     /// with its zone, `2027-03-31T17:00:00+02:00`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expires: Option<Box<At<Expiry>>>,
+    /// User groups of the file the guest joins, beside those whose `members` list them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "schema::group_names")]
+    pub(crate) groups: Vec<At<String>>,
+    /// The `sync` rules that brought the guest (`csv:contractors`). Informational: it does not
+    /// change the plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "schema::source_names")]
+    pub(crate) source: Vec<At<String>>,
 }
 
 /// One folder, list or task shared with a guest.
@@ -480,8 +508,8 @@ impl MembersFile {
     /// `teams/eng.yaml:12:5` for a place in a file with fragments, `line 12` for one without:
     /// how a message names another place.
     pub(crate) fn place(&self, loc: Loc) -> String {
-        match self.sources.get(usize::from(loc.file)) {
-            Some(name) if self.sources.len() > 1 => format!("{name}:{loc}"),
+        match self.files.get(usize::from(loc.file)) {
+            Some(name) if self.files.len() > 1 => format!("{name}:{loc}"),
             _ => format!("line {}", loc.line),
         }
     }

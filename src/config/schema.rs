@@ -87,6 +87,29 @@ pub(super) fn list_or_nothing<T: JsonSchema>(
     schemars::json_schema!({ "type": ["array", "null"], "items": items, "default": [] })
 }
 
+/// A person's `groups`: names of user groups the file defines.
+pub(super) fn group_names(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["array", "null"],
+        "items": { "type": ["string", "integer"], "minLength": 1, "pattern": NOT_BLANK },
+        "default": []
+    })
+}
+
+/// A person's `source`: the `sync` rules that brought them, `from:group`.
+pub(super) fn source_names(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["array", "null"],
+        "items": { "type": "string", "pattern": "^(okta|entra|google|csv):." },
+        "default": []
+    })
+}
+
+/// A URL of a source: https, or http to a loopback address.
+pub(super) fn url_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "pattern": "^https?://[^\\s]+$" })
+}
+
 /// JSON Schema's pattern for text with something else than spaces in it.
 const NOT_BLANK: &str = "\\S";
 

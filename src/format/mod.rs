@@ -342,9 +342,31 @@ fn build(root: &Node, attached: Attached) -> Document {
         }),
         // Merged in this order: kept as written.
         "include" => b.seq(node, None, &mut |_, item| plain(item)),
+        "sources" => b.map(node, keys::SOURCES, &mut |b, k, n| {
+            let order = match k {
+                "okta" => keys::OKTA,
+                "entra" => keys::ENTRA,
+                "google" => keys::GOOGLE,
+                _ => keys::CSV,
+            };
+            b.map(n, order, &mut |_, _, v| plain(v))
+        }),
+        "sync" => b.map(node, keys::SYNC, &mut |b, k, n| match k {
+            // Applied in this order: kept as written.
+            "rules" => b.seq(n, None, &mut |b, rule| {
+                b.map(rule, keys::RULE, &mut |b, k, v| match k {
+                    "group" => id(v),
+                    "groups" => b.seq(v, Some(&by_text), &mut |_, item| plain(item)),
+                    _ => plain(v),
+                })
+            }),
+            _ => plain(n),
+        }),
         "members" => b.seq(node, Some(&by_field("email")), &mut |b, item| {
-            b.map(item, keys::MEMBER, &mut |_, k, n| {
-                if k == "email" { email(n) } else { plain(n) }
+            b.map(item, keys::MEMBER, &mut |b, k, n| match k {
+                "email" => email(n),
+                "groups" | "source" => b.seq(n, Some(&by_text), &mut |_, item| plain(item)),
+                _ => plain(n),
             })
         }),
         "guests" => b.seq(node, Some(&by_field("email")), &mut |b, item| {
@@ -359,6 +381,7 @@ fn build(root: &Node, attached: Attached) -> Document {
                         if k == "permission" { plain(v) } else { id(v) }
                     })
                 }),
+                "groups" | "source" => b.seq(n, Some(&by_text), &mut |_, item| plain(item)),
                 _ => plain(n),
             })
         }),

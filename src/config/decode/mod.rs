@@ -8,6 +8,7 @@
 
 mod people;
 mod policy;
+mod sync;
 mod values;
 
 use crate::config::{At, FragmentFile, MembersFile, Policy, WorkspaceSection, keys};
@@ -192,9 +193,15 @@ impl Decoder {
             .get("include")
             .map(|n| self.include(n))
             .unwrap_or_default();
+        let sources = fields.get("sources").and_then(|n| self.sources(n));
+        let sync = fields
+            .get("sync")
+            .and_then(|n| self.sync(n, fields.key_loc("sync")));
         Some(MembersFile {
             include,
-            sources: Vec::new(),
+            files: Vec::new(),
+            sources,
+            sync,
             version: version.unwrap_or(1),
             workspace: workspace.unwrap_or_else(|| WorkspaceSection {
                 id: At::new(String::new(), root.loc),
@@ -249,7 +256,7 @@ impl Decoder {
                     };
                     let message = match name.as_str() {
                         "include" => "a fragment may not include other files; list every fragment in the Workspace file's include",
-                        "version" | "workspace" | "policy" => "a fragment holds only members, guests and groups; this key belongs in the Workspace file",
+                        "version" | "workspace" | "policy" | "sources" | "sync" => "a fragment holds only members, guests and groups; this key belongs in the Workspace file",
                         _ => return true,
                     };
                     diags.push(

@@ -37,10 +37,13 @@ impl Decoder {
             .get("expires")
             .and_then(|n| self.expiry(n))
             .map(Box::new);
+        let (groups, source) = self.joined(&fields);
         Some(Member {
             email: email?,
             role: role.unwrap_or_else(|| At::new(RoleName::Member, node.loc)),
             expires,
+            groups,
+            source,
         })
     }
 
@@ -76,13 +79,30 @@ impl Decoder {
             .get("expires")
             .and_then(|n| self.expiry(n))
             .map(Box::new);
+        let (groups, source) = self.joined(&fields);
         Some(Guest {
             email: email?,
             permissions: permissions.unwrap_or_default(),
             custom_role: custom_role.unwrap_or(None),
             access: access.unwrap_or(None),
             expires,
+            groups,
+            source,
         })
+    }
+
+    /// A person's `groups` (user groups they join) and `source` (the sync rules that brought
+    /// them); what cannot be read is reported and left empty.
+    fn joined(&mut self, fields: &Fields<'_>) -> (Vec<At<String>>, Vec<At<String>>) {
+        let groups = fields
+            .get("groups")
+            .and_then(|n| self.group_names(n))
+            .unwrap_or_default();
+        let source = fields
+            .get("source")
+            .and_then(|n| self.source_names(n))
+            .unwrap_or_default();
+        (groups, source)
     }
 
     fn permissions(&mut self, node: &Node) -> Option<GuestPermissions> {

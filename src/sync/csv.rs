@@ -1,0 +1,355 @@
+//! The csv source (SPEC §11): an HR system's export with a header line holding at least
+//! `email` and `group`, and optionally `role`, `as` and `expires`, which override the rule for
+//! that row. Lines starting with `#` are comments; a byte-order mark, CRLF line ends, quoted
+//! fields with commas, quotes and line breaks are read as spreadsheets write them. A row with
+//! a bad email, role, `as` or date is an error at its line; every such row is reported at once.
+//! Other columns are left alone.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::{Expiry, Joins, RoleName};
+use crate::diag::{Diagnostic, Loc};
+use crate::model::Email;
+
+/// A csv file larger than any HR export of a Workspace's people.
+const MAX_BYTES: u64 = 256 * 1024 * 1024;
+
+/// One row of the export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Row {
+    pub(crate) email: Email,
+    /// The `role` column, when the row fills it.
+    pub(crate) role: Option<RoleName>,
+    /// The `as` column, when the row fills it.
+    pub(crate) joins: Option<Joins>,
+    /// The `expires` column, when the row fills it.
+    pub(crate) expires: Option<Expiry>,
+    /// Its line in the file (where the row starts).
+    pub(crate) line: u64,
+}
+
+/// The export, read whole: its rows by group.
+#[derive(Debug, Default)]
+pub(crate) struct Export {
+    /// By the `group` column, lower-cased and trimmed: groups are matched case-insensitively.
+    groups: HashMap<String, Vec<Row>>,
+    /// How many rows it has, comments left out.
+    pub(crate) rows: usize,
+}
+
+impl Export {
+    /// The rows of `group`.
+    pub(crate) fn group(&self, group: &str) -> &[Row] {
+        self.groups
+            .get(&group.trim().to_lowercase())
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Why the export cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CsvError {
+    #[error("cannot read {}: {error}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        error: std::io::Error,
+    },
+    #[error("{} is {bytes} bytes, more than a csv export is read ({} MB)", .path.display(), MAX_BYTES / (1024 * 1024))]
+    TooLarge { path: PathBuf, bytes: u64 },
+    /// Rows (or the header) with problems, each at its line.
+    #[error("{} has {} {}", .path.display(), .diagnostics.len(), if .diagnostics.len() == 1 { "problem" } else { "problems" })]
+    Invalid {
+        path: PathBuf,
+        text: String,
+        diagnostics: Vec<Diagnostic>,
+    },
+}
+
+/// Reads the export at `path`.
+pub(crate) fn read(path: &Path) -> Result<Export, CsvError> {
+    let io = |error| CsvError::Io {
+        path: path.to_owned(),
+        error,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.len() > MAX_BYTES {
+        return Err(CsvError::TooLarge {
+            path: path.to_owned(),
+            bytes: meta.len(),
+        });
+    }
+    let bytes = crate::fsutil::read_regular(path).map_err(io)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()])
+                .into_owned();
+            let line = valid.matches('\n').count() as u64 + 1;
+            return Err(CsvError::Invalid {
+                path: path.to_owned(),
+                diagnostics: vec![Diagnostic::new(
+                    Loc::new(line, 1),
+                    "the file is not UTF-8 text; export it as UTF-8 (CSV UTF-8)",
+                )],
+                text: valid,
+            });
+        }
+    };
+    parse(&text).map_err(|diagnostics| CsvError::Invalid {
+        path: path.to_owned(),
+        text,
+        diagnostics,
+    })
+}
+
+/// The columns the export is read by.
+struct Columns {
+    email: usize,
+    group: usize,
+    role: Option<usize>,
+    joins: Option<usize>,
+    expires: Option<usize>,
+}
+
+/// Reads the text of an export: its rows by group, or every problem found. Pure.
+pub(crate) fn parse(text: &str) -> Result<Export, Vec<Diagnostic>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .flexible(true)
+        .trim(::csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| vec![Diagnostic::new(error_loc(&e), format!("cannot read the header line: {e}"))])?
+        .clone();
+    let columns = columns(&header)?;
+    let mut export = Export::default();
+    let mut problems = Vec::new();
+    let mut record = ::csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                problems.push(Diagnostic::new(error_loc(&e), format!("cannot read this row: {e}")));
+                break;
+            }
+        }
+        let line = record.position().map_or(0, ::csv::Position::line);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        export.rows += 1;
+        match row(&record, &columns, line) {
+            Ok((group, row)) => export.groups.entry(group).or_default().push(row),
+            Err(found) => problems.extend(found),
+        }
+    }
+    if problems.is_empty() {
+        Ok(export)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Where the header names each column the export is read by; `email` and `group` are needed.
+fn columns(header: &::csv::StringRecord) -> Result<Columns, Vec<Diagnostic>> {
+    let find = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let line = header.position().map_or(1, ::csv::Position::line);
+    let missing: Vec<&str> = ["email", "group"]
+        .into_iter()
+        .filter(|name| find(name).is_none())
+        .collect();
+    match (find("email"), find("group")) {
+        (Some(email), Some(group)) => Ok(Columns {
+            email,
+            group,
+            role: find("role"),
+            joins: find("as"),
+            expires: find("expires"),
+        }),
+        _ => Err(vec![
+            Diagnostic::new(
+                Loc::new(line, 1),
+                format!(
+                    "the header line has no {} column",
+                    missing.join(" and no ")
+                ),
+            )
+            .help("the first line names the columns: email,group and optionally role,as,expires"),
+        ]),
+    }
+}
+
+/// One row: its group (lower-cased) and what it says, or its problems.
+fn row(
+    record: &::csv::StringRecord,
+    columns: &Columns,
+    line: u64,
+) -> Result<(String, Row), Vec<Diagnostic>> {
+    let at = |column: usize| Loc::new(line, column as u64 + 1);
+    let cell = |column: Option<usize>| {
+        column
+            .and_then(|c| record.get(c))
+            .filter(|text| !text.is_empty())
+    };
+    let mut problems = Vec::new();
+    let email = match cell(Some(columns.email)) {
+        None => {
+            problems.push(Diagnostic::new(at(columns.email), "this row has no email"));
+            None
+        }
+        Some(text) => match Email::parse(text) {
+            Ok(email) => Some(email),
+            Err(why) => {
+                problems.push(Diagnostic::new(
+                    at(columns.email),
+                    format!("\"{text}\" is not a valid email address: {why}"),
+                ));
+                None
+            }
+        },
+    };
+    let group = cell(Some(columns.group)).map(str::to_lowercase);
+    if group.is_none() {
+        problems.push(Diagnostic::new(at(columns.group), "this row has no group"));
+    }
+    let role = cell(columns.role).map(RoleName::parse);
+    if let Some(RoleName::Owner) = role {
+        problems.push(Diagnostic::new(
+            at(columns.role.unwrap_or_default()),
+            "sync cannot make anyone the owner; list the owner by hand",
+        ));
+    }
+    let joins = match cell(columns.joins) {
+        None => None,
+        Some("member") => Some(Joins::Member),
+        Some("guest") => Some(Joins::Guest),
+        Some(other) => {
+            problems.push(Diagnostic::new(
+                at(columns.joins.unwrap_or_default()),
+                format!("as must be member or guest, not \"{other}\""),
+            ));
+            None
+        }
+    };
+    let expires = match cell(columns.expires) {
+        None => None,
+        Some(text) => match Expiry::parse(text) {
+            Ok(expiry) => Some(expiry),
+            Err(why) => {
+                problems.push(Diagnostic::new(
+                    at(columns.expires.unwrap_or_default()),
+                    format!("expires: {why}"),
+                ));
+                None
+            }
+        },
+    };
+    match (email, group) {
+        (Some(email), Some(group)) if problems.is_empty() => Ok((
+            group,
+            Row {
+                email,
+                role,
+                joins,
+                expires,
+                line,
+            },
+        )),
+        _ => Err(problems),
+    }
+}
+
+/// Where the csv reader stopped.
+fn error_loc(error: &::csv::Error) -> Loc {
+    let line = error.position().map_or(1, ::csv::Position::line);
+    Loc::new(line, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups(export: &Export, group: &str) -> Vec<(String, u64)> {
+        export
+            .group(group)
+            .iter()
+            .map(|r| (r.email.as_str().to_owned(), r.line))
+            .collect()
+    }
+
+    #[test]
+    fn commas_quotes_bom_crlf_and_comments_are_read_as_spreadsheets_write_them() {
+        let text = "\u{feff}name,email,group,role\r\n\
+                    # exported 2026-12-01\r\n\
+                    \"Smith, Ann\",ann@acme.example,Contractors,\r\n\
+                    \"Bob \"\"the builder\"\"\",Bob@Acme.example,contractors,\"Viewer, read\"\r\n\
+                    \"Cy\nSecond line\",cy@acme.example,interns,\r\n";
+        let export = parse(text).expect("valid");
+        assert_eq!(
+            groups(&export, "contractors"),
+            [
+                ("ann@acme.example".to_owned(), 3),
+                ("bob@acme.example".to_owned(), 4)
+            ]
+        );
+        assert_eq!(
+            export.group("CONTRACTORS")[1].role,
+            Some(RoleName::Custom("Viewer, read".to_owned()))
+        );
+        assert_eq!(groups(&export, "interns"), [("cy@acme.example".to_owned(), 5)]);
+        assert_eq!(export.rows, 3);
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_at_its_line_and_column() {
+        let text = "email,group,as,expires\n\
+                    ann@,eng,,\n\
+                    bob@acme.example,,guest,\n\
+                    cy@acme.example,eng,visitor,2027-02-30\n";
+        let problems = parse(text).expect_err("invalid");
+        let found: Vec<(u64, u64, &str)> = problems
+            .iter()
+            .map(|d| (d.loc.line, d.loc.col, d.message.as_str()))
+            .collect();
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert_eq!((found[0].0, found[0].1), (2, 1));
+        assert!(found[0].2.contains("\"ann@\" is not a valid email"), "{found:?}");
+        assert_eq!((found[1].0, found[1].1), (3, 2));
+        assert!(found[2].2.contains("not \"visitor\""), "{found:?}");
+        assert_eq!((found[3].0, found[3].1), (4, 4));
+        assert!(found[3].2.starts_with("expires:"), "{found:?}");
+    }
+
+    #[test]
+    fn a_header_without_email_or_group_says_which_is_missing() {
+        let problems = parse("mail,team\nann@acme.example,eng\n").expect_err("no columns");
+        assert_eq!(problems[0].loc.line, 1);
+        assert_eq!(
+            problems[0].message,
+            "the header line has no email column and no group column"
+        );
+    }
+
+    #[test]
+    fn overrides_are_read_and_blank_cells_leave_the_rule_alone() {
+        let text = "email,group,role,as,expires\n\
+                    ann@acme.example,eng,admin,,2027-03-31\n\
+                    bob@acme.example,eng,,guest,\n";
+        let export = parse(text).expect("valid");
+        let rows = export.group("eng");
+        assert_eq!(rows[0].role, Some(RoleName::Admin));
+        assert_eq!(rows[0].joins, None);
+        assert_eq!(rows[0].expires.map(Expiry::day).as_deref(), Some("2027-03-31"));
+        assert_eq!(rows[1].role, None);
+        assert_eq!(rows[1].joins, Some(Joins::Guest));
+    }
+}
