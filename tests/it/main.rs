@@ -14,6 +14,7 @@ mod clickup_contract;
 mod first_day;
 mod fmt_import;
 mod fragments;
+mod identity_fakes;
 mod live;
 mod many;
 mod plan_apply;

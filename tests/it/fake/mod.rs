@@ -10,6 +10,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod contract;
+pub mod identity;
 pub mod many;
 
 use std::sync::{Arc, Mutex, MutexGuard, Once};
