@@ -29,6 +29,7 @@ mod render;
 mod review;
 mod state;
 mod stop;
+mod sync;
 mod yaml;
 
 #[cfg(test)]
