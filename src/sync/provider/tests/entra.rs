@@ -161,6 +161,30 @@ async fn entra_asks_for_one_token_with_the_client_credentials() {
 }
 
 #[tokio::test]
+async fn entra_a_token_near_its_expiry_is_fetched_again() {
+    let (login, graph) = (MockServer::start().await, MockServer::start().await);
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "token_type": "Bearer", "expires_in": 1, "access_token": "short-lived",
+        })))
+        .expect(2)
+        .mount(&login)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+        .mount(&graph)
+        .await;
+    let provider =
+        Provider::new(&source(&login, &graph), options(&credentials())).expect("provider");
+    provider.read_group("02bd9fd6").await.expect("first read");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    provider
+        .read_group("02bd9fd6")
+        .await
+        .expect("second read, a new token");
+}
+
+#[tokio::test]
 async fn entra_waits_for_retry_after_on_429_and_503() {
     let (login, graph) = (login().await, MockServer::start().await);
     Mock::given(method("GET"))

@@ -130,6 +130,19 @@ fn the_standard_options_retry_five_times_and_wait_five_minutes_in_all() {
 }
 
 #[test]
+fn a_provider_and_its_reads_can_go_to_other_tasks() {
+    fn shared<T: Send + Sync>(_: &T) {}
+    fn sent<T: Send>(_: T) {}
+    let provider = Provider::new(
+        &okta("https://acme.okta.com"),
+        options(&[("OKTA_API_TOKEN", "t")]),
+    )
+    .expect("provider");
+    shared(&provider);
+    sent(provider.read_group("00g1"));
+}
+
+#[test]
 fn plain_http_carries_credentials_only_to_a_loopback_address() {
     let token = [("OKTA_API_TOKEN", "t0ken")];
     for url in [
