@@ -170,7 +170,13 @@ fn one(
     }
     if diff {
         let mut out = crate::console::stdout();
-        write_diff(&mut out, &source, &formatted, &name, &format!("{name} (formatted)"))?;
+        write_diff(
+            &mut out,
+            &source,
+            &formatted,
+            &name,
+            &format!("{name} (formatted)"),
+        )?;
     }
     if check {
         error(&format!(

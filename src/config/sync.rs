@@ -148,10 +148,6 @@ pub(crate) struct SyncSection {
     #[serde(default)]
     #[schemars(schema_with = "schema::list_or_nothing::<Rule>")]
     pub(crate) rules: Vec<Rule>,
-    /// Where `sync:` is in the file.
-    #[serde(skip)]
-    #[schemars(skip)]
-    pub(crate) loc: Loc,
 }
 
 fn default_max_changes() -> u32 {

@@ -84,8 +84,8 @@ pub(crate) fn read(path: &Path) -> Result<Export, CsvError> {
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
-            let valid = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()])
-                .into_owned();
+            let valid =
+                String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]).into_owned();
             let line = valid.matches('\n').count() as u64 + 1;
             return Err(CsvError::Invalid {
                 path: path.to_owned(),
@@ -121,11 +121,43 @@ pub(crate) fn parse(text: &str) -> Result<Export, Vec<Diagnostic>> {
         .flexible(true)
         .trim(::csv::Trim::All)
         .from_reader(text.as_bytes());
+    // The reader's own line count skips comments; a record's byte offset does not.
+    let newlines: Vec<usize> = text
+        .bytes()
+        .enumerate()
+        .filter_map(|(i, b)| (b == b'\n').then_some(i))
+        .collect();
+    // A record's offset is where the reader began it: the end of the line before, or a
+    // comment it skipped.
+    let bytes = text.as_bytes();
+    let start = |byte: u64| {
+        let mut i = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        loop {
+            while i < bytes.len() && matches!(bytes[i], b'\r' | b'\n') {
+                i += 1;
+            }
+            if i < bytes.len() && bytes[i] == b'#' {
+                i = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            return i;
+        }
+    };
+    let line_at = |byte: u64| newlines.partition_point(|&n| n < start(byte)) as u64 + 1;
+    let error_loc = |e: &::csv::Error| Loc::new(e.position().map_or(1, |p| line_at(p.byte())), 1);
     let header = reader
         .headers()
-        .map_err(|e| vec![Diagnostic::new(error_loc(&e), format!("cannot read the header line: {e}"))])?
+        .map_err(|e| {
+            vec![Diagnostic::new(
+                error_loc(&e),
+                format!("cannot read the header line: {e}"),
+            )]
+        })?
         .clone();
-    let columns = columns(&header)?;
+    let columns = columns(&header, header.position().map_or(1, |p| line_at(p.byte())))?;
     let mut export = Export::default();
     let mut problems = Vec::new();
     let mut record = ::csv::StringRecord::new();
@@ -134,11 +166,14 @@ pub(crate) fn parse(text: &str) -> Result<Export, Vec<Diagnostic>> {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                problems.push(Diagnostic::new(error_loc(&e), format!("cannot read this row: {e}")));
+                problems.push(Diagnostic::new(
+                    error_loc(&e),
+                    format!("cannot read this row: {e}"),
+                ));
                 break;
             }
         }
-        let line = record.position().map_or(0, ::csv::Position::line);
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -156,13 +191,12 @@ pub(crate) fn parse(text: &str) -> Result<Export, Vec<Diagnostic>> {
 }
 
 /// Where the header names each column the export is read by; `email` and `group` are needed.
-fn columns(header: &::csv::StringRecord) -> Result<Columns, Vec<Diagnostic>> {
+fn columns(header: &::csv::StringRecord, line: u64) -> Result<Columns, Vec<Diagnostic>> {
     let find = |name: &str| {
         header
             .iter()
             .position(|h| h.trim().eq_ignore_ascii_case(name))
     };
-    let line = header.position().map_or(1, ::csv::Position::line);
     let missing: Vec<&str> = ["email", "group"]
         .into_iter()
         .filter(|name| find(name).is_none())
@@ -180,7 +214,7 @@ fn columns(header: &::csv::StringRecord) -> Result<Columns, Vec<Diagnostic>> {
                 Loc::new(line, 1),
                 format!(
                     "the header line has no {} column",
-                    missing.join(" and no ")
+                    missing.join(" column and no ")
                 ),
             )
             .help("the first line names the columns: email,group and optionally role,as,expires"),
@@ -268,12 +302,6 @@ fn row(
     }
 }
 
-/// Where the csv reader stopped.
-fn error_loc(error: &::csv::Error) -> Loc {
-    let line = error.position().map_or(1, ::csv::Position::line);
-    Loc::new(line, 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,7 +333,10 @@ mod tests {
             export.group("CONTRACTORS")[1].role,
             Some(RoleName::Custom("Viewer, read".to_owned()))
         );
-        assert_eq!(groups(&export, "interns"), [("cy@acme.example".to_owned(), 5)]);
+        assert_eq!(
+            groups(&export, "interns"),
+            [("cy@acme.example".to_owned(), 5)]
+        );
         assert_eq!(export.rows, 3);
     }
 
@@ -316,13 +347,16 @@ mod tests {
                     bob@acme.example,,guest,\n\
                     cy@acme.example,eng,visitor,2027-02-30\n";
         let problems = parse(text).expect_err("invalid");
-        let found: Vec<(u64, u64, &str)> = problems
+        let found: Vec<(u32, u16, &str)> = problems
             .iter()
             .map(|d| (d.loc.line, d.loc.col, d.message.as_str()))
             .collect();
         assert_eq!(found.len(), 4, "{found:?}");
         assert_eq!((found[0].0, found[0].1), (2, 1));
-        assert!(found[0].2.contains("\"ann@\" is not a valid email"), "{found:?}");
+        assert!(
+            found[0].2.contains("\"ann@\" is not a valid email"),
+            "{found:?}"
+        );
         assert_eq!((found[1].0, found[1].1), (3, 2));
         assert!(found[2].2.contains("not \"visitor\""), "{found:?}");
         assert_eq!((found[3].0, found[3].1), (4, 4));
@@ -348,7 +382,10 @@ mod tests {
         let rows = export.group("eng");
         assert_eq!(rows[0].role, Some(RoleName::Admin));
         assert_eq!(rows[0].joins, None);
-        assert_eq!(rows[0].expires.map(Expiry::day).as_deref(), Some("2027-03-31"));
+        assert_eq!(
+            rows[0].expires.map(Expiry::day).as_deref(),
+            Some("2027-03-31")
+        );
         assert_eq!(rows[1].role, None);
         assert_eq!(rows[1].joins, Some(Joins::Guest));
     }

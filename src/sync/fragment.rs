@@ -18,10 +18,7 @@ pub(crate) fn text(entries: &[Entry], header: &str) -> String {
         .iter()
         .filter(|e| e.joins == Joins::Member)
         .collect();
-    let guests: Vec<&Entry> = entries
-        .iter()
-        .filter(|e| e.joins == Joins::Guest)
-        .collect();
+    let guests: Vec<&Entry> = entries.iter().filter(|e| e.joins == Joins::Guest).collect();
     if members.is_empty() && guests.is_empty() {
         out.push_str("members: []\n");
         return out;

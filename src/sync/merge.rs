@@ -258,7 +258,7 @@ fn listed_by_hand(file: &MembersFile, into: Option<u16>) -> HashMap<Email, (Stri
             .get(usize::from(loc.file))
             .cloned()
             .unwrap_or_default();
-        (name, loc.line)
+        (name, u64::from(loc.line))
     };
     file.people()
         .filter(|email| Some(email.loc.file) != into)

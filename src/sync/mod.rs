@@ -52,8 +52,6 @@ pub(crate) struct RuleSummary {
 pub(crate) struct Synced {
     /// The fragment, as the Workspace file's folder joined to `sync.into`.
     pub(crate) path: PathBuf,
-    /// `sync.into` as written.
-    pub(crate) into: String,
     /// Its text now; `None` before its first sync.
     pub(crate) before: Option<String>,
     pub(crate) after: String,
@@ -126,16 +124,21 @@ pub(crate) async fn sync(loaded: &Loaded, options: &Options) -> Result<Synced, E
             dropped: read.dropped,
         })
         .collect();
-    let workspace_file = loaded
-        .path
-        .file_name()
-        .map_or_else(|| loaded.path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let workspace_file = loaded.path.file_name().map_or_else(
+        || loaded.path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let after = fragment::text(&merged.entries, &header(&section.rules, &workspace_file));
     let max_changes = options.max_changes.unwrap_or(section.max_changes);
-    let refusals = refusals(&merged, &section.rules, &reads, max_changes, &options.allow_empty);
+    let refusals = refusals(
+        &merged,
+        &section.rules,
+        &reads,
+        max_changes,
+        &options.allow_empty,
+    );
     Ok(Synced {
         path,
-        into: section.into.value.clone(),
         before,
         after,
         merged,

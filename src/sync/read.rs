@@ -106,7 +106,7 @@ impl Readers {
             }
             let name = rule.name();
             let read = match kind {
-                SourceKind::Csv => Ok(self.from_csv(rule)),
+                SourceKind::Csv => Ok(self.csv_rows(rule)),
                 _ => match self.provider(kind) {
                     Some(p) => from_provider(p, rule, &mut warnings).await,
                     None => continue,
@@ -138,7 +138,7 @@ impl Readers {
     }
 
     /// A csv rule's rows.
-    fn from_csv(&self, rule: &Rule) -> RuleRead {
+    fn csv_rows(&self, rule: &Rule) -> RuleRead {
         let rows = self
             .csv
             .as_ref()

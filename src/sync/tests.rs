@@ -65,10 +65,7 @@ fn read(emails: &[&str]) -> RuleRead {
 
 fn merged(loaded: &Loaded, reads: &[RuleRead]) -> merge::Merged {
     let rules = &loaded.file.sync.as_ref().expect("sync").rules;
-    let into = into_index(
-        loaded,
-        &folder_of(&loaded.path).join("synced/people.yaml"),
-    );
+    let into = into_index(loaded, &folder_of(&loaded.path).join("synced/people.yaml"));
     merge::merge(&loaded.file, rules, reads, into)
 }
 
@@ -150,11 +147,12 @@ fn a_person_listed_by_hand_is_kept_as_written_and_not_synced() {
         .iter()
         .map(|(e, _, line)| (e.as_str(), *line))
         .collect();
-    assert_eq!(
-        kept,
-        [("ann@acme.example", 16), ("hand@acme.example", 18)]
+    assert_eq!(kept, [("ann@acme.example", 16), ("hand@acme.example", 18)]);
+    assert!(
+        merged.kept[0].1.ends_with("members.yaml"),
+        "{:?}",
+        merged.kept
     );
-    assert!(merged.kept[0].1.ends_with("members.yaml"), "{:?}", merged.kept);
 }
 
 #[test]
@@ -183,13 +181,19 @@ members:
     let found = refusals(&merged, rules, &reads, 25, &[]);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].0, Some(rules[1].loc));
-    assert!(found[0].1.contains("--allow-empty okta:00geng"), "{found:?}");
+    assert!(
+        found[0].1.contains("--allow-empty okta:00geng"),
+        "{found:?}"
+    );
     let allowed = refusals(&merged, rules, &reads, 25, &["okta:00geng".to_owned()]);
     assert!(allowed.is_empty(), "{allowed:?}");
     // Two changes against a limit of one.
     let too_many = refusals(&merged, rules, &reads, 1, &["okta:00geng".to_owned()]);
     assert_eq!(too_many.len(), 1);
-    assert!(too_many[0].1.starts_with("2 people would change"), "{too_many:?}");
+    assert!(
+        too_many[0].1.starts_with("2 people would change"),
+        "{too_many:?}"
+    );
 }
 
 #[test]
@@ -230,7 +234,10 @@ fn the_fragment_is_written_in_the_canonical_form_fmt_keeps() {
     );
     assert!(text.starts_with("# Written by clickup-members sync from okta.\nmembers:\n"));
     assert!(text.contains("    expires: \"2027-03-31\"\n"), "{text}");
-    assert!(text.contains("    expires: \"2027-03-31T15:00:00Z\"\n"), "{text}");
+    assert!(
+        text.contains("    expires: \"2027-03-31T15:00:00Z\"\n"),
+        "{text}"
+    );
     let empty = fragment::text(&[], "Written by clickup-members sync.");
     assert_eq!(
         crate::format::format_fragment(&empty).expect("formats"),
@@ -239,7 +246,13 @@ fn the_fragment_is_written_in_the_canonical_form_fmt_keeps() {
     // What it means reads back.
     let read = config::parse_fragment_str(&text).expect("valid");
     assert_eq!(read.members.len(), 2);
-    assert_eq!(read.guests[0].custom_role.as_ref().map(|r| r.value.as_str()), Some("Viewer"));
+    assert_eq!(
+        read.guests[0]
+            .custom_role
+            .as_ref()
+            .map(|r| r.value.as_str()),
+        Some("Viewer")
+    );
     assert_eq!(read.members[1].source.len(), 2);
 }
 

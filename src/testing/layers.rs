@@ -27,6 +27,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("render", 1),
     ("review", 1),
     ("console", 1),
+    // sync: the identity providers and the fragment they fill, an adapter like `clickup`.
+    ("sync", 1),
     // The application layer.
     ("engine", 2),
     // The command line.

@@ -31,10 +31,10 @@ use crate::stop::StopSignal;
 
 use retry::{Answer, Created, Effect};
 use send::Fail;
-use setup::redact;
 
 pub(crate) use pace::{LONGEST_WAIT, Pacer};
 pub(crate) use setup::SetupError;
+pub(crate) use setup::{https_client, is_loopback, redact, redact_text};
 pub(crate) use token::{Token, TokenError};
 
 /// Hears every request sent to ClickUp and what ClickUp said of its rate limit, for metrics.

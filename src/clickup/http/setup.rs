@@ -88,7 +88,8 @@ fn api_base(api_url: &str) -> Result<url::Url, SetupError> {
     Ok(base)
 }
 
-fn https_client(timeout: Duration) -> Result<reqwest::Client, SetupError> {
+/// A client with timeouts that follows no redirect (also `sync`'s identity providers').
+pub(crate) fn https_client(timeout: Duration) -> Result<reqwest::Client, SetupError> {
     reqwest::Client::builder()
         .user_agent(concat!("clickup-members/", env!("CARGO_PKG_VERSION")))
         .timeout(timeout)
@@ -101,7 +102,7 @@ fn https_client(timeout: Duration) -> Result<reqwest::Client, SetupError> {
 
 /// The URL as messages show it: its scheme, host, port and path; never a user name, a
 /// password, a query or a fragment, which may carry a key.
-pub(super) fn redact(url: &url::Url) -> String {
+pub(crate) fn redact(url: &url::Url) -> String {
     let mut shown = url.clone();
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
@@ -112,7 +113,7 @@ pub(super) fn redact(url: &url::Url) -> String {
 
 /// Like [`redact`], for text that is not a URL: whatever stands between `://` and an `@`, and
 /// from a `?` or `#` on.
-fn redact_text(text: &str) -> String {
+pub(crate) fn redact_text(text: &str) -> String {
     let text = text.split(['?', '#']).next().unwrap_or_default();
     match text.split_once("://") {
         Some((scheme, rest)) => match rest.split_once('@') {
@@ -125,7 +126,8 @@ fn redact_text(text: &str) -> String {
     }
 }
 
-fn is_loopback(url: &url::Url) -> bool {
+/// Whether `url` names a loopback address, the only place plain http may carry a secret.
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

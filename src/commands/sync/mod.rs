@@ -34,7 +34,9 @@ pub(crate) struct Options {
 /// How one Workspace file's sync ended.
 enum Ended {
     /// Made (and written with `--write`): whether the fragment changes.
-    Synced { changes: bool },
+    Synced {
+        changes: bool,
+    },
     Failed(Error),
 }
 
@@ -47,10 +49,7 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
     let mut ended = Vec::new();
     let mut synced_files = 0;
     for each in targets.files {
-        let has_sync = each
-            .loaded
-            .as_ref()
-            .is_some_and(|l| l.file.sync.is_some());
+        let has_sync = each.loaded.as_ref().is_some_and(|l| l.file.sync.is_some());
         if folder && !has_sync {
             continue;
         }
@@ -95,13 +94,11 @@ async fn one(
     let sync_options = sync::Options {
         max_changes: options.max_changes,
         allow_empty: options.allow_empty.clone(),
-        provider: provider::Options {
-            timeout: each.options.timeout,
-            stop: stop.clone(),
-            env: provider::process_env(),
-            retries: provider::RETRIES,
-            wait_budget: provider::WAIT_BUDGET,
-        },
+        provider: provider::Options::new(
+            each.options.timeout,
+            stop.clone(),
+            provider::process_env(),
+        ),
     };
     let synced = sync::sync(loaded, &sync_options)
         .await
@@ -137,7 +134,7 @@ async fn one(
         if changes {
             write(&synced)?;
             if !options.json {
-                writeln!(out, "Wrote {}.", display_path(&synced.path))?;
+                writeln!(out, "Wrote {}.", render::shown(&synced.path))?;
             }
         }
     } else if !options.json {

@@ -21,7 +21,7 @@ pub(super) fn text(
     loaded: &Loaded,
     writing: bool,
 ) -> std::io::Result<()> {
-    let fragment = display_path(&synced.path);
+    let fragment = shown(&synced.path);
     let file = display_path(&loaded.path);
     writeln!(out, "Sync of {file} into {fragment}")?;
     for used in &synced.credentials {
@@ -61,23 +61,31 @@ pub(super) fn text(
         writeln!(out, "warning: {}", visible(warning))?;
     }
     let merged = &synced.merged;
-    let verb = if writing { "" } else { "to " };
+    let [add, remove, change] = if writing {
+        ["added", "removed", "changed"]
+    } else {
+        ["to add", "to remove", "to change"]
+    };
     let tally = if merged.changes() == 0 && !synced.changes_file() {
-        format!("no changes: {fragment} is up to date")
+        format!("no changes, {fragment} is up to date")
     } else {
         format!(
-            "{} {verb}add, {} {verb}remove, {} {verb}change",
+            "{} {add}, {} {remove}, {} {change}",
             merged.added.len(),
             merged.removed.len(),
             merged.changed.len()
         )
-        .replace("  ", " ")
     };
     let kept = match merged.kept.len() {
         0 => String::new(),
         n => format!("; {n} kept as written"),
     };
     writeln!(out, "Sync: {tally}{kept}.")
+}
+
+/// A path as messages show it, without a leading `./`.
+pub(super) fn shown(path: &std::path::Path) -> String {
+    display_path(path.strip_prefix(".").unwrap_or(path))
 }
 
 /// One line per person added, removed, changed or kept as written.
@@ -98,11 +106,7 @@ fn people(out: &mut Vec<u8>, synced: &Synced) -> std::io::Result<()> {
         } else {
             format!(" (was from {})", visible(&removed.source.join(", ")))
         };
-        writeln!(
-            out,
-            "  - {}: no rule holds them now{was}",
-            removed.email
-        )?;
+        writeln!(out, "  - {}: no rule holds them now{was}", removed.email)?;
     }
     for changed in &merged.changed {
         writeln!(
@@ -208,7 +212,7 @@ pub(super) fn json(out: &mut Vec<u8>, synced: &Synced, loaded: &Loaded) -> std::
     let value: Value = json!({
         "format_version": 1,
         "file": display_path(&loaded.path),
-        "fragment": display_path(&synced.path),
+        "fragment": shown(&synced.path),
         "changes_file": synced.changes_file(),
         "added": merged.added.iter().map(|a| entry(&a.entry, true)).collect::<Vec<_>>(),
         "removed": merged.removed.iter().map(|e| entry(e, true)).collect::<Vec<_>>(),

@@ -194,9 +194,7 @@ impl Decoder {
             .map(|n| self.include(n))
             .unwrap_or_default();
         let sources = fields.get("sources").and_then(|n| self.sources(n));
-        let sync = fields
-            .get("sync")
-            .and_then(|n| self.sync(n, fields.key_loc("sync")));
+        let sync = fields.get("sync").and_then(|n| self.sync(n));
         Some(MembersFile {
             include,
             files: Vec::new(),

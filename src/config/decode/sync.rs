@@ -6,11 +6,11 @@ use std::path::Path;
 
 use crate::config::decode::{Decoder, closest};
 use crate::config::sync::{
-    CsvSource, DEFAULT_MAX_CHANGES, EntraSource, GoogleSource, Joins, OktaSource, Rule,
-    SourceKind, Sources, SyncSection,
+    CsvSource, DEFAULT_MAX_CHANGES, EntraSource, GoogleSource, Joins, OktaSource, Rule, SourceKind,
+    Sources, SyncSection,
 };
 use crate::config::{At, RoleName, keys};
-use crate::diag::{Diagnostic, Loc};
+use crate::diag::Diagnostic;
 use crate::yaml::{Node, Value};
 
 impl Decoder {
@@ -83,8 +83,7 @@ impl Decoder {
         }
     }
 
-    /// `sync:`, whose key is at `key_loc`.
-    pub(super) fn sync(&mut self, node: &Node, key_loc: Loc) -> Option<SyncSection> {
+    pub(super) fn sync(&mut self, node: &Node) -> Option<SyncSection> {
         let fields = self.map(node, "sync", keys::SYNC)?;
         let into = self
             .required(&fields, "into", "sync")
@@ -104,7 +103,6 @@ impl Decoder {
             into: into?,
             max_changes: max_changes.unwrap_or(DEFAULT_MAX_CHANGES),
             rules,
-            loc: key_loc,
         })
     }
 
@@ -117,7 +115,9 @@ impl Decoder {
                     into.loc,
                     format!("sync.into \"{text}\" must stay in the Workspace file's folder"),
                 )
-                .help("write a path relative to the Workspace file, without `..`: synced/people.yaml"),
+                .help(
+                    "write a path relative to the Workspace file, without `..`: synced/people.yaml",
+                ),
             );
             return None;
         }
@@ -207,7 +207,9 @@ impl Decoder {
         let text = self.text(node, "role")?;
         let role = RoleName::parse(text.value.trim());
         let problem = match (&role, joins) {
-            (RoleName::Owner, _) => Some("sync cannot make anyone the owner; list the owner by hand"),
+            (RoleName::Owner, _) => {
+                Some("sync cannot make anyone the owner; list the owner by hand")
+            }
             (RoleName::Custom(name), _) if name.eq_ignore_ascii_case("guest") => {
                 Some("write `as: guest` for guests; role is then a custom role's name, or left out")
             }
@@ -250,12 +252,9 @@ impl Decoder {
         let mut names = Vec::with_capacity(items.len());
         for item in items {
             let name = self.text(item, "an entry of source")?;
-            let known = name
-                .value
-                .split_once(':')
-                .is_some_and(|(from, group)| {
-                    SourceKind::from_key(from).is_some() && !group.is_empty()
-                });
+            let known = name.value.split_once(':').is_some_and(|(from, group)| {
+                SourceKind::from_key(from).is_some() && !group.is_empty()
+            });
             if !known {
                 self.diags.push(
                     Diagnostic::new(
