@@ -214,6 +214,15 @@ fn into_index(loaded: &Loaded, path: &Path) -> Option<u16> {
         .and_then(|i| u16::try_from(i).ok())
 }
 
+/// `relative` in `base`, as messages show it: `hr/people.csv` rather than `./hr/people.csv`.
+pub(crate) fn within(base: &Path, relative: &str) -> PathBuf {
+    if base == Path::new(".") {
+        PathBuf::from(relative)
+    } else {
+        base.join(relative)
+    }
+}
+
 /// The folder a Workspace file's relative paths start from.
 pub(crate) fn folder_of(path: &Path) -> &Path {
     match path.parent() {

@@ -42,7 +42,7 @@ impl Readers {
             };
             if kind == SourceKind::Csv {
                 if let Some(source) = &sources.csv {
-                    readers.csv = Some(csv::read(&base.join(&source.path.value))?);
+                    readers.csv = Some(csv::read(&crate::sync::within(base, &source.path.value))?);
                 }
                 continue;
             }
@@ -51,7 +51,7 @@ impl Readers {
             };
             match Provider::new(&source, options.clone()) {
                 Ok(opened) => *readers.slot(kind) = Some(opened),
-                Err(e) => problems.push((first.loc, format!("{}: {e}", kind.key()))),
+                Err(e) => problems.push((first.loc, e.to_string())),
             }
         }
         if problems.is_empty() {

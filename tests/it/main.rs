@@ -26,4 +26,5 @@ mod schema;
 mod security;
 mod serve;
 mod soak;
+mod sync;
 mod validate;

@@ -57,6 +57,7 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
         let mut out = Vec::new();
         let result = one(each, options, &stop, folder, &mut out).await;
         if let Err(e) = &result
+            && folder
             && !options.json
         {
             let _ = writeln!(out, "No sync: {}\n", problems(e).summary);
