@@ -423,6 +423,9 @@ async fn more_changes_than_max_changes_are_refused_until_raised_for_one_run() {
     assert!(fragment(dir.path()).exists());
 }
 
+/// A bad setup: what it is, the sources, the rule, the environment, and a word the error says.
+type Case<'a> = (&'a str, String, &'a str, Vec<(&'a str, String)>, &'a str);
+
 /// Each bad setup: one sentence at the rule's line, exit 1, nothing written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_credentials_and_groups_each_say_what_to_do_at_the_rules_line() {
@@ -450,7 +453,7 @@ async fn bad_credentials_and_groups_each_say_what_to_do_at_the_rules_line() {
             ("ENTRA_CLIENT_SECRET", secret.to_owned()),
         ]
     };
-    let cases: Vec<(&str, String, &str, Vec<(&str, String)>, &str)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "no credentials",
             okta_source(&okta),
