@@ -107,7 +107,10 @@ pub(super) fn source_names(_: &mut schemars::SchemaGenerator) -> schemars::Schem
 
 /// A URL of a source: https, or http to a loopback address.
 pub(super) fn url_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({ "type": "string", "pattern": "^https?://[^\\s]+$" })
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": "^(https://[^\\s/]+|http://(localhost|127\\.[0-9.]+|\\[::1\\])(:[0-9]+)?)(/\\S*)?$"
+    })
 }
 
 /// JSON Schema's pattern for text with something else than spaces in it.

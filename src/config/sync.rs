@@ -35,17 +35,17 @@ pub(crate) struct Sources {
     /// `as` and `expires`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) csv: Option<CsvSource>,
+    /// The kinds the file names, also those whose settings have problems (reported where
+    /// they are written).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) named: Vec<SourceKind>,
 }
 
 impl Sources {
-    /// Whether a source of this kind is set.
+    /// Whether the file names a source of this kind.
     pub(crate) fn has(&self, kind: SourceKind) -> bool {
-        match kind {
-            SourceKind::Okta => self.okta.is_some(),
-            SourceKind::Entra => self.entra.is_some(),
-            SourceKind::Google => self.google.is_some(),
-            SourceKind::Csv => self.csv.is_some(),
-        }
+        self.named.contains(&kind)
     }
 }
 

@@ -114,3 +114,119 @@ fn an_unreadable_expiry_says_why_with_the_text_as_written() {
         )
     );
 }
+
+/// The problems of `text` as `LINE:COL message`.
+fn problems(text: &str) -> Vec<String> {
+    parse_str(text)
+        .expect_err("invalid")
+        .iter()
+        .map(|d| format!("{}:{} {}", d.loc.line, d.loc.col, d.message))
+        .collect()
+}
+
+const SYNCED: &str = "version: 1
+workspace: {id: \"1\"}
+include: [\"synced/*.yaml\"]
+sources:
+  okta: {url: \"https://acme.okta.com\"}
+  csv: {path: hr.csv}
+sync:
+  into: synced/people.yaml
+  rules:
+    - {from: okta, group: \"00g1\", role: admin, groups: [Eng]}
+    - {from: csv, group: contractors, as: guest, role: Viewer, expires: 2027-03-31}
+members:
+  - email: a@x.io
+    groups: [eng]
+    source: [\"okta:00g1\"]
+groups:
+  - name: Eng
+";
+
+#[test]
+fn sources_sync_and_a_persons_groups_are_read_and_the_person_joins_the_group() {
+    let file = parse_str(SYNCED).expect("valid");
+    let sync = file.sync.as_ref().expect("sync");
+    assert_eq!(sync.into.value, "synced/people.yaml");
+    assert_eq!(sync.max_changes, crate::config::sync::DEFAULT_MAX_CHANGES);
+    assert_eq!(sync.rules[0].name(), "okta:00g1");
+    assert_eq!(
+        sync.rules[0].role.as_ref().map(|r| &r.value),
+        Some(&RoleName::Admin)
+    );
+    assert_eq!(sync.rules[1].joins, crate::config::Joins::Guest);
+    assert_eq!((sync.rules[1].loc.line, sync.rules[1].loc.col), (11, 7));
+    assert!(
+        file.sources
+            .as_ref()
+            .is_some_and(|s| s.okta.is_some() && s.entra.is_none())
+    );
+    // A group's members: its own list and the people who name it, case-insensitively.
+    let eng = &file.groups.as_ref().expect("groups")[0];
+    assert_eq!(eng.members.len(), 1);
+    assert_eq!(eng.members[0].value.as_str(), "a@x.io");
+    assert_eq!(eng.members[0].loc.line, 14);
+    assert_eq!(file.members[0].source[0].value, "okta:00g1");
+}
+
+#[test]
+fn each_mistake_in_sources_and_sync_is_an_error_at_its_line() {
+    let text = SYNCED
+        .replace(
+            "okta: {url: \"https://acme.okta.com\"}",
+            "okta: {url: \"http://acme.okta.com\"}",
+        )
+        .replace(
+            "{from: csv, group: contractors, as: guest, role: Viewer",
+            "{from: google, group: contractors, as: guest, role: admin",
+        )
+        .replace("groups: [eng]", "groups: [Design]")
+        .replace(
+            "into: synced/people.yaml",
+            "into: people.yaml\n  max_change: 3",
+        );
+    let found = problems(&text);
+    let expected = [
+        "5:15 sources.okta.url must be https:// (plain http:// only to a loopback address): credentials are sent there",
+        "8:9 sync.into \"people.yaml\" is not matched by any include, so what sync writes would not be planned",
+        "9:3 unknown key \"max_change\" in sync",
+        "12:59 role: a guest rule's role is a custom role that inherits the guest role, or left out",
+        "15:14 a@x.io joins the group \"Design\", which the file does not define",
+    ];
+    assert_eq!(found, expected);
+    let unknown = problems(
+        &SYNCED
+            .replace("{from: csv,", "{from: ldap,")
+            .replace("csv: {path: hr.csv}", "csv: {path: hr.csv}\n  ldap: {}"),
+    );
+    assert!(
+        unknown
+            .iter()
+            .any(|f| f.starts_with("7:3 unknown key \"ldap\" in sources")),
+        "{unknown:#?}"
+    );
+    assert!(
+        unknown
+            .iter()
+            .any(|f| f.starts_with("12:14 unknown source \"ldap\"")),
+        "{unknown:#?}"
+    );
+    let unset = problems(&SYNCED.replace("  csv: {path: hr.csv}\n", ""));
+    assert!(
+        unset
+            .iter()
+            .any(|f| f == "10:14 this rule reads from csv, but sources has no csv"),
+        "{unset:#?}"
+    );
+}
+
+#[test]
+fn sources_and_sync_belong_in_the_workspace_file_not_a_fragment() {
+    let found = crate::config::parse_fragment_str("sync: {into: x.yaml}\nmembers: []\n")
+        .expect_err("invalid");
+    assert!(
+        found[0]
+            .message
+            .starts_with("sync: a fragment holds only members, guests and groups")
+    );
+}

@@ -172,6 +172,33 @@ fn the_offline_trial_runs_as_written_from_a_clone() {
 }
 
 #[test]
+fn the_sync_trial_runs_as_written_from_a_clone_and_shows_what_the_readme_says() {
+    let dir = tempfile::tempdir().expect("dir");
+    for example in ["examples/acme", "examples/sync"] {
+        crate::common::copy_dir(&repo().join(example), &dir.path().join(example));
+    }
+    let out = ok(bash(dir.path(), &block("sync"), &[]));
+    let readme = readme();
+    let shown = readme
+        .split("<!-- readme-test: sync -->")
+        .nth(1)
+        .and_then(|rest| rest.split("```text\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("the dry run's output in the README");
+    for line in shown.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(
+            out.contains(line),
+            "the README shows {line:?}, the run gave:\n{out}"
+        );
+    }
+    assert!(out.contains("Wrote sync-demo/synced/people.yaml."), "{out}");
+    assert!(
+        out.contains("Plan: 1 to invite, 3 to change, 2 to remove, 1 group to create."),
+        "{out}"
+    );
+}
+
+#[test]
 fn the_readme_shows_the_output_the_example_really_gives() {
     shows_what_it_gives("output");
     // The access review's fixture: the line shown holds whatever the day.

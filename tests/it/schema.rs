@@ -588,6 +588,76 @@ const AGREEMENT: &[(&str, &str, bool)] = &[
         "workspace: {id: \"1\"}\ngroups: [{name: Eng, members: [nope]}]",
         false,
     ),
+    (
+        "sources and a sync rule",
+        "workspace: {id: \"1\"}\ninclude: [\"s/*.yaml\"]\nsources: {csv: {path: hr.csv}, okta: {url: \"https://acme.okta.com\"}}\nsync: {into: s/p.yaml, max_changes: 10, rules: [{from: csv, group: x, as: guest}, {from: okta, group: \"00g1\", role: admin, expires: 2027-03-31}]}",
+        true,
+    ),
+    (
+        "a source over plain http to a loopback address",
+        "workspace: {id: \"1\"}\nsources: {okta: {url: \"http://127.0.0.1:8080\"}}",
+        true,
+    ),
+    (
+        "a source over plain http",
+        "workspace: {id: \"1\"}\nsources: {okta: {url: \"http://acme.okta.com\"}}",
+        false,
+    ),
+    (
+        "an unknown kind of source",
+        "workspace: {id: \"1\"}\nsources: {ldap: {url: \"https://x.example\"}}",
+        false,
+    ),
+    (
+        "an okta source without its url",
+        "workspace: {id: \"1\"}\nsources: {okta: {}}",
+        false,
+    ),
+    (
+        "a rule from an unknown kind of source",
+        "workspace: {id: \"1\"}\ninclude: [\"s/*.yaml\"]\nsources: {csv: {path: hr.csv}}\nsync: {into: s/p.yaml, rules: [{from: ldap, group: x}]}",
+        false,
+    ),
+    (
+        "a rule without a group",
+        "workspace: {id: \"1\"}\ninclude: [\"s/*.yaml\"]\nsources: {csv: {path: hr.csv}}\nsync: {into: s/p.yaml, rules: [{from: csv}]}",
+        false,
+    ),
+    (
+        "a rule as a visitor",
+        "workspace: {id: \"1\"}\ninclude: [\"s/*.yaml\"]\nsources: {csv: {path: hr.csv}}\nsync: {into: s/p.yaml, rules: [{from: csv, group: x, as: visitor}]}",
+        false,
+    ),
+    (
+        "a sync without into",
+        "workspace: {id: \"1\"}\nsync: {rules: []}",
+        false,
+    ),
+    (
+        "a negative max_changes",
+        "workspace: {id: \"1\"}\ninclude: [\"s/*.yaml\"]\nsync: {into: s/p.yaml, max_changes: -1}",
+        false,
+    ),
+    (
+        "a person who joins a group",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@acme.example, groups: [Eng]}]\ngroups: [{name: Eng}]",
+        true,
+    ),
+    (
+        "a person's groups that is not a list",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@acme.example, groups: Eng}]\ngroups: [{name: Eng}]",
+        false,
+    ),
+    (
+        "a person's source",
+        "workspace: {id: \"1\"}\nguests: [{email: g@partner.example, source: [\"csv:contractors\"]}]",
+        true,
+    ),
+    (
+        "a source that names no rule",
+        "workspace: {id: \"1\"}\nmembers: [{email: a@acme.example, source: [hr]}]",
+        false,
+    ),
 ];
 
 #[test]

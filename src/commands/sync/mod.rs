@@ -161,7 +161,14 @@ async fn plan(
     let purpose = Purpose::Plan {
         allow_replace: false,
     };
-    match engine::run(target, purpose, &mut Warnings).await? {
+    let outcome = engine::run(target, purpose, &mut Warnings).await;
+    if let Err(engine::Error::Token(_)) = &outcome {
+        writeln!(
+            out,
+            "No plan: the dry run reads ClickUp as `plan` does. Pass --snapshot FILE or --refresh=false to plan without a token, or --write to write the fragment and let the pull request show its plan.\n"
+        )?;
+    }
+    match outcome? {
         Outcome::Planned(planned) => {
             let json_plan = planned.json(false);
             crate::render::text(out, &json_plan, &planned.context())?;

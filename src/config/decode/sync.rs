@@ -16,7 +16,14 @@ use crate::yaml::{Node, Value};
 impl Decoder {
     pub(super) fn sources(&mut self, node: &Node) -> Option<Sources> {
         let fields = self.map(node, "sources", keys::SOURCES)?;
-        let mut sources = Sources::default();
+        let mut sources = Sources {
+            named: fields
+                .entries
+                .iter()
+                .filter_map(|(key, _, _)| SourceKind::from_key(key))
+                .collect(),
+            ..Sources::default()
+        };
         if let Some(n) = fields.get("okta") {
             sources.okta = self.map(n, "sources.okta", keys::OKTA).and_then(|f| {
                 let url = self.required(&f, "url", "sources.okta")?;
