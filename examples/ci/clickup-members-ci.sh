@@ -16,6 +16,9 @@
 #   clickup-members-ci.sh drift [ARG…]  nightly: open, update or close the drift issue
 #   clickup-members-ci.sh report [ARG…] the access review: access-review.csv and access-review.md,
 #                                       also recorded on the state branch (reviews/)
+#   clickup-members-ci.sh sync [ARG…]   scheduled: sync --write from the identity provider; a change
+#                                       is pushed to one branch (clickup-members/sync) and opens one
+#                                       pull/merge request, or updates the one already open
 #   clickup-members-ci.sh fetch-state   put the recorded state into the work tree
 #   clickup-members-ci.sh push-state [FILE…]  record the state (and FILEs) on the state branch
 #   clickup-members-ci.sh init-state    create the state branch, once, before the first apply
@@ -32,6 +35,15 @@
 # are made. Where no reviewed plan can be found, apply plans the Workspace first: a merge with
 # nothing to change needs no review, and is applied (the state is recorded, nothing is written
 # to ClickUp); one with changes stops, unless CLICKUP_MEMBERS_APPLY_UNREVIEWED is true.
+#
+# The scheduled sync writes the fragment the member file's `sync` section owns, as the identity
+# provider has it now. A change becomes one commit on top of the branch the job runs on (the
+# default branch), force-pushed to CLICKUP_MEMBERS_SYNC_BRANCH, and one pull/merge request from
+# that branch: opened by the first run that finds a change, its commit, title and summary
+# replaced by the next ones. A run that finds nothing to change opens nothing, and closes a sync
+# request still open (the identity provider no longer holds what it proposes); a sync that fails
+# or is refused writes nothing, leaves the request as it was, and fails the job. The request is
+# then planned and reviewed like any other.
 #
 # A pull/merge request whose plan apply refuses only because it replaces people (member <->
 # guest) passes its plan job all the same, saying so, and its plan is saved: after the merge,
@@ -76,6 +88,22 @@
 #                                  and report refuses
 #   GITHUB_TOKEN (GitHub) or GITLAB_API_TOKEN (GitLab): for comments, the drift issue and the
 #                                  reviewed plan's lookup
+#   CLICKUP_MEMBERS_SYNC_TOKEN     sync: the token that opens and updates the sync's request
+#                                  (GitHub: a GitHub App's token or a fine-grained personal access
+#                                  token with Contents and Pull requests read and write, also given
+#                                  to actions/checkout so that it pushes the branch; GitLab: a
+#                                  project access token with api and the Developer role, also in
+#                                  CLICKUP_MEMBERS_REMOTE). On GitHub, without it, GITHUB_TOKEN
+#                                  opens the pull request, and GitHub starts no workflow for it
+#   CLICKUP_MEMBERS_SYNC_BRANCH    sync: the branch of its request (default clickup-members/sync)
+#   CLICKUP_MEMBERS_SYNC_BASE      sync: the branch the request merges into (default the branch
+#                                  the job runs on: GITHUB_REF_NAME, CI_COMMIT_BRANCH)
+#   OKTA_PRIVATE_KEY, GOOGLE_APPLICATION_CREDENTIALS_JSON  sync: the text of a key file (a CI
+#                                  secret holds text, not a file): written, readable by the job's
+#                                  user only, to a temporary file the script removes when it ends,
+#                                  for OKTA_PRIVATE_KEY_FILE and GOOGLE_APPLICATION_CREDENTIALS.
+#                                  The identity providers' other variables are read by
+#                                  clickup-members itself (README: sync)
 set -euo pipefail
 
 file=${CLICKUP_MEMBERS_FILE:-clickup/members.yaml}
@@ -89,7 +117,8 @@ drift_label=clickup-drift
 # commit: clickup-members-plan-<sha>.
 plan_artifact=clickup-members-plan
 export PATH="$bin_dir:$PATH"
-tmp=$(mktemp -d)
+# The job's own temporary folder where the CI system gives one (GitHub's RUNNER_TEMP).
+tmp=$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/clickup-members.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 say() { printf 'clickup-members-ci: %s\n' "$*" >&2; }
@@ -890,6 +919,307 @@ drift_issue() {
   fi
 }
 
+# ---------------------------------------------------------------------------------------------
+# The scheduled sync from the identity provider, and its one pull/merge request.
+
+sync_branch=${CLICKUP_MEMBERS_SYNC_BRANCH:-clickup-members/sync}
+sync_marker='<!-- clickup-members sync -->'
+
+cmd_sync() {
+  local where base code=0
+  where=$(platform)
+  [ -n "$where" ] ||
+    fail "sync opens a pull/merge request: run it in GitHub Actions or GitLab CI, or name the platform with CLICKUP_MEMBERS_PLATFORM=github or gitlab (and what its jobs are given)"
+  base=${CLICKUP_MEMBERS_SYNC_BASE:-${GITHUB_REF_NAME:-${CI_COMMIT_BRANCH:-}}}
+  [ -n "$base" ] || base=$(git symbolic-ref --quiet --short HEAD 2>/dev/null) ||
+    fail "the branch to open the sync's request into is unknown: set CLICKUP_MEMBERS_SYNC_BASE (the default branch)"
+  [ "$base" != "$sync_branch" ] ||
+    fail "the sync runs on its own branch '$sync_branch': run it on the default branch"
+  sync_token "$where"
+  # The token is checked before the identity provider is read.
+  platform_headers >/dev/null
+  sync_key_files
+
+  clickup-members sync -f "$file" --write --detailed-exitcode --format json "$@" >"$tmp/sync.json" || code=$?
+  case "$code" in
+    0)
+      say "the identity provider holds what $file already says: nothing to sync, no $(request_name) to open"
+      sync_close_stale
+      return 0
+      ;;
+    2) ;;
+    *) fail "the sync could not be made, or was refused (exit $code, see above): nothing was committed, and no $(request_name) was opened or changed" ;;
+  esac
+
+  local fragments=() fragment
+  while IFS= read -r fragment; do
+    # From the top of the work tree, where git takes paths.
+    fragments+=("$(git -C "$(dirname "$fragment")" rev-parse --show-prefix)$(basename "$fragment")")
+  done < <(jq -r '(.workspaces // [.])[] | select(.changes_file) | .fragment' "$tmp/sync.json")
+  [ ${#fragments[@]} -gt 0 ] || fail "the sync reported a change but named no fragment it wrote"
+  sync_summary "$where" "$base"
+  cat "$tmp/sync.md"
+  if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+    cat "$tmp/sync.md" >>"$GITHUB_STEP_SUMMARY"
+  fi
+  to_top
+  sync_push "${fragments[@]}"
+  sync_request "$where" "$base"
+}
+
+request_name() {
+  if [ "$(platform)" = gitlab ]; then printf 'merge request\n'; else printf 'pull request\n'; fi
+}
+
+# The token of the sync's request: CLICKUP_MEMBERS_SYNC_TOKEN, else the job's own. GitHub starts
+# no workflow for what the job's GITHUB_TOKEN does (its pull requests and pushes), so without a
+# token of its own the sync's pull request is never planned until someone closes and reopens it.
+sync_token() {
+  if [ -n "${CLICKUP_MEMBERS_SYNC_TOKEN:-}" ]; then
+    if [ "$1" = github ]; then
+      export GITHUB_TOKEN=$CLICKUP_MEMBERS_SYNC_TOKEN
+    else
+      export GITLAB_API_TOKEN=$CLICKUP_MEMBERS_SYNC_TOKEN
+    fi
+  elif [ "$1" = github ]; then
+    warn "CLICKUP_MEMBERS_SYNC_TOKEN is not set: the sync's pull request is opened and updated with the job's GITHUB_TOKEN, and GitHub starts no workflow for it, so its plan does not run until someone closes and reopens it. Set CLICKUP_MEMBERS_SYNC_TOKEN to a GitHub App's or a fine-grained token (README: Syncing on a schedule)"
+  fi
+}
+
+# Key files given as text (a CI secret holds text): each written, readable by this job's user
+# only, into the script's temporary folder, removed when the script ends. Never printed.
+sync_key_files() {
+  if [ -n "${OKTA_PRIVATE_KEY:-}" ] && [ -z "${OKTA_PRIVATE_KEY_FILE:-}" ]; then
+    (
+      umask 077
+      printf '%s\n' "$OKTA_PRIVATE_KEY" >"$tmp/okta-private-key.pem"
+    )
+    export OKTA_PRIVATE_KEY_FILE=$tmp/okta-private-key.pem
+  fi
+  if [ -n "${GOOGLE_APPLICATION_CREDENTIALS_JSON:-}" ] && [ -z "${GOOGLE_APPLICATION_CREDENTIALS:-}" ]; then
+    (
+      umask 077
+      printf '%s\n' "$GOOGLE_APPLICATION_CREDENTIALS_JSON" >"$tmp/google-service-account.json"
+    )
+    export GOOGLE_APPLICATION_CREDENTIALS=$tmp/google-service-account.json
+  fi
+  unset OKTA_PRIVATE_KEY GOOGLE_APPLICATION_CREDENTIALS_JSON
+}
+
+# The title (sync_title), the markdown of the request and the job summary ($tmp/sync.md), and the
+# commit message ($tmp/sync.txt), from the sync's JSON: who joins, leaves and changes, and why.
+sync_title=''
+sync_summary() {
+  local where=$1 base=$2 kind run=''
+  kind=$(request_name)
+  if [ "$where" = github ] && [ -n "${GITHUB_RUN_ID:-}" ]; then
+    run="${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:-}/actions/runs/$GITHUB_RUN_ID"
+  elif [ -n "${CI_JOB_URL:-}" ]; then
+    run=$CI_JOB_URL
+  fi
+  # shellcheck disable=SC2016 # jq programs, not shell
+  local common='
+    def code: "`" + (tostring | gsub("[`\r\n]"; "'"'"'")) + "`";
+    def role: if .kind == "guest" then (if .role then "guest (custom role \(.role))" else "guest" end)
+              else (.role // "member") end;
+    def list(f): [(f // [])[] | code] | join(", ");
+    def what: (role | code)
+      + (if ((.groups // []) | length) > 0 then " in " + list(.groups) else "" end)
+      + (if .expires then ", expires \(.expires)" else "" end);
+    def differences: . as $c | [
+      (if ($c.from | role) != ($c.to | role) then "\($c.from | role | code) → \($c.to | role | code)" else empty end),
+      (if ($c.from.groups // []) != ($c.to.groups // []) then "groups [\($c.from | list(.groups))] → [\($c.to | list(.groups))]" else empty end),
+      (if $c.from.expires != $c.to.expires then "expires \($c.from.expires // "never") → \($c.to.expires // "never")" else empty end),
+      (if ($c.from.source // []) != ($c.to.source // []) then "source [\($c.from | list(.source))] → [\($c.to | list(.source))]" else empty end)
+    ] | join("; ");
+    def all: (.workspaces // [.]);
+    def total(k): [all[] | (.[k] // []) | length] | add // 0;
+    def tally: "\(total("added")) to add, \(total("removed")) to remove, \(total("changed")) to change";
+    def cut(items; n; line): (items[:n][] | line),
+      (if (items | length) > n then "- … and \((items | length) - n) more" else empty end);
+  '
+  sync_title=$(jq -r "$common"' "clickup-members sync: " + tally' "$tmp/sync.json")
+  jq -r --arg marker "$sync_marker" --arg kind "$kind" --arg branch "$sync_branch" --arg base "$base" \
+    --arg run "$run" "$common"'
+    $marker,
+    "### \("clickup-members sync: " + tally)",
+    "",
+    "`clickup-members sync` read the identity provider and wrote what it holds into the fragment `sync` owns. The plan of this \($kind) shows what ClickUp gets when it is merged.",
+    (all[] | select(.changes_file) |
+      "",
+      "#### \(.file | code) → \(.fragment | code)",
+      (if (.added | length) > 0 then "", "**Joins (\(.added | length))**", "",
+        cut(.added; 100; "- \(.email | code): \(what), from \(list(.source))") else empty end),
+      (if (.removed | length) > 0 then "", "**Leaves (\(.removed | length))**", "",
+        cut(.removed; 100; "- \(.email | code): no rule holds them now" + (if ((.source // []) | length) > 0 then " (was from \(list(.source)))" else "" end)) else empty end),
+      (if (.changed | length) > 0 then "", "**Changes (\(.changed | length))**", "",
+        cut(.changed; 100; "- \(.email | code): \(differences), by \(.by | code)") else empty end),
+      (if ((.kept_as_written // []) | length) > 0 then "", "**Kept as written (\(.kept_as_written | length))**: listed by hand, which wins over the sync", "",
+        cut(.kept_as_written; 100; "- \(.email | code) at \("\(.file):\(.line)" | code)") else empty end),
+      (if ((.warnings // []) | length) > 0 then "", (.warnings[] | "> warning: \(.)") else empty end),
+      "",
+      "| rule | people read | pages | left out |",
+      "| --- | ---: | ---: | ---: |",
+      (.rules[] | "| \("\(.from):\(.group)" | code) | \(.read) | \(.pages) | \(.dropped) |")
+    ),
+    "",
+    "---",
+    "Opened and kept up to date by the scheduled sync\(if $run != "" then " ([this run](\($run)))" else "" end): every run that finds a change replaces the branch \($branch | code) with one commit on top of \($base | code) and updates this \($kind), so a commit pushed to it by hand is lost. A run that finds nothing left to change closes it."
+  ' "$tmp/sync.json" >"$tmp/sync.md"
+  # GitHub's limit for a pull request's text is 65,536 characters.
+  if [ "$(wc -c <"$tmp/sync.md")" -gt 60000 ]; then
+    head -c 60000 "$tmp/sync.md" >"$tmp/sync-cut.md"
+    printf '\n\n… cut: the whole change is in the commit and in the job log.\n' >>"$tmp/sync-cut.md"
+    mv "$tmp/sync-cut.md" "$tmp/sync.md"
+  fi
+  jq -r --arg title "$sync_title" --arg run "$run" "$common"'
+    $title, "",
+    (all[] | select(.changes_file) |
+      "Written by clickup-members sync into \(.fragment):",
+      (.added[] | "  + \(.email): \(role), from \((.source // []) | join(", "))"),
+      (.removed[] | "  - \(.email)"),
+      (.changed[] | "  ~ \(.email): by \(.by)")),
+    (if $run != "" then "", $run else empty end)
+  ' "$tmp/sync.json" >"$tmp/sync.txt"
+}
+
+# One commit on top of HEAD with the fragments FILE… as the sync wrote them (nothing else of the
+# work tree), force-pushed to the sync's branch, unless the branch holds that very change already.
+sync_push() {
+  local index=$tmp/sync-index head tree commit existing='' f
+  head=$(git rev-parse --verify 'HEAD^{commit}')
+  rm -f "$index"
+  GIT_INDEX_FILE=$index git read-tree "$head"
+  for f in "$@"; do
+    GIT_INDEX_FILE=$index git update-index --add --cacheinfo "100644,$(git hash-object -w -- "$f"),$f"
+  done
+  tree=$(GIT_INDEX_FILE=$index git write-tree)
+  if git fetch --quiet --no-tags "$remote" "+refs/heads/$sync_branch:refs/clickup-members/sync" 2>/dev/null; then
+    existing=$(git rev-parse refs/clickup-members/sync)
+    if [ "$(git rev-parse "$existing^{tree}")" = "$tree" ] &&
+      [ "$(git rev-parse --quiet --verify "$existing^1" 2>/dev/null)" = "$head" ]; then
+      say "the branch '$sync_branch' already holds this change on top of $(git rev-parse --short "$head")"
+      return 0
+    fi
+  fi
+  commit=$(GIT_AUTHOR_NAME=${GIT_AUTHOR_NAME:-clickup-members} GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL:-clickup-members@users.noreply.invalid} \
+    GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-clickup-members} GIT_COMMITTER_EMAIL=${GIT_COMMITTER_EMAIL:-clickup-members@users.noreply.invalid} \
+    git commit-tree "$tree" -p "$head" -F "$tmp/sync.txt")
+  # Replaces the branch only as this job last saw it (or creates it).
+  git push --quiet --force-with-lease="refs/heads/$sync_branch:$existing" "$remote" "$commit:refs/heads/$sync_branch" ||
+    fail "cannot push the branch '$sync_branch' (see above): the token that pushes needs to write to the repository (GitHub: CLICKUP_MEMBERS_SYNC_TOKEN with Contents read and write, given to actions/checkout, or permissions contents: write; GitLab: CLICKUP_MEMBERS_SYNC_TOKEN with api and the Developer role), and no rule may protect '$sync_branch'"
+  say "pushed the sync to the branch '$sync_branch' ($(git rev-parse --short "$commit"), on top of $(git rev-parse --short "$head"))"
+}
+
+# METHOD URL with the platform's token and the JSON file DATA (or none: ""), the answer into OUT;
+# prints the HTTP status ("000" when there was no answer). Only a GET is tried again.
+platform_send() {
+  local method=$1 url=$2 data=$3 out=$4 headers
+  headers=$(platform_headers)
+  local opts=(--silent --show-error --max-time 120 --request "$method" --header @"$headers"
+    --output "$out" --write-out '%{http_code}')
+  [ "$method" != GET ] || opts+=(--retry 3)
+  [ -z "$data" ] || opts+=(--header 'Content-Type: application/json' --data @"$data")
+  curl "${opts[@]}" "$url" 2>"$tmp/curl.log" || true
+}
+
+sync_failed() {
+  local status=$1 what=$2 body=$3 hint=''
+  case "$status" in
+    000) fail "$what: no answer ($(cat "$tmp/curl.log" 2>/dev/null))" ;;
+    401 | 403 | 404)
+      if [ "$(platform)" = github ]; then
+        hint=": the token may not do this. CLICKUP_MEMBERS_SYNC_TOKEN needs Contents and Pull requests read and write on this repository; without it the workflow needs permissions contents: write and pull-requests: write, and the repository setting \"Allow GitHub Actions to create and approve pull requests\" (Settings, Actions, General)"
+      else
+        hint=": the token may not do this. CLICKUP_MEMBERS_SYNC_TOKEN is a project access token with api and the Developer role (a Reporter cannot open a merge request)"
+      fi
+      ;;
+  esac
+  fail "$what was answered $status$hint. $(head -c 300 "$body" 2>/dev/null)"
+}
+
+# The sync's request still open (its number on GitHub, its iid on GitLab), or nothing.
+sync_open_request() {
+  local status
+  if [ "$(platform)" = github ]; then
+    local repo=${GITHUB_REPOSITORY:?GITHUB_REPOSITORY is the owner/name of the repository}
+    status=$(platform_send GET "${GITHUB_API_URL:-https://api.github.com}/repos/$repo/pulls?state=open&head=${GITHUB_REPOSITORY_OWNER:-${repo%%/*}}:$sync_branch&per_page=100" "" "$tmp/requests.json")
+    [ "$status" = 200 ] || sync_failed "$status" "GET /repos/$repo/pulls?head=…:$sync_branch" "$tmp/requests.json"
+    jq -r --arg branch "$sync_branch" '[.[] | select(.head.ref == $branch)][0].number // empty' "$tmp/requests.json"
+  else
+    local project=${CI_PROJECT_ID:?CI_PROJECT_ID is the project}
+    status=$(platform_send GET "${CI_API_V4_URL:?CI_API_V4_URL is the API of GitLab}/projects/$project/merge_requests?state=opened&source_branch=$sync_branch&per_page=100" "" "$tmp/requests.json")
+    [ "$status" = 200 ] || sync_failed "$status" "GET /projects/$project/merge_requests?source_branch=$sync_branch" "$tmp/requests.json"
+    jq -r --arg branch "$sync_branch" '[.[] | select(.source_branch == $branch)][0].iid // empty' "$tmp/requests.json"
+  fi
+}
+
+# Opens the sync's pull/merge request into BASE, or updates the one open: title, summary, base.
+# shellcheck disable=SC2016 # jq programs, not shell
+sync_request() {
+  local where=$1 base=$2 id status
+  id=$(sync_open_request)
+  if [ "$where" = github ]; then
+    local pulls=${GITHUB_API_URL:-https://api.github.com}/repos/$GITHUB_REPOSITORY/pulls
+    json_body body "$tmp/sync.md" --arg t "$sync_title" --arg b "$base" --arg h "$sync_branch" \
+      '. + {title: $t, head: $h, base: $b}' >"$tmp/request.json"
+    if [ -n "$id" ]; then
+      jq 'del(.head)' "$tmp/request.json" >"$tmp/update.json"
+      status=$(platform_send PATCH "$pulls/$id" "$tmp/update.json" "$tmp/answer.json")
+      [ "$status" = 200 ] || sync_failed "$status" "PATCH /repos/$GITHUB_REPOSITORY/pulls/$id" "$tmp/answer.json"
+      say "updated the sync's pull request #$id: $sync_title"
+    else
+      status=$(platform_send POST "$pulls" "$tmp/request.json" "$tmp/answer.json")
+      [ "$status" = 201 ] || sync_failed "$status" "POST /repos/$GITHUB_REPOSITORY/pulls" "$tmp/answer.json"
+      say "opened the sync's pull request #$(jq -r '.number' "$tmp/answer.json"): $sync_title $(jq -r '.html_url // empty' "$tmp/answer.json")"
+    fi
+  else
+    local mrs=$CI_API_V4_URL/projects/$CI_PROJECT_ID/merge_requests
+    if [ -n "$id" ]; then
+      json_body description "$tmp/sync.md" --arg t "$sync_title" --arg b "$base" \
+        '. + {title: $t, target_branch: $b}' >"$tmp/request.json"
+      status=$(platform_send PUT "$mrs/$id" "$tmp/request.json" "$tmp/answer.json")
+      [ "$status" = 200 ] || sync_failed "$status" "PUT /projects/$CI_PROJECT_ID/merge_requests/$id" "$tmp/answer.json"
+      say "updated the sync's merge request !$id: $sync_title"
+    else
+      json_body description "$tmp/sync.md" --arg t "$sync_title" --arg b "$base" --arg s "$sync_branch" \
+        '. + {title: $t, source_branch: $s, target_branch: $b, remove_source_branch: true}' >"$tmp/request.json"
+      status=$(platform_send POST "$mrs" "$tmp/request.json" "$tmp/answer.json")
+      [ "$status" = 201 ] || sync_failed "$status" "POST /projects/$CI_PROJECT_ID/merge_requests" "$tmp/answer.json"
+      say "opened the sync's merge request !$(jq -r '.iid' "$tmp/answer.json"): $sync_title $(jq -r '.web_url // empty' "$tmp/answer.json")"
+    fi
+  fi
+}
+
+# Nothing to sync: a sync request still open proposes what the identity provider no longer
+# holds (or what was merged another way), and is closed, saying why.
+sync_close_stale() {
+  local id status
+  id=$(sync_open_request)
+  [ -n "$id" ] || return 0
+  printf '%s\n' "$sync_marker" \
+    "Closed by the scheduled sync: the identity provider now holds what the default branch already says, so nothing is left to change." \
+    >"$tmp/closing.md"
+  json_body body "$tmp/closing.md" . >"$tmp/note.json"
+  if [ "$(platform)" = github ]; then
+    local repo=${GITHUB_API_URL:-https://api.github.com}/repos/$GITHUB_REPOSITORY
+    status=$(platform_send POST "$repo/issues/$id/comments" "$tmp/note.json" "$tmp/answer.json")
+    [ "$status" = 201 ] || sync_failed "$status" "POST /repos/$GITHUB_REPOSITORY/issues/$id/comments" "$tmp/answer.json"
+    printf '{"state": "closed"}\n' >"$tmp/close.json"
+    status=$(platform_send PATCH "$repo/pulls/$id" "$tmp/close.json" "$tmp/answer.json")
+    [ "$status" = 200 ] || sync_failed "$status" "PATCH /repos/$GITHUB_REPOSITORY/pulls/$id" "$tmp/answer.json"
+    say "closed the sync's pull request #$id: nothing is left to change"
+  else
+    local mr=$CI_API_V4_URL/projects/$CI_PROJECT_ID/merge_requests/$id
+    status=$(platform_send POST "$mr/notes" "$tmp/note.json" "$tmp/answer.json")
+    [ "$status" = 201 ] || sync_failed "$status" "POST /projects/$CI_PROJECT_ID/merge_requests/$id/notes" "$tmp/answer.json"
+    printf '{"state_event": "close"}\n' >"$tmp/close.json"
+    status=$(platform_send PUT "$mr" "$tmp/close.json" "$tmp/answer.json")
+    [ "$status" = 200 ] || sync_failed "$status" "PUT /projects/$CI_PROJECT_ID/merge_requests/$id" "$tmp/answer.json"
+    say "closed the sync's merge request !$id: nothing is left to change"
+  fi
+}
+
 command=${1:-}
 [ $# -gt 0 ] && shift
 case "$command" in
@@ -901,6 +1231,7 @@ case "$command" in
   reviewed-plan) cmd_reviewed_plan "$@" ;;
   drift) cmd_drift "$@" ;;
   report) cmd_report "$@" ;;
+  sync) cmd_sync "$@" ;;
   fetch-state) cmd_fetch_state "${1:-optional}" ;;
   push-state) cmd_push_state "$@" ;;
   init-state) cmd_init_state ;;

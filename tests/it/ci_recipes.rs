@@ -545,6 +545,25 @@ const SCRIPT_ENV: &[&str] = &[
     "CI_PROJECT_ID",
     "CI_MERGE_REQUEST_IID",
     "PR_NUMBER",
+    "CLICKUP_MEMBERS_REMOTE",
+    "CLICKUP_MEMBERS_SYNC_TOKEN",
+    "CLICKUP_MEMBERS_SYNC_BRANCH",
+    "CLICKUP_MEMBERS_SYNC_BASE",
+    "GITHUB_REF_NAME",
+    "GITHUB_REPOSITORY_OWNER",
+    "GITHUB_SERVER_URL",
+    "RUNNER_TEMP",
+    "CI_COMMIT_BRANCH",
+    "CI_JOB_URL",
+    "OKTA_API_TOKEN",
+    "OKTA_CLIENT_ID",
+    "OKTA_PRIVATE_KEY",
+    "OKTA_PRIVATE_KEY_FILE",
+    "OKTA_PRIVATE_KEY_ID",
+    "ENTRA_CLIENT_ID",
+    "ENTRA_CLIENT_SECRET",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GOOGLE_APPLICATION_CREDENTIALS_JSON",
 ];
 
 /// `bash ci/clickup-members-ci.sh ARGS` in a checkout (the project's own copy of the script in
@@ -2948,6 +2967,7 @@ fn the_gitlab_variables_codeowners_and_the_readme_agree() {
         "CLICKUP_READ_TOKEN",
         "CLICKUP_MEMBERS_PUSH_TOKEN",
         "GITLAB_API_TOKEN",
+        "CLICKUP_MEMBERS_SYNC_TOKEN",
     ] {
         let (_, header) = in_recipe
             .iter()
@@ -3170,3 +3190,5 @@ fn the_readme_names_what_ci_test_installs_and_what_to_do_when_no_reviewed_plan_i
         assert!(row.contains(said), "{said}: {row}");
     }
 }
+
+mod scheduled_sync;
