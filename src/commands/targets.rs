@@ -157,6 +157,14 @@ pub(crate) fn heading(file: &Path, id: &str, name: Option<&str>) -> String {
 /// The Workspace files the command line names: the file, or every file of the folder, read
 /// and checked first.
 pub(crate) fn targets(common: &Common) -> Result<Targets, Error> {
+    targets_read_by(common, &engine::load)
+}
+
+/// How a Workspace file is read: checked whole ([`engine::load`]), or as `sync` reads it.
+pub(crate) type Reader = dyn Fn(&Path) -> Result<Loaded, engine::Error>;
+
+/// [`targets`], each file read by `load`.
+fn targets_read_by(common: &Common, load: &Reader) -> Result<Targets, Error> {
     if !common.file.is_dir() {
         return Ok(Targets {
             folder: false,
@@ -168,17 +176,22 @@ pub(crate) fn targets(common: &Common) -> Result<Targets, Error> {
     }
     Ok(Targets {
         folder: true,
-        files: read_folder(common)?,
+        files: read_folder(common, load)?,
     })
 }
 
 /// [`targets`], with a single file read too: every file is read now (a controller's cycle
 /// reads its whole file set before it plans, to know it stood still).
 pub(crate) fn read_all(common: &Common) -> Result<Targets, Error> {
-    let mut targets = targets(common)?;
+    read_all_by(common, &engine::load)
+}
+
+/// [`read_all`], each file read by `load`.
+pub(crate) fn read_all_by(common: &Common, load: &Reader) -> Result<Targets, Error> {
+    let mut targets = targets_read_by(common, load)?;
     for each in &mut targets.files {
         if each.loaded.is_none() {
-            each.loaded = Some(engine::load(&each.options.file)?);
+            each.loaded = Some(load(&each.options.file)?);
         }
     }
     Ok(targets)
@@ -220,14 +233,14 @@ pub(crate) fn folder_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
 
 /// Reads and checks every Workspace file of the folder: every problem of every file, and two
 /// files for one Workspace, are reported together, and then nothing is done.
-fn read_folder(common: &Common) -> Result<Vec<WorkspaceFile>, Error> {
+fn read_folder(common: &Common, load: &Reader) -> Result<Vec<WorkspaceFile>, Error> {
     let dir = &common.file;
     let paths = folder_files(dir)?;
     let total = paths.len();
     let mut files: Vec<WorkspaceFile> = Vec::with_capacity(total);
     let mut errors = one_state_each(&paths);
     for path in &paths {
-        let loaded = match engine::load(path) {
+        let loaded = match load(path) {
             Ok(loaded) => loaded,
             Err(e) => {
                 errors.push(e.into());

@@ -9,12 +9,24 @@ use crate::diag::{Diagnostic, Loc};
 use crate::model::{Email, ShareTarget};
 
 pub(super) fn check(file: &MembersFile) -> Vec<Diagnostic> {
+    check_with(file, Listing::Whole)
+}
+
+/// Whether the people a file lists are all it will list: before a sync, the fragment `sync`
+/// writes is not, and a group may list people only the sync brings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Listing {
+    Whole,
+    BeforeSync,
+}
+
+pub(super) fn check_with(file: &MembersFile, listing: Listing) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let people = listed_once(file, &mut diags);
     within_member_domains(file, &mut diags);
     one_owner(file, &mut diags);
     each_share_once(file, &mut diags);
-    groups_unique_and_listed(file, &people, &mut diags);
+    groups_unique_and_listed(file, &people, listing, &mut diags);
     joined_groups_defined(file, &mut diags);
     sync_rules(file, &mut diags);
     diags
@@ -212,7 +224,12 @@ fn each_share_once(file: &MembersFile, diags: &mut Vec<Diagnostic>) {
 }
 
 /// Group names unique (case-insensitive), and each group's members listed, once.
-fn groups_unique_and_listed(file: &MembersFile, people: &Listed<'_>, diags: &mut Vec<Diagnostic>) {
+fn groups_unique_and_listed(
+    file: &MembersFile,
+    people: &Listed<'_>,
+    listing: Listing,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut groups: HashMap<String, Loc> = HashMap::new();
     for group in file.groups.iter().flatten() {
         let key = group.name.value.to_lowercase();
@@ -232,7 +249,7 @@ fn groups_unique_and_listed(file: &MembersFile, people: &Listed<'_>, diags: &mut
         } else {
             groups.insert(key, group.name.loc);
         }
-        group_members_listed_once(file, group, people, diags);
+        group_members_listed_once(file, group, people, listing, diags);
     }
 }
 
@@ -241,11 +258,12 @@ fn group_members_listed_once(
     file: &MembersFile,
     group: &Group,
     people: &Listed<'_>,
+    listing: Listing,
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut in_group: HashMap<&Email, Loc> = HashMap::new();
     for member in &group.members {
-        if !people.contains_key(&member.value) {
+        if listing == Listing::Whole && !people.contains_key(&member.value) {
             diags.push(
                 Diagnostic::new(
                     member.loc,

@@ -130,6 +130,73 @@ pub(crate) fn load_with(path: &Path, written: &str) -> Result<Loaded, LoadError>
     }
 }
 
+/// A Workspace file as `sync` reads it, before it syncs: its own parts checked, but not
+/// against the people of the fragment `sync` writes, which the sync is about to replace (a
+/// group may list people only the sync brings; the fragment may be missing, or broken). The
+/// whole file is checked again with the fragment the sync makes ([`load_with`]) before anything
+/// is written or planned. A fragment that cannot be decoded is read as empty, and said so.
+pub(crate) fn load_for_sync(path: &Path) -> Result<(Loaded, Option<String>), LoadError> {
+    let whole = decode_file(path)?;
+    let problems = whole.problems();
+    if problems.is_empty() || whole.file.sync.is_none() {
+        return checked(whole, problems).map(|loaded| (loaded, None));
+    }
+    // The file with the fragment as it will be: people from it are not known yet.
+    let bare = decode_file_with(path, Some(""))?;
+    let mut bare_problems = bare.diagnostics.clone();
+    bare_problems.extend(check::check_with(&bare.file, check::Listing::BeforeSync));
+    bare_problems.sort_by_key(|d| d.loc);
+    if !bare_problems.is_empty() {
+        return checked(bare, bare_problems).map(|loaded| (loaded, None));
+    }
+    let into = whole
+        .file
+        .sync
+        .as_ref()
+        .and_then(|s| {
+            // Named as `include` names the fragments it reads.
+            let folder = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            let name = folder.join(&s.into.value);
+            whole.file.files.iter().position(|f| Path::new(f) == name)
+        })
+        .and_then(|i| u16::try_from(i).ok());
+    let broken = whole
+        .diagnostics
+        .iter()
+        .find(|d| into.is_some_and(|i| d.loc.file == i));
+    match broken {
+        Some(d) => {
+            let name = bare.file.files.get(usize::from(d.loc.file)).cloned();
+            let name = name.unwrap_or_default();
+            let warning = format!(
+                "{}:{}: {}: the fragment is read as empty and written anew",
+                name.strip_prefix("./").unwrap_or(&name),
+                d.loc,
+                d.message
+            );
+            Ok((bare.into_loaded(), Some(warning)))
+        }
+        None => Ok((whole.into_loaded(), None)),
+    }
+}
+
+/// The file, when `problems` (its own) are none.
+fn checked(decoded: Decoded, problems: Vec<Diagnostic>) -> Result<Loaded, LoadError> {
+    if problems.is_empty() {
+        Ok(decoded.into_loaded())
+    } else {
+        Err(LoadError::Invalid {
+            path: decoded.path,
+            source: decoded.source,
+            diagnostics: problems,
+            fragments: decoded.fragments,
+        })
+    }
+}
+
 /// [`decode_file`], with the text of the fragment `sync` writes when given.
 fn decode_file_with(path: &Path, written: Option<&str>) -> Result<Decoded, LoadError> {
     let io = |error| LoadError::Io {

@@ -79,6 +79,26 @@ pub(super) fn text_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema
     schemars::json_schema!({ "type": "string", "minLength": 1, "pattern": NOT_BLANK })
 }
 
+/// A path relative to the Workspace file that stays in its folder: not absolute, no `..`.
+pub(super) fn relative_path_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "minLength": 1, "pattern": RELATIVE })
+}
+
+/// `sync.into`: one YAML file relative to the Workspace file, in its folder, not a pattern.
+pub(super) fn into_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "minLength": 1,
+        "allOf": [
+            { "pattern": RELATIVE },
+            { "pattern": "^[^*?\\[\\]{}]*\\.ya?ml\\s*$" }
+        ]
+    })
+}
+
+/// Not absolute (`/x`, `\x`, `C:\x`) and no `..` part.
+const RELATIVE: &str = r"^(?!\s*[/\\])(?!\s*[A-Za-z]:)(?!\s*(.*[/\\])?\.\.([/\\]|\s*$))(?=.*\S).+$";
+
 /// A list that may also be left empty (`members:` with nothing under it).
 pub(super) fn list_or_nothing<T: JsonSchema>(
     generator: &mut schemars::SchemaGenerator,

@@ -125,8 +125,8 @@ pub(crate) struct GoogleSource {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub(crate) struct CsvSource {
-    /// The file, relative to the Workspace file.
-    #[schemars(schema_with = "schema::text_schema")]
+    /// The file, relative to the Workspace file, in its folder.
+    #[schemars(schema_with = "schema::relative_path_schema")]
     pub(crate) path: At<String>,
 }
 
@@ -136,7 +136,7 @@ pub(crate) struct CsvSource {
 pub(crate) struct SyncSection {
     /// The fragment `sync` writes, relative to the Workspace file; an `include` must match it.
     /// Nobody edits it by hand: people listed by hand elsewhere win over it.
-    #[schemars(schema_with = "schema::text_schema")]
+    #[schemars(schema_with = "schema::into_schema")]
     pub(crate) into: At<String>,
     /// A sync that would add, remove or change more people than this is refused (default 25).
     #[serde(default = "default_max_changes")]

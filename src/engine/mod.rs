@@ -234,6 +234,12 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, Error> {
     config::load(path).map_err(load_error)
 }
 
+/// Reads a Workspace file as `sync` reads it before it syncs ([`config::load_for_sync`]):
+/// the file, and a warning when its fragment is read as empty.
+pub(crate) fn load_for_sync(path: &Path) -> Result<(Loaded, Option<String>), Error> {
+    config::load_for_sync(path).map_err(load_error)
+}
+
 pub(crate) fn load_error(e: LoadError) -> Error {
     match e {
         LoadError::Io { path, error } => Error::Io {

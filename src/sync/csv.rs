@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::config::{Expiry, Joins, RoleName};
+use crate::config::{Expiry, Joins, RoleName, Rule};
 use crate::diag::{Diagnostic, Loc};
 use crate::model::Email;
 
@@ -67,8 +67,8 @@ pub(crate) enum CsvError {
     },
 }
 
-/// Reads the export at `path`.
-pub(crate) fn read(path: &Path) -> Result<Export, CsvError> {
+/// Reads the export at `path`, each row checked against the rules that read its group.
+pub(crate) fn read(path: &Path, rules: &[&Rule]) -> Result<Export, CsvError> {
     let io = |error| CsvError::Io {
         path: path.to_owned(),
         error,
@@ -97,11 +97,50 @@ pub(crate) fn read(path: &Path) -> Result<Export, CsvError> {
             });
         }
     };
-    parse(&text).map_err(|diagnostics| CsvError::Invalid {
+    let invalid = |diagnostics| CsvError::Invalid {
         path: path.to_owned(),
-        text,
+        text: text.clone(),
         diagnostics,
-    })
+    };
+    let export = parse(&text).map_err(invalid)?;
+    let problems = roles_fit(&export, rules);
+    if problems.is_empty() {
+        Ok(export)
+    } else {
+        Err(invalid(problems))
+    }
+}
+
+/// Each row's role fits how its rule (or its `as` column) makes the person join: a guest's
+/// role is a custom role, never admin or member. One problem per row, at its line.
+fn roles_fit(export: &Export, rules: &[&Rule]) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for rule in rules {
+        for row in export.group(&rule.group.value) {
+            let joins = row.joins.unwrap_or(rule.joins);
+            let role = row.role.as_ref().or(rule.role.as_ref().map(|r| &r.value));
+            let problem = match (role, joins) {
+                (Some(RoleName::Admin | RoleName::Member), Joins::Guest) => Some(format!(
+                    "this row makes {} a guest with the role {}: a guest's role is a custom role that inherits the guest role, or left empty",
+                    row.email,
+                    role.map_or("", RoleName::as_str)
+                )),
+                (Some(RoleName::Custom(name)), _) if name.eq_ignore_ascii_case("guest") => Some(
+                    "role guest: write guest in the as column; role is then a custom role's name, or left empty"
+                        .to_owned(),
+                ),
+                _ => None,
+            };
+            if let Some(message) = problem
+                && seen.insert(row.line)
+            {
+                problems.push(Diagnostic::new(Loc::new(row.line, 1), message));
+            }
+        }
+    }
+    problems.sort_by_key(|d| d.loc);
+    problems
 }
 
 /// The columns the export is read by.
@@ -116,6 +155,9 @@ struct Columns {
 /// Reads the text of an export: its rows by group, or every problem found. Pure.
 pub(crate) fn parse(text: &str) -> Result<Export, Vec<Diagnostic>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(problem) = unclosed_quote(text) {
+        return Err(vec![problem]);
+    }
     let mut reader = ::csv::ReaderBuilder::new()
         .comment(Some(b'#'))
         .flexible(true)
@@ -190,6 +232,79 @@ pub(crate) fn parse(text: &str) -> Result<Export, Vec<Diagnostic>> {
     }
 }
 
+/// A quote that is never closed, or closed with the field going on after it: a spreadsheet
+/// never writes either, and reading on would take the rows after it for one field.
+fn unclosed_quote(text: &str) -> Option<Diagnostic> {
+    let bytes = text.as_bytes();
+    let (mut line, mut opened) = (1u64, 0u64);
+    let (mut in_quote, mut field_start, mut line_start) = (false, true, true);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
+        if in_quote {
+            match b {
+                b'"' if bytes.get(i) == Some(&b'"') => i += 1,
+                b'"' => {
+                    in_quote = false;
+                    field_start = false;
+                    if !matches!(bytes.get(i), None | Some(b',' | b'\r' | b'\n')) {
+                        return Some(
+                            Diagnostic::new(
+                                Loc::new(opened, 1),
+                                format!(
+                                    "the quote opened on this line closes on line {line} with the field going on after it: a quote is missing or one too many"
+                                ),
+                            )
+                            .help("a quoted field ends with a quote followed by a comma or the end of the line; a quote inside it is written twice (\"\")"),
+                        );
+                    }
+                }
+                b'\n' => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'#' if line_start => {
+                i = bytes[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(bytes.len(), |n| i + n);
+            }
+            b'"' if field_start => {
+                in_quote = true;
+                opened = line;
+            }
+            b',' => field_start = true,
+            b'\n' => {
+                line += 1;
+                field_start = true;
+                line_start = true;
+                continue;
+            }
+            b'\r' | b' ' | b'\t' => {}
+            _ => field_start = false,
+        }
+        line_start = false;
+    }
+    in_quote.then(|| {
+        Diagnostic::new(
+            Loc::new(opened, 1),
+            "the quote opened on this line is never closed: the rest of the file would be read as one field",
+        )
+        .help("close the quote, or write a quote inside a field twice (\"\")")
+    })
+}
+
+/// `text` as a message shows it: at most 80 characters.
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 /// Where the header names each column the export is read by; `email` and `group` are needed.
 fn columns(header: &::csv::StringRecord, line: u64) -> Result<Columns, Vec<Diagnostic>> {
     let find = |name: &str| {
@@ -197,6 +312,29 @@ fn columns(header: &::csv::StringRecord, line: u64) -> Result<Columns, Vec<Diagn
             .iter()
             .position(|h| h.trim().eq_ignore_ascii_case(name))
     };
+    let twice: Vec<Diagnostic> = ["email", "group", "role", "as", "expires"]
+        .into_iter()
+        .filter_map(|name| {
+            let at: Vec<usize> = header
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.trim().eq_ignore_ascii_case(name))
+                .map(|(i, _)| i + 1)
+                .collect();
+            (at.len() > 1).then(|| {
+                Diagnostic::new(
+                    Loc::new(line, at[1] as u64),
+                    format!(
+                        "the header line names the column {name} more than once (columns {}): which one to read is unclear",
+                        at.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })
+        })
+        .collect();
+    if !twice.is_empty() {
+        return Err(twice);
+    }
     let missing: Vec<&str> = ["email", "group"]
         .into_iter()
         .filter(|name| find(name).is_none())
@@ -245,7 +383,7 @@ fn row(
             Err(why) => {
                 problems.push(Diagnostic::new(
                     at(columns.email),
-                    format!("\"{text}\" is not a valid email address: {why}"),
+                    format!("\"{}\" is not a valid email address: {why}", shown(text)),
                 ));
                 None
             }
@@ -269,7 +407,7 @@ fn row(
         Some(other) => {
             problems.push(Diagnostic::new(
                 at(columns.joins.unwrap_or_default()),
-                format!("as must be member or guest, not \"{other}\""),
+                format!("as must be member or guest, not \"{}\"", shown(other)),
             ));
             None
         }
@@ -312,6 +450,56 @@ mod tests {
             .iter()
             .map(|r| (r.email.as_str().to_owned(), r.line))
             .collect()
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        parse(text)
+            .expect_err("invalid")
+            .iter()
+            .map(|d| format!("{}: {}", d.loc, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_quote_left_open_or_closed_too_early_is_an_error_at_the_line_it_opens() {
+        let open_at_end = "email,group\na@acme.example,staff\n\"b@acme.example,staff\n";
+        assert_eq!(
+            problems(open_at_end),
+            [
+                "3:1: the quote opened on this line is never closed: the rest of the file would be read as one field"
+            ]
+        );
+        let lone = "email,group\na@acme.example,staff\n\"";
+        assert_eq!(problems(lone).len(), 1);
+        let mid =
+            "name,email,group\n\"Kira,kira@acme.example,staff\nLiam,liam@acme.example,\"staff\"\n";
+        let found = problems(mid);
+        assert!(
+            found[0].starts_with(
+                "2:1: the quote opened on this line closes on line 3 with the field going on"
+            ),
+            "{found:?}"
+        );
+        // Quotes written as spreadsheets write them, and a # inside a quoted field, are fine.
+        let fine = "name,email,group\n\"A \"\"B\"\"\nC, # D\",a@acme.example,staff\n# comment \"\n";
+        assert_eq!(parse(fine).expect("valid").rows, 1);
+    }
+
+    #[test]
+    fn a_column_named_twice_is_an_error() {
+        assert_eq!(
+            problems("email,group,Email\na@acme.example,staff,b@acme.example\n"),
+            [
+                "1:3: the header line names the column email more than once (columns 1, 3): which one to read is unclear"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_long_cell_is_shown_cut() {
+        let long = "x".repeat(5000);
+        let found = problems(&format!("email,group\n{long},staff\n"));
+        assert!(found[0].len() < 200, "{found:?}");
     }
 
     #[test]

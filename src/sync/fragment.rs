@@ -9,6 +9,10 @@ use crate::config::{Expiry, Joins};
 use crate::sync::merge::Entry;
 use crate::yaml::scalar;
 
+/// How the fragment's first line starts: a file `into` names that does not start so was not
+/// written by `sync`, and is not replaced.
+pub(crate) const HEADER_START: &str = "# Written by clickup-members sync";
+
 /// The fragment holding `entries` (members first, each kind sorted by email), with `header`
 /// as its first comment line.
 pub(crate) fn text(entries: &[Entry], header: &str) -> String {

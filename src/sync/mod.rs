@@ -84,6 +84,13 @@ pub(crate) enum Error {
     /// The csv export has problems.
     #[error(transparent)]
     Csv(#[from] csv::CsvError),
+    /// `into` or the csv export leads out of the Workspace file's folder through a symbolic
+    /// link.
+    #[error("{} leads out of the Workspace file's folder through a symbolic link; sync reads and writes only inside that folder, and not through links", .path.display())]
+    Outside { path: PathBuf, loc: Loc },
+    /// `into` names a file that `sync` did not write: replacing it would drop what it lists.
+    #[error("{} was not written by sync (its first line is not \"# Written by clickup-members sync …\"): sync replaces the whole file, and would drop what is written in it; move its people to the Workspace file or another fragment and delete it, or name another file in sync.into", .path.display())]
+    NotWrittenBySync { path: PathBuf, loc: Loc },
     #[error("cannot read the fragment {}: {error}", .path.display())]
     Fragment {
         path: PathBuf,
@@ -101,11 +108,27 @@ pub(crate) async fn sync(loaded: &Loaded, options: &Options) -> Result<Synced, E
     };
     let base = folder_of(&loaded.path);
     let path = base.join(&section.into.value);
+    stays_inside(base, &path).map_err(|e| match e {
+        Error::Outside { .. } => Error::Outside {
+            path: within(base, &section.into.value),
+            loc: section.into.loc,
+        },
+        other => other,
+    })?;
     let before = match std::fs::read_to_string(&path) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(error) => return Err(Error::Fragment { path, error }),
     };
+    if let Some(text) = &before
+        && !text.trim().is_empty()
+        && !text.starts_with(fragment::HEADER_START)
+    {
+        return Err(Error::NotWrittenBySync {
+            path: within(base, &section.into.value),
+            loc: section.into.loc,
+        });
+    }
     let readers = Readers::open(file, base, &options.provider)?;
     let (reads, warnings) = readers.read_all(&section.rules).await?;
     let into = into_index(loaded, &path);
@@ -202,6 +225,39 @@ fn refusals(
         ));
     }
     refusals
+}
+
+/// `path` (the fragment or the csv export, or where it will be) is inside `base` once symbolic
+/// links are followed: no link on the way leads out, and the file itself is no link.
+pub(crate) fn stays_inside(base: &Path, path: &Path) -> Result<(), Error> {
+    let outside = || Error::Outside {
+        path: path.to_owned(),
+        loc: Loc::default(),
+    };
+    let io = |error| Error::Fragment {
+        path: path.to_owned(),
+        error,
+    };
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(outside());
+    }
+    let inside = std::fs::canonicalize(base).map_err(io)?;
+    // The nearest folder on the way that exists: the rest is made inside it.
+    let mut existing = path.parent();
+    while let Some(dir) = existing {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        match std::fs::canonicalize(dir) {
+            Ok(real) if real.starts_with(&inside) => return Ok(()),
+            Ok(_) => return Err(outside()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => existing = dir.parent(),
+            Err(e) => return Err(io(e)),
+        }
+    }
+    Err(outside())
 }
 
 /// The fragment's number among the file's ([`Loc::file`]), when it is read.

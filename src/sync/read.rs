@@ -42,7 +42,19 @@ impl Readers {
             };
             if kind == SourceKind::Csv {
                 if let Some(source) = &sources.csv {
-                    readers.csv = Some(csv::read(&crate::sync::within(base, &source.path.value))?);
+                    let path = crate::sync::within(base, &source.path.value);
+                    if let Err(e) = crate::sync::stays_inside(base, &path) {
+                        return Err(match e {
+                            Error::Outside { path, .. } => Error::Outside {
+                                path,
+                                loc: source.path.loc,
+                            },
+                            other => other,
+                        });
+                    }
+                    let csv_rules: Vec<&Rule> =
+                        rules.iter().filter(|r| r.from.value == kind).collect();
+                    readers.csv = Some(csv::read(&path, &csv_rules)?);
                 }
                 continue;
             }

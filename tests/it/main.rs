@@ -27,4 +27,5 @@ mod security;
 mod serve;
 mod soak;
 mod sync;
+mod sync_edges;
 mod validate;

@@ -713,7 +713,14 @@ fn a_folder_syncs_each_file_with_a_sync_section_and_one_failing_stops_no_other()
     );
     assert!(err.contains("OKTA_API_TOKEN"), "{err}");
     let doc: serde_json::Value = serde_json::from_str(&stdout(&run)).expect("json");
-    assert_eq!(doc["workspaces"].as_array().map(Vec::len), Some(1));
+    // The failed file is there, with why.
+    assert_eq!(doc["workspaces"].as_array().map(Vec::len), Some(2));
+    assert!(
+        doc["workspaces"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("OKTA_API_TOKEN")),
+        "{doc}"
+    );
     assert_ne!(
         std::fs::read_to_string(fragment(dir.path())).expect("read"),
         before

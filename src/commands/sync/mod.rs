@@ -10,7 +10,7 @@ use std::io::Write;
 
 use crate::commands::Error;
 use crate::commands::progress::Warnings;
-use crate::commands::targets::{Connection, Refresh, WorkspaceFile, read_all};
+use crate::commands::targets::{Connection, Refresh, WorkspaceFile, read_all_by};
 use crate::commands::{Common, Exit, display_path, problems};
 use crate::config::Loaded;
 use crate::engine::{self, FileProblems, Outcome, Purpose};
@@ -41,7 +41,13 @@ enum Ended {
 }
 
 pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Error> {
-    let targets = read_all(common)?;
+    let targets = read_all_by(common, &|path| {
+        let (loaded, warning) = engine::load_for_sync(path)?;
+        if let Some(warning) = warning {
+            crate::console::warning(&warning);
+        }
+        Ok(loaded)
+    })?;
     let folder = targets.folder;
     let stop = StopSignal::default();
     crate::stop::listen_for_signals(&stop, crate::console::warning);
@@ -55,12 +61,23 @@ pub(crate) async fn run(common: &Common, options: &Options) -> Result<Exit, Erro
         }
         synced_files += 1;
         let mut out = Vec::new();
+        let file = display_path(&each.options.file);
         let result = one(each, options, &stop, folder, &mut out).await;
         if let Err(e) = &result
             && folder
-            && !options.json
         {
-            let _ = writeln!(out, "No sync: {}\n", problems(e).summary);
+            let summary = problems(e).summary;
+            if options.json {
+                // In place of what it would have shown: which file, and why not.
+                out.clear();
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &serde_json::json!({ "format_version": 1, "file": file, "error": summary }),
+                )
+                .map_err(std::io::Error::other)?;
+            } else {
+                let _ = writeln!(out, "No sync: {summary}\n");
+            }
         }
         documents.push(out);
         ended.push(match result {
@@ -101,12 +118,12 @@ async fn one(
             provider::process_env(),
         ),
     };
-    let synced = sync::sync(loaded, &sync_options)
-        .await
-        .map_err(|e| sync_error(loaded, e))?;
     if folder && !options.json {
         writeln!(out, "=== {} ===\n", display_path(&loaded.path))?;
     }
+    let synced = sync::sync(loaded, &sync_options)
+        .await
+        .map_err(|e| sync_error(loaded, e))?;
     // The file as it would be: it must stay valid (policy.member_domains, groups…).
     let with = crate::config::load_with(&loaded.path, &synced.after).map_err(|e| {
         let error = Error::from(engine::load_error(e));
@@ -124,7 +141,8 @@ async fn one(
     if options.json {
         render::json(out, &synced, loaded)?;
     } else {
-        render::text(out, &synced, loaded, options.write)?;
+        let written = options.write && synced.refusals.is_empty() && with.is_ok();
+        render::text(out, &synced, loaded, written)?;
     }
     let with = with?;
     if !synced.refusals.is_empty() {
@@ -162,12 +180,24 @@ async fn plan(
         allow_replace: false,
     };
     let outcome = engine::run(target, purpose, &mut Warnings).await;
+    // The sync itself was made: without a token, the plan is what is missing, not the sync.
     if let Err(engine::Error::Token(_)) = &outcome {
         writeln!(
             out,
-            "No plan: the dry run reads ClickUp as `plan` does. Pass --snapshot FILE or --refresh=false to plan without a token, or --write to write the fragment and let the pull request show its plan.\n"
+            "No plan: the dry run reads ClickUp as `plan` does, and no ClickUp token is set. Pass --snapshot or --refresh=false to plan without a token, or --write to write the fragment and let the pull request show its plan."
         )?;
+        return Ok(());
     }
+    let outcome = outcome.map_err(|e| match e {
+        engine::Error::Invalid(mut found) => {
+            found.summary = format!(
+                "{}; with the synced fragment: its lines are those it would have once written (the diff above)",
+                found.summary
+            );
+            engine::Error::Invalid(found)
+        }
+        other => other,
+    });
     match outcome? {
         Outcome::Planned(planned) => {
             let json_plan = planned.json(false);
@@ -265,6 +295,16 @@ fn sync_error(loaded: &Loaded, error: sync::Error) -> Error {
             summary: format!("nothing was written: {summary}"),
             fragments: Vec::new(),
         },
+        sync::Error::Outside { loc, .. } | sync::Error::NotWrittenBySync { loc, .. } => {
+            FileProblems {
+                file: display_path(&loaded.path),
+                source: loaded.source.clone(),
+                diagnostics: vec![crate::diag::Diagnostic::new(loc, summary)],
+                general: Vec::new(),
+                summary: "nothing was written".to_owned(),
+                fragments: loaded.fragments.clone(),
+            }
+        }
         other => return Error::Usage(format!("nothing was written: {other}")),
     };
     Error::Engine(engine::Error::Invalid(Box::new(found)))

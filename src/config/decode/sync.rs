@@ -59,8 +59,9 @@ impl Decoder {
         if let Some(n) = fields.get("csv") {
             sources.csv = self.map(n, "sources.csv", keys::CSV).and_then(|f| {
                 let path = self.required(&f, "path", "sources.csv")?;
+                let path = trimmed(self.text(path, "sources.csv.path")?);
                 Some(CsvSource {
-                    path: trimmed(self.text(path, "sources.csv.path")?),
+                    path: self.inside("sources.csv.path", path, "hr/people.csv")?,
                 })
             });
         }
@@ -96,7 +97,7 @@ impl Decoder {
             .required(&fields, "into", "sync")
             .and_then(|n| self.text(n, "sync.into"))
             .map(trimmed)
-            .and_then(|into| self.inside(into));
+            .and_then(|into| self.sync_into(into));
         let max_changes = fields
             .get("max_changes")
             .map_or(Some(DEFAULT_MAX_CHANGES), |n| {
@@ -106,6 +107,23 @@ impl Decoder {
             None => Vec::new(),
             Some(n) => self.items(n, "sync.rules", Self::rule).unwrap_or_default(),
         };
+        // A group read twice would be merged silently: which rule's role wins is unclear.
+        for (n, rule) in rules.iter().enumerate() {
+            let name = rule.name().to_lowercase();
+            if let Some(first) = rules[..n].iter().find(|r| r.name().to_lowercase() == name) {
+                self.diags.push(
+                    Diagnostic::new(
+                        rule.group.loc,
+                        format!(
+                            "a rule reads {} already (line {}): one rule per group",
+                            rule.name(),
+                            first.loc.line
+                        ),
+                    )
+                    .help("merge the two rules into one"),
+                );
+            }
+        }
         Some(SyncSection {
             into: into?,
             max_changes: max_changes.unwrap_or(DEFAULT_MAX_CHANGES),
@@ -113,23 +131,55 @@ impl Decoder {
         })
     }
 
-    /// `sync.into`: a path relative to the Workspace file, inside its folder.
-    fn inside(&mut self, into: At<String>) -> Option<At<String>> {
+    /// `sync.into`: one YAML file, relative to the Workspace file, inside its folder.
+    fn sync_into(&mut self, into: At<String>) -> Option<At<String>> {
+        let into = self.inside("sync.into", into, "synced/people.yaml")?;
         let text = into.value.as_str();
-        if Path::new(text).is_absolute() || text.split(['/', '\\']).any(|part| part == "..") {
+        let problem = if text.contains(['*', '?', '[', ']', '{', '}']) {
+            Some(format!(
+                "sync.into \"{text}\" is a pattern; it names the one file sync writes"
+            ))
+        } else if !(text.ends_with(".yaml") || text.ends_with(".yml")) {
+            Some(format!(
+                "sync.into \"{text}\" must name a YAML file (.yaml or .yml)"
+            ))
+        } else {
+            None
+        };
+        match problem {
+            Some(message) => {
+                self.diags.push(
+                    Diagnostic::new(into.loc, message).help("for example: synced/people.yaml"),
+                );
+                None
+            }
+            None => Some(into),
+        }
+    }
+
+    /// A path relative to the Workspace file, inside its folder.
+    fn inside(&mut self, key: &str, path: At<String>, example: &str) -> Option<At<String>> {
+        let text = path.value.as_str();
+        if text.is_empty()
+            || Path::new(text).is_absolute()
+            || text.starts_with('\\')
+            || (text.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+                && text.as_bytes().get(1) == Some(&b':'))
+            || text.split(['/', '\\']).any(|part| part == "..")
+        {
             self.diags.push(
                 Diagnostic::new(
-                    into.loc,
-                    format!("sync.into \"{text}\" must stay in the Workspace file's folder"),
+                    path.loc,
+                    format!("{key} \"{text}\" must stay in the Workspace file's folder"),
                 )
-                .help(
-                    "write a path relative to the Workspace file, without `..`: synced/people.yaml",
-                ),
+                .help(format!(
+                    "write a path relative to the Workspace file, without `..`: {example}"
+                )),
             );
             return None;
         }
         let clean = text.trim_start_matches("./").to_owned();
-        Some(At::new(clean, into.loc))
+        Some(At::new(clean, path.loc))
     }
 
     fn rule(&mut self, node: &Node) -> Option<Rule> {

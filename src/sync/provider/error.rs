@@ -129,14 +129,70 @@ fn said(detail: &str) -> String {
     }
 }
 
-/// Text from a provider as an error shows it: escaped, on one line, at most 300 characters.
+/// Text from a provider as an error shows it: escaped, on one line, at most 300 characters,
+/// with anything that reads as a credential taken out ([`without_credentials`]).
 pub(super) fn shown(text: &str) -> String {
     const MOST: usize = 300;
+    let text = without_credentials(text);
     let text = visible(text.trim());
     match text.char_indices().nth(MOST) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.into_owned(),
     }
+}
+
+/// `text` with what reads as a credential replaced by `[redacted]`: the word after `Bearer`,
+/// `SSWS` or `Basic` (an Authorization header echoed back), the value of a `token=`,
+/// `secret=`, `assertion=`, `key=` or `password=`, and a JWT (`eyJ…`). A provider, or a proxy
+/// before it, may echo what it was sent; the values this tool knows are scrubbed where they
+/// are sent ([`scrubbed`]), and this catches the ones it obtained on the way.
+pub(super) fn without_credentials(text: &str) -> String {
+    const KEYS: [&str; 5] = ["token", "secret", "assertion", "key", "password"];
+    let mut out = String::with_capacity(text.len());
+    let mut after_scheme = false;
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let bare = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        if after_scheme && !bare.is_empty() {
+            out.push_str("[redacted]");
+            after_scheme = false;
+            continue;
+        }
+        let lower_bare = bare.to_ascii_lowercase();
+        let scheme = ["bearer", "ssws", "basic"].iter().any(|scheme| {
+            lower_bare.strip_suffix(scheme).is_some_and(|before| {
+                before.is_empty() || before.ends_with(|c: char| !c.is_ascii_alphanumeric())
+            })
+        });
+        if scheme {
+            after_scheme = true;
+            out.push_str(word);
+            continue;
+        }
+        if bare.starts_with("eyJ") && bare.len() > 20 {
+            out.push_str("[redacted]");
+            continue;
+        }
+        let lower = word.to_ascii_lowercase();
+        let keyed = KEYS.iter().find_map(|key| {
+            let plain = format!("{key}=");
+            let json = format!("{key}\":\"");
+            lower
+                .find(&plain)
+                .map(|at| at + plain.len())
+                .or_else(|| lower.find(&json).map(|at| at + json.len()))
+        });
+        match keyed {
+            Some(at) => {
+                out.push_str(&word[..at]);
+                out.push_str("[redacted]");
+            }
+            None => out.push_str(word),
+        }
+    }
+    out
 }
 
 /// `text` with every secret in `secrets` replaced: a provider may echo what it was sent.
@@ -161,5 +217,39 @@ impl Error {
                 | Error::BadGroup { .. }
                 | Error::Refused { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_reads_as_a_credential_is_taken_out_of_a_providers_text() {
+        for (said, shown_as) in [
+            (
+                "Invalid token provided: SSWS 00aBcD_secret",
+                "Invalid token provided: SSWS [redacted]",
+            ),
+            (
+                "denied for Authorization=Bearer eyJhbGciOi.x.y, see logs",
+                "denied for Authorization=Bearer [redacted] see logs",
+            ),
+            ("bad access_token=abc123&x=1", "bad access_token=[redacted]"),
+            (
+                "{\"client_secret\":\"s3cr3t\"}",
+                "{\"client_secret\":\"[redacted]",
+            ),
+            (
+                "jwt eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig was rejected",
+                "jwt [redacted] was rejected",
+            ),
+            (
+                "E0000007: Not found: Resource not found: 00g1 (UserGroup)",
+                "E0000007: Not found: Resource not found: 00g1 (UserGroup)",
+            ),
+        ] {
+            assert_eq!(without_credentials(said), shown_as, "{said}");
+        }
     }
 }
