@@ -166,8 +166,8 @@ pub(super) enum Command {
     /// unless every group was read whole; more than max_changes people changing, or a group
     /// read as empty while the fragment holds its people, is refused (exit 1). Credentials come
     /// from the environment only: OKTA_API_TOKEN, or OKTA_CLIENT_ID with
-    /// OKTA_PRIVATE_KEY_FILE; ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET;
-    /// GOOGLE_APPLICATION_CREDENTIALS.
+    /// OKTA_PRIVATE_KEY_FILE (and OKTA_PRIVATE_KEY_ID); ENTRA_CLIENT_ID and
+    /// ENTRA_CLIENT_SECRET; GOOGLE_APPLICATION_CREDENTIALS.
     Sync(SyncArgs),
 
     /// Hold the Workspace to the file continuously: plan (and apply) in a loop, with metrics.
