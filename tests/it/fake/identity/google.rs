@@ -27,7 +27,7 @@
 //!   INFERRED). Token errors `{error, error_description}` (DOC G4): 400 `invalid_grant`, 401
 //!   `unauthorized_client`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -173,7 +173,8 @@ struct Group {
     email: String,
     id: String,
     aliases: Vec<String>,
-    members: Vec<GoogleMember>,
+    /// Shared, so that a page does not copy its group.
+    members: Arc<Vec<GoogleMember>>,
 }
 
 struct State {
@@ -315,7 +316,7 @@ impl GoogleFake {
             email: email.to_owned(),
             id: id.clone(),
             aliases: Vec::new(),
-            members,
+            members: Arc::new(members),
         });
         id
     }
@@ -661,20 +662,23 @@ fn authorize(s: &State, sent: &Sent) -> Result<(), (String, Reply)> {
     Ok(())
 }
 
-fn expand(
-    s: &State,
-    group: &Group,
+/// A group's members, then with `derived` those of the groups among them, each once (`listed`
+/// holds the ids of `out`, so that a group of 10,000 is not searched 10,000 times a page).
+fn expand<'a>(
+    s: &'a State,
+    group: &'a Group,
     derived: bool,
     seen: &mut Vec<String>,
-    out: &mut Vec<GoogleMember>,
+    listed: &mut HashSet<&'a str>,
+    out: &mut Vec<&'a GoogleMember>,
 ) {
     if seen.contains(&group.id) {
         return;
     }
     seen.push(group.id.clone());
-    for member in &group.members {
-        if !out.iter().any(|m| m.id == member.id) {
-            out.push(member.clone());
+    for member in group.members.iter() {
+        if listed.insert(member.id.as_str()) {
+            out.push(member);
         }
     }
     if !derived {
@@ -686,7 +690,7 @@ fn expand(
             .iter()
             .find(|g| Some(g.email.as_str()) == member.email.as_deref())
         {
-            expand(s, inner, derived, seen, out);
+            expand(s, inner, derived, seen, listed, out);
         }
     }
 }
@@ -713,7 +717,14 @@ fn list(s: &mut State, sent: &Sent, entry: &mut Logged) -> Reply {
     };
     let derived = get("includeDerivedMembership").as_deref() == Some("true");
     let mut members = Vec::new();
-    expand(s, &group, derived, &mut Vec::new(), &mut members);
+    expand(
+        s,
+        &group,
+        derived,
+        &mut Vec::new(),
+        &mut HashSet::new(),
+        &mut members,
+    );
     if let Some(roles) = get("roles") {
         let roles: Vec<&str> = roles.split(',').map(str::trim).collect();
         members.retain(|m| roles.contains(&m.role.as_str()));
@@ -733,7 +744,7 @@ fn list(s: &mut State, sent: &Sent, entry: &mut Logged) -> Reply {
     entry.page = Some(page.clone());
     let listed: Vec<Value> = members[offset.min(end)..end]
         .iter()
-        .map(GoogleMember::to_json)
+        .map(|m| m.to_json())
         .collect();
     let mut body = json!({
         "kind": "admin#directory#members",

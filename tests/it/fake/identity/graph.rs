@@ -27,7 +27,7 @@
 //!   trace_id, correlation_id}` (DOC M5); `invalid_client` is answered 401 (RFC 6749 §5.2; the
 //!   notes show 400 for their example, `invalid_scope`), the AADSTS codes are INFERRED.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -619,7 +619,15 @@ fn answer_graph(s: &mut State, sent: &Sent) -> Reply {
     reply
 }
 
-fn transitive(s: &State, id: &str, seen: &mut Vec<String>, out: &mut Vec<GraphUser>) {
+/// A group's users, then those of the groups nested in it, each once (`listed` holds the ids
+/// of `out`, so that a group of 10,000 is not searched 10,000 times a page).
+fn transitive<'a>(
+    s: &'a State,
+    id: &str,
+    seen: &mut Vec<String>,
+    listed: &mut HashSet<&'a str>,
+    out: &mut Vec<&'a GraphUser>,
+) {
     if seen.iter().any(|g| g == id) {
         return;
     }
@@ -628,12 +636,12 @@ fn transitive(s: &State, id: &str, seen: &mut Vec<String>, out: &mut Vec<GraphUs
         return;
     };
     for user in &group.users {
-        if !out.iter().any(|u| u.id == user.id) {
-            out.push(user.clone());
+        if listed.insert(user.id.as_str()) {
+            out.push(user);
         }
     }
     for child in &group.nested {
-        transitive(s, child, seen, out);
+        transitive(s, child, seen, listed, out);
     }
 }
 
@@ -656,7 +664,13 @@ fn list(s: &mut State, sent: &Sent, entry: &mut Logged) -> Reply {
             .map(|(_, v)| v.clone())
     };
     let mut members = Vec::new();
-    transitive(s, &group, &mut Vec::new(), &mut members);
+    transitive(
+        s,
+        &group,
+        &mut Vec::new(),
+        &mut HashSet::new(),
+        &mut members,
+    );
     let size = get("$top")
         .and_then(|t| t.parse::<usize>().ok())
         .unwrap_or(100)
@@ -767,7 +781,7 @@ fn start(s: &mut State, sent: &Sent, group: &str) -> Result<usize, (String, Repl
 
 /// The users as a page shows them: the selected properties and `id`; with limited
 /// information, `@odata.type` and `id` only (DOC M9).
-fn render(limited: bool, users: &[GraphUser], selected: &[&str]) -> Vec<Value> {
+fn render(limited: bool, users: &[&GraphUser], selected: &[&str]) -> Vec<Value> {
     users
         .iter()
         .map(|user| {

@@ -216,7 +216,8 @@ struct State {
     tokens: HashMap<String, Issued>,
     seen_jti: HashSet<String>,
     token_lifetime: u64,
-    groups: BTreeMap<String, Vec<OktaUser>>,
+    /// Shared, so that a page does not copy its group.
+    groups: BTreeMap<String, Arc<Vec<OktaUser>>>,
     /// `(group, after)` -> the query of the next link issued with that cursor.
     cursors: HashMap<(String, String), Vec<(String, String)>>,
     max_limit: usize,
@@ -298,7 +299,7 @@ impl OktaFake {
 
     /// A group `id` (`00g…`) holding `users`, in this order.
     pub fn add_group(&self, id: &str, users: Vec<OktaUser>) {
-        self.lock().groups.insert(id.to_owned(), users);
+        self.lock().groups.insert(id.to_owned(), Arc::new(users));
     }
 
     /// The largest page served whatever `limit` asks (1000 unless told).
