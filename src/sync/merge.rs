@@ -6,7 +6,7 @@
 //! not written, and are reported as kept as written. Then the refusals: too many changes, or a
 //! group read as empty while the fragment holds its people. Pure.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::config::{Expiry, Joins, MembersFile, RoleName, Rule};
 use crate::model::Email;
@@ -87,9 +87,10 @@ struct Making {
     /// The role's rank (admin 3, custom 2, member 1; for a guest: custom 2, none 0), the role,
     /// and the rule that gave it.
     role: (u8, Option<String>, usize),
-    groups: BTreeSet<String>,
     expires: Expiring,
-    source: BTreeSet<String>,
+    /// The rules that matched them, by index, each once: their groups and names are the
+    /// entry's `groups` and `source` (made once a rule, not once a person).
+    matched: Vec<usize>,
 }
 
 /// When a person expires, as the rules of their kind that matched them say.
@@ -127,58 +128,70 @@ pub(crate) fn merge(
         .flatten()
         .map(|g| (g.name.value.to_lowercase(), g.name.value.as_str()))
         .collect();
+    // Each rule's name and user groups (as the file names them), made once.
+    let names: Vec<String> = rules.iter().map(Rule::name).collect();
+    let joins: Vec<Vec<String>> = rules
+        .iter()
+        .map(|rule| {
+            rule.groups
+                .iter()
+                .map(|g| {
+                    group_names
+                        .get(&g.value.to_lowercase())
+                        .map_or_else(|| g.value.clone(), |name| (*name).to_owned())
+                })
+                .collect()
+        })
+        .collect();
     let mut people: BTreeMap<Email, Making> = BTreeMap::new();
     for (index, (rule, read)) in rules.iter().zip(reads).enumerate() {
         for found in &read.found {
             let making = people.entry(found.email.clone()).or_insert_with(|| Making {
                 joins: Joins::Guest,
                 role: (0, None, index),
-                groups: BTreeSet::new(),
                 expires: Expiring::Unset,
-                source: BTreeSet::new(),
+                matched: Vec::new(),
             });
-            add(making, rule, index, found.row.as_ref(), &group_names);
+            add(making, rule, index, found.row.as_ref());
         }
     }
     let hand_written = listed_by_hand(file, into);
     let mut merged = Merged::default();
-    let mut wanted: BTreeMap<Email, (Entry, usize)> = BTreeMap::new();
+    // Sorted by email, as `people` is.
+    let mut wanted: Vec<(Entry, usize)> = Vec::with_capacity(people.len());
     for (email, making) in people {
         if let Some((file_name, line)) = hand_written.get(&email) {
             merged.kept.push((email, file_name.clone(), *line));
             continue;
         }
         let by = making.role.2;
-        wanted.insert(email.clone(), (entry(email, making), by));
+        wanted.push((entry(email, making, &names, &joins), by));
     }
-    let current = in_fragment(file, into);
+    let mut current = in_fragment(file, into);
     for entry in current.values() {
         for name in &entry.source {
             *merged.held.entry(name.clone()).or_default() += 1;
         }
     }
-    for (email, (entry, by)) in &wanted {
-        let by = rules[*by].name();
-        match current.get(email) {
+    for (entry, by) in &wanted {
+        let by = names[*by].clone();
+        match current.remove(&entry.email) {
             None => merged.added.push(Decided {
                 entry: entry.clone(),
                 by,
             }),
-            Some(before) if before != entry => merged.changed.push(Changed {
-                from: before.clone(),
+            Some(before) if before != *entry => merged.changed.push(Changed {
+                from: before,
                 to: entry.clone(),
                 by,
             }),
             Some(_) => {}
         }
     }
-    merged.removed = current
-        .into_iter()
-        .filter(|(email, _)| !wanted.contains_key(email))
-        .map(|(_, entry)| entry)
-        .collect();
+    // Whom no rule holds now: those left of the fragment's entries.
+    merged.removed = current.into_values().collect();
     let (mut members, guests): (Vec<Entry>, Vec<Entry>) = wanted
-        .into_values()
+        .into_iter()
         .map(|(entry, _)| entry)
         .partition(|e| e.joins == Joins::Member);
     members.extend(guests);
@@ -187,13 +200,7 @@ pub(crate) fn merge(
 }
 
 /// Adds what rule `index` (and the person's csv row) says to a person.
-fn add(
-    making: &mut Making,
-    rule: &Rule,
-    index: usize,
-    row: Option<&Row>,
-    group_names: &HashMap<String, &str>,
-) {
+fn add(making: &mut Making, rule: &Rule, index: usize, row: Option<&Row>) {
     let joins = row.and_then(|r| r.joins).unwrap_or(rule.joins);
     let role = row
         .and_then(|r| r.role.clone())
@@ -219,12 +226,10 @@ fn add(
         }
         making.expires = making.expires.and(expires);
     }
-    making.groups.extend(rule.groups.iter().map(|g| {
-        group_names
-            .get(&g.value.to_lowercase())
-            .map_or_else(|| g.value.clone(), |name| (*name).to_owned())
-    }));
-    making.source.insert(rule.name());
+    // The rules are read in order: a rule that matched already is the last one.
+    if making.matched.last() != Some(&index) {
+        making.matched.push(index);
+    }
 }
 
 /// admin 3, a custom role 2, member 1; for a guest a custom role 2, none 1.
@@ -236,17 +241,29 @@ fn rank(role: Option<&RoleName>, joins: Joins) -> u8 {
     }
 }
 
-fn entry(email: Email, making: Making) -> Entry {
+/// The entry of a person the rules made: `names` and `joins` are each rule's name and user
+/// groups.
+fn entry(email: Email, making: Making, names: &[String], joins: &[Vec<String>]) -> Entry {
+    let mut groups: Vec<String> = making
+        .matched
+        .iter()
+        .flat_map(|i| joins[*i].iter().cloned())
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let mut source: Vec<String> = making.matched.iter().map(|i| names[*i].clone()).collect();
+    source.sort_unstable();
+    source.dedup();
     Entry {
         email,
         joins: making.joins,
         role: making.role.1,
-        groups: making.groups.into_iter().collect(),
+        groups,
         expires: match making.expires {
             Expiring::Until(date) => Some(date),
             Expiring::Unset | Expiring::Never => None,
         },
-        source: making.source.into_iter().collect(),
+        source,
     }
 }
 
