@@ -9,7 +9,9 @@
 //! Defaults: 1 % of the file's people are invitations, 1 % role changes, 1 % removals; 5 % of
 //! the people are guests and 2 % pending invitations; three groups of thousands. `--expires 10`
 //! gives 10 % of the file's people an `expires` date, all in the years to come (some as times
-//! with their zone).
+//! with their zone). `--roles` writes `role:` for every member, `member` included, where by
+//! default only the roles other than `member` are written; `--mode additive` writes a file in
+//! additive mode (by default it is authoritative).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -33,6 +35,10 @@ pub(crate) struct Options {
     /// The Workspace's id.
     pub(crate) workspace: String,
     pub(crate) seed: u64,
+    /// Every member's `role:` written, `member` included.
+    pub(crate) roles: bool,
+    /// `policy.mode`: `authoritative` or `additive`.
+    pub(crate) mode: String,
 }
 
 impl Options {
@@ -49,6 +55,8 @@ impl Options {
             expires: 0.0,
             workspace: TEAM.to_owned(),
             seed: 42,
+            roles: false,
+            mode: "authoritative".to_owned(),
         }
     }
 }
@@ -63,7 +71,7 @@ pub(crate) struct Generated {
 #[allow(dead_code)]
 fn usage() -> ! {
     eprintln!(
-        "usage: generate --members N --out DIR [--invites PCT] [--role-changes PCT] [--removals PCT] [--groups N] [--group-size N] [--expires PCT] [--workspace ID] [--seed N]"
+        "usage: generate --members N --out DIR [--invites PCT] [--role-changes PCT] [--removals PCT] [--groups N] [--group-size N] [--expires PCT] [--workspace ID] [--seed N] [--roles] [--mode authoritative|additive]"
     );
     std::process::exit(2)
 }
@@ -73,6 +81,10 @@ fn options() -> Options {
     let mut o = Options::new(0);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--roles" {
+            o.roles = true;
+            continue;
+        }
         let value = args.next().unwrap_or_else(|| usage());
         let number = || value.parse::<f64>().unwrap_or_else(|_| usage());
         match flag.as_str() {
@@ -86,6 +98,7 @@ fn options() -> Options {
             "--expires" => o.expires = number(),
             "--workspace" => o.workspace.clone_from(&value),
             "--seed" => o.seed = number() as u64,
+            "--mode" if value == "authoritative" || value == "additive" => o.mode = value,
             _ => usage(),
         }
     }
@@ -152,8 +165,8 @@ pub(crate) fn generate(o: &Options) -> Generated {
     let mut yaml = String::with_capacity(o.members * 48);
     let _ = write!(
         yaml,
-        "# yaml-language-server: $schema=members.schema.json\nversion: 1\nworkspace:\n  id: \"{}\"\n  name: Corp\n\npolicy:\n  mode: authoritative\n  max_removals: {}\n\nmembers:\n  - email: owner@corp.example\n    role: owner\n",
-        o.workspace, o.members
+        "# yaml-language-server: $schema=members.schema.json\nversion: 1\nworkspace:\n  id: \"{}\"\n  name: Corp\n\npolicy:\n  mode: {}\n  max_removals: {}\n\nmembers:\n  - email: owner@corp.example\n    role: owner\n",
+        o.workspace, o.mode, o.members
     );
     let mut guests_yaml = String::new();
     let mut listed = Vec::new();
@@ -206,7 +219,8 @@ pub(crate) fn generate(o: &Options) -> Generated {
             (_, true, false) => Some("Project Lead"),
             (true, _, true) | (_, true, true) => None,
             _ => None,
-        };
+        }
+        .or(o.roles.then_some("member"));
         if change {
             changes += 1;
         }
@@ -249,39 +263,7 @@ pub(crate) fn generate(o: &Options) -> Generated {
     yaml.push_str("\nguests:\n");
     yaml.push_str(&guests_yaml);
 
-    // Groups of thousands: live with one membership, wanted with another.
-    let mut groups = Vec::new();
-    yaml.push_str(if o.groups == 0 {
-        "\ngroups: []\n"
-    } else {
-        "\ngroups:\n"
-    });
-    for g in 0..o.groups {
-        let name = format!("Team {g}");
-        let pick = |rng: &mut Rng| {
-            let mut chosen: Vec<&(u64, String, bool)> = (0..o.group_size.min(listed.len()))
-                .map(|_| &listed[(rng.next() % listed.len() as u64) as usize])
-                .collect();
-            chosen.sort_by_key(|p| p.0);
-            chosen.dedup_by_key(|p| p.0);
-            chosen
-        };
-        let live: Vec<Value> = pick(&mut rng)
-            .into_iter()
-            .filter(|p| !p.2)
-            .map(|p| json!({"id": p.0, "username": format!("User {}", p.0), "email": p.1, "color": "#7b68ee", "initials": "U", "profilePicture": null}))
-            .collect();
-        groups.push(json!({
-            "id": format!("6f1a2b3c-0000-4000-8000-{g:012}"), "team_id": o.workspace, "userid": 1,
-            "name": name, "handle": format!("team{g}"), "date_created": "1640122639829",
-            "initials": "T", "members": live,
-            "avatar": {"attachment_id": null, "color": null, "source": null, "icon": null}
-        }));
-        let _ = writeln!(yaml, "  - name: {name}\n    handle: team{g}\n    members:");
-        for p in pick(&mut rng) {
-            let _ = writeln!(yaml, "      - {}", p.1);
-        }
-    }
+    let groups = groups(o, &mut rng, &listed, &mut yaml);
 
     let snapshot = json!({
         "team": {"id": o.workspace, "name": "Corp", "color": "#40BC86", "avatar": null, "members": members},
@@ -305,4 +287,47 @@ pub(crate) fn generate(o: &Options) -> Generated {
         snapshot_json,
         summary,
     }
+}
+
+/// Groups of thousands of the file's people, written into `yaml`: live with one membership,
+/// wanted with another. Returns the groups as the snapshot holds them.
+fn groups(
+    o: &Options,
+    rng: &mut Rng,
+    listed: &[(u64, String, bool)],
+    yaml: &mut String,
+) -> Vec<Value> {
+    let mut groups = Vec::new();
+    yaml.push_str(if o.groups == 0 {
+        "\ngroups: []\n"
+    } else {
+        "\ngroups:\n"
+    });
+    for g in 0..o.groups {
+        let name = format!("Team {g}");
+        let pick = |rng: &mut Rng| {
+            let mut chosen: Vec<&(u64, String, bool)> = (0..o.group_size.min(listed.len()))
+                .map(|_| &listed[(rng.next() % listed.len() as u64) as usize])
+                .collect();
+            chosen.sort_by_key(|p| p.0);
+            chosen.dedup_by_key(|p| p.0);
+            chosen
+        };
+        let live: Vec<Value> = pick(rng)
+            .into_iter()
+            .filter(|p| !p.2)
+            .map(|p| json!({"id": p.0, "username": format!("User {}", p.0), "email": p.1, "color": "#7b68ee", "initials": "U", "profilePicture": null}))
+            .collect();
+        groups.push(json!({
+            "id": format!("6f1a2b3c-0000-4000-8000-{g:012}"), "team_id": o.workspace, "userid": 1,
+            "name": name, "handle": format!("team{g}"), "date_created": "1640122639829",
+            "initials": "T", "members": live,
+            "avatar": {"attachment_id": null, "color": null, "source": null, "icon": null}
+        }));
+        let _ = writeln!(yaml, "  - name: {name}\n    handle: team{g}\n    members:");
+        for p in pick(rng) {
+            let _ = writeln!(yaml, "      - {}", p.1);
+        }
+    }
+    groups
 }

@@ -25,6 +25,16 @@ pub(crate) fn write_atomic_unfollowed(path: &Path, bytes: &[u8]) -> std::io::Res
 /// Replaces `path` with `bytes` atomically, readable by its owner only (mode 0600): for files
 /// that hold people's emails (state, plans, snapshots).
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_private_with(path, |out| out.write_all(bytes))
+}
+
+/// Replaces `path` atomically, readable by its owner only, with what `write` writes, as it
+/// writes it (through a buffer): for files of megabytes (a state, a snapshot), which are then
+/// never held whole in memory. Nothing replaces `path` when `write` fails.
+pub(crate) fn write_private_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let mut options = OpenOptions::new();
     #[cfg(unix)]
     {
@@ -33,7 +43,10 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         options.preserve_mode(false).mode(0o600);
     }
     let mut file = options.open(write_target(path)?)?;
-    file.write_all(bytes)?;
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut file);
+    write(&mut buffered)?;
+    buffered.flush()?;
+    drop(buffered);
     file.commit()
 }
 

@@ -29,6 +29,11 @@ pub(crate) struct ReadNeeds {
 pub(crate) struct Written {
     pub(crate) outcome: WriteOutcome,
     pub(crate) status: Option<u16>,
+    /// The Workspace now holds this write (and those before it) durably: ClickUp as soon as
+    /// it answers; a snapshot file only when it is saved, which is not after every write.
+    /// The state's record of a write is synced to disk only then: sooner would not keep a
+    /// write that the Workspace itself can still lose.
+    pub(crate) durable: bool,
 }
 
 /// A failed read or write, with what ClickUp said when it said something.

@@ -3,6 +3,10 @@
 //! most once a second during an apply and when it is flushed at the end, so that a large
 //! Workspace is not rewritten for every change. Used to try the tool offline, for rehearsals and
 //! for tests.
+//!
+//! The document is read once: the copy a read hands out (which an apply records in the state)
+//! and the one the writes edit share their members, so that a Workspace of 100,000 people is
+//! held once, not twice.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -12,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::clickup::wire::{LiveRead, SnapshotDoc};
 use crate::clickup::{ReadNeeds, Subscription, Workspace, WriteOp, WriteOutcome, Written, WsError};
 use crate::fsutil;
-use crate::model::Email;
+use crate::model::{Email, UserId};
 
 /// How often, at least, the file is rewritten while writes come in; for a large Workspace, less
 /// often, so that saving never takes more than a tenth of the time.
@@ -27,15 +31,34 @@ pub(crate) struct SnapshotWorkspace {
 
 #[derive(Debug)]
 struct Held {
-    /// Loaded on the first write (reads parse the file afresh until then).
+    /// Loaded by the first read of the whole document or the first write, and kept (reads of
+    /// the model alone parse the file afresh until then).
     doc: Option<SnapshotDoc>,
-    /// Everyone's email, to refuse an invitation of someone already there as ClickUp does.
-    emails: HashSet<Email>,
+    /// Everyone's email, to refuse an invitation of someone already there as ClickUp does;
+    /// gathered at the first write.
+    emails: Option<HashSet<Email>>,
+    /// The id the next invitee gets, once one was invited: finding the largest id is a scan of
+    /// every member, made once.
+    next_id: Option<UserId>,
     /// Writes not in the file yet.
     dirty: bool,
+    /// When the file was last saved, or the writes began.
     saved: Instant,
     /// How long the last save took.
     saving: Duration,
+}
+
+impl Held {
+    fn new(doc: Option<SnapshotDoc>) -> Held {
+        Held {
+            doc,
+            emails: None,
+            next_id: None,
+            dirty: false,
+            saved: Instant::now(),
+            saving: Duration::ZERO,
+        }
+    }
 }
 
 impl SnapshotWorkspace {
@@ -44,13 +67,7 @@ impl SnapshotWorkspace {
         std::fs::metadata(path)?;
         Ok(SnapshotWorkspace {
             path: Some(path.to_owned()),
-            state: Mutex::new(Held {
-                doc: None,
-                emails: HashSet::new(),
-                dirty: false,
-                saved: Instant::now(),
-                saving: Duration::ZERO,
-            }),
+            state: Mutex::new(Held::new(None)),
         })
     }
 
@@ -59,13 +76,7 @@ impl SnapshotWorkspace {
     pub(crate) fn in_memory(doc: SnapshotDoc) -> SnapshotWorkspace {
         SnapshotWorkspace {
             path: None,
-            state: Mutex::new(Held {
-                emails: emails(&doc),
-                doc: Some(doc),
-                dirty: false,
-                saved: Instant::now(),
-                saving: Duration::ZERO,
-            }),
+            state: Mutex::new(Held::new(Some(doc))),
         }
     }
 
@@ -82,21 +93,31 @@ impl SnapshotWorkspace {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The snapshot file's path and text.
-    fn file(&self) -> Result<(&std::path::Path, Vec<u8>), WsError> {
+    /// The snapshot file's path, opened, read through a buffer.
+    fn file(&self) -> Result<(&Path, std::io::BufReader<std::fs::File>), WsError> {
         let Some(path) = &self.path else {
             return Err(WsError::local("the in-memory snapshot has no document"));
         };
-        let bytes = crate::fsutil::read_regular(path).map_err(|e| {
+        let file = crate::fsutil::open_regular(path).map_err(|e| {
             WsError::local(format!("cannot read the snapshot {}: {e}", path.display()))
         })?;
-        Ok((path, bytes))
+        Ok((path, std::io::BufReader::with_capacity(1 << 16, file)))
     }
 
     fn load(&self) -> Result<SnapshotDoc, WsError> {
-        let (path, bytes) = self.file()?;
-        SnapshotDoc::from_json(&bytes)
+        let (path, reader) = self.file()?;
+        SnapshotDoc::from_reader(reader)
             .map_err(|e| WsError::local(format!("{}: {e}", path.display())))
+    }
+
+    /// The document, loaded from the file the first time.
+    fn loaded<'a>(&self, held: &'a mut Held) -> Result<&'a mut SnapshotDoc, WsError> {
+        if held.doc.is_none() {
+            held.doc = Some(self.load()?);
+        }
+        held.doc
+            .as_mut()
+            .ok_or_else(|| WsError::local("the snapshot could not be loaded"))
     }
 
     /// The Workspace as the core model, and what it records of its subscription: read
@@ -111,20 +132,15 @@ impl SnapshotWorkspace {
             });
         }
         drop(held);
-        let Some(path) = &self.path else {
-            return Err(WsError::local("the in-memory snapshot has no document"));
-        };
-        let file = crate::fsutil::open_regular(path).map_err(|e| {
-            WsError::local(format!("cannot read the snapshot {}: {e}", path.display()))
-        })?;
-        SnapshotDoc::live_from_reader(std::io::BufReader::with_capacity(1 << 16, file))
+        let (path, reader) = self.file()?;
+        SnapshotDoc::live_from_reader(reader)
             .map_err(|e| WsError::local(format!("{}: {e}", path.display())))
     }
 
     fn save(&self, held: &mut Held) -> Result<(), WsError> {
         let started = Instant::now();
         if let (Some(path), Some(doc)) = (&self.path, &held.doc) {
-            fsutil::write_private(path, &doc.to_json()).map_err(|e| {
+            fsutil::write_private_with(path, |out| doc.write_json(out)).map_err(|e| {
                 WsError::local(format!("cannot write the snapshot {}: {e}", path.display()))
             })?;
         }
@@ -152,14 +168,9 @@ impl Workspace for SnapshotWorkspace {
     }
 
     async fn read(&self, _needs: &ReadNeeds) -> Result<SnapshotDoc, WsError> {
-        let held = self.lock();
-        match &held.doc {
-            Some(doc) => Ok(doc.clone()),
-            None => {
-                drop(held);
-                self.load()
-            }
-        }
+        let mut held = self.lock();
+        // A copy shares its members with the one kept: it costs a pointer a member.
+        self.loaded(&mut held).map(|doc| doc.clone())
     }
 
     async fn read_model(&self) -> Result<LiveRead, WsError> {
@@ -181,13 +192,19 @@ impl Workspace for SnapshotWorkspace {
 
     async fn write(&self, op: &WriteOp) -> Result<Written, WsError> {
         let mut held = self.lock();
-        if held.doc.is_none() {
-            let doc = self.load()?;
-            held.emails = emails(&doc);
-            held.doc = Some(doc);
+        if held.emails.is_none() {
+            let doc = self.loaded(&mut held)?;
+            held.emails = Some(emails(doc));
+            // The writes begin: the first save comes a second from now, not at once.
+            held.saved = Instant::now();
         }
-        let Held { doc, emails, .. } = &mut *held;
-        let Some(doc) = doc.as_mut() else {
+        let Held {
+            doc,
+            emails,
+            next_id,
+            ..
+        } = &mut *held;
+        let (Some(doc), Some(emails)) = (doc.as_mut(), emails.as_mut()) else {
             return Err(WsError::local("the snapshot could not be loaded"));
         };
         if let WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } = op {
@@ -208,9 +225,10 @@ impl Workspace for SnapshotWorkspace {
             _ => None,
         };
         let outcome = match op {
-            WriteOp::InviteMember { .. } | WriteOp::InviteGuest { .. } => WriteOutcome::Invited {
-                user_id: doc.next_user_id(),
-            },
+            WriteOp::InviteMember { .. } | WriteOp::InviteGuest { .. } => {
+                let user_id = next_id.unwrap_or_else(|| doc.next_user_id());
+                WriteOutcome::Invited { user_id }
+            }
             WriteOp::CreateGroup { .. } => WriteOutcome::GroupCreated {
                 group_id: uuid::Uuid::new_v4().to_string(),
             },
@@ -218,6 +236,9 @@ impl Workspace for SnapshotWorkspace {
         };
         doc.apply(op, &outcome, crate::clock::now_ms())
             .map_err(|e| WsError::local(e.0))?;
+        if let WriteOutcome::Invited { user_id } = &outcome {
+            *next_id = Some(user_id + 1);
+        }
         match op {
             WriteOp::InviteMember { email, .. } | WriteOp::InviteGuest { email, .. } => {
                 emails.insert(email.clone());
@@ -229,12 +250,14 @@ impl Workspace for SnapshotWorkspace {
             }
         }
         held.dirty = true;
-        if held.saved.elapsed() >= SAVE_EVERY.max(held.saving * 10) {
+        let durable = held.saved.elapsed() >= SAVE_EVERY.max(held.saving * 10);
+        if durable {
             self.save(&mut held)?;
         }
         Ok(Written {
             outcome,
             status: None,
+            durable,
         })
     }
 
@@ -243,6 +266,8 @@ impl Workspace for SnapshotWorkspace {
         if held.dirty {
             self.save(&mut held)?;
         }
+        // The writes are over: everyone's email is gathered again if more come.
+        held.emails = None;
         Ok(())
     }
 }

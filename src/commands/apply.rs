@@ -277,18 +277,19 @@ fn show(planned: &engine::Planned<Backend>, allow_replace: bool) -> Result<(), E
         held_back: planned.review.as_ref().is_some_and(|r| !r.is_whole()),
         ..planned.context()
     };
-    let mut stdout = crate::console::stdout();
-    render::text(&mut stdout, &json_plan, &ctx)?;
+    // Written in one write, as `plan` does: a plan of thousands of changes is as many lines.
+    let mut document = Vec::new();
+    render::text(&mut document, &json_plan, &ctx)?;
     if let Some(review) = &planned.review {
-        writeln!(stdout)?;
+        writeln!(document)?;
         render::review(
-            &mut stdout,
+            &mut document,
             &review.name,
             &review.not_reviewed,
             &review.already_done,
         )?;
     }
-    stdout.flush()?;
+    crate::console::write_styled(&document)?;
     Ok(())
 }
 

@@ -134,14 +134,18 @@ pub(crate) async fn apply<W: Workspace>(
             "an apply planned against the Workspace the state recorded, not one it read",
         ));
     };
-    let before = state.clone();
+    // The file's text was for showing its problems, which are behind us now.
+    let file = loaded.file;
+    let existed = state.is_some();
     let mut state = state.unwrap_or_else(|| State::new(&plan.workspace_id));
     // The Workspace first: it holds ClickUp's own dates for those already invited.
-    state.snapshot = Some(doc);
-    state.refresh_managed(&loaded.file, &live, &clock::now_rfc3339());
+    let recorded = state.snapshot.replace(doc);
+    let managed_changed = state.refresh_managed(&file, &live, &clock::now_rfc3339());
     if plan.is_empty() {
-        // The first apply, or one with nothing to do, still records who is managed.
-        if before.as_ref() != Some(&state) || journal_path(&store.path).exists() {
+        // The first apply, or one with nothing to do, still records who is managed (and the
+        // Workspace, when it changed).
+        let changed = !existed || managed_changed || recorded != state.snapshot;
+        if changed || journal_path(&store.path).exists() {
             state.last_apply = Some(clock::now_rfc3339());
             store.save(&mut state)?;
         }
@@ -150,6 +154,8 @@ pub(crate) async fn apply<W: Workspace>(
             report: Report::default(),
         });
     }
+    // The Workspace as the last apply left it is not needed any more.
+    drop(recorded);
     // The state as the apply starts, then one record per write.
     store.save(&mut state)?;
     let journal = if live.people.len() > store.journal_above {
@@ -164,6 +170,8 @@ pub(crate) async fn apply<W: Workspace>(
             .flatten()
             .map(|g| (g.id.as_str(), g.members.iter().map(|(_, e)| e).collect())),
     );
+    // The model has given what the sending needs; the state's own is made afresh at the end.
+    drop(live);
     let mut recorder = Recorder {
         state,
         journal,
@@ -184,14 +192,27 @@ pub(crate) async fn apply<W: Workspace>(
         &options.stop,
     )
     .await;
+    drop(ids);
     let Recorder {
         mut state,
+        journal,
         observer,
         ..
     } = recorder;
-    settle(&mut state, &workspace, &loaded.file, &report, observer).await;
+    settle(&mut state, &workspace, &file, &report, observer).await;
+    // The Workspace has kept every write now (a snapshot file is saved): so does the journal,
+    // until the state holds them.
+    if let Some(journal) = &journal {
+        let path = journal_path(&store.path);
+        journal
+            .sync()
+            .map_err(|e| Error::io("sync the journal", &path, e))?;
+    }
     state.last_apply = Some(clock::now_rfc3339());
     store.save(&mut state)?;
+    // The state and the file hold everyone (the Workspace's members, 100,000 of them): freed on
+    // a thread nobody waits for, where freeing them piece by piece would hold up the result.
+    let _ = std::thread::Builder::new().spawn(move || drop((state, file)));
     Ok(Applied { plan, report })
 }
 
@@ -270,8 +291,9 @@ impl Observer for Recorder<'_> {
     ) -> Result<(), Error> {
         self.tell(change, op, Ok(written.status), elapsed);
         let path = &self.store.path;
+        let journal = self.journal.as_mut();
         self.state
-            .record(path, self.journal.as_mut(), op, &written.outcome)
+            .record(path, journal, op, &written.outcome, written.durable)
             .map_err(|e| Error::io("write the state file", path, e))
     }
 

@@ -184,12 +184,13 @@ pub(crate) struct Model {
     pub(crate) seats: Option<Seats>,
 }
 
-/// The model of a Workspace; the document itself only when `keep_doc`.
-pub(crate) fn model(mut doc: SnapshotDoc, keep_doc: bool) -> Model {
-    let (plan, seats) = (doc.plan.take(), doc.seats.take());
+/// The model of a Workspace; the document itself only when `keep_doc` (the model then copies
+/// only the texts it holds from it: the Workspace is not copied whole).
+pub(crate) fn model(doc: SnapshotDoc, keep_doc: bool) -> Model {
+    let (plan, seats) = (doc.plan.clone(), doc.seats.clone());
     let (doc, live) = if keep_doc {
-        (doc.plan, doc.seats) = (plan.clone(), seats.clone());
-        (Some(doc.clone()), doc.into_live())
+        let live = doc.to_live();
+        (Some(doc), live)
     } else {
         (None, doc.into_live())
     };

@@ -1,6 +1,6 @@
-//! The journal of an apply in progress, beside the state (`<state>.journal`): one synced line
-//! per write for a Workspace whose state is too large to rewrite after each, replayed when the
-//! state is read.
+//! The journal of an apply in progress, beside the state (`<state>.journal`): one line per
+//! write for a Workspace whose state is too large to rewrite after each, synced as soon as the
+//! Workspace holds the write durably, replayed when the state is read.
 
 use std::path::{Path, PathBuf};
 
@@ -26,7 +26,8 @@ pub(crate) fn journal_path(state: &Path) -> PathBuf {
     state.with_file_name(name)
 }
 
-/// The journal of an apply in progress: appended to and synced after every write.
+/// The journal of an apply in progress: appended to after every write, and synced after
+/// every write to ClickUp (a snapshot file's writes: when the file is saved).
 #[derive(Debug)]
 pub(crate) struct Journal {
     file: std::fs::File,
@@ -48,11 +49,17 @@ impl Journal {
         })
     }
 
-    pub(super) fn append(&mut self, entry: &JournalEntry) -> std::io::Result<()> {
+    /// Appends `entry`, synced to disk with the lines before it when `sync`.
+    pub(super) fn append(&mut self, entry: &JournalEntry, sync: bool) -> std::io::Result<()> {
         use std::io::Write;
         let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
         line.push(b'\n');
         self.file.write_all(&line)?;
+        if sync { self.sync() } else { Ok(()) }
+    }
+
+    /// Syncs the lines written so far to disk.
+    pub(crate) fn sync(&self) -> std::io::Result<()> {
         self.file.sync_data()
     }
 }

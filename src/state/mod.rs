@@ -164,6 +164,22 @@ impl State {
 
     /// Folds a successful write into the recorded Workspace and the managed people and groups.
     pub(crate) fn apply_write(&mut self, op: &WriteOp, outcome: &WriteOutcome, time_ms: u64) {
+        // Who an edit or a removal is about, as the recorded Workspace names them (before the
+        // write takes them out of it): the managed people are keyed by the emails it gives
+        // (`refresh_managed` makes them so, and each write keeps them so), so their entry is
+        // under that email or nowhere, found without a scan of 100,000 entries.
+        let named = match op {
+            WriteOp::EditMember { user_id, .. }
+            | WriteOp::EditGuest { user_id, .. }
+            | WriteOp::RemoveMember { user_id }
+            | WriteOp::RemoveGuest { user_id } => self
+                .snapshot
+                .as_ref()
+                .and_then(|doc| doc.email_of(*user_id))
+                .map(Email::from_live),
+            _ => None,
+        };
+        let named = named.as_ref();
         if let Some(doc) = &mut self.snapshot
             && let Err(e) = doc.apply(op, outcome, time_ms)
         {
@@ -213,7 +229,7 @@ impl State {
                 _,
             ) => {
                 let label = self.role_label(*custom_role_id, member_base(*admin));
-                if let Some(entry) = self.members.values_mut().find(|p| p.user_id == *user_id) {
+                if let Some(entry) = entry_mut(&mut self.members, *user_id, named) {
                     entry.role = label;
                 }
             }
@@ -226,12 +242,12 @@ impl State {
                 _,
             ) => {
                 let label = self.role_label(Some(*id), BaseRole::Guest);
-                if let Some(entry) = self.guests.values_mut().find(|p| p.user_id == *user_id) {
+                if let Some(entry) = entry_mut(&mut self.guests, *user_id, named) {
                     entry.role = label;
                 }
             }
             (WriteOp::RemoveMember { user_id } | WriteOp::RemoveGuest { user_id }, _) => {
-                self.forget_person(*user_id);
+                self.forget_person(*user_id, named);
             }
             (WriteOp::CreateGroup { name, .. }, WriteOutcome::GroupCreated { group_id }) => {
                 self.groups.insert(
@@ -261,14 +277,11 @@ impl State {
         named.unwrap_or_else(|| base.name().to_owned())
     }
 
-    /// No longer manages the person with this id, member or guest.
-    fn forget_person(&mut self, user_id: UserId) {
+    /// No longer manages the person with this id, member or guest (`named`: their email in
+    /// the recorded Workspace).
+    fn forget_person(&mut self, user_id: UserId, named: Option<&Email>) {
         for map in [&mut self.members, &mut self.guests] {
-            let found = map
-                .iter()
-                .find(|(_, p)| p.user_id == user_id)
-                .map(|(email, _)| email.clone());
-            if let Some(email) = found {
+            if let Some(email) = key_of(map, user_id, named) {
                 map.remove(&email);
             }
         }
@@ -289,27 +302,33 @@ impl State {
     /// Recomputes who and what is managed from the Workspace as it now stands: everyone the
     /// file lists or the state already managed, if they are still there. Someone found
     /// pending is recorded as invited when ClickUp says (the recorded Workspace's
-    /// `date_invited`), else `now`.
-    pub(crate) fn refresh_managed(&mut self, file: &MembersFile, live: &Live, now: &str) {
-        let invited_on: BTreeMap<UserId, String> = self
-            .snapshot
-            .iter()
-            .flat_map(|doc| &doc.team.members)
-            .filter_map(|m| {
-                let ms = m.user.date_invited.as_deref()?.parse::<u64>().ok()?;
-                Some((m.user.id, crate::clock::rfc3339(ms)))
-            })
-            .collect();
+    /// `date_invited`), else `now`. Returns whether what is managed changed.
+    pub(crate) fn refresh_managed(&mut self, file: &MembersFile, live: &Live, now: &str) -> bool {
+        // Only the pending people not recorded yet need ClickUp's date: it is looked up for
+        // them, not made for everyone.
+        let invited_on = |id: UserId| {
+            let doc = self.snapshot.as_ref()?;
+            let member = &doc.team.members[doc.team.position(id)?];
+            let ms = member.user.date_invited.as_deref()?.parse::<u64>().ok()?;
+            Some(crate::clock::rfc3339(ms))
+        };
         let listed: BTreeSet<&Email> = file.people().map(|e| &e.value).collect();
-        let previous: BTreeMap<Email, ManagedPerson> = std::mem::take(&mut self.members)
-            .into_iter()
-            .chain(std::mem::take(&mut self.guests))
-            .collect();
+        let (mut old_members, mut old_guests) = (
+            std::mem::take(&mut self.members),
+            std::mem::take(&mut self.guests),
+        );
+        let mut changed = false;
         for person in &live.people {
             if person.role == BaseRole::Owner {
                 continue;
             }
-            let before = previous.get(&person.email);
+            // Each entry is taken out of the old record as it is met, so that the record is
+            // never held twice; someone recorded as both is taken as the guest.
+            let (was_member, was_guest) = (
+                old_members.remove(&person.email),
+                old_guests.remove(&person.email),
+            );
+            let before = was_guest.as_ref().or(was_member.as_ref());
             if !listed.contains(&person.email) && before.is_none() {
                 continue;
             }
@@ -320,12 +339,9 @@ impl State {
             // A new id means the person was (re)invited since.
             let invited_at = match before {
                 Some(b) if b.user_id == person.id => b.invited_at.clone(),
-                _ if person.pending => Some(
-                    invited_on
-                        .get(&person.id)
-                        .cloned()
-                        .unwrap_or_else(|| now.to_owned()),
-                ),
+                _ if person.pending => {
+                    Some(invited_on(person.id).unwrap_or_else(|| now.to_owned()))
+                }
                 _ => None,
             };
             let entry = ManagedPerson {
@@ -338,18 +354,21 @@ impl State {
                     PersonStatus::Active
                 },
             };
-            let map = if person.role == BaseRole::Guest {
-                &mut self.guests
+            let (map, was, other) = if person.role == BaseRole::Guest {
+                (&mut self.guests, was_guest, was_member)
             } else {
-                &mut self.members
+                (&mut self.members, was_member, was_guest)
             };
+            changed |= was.as_ref() != Some(&entry) || other.is_some();
             map.insert(person.email.clone(), entry);
         }
+        // Those left of the old record are no longer managed.
+        changed |= !old_members.is_empty() || !old_guests.is_empty();
         if let (Some(groups), Some(live_groups)) = (&file.groups, &live.groups) {
             let listed: BTreeSet<String> =
                 groups.iter().map(|g| g.name.value.to_lowercase()).collect();
             let previous: BTreeSet<String> = self.groups.keys().map(|n| n.to_lowercase()).collect();
-            self.groups = live_groups
+            let managed: BTreeMap<String, ManagedGroup> = live_groups
                 .iter()
                 .filter(|g| {
                     let key = g.name.to_lowercase();
@@ -364,8 +383,41 @@ impl State {
                     )
                 })
                 .collect();
+            changed |= managed != self.groups;
+            self.groups = managed;
         }
+        changed
     }
+}
+
+/// The email under which `map` holds the person with id `user_id`: `named` (their email in
+/// the recorded Workspace) when they are there at all; found by a scan only when the recorded
+/// Workspace does not know them.
+fn key_of(
+    map: &BTreeMap<Email, ManagedPerson>,
+    user_id: UserId,
+    named: Option<&Email>,
+) -> Option<Email> {
+    match named {
+        Some(email) => map
+            .get(email)
+            .filter(|p| p.user_id == user_id)
+            .map(|_| email.clone()),
+        None => map
+            .iter()
+            .find(|(_, p)| p.user_id == user_id)
+            .map(|(email, _)| email.clone()),
+    }
+}
+
+/// The entry of `map` of the person with id `user_id` (see [`key_of`]).
+fn entry_mut<'a>(
+    map: &'a mut BTreeMap<Email, ManagedPerson>,
+    user_id: UserId,
+    named: Option<&Email>,
+) -> Option<&'a mut ManagedPerson> {
+    let email = key_of(map, user_id, named)?;
+    map.get_mut(&email)
 }
 
 /// The built-in role a member is invited or edited to: admin or member.

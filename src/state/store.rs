@@ -165,15 +165,23 @@ impl State {
             path: path.to_owned(),
             reason: e.to_string(),
         };
-        let version: Version = serde_json::from_slice(&bytes).map_err(corrupt)?;
-        if version.format_version != FORMAT_VERSION {
-            return Err(StateError::Version {
-                path: path.to_owned(),
-                found: version.format_version,
-            });
+        let version = |found| StateError::Version {
+            path: path.to_owned(),
+            found,
+        };
+        // Read once as this version's state; only one that does not read is read again for
+        // its version, so that a state of another version says so rather than how it differs.
+        match serde_json::from_slice::<State>(&bytes) {
+            Ok(state) if state.format_version == FORMAT_VERSION => Ok(Some(state)),
+            Ok(state) => Err(version(state.format_version)),
+            Err(error) => match serde_json::from_slice::<Version>(&bytes) {
+                Ok(found) if found.format_version != FORMAT_VERSION => {
+                    Err(version(found.format_version))
+                }
+                Ok(_) => Err(corrupt(error)),
+                Err(error) => Err(corrupt(error)),
+            },
         }
-        let state: State = serde_json::from_slice(&bytes).map_err(corrupt)?;
-        Ok(Some(state))
     }
 
     /// Writes the state atomically, one serial further, and empties the journal it now holds.
@@ -201,9 +209,11 @@ impl State {
             )));
         }
         self.serial = next;
-        let mut bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        bytes.push(b'\n');
-        fsutil::write_private(path, &bytes)?;
+        // Written as it is made: a state of 100,000 people is 60 MB of JSON, never held whole.
+        fsutil::write_private_with(path, |out| {
+            serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::other)?;
+            out.write_all(b"\n")
+        })?;
         match std::fs::remove_file(journal_path(path)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -211,13 +221,16 @@ impl State {
     }
 
     /// Records a successful write, one serial further: folded into the state, then the state
-    /// file at `path` rewritten, or with a journal, one line appended to it.
+    /// file at `path` rewritten, or with a journal, one line appended to it, synced when
+    /// `durable`: once the Workspace holds the write durably itself (ClickUp at once, a
+    /// snapshot file when it is saved: see [`crate::clickup::Written::durable`]).
     pub(crate) fn record(
         &mut self,
         path: &Path,
         journal: Option<&mut Journal>,
         op: &WriteOp,
         outcome: &WriteOutcome,
+        durable: bool,
     ) -> std::io::Result<()> {
         let time_ms = crate::clock::now_ms();
         self.apply_write(op, outcome, time_ms);
@@ -225,11 +238,14 @@ impl State {
             return self.save(path);
         };
         self.serial = next_serial(self.serial)?;
-        journal.append(&JournalEntry {
-            serial: self.serial,
-            time_ms,
-            op: op.clone(),
-            outcome: outcome.clone(),
-        })
+        journal.append(
+            &JournalEntry {
+                serial: self.serial,
+                time_ms,
+                op: op.clone(),
+                outcome: outcome.clone(),
+            },
+            durable,
+        )
     }
 }

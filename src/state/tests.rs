@@ -33,6 +33,7 @@ fn reading_the_state_replays_its_journal_and_ignores_a_torn_last_line() {
             Some(&mut journal),
             &invite("cy@x.io"),
             &WriteOutcome::Invited { user_id: 9 },
+            true,
         )
         .expect("record");
     state
@@ -41,6 +42,7 @@ fn reading_the_state_replays_its_journal_and_ignores_a_torn_last_line() {
             Some(&mut journal),
             &WriteOp::RemoveMember { user_id: 8 },
             &WriteOutcome::Done,
+            true,
         )
         .expect("record");
     // A crash in the middle of the next line.
@@ -92,6 +94,7 @@ fn without_a_journal_every_write_rewrites_the_state_file() {
             None,
             &invite("cy@x.io"),
             &WriteOutcome::Invited { user_id: 9 },
+            true,
         )
         .expect("record");
     assert!(!journal_path(&path).exists());
@@ -135,6 +138,7 @@ fn a_save_never_takes_the_state_back_to_an_older_serial() {
             None,
             &invite("a@x.io"),
             &WriteOutcome::Invited { user_id: 8 },
+            true,
         )
         .expect("a write");
     other
@@ -143,6 +147,7 @@ fn a_save_never_takes_the_state_back_to_an_older_serial() {
             None,
             &invite("b@x.io"),
             &WriteOutcome::Invited { user_id: 9 },
+            true,
         )
         .expect("a write");
     let err = late.save(&path).expect_err("older than on disk");
@@ -165,6 +170,7 @@ fn a_save_never_takes_the_state_back_to_an_older_serial() {
             Some(&mut journal),
             &invite("c@x.io"),
             &WriteOutcome::Invited { user_id: 10 },
+            true,
         )
         .expect("a journal line");
     assert!(stale.save(&path).is_err(), "the journal's serial counts");

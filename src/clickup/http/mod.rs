@@ -308,6 +308,7 @@ impl Workspace for HttpWorkspace {
                 return Ok(Written {
                     outcome: WriteOutcome::Done,
                     status: Some(404),
+                    durable: true,
                 });
             }
             Err(e) => return self.check_failed_write(op, effect.as_ref(), e).await,
@@ -328,6 +329,7 @@ impl HttpWorkspace {
         let done = |status| Written {
             outcome: WriteOutcome::Done,
             status: Some(status),
+            durable: true,
         };
         let (status, created) = match answer {
             Answer::AlreadyDone(created) => (None, Some(created)),
@@ -358,7 +360,11 @@ impl HttpWorkspace {
             (None, Some(effect)) => self.look_for_effect(effect).await.ok().flatten(),
             (None, None) => None,
         };
-        outcome(op, created).map(|outcome| Written { outcome, status })
+        outcome(op, created).map(|outcome| Written {
+            outcome,
+            status,
+            durable: true,
+        })
     }
 }
 

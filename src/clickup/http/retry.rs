@@ -209,6 +209,7 @@ impl HttpWorkspace {
             Some(outcome) => Ok(Written {
                 outcome,
                 status: error.status,
+                durable: true,
             }),
             None => Err(error),
         }

@@ -10,12 +10,13 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use compact_str::CompactString;
 use serde_with::serde_as;
 
 use super::tolerant::Text;
 use super::{
     CustomRole, Group, GuestDetail, GuestShares, Me, Seats, SnapshotDoc, TeamMember, User,
-    WireError, WorkspacePlan, snapshot_error,
+    WireError, WorkspacePlan, read_error,
 };
 use crate::live::{self, Live};
 use crate::model::{
@@ -23,12 +24,26 @@ use crate::model::{
 };
 
 impl SnapshotDoc {
-    /// The core model of this Workspace.
+    /// The core model of this Workspace, the document kept: only the texts the model holds
+    /// are copied.
     pub(crate) fn to_live(&self) -> Live {
-        self.clone().into_live()
+        let mut people = People::default();
+        people.people.reserve(self.team.members.len());
+        for member in &self.team.members {
+            people.push_shared(member);
+        }
+        people.into_live(
+            self.team.id.clone(),
+            self.team.name.clone(),
+            self.custom_roles.clone(),
+            self.groups.clone(),
+            self.me.clone(),
+            &self.guests,
+        )
     }
 
-    /// The core model of this Workspace, taking the snapshot apart (no copy of its text).
+    /// The core model of this Workspace, taking the snapshot apart: the texts of the members
+    /// no other copy shares move into the model.
     pub(crate) fn into_live(self) -> Live {
         let SnapshotDoc {
             team,
@@ -42,7 +57,10 @@ impl SnapshotDoc {
         let mut people = People::default();
         people.people.reserve(team.members.len());
         for member in team.members {
-            people.push(member);
+            match std::sync::Arc::try_unwrap(member) {
+                Ok(member) => people.push(member),
+                Err(shared) => people.push_shared(&shared),
+            }
         }
         people.into_live(team.id, team.name, custom_roles, groups, me, &guests)
     }
@@ -51,13 +69,7 @@ impl SnapshotDoc {
     /// built as the members are read: neither the file's text nor ClickUp's shapes of 100,000
     /// people are ever all held.
     pub(crate) fn live_from_reader(reader: impl std::io::Read) -> Result<LiveRead, WireError> {
-        let doc: LiveDoc = serde_json::from_reader(reader).map_err(|e| {
-            if e.is_io() {
-                WireError(format!("cannot read it: {e}"))
-            } else {
-                snapshot_error(&e)
-            }
-        })?;
+        let doc: LiveDoc = serde_json::from_reader(reader).map_err(|e| read_error(&e))?;
         Ok(doc.into_read())
     }
 }
@@ -123,17 +135,48 @@ struct People {
     unknown: Vec<live::UnknownRole>,
 }
 
+/// The texts of a member that the model keeps: moved out of a member read for the model
+/// alone, copied from one a document keeps.
+struct Texts {
+    email: Option<String>,
+    username: Option<String>,
+    custom_role_name: Option<String>,
+}
+
 impl People {
-    fn push(&mut self, member: TeamMember) {
-        let permissions = member.permissions();
+    /// A member of its own: its texts move into the model.
+    fn push(&mut self, mut member: TeamMember) {
+        let texts = Texts {
+            email: member.user.email.take().map(CompactString::into_string),
+            username: member.user.username.take().map(CompactString::into_string),
+            custom_role_name: member.user.custom_role.as_mut().and_then(|c| c.name.take()),
+        };
+        self.add(&member, texts);
+    }
+
+    /// A member a document keeps: its texts are copied.
+    fn push_shared(&mut self, member: &TeamMember) {
+        let texts = Texts {
+            email: member.user.email.as_deref().map(str::to_owned),
+            username: member.user.username.as_deref().map(str::to_owned),
+            custom_role_name: member
+                .user
+                .custom_role
+                .as_ref()
+                .and_then(|c| c.name.clone()),
+        };
+        self.add(member, texts);
+    }
+
+    fn add(&mut self, member: &TeamMember, texts: Texts) {
         let active = member.invited_by.as_ref().and_then(|i| i.status.as_deref()) == Some("active");
-        let user = member.user;
-        let role = match known_role(&user) {
+        let user = &member.user;
+        let role = match known_role(user, texts.email.as_deref()) {
             Ok(role) => role,
             Err(why) => {
                 self.unknown.push(live::UnknownRole {
                     id: user.id,
-                    email: user.email.map(Email::from_live_owned),
+                    email: texts.email.map(Email::from_live_owned),
                     why: why.to_string(),
                 });
                 return;
@@ -141,16 +184,16 @@ impl People {
         };
         self.people.push(live::Person {
             id: user.id,
-            email: Email::from_live_owned(user.email.unwrap_or_default()),
-            username: user.username,
+            email: Email::from_live_owned(texts.email.unwrap_or_default()),
+            username: texts.username,
             role,
-            custom_role: user.custom_role.map(|c| live::CustomRoleRef {
+            custom_role: user.custom_role.as_ref().map(|c| live::CustomRoleRef {
                 id: c.id,
-                name: c.name,
+                name: texts.custom_role_name,
             }),
             pending: user.date_joined.is_none() && !active,
             permissions: if role == BaseRole::Guest {
-                permissions
+                member.permissions()
             } else {
                 GuestPermissions::default()
             },
@@ -258,10 +301,10 @@ fn groups_into_model(groups: Vec<Group>) -> Vec<live::LiveGroup> {
     groups
 }
 
-/// The role and email of a member, or why this tool cannot tell them: no email, no role, a
+/// The role of a member with `email`, or why this tool cannot tell it: no email, no role, a
 /// role code it does not know, or a guest whose `role_subtype` is not the documented one (2).
-fn known_role(user: &User) -> Result<BaseRole, Unknown> {
-    if user.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
+fn known_role(user: &User, email: Option<&str>) -> Result<BaseRole, Unknown> {
+    if email.is_none_or(|e| e.trim().is_empty()) {
         return Err(Unknown::NoEmail);
     }
     let Some(code) = user.role else {

@@ -181,7 +181,7 @@ impl SnapshotDoc {
         let member = self.member_mut(user_id)?;
         let role = member_role(admin);
         member.user.role = Some(role.code());
-        member.user.role_key = Some(role.name().to_owned());
+        member.user.role_key = Some(role.name().into());
         member.user.custom_role = custom;
         Ok(())
     }
@@ -370,7 +370,7 @@ impl SnapshotDoc {
 
     fn member_mut(&mut self, id: UserId) -> Result<&mut TeamMember, EditError> {
         let index = self.member_index(id).ok_or_else(|| no_user(id))?;
-        Ok(&mut self.team.members[index])
+        self.team.member_mut(index).ok_or_else(|| no_user(id))
     }
 
     fn group_index(&self, group_id: &str) -> Result<usize, EditError> {
@@ -413,28 +413,28 @@ impl SnapshotDoc {
             user: User {
                 id,
                 username: None,
-                email: Some(email.to_string()),
+                email: Some(email.as_str().into()),
                 color: None,
                 profile_picture: None,
-                initials: Some(initials(email.as_str())),
+                initials: Some(initials(email.as_str()).into()),
                 role: Some(role.code()),
                 role_subtype: Some(if role == BaseRole::Guest { 2 } else { 0 }),
-                role_key: Some(role.name().to_owned()),
+                role_key: Some(role.name().into()),
                 custom_role,
                 last_active: None,
                 date_joined: None,
-                date_invited: Some(now_ms.to_string()),
+                date_invited: Some(now_ms.to_string().into()),
             },
-            invited_by: Some(InvitedBy {
+            invited_by: Some(Box::new(InvitedBy {
                 id: Some(self.me.id),
                 username: inviter.and_then(|u| u.username.clone()),
-                email: Some(self.me.email.clone()),
+                email: Some(self.me.email.as_str().into()),
                 color: inviter.and_then(|u| u.color.clone()),
                 initials: inviter.and_then(|u| u.initials.clone()),
                 profile_picture: None,
                 banned_date: None,
-                status: Some("invited".to_owned()),
-            }),
+                status: Some("invited".into()),
+            })),
             can_see_time_spent: None,
             can_see_time_estimated: None,
             can_edit_tags: None,
@@ -450,11 +450,11 @@ impl SnapshotDoc {
             .ok_or_else(|| no_user(id))?;
         Ok(GroupMember {
             id,
-            username: member.username.clone(),
-            email: member.email.clone().unwrap_or_default(),
-            color: member.color.clone(),
-            initials: member.initials.clone(),
-            profile_picture: member.profile_picture.clone(),
+            username: text(member.username.as_ref()),
+            email: text(member.email.as_ref()).unwrap_or_default(),
+            color: text(member.color.as_ref()),
+            initials: text(member.initials.as_ref()),
+            profile_picture: text(member.profile_picture.as_ref()),
         })
     }
 
@@ -466,7 +466,7 @@ impl SnapshotDoc {
         let position = match self.guests.iter().position(|g| g.user.id == id) {
             Some(position) => position,
             None => {
-                let email = self.team.members[index].user.email.clone();
+                let email = text(self.team.members[index].user.email.as_ref());
                 self.guests.push(GuestDetail {
                     user: GuestUser { id, email },
                     shared: Default::default(),
@@ -507,6 +507,11 @@ fn invited_id(outcome: &WriteOutcome) -> Result<UserId, EditError> {
 
 fn no_user(id: UserId) -> EditError {
     EditError(format!("there is no user {id} in the Workspace"))
+}
+
+/// A user's text as the shapes that hold a `String` take it.
+fn text(text: Option<&compact_str::CompactString>) -> Option<String> {
+    text.map(|t| t.as_str().to_owned())
 }
 
 /// ClickUp's initials: the first letters of the first two words of the name, upper-case.

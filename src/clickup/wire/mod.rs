@@ -61,10 +61,34 @@ impl SnapshotDoc {
         serde_json::from_slice(bytes).map_err(|e| snapshot_error(&e))
     }
 
+    /// Reads a snapshot file's JSON as it comes from `reader`: the 50 MB of text of a
+    /// Workspace of 100,000 people are not held beside the document made of them.
+    pub(crate) fn from_reader(reader: impl std::io::Read) -> Result<SnapshotDoc, WireError> {
+        serde_json::from_reader(reader).map_err(|e| read_error(&e))
+    }
+
     pub(crate) fn to_json(&self) -> Vec<u8> {
-        let mut out = serde_json::to_vec_pretty(self).unwrap_or_default();
-        out.push(b'\n');
+        let mut out = Vec::new();
+        // Writing into memory fails only if serialising does, which these types never do.
+        let _ = self.write_json(&mut out);
         out
+    }
+
+    /// Writes the snapshot file's JSON (what [`SnapshotDoc::to_json`] returns) to `out` as it
+    /// is made: a Workspace of 100,000 people is 50 MB of it, never held whole.
+    pub(crate) fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")
+    }
+}
+
+/// Why a snapshot file read as it comes could not be read: the reading itself failed, or
+/// its text (with its line and column).
+fn read_error(e: &serde_json::Error) -> WireError {
+    if e.is_io() {
+        WireError(format!("cannot read it: {e}"))
+    } else {
+        snapshot_error(e)
     }
 }
 

@@ -12,6 +12,9 @@
 //! text, or takes an object or a bare id.
 
 use std::fmt;
+use std::marker::PhantomData;
+
+use compact_str::CompactString;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
@@ -83,33 +86,40 @@ pub(crate) struct Text;
 
 impl<'de> DeserializeAs<'de, String> for Text {
     fn deserialize_as<D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        d.deserialize_any(TextVisitor)
+        d.deserialize_any(TextVisitor(PhantomData))
     }
 }
 
-struct TextVisitor;
+impl<'de> DeserializeAs<'de, CompactString> for Text {
+    fn deserialize_as<D: Deserializer<'de>>(d: D) -> Result<CompactString, D::Error> {
+        d.deserialize_any(TextVisitor(PhantomData))
+    }
+}
 
-impl Visitor<'_> for TextVisitor {
-    type Value = String;
+/// Reads text into a `String` or a `CompactString`.
+struct TextVisitor<T>(PhantomData<T>);
+
+impl<T: for<'a> From<&'a str>> Visitor<'_> for TextVisitor<T> {
+    type Value = T;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string or a number")
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_owned())
+    fn visit_str<E>(self, v: &str) -> Result<T, E> {
+        Ok(T::from(v))
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_i64<E>(self, v: i64) -> Result<T, E> {
+        Ok(T::from(&v.to_string()))
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_u64<E>(self, v: u64) -> Result<T, E> {
+        Ok(T::from(&v.to_string()))
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<String, E> {
-        Ok(v.to_string())
+    fn visit_f64<E>(self, v: f64) -> Result<T, E> {
+        Ok(T::from(&v.to_string()))
     }
 }
 
@@ -169,7 +179,7 @@ pub(crate) struct PermissionLevel;
 
 impl<'de> DeserializeAs<'de, String> for PermissionLevel {
     fn deserialize_as<D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        let level = Text::deserialize_as(d)?;
+        let level: String = Text::deserialize_as(d)?;
         if !level.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(level);
         }
