@@ -47,6 +47,12 @@ target/release/examples/generate --members 100000 --expires 10 --out "$dir" 2>/d
 n="100000, 10 % with expires"
 row "validate" $bin validate -q -f "$dir/members.yaml"
 row "plan --snapshot (text)" $bin plan -f "$dir/members.yaml" --snapshot "$dir/workspace.snapshot.json"
+# The same 100,000 people, the file stating `role:` for every member (`member` included).
+dir=$work/r100000
+target/release/examples/generate --members 100000 --roles --out "$dir" 2>/dev/null
+n="100000, role: for everyone"
+row "validate" $bin validate -q -f "$dir/members.yaml"
+row "plan --snapshot (text)" $bin plan -f "$dir/members.yaml" --snapshot "$dir/workspace.snapshot.json"
 # 20 Workspaces of 5,000 people in one folder (-f DIR), each with its snapshot.
 many=$work/many
 mkdir -p "$many/clickup" "$many/snapshots"

@@ -1,10 +1,16 @@
-//! What `serve` costs once a Workspace is converged, against the fake ClickUp of the tests: the
-//! requests, wall time and CPU of a cycle at 10,000 people, its memory after 10 and after 1,000
-//! cycles, and its CPU while it waits between cycles. `cargo bench --bench serve`; results in
+//! What `serve --mode apply` costs once a Workspace is converged: the requests, wall time and
+//! CPU of a cycle, its memory after 10 and after 100 cycles, its CPU while it waits between
+//! cycles, and what a `plan` of the same Workspace (the same file and state, read from the same
+//! place) takes as a process of its own. Against the fake ClickUp of the tests (over HTTP on
+//! loopback) at 1,000 and 10,000 people, and against a snapshot file at 10,000 and 100,000 (the
+//! fake, which keeps its Workspace as JSON values, cannot answer for 100,000 people in time).
+//! `cargo bench --bench serve`; `SERVE_ROWS=snapshot:100000` picks the rows. Results in
 //! BENCHMARKS.md (Linux: it reads /proc).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use time::format_description::well_known::Rfc3339;
 
 #[path = "../tests/it/fake/mod.rs"]
 mod fake;
@@ -30,14 +36,15 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn start(dir: &std::path::Path, api: &str, interval: &str) -> Server {
+    fn start(dir: &std::path::Path, source: &[String], interval: &str) -> Server {
         let log = dir.join("serve.log");
         let child = Command::new(env!("CARGO_BIN_EXE_clickup-members"))
             .current_dir(dir)
             .env("CLICKUP_TOKEN", TOKEN)
             .env("NO_COLOR", "1")
             .args(["serve", "--mode", "apply", "--listen", "127.0.0.1:0"])
-            .args(["--interval", interval, "--api-url", api])
+            .args(["--interval", interval])
+            .args(source)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log"))
             .spawn()
@@ -83,21 +90,25 @@ impl Server {
         )
     }
 
-    /// Runs `n` more successful cycles back to back (`POST /reconcile`).
-    async fn run(&self, n: f64) {
-        let client = reqwest::Client::new();
-        let (from, _) = self.cycles().await;
-        loop {
-            let (now, _) = self.cycles().await;
-            if now >= from + n {
-                return;
-            }
-            client
-                .post(format!("http://{}/reconcile", self.address))
-                .send()
-                .await
-                .expect("reconcile");
-            tokio::time::sleep(Duration::from_millis(5)).await;
+    /// When each successful cycle so far ended, in seconds, from the lines `serve` logs: read
+    /// from its log rather than asked over HTTP, which would cost `serve` CPU of its own.
+    fn ended(&self) -> Vec<f64> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .filter(|line| line.contains("cycle success"))
+            .filter_map(|line| {
+                let stamp = line.split_whitespace().next()?;
+                let at = time::OffsetDateTime::parse(stamp, &Rfc3339).ok()?;
+                Some(at.unix_timestamp_nanos() as f64 / 1e9)
+            })
+            .collect()
+    }
+
+    /// Waits for `n` more successful cycles (they come every second: `--interval 1s`).
+    async fn run(&self, n: usize) {
+        let from = self.ended().len();
+        while self.ended().len() < from + n {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -129,17 +140,165 @@ impl Server {
     }
 }
 
-async fn workspace(size: usize) -> (fake::Fake, tempfile::TempDir) {
+/// Where `serve` and `plan` read the Workspace.
+enum Source {
+    /// The fake ClickUp, over HTTP.
+    Fake(fake::Fake),
+    /// `workspace.snapshot.json` beside the file.
+    Snapshot,
+}
+
+impl Source {
+    fn args(&self) -> Vec<String> {
+        match self {
+            Source::Fake(fake) => vec!["--api-url".to_owned(), fake.api_url()],
+            Source::Snapshot => vec![
+                "--snapshot".to_owned(),
+                "workspace.snapshot.json".to_owned(),
+            ],
+        }
+    }
+}
+
+async fn workspace(size: usize, snapshot: bool) -> (Source, tempfile::TempDir) {
     let mut options = generate::Options::new(size);
     options.group_size = size / 5;
     let generated = generate::generate(&options);
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("members.yaml"), &generated.members_yaml).expect("write");
+    if snapshot {
+        let path = dir.path().join("workspace.snapshot.json");
+        std::fs::write(path, &generated.snapshot_json).expect("write");
+        return (Source::Snapshot, dir);
+    }
     let snapshot: serde_json::Value =
         serde_json::from_slice(&generated.snapshot_json).expect("json");
     let fake = fake::Fake::start(&snapshot, TOKEN).await;
     fake.rate_limit(1_000_000, Duration::from_secs(60));
-    let dir = tempfile::tempdir().expect("dir");
-    std::fs::write(dir.path().join("members.yaml"), &generated.members_yaml).expect("write");
-    (fake, dir)
+    (Source::Fake(fake), dir)
+}
+
+/// The rows to measure: `SERVE_ROWS` (`fake:1000,snapshot:100000`), else all four.
+fn rows() -> Vec<(bool, usize)> {
+    let rows = std::env::var("SERVE_ROWS")
+        .unwrap_or_else(|_| "fake:1000,fake:10000,snapshot:10000,snapshot:100000".to_owned());
+    rows.split(',')
+        .filter_map(|row| {
+            let (source, size) = row.trim().split_once(':')?;
+            Some((source == "snapshot", size.parse().ok()?))
+        })
+        .collect()
+}
+
+/// CPU seconds used so far by this process's children that ended (user and system).
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("stat");
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .expect("fields")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 =
+        fields[13].parse::<f64>().expect("cutime") + fields[14].parse::<f64>().expect("cstime");
+    ticks / 100.0
+}
+
+/// The median wall time and the mean CPU, in ms, of 5 runs of `plan` of the Workspace `serve`
+/// holds: the same file and state, read from the same place, as a process of its own (its
+/// start included).
+fn plan_ms(dir: &std::path::Path, source: &[String]) -> (f64, f64) {
+    let cpu = children_cpu();
+    let mut runs: Vec<f64> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            let status = Command::new(env!("CARGO_BIN_EXE_clickup-members"))
+                .current_dir(dir)
+                .env("CLICKUP_TOKEN", TOKEN)
+                .env("NO_COLOR", "1")
+                .arg("plan")
+                .args(source)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("plan");
+            assert!(status.success(), "plan failed");
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    runs.sort_by(f64::total_cmp);
+    (runs[2], (children_cpu() - cpu) / 5.0 * 1000.0)
+}
+
+/// The snapshot file's last change, to tell that a converged cycle wrote nothing.
+fn written(dir: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(dir.join("workspace.snapshot.json"))
+        .and_then(|m| m.modified())
+        .ok()
+}
+
+/// One row: the cycles of `serve` (every second), then its CPU while it waits (an interval
+/// of an hour), then `plan`.
+async fn row(snapshot: bool, size: usize) {
+    let (source, dir) = workspace(size, snapshot).await;
+    let args = source.args();
+    let server = Server::start(dir.path(), &args, "1s");
+    // The first cycle applies what the file asks; from then on it holds.
+    server.run(1).await;
+    server.run(9).await;
+    let rss_10 = server.rss();
+    if let Source::Fake(fake) = &source {
+        fake.clear_log();
+    }
+    let before = written(dir.path());
+    let (count, seconds) = server.cycles().await;
+    let (from, cpu) = (server.ended().len(), server.cpu());
+    server.run(20).await;
+    let (ended, cpu_after) = (server.ended(), server.cpu());
+    let (count_after, seconds_after) = server.cycles().await;
+    let cycles = (ended.len() - from) as f64;
+    // A cycle is the file set read, then the Workspace's run (what the metrics time); the next
+    // comes an interval (a second) after it ends.
+    let whole = ((ended[ended.len() - 1] - ended[from - 1]) / cycles - 1.0) * 1000.0;
+    let requests = match &source {
+        Source::Fake(fake) => {
+            let writes = fake.log().iter().filter(|l| l.is_write()).count();
+            assert_eq!(writes, 0, "a converged Workspace was written to");
+            format!("{:.0}", fake.log().len() as f64 / cycles)
+        }
+        Source::Snapshot => {
+            assert_eq!(
+                before,
+                written(dir.path()),
+                "a converged snapshot was written to"
+            );
+            "none".to_owned()
+        }
+    };
+    let wall = (seconds_after - seconds) / (count_after - count) * 1000.0;
+    let cpu_per = (cpu_after - cpu) / cycles * 1000.0;
+    server.run(100_usize.saturating_sub(ended.len())).await;
+    let rss_100 = server.rss();
+    drop(server);
+    // Between cycles: 10 s of waiting with an interval of an hour, once the first cycle (of a
+    // converged Workspace) has ended.
+    let server = Server::start(dir.path(), &args, "1h");
+    server.run(1).await;
+    let idle = server.cpu();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let idle = (server.cpu() - idle) / 10.0 * 100.0;
+    drop(server);
+    // The fake answers on this runtime: the plans run beside it.
+    let path = dir.path().to_owned();
+    let (plan, plan_cpu) = tokio::task::spawn_blocking(move || plan_ms(&path, &args))
+        .await
+        .expect("plan");
+    let from = if snapshot { "snapshot" } else { "fake ClickUp" };
+    println!(
+        "| {size} people, {from} | {requests} | {whole:.0} ms | {wall:.0} ms | {cpu_per:.0} ms | {rss_10:.1} MB | {rss_100:.1} MB | {idle:.2} % of a core | {plan:.0} ms | {plan_cpu:.0} ms | {:.2} × | {:.2} × |",
+        whole / plan,
+        cpu_per / plan_cpu
+    );
 }
 
 fn main() {
@@ -149,37 +308,10 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        println!("| Workspace | requests a cycle | wall time a cycle | CPU a cycle | memory after 10 cycles | after 1,000 | CPU while waiting |");
-        println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        for size in [1_000, 10_000] {
-            let (fake, dir) = workspace(size).await;
-            let server = Server::start(dir.path(), &fake.api_url(), "1h");
-            // The first cycle applies what the file asks; from then on it holds.
-            server.run(1.0).await;
-            server.run(9.0).await;
-            let rss_10 = server.rss();
-            fake.clear_log();
-            let (count, seconds) = server.cycles().await;
-            let cpu = server.cpu();
-            server.run(20.0).await;
-            let (count_after, seconds_after) = server.cycles().await;
-            let cycles = count_after - count;
-            let requests = fake.log().len() as f64 / cycles;
-            let writes = fake.log().iter().filter(|l| l.is_write()).count();
-            assert_eq!(writes, 0, "a converged Workspace was written to");
-            let wall = (seconds_after - seconds) / cycles * 1000.0;
-            let cpu_per = (server.cpu() - cpu) / cycles * 1000.0;
-            server.run(1_000.0 - 30.0).await;
-            let rss_1000 = server.rss();
-            // Between cycles (the interval is an hour): 10 s of waiting, once a cycle a last
-            // POST /reconcile may have asked for has ended.
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            let idle = server.cpu();
-            tokio::time::sleep(Duration::from_secs(10)).await;
-            let idle = (server.cpu() - idle) / 10.0 * 100.0;
-            println!(
-                "| {size} people | {requests:.0} | {wall:.1} ms | {cpu_per:.1} ms | {rss_10:.1} MB | {rss_1000:.1} MB | {idle:.2} % of a core |"
-            );
+        println!("| Workspace | requests a cycle | wall time a cycle | … of it the Workspace's run | CPU a cycle | memory after 10 cycles | after 100 | CPU while waiting | `plan` of it: wall time | CPU | cycle / plan: wall time | CPU |");
+        println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for (snapshot, size) in rows() {
+            row(snapshot, size).await;
         }
     });
 }
