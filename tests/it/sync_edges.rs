@@ -64,8 +64,8 @@ fn the_first_sync_needs_no_fragment_even_where_a_group_lists_people_only_it_brin
     // A person of the group the fragment does not bring is still an error, at the group.
     edit(
         &dir.path().join("members.yaml"),
-        "  - name: Launch 2024\n",
-        "  - name: Launch 2024\n    members: [nobody@acme.example]\n",
+        "      - elif@acme.example\n",
+        "      - elif@acme.example\n      - nobody@acme.example\n",
     );
     let err = fails(cli().current_dir(dir.path()).args(["sync", "--write"]));
     assert!(
