@@ -14,8 +14,8 @@ mod schema;
 pub(crate) mod sync;
 
 pub(crate) use load::{
-    Decoded, LoadError, Loaded, decode_file, load, load_for_sync, load_with, parse_fragment_str, parse_str,
-    parse_unchecked_str,
+    Decoded, LoadError, Loaded, decode_file, load, load_for_sync, load_with, parse_fragment_str,
+    parse_str, parse_unchecked_str,
 };
 pub(crate) use schema::{fragment_json_schema, json_schema};
 pub(crate) use sync::{Joins, Rule, SourceKind, Sources, SyncSection};
