@@ -71,10 +71,7 @@ impl<'p> Folder<'p> {
     /// The folder of `path`; `into`, the fragment `sync` writes, is counted among its files
     /// even before it exists.
     fn scan(path: &'p Path, into: Option<&str>) -> Folder<'p> {
-        let base = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-            _ => PathBuf::from("."),
-        };
+        let base = crate::fsutil::folder_of(path).to_owned();
         let itself = std::fs::canonicalize(path).ok();
         let inside = std::fs::canonicalize(&base).ok();
         let mut found = Found::default();

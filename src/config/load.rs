@@ -62,16 +62,7 @@ pub(crate) enum LoadError {
 pub(crate) fn load(path: &Path) -> Result<Loaded, LoadError> {
     let decoded = decode_file(path)?;
     let problems = decoded.problems();
-    if problems.is_empty() {
-        Ok(decoded.into_loaded())
-    } else {
-        Err(LoadError::Invalid {
-            path: decoded.path,
-            source: decoded.source,
-            diagnostics: problems,
-            fragments: decoded.fragments,
-        })
-    }
+    checked(decoded, problems)
 }
 
 /// A file read and decoded but not checked yet: the checks ([`Decoded::problems`]) can run
@@ -118,16 +109,7 @@ pub(crate) fn decode_file(path: &Path) -> Result<Decoded, LoadError> {
 pub(crate) fn load_with(path: &Path, written: &str) -> Result<Loaded, LoadError> {
     let decoded = decode_file_with(path, Some(written))?;
     let problems = decoded.problems();
-    if problems.is_empty() {
-        Ok(decoded.into_loaded())
-    } else {
-        Err(LoadError::Invalid {
-            path: decoded.path,
-            source: decoded.source,
-            diagnostics: problems,
-            fragments: decoded.fragments,
-        })
-    }
+    checked(decoded, problems)
 }
 
 /// A Workspace file as `sync` reads it, before it syncs: its own parts checked, but not
@@ -155,11 +137,7 @@ pub(crate) fn load_for_sync(path: &Path) -> Result<(Loaded, Option<String>), Loa
         .as_ref()
         .and_then(|s| {
             // Named as `include` names the fragments it reads.
-            let folder = match path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir,
-                _ => Path::new("."),
-            };
-            let name = folder.join(&s.into.value);
+            let name = crate::fsutil::folder_of(path).join(&s.into.value);
             whole.file.files.iter().position(|f| Path::new(f) == name)
         })
         .and_then(|i| u16::try_from(i).ok());

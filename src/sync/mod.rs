@@ -106,7 +106,7 @@ pub(crate) async fn sync(loaded: &Loaded, options: &Options) -> Result<Synced, E
     let Some(section) = &file.sync else {
         return Err(Error::NoSync(loaded.path.clone()));
     };
-    let base = folder_of(&loaded.path);
+    let base = crate::fsutil::folder_of(&loaded.path);
     let path = base.join(&section.into.value);
     stays_inside(base, &path).map_err(|e| match e {
         Error::Outside { .. } => Error::Outside {
@@ -276,14 +276,6 @@ pub(crate) fn within(base: &Path, relative: &str) -> PathBuf {
         PathBuf::from(relative)
     } else {
         base.join(relative)
-    }
-}
-
-/// The folder a Workspace file's relative paths start from.
-pub(crate) fn folder_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
     }
 }
 

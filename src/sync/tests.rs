@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::config::{self, Expiry, Joins, Loaded};
 use crate::model::Email;
 use crate::sync::merge::{self, Entry, Found, RuleRead};
-use crate::sync::{folder_of, fragment, into_index, refusals};
+use crate::sync::{fragment, into_index, refusals};
 
 const FILE: &str = "\
 version: 1
@@ -65,7 +65,10 @@ fn read(emails: &[&str]) -> RuleRead {
 
 fn merged(loaded: &Loaded, reads: &[RuleRead]) -> merge::Merged {
     let rules = &loaded.file.sync.as_ref().expect("sync").rules;
-    let into = into_index(loaded, &folder_of(&loaded.path).join("synced/people.yaml"));
+    let into = into_index(
+        loaded,
+        &crate::fsutil::folder_of(&loaded.path).join("synced/people.yaml"),
+    );
     merge::merge(&loaded.file, rules, reads, into)
 }
 

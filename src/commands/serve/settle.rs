@@ -91,7 +91,7 @@ pub(super) fn targets(common: &Common) -> Read<Result<Targets, Error>> {
                     used.file(Path::new(name), Some(text));
                 }
                 if !loaded.file.include.is_empty() {
-                    used.tree(folder_of(&loaded.path));
+                    used.tree(crate::fsutil::folder_of(&loaded.path));
                 }
             }
         }
@@ -113,19 +113,12 @@ pub(super) fn targets(common: &Common) -> Read<Result<Targets, Error>> {
                     used.file(Path::new(name), None);
                 }
                 if !found.fragments.is_empty() {
-                    used.tree(folder_of(Path::new(&found.file)));
+                    used.tree(crate::fsutil::folder_of(Path::new(&found.file)));
                 }
             }
         }
     }
     Read { value: read, used }
-}
-
-fn folder_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    }
 }
 
 /// A file or folder as its metadata shows it: writing it, or putting another in its place,
